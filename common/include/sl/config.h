@@ -1,0 +1,112 @@
+// sl/config.h - sluice's configuration: one YAML file (libfyaml), every key with a default.
+//
+// sl_config_load(NULL, ...) gives the defaults. A file may set any subset of the keys; an
+// unknown key, a value of the wrong type or out of range, or a reference to a provider that
+// does not exist is an error whose message names the key by its path, e.g.
+// "providers[0].kind: 'foo' is not one of openai" or "batch.max_tokens: unknown key".
+// Every process loads the same file, so all of them see the same config. Secrets are not read
+// here: a provider names the environment variable that holds its key (api_key_env), and the
+// provider worker reads it when it needs it. Not thread-safe.
+//
+// The file's shape (all keys optional; docs/config.md documents each):
+//   listen:    {http: "127.0.0.1:8080"}
+//   data_dir:  ./data
+//   run_dir:   <data_dir>/run              # ipc socket files live here
+//   endpoints: {frontend, backend, tokens, deliver, store, query, events, state, control}
+//              # default "ipc://<run_dir>/<name>.ipc"; "tcp://host:port" for clusters
+//   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 64}]
+//   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}]}]
+//   batch:     {max_tokens: 16, max_age_ms: 1000}
+//   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000}
+//   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
+//               max_event_bytes: 4194304, queue_max: 1024, max_unacked_batches: 4096}
+//   persist:   {backend: sqlite, path: <data_dir>/sluice.db}
+//   demo:      {enabled: auto, port: 8081, tokens_per_s: 40}
+//
+// With no file, or a file without providers and routes, and demo.enabled auto (the default),
+// the config holds a provider "demo" (kind openai, base_url http://127.0.0.1:<demo.port>/v1)
+// and a route "demo" -> demo/mock-1, served by the bundled mock that `sluice up` starts; and
+// when OPENAI_API_KEY is set in the environment, a provider "openai"
+// (https://api.openai.com/v1) with routes gpt-4o-mini, gpt-4o and gpt-4.1-mini.
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_CONFIG_DIAG_SIZE 512
+
+// Where a config error is described. Shown so callers keep it on the stack.
+typedef struct {
+    char msg[SL_CONFIG_DIAG_SIZE]; // "<file>: <key path>: <what is wrong>"
+} sl_diag_t;
+
+typedef struct {
+    char *name;           // owned; unique among providers
+    char *kind;           // owned; "openai" (more kinds follow)
+    char *base_url;       // owned; e.g. "https://api.openai.com/v1", no trailing slash
+    char *api_key_env;    // owned; name of the environment variable, or NULL for no key
+    uint32_t concurrency; // most concurrent upstream streams this provider gets per worker
+} sl_provider_cfg_t;
+
+typedef struct {
+    char *provider; // owned; a name from providers
+    char *model;    // owned; upstream model name
+} sl_target_cfg_t;
+
+typedef struct {
+    char *model;              // owned; the alias clients send; unique among routes
+    sl_target_cfg_t *targets; // owned array, in fallback order
+    size_t n_targets;         // >= 1
+} sl_route_cfg_t;
+
+// The loaded configuration. Shown because every process reads many fields; treat as read-only.
+typedef struct {
+    char *path;        // owned; the file it came from, or NULL for defaults
+    char *http_listen; // owned; "host:port"
+    char *data_dir;    // owned
+    char *run_dir;     // owned
+    // Endpoints, each owned: a ZeroMQ endpoint string.
+    char *ep_frontend;            // broker ROUTER for ingress
+    char *ep_backend;             // broker ROUTER for provider workers
+    char *ep_tokens;              // builder PULL for workers' tokens
+    char *ep_deliver;             // builder ROUTER for ingress
+    char *ep_store;               // persist ROUTER for the builder
+    char *ep_query;               // persist ROUTER for ingress
+    char *ep_events;              // supervisor PULL
+    char *ep_state;               // supervisor PUB
+    char *ep_control;             // supervisor ROUTER
+    sl_provider_cfg_t *providers; // owned array
+    size_t n_providers;
+    sl_route_cfg_t *routes; // owned array
+    size_t n_routes;
+    uint32_t batch_max_tokens;      // 1..64 (at most SL_WIRE_MAX_DELTAS)
+    int64_t batch_max_age_ms;       // 1..60000
+    int64_t timeout_connect_ms;     // 1..600000
+    int64_t timeout_idle_ms;        // 1..600000: longest gap between upstream bytes
+    int64_t timeout_total_ms;       // 1..86400000
+    size_t max_body_bytes;          // request body cap, 1 KiB..64 MiB
+    size_t max_client_buffer_bytes; // per-client unsent output cap, 4 KiB..256 MiB
+    size_t max_event_bytes;         // one upstream SSE event / line cap, 4 KiB..256 MiB
+    uint32_t queue_max;             // broker's waiting requests, 0..1000000
+    uint32_t max_unacked_batches;   // builder's batches awaiting persistence, 1..1000000
+    char *persist_backend;          // owned; "sqlite"
+    char *persist_path;             // owned; SQLite file
+    bool demo_enabled;              // resolved from auto/true/false
+    uint16_t demo_port;             // mock's port on 127.0.0.1
+    uint32_t demo_tokens_per_s;     // mock's pacing for the demo, 0 = no pacing
+} sl_config_t;
+
+// Load path (NULL: defaults only). On success *cfg_p is set (caller owns) and 0 is returned;
+// on failure SL_ECONFIG (or SL_EIO when the file cannot be read) and diag->msg says why.
+int sl_config_load(const char *path, sl_config_t **cfg_p, sl_diag_t *diag);
+// Load YAML text (name is used in messages). Same contract as sl_config_load.
+int sl_config_load_string(const char *yaml, const char *name, sl_config_t **cfg_p, sl_diag_t *diag);
+// Free self and set *self_p to NULL. Safe on NULL and on *self_p == NULL.
+void sl_config_destroy(sl_config_t **self_p);
+// The route for alias (len bytes), or NULL. Borrowed from self.
+const sl_route_cfg_t *sl_config_route(const sl_config_t *self, const char *alias, size_t len);
+// The provider named name, or NULL. Borrowed from self.
+const sl_provider_cfg_t *sl_config_provider(const sl_config_t *self, const char *name);
+
+#endif

@@ -1,0 +1,180 @@
+// sl/wire.h - every message sluice's processes exchange, and its msgpack codec.
+//
+// This table is the protocol: docs/protocol.md explains it and must agree with it. A message
+// travels as one ZeroMQ frame (after any ROUTER envelope) holding one msgpack array:
+//     [type, field1, field2, ...]
+// with exactly the fields SL_WIRE_MESSAGES lists for that type, in that order. Decoding is
+// strict: the frame size, the field count, every field's msgpack type and every length are
+// checked, and an unknown type is rejected with SL_EPROTO and a message that names the field.
+//
+// Strings in a decoded message are borrowed: they point into the frame that was decoded and
+// are not NUL-terminated. Not thread-safe (no shared state; each call is independent).
+#ifndef SL_WIRE_H
+#define SL_WIRE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_WIRE_MAX_FRAME  (16u * 1024 * 1024) // bytes; also ZMQ_MAXMSGSIZE on bound sockets
+#define SL_WIRE_MAX_DELTAS 64                  // deltas in one TOKENS or BATCH message
+
+// A borrowed byte string: not NUL-terminated, may hold any bytes.
+typedef struct {
+    const char *ptr; // borrowed
+    uint32_t len;
+} sl_str_t;
+
+// Which client API a request came in on; decides the ingress's output format.
+typedef enum { SL_API_OPENAI = 0, SL_API_ANTHROPIC = 1, SL_API_NATIVE = 2 } sl_api_t;
+
+// What went wrong with an attempt, as DESIGN.md's error table classifies it.
+typedef enum {
+    SL_ERRCLASS_NONE = 0,      // success
+    SL_ERRCLASS_RATE_LIMIT,    // 429 or a rate-limit event: retry the same target
+    SL_ERRCLASS_TIMEOUT,       // connect, idle-chunk or total timeout: retry the same target
+    SL_ERRCLASS_PROVIDER_DOWN, // 5xx, 529, refused/reset, malformed stream: next target
+    SL_ERRCLASS_FATAL,         // 400/401/403/404/422, content policy: give up
+    SL_ERRCLASS_USER_ABORT,    // the client went away or cancelled
+    SL_ERRCLASS_INTERNAL,      // sluice itself failed (no worker, lost process, overload)
+    SL_ERRCLASS_MAX_
+} sl_errclass_t;
+
+// Persisted life of a stream.
+typedef enum {
+    SL_STREAM_STREAMING = 0,
+    SL_STREAM_COMPLETE = 1,
+    SL_STREAM_ERROR = 2
+} sl_stream_state_t;
+
+// Kinds of delta a token can carry.
+typedef enum {
+    SL_DELTA_TEXT = 0,      // visible text
+    SL_DELTA_REASONING = 1, // reasoning / thinking text
+    SL_DELTA_TOOL = 2,      // a tool-call fragment: tool_index, and id/name on the first one
+    SL_DELTA_MAX_
+} sl_delta_kind_t;
+
+// One token: what the builder gives an index to.
+typedef struct {
+    uint8_t kind;        // sl_delta_kind_t
+    sl_str_t text;       // text, or a tool call's argument fragment
+    uint32_t tool_index; // SL_DELTA_TOOL only: position of the call in the response
+    sl_str_t tool_id;    // SL_DELTA_TOOL only: set on a call's first fragment
+    sl_str_t tool_name;  // SL_DELTA_TOOL only: set on a call's first fragment
+} sl_delta_t;
+
+// Fields: X(FIELD, member, kind). Kinds: STR (msgpack str or bin), U32, U64, BOOL, DELTAS.
+#define SL_WIRE_FIELDS(X)                        \
+    X(REQ_ID, req_id, STR)                       \
+    X(INGRESS, ingress, STR)                     \
+    X(MODEL, model, STR)                         \
+    X(PROVIDER, provider, STR)                   \
+    X(UPSTREAM_MODEL, upstream_model, STR)       \
+    X(BODY, body, STR)                           \
+    X(API, api, U32)                             \
+    X(STREAM, stream, BOOL)                      \
+    X(ATTEMPT, attempt, U32)                     \
+    X(STATUS, status, U32)                       \
+    X(ERR_CLASS, err_class, U32)                 \
+    X(ERROR_TYPE, error_type, STR)               \
+    X(MESSAGE, message, STR)                     \
+    X(FINISH_REASON, finish_reason, STR)         \
+    X(SEQ, seq, U64)                             \
+    X(FIRST_INDEX, first_index, U64)             \
+    X(COUNT, count, U64)                         \
+    X(PROMPT_TOKENS, prompt_tokens, U32)         \
+    X(COMPLETION_TOKENS, completion_tokens, U32) \
+    X(CREDITS, credits, U32)                     \
+    X(FINAL, final, BOOL)                        \
+    X(STATE, state, U32)                         \
+    X(NAME, name, STR)                           \
+    X(TEXT, text, STR)                           \
+    X(DELTAS, deltas, DELTAS)
+
+// Messages: X(TYPE, code, "fields in order"). Who sends what to whom is in docs/protocol.md.
+#define SL_WIRE_MESSAGES(X)                                                                      \
+    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
+    X(CANCEL, 2, REQ_ID)                                                                         \
+    X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE)                                            \
+    X(READY, 4, NAME, CREDITS)                                                                   \
+    X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY) \
+    X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT)           \
+    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL)                       \
+    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, SEQ, FIRST_INDEX, DELTAS)                             \
+    X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
+      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT)                                             \
+    X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
+      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE)                                                 \
+    X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                 \
+    X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                       \
+    X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,        \
+      COMPLETION_TOKENS, TEXT)                                                                   \
+    X(UP, 14, NAME)                                                                              \
+    X(STATE, 15, STATE, COUNT)
+
+typedef enum {
+    SL_MSG_NONE_ = 0,
+#define X(type, code, ...) SL_MSG_##type = code,
+    SL_WIRE_MESSAGES(X)
+#undef X
+        SL_MSG_MAX_
+} sl_msg_type_t;
+
+// A message, decoded or to be encoded. One struct for every type: only the fields the type
+// lists are encoded or set by decoding (the others are zeroed by decode). Shown because
+// callers fill it on the stack.
+typedef struct {
+    sl_msg_type_t type;
+    sl_str_t req_id;         // UUIDv7 of the client request
+    sl_str_t ingress;        // routing id of the ingress that owns the client connection
+    sl_str_t model;          // model alias the client asked for
+    sl_str_t provider;       // provider name from the config
+    sl_str_t upstream_model; // model name the provider knows
+    sl_str_t body;           // normalized request, JSON (see docs/protocol.md)
+    uint32_t api;            // sl_api_t
+    bool stream;             // client asked for a stream
+    uint32_t attempt;        // 1 for the first attempt of a request, then 2, 3, ...
+    uint32_t status;         // HTTP-style status (200 ok, 404, 429, 503 ...)
+    uint32_t err_class;      // sl_errclass_t
+    sl_str_t error_type;     // machine-readable error type, e.g. "invalid_request_error"
+    sl_str_t message;        // human-readable text; never holds a secret
+    sl_str_t finish_reason;  // OpenAI vocabulary: stop, length, tool_calls, content_filter, error
+    uint64_t seq;            // sender's sequence number (per attempt, per builder, or per query)
+    uint64_t first_index;    // index of the first delta in this message
+    uint64_t count;          // a token count (total tokens delivered or stored)
+    uint32_t prompt_tokens;  // usage reported by the upstream
+    uint32_t completion_tokens;
+    uint32_t credits; // concurrent attempts a worker can take
+    bool final;       // BATCH: the stream ends with this batch
+    uint32_t state;   // sl_stream_state_t in RECORD; 1 = all processes up in STATE
+    sl_str_t name;    // process or worker name
+    sl_str_t text;    // RECORD: the stored text
+    uint32_t n_deltas;
+    sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
+} sl_msg_t;
+
+// Name of a message type ("SUBMIT"), or "?" for an unknown code; never NULL.
+const char *sl_wire_type_name(int type);
+
+// Encode msg into a new buffer. On success *data_p (caller owns, free()) and *len_p are set.
+// SL_EINVAL for an unknown type, SL_ETOOBIG above SL_WIRE_MAX_FRAME or SL_WIRE_MAX_DELTAS.
+int sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p);
+
+// Decode one frame into msg (zeroed first). Strings in msg borrow from data.
+// SL_EPROTO for anything malformed: truncated, trailing bytes, wrong field count or type,
+// unknown message type, unknown delta kind; SL_ETOOBIG when len > SL_WIRE_MAX_FRAME or a
+// message holds more than SL_WIRE_MAX_DELTAS deltas. On failure, when err is not NULL, a
+// message naming the message type and field is written there (NUL-terminated, truncated to
+// err_size).
+int sl_wire_decode(const uint8_t *data, size_t len, sl_msg_t *msg, char *err, size_t err_size);
+
+// A borrowed sl_str_t for a NUL-terminated C string (NULL gives the empty string).
+sl_str_t sl_str(const char *s);
+// A borrowed sl_str_t for len bytes.
+sl_str_t sl_strn(const char *s, size_t len);
+// True when a equals the NUL-terminated b.
+bool sl_str_eq(sl_str_t a, const char *b);
+// Copy into a new NUL-terminated string. Caller owns the result.
+char *sl_str_dup(sl_str_t s);
+
+#endif
