@@ -12,12 +12,16 @@ function(sl_add_unit_test name)
     set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 60)
 endfunction()
 
-# sl_add_unit_dir(dir LIBS lib ...): every tests/unit/<dir>/<module>_test.c becomes a test.
+# sl_add_unit_dir(dir LIBS lib ...): every tests/unit/<dir>/<module>_test.c becomes a test,
+# unless its folder already made a target of that name (a test that needs arguments).
 function(sl_add_unit_dir dir)
     cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
     file(GLOB tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/${dir}/*_test.c)
     foreach(src ${tests})
         get_filename_component(name ${src} NAME_WE)
+        if(TARGET ${name})
+            continue() # registered by hand in its folder, e.g. because it needs arguments
+        endif()
         sl_add_unit_test(${name} SOURCES ${src} LIBS ${T_LIBS})
     endforeach()
 endfunction()

@@ -1,0 +1,510 @@
+// supervisor.c - the supervisor actor: children, events, state (see supervisor.h).
+#include "supervisor.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "child.h"
+#include "rundir.h"
+#include "sl/buf.h"
+#include "sl/clock.h"
+#include "sl/err.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+#include "sl/sock.h"
+#include "sl/wire.h"
+
+#define S_TICK_MS          100  // reap and restart children this often
+#define S_STATE_EVERY_MS   1000 // STATE is re-published this often, changed or not
+#define S_STOP_GRACE_MS    5000 // SIGTERM'd children get this long before SIGKILL
+#define S_KILL_WAIT_MS     2000 // then this long to be reaped before we block on them
+#define S_STOP_POLL_MS     10   // how often waitpid is polled while stopping
+#define S_EVENTS_PER_WAKE  256  // messages read per wake-up, so timers still run under a flood
+#define S_MAX_CHILDREN     8
+#define S_BANNER_MAX       16384 // bytes; the banner is one line
+#define S_BANNER_MODELS_AT 2048  // past this many bytes of banner, models are cut with "..."
+#define S_CHILD_PREFIX     "sluice-"
+#define S_MOCK_NAME        "mockllm"
+
+// The actors, in start order: the store first, the front door last, so each one's peers
+// are there (or at least bound) when it comes up.
+static const char *const s_actor_names[] = {"persist", "builder", "broker", "provider", "ingress"};
+
+struct supervisor {
+    const sl_config_t *cfg;                       // borrowed; outlives self
+    char *bin_dir;                                // owned
+    zsock_t *events;                              // owned; PULL, UP from the actors
+    zsock_t *state;                               // owned; PUB, STATE
+    zsock_t *control;                             // owned; ROUTER, commands (none yet)
+    zloop_t *loop;                                // owned
+    supervisor_child_t *children[S_MAX_CHILDREN]; // owned, in start order
+    size_t n_children;
+    bool owns_run_dir; // no other instance is live: the ipc files are ours to remove
+    bool announced;    // the "sluice is up" line was printed
+    bool failed;       // a child could not be started or used up its budget
+    int last_state;    // last STATE published: state, or -1 before the first
+    int last_count;    // last STATE published: count
+};
+
+// Sleep ms milliseconds (less when a signal arrives; callers poll with a deadline anyway).
+static void
+s_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    (void)nanosleep(&ts, NULL); // EINTR: the caller's loop checks its deadline
+}
+
+static supervisor_child_t *
+s_add_child(supervisor_t *self, const char *name, const char *const *args, bool sends_up)
+{
+    assert(self->n_children < S_MAX_CHILDREN);
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s%s", self->bin_dir, S_CHILD_PREFIX, name);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        sl_log_error("bin dir too long: %s", self->bin_dir);
+        return NULL;
+    }
+    if (access(path, X_OK) < 0) {
+        sl_log_error("missing program %s%s: %s: %s (build it, or set SLUICE_BIN_DIR)",
+                     S_CHILD_PREFIX, name, path, strerror(errno));
+        return NULL;
+    }
+    supervisor_child_t *child = supervisor_child_new(name, path, args, sends_up, NULL);
+    self->children[self->n_children++] = child;
+    return child;
+}
+
+static int
+s_add_children(supervisor_t *self)
+{
+    const sl_config_t *cfg = self->cfg;
+    if (cfg->demo_enabled) {
+        char port[16], rate[16];
+        snprintf(port, sizeof port, "%u", (unsigned)cfg->demo_port);
+        snprintf(rate, sizeof rate, "%u", (unsigned)cfg->demo_tokens_per_s);
+        const char *const args[] = {"--port", port, "--tokens-per-s", rate, NULL};
+        if (!s_add_child(self, S_MOCK_NAME, args, false))
+            return SL_ENOTFOUND;
+    }
+    const char *const args[] = {"-c", cfg->path, NULL};
+    for (size_t i = 0; i < sizeof s_actor_names / sizeof s_actor_names[0]; i++)
+        if (!s_add_child(self, s_actor_names[i], cfg->path ? args : NULL, true))
+            return SL_ENOTFOUND;
+    return 0;
+}
+
+static supervisor_child_t *
+s_child_by_name(supervisor_t *self, sl_str_t name)
+{
+    for (size_t i = 0; i < self->n_children; i++)
+        if (sl_str_eq(name, supervisor_child_name(self->children[i])))
+            return self->children[i];
+    return NULL;
+}
+
+static void
+s_publish_state(supervisor_t *self, int state, int count)
+{
+    sl_msg_t msg = {.type = SL_MSG_STATE, .state = (uint32_t)state, .count = (uint64_t)count};
+    int rc = sl_sock_send(self->state, NULL, &msg);
+    if (rc < 0) // a PUB drops for slow subscribers instead of failing: this is a real error
+        sl_log_warn_rl("state: cannot publish: %s", sl_strerror(rc));
+    self->last_state = state;
+    self->last_count = count;
+}
+
+// Publish STATE when it changed (or when force), and print the banner the first time every
+// child is up.
+static void
+s_update_state(supervisor_t *self, bool force)
+{
+    int count = 0;
+    for (size_t i = 0; i < self->n_children; i++)
+        if (supervisor_child_state(self->children[i]) == SUPERVISOR_CHILD_UP)
+            count++;
+    int state = self->n_children > 0 && (size_t)count == self->n_children ? 1 : 0;
+    bool changed = state != self->last_state || count != self->last_count;
+    if (changed || force)
+        s_publish_state(self, state, count);
+    if (changed)
+        sl_log_info("state up=%d children=%d/%zu", state, count, self->n_children);
+    if (state && !self->announced) {
+        self->announced = true;
+        char *banner = supervisor_banner(self->cfg);
+        sl_log_info("%s", banner);
+        // stdout is for people (and scripts waiting for this line): flush it now, it may be
+        // a pipe with nobody reading past the first line.
+        printf("%s\n", banner);
+        fflush(stdout);
+        free(banner);
+    }
+}
+
+// Apply the restart policy to child's exit (or failed start) and log the decision. Returns
+// false when the child is past its budget: sluice must stop.
+static bool
+s_schedule_restart(supervisor_child_t *child)
+{
+    supervisor_child_on_exit(child);
+    if (supervisor_child_state(child) == SUPERVISOR_CHILD_FAILED) {
+        sl_log_error("child failed name=%s: more than %d restarts within %d s, stopping sluice",
+                     supervisor_child_name(child), SUPERVISOR_CHILD_BUDGET,
+                     SUPERVISOR_CHILD_BUDGET_MS / 1000);
+        return false;
+    }
+    sl_log_info("child restart name=%s in_ms=%lld restarts=%u", supervisor_child_name(child),
+                (long long)supervisor_child_backoff_ms(child),
+                (unsigned)supervisor_child_restarts_in_window(child));
+    return true;
+}
+
+// Start child. A failed start counts like a crash, so a program that vanished cannot make us
+// loop fast. Returns false when the child is past its budget.
+static bool
+s_start_child(supervisor_child_t *child)
+{
+    if (supervisor_child_spawn(child) == 0) {
+        sl_log_info("child started name=%s pid=%d", supervisor_child_name(child),
+                    (int)supervisor_child_pid(child));
+        return true;
+    }
+    sl_log_error("cannot start name=%s path=%s: %s", supervisor_child_name(child),
+                 supervisor_child_path(child), strerror(errno));
+    return s_schedule_restart(child);
+}
+
+// Reap child if it ended and log it. Returns true when it had ended.
+static bool
+s_reap(supervisor_child_t *child)
+{
+    pid_t pid = supervisor_child_pid(child);
+    int status = 0;
+    int rc = supervisor_child_reap(child, &status);
+    if (rc == 0)
+        return false;
+    if (rc < 0) {
+        sl_log_error("child lost name=%s pid=%d: waitpid: %s", supervisor_child_name(child),
+                     (int)pid, strerror(errno));
+        return true;
+    }
+    char text[32];
+    sl_log_info("child exited name=%s pid=%d status=%s", supervisor_child_name(child), (int)pid,
+                supervisor_child_status_str(status, text, sizeof text));
+    return true;
+}
+
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    supervisor_t *self = arg;
+    for (size_t i = 0; i < self->n_children; i++) {
+        supervisor_child_t *child = self->children[i];
+        if (!s_reap(child))
+            continue;
+        // Checked after waitpid: a signal sent to the whole process group reached us before
+        // the child could exit from it, so an exit that follows Ctrl-C is seen here as
+        // shutdown, never as a crash.
+        if (zsys_interrupted)
+            return -1;
+        if (!s_schedule_restart(child)) {
+            self->failed = true;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < self->n_children && !zsys_interrupted; i++) {
+        supervisor_child_t *child = self->children[i];
+        if (supervisor_child_is_restart_due(child) && !s_start_child(child)) {
+            self->failed = true;
+            return -1;
+        }
+    }
+    if (zsys_interrupted)
+        return -1;
+    s_update_state(self, false);
+    return 0;
+}
+
+static int
+s_on_state_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_update_state(arg, true);
+    return 0;
+}
+
+static void
+s_on_up(supervisor_t *self, sl_str_t name)
+{
+    int name_len = name.len > 64 ? 64 : (int)name.len;
+    supervisor_child_t *child = s_child_by_name(self, name);
+    if (!child) {
+        sl_log_warn_rl("events: UP from unknown process name=%.*s", name_len, name.ptr);
+        return;
+    }
+    if (supervisor_child_mark_up(child))
+        sl_log_info("child up name=%s pid=%d", supervisor_child_name(child),
+                    (int)supervisor_child_pid(child));
+    else // sent by an instance already reaped, or a second UP
+        sl_log_debug("events: UP ignored name=%s", supervisor_child_name(child));
+}
+
+static int
+s_on_events(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    supervisor_t *self = arg;
+    for (int i = 0; i < S_EVENTS_PER_WAKE; i++) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(self->events, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue; // malformed: logged and dropped by sl_sock_recv
+        if (msg.type == SL_MSG_UP)
+            s_on_up(self, msg.name);
+        else // OUTCOME and friends feed the circuit breakers, which come later
+            sl_log_debug("events: %s ignored", sl_wire_type_name(msg.type));
+        zframe_destroy(&frame);
+    }
+    s_update_state(self, false);
+    return 0;
+}
+
+static int
+s_on_control(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    supervisor_t *self = arg;
+    for (int i = 0; i < S_EVENTS_PER_WAKE; i++) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(self->control, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue;
+        sl_log_debug("control: %s dropped (no commands yet)", sl_wire_type_name(msg.type));
+        zframe_destroy(&from);
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+// SIGTERM every child, give them S_STOP_GRACE_MS, SIGKILL the rest and reap everyone.
+static void
+s_stop_children(supervisor_t *self)
+{
+    for (size_t i = 0; i < self->n_children; i++)
+        if (supervisor_child_kill(self->children[i], SIGTERM) < 0)
+            sl_log_error("cannot signal name=%s: %s", supervisor_child_name(self->children[i]),
+                         strerror(errno));
+    int64_t deadline_ms = sl_clock_mono_ms() + S_STOP_GRACE_MS;
+    bool killed = false;
+    for (;;) {
+        size_t running = 0;
+        for (size_t i = 0; i < self->n_children; i++) {
+            (void)s_reap(self->children[i]); // logs the exit; no restart now
+            if (supervisor_child_is_running(self->children[i]))
+                running++;
+        }
+        if (running == 0)
+            break;
+        if (sl_clock_mono_ms() >= deadline_ms) {
+            if (killed)
+                break; // supervisor_child_destroy blocks on whatever is left
+            for (size_t i = 0; i < self->n_children; i++) {
+                supervisor_child_t *child = self->children[i];
+                if (!supervisor_child_is_running(child))
+                    continue;
+                sl_log_warn("child did not stop in %d ms, killing name=%s pid=%d", S_STOP_GRACE_MS,
+                            supervisor_child_name(child), (int)supervisor_child_pid(child));
+                (void)supervisor_child_kill(child, SIGKILL); // failure: destroy retries
+            }
+            killed = true;
+            deadline_ms = sl_clock_mono_ms() + S_KILL_WAIT_MS;
+        }
+        s_sleep_ms(S_STOP_POLL_MS);
+    }
+}
+
+supervisor_t *
+supervisor_new(const sl_config_t *cfg, const char *bin_dir)
+{
+    assert(cfg && bin_dir);
+    supervisor_t *self = sl_xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->bin_dir = sl_xstrdup(bin_dir);
+    self->last_state = -1;
+    if (s_add_children(self) < 0)
+        goto fail;
+    int rc = supervisor_rundir_mkdir_p(cfg->data_dir, 0700);
+    if (rc < 0) {
+        sl_log_error("cannot create data_dir %s: %s", cfg->data_dir,
+                     rc == SL_ESYS ? strerror(errno) : sl_strerror(rc));
+        goto fail;
+    }
+    rc = supervisor_rundir_mkdir_p(cfg->run_dir, 0700);
+    if (rc < 0) {
+        sl_log_error("cannot create run_dir %s: %s", cfg->run_dir,
+                     rc == SL_ESYS ? strerror(errno) : sl_strerror(rc));
+        goto fail;
+    }
+    if (supervisor_rundir_is_live(cfg->ep_control)) {
+        sl_log_error("another sluice is running: %s answers (run_dir %s)", cfg->ep_control,
+                     cfg->run_dir);
+        goto fail;
+    }
+    self->owns_run_dir = true;
+    rc = supervisor_rundir_remove_ipc(cfg);
+    if (rc > 0)
+        sl_log_info("removed %d stale ipc files in %s", rc, cfg->run_dir);
+    else if (rc < 0)
+        sl_log_warn("cannot read run_dir %s: %s", cfg->run_dir, strerror(errno));
+    self->events = sl_sock_bind(ZMQ_PULL, cfg->ep_events, SL_SOCK_HWM);
+    self->state = sl_sock_bind(ZMQ_PUB, cfg->ep_state, SL_SOCK_HWM);
+    self->control = sl_sock_bind(ZMQ_ROUTER, cfg->ep_control, SL_SOCK_HWM);
+    if (!self->events || !self->state || !self->control)
+        goto fail; // logged by sl_sock_bind with the endpoint
+    self->loop = zloop_new();
+    if (!self->loop)
+        goto fail;
+    if (zloop_reader(self->loop, self->events, s_on_events, self) < 0
+        || zloop_reader(self->loop, self->control, s_on_control, self) < 0
+        || zloop_timer(self->loop, S_TICK_MS, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, S_STATE_EVERY_MS, 0, s_on_state_timer, self) < 0) {
+        sl_log_error("cannot set up the loop");
+        goto fail;
+    }
+    sl_log_info("bound events=%s state=%s control=%s", cfg->ep_events, cfg->ep_state,
+                cfg->ep_control);
+    return self;
+fail:
+    supervisor_destroy(&self);
+    return NULL;
+}
+
+void
+supervisor_destroy(supervisor_t **self_p)
+{
+    assert(self_p);
+    supervisor_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy(&self->loop);
+    bool running = false;
+    for (size_t i = 0; i < self->n_children; i++)
+        running = running || supervisor_child_is_running(self->children[i]);
+    if (running)
+        s_stop_children(self);
+    for (size_t i = 0; i < self->n_children; i++)
+        supervisor_child_destroy(&self->children[i]);
+    zsock_destroy(&self->control);
+    zsock_destroy(&self->state);
+    zsock_destroy(&self->events);
+    // Every child is gone and our sockets are closed: what is left in run_dir is stale.
+    if (self->owns_run_dir && supervisor_rundir_remove_ipc(self->cfg) < 0)
+        sl_log_warn("cannot read run_dir %s: %s", self->cfg->run_dir, strerror(errno));
+    free(self->bin_dir);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+supervisor_run(supervisor_t *self)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_children && !zsys_interrupted; i++) {
+        supervisor_child_t *child = self->children[i];
+        if (supervisor_child_spawn(child) < 0) {
+            sl_log_error("cannot start name=%s path=%s: %s", supervisor_child_name(child),
+                         supervisor_child_path(child), strerror(errno));
+            self->failed = true;
+            break;
+        }
+        sl_log_info("child started name=%s pid=%d", supervisor_child_name(child),
+                    (int)supervisor_child_pid(child));
+    }
+    if (!self->failed && !zsys_interrupted) {
+        s_update_state(self, true);
+        // Returns on SIGINT/SIGTERM (zsys_interrupted) or when a handler returns -1.
+        if (zloop_start(self->loop) < 0)
+            sl_log_debug("loop ended by a handler");
+    }
+    sl_log_info("stopping %zu children", self->n_children);
+    s_stop_children(self);
+    sl_log_info("stopped%s", self->failed ? " after a failure" : "");
+    return self->failed ? SL_ESYS : 0;
+}
+
+int
+supervisor_bin_dir(char *out, size_t out_size)
+{
+    assert(out && out_size > 0);
+    const char *env = getenv("SLUICE_BIN_DIR");
+    if (env && *env) {
+        if (strlen(env) >= out_size)
+            return SL_ETOOBIG;
+        memcpy(out, env, strlen(env) + 1);
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return SL_ESYS;
+    if ((size_t)n >= sizeof exe - 1)
+        return SL_ETOOBIG;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return SL_ESYS; // the kernel always gives an absolute path
+    if (slash == exe)
+        slash++; // the binary sits in /
+    *slash = '\0';
+    if (strlen(exe) >= out_size)
+        return SL_ETOOBIG;
+    memcpy(out, exe, strlen(exe) + 1);
+    return 0;
+}
+
+char *
+supervisor_banner(const sl_config_t *cfg)
+{
+    assert(cfg);
+    sl_buf_t b;
+    sl_buf_init(&b, S_BANNER_MAX);
+    // A failed append (ETOOBIG) leaves the buffer as it was: the line is cut, never broken.
+    (void)sl_buf_printf(&b, "sluice is up: http://%s  models: ", cfg->http_listen);
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        if (b.len > S_BANNER_MODELS_AT) {
+            (void)sl_buf_append_str(&b, ", ...");
+            break;
+        }
+        (void)sl_buf_printf(&b, "%s%s", i ? ", " : "", cfg->routes[i].model);
+    }
+    if (cfg->n_routes == 0)
+        (void)sl_buf_append_str(&b, "(none)");
+    const char *store = cfg->persist_path;
+    size_t dir_len = strlen(cfg->data_dir);
+    if (strncmp(store, cfg->data_dir, dir_len) == 0 && store[dir_len] == '/')
+        store += dir_len + 1;
+    (void)sl_buf_printf(&b, "  data: %s (%s)", cfg->data_dir, store);
+    char *line = sl_xstrdup(sl_buf_str(&b));
+    sl_buf_free(&b);
+    return line;
+}
