@@ -14,6 +14,7 @@
 
 #include "sl/config.h"
 #include "sl/log.h"
+#include "sl/main.h"
 #include "sl/sock.h"
 
 #define S_PREFIX "sluice-"
@@ -40,13 +41,6 @@ main(int argc, char **argv)
     const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     if (strncmp(name, S_PREFIX, strlen(S_PREFIX)) == 0)
         name += strlen(S_PREFIX);
-    const char *config_path = NULL;
-    if (argc == 3 && strcmp(argv[1], "-c") == 0)
-        config_path = argv[2];
-    else if (argc != 1) {
-        fprintf(stderr, "usage: sluice-%s [-c FILE]\n", name);
-        return 2;
-    }
     // Blocked before CZMQ starts its threads, so they inherit the mask and sigwait below gets
     // the signal (CZMQ's own handler never runs).
     sigset_t stop;
@@ -55,13 +49,10 @@ main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     if (sigprocmask(SIG_BLOCK, &stop, NULL) < 0)
         return 1;
-    sl_log_init(name);
     sl_config_t *cfg = NULL;
-    sl_diag_t diag;
-    if (sl_config_load(config_path, &cfg, &diag) < 0) {
-        fprintf(stderr, "sluice-%s: %s\n", name, diag.msg);
-        return 1;
-    }
+    int rc = sl_main_init(argc, argv, name, &cfg);
+    if (rc != 0)
+        return rc;
     zsock_t *events = sl_sock_announce_up(cfg, name);
     if (!events) {
         sl_config_destroy(&cfg);
