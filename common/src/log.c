@@ -41,7 +41,7 @@ sl_log_enabled(sl_log_level_t level)
     return level <= s_level;
 }
 
-static void
+__attribute__((format(printf, 2, 0))) static void
 s_vwrite(sl_log_level_t level, const char *fmt, va_list ap)
 {
     char line[2048];

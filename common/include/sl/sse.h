@@ -18,7 +18,8 @@
 typedef struct sl_sse_parser sl_sse_parser_t; // opaque
 
 // One dispatched event. All pointers are borrowed: valid only during the callback.
-// Each string is NUL-terminated at its length.
+// Each string is NUL-terminated at its length; data and event may also hold NUL bytes, so
+// use the lengths (an id never holds NUL).
 typedef struct {
     const char *event; // event type; "message" when the stream gave none
     size_t event_len;
@@ -29,20 +30,27 @@ typedef struct {
 } sl_sse_event_t;
 
 // Called once per dispatched event. Return 0 to go on; any other value stops the feed, and
-// sl_sse_parser_feed returns that value (the rest of that feed's bytes are not parsed).
+// sl_sse_parser_feed returns that value (the rest of that feed's bytes are not parsed and are
+// dropped; the parser stays usable and a later feed goes on from the dispatched event).
 typedef int(sl_sse_event_fn)(void *arg, const sl_sse_event_t *event);
 
-// New parser. max_event_bytes caps one line and one event's data (a real event can exceed
-// 1 MB: large tool arguments). Caller owns the result; never NULL.
+// New parser. max_event_bytes caps one line (without its line end) and one event's data (as
+// dispatched, without the final "\n"); exactly max_event_bytes is allowed. A real event can
+// exceed 1 MB: large tool arguments. Caller owns the result; never NULL.
 sl_sse_parser_t *sl_sse_parser_new(size_t max_event_bytes);
 // Free self and set *self_p to NULL. Safe on NULL and on *self_p == NULL.
 void sl_sse_parser_destroy(sl_sse_parser_t **self_p);
-// Parse len bytes, calling fn for each event completed by them.
+// Parse len bytes, calling fn (not NULL) for each event completed by them. data is borrowed
+// and may be NULL when len is 0. Events may cross feeds anywhere, even inside a CRLF or a BOM.
 // Returns 0; SL_ETOOBIG when a line or an event's data passes the cap (the parser is then
-// poisoned: every later feed returns SL_ETOOBIG too); or fn's non-zero return value.
+// poisoned: it frees what it held and every later feed returns SL_ETOOBIG too; events before
+// the bad line were still dispatched); or fn's non-zero return value.
 int sl_sse_parser_feed(
     sl_sse_parser_t *self, const char *data, size_t len, sl_sse_event_fn *fn, void *arg);
-// Bytes held for an incomplete line or event (0 at a clean event boundary).
+// Bytes held for an incomplete line or event (0 at a clean event boundary): the partial line,
+// including a partial leading BOM, plus the data buffer as the spec counts it (each data line
+// adds its value and "\n") plus the event type. The sticky id is not counted. At end of
+// stream, non-zero means the stream ended inside a line or an event. 0 once poisoned.
 size_t sl_sse_parser_pending(const sl_sse_parser_t *self);
 
 #endif

@@ -1,0 +1,23 @@
+// ingress.h - the HTTP front door: libmicrohttpd inside the actor's own zloop.
+//
+// Serves POST /v1/chat/completions (stream and not), GET /v1/streams/<id>, GET /v1/models and
+// GET /healthz on listen.http. A chat request is validated, given a UUIDv7 request id and
+// submitted to the broker (DEALER to `frontend`); its tokens come back from the builder
+// (DEALER to `deliver`) and are written to the client as they arrive; stream reads go to
+// persistence (DEALER to `query`); process health comes from the supervisor (SUB to
+// `state`). The ingress's routing id, "ingress-<pid>", travels with each request so the
+// builder knows where to deliver. Not thread-safe: one per process.
+#ifndef INGRESS_INGRESS_H
+#define INGRESS_INGRESS_H
+#include "sl/config.h"
+
+typedef struct ingress ingress_t; // opaque
+
+// New ingress listening and connected as cfg says (cfg is borrowed and must outlive it).
+// NULL when the listener or a socket cannot be set up (logged).
+ingress_t *ingress_new(const sl_config_t *cfg);
+void ingress_destroy(ingress_t **self_p);
+// Run until interrupted (SIGINT/SIGTERM). Returns 0.
+int ingress_run(ingress_t *self);
+
+#endif

@@ -1,0 +1,314 @@
+// openai.c - OpenAI Chat Completions requests and output for clients (see openai.h).
+#include "openai.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl/err.h"
+#include "sl/mem.h"
+
+#define OPENAI_PREFIX_MAX 1024
+
+static int
+s_fail(char *err, size_t err_size, const char **param, const char *field, const char *msg)
+{
+    snprintf(err, err_size, "%s", msg);
+    *param = field;
+    return SL_EINVAL;
+}
+
+int
+ingress_openai_parse(const char *body, size_t len, ingress_openai_request_t *out, char *err,
+                     size_t err_size, const char **param)
+{
+    memset(out, 0, sizeof *out);
+    *param = NULL;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!root)
+        return s_fail(err, err_size, param, NULL,
+                      "We could not parse the JSON body of your request. (HINT: This likely "
+                      "means you aren't using your HTTP library correctly.)");
+    int rc = SL_EINVAL;
+    if (!cJSON_IsObject(root)) {
+        rc = s_fail(err, err_size, param, NULL, "The request body must be a JSON object.");
+        goto done;
+    }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (!cJSON_IsString(model) || !*model->valuestring) {
+        rc = s_fail(err, err_size, param, "model",
+                    "you must provide a model parameter (a non-empty string)");
+        goto done;
+    }
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+    if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
+        rc = s_fail(err, err_size, param, "messages",
+                    "'messages' must be a non-empty array of message objects");
+        goto done;
+    }
+    const cJSON *m;
+    int i = 0;
+    cJSON_ArrayForEach(m, messages)
+    {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        if (!cJSON_IsObject(m) || !cJSON_IsString(role)) {
+            snprintf(err, err_size, "messages[%d] must be an object with a string 'role'", i);
+            *param = "messages";
+            goto done;
+        }
+        i++;
+    }
+    const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
+    if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream)) {
+        rc = s_fail(err, err_size, param, "stream", "'stream' must be a boolean");
+        goto done;
+    }
+    out->stream = cJSON_IsTrue(stream);
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
+    out->include_usage =
+        cJSON_IsObject(opts) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "include_usage"));
+    out->model = sl_xstrdup(model->valuestring);
+    // The normalized request is the client's body without what sluice decides itself.
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "model");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "stream");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "stream_options");
+    cJSON *mct = cJSON_DetachItemFromObjectCaseSensitive(root, "max_completion_tokens");
+    if (mct) {
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "max_tokens");
+        cJSON_AddItemToObject(root, "max_tokens", mct);
+    }
+    out->body = cJSON_PrintUnformatted(root);
+    if (!out->body) {
+        rc = s_fail(err, err_size, param, NULL, "could not normalize the request");
+        ingress_openai_request_free(out);
+        goto done;
+    }
+    out->body_len = strlen(out->body);
+    rc = 0;
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+void
+ingress_openai_request_free(ingress_openai_request_t *self)
+{
+    free(self->model);
+    free(self->body); // cJSON_PrintUnformatted uses malloc by default
+    self->model = NULL;
+    self->body = NULL;
+}
+
+void
+ingress_openai_ctx_init(ingress_openai_ctx_t *ctx, const char *req_id, const char *model,
+                        int64_t created)
+{
+    snprintf(ctx->id, sizeof ctx->id, "chatcmpl-%s", req_id);
+    ctx->created = created;
+    sl_buf_init(&ctx->prefix, OPENAI_PREFIX_MAX);
+    sl_buf_printf(&ctx->prefix,
+                  "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%" PRId64
+                  ",\"model\":\"",
+                  ctx->id, created);
+    size_t n = strlen(model);
+    if (n > 256)
+        n = 256; // a model alias is short; the config caps real ones far below this
+    sl_buf_append_json_str(&ctx->prefix, model, n);
+    sl_buf_append_str(&ctx->prefix, "\",\"choices\":[");
+}
+
+void
+ingress_openai_ctx_free(ingress_openai_ctx_t *ctx)
+{
+    sl_buf_free(&ctx->prefix);
+}
+
+// Append everything or nothing: on overflow, cut back to where we started.
+#define TRY(expr)                 \
+    do {                          \
+        if ((expr) != 0)          \
+            goto toobig;          \
+    } while (0)
+
+static int
+s_rollback(sl_buf_t *out, size_t mark)
+{
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = '\0';
+    return SL_ETOOBIG;
+}
+
+int
+ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+                               "\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+int
+ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{"));
+    switch (d->kind) {
+    case SL_DELTA_REASONING:
+        TRY(sl_buf_append_str(out, "\"reasoning_content\":\""));
+        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        TRY(sl_buf_append_str(out, "\""));
+        break;
+    case SL_DELTA_TOOL:
+        TRY(sl_buf_printf(out, "\"tool_calls\":[{\"index\":%u,", d->tool_index));
+        if (d->tool_id.len) {
+            TRY(sl_buf_append_str(out, "\"id\":\""));
+            TRY(sl_buf_append_json_str(out, d->tool_id.ptr, d->tool_id.len));
+            TRY(sl_buf_append_str(out, "\",\"type\":\"function\","));
+        }
+        TRY(sl_buf_append_str(out, "\"function\":{"));
+        if (d->tool_name.len) {
+            TRY(sl_buf_append_str(out, "\"name\":\""));
+            TRY(sl_buf_append_json_str(out, d->tool_name.ptr, d->tool_name.len));
+            TRY(sl_buf_append_str(out, "\","));
+        }
+        TRY(sl_buf_append_str(out, "\"arguments\":\""));
+        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        TRY(sl_buf_append_str(out, "\"}}]"));
+        break;
+    default:
+        TRY(sl_buf_append_str(out, "\"content\":\""));
+        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        TRY(sl_buf_append_str(out, "\""));
+    }
+    TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+int
+ingress_openai_chunk_finish(sl_buf_t *out, const ingress_openai_ctx_t *ctx,
+                            const char *finish_reason)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\""));
+    TRY(sl_buf_append_json_str(out, finish_reason, strlen(finish_reason)));
+    TRY(sl_buf_append_str(out, "\"}]}\n\n"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+static int
+s_usage(sl_buf_t *out, uint32_t prompt_tokens, uint32_t completion_tokens)
+{
+    return sl_buf_printf(out,
+                         "\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":%u,"
+                         "\"total_tokens\":%" PRIu64 "}",
+                         prompt_tokens, completion_tokens,
+                         (uint64_t)prompt_tokens + completion_tokens);
+}
+
+int
+ingress_openai_chunk_usage(sl_buf_t *out, const ingress_openai_ctx_t *ctx, uint32_t prompt_tokens,
+                           uint32_t completion_tokens)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    TRY(sl_buf_append_str(out, "],"));
+    TRY(s_usage(out, prompt_tokens, completion_tokens));
+    TRY(sl_buf_append_str(out, "}\n\n"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+int
+ingress_openai_done(sl_buf_t *out)
+{
+    return sl_buf_append_str(out, "data: [DONE]\n\n");
+}
+
+static int
+s_error_object(sl_buf_t *out, const char *type, const char *message, const char *param,
+               const char *code)
+{
+    if (sl_buf_append_str(out, "{\"error\":{\"message\":\"")
+        || sl_buf_append_json_str(out, message, strlen(message))
+        || sl_buf_append_str(out, "\",\"type\":\"")
+        || sl_buf_append_json_str(out, type, strlen(type))
+        || sl_buf_append_str(out, "\",\"param\":"))
+        return SL_ETOOBIG;
+    if (param) {
+        if (sl_buf_append_str(out, "\"") || sl_buf_append_json_str(out, param, strlen(param))
+            || sl_buf_append_str(out, "\""))
+            return SL_ETOOBIG;
+    } else if (sl_buf_append_str(out, "null")) {
+        return SL_ETOOBIG;
+    }
+    if (sl_buf_append_str(out, ",\"code\":"))
+        return SL_ETOOBIG;
+    if (code) {
+        if (sl_buf_append_str(out, "\"") || sl_buf_append_json_str(out, code, strlen(code))
+            || sl_buf_append_str(out, "\""))
+            return SL_ETOOBIG;
+    } else if (sl_buf_append_str(out, "null")) {
+        return SL_ETOOBIG;
+    }
+    return sl_buf_append_str(out, "}}");
+}
+
+int
+ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_append_str(out, "data: "));
+    TRY(s_error_object(out, type, message, NULL, NULL));
+    TRY(sl_buf_append_str(out, "\n\n"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+int
+ingress_openai_error_body(sl_buf_t *out, const char *type, const char *message, const char *param,
+                          const char *code)
+{
+    size_t mark = out->len;
+    TRY(s_error_object(out, type, message, param, code));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+int
+ingress_openai_completion(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const char *model,
+                          const char *text, size_t text_len, const char *finish_reason,
+                          uint32_t prompt_tokens, uint32_t completion_tokens)
+{
+    size_t mark = out->len;
+    TRY(sl_buf_printf(out,
+                      "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%" PRId64
+                      ",\"model\":\"",
+                      ctx->id, ctx->created));
+    TRY(sl_buf_append_json_str(out, model, strlen(model)));
+    TRY(sl_buf_append_str(out, "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                               "\"content\":\""));
+    TRY(sl_buf_append_json_str(out, text, text_len));
+    TRY(sl_buf_append_str(out, "\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\""));
+    TRY(sl_buf_append_json_str(out, finish_reason, strlen(finish_reason)));
+    TRY(sl_buf_append_str(out, "\"}],"));
+    TRY(s_usage(out, prompt_tokens, completion_tokens));
+    TRY(sl_buf_append_str(out, ",\"system_fingerprint\":null}"));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}

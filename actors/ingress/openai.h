@@ -1,0 +1,82 @@
+// openai.h - the OpenAI Chat Completions API as sluice's clients see it: request
+// validation and normalization, and the exact output the official SDKs expect
+// (reference/provider-streams.md sections 1 and 7.2).
+//
+// Output is written from templates with one JSON string escaper (sl_buf_append_json_str),
+// not built as a tree and printed: this runs for every token. Streams carry no `event:` and
+// no `id:` lines (openai-python breaks on a blank line after an id; section 7.2). Pure; not
+// thread-safe.
+#ifndef INGRESS_OPENAI_H
+#define INGRESS_OPENAI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl/buf.h"
+#include "sl/wire.h"
+
+// A validated client request.
+typedef struct {
+    char *model;        // owned; the alias the client asked for
+    bool stream;        // "stream": true
+    bool include_usage; // "stream_options": {"include_usage": true}
+    char *body;         // owned; normalized request JSON (docs/protocol.md)
+    size_t body_len;
+} ingress_openai_request_t;
+
+// What every chunk of one response repeats. Shown so clients embed it.
+typedef struct {
+    char id[64];       // "chatcmpl-<request id>"
+    int64_t created;   // Unix seconds, the same on every chunk
+    sl_buf_t prefix;   // owned; `data: {"id":...,"model":...,"choices":[` for chunk templates
+} ingress_openai_ctx_t;
+
+// Validate a Chat Completions body. Returns 0 and fills out (caller frees with
+// ingress_openai_request_free), or SL_EINVAL with err describing the problem and *param
+// naming the offending field (for OpenAI's error "param"), or NULL.
+int ingress_openai_parse(const char *body,
+                         size_t len,
+                         ingress_openai_request_t *out,
+                         char *err,
+                         size_t err_size,
+                         const char **param);
+void ingress_openai_request_free(ingress_openai_request_t *self);
+
+void ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
+                             const char *req_id,
+                             const char *model,
+                             int64_t created);
+void ingress_openai_ctx_free(ingress_openai_ctx_t *ctx);
+
+// Streaming output. Each appends complete SSE events to out; SL_ETOOBIG when out's cap is
+// reached (nothing appended).
+int ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx);
+int ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d);
+int ingress_openai_chunk_finish(sl_buf_t *out,
+                                const ingress_openai_ctx_t *ctx,
+                                const char *finish_reason);
+int ingress_openai_chunk_usage(sl_buf_t *out,
+                               const ingress_openai_ctx_t *ctx,
+                               uint32_t prompt_tokens,
+                               uint32_t completion_tokens);
+int ingress_openai_done(sl_buf_t *out);
+// A mid-stream error event: {"error":{...}}. The stream then ends without [DONE].
+int ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message);
+
+// An error response body: {"error":{"message","type","param","code"}}.
+int ingress_openai_error_body(sl_buf_t *out,
+                              const char *type,
+                              const char *message,
+                              const char *param,
+                              const char *code);
+// A non-streaming chat.completion body.
+int ingress_openai_completion(sl_buf_t *out,
+                              const ingress_openai_ctx_t *ctx,
+                              const char *model,
+                              const char *text,
+                              size_t text_len,
+                              const char *finish_reason,
+                              uint32_t prompt_tokens,
+                              uint32_t completion_tokens);
+
+#endif

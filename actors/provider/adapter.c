@@ -1,0 +1,75 @@
+// adapter.c - the table of provider kinds and what they share (see adapter.h).
+#include "adapter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl/err.h"
+#include "sl/mem.h"
+
+extern const provider_adapter_t provider_openai_adapter;
+
+static const provider_adapter_t *const s_adapters[] = {
+    &provider_openai_adapter,
+};
+
+#define PROVIDER_MAX_URL  8192
+#define PROVIDER_MAX_BODY (64u * 1024 * 1024)
+
+void
+provider_request_init(provider_request_t *self)
+{
+    memset(self, 0, sizeof *self);
+    sl_buf_init(&self->url, PROVIDER_MAX_URL);
+    sl_buf_init(&self->body, PROVIDER_MAX_BODY);
+}
+
+void
+provider_request_free(provider_request_t *self)
+{
+    sl_buf_free(&self->url);
+    sl_buf_free(&self->body);
+    for (int i = 0; i < self->n_headers; i++) {
+        // Headers may hold a key: wipe before freeing.
+        size_t len = strlen(self->headers[i]);
+        memset(self->headers[i], 0, len);
+        free(self->headers[i]);
+    }
+    self->n_headers = 0;
+}
+
+int
+provider_request_header(provider_request_t *self, const char *name, const char *value)
+{
+    if (self->n_headers >= PROVIDER_MAX_HEADERS)
+        return SL_ETOOBIG;
+    size_t len = strlen(name) + strlen(value) + 3;
+    char *h = sl_xcalloc(1, len);
+    snprintf(h, len, "%s: %s", name, value);
+    self->headers[self->n_headers++] = h;
+    return 0;
+}
+
+const provider_adapter_t *
+provider_adapter_find(const char *kind)
+{
+    for (size_t i = 0; i < sizeof s_adapters / sizeof s_adapters[0]; i++)
+        if (strcmp(s_adapters[i]->kind, kind) == 0)
+            return s_adapters[i];
+    return NULL;
+}
+
+sl_errclass_t
+provider_errclass_for_status(uint32_t status)
+{
+    if (status >= 200 && status < 300)
+        return SL_ERRCLASS_NONE;
+    if (status == 429)
+        return SL_ERRCLASS_RATE_LIMIT;
+    if (status == 408)
+        return SL_ERRCLASS_TIMEOUT;
+    if (status >= 500)
+        return SL_ERRCLASS_PROVIDER_DOWN; // 500, 502, 503, 529 overloaded ...
+    return SL_ERRCLASS_FATAL;             // 400, 401, 403, 404, 422 ...
+}

@@ -1,0 +1,67 @@
+// adapter.h - what a provider kind must do: translate the request, parse the stream as its
+// bytes arrive, classify errors. One module per kind (openai.c, ...), found by name.
+//
+// An adapter never sees sockets or curl: the transfer hands it bytes and gets sluice events
+// back through a provider_sink_t, so each adapter is tested by feeding it bytes split at every
+// offset. Not thread-safe; one state per upstream stream.
+#ifndef PROVIDER_ADAPTER_H
+#define PROVIDER_ADAPTER_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl/buf.h"
+#include "sl/config.h"
+#include "sl/wire.h"
+
+#define PROVIDER_MAX_HEADERS 8
+
+// Where a parsed stream's events go. Strings are borrowed for the duration of the call.
+typedef struct {
+    void *arg;
+    void (*delta)(void *arg, const sl_delta_t *delta);
+    void (*finish)(void *arg, const char *finish_reason); // OpenAI vocabulary
+    void (*usage)(void *arg, uint32_t prompt_tokens, uint32_t completion_tokens);
+    // A provider error inside a 200 stream or in an error response.
+    void (*error)(void *arg, sl_errclass_t err_class, uint32_t status, const char *error_type,
+                  const char *message);
+} provider_sink_t;
+
+// An upstream HTTP request. Header values may hold secrets: never log them.
+typedef struct {
+    sl_buf_t url;  // owned
+    sl_buf_t body; // owned
+    char *headers[PROVIDER_MAX_HEADERS]; // owned, "Name: value"
+    int n_headers;
+} provider_request_t;
+
+void provider_request_init(provider_request_t *self);
+void provider_request_free(provider_request_t *self);
+// Add a header "name: value"; SL_ETOOBIG past PROVIDER_MAX_HEADERS.
+int provider_request_header(provider_request_t *self, const char *name, const char *value);
+
+typedef struct {
+    const char *kind; // the config's providers[].kind
+    // Build the upstream request for the normalized body (docs/protocol.md). api_key may be
+    // NULL. Returns 0, or SL_EINVAL with err describing what the body lacks.
+    int (*request)(const sl_provider_cfg_t *provider, const char *api_key,
+                   const char *upstream_model, const char *body, size_t len,
+                   provider_request_t *out, char *err, size_t err_size);
+    // Per-stream parser state; max_event_bytes caps one event or line.
+    void *(*state_new)(size_t max_event_bytes);
+    void (*state_destroy)(void **state_p);
+    // Parse len bytes of a 200 response. Returns 0, or SL_EPROTO/SL_ETOOBIG when the stream
+    // is malformed (err_class PROVIDER_DOWN: the stream cannot go on).
+    int (*feed)(void *state, const char *data, size_t len, const provider_sink_t *sink);
+    // True when the stream reached its protocol's terminal event (else EOF is truncation).
+    int (*is_complete)(const void *state);
+    // Report an HTTP error response (status >= 300) through sink->error.
+    void (*http_error)(uint32_t status, const char *body, size_t len, const provider_sink_t *sink);
+} provider_adapter_t;
+
+// The adapter for a kind, or NULL.
+const provider_adapter_t *provider_adapter_find(const char *kind);
+
+// Error class for an upstream HTTP status, as DESIGN.md's error table has it.
+sl_errclass_t provider_errclass_for_status(uint32_t status);
+
+#endif

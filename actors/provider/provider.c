@@ -1,0 +1,347 @@
+// provider.c - the provider worker: libcurl multi inside a zloop (see provider.h).
+#include "provider.h"
+
+#include <czmq.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sl/clock.h"
+#include "sl/err.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+#include "sl/sock.h"
+#include "transfer.h"
+
+#define PROVIDER_HEARTBEAT_MS 1000 // READY interval; the broker expires us after 3 s
+#define PROVIDER_FLUSH_MS     10   // how soon paused transfers retry their sends
+
+struct provider {
+    const sl_config_t *cfg; // borrowed
+    char name[64];          // routing id, "provider-<pid>"
+    zloop_t *loop;          // owned
+    zsock_t *backend;       // owned; DEALER to the broker
+    zsock_t *tokens;        // owned; PUSH to the builder
+    zsock_t *events;        // owned; PUSH to the supervisor
+    CURLM *multi;           // owned
+    int curl_timer_id;      // zloop timer for curl's timeout, -1 when none
+    zhashx_t *transfers;    // req_id -> provider_transfer_t, owned
+    uint32_t credits;       // concurrent streams we accept
+};
+
+static void
+s_transfer_free(void **item_p)
+{
+    provider_transfer_destroy((provider_transfer_t **)item_p);
+}
+
+static int
+s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
+{
+    provider_t *self = arg;
+    zsock_t *sock = to_broker ? self->backend : self->tokens;
+    if (zmq_send(zsock_resolve(sock), data, len, ZMQ_DONTWAIT) >= 0)
+        return 0;
+    return zmq_errno() == EAGAIN ? SL_EAGAIN : SL_ESYS;
+}
+
+static void
+s_send_ready(provider_t *self)
+{
+    sl_msg_t msg = {.type = SL_MSG_READY, .name = sl_str(self->name), .credits = self->credits};
+    if (sl_sock_send(self->backend, NULL, &msg) < 0)
+        sl_log_debug("READY not sent: broker queue full");
+}
+
+// Forget finished transfers; resume paused ones whose output drained.
+static void
+s_sweep(provider_t *self)
+{
+    zlist_t *done = NULL;
+    for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+         t = zhashx_next(self->transfers)) {
+        provider_transfer_flush(t);
+        if (provider_transfer_is_finished(t)) {
+            if (!done)
+                done = zlist_new();
+            zlist_append(done, (void *)zhashx_cursor(self->transfers));
+        } else if (provider_transfer_wants_resume(t)) {
+            provider_transfer_resume(t);
+        }
+    }
+    if (!done)
+        return;
+    for (const char *key = zlist_first(done); key; key = zlist_next(done))
+        zhashx_delete(self->transfers, key);
+    zlist_destroy(&done);
+}
+
+static void
+s_check_done(provider_t *self)
+{
+    CURLMsg *m;
+    int left = 0;
+    while ((m = curl_multi_info_read(self->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = m->easy_handle;
+        CURLcode result = m->data.result;
+        provider_transfer_t *t = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        curl_multi_remove_handle(self->multi, easy);
+        if (t)
+            provider_transfer_complete(t, result);
+    }
+    s_sweep(self);
+}
+
+static int
+s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    provider_t *self = arg;
+    int flags = 0;
+    if (item->revents & ZMQ_POLLIN)
+        flags |= CURL_CSELECT_IN;
+    if (item->revents & ZMQ_POLLOUT)
+        flags |= CURL_CSELECT_OUT;
+    if (item->revents & ZMQ_POLLERR)
+        flags |= CURL_CSELECT_ERR;
+    int running = 0;
+    curl_multi_socket_action(self->multi, item->fd, flags, &running);
+    s_check_done(self);
+    return 0;
+}
+
+static int
+s_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    provider_t *self = userp;
+    zmq_pollitem_t item = {NULL, fd, 0, 0};
+    zloop_poller_end(self->loop, &item);
+    if (what == CURL_POLL_REMOVE)
+        return 0;
+    item.events = (short)(((what & CURL_POLL_IN) ? ZMQ_POLLIN : 0)
+                          | ((what & CURL_POLL_OUT) ? ZMQ_POLLOUT : 0));
+    if (zloop_poller(self->loop, &item, s_on_fd, self) < 0) {
+        sl_log_error("cannot poll curl socket fd=%d", (int)fd);
+        return -1;
+    }
+    // A socket curl closes without telling us first must not stop the loop.
+    zloop_poller_set_tolerant(self->loop, &item);
+    return 0;
+}
+
+static int
+s_on_curl_timeout(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    provider_t *self = arg;
+    self->curl_timer_id = -1; // one-shot: already gone
+    int running = 0;
+    curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    s_check_done(self);
+    return 0;
+}
+
+static int
+s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    provider_t *self = userp;
+    if (self->curl_timer_id >= 0) {
+        zloop_timer_end(self->loop, self->curl_timer_id);
+        self->curl_timer_id = -1;
+    }
+    if (timeout_ms >= 0) {
+        size_t delay = timeout_ms == 0 ? 1 : (size_t)timeout_ms;
+        self->curl_timer_id = zloop_timer(self->loop, delay, 1, s_on_curl_timeout, self);
+    }
+    return 0;
+}
+
+// A dispatch we cannot start: tell the builder (so the client hears) and the broker.
+static void
+s_reject_dispatch(provider_t *self, const sl_msg_t *d, const char *why)
+{
+    sl_log_warn("dispatch req=%.*s failed: %s", (int)d->req_id.len, d->req_id.ptr, why);
+    sl_msg_t end = {.type = SL_MSG_END,
+                    .req_id = d->req_id,
+                    .ingress = d->ingress,
+                    .attempt = d->attempt,
+                    .finish_reason = sl_str("error"),
+                    .err_class = SL_ERRCLASS_INTERNAL,
+                    .status = 500,
+                    .error_type = sl_str("internal_error"),
+                    .message = sl_str(why)};
+    if (sl_sock_send(self->tokens, NULL, &end) < 0)
+        sl_log_error("dispatch req=%.*s: END not sent", (int)d->req_id.len, d->req_id.ptr);
+    sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
+                        .req_id = d->req_id,
+                        .attempt = d->attempt,
+                        .provider = d->provider,
+                        .upstream_model = d->upstream_model,
+                        .err_class = SL_ERRCLASS_INTERNAL,
+                        .status = 500};
+    if (sl_sock_send(self->backend, NULL, &outcome) < 0)
+        sl_log_error("dispatch req=%.*s: OUTCOME not sent", (int)d->req_id.len, d->req_id.ptr);
+}
+
+static void
+s_handle_dispatch(provider_t *self, const sl_msg_t *d)
+{
+    char *id = sl_str_dup(d->req_id);
+    char *pname = sl_str_dup(d->provider);
+    char err[256] = "";
+    const sl_provider_cfg_t *provider = sl_config_provider(self->cfg, pname);
+    if (zhashx_lookup(self->transfers, id)) {
+        sl_log_warn_rl("dispatch req=%s: already running, dropped", id);
+    } else if (!provider) {
+        snprintf(err, sizeof err, "no provider named '%s' in this worker's config", pname);
+        s_reject_dispatch(self, d, err);
+    } else {
+        provider_transfer_t *t =
+            provider_transfer_new(self->cfg, provider, d, s_send, self, err, sizeof err);
+        if (!t) {
+            s_reject_dispatch(self, d, err);
+        } else if (curl_multi_add_handle(self->multi, provider_transfer_easy(t)) != CURLM_OK) {
+            provider_transfer_destroy(&t);
+            s_reject_dispatch(self, d, "cannot start the upstream request");
+        } else {
+            zhashx_insert(self->transfers, id, t);
+            provider_transfer_flush(t);
+            sl_log_debug("dispatch req=%s provider=%s model=%.*s attempt=%u", id, pname,
+                         (int)d->upstream_model.len, d->upstream_model.ptr, d->attempt);
+        }
+    }
+    free(pname);
+    free(id);
+}
+
+static void
+s_handle_cancel(provider_t *self, const sl_msg_t *c)
+{
+    char *id = sl_str_dup(c->req_id);
+    provider_transfer_t *t = zhashx_lookup(self->transfers, id);
+    if (t) {
+        curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
+        provider_transfer_cancel(t);
+        sl_log_debug("cancel req=%s", id);
+    }
+    free(id);
+    s_sweep(self);
+}
+
+static int
+s_on_backend(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    provider_t *self = arg;
+    for (int n = 0; n < 256; n++) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(sock, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue;
+        if (msg.type == SL_MSG_DISPATCH)
+            s_handle_dispatch(self, &msg);
+        else if (msg.type == SL_MSG_CANCEL)
+            s_handle_cancel(self, &msg);
+        else
+            sl_log_warn_rl("backend: unexpected %s dropped", sl_wire_type_name(msg.type));
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+static int
+s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_send_ready(arg);
+    return 0;
+}
+
+static int
+s_on_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_sweep(arg);
+    return 0;
+}
+
+provider_t *
+provider_new(const sl_config_t *cfg)
+{
+    provider_t *self = sl_xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->curl_timer_id = -1;
+    snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
+    uint64_t credits = 0;
+    for (size_t i = 0; i < cfg->n_providers; i++)
+        credits += cfg->providers[i].concurrency;
+    self->credits = credits < 1 ? 1 : credits > 100000 ? 100000 : (uint32_t)credits;
+    self->transfers = zhashx_new();
+    zhashx_set_destructor(self->transfers, s_transfer_free);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        goto fail;
+    self->multi = curl_multi_init();
+    self->backend = sl_sock_connect(ZMQ_DEALER, cfg->ep_backend, SL_SOCK_HWM, self->name);
+    self->tokens = sl_sock_connect(ZMQ_PUSH, cfg->ep_tokens, SL_SOCK_HWM, NULL);
+    self->loop = zloop_new();
+    if (!self->multi || !self->backend || !self->tokens || !self->loop)
+        goto fail;
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETFUNCTION, s_on_curl_socket);
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
+    if (zloop_reader(self->loop, self->backend, s_on_backend, self)
+        || zloop_timer(self->loop, PROVIDER_HEARTBEAT_MS, 0, s_on_heartbeat, self) < 0
+        || zloop_timer(self->loop, PROVIDER_FLUSH_MS, 0, s_on_flush, self) < 0)
+        goto fail;
+    s_send_ready(self);
+    self->events = sl_sock_announce_up(cfg, "provider");
+    sl_log_info("provider worker up: name=%s credits=%u backend=%s tokens=%s", self->name,
+                self->credits, cfg->ep_backend, cfg->ep_tokens);
+    return self;
+fail:
+    sl_log_error("provider worker set-up failed");
+    provider_destroy(&self);
+    return NULL;
+}
+
+void
+provider_destroy(provider_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    provider_t *self = *self_p;
+    if (self->multi && self->transfers)
+        for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+             t = zhashx_next(self->transfers))
+            curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
+    zhashx_destroy(&self->transfers);
+    zloop_destroy(&self->loop);
+    if (self->multi)
+        curl_multi_cleanup(self->multi);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->tokens);
+    zsock_destroy(&self->backend);
+    curl_global_cleanup();
+    free(self);
+    *self_p = NULL;
+}
+
+int
+provider_run(provider_t *self)
+{
+    zloop_start(self->loop);
+    return 0;
+}

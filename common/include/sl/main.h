@@ -1,0 +1,13 @@
+// sl/main.h - what every sluice process does first: arguments, logging, config.
+//
+// Keeps each process's main.c thin and alike. Not thread-safe.
+#ifndef SL_MAIN_H
+#define SL_MAIN_H
+#include "sl/config.h"
+
+// Parse `[-c FILE]` (also `--config FILE`), set the log identity to name, and load the
+// config. Returns 0 with *cfg_p set (caller owns); otherwise the process exit status to use
+// (2 for a usage error, 1 for a config error; the reason is already printed on stderr).
+int sl_main_init(int argc, char **argv, const char *name, sl_config_t **cfg_p);
+
+#endif

@@ -1,0 +1,28 @@
+// main.c - shared start-up of every sluice process (see sl/main.h).
+#include "sl/main.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sl/log.h"
+
+int
+sl_main_init(int argc, char **argv, const char *name, sl_config_t **cfg_p)
+{
+    const char *path = NULL;
+    sl_log_init(name);
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            path = argv[++i];
+        } else {
+            fprintf(stderr, "usage: sluice-%s [-c FILE]\n", name);
+            return 2;
+        }
+    }
+    sl_diag_t diag;
+    if (sl_config_load(path, cfg_p, &diag) != 0) {
+        fprintf(stderr, "sluice-%s: %s\n", name, diag.msg);
+        return 1;
+    }
+    return 0;
+}
