@@ -1,12 +1,12 @@
 // store.c - the durable stream store on SQLite (see store.h for the schema and the rules).
 #include "store.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
 #include <sqlite3.h>
 
 #include "sl/err.h"
@@ -14,7 +14,13 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define DELTA_FIELDS 5 // [kind, text, tool_index, tool_id, tool_name], as on the wire
+// The deltas blob is the DELTAS field exactly as sl_wire encodes it, so there is one
+// definition of a delta on the wire and on disk. sl_wire has no entry point for one field, so
+// the store wraps the deltas in a TOKENS message whose other fields are empty: DELTAS is the
+// last field of TOKENS, so the blob is what follows that message's fixed prefix, and a blob
+// decodes (strictly, allocating nothing) once the prefix is put back. The prefix is taken from
+// sl_wire at open, never written out here.
+#define ENVELOPE_MAX 16 // bytes; TOKENS with empty fields and no deltas encodes in 8
 
 // Schema version 1. batches.text is a BLOB because a delta may hold NUL bytes, which SQLite's
 // text functions would cut at; the store never asks SQLite to interpret it.
@@ -58,12 +64,15 @@ static const char s_schema_v1[] = "CREATE TABLE streams("
                       " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")
 
 struct persist_store {
-    sqlite3 *db;                 // owned
-    const sl_clock_t *clock;     // borrowed; NULL means the real clock
-    msgpack_sbuffer deltas;      // owned; one batch's encoded deltas, reused
-    sl_buf_t text;               // owned; one batch's TEXT deltas, reused
-    persist_store_stats_t stats; // counters since open
-    char errmsg[256];            // SQLite's message for the last SL_EIO
+    sqlite3 *db;                  // owned
+    const sl_clock_t *clock;      // borrowed; NULL means the real clock
+    uint8_t prefix[ENVELOPE_MAX]; // TOKENS envelope before its DELTAS field
+    size_t prefix_len;            // bytes in prefix
+    sl_msg_t *envelope;           // owned; the TOKENS message a blob is read into or made from
+    sl_buf_t frame;               // owned; prefix + a stored blob, for sl_wire_decode
+    sl_buf_t text;                // owned; one batch's TEXT deltas, reused
+    persist_store_stats_t stats;  // counters since open
+    char errmsg[256];             // SQLite's message for the last SL_EIO
     // Prepared statements, one per entry of STORE_STATEMENTS, each owned.
 #define X(name, sql) sqlite3_stmt *name;
     STORE_STATEMENTS(X)
@@ -82,7 +91,7 @@ typedef struct {
     size_t deltas_len;
 } s_row_t;
 
-typedef int(s_row_fn)(void *arg, const s_row_t *row);
+typedef int(s_row_fn)(persist_store_t *self, void *arg, const s_row_t *row);
 
 static int
 s_fail(persist_store_t *self, const char *what)
@@ -132,93 +141,67 @@ s_column_dup(sqlite3_stmt *st, int col, size_t *len_p)
     return sl_xstrndup(data, *len_p);
 }
 
+// Learn the envelope's prefix: TOKENS with empty fields and no deltas ends in the empty
+// array (0x90), and everything before it is what precedes any DELTAS field.
 static int
-s_pack_str(msgpack_packer *pk, sl_str_t s)
+s_envelope_init(persist_store_t *self)
 {
-    if (msgpack_pack_str(pk, s.len) != 0)
-        return -1;
-    return s.len ? msgpack_pack_str_body(pk, s.ptr, s.len) : 0;
+    self->envelope = sl_xcalloc(1, sizeof *self->envelope);
+    self->envelope->type = SL_MSG_TOKENS;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = sl_wire_encode(self->envelope, &data, &len);
+    if (rc == 0 && len >= 2 && len - 1 <= ENVELOPE_MAX && data[len - 1] == 0x90) {
+        self->prefix_len = len - 1;
+        memcpy(self->prefix, data, self->prefix_len);
+    } else {
+        snprintf(self->errmsg, sizeof self->errmsg, "deltas envelope: unexpected TOKENS encoding");
+        rc = SL_EINVAL;
+    }
+    free(data);
+    return rc;
 }
 
-// Encode the batch's deltas into self->deltas and its TEXT deltas into self->text.
+// Encode the batch's deltas (*blob_p: caller owns, free() it, the blob starts at byte
+// self->prefix_len) and gather its TEXT deltas into self->text.
 static int
-s_encode_batch(persist_store_t *self, const sl_msg_t *batch)
+s_encode_batch(persist_store_t *self, const sl_msg_t *batch, uint8_t **blob_p, size_t *len_p)
 {
-    msgpack_sbuffer_clear(&self->deltas);
     sl_buf_reset(&self->text);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &self->deltas, msgpack_sbuffer_write);
-    if (msgpack_pack_array(&pk, batch->n_deltas) != 0)
-        return SL_ETOOBIG;
     for (uint32_t i = 0; i < batch->n_deltas; i++) {
         const sl_delta_t *d = &batch->deltas[i];
-        if (msgpack_pack_array(&pk, DELTA_FIELDS) != 0 || msgpack_pack_uint8(&pk, d->kind) != 0
-            || s_pack_str(&pk, d->text) != 0 || msgpack_pack_uint32(&pk, d->tool_index) != 0
-            || s_pack_str(&pk, d->tool_id) != 0 || s_pack_str(&pk, d->tool_name) != 0)
-            return SL_ETOOBIG;
         if (d->kind == SL_DELTA_TEXT && d->text.len
             && sl_buf_append(&self->text, d->text.ptr, d->text.len) != 0)
             return SL_ETOOBIG;
     }
+    self->envelope->n_deltas = batch->n_deltas;
+    memcpy(self->envelope->deltas, batch->deltas, batch->n_deltas * sizeof batch->deltas[0]);
+    int rc = sl_wire_encode(self->envelope, blob_p, len_p);
+    self->envelope->n_deltas = 0; // the envelope borrowed the batch's strings
+    if (rc != 0)
+        return rc;
+    // The other fields are empty, so the prefix cannot differ: checked, as it is our invariant.
+    assert(*len_p > self->prefix_len && memcmp(*blob_p, self->prefix, self->prefix_len) == 0);
     return 0;
 }
 
-static bool
-s_object_str(const msgpack_object *o, sl_str_t *out)
-{
-    if (o->type == MSGPACK_OBJECT_STR) {
-        *out = (sl_str_t){o->via.str.ptr, o->via.str.size};
-        return true;
-    }
-    if (o->type == MSGPACK_OBJECT_BIN) {
-        *out = (sl_str_t){o->via.bin.ptr, o->via.bin.size};
-        return true;
-    }
-    return false;
-}
-
-static bool
-s_object_u32(const msgpack_object *o, uint32_t *out)
-{
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > UINT32_MAX)
-        return false;
-    *out = (uint32_t)o->via.u64;
-    return true;
-}
-
-// Decode a stored deltas blob of n deltas and call fn for those from position skip on.
+// Decode a row's stored blob and call fn for its deltas from position skip on.
 static int
-s_decode_deltas(const s_row_t *row, persist_delta_fn *fn, void *arg)
+s_decode_deltas(persist_store_t *self, const s_row_t *row, persist_delta_fn *fn, void *arg)
 {
-    msgpack_unpacked result;
-    msgpack_unpacked_init(&result);
-    size_t off = 0;
-    int rc = SL_EPROTO;
-    if (msgpack_unpack_next(&result, row->deltas, row->deltas_len, &off) != MSGPACK_UNPACK_SUCCESS
-        || off != row->deltas_len)
-        goto done;
-    const msgpack_object *top = &result.data;
-    if (top->type != MSGPACK_OBJECT_ARRAY || top->via.array.size != row->n)
-        goto done;
-    for (uint32_t i = row->skip; i < row->n; i++) {
-        const msgpack_object *o = &top->via.array.ptr[i];
-        if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != DELTA_FIELDS)
-            goto done;
-        const msgpack_object *f = o->via.array.ptr;
-        sl_delta_t d;
-        uint32_t kind = 0;
-        if (!s_object_u32(&f[0], &kind) || kind >= SL_DELTA_MAX_ || !s_object_str(&f[1], &d.text)
-            || !s_object_u32(&f[2], &d.tool_index) || !s_object_str(&f[3], &d.tool_id)
-            || !s_object_str(&f[4], &d.tool_name))
-            goto done;
-        d.kind = (uint8_t)kind;
-        rc = fn(arg, row->first_index + i, &d);
-        if (rc != 0)
-            goto done;
-    }
-    rc = 0;
-done:
-    msgpack_unpacked_destroy(&result);
+    sl_buf_reset(&self->frame);
+    if (sl_buf_append(&self->frame, self->prefix, self->prefix_len) != 0
+        || sl_buf_append(&self->frame, row->deltas, row->deltas_len) != 0)
+        return SL_EPROTO;
+    sl_msg_t *m = self->envelope;
+    if (sl_wire_decode((const uint8_t *)self->frame.data, self->frame.len, m, NULL, 0) != 0
+        || m->type != SL_MSG_TOKENS || m->n_deltas != row->n)
+        return SL_EPROTO;
+    int rc = 0;
+    for (uint32_t i = row->skip; rc == 0 && i < row->n; i++)
+        rc = fn(arg, row->first_index + i, &m->deltas[i]);
+    memset(m, 0, sizeof *m); // drop the pointers into self->frame
+    m->type = SL_MSG_TOKENS;
     return rc;
 }
 
@@ -260,7 +243,7 @@ s_walk(persist_store_t *self, sl_str_t id, uint64_t from_index, s_row_fn *fn, vo
             .deltas = sqlite3_column_blob(st, 3),
             .deltas_len = (size_t)sqlite3_column_bytes(st, 3),
         };
-        rc = fn(arg, &row);
+        rc = fn(self, arg, &row);
         next = end;
     }
     if (rc == 0 && step != SQLITE_DONE)
@@ -281,11 +264,11 @@ s_append_text_delta(void *arg, uint64_t index, const sl_delta_t *delta)
 // Row callback for reads: a whole row's text is its text column; a row cut by an overlap
 // or by the asked index is decoded delta by delta.
 static int
-s_append_row_text(void *arg, const s_row_t *row)
+s_append_row_text(persist_store_t *self, void *arg, const s_row_t *row)
 {
     if (row->skip == 0)
         return row->text_len ? sl_buf_append(arg, row->text, row->text_len) : 0;
-    return s_decode_deltas(row, s_append_text_delta, arg);
+    return s_decode_deltas(self, row, s_append_text_delta, arg);
 }
 
 typedef struct {
@@ -294,10 +277,10 @@ typedef struct {
 } s_replay_t;
 
 static int
-s_replay_row(void *arg, const s_row_t *row)
+s_replay_row(persist_store_t *self, void *arg, const s_row_t *row)
 {
     const s_replay_t *replay = arg;
-    return s_decode_deltas(row, replay->fn, replay->arg);
+    return s_decode_deltas(self, row, replay->fn, replay->arg);
 }
 
 static int
@@ -388,6 +371,49 @@ s_prepare(persist_store_t *self)
     return 0;
 }
 
+// Store a batch's row unless it is there already (a resend), and raise the stream's tokens.
+static int
+s_insert_batch(persist_store_t *self,
+               const sl_msg_t *b,
+               int64_t now_ms,
+               persist_store_stats_t *stats)
+{
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    int rc = s_encode_batch(self, b, &blob, &blob_len);
+    if (rc != 0) {
+        snprintf(self->errmsg, sizeof self->errmsg, "encode deltas: %s", sl_strerror(rc));
+        return SL_EIO;
+    }
+    sqlite3_stmt *st = self->insert_batch;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (int64_t)b->first_index) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, b->n_deltas) != SQLITE_OK
+        || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
+        || s_bind_blob(st, 5, blob + self->prefix_len, blob_len - self->prefix_len) != SQLITE_OK) {
+        s_reset(st);
+        rc = s_fail(self, "bind insert_batch");
+    } else {
+        rc = s_exec(self, st, "insert batch");
+    }
+    free(blob);
+    if (rc != 0)
+        return SL_EIO;
+    if (sqlite3_changes(self->db) == 0) {
+        stats->batches_duplicate++; // a resend: the row is already there, nothing changes
+        return 0;
+    }
+    stats->batches_written++;
+    st = self->bump_tokens;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (int64_t)(b->first_index + b->n_deltas)) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind bump_tokens");
+    }
+    return s_exec(self, st, "bump tokens");
+}
+
 // Write one checked batch inside the open transaction. Counts into *stats.
 static int
 s_write_one(persist_store_t *self, const sl_msg_t *b, int64_t now_ms, persist_store_stats_t *stats)
@@ -401,37 +427,8 @@ s_write_one(persist_store_t *self, const sl_msg_t *b, int64_t now_ms, persist_st
     if (s_exec(self, st, "open stream") != 0)
         return SL_EIO;
 
-    if (b->n_deltas > 0) {
-        if (s_encode_batch(self, b) != 0) {
-            snprintf(self->errmsg, sizeof self->errmsg, "encode deltas: out of memory");
-            return SL_EIO;
-        }
-        st = self->insert_batch;
-        if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
-            || sqlite3_bind_int64(st, 2, (int64_t)b->first_index) != SQLITE_OK
-            || sqlite3_bind_int64(st, 3, b->n_deltas) != SQLITE_OK
-            || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
-            || s_bind_blob(st, 5, self->deltas.data, self->deltas.size) != SQLITE_OK) {
-            s_reset(st);
-            return s_fail(self, "bind insert_batch");
-        }
-        if (s_exec(self, st, "insert batch") != 0)
-            return SL_EIO;
-        if (sqlite3_changes(self->db) == 0) {
-            stats->batches_duplicate++; // a resend: the row is already there, nothing changes
-        } else {
-            stats->batches_written++;
-            st = self->bump_tokens;
-            if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
-                || sqlite3_bind_int64(st, 2, (int64_t)(b->first_index + b->n_deltas)) != SQLITE_OK
-                || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
-                s_reset(st);
-                return s_fail(self, "bind bump_tokens");
-            }
-            if (s_exec(self, st, "bump tokens") != 0)
-                return SL_EIO;
-        }
-    }
+    if (b->n_deltas > 0 && s_insert_batch(self, b, now_ms, stats) != 0)
+        return SL_EIO;
 
     if (b->final) {
         st = self->finish;
@@ -456,7 +453,7 @@ persist_store_new(const char *path, const sl_clock_t *clock)
 {
     persist_store_t *self = sl_xcalloc(1, sizeof *self);
     self->clock = clock;
-    msgpack_sbuffer_init(&self->deltas);
+    sl_buf_init(&self->frame, SL_WIRE_MAX_FRAME);
     sl_buf_init(&self->text, SL_WIRE_MAX_FRAME);
     int rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -466,7 +463,8 @@ persist_store_new(const char *path, const sl_clock_t *clock)
             snprintf(self->errmsg, sizeof self->errmsg, "open: %s", sqlite3_errstr(rc));
         goto fail;
     }
-    if (s_configure(self) != 0 || s_migrate(self) != 0 || s_prepare(self) != 0)
+    if (s_envelope_init(self) != 0 || s_configure(self) != 0 || s_migrate(self) != 0
+        || s_prepare(self) != 0)
         goto fail;
     sl_log_info("store: opened path=%s schema=%d", path, PERSIST_STORE_SCHEMA_VERSION);
     return self;
@@ -489,7 +487,8 @@ persist_store_destroy(persist_store_t **self_p)
     // last connection's close also checkpoints the WAL into the main file.
     if (sqlite3_close(self->db) != SQLITE_OK)
         sl_log_error("store: close: %s", sqlite3_errmsg(self->db));
-    msgpack_sbuffer_destroy(&self->deltas);
+    sl_buf_free(&self->frame);
+    free(self->envelope);
     sl_buf_free(&self->text);
     free(self);
     *self_p = NULL;

@@ -7,10 +7,10 @@
 //           completion_tokens, error, created_ms, updated_ms)
 //   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
-// batches.deltas holds the batch's deltas as one msgpack array, each delta encoded as on the
-// wire ([kind, text, tool_index, tool_id, tool_name]), so a replay rebuilds every delta kind;
-// batches.text holds the batch's SL_DELTA_TEXT deltas concatenated, so reading text is one
-// column per batch.
+// batches.deltas holds the batch's deltas exactly as sl_wire encodes a DELTAS field (a msgpack
+// array of [kind, text], or [kind, text, tool_index, tool_id, tool_name] for SL_DELTA_TOOL),
+// so a replay rebuilds every delta kind; batches.text holds the batch's SL_DELTA_TEXT deltas
+// concatenated, so reading text is one column per batch.
 //
 // Writes are idempotent and order-free, because the builder resends every unacknowledged batch
 // after a reconnect or timeout, in any order: a batch row is keyed by (stream id, first index)

@@ -4,22 +4,19 @@
 //
 // Usage: persist_test PATH-TO-sluice-persist (CTest passes it). Timeouts are multiplied by
 // SL_TEST_TIMEOUT_MULTIPLIER. The process's stderr goes to persist.log in the temp directory,
-// which is kept when a check fails, or always with SL_TEST_KEEP=1.
-#define _XOPEN_SOURCE 700 // nftw
-#include <fcntl.h>
-#include <ftw.h>
+// and is copied to ours when a check fails.
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <czmq.h>
 
 #include "check.h"
+#include "proc.h"
 #include "sl/clock.h"
 #include "sl/config.h"
 #include "sl/err.h"
@@ -33,56 +30,39 @@
 
 #define BIG_DELTA (128 * 1024) // bytes per delta in the 413 stream: 64 of them make 8 MiB
 
-static pid_t s_child = -1; // the running sluice-persist, killed if a check fails
-
-static int64_t
-s_timeout_ms(int64_t ms)
-{
-    const char *env = getenv("SL_TEST_TIMEOUT_MULTIPLIER");
-    long k = env ? strtol(env, NULL, 10) : 1;
-    return ms * (k > 0 ? k : 1);
-}
+static char s_log_path[PATH_MAX]; // the process's stderr
+static bool s_passed;             // set at the end; else the log is shown at exit
 
 static void
-s_kill_child(void)
+s_show_log(void)
 {
-    if (s_child > 0) {
-        kill(s_child, SIGKILL);
-        waitpid(s_child, NULL, 0);
-        s_child = -1;
-    }
+    if (s_passed)
+        return;
+    FILE *f = fopen(s_log_path, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "--- %s\n", s_log_path);
+    char line[1024];
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fclose(f);
 }
 
+static test_proc_t
+s_start(const char *bin, const char *cfg_path)
+{
+    char *const argv[] = {(char *)bin, "-c", (char *)cfg_path, NULL};
+    return test_proc_start(argv, false, s_log_path);
+}
+
+// Signal the process; it must exit 0 within the deadline.
 static void
-s_start(const char *bin, const char *cfg_path, const char *log_path)
+s_stop(test_proc_t *p, int sig)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0 && dup2(fd, STDERR_FILENO) >= 0)
-            execl(bin, bin, "-c", cfg_path, (char *)NULL);
-        _exit(127);
-    }
-    s_child = pid;
-}
-
-// Signal the child and wait, with a deadline, for it to exit; returns its wait status.
-static int
-s_stop(int sig)
-{
-    CHECK_INT(kill(s_child, sig), ==, 0);
-    int64_t deadline = sl_clock_mono_ms() + s_timeout_ms(5000);
-    int status = 0;
-    pid_t got;
-    while ((got = waitpid(s_child, &status, WNOHANG)) == 0 && sl_clock_mono_ms() < deadline) {
-        struct timespec tick = {0, 5 * 1000 * 1000}; // poll the exit every 5 ms
-        nanosleep(&tick, NULL);
-    }
-    CHECK_INT(got, ==, s_child); // else it did not exit in time (atexit kills it)
-    s_child = -1;
-    return status;
+    int status = test_proc_stop(p, sig, test_ms(5000));
+    CHECK(status != -1); // else it did not exit in time
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), ==, 0);
 }
 
 // Receive one message within timeout_ms; SL_EAGAIN when none came. *frame_p owns the bytes.
@@ -109,7 +89,7 @@ s_wait_up(zsock_t *events)
 {
     zframe_t *frame = NULL;
     sl_msg_t msg;
-    CHECK_INT(s_recv(events, &frame, &msg, s_timeout_ms(10000)), ==, 0);
+    CHECK_INT(s_recv(events, &frame, &msg, test_ms(10000)), ==, 0);
     CHECK_INT(msg.type, ==, SL_MSG_UP);
     CHECK(sl_str_eq(msg.name, "persist"));
     zframe_destroy(&frame);
@@ -157,7 +137,7 @@ s_wait_acks(zsock_t *store,
     for (size_t done = 0; done < n; done++) {
         zframe_t *frame = NULL;
         sl_msg_t ack;
-        CHECK_INT(s_recv(store, &frame, &ack, s_timeout_ms(10000)), ==, 0);
+        CHECK_INT(s_recv(store, &frame, &ack, test_ms(10000)), ==, 0);
         CHECK_INT(ack.type, ==, SL_MSG_ACK);
         CHECK_INT(ack.status, ==, 200);
         size_t i = 0;
@@ -192,7 +172,7 @@ s_query(zsock_t *query, uint64_t seq, const char *id, uint64_t first_index, cons
     s_send(query, &q);
     zframe_t *frame = NULL;
     sl_msg_t r;
-    CHECK_INT(s_recv(query, &frame, &r, s_timeout_ms(10000)), ==, 0);
+    CHECK_INT(s_recv(query, &frame, &r, test_ms(10000)), ==, 0);
     CHECK_INT(r.type, ==, SL_MSG_RECORD);
     CHECK_INT(r.seq, ==, seq);
     CHECK(sl_str_eq(r.req_id, id));
@@ -207,8 +187,16 @@ s_query(zsock_t *query, uint64_t seq, const char *id, uint64_t first_index, cons
     zframe_destroy(&frame);
 }
 
-static const s_expect_t s_id1 = {200, "gpt-test", SL_STREAM_COMPLETE, "stop", 7,
-                                 12,  5,          "Hello world!"};
+static const s_expect_t s_id1 = {
+    .status = 200,
+    .model = "gpt-test",
+    .state = SL_STREAM_COMPLETE,
+    .finish_reason = "stop",
+    .count = 7,
+    .prompt_tokens = 12,
+    .completion_tokens = 5,
+    .text = "Hello world!",
+};
 
 // Batches for ID1 (with a resend and the final) and ID2 (an error), and bad input between.
 static void
@@ -309,7 +297,7 @@ test_too_big(zsock_t *store, zsock_t *query)
     s_send(query, &q);
     zframe_t *frame = NULL;
     sl_msg_t r;
-    CHECK_INT(s_recv(query, &frame, &r, s_timeout_ms(10000)), ==, 0);
+    CHECK_INT(s_recv(query, &frame, &r, test_ms(10000)), ==, 0);
     CHECK_INT(r.status, ==, 200);
     CHECK_INT(r.text.len, ==, 64 * BIG_DELTA);
     CHECK(r.text.ptr[0] == 'z' && r.text.ptr[r.text.len - 1] == 'z');
@@ -317,33 +305,22 @@ test_too_big(zsock_t *store, zsock_t *query)
     free(big);
 }
 
-static int
-s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int
 main(int argc, char **argv)
 {
     CHECK_INT(argc, ==, 2);
     const char *bin = argv[1];
-    char dir[] = "/tmp/persist_test.XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char cfg_path[128], log_path[128], run_dir[128], data_dir[128];
+    char dir[PATH_MAX], cfg_path[PATH_MAX + 16], run_dir[PATH_MAX + 16], data_dir[PATH_MAX + 16];
+    test_tmpdir("persist_test", dir, sizeof dir);
+    atexit(s_show_log); // runs before the tmpdir is removed
+    snprintf(s_log_path, sizeof s_log_path, "%.*s/persist.log", PATH_MAX - 16, dir);
     snprintf(cfg_path, sizeof cfg_path, "%s/sluice.yaml", dir);
-    snprintf(log_path, sizeof log_path, "%s/persist.log", dir);
     snprintf(run_dir, sizeof run_dir, "%s/run", dir);
     snprintf(data_dir, sizeof data_dir, "%s/data", dir); // persist creates it
-    FILE *f = fopen(cfg_path, "w");
-    CHECK(f != NULL);
-    fprintf(f, "data_dir: %s\nrun_dir: %s\n", data_dir, run_dir);
-    CHECK_INT(fclose(f), ==, 0);
+    char yaml[3 * PATH_MAX];
+    snprintf(yaml, sizeof yaml, "data_dir: %s\nrun_dir: %s\n", data_dir, run_dir);
+    test_write_file(cfg_path, yaml);
     CHECK_INT(mkdir(run_dir, 0700), ==, 0);
-    atexit(s_kill_child);
 
     sl_config_t *cfg = NULL;
     sl_diag_t diag;
@@ -355,7 +332,7 @@ main(int argc, char **argv)
     zsock_t *events = sl_sock_bind(ZMQ_PULL, cfg->ep_events, 100);
     CHECK(events != NULL);
 
-    s_start(bin, cfg_path, log_path);
+    test_proc_t proc = s_start(bin, cfg_path);
     s_wait_up(events);
     struct stat st;
     CHECK_INT(stat(data_dir, &st), ==, 0);
@@ -366,26 +343,20 @@ main(int argc, char **argv)
     test_store(store);
     test_query(query);
     test_too_big(store, query);
-    int status = s_stop(SIGTERM);
-    CHECK(WIFEXITED(status));
-    CHECK_INT(WEXITSTATUS(status), ==, 0);
+    s_stop(&proc, SIGTERM);
 
     // A new process serves what the old one acknowledged; SIGINT stops it cleanly too.
-    s_start(bin, cfg_path, log_path);
+    proc = s_start(bin, cfg_path);
     s_wait_up(events);
     s_query(query, 300, ID1, 0, &s_id1);
-    status = s_stop(SIGINT);
-    CHECK(WIFEXITED(status));
-    CHECK_INT(WEXITSTATUS(status), ==, 0);
+    s_stop(&proc, SIGINT);
 
     zsock_destroy(&query);
     zsock_destroy(&store);
     zsock_destroy(&events);
     sl_config_destroy(&cfg);
-    if (getenv("SL_TEST_KEEP"))
-        fprintf(stderr, "persist_test: kept %s\n", dir);
-    else
-        CHECK_INT(nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS), ==, 0);
+    test_tmpdir_remove(dir);
+    s_passed = true;
     printf("persist_test: ok\n");
     return 0;
 }

@@ -20,6 +20,7 @@
 #define ID3 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e03"
 #define ID4 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e04"
 #define ID5 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e05"
+#define ID6 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e06"
 #define IDX "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9eff" // never written
 
 #define BIG (1024 * 1024) // text cap for reads that must not hit it
@@ -457,6 +458,36 @@ test_group(persist_store_t *store, const char *path)
     }
 }
 
+// batches.deltas holds the wire's DELTAS field byte for byte, as sl/wire.h documents it:
+// [kind, text] for text and reasoning, [kind, text, tool_index, tool_id, tool_name] for tools.
+static void
+test_blob_format(persist_store_t *store, const char *path)
+{
+    sl_msg_t *b = s_batch(0, ID6, 0);
+    s_add(b, SL_DELTA_TEXT, "Hi", 2);
+    s_add(b, SL_DELTA_REASONING, "", 0);
+    s_add(b, SL_DELTA_TOOL, "{}", 2);
+    b->deltas[2].tool_index = 3;
+    b->deltas[2].tool_id = sl_str("c");
+    b->deltas[2].tool_name = sl_str("f");
+    CHECK_INT(s_write1(store, b), ==, 0);
+    static const uint8_t want[] = {
+        0x93,                                                   // 3 deltas
+        0x92, 0x00, 0xa2, 'H', 'i',                             // [TEXT, "Hi"]
+        0x92, 0x01, 0xa0,                                       // [REASONING, ""]
+        0x95, 0x02, 0xa2, '{', '}', 0x03, 0xa1, 'c', 0xa1, 'f', // [TOOL, "{}", 3, "c", "f"]
+    };
+    char hex[2 * sizeof want + 1];
+    for (size_t i = 0; i < sizeof want; i++)
+        snprintf(hex + 2 * i, 3, "%02x", want[i]);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT deltas = x'%s' AND text = CAST('Hi' AS BLOB) AND n = 3 FROM batches"
+             " WHERE stream_id = '" ID6 "' AND first_index = 0",
+             hex);
+    CHECK_INT(s_sql_int(path, sql), ==, 1);
+}
+
 // A stored blob that does not decode is reported, not trusted.
 static void
 test_corrupt(persist_store_t *store, const char *path)
@@ -490,6 +521,7 @@ main(void)
     test_bytes(store);
     test_check(store);
     test_group(store, path);
+    test_blob_format(store, path);
     persist_store_destroy(&store);
     CHECK(store == NULL);
     persist_store_destroy(&store); // a second destroy is a no-op
@@ -507,7 +539,7 @@ main(void)
     test_corrupt(store, path);
     persist_store_destroy(&store);
     CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, PERSIST_STORE_SCHEMA_VERSION);
-    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM streams"), ==, 5 + 64);
+    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM streams"), ==, 6 + 64);
 
     // A file from a newer build, or a directory that is not there: no store.
     s_sql(newer, "PRAGMA user_version = 2;");
