@@ -1,21 +1,21 @@
 # Helpers every CMakeLists.txt in the tree may use.
 
-# sl_add_unit_test(name SOURCES a.c ... LIBS lib ...): one executable, one CTest test,
-# labelled unit, with a timeout.
+# sl_add_unit_test(name SOURCES a.c ... LIBS lib ... [ARGS arg ...]): one executable, one CTest
+# test, labelled unit, with a timeout. ARGS go on the test's command line (generator
+# expressions allowed, e.g. $<TARGET_FILE:sluice-persist> for a test that starts a process).
 function(sl_add_unit_test name)
-    cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+    cmake_parse_arguments(T "" "" "SOURCES;LIBS;ARGS" ${ARGN})
     add_executable(${name} ${T_SOURCES})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
     target_link_libraries(${name} PRIVATE ${T_LIBS} sl_warnings)
-    add_test(NAME ${name} COMMAND ${name})
+    add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
     set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 60)
 endfunction()
 
 # sl_add_unit_dir(dir LIBS lib ...): every tests/unit/<dir>/<module>_test.c becomes a test,
 # named <module>_test in common and <dir>_<module>_test elsewhere (two processes may both
-# have an openai.c), unless its folder already made a target of that name (a test that needs
-# arguments registers itself).
+# have an openai.c), unless a process folder already registered it by hand (one that needs ARGS).
 function(sl_add_unit_dir dir)
     cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
     file(GLOB tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/${dir}/*_test.c)
@@ -25,7 +25,7 @@ function(sl_add_unit_dir dir)
             set(name ${dir}_${name})
         endif()
         if(TARGET ${name})
-            continue() # registered by hand in its folder, e.g. because it needs arguments
+            continue()
         endif()
         sl_add_unit_test(${name} SOURCES ${src} LIBS ${T_LIBS})
     endforeach()

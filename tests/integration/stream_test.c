@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "http.h"
+#include "http_client.h"
 #include "script.h"
 #include "sl/buf.h"
 #include "sl/ids.h"
@@ -122,7 +122,7 @@ s_expect(const char *body, expected_t *e)
     e->tokens = (long)script.n_tokens;
     e->prompt_tokens = (long)script.prompt_tokens;
     snprintf(e->finish, sizeof e->finish, "%s", script.finish_reason);
-    mockllm_script_free(&script);
+    mockllm_script_destroy(&script);
 }
 
 static char *

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "http_client.h"
 
 static bool
 s_healthy(const char *base)

@@ -2,8 +2,12 @@
 //
 // sl_config_load(NULL, ...) gives the defaults. A file may set any subset of the keys; an
 // unknown key, a value of the wrong type or out of range, or a reference to a provider that
-// does not exist is an error whose message names the key by its path, e.g.
-// "providers[0].kind: 'foo' is not one of openai" or "batch.max_tokens: unknown key".
+// does not exist is an error whose message names the key by its path, after the file and
+// line when known, e.g. "sluice.yaml:7: providers[0].kind: 'foo' is not one of: openai" or
+// "sluice.yaml:3: batch.max_tokenz: unknown key". The file is UTF-8 text of at most
+// SL_CONFIG_MAX_BYTES. Integers are decimal only and range-checked; YAML aliases are rejected
+// (no billion laughs); a value echoed in a message is cut short, and api_key_env's value is
+// never echoed, in case a key was pasted there.
 // Every process loads the same file, so all of them see the same config. Secrets are not read
 // here: a provider names the environment variable that holds its key (api_key_env), and the
 // provider worker reads it when it needs it. Not thread-safe.
@@ -15,7 +19,9 @@
 //   endpoints: {frontend, backend, tokens, deliver, store, query, events, state, control}
 //              # default "ipc://<run_dir>/<name>.ipc"; "tcp://host:port" for clusters
 //   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 64}]
+//              # name, kind and base_url are required; api_key_env may be left out (no key)
 //   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}]}]
+//              # model and a non-empty targets list are required
 //   batch:     {max_tokens: 16, max_age_ms: 1000}
 //   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000}
 //   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
@@ -26,8 +32,13 @@
 // With no file, or a file without providers and routes, and demo.enabled auto (the default),
 // the config holds a provider "demo" (kind openai, base_url http://127.0.0.1:<demo.port>/v1)
 // and a route "demo" -> demo/mock-1, served by the bundled mock that `sluice up` starts; and
-// when OPENAI_API_KEY is set in the environment, a provider "openai"
-// (https://api.openai.com/v1) with routes gpt-4o-mini, gpt-4o and gpt-4.1-mini.
+// when OPENAI_API_KEY is set (non-empty) in the environment, a provider "openai"
+// (https://api.openai.com/v1, api_key_env OPENAI_API_KEY) with routes gpt-4o-mini, gpt-4o and
+// gpt-4.1-mini, each to the upstream model of the same name. The OPENAI_API_KEY defaults
+// depend only on the file declaring no providers and no routes, not on demo.enabled.
+// demo.enabled true adds the demo provider and route after the file's even when it has others
+// (an error if one is already named "demo"); false never adds them. Defaults come after the
+// file's entries, demo before openai.
 #ifndef SL_CONFIG_H
 #define SL_CONFIG_H
 #include <stdbool.h>
@@ -35,10 +46,13 @@
 #include <stdint.h>
 
 #define SL_CONFIG_DIAG_SIZE 512
+#define SL_CONFIG_MAX_BYTES (1024 * 1024) // a config is a few KiB; more is a mistake
 
 // Where a config error is described. Shown so callers keep it on the stack.
 typedef struct {
-    char msg[SL_CONFIG_DIAG_SIZE]; // "<file>: <key path>: <what is wrong>"
+    char msg[SL_CONFIG_DIAG_SIZE]; // "<file>:<line>: <key path>: <what is wrong>"; the line
+                                   // is left out when unknown, and without a file name the
+                                   // prefix is "line <n>: "
 } sl_diag_t;
 
 typedef struct {
@@ -98,9 +112,12 @@ typedef struct {
 } sl_config_t;
 
 // Load path (NULL: defaults only). On success *cfg_p is set (caller owns) and 0 is returned;
-// on failure SL_ECONFIG (or SL_EIO when the file cannot be read) and diag->msg says why.
+// on failure *cfg_p is NULL, SL_ECONFIG (or SL_EIO when the file cannot be read; the message
+// names the file and gives strerror) is returned and diag->msg says why. diag may be NULL.
+// Reads OPENAI_API_KEY's presence with getenv (never its value).
 int sl_config_load(const char *path, sl_config_t **cfg_p, sl_diag_t *diag);
-// Load YAML text (name is used in messages). Same contract as sl_config_load.
+// Load YAML text (NUL-terminated; name is used in messages and may be NULL). Same contract as
+// sl_config_load; the result's path stays NULL.
 int sl_config_load_string(const char *yaml, const char *name, sl_config_t **cfg_p, sl_diag_t *diag);
 // Free self and set *self_p to NULL. Safe on NULL and on *self_p == NULL.
 void sl_config_destroy(sl_config_t **self_p);

@@ -1,4 +1,4 @@
-// http.h - a test HTTP client on libcurl: plain requests and SSE streams, one at a time or
+// http_client.h - a test HTTP client on libcurl: plain requests and SSE streams, one at a time or
 // many at once, with deadlines.
 //
 // SSE bodies are split into events with sluice's own parser (tested on its own in

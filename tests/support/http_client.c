@@ -1,5 +1,5 @@
-// http.c - libcurl test client (see http.h).
-#include "http.h"
+// http_client.c - libcurl test client (see http_client.h).
+#include "http_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,277 @@
+// persist.c - the persistence actor: sockets and zloop handlers around the store (persist.h).
+#include "persist.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <czmq.h>
+
+#include "sl/err.h"
+#include "sl/ids.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+#include "sl/sock.h"
+#include "store.h"
+
+#define DIR_MODE 0700 // the store and the sockets are this user's alone
+
+// One received BATCH waiting for the group's transaction.
+typedef struct {
+    zframe_t *from;  // owned; the builder's routing id
+    zframe_t *frame; // owned; the payload, which msg's strings borrow from
+    sl_msg_t msg;    // decoded from frame
+} s_pending_t;
+
+struct persist {
+    const sl_config_t *cfg; // borrowed; outlives the actor
+    persist_store_t *db;    // owned
+    zsock_t *store;         // owned; ROUTER bound at cfg->ep_store, the builder's batches
+    zsock_t *query;         // owned; ROUTER bound at cfg->ep_query, the ingress's reads
+    zsock_t *events;        // owned; PUSH to the supervisor (UP), NULL without one
+    zloop_t *loop;          // owned
+    s_pending_t *group;     // owned array of PERSIST_GROUP_MAX; only during s_on_store
+    const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
+    sl_msg_t *request;                             // owned; the query being answered
+};
+
+// mkdir -p with DIR_MODE for the directories that do not exist yet.
+static int
+s_mkdirs(const char *path, size_t len)
+{
+    if (len == 0)
+        return 0;
+    char *dir = sl_xstrndup(path, len);
+    int rc = 0;
+    for (char *p = dir + 1; rc == 0; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(dir, DIR_MODE) != 0 && errno != EEXIST) {
+            sl_log_error("persist: cannot create directory %s: %s", dir, strerror(errno));
+            rc = SL_ESYS;
+        }
+        if (end)
+            break;
+        *p = '/';
+    }
+    free(dir);
+    return rc;
+}
+
+// Create the directory that holds path (a file, or an ipc:// endpoint's socket file).
+static int
+s_mkdir_parent(const char *path)
+{
+    if (strncmp(path, "ipc://", 6) == 0)
+        path += 6;
+    else if (strstr(path, "://"))
+        return 0; // tcp:// and the like live in no directory
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    return s_mkdirs(path, (size_t)(slash - path));
+}
+
+static void
+s_pending_clear(s_pending_t *p)
+{
+    zframe_destroy(&p->from);
+    zframe_destroy(&p->frame);
+}
+
+static void
+s_send_ack(persist_t *self, s_pending_t *p)
+{
+    sl_msg_t ack = {
+        .type = SL_MSG_ACK,
+        .seq = p->msg.seq,
+        .req_id = p->msg.req_id,
+        .first_index = p->msg.first_index,
+        .status = 200,
+    };
+    int rc = sl_sock_send(self->store, p->from, &ack);
+    if (rc == SL_EAGAIN)
+        sl_log_debug("store: ack dropped, builder gone or full req=%.*s first_index=%" PRIu64,
+                     (int)p->msg.req_id.len, p->msg.req_id.ptr, p->msg.first_index);
+    else if (rc < 0)
+        sl_log_warn_rl("store: ack not sent req=%.*s: %s", (int)p->msg.req_id.len,
+                       p->msg.req_id.ptr, sl_strerror(rc));
+}
+
+// The store socket is readable: drain what is waiting (at most a group) without blocking,
+// write it in one transaction, then ack each batch. The cap keeps one wakeup short so
+// queries are served in between; zmq_poll is level-triggered, so the rest comes next turn.
+static int
+s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    persist_t *self = arg;
+    size_t n = 0;
+    for (int i = 0; i < PERSIST_GROUP_MAX; i++) {
+        s_pending_t *p = &self->group[n];
+        int rc = sl_sock_recv(self->store, &p->from, &p->frame, &p->msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue; // malformed: sl_sock_recv logged and dropped it
+        const char *why = NULL;
+        if (persist_store_check(&p->msg, &why) != 0) {
+            sl_log_warn_rl("store: %s dropped: %s", sl_wire_type_name(p->msg.type), why);
+            s_pending_clear(p);
+            continue;
+        }
+        self->group_msgs[n++] = &p->msg;
+    }
+    if (n == 0)
+        return 0;
+    int rc = persist_store_write(self->db, self->group_msgs, n);
+    if (rc == 0) {
+        sl_log_debug("store: wrote %zu batches", n);
+        for (size_t i = 0; i < n; i++)
+            s_send_ack(self, &self->group[i]);
+    } else {
+        // Not acked, so nothing is lost: the builder resends after its timeout.
+        sl_log_error_rl("store: write of %zu batches failed, not acked: %s", n,
+                        rc == SL_EIO ? persist_store_errmsg(self->db) : sl_strerror(rc));
+    }
+    for (size_t i = 0; i < n; i++)
+        s_pending_clear(&self->group[i]);
+    return 0;
+}
+
+static void
+s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
+{
+    persist_record_t rec;
+    int rc = persist_store_read(self->db, q->req_id, q->first_index, PERSIST_TEXT_MAX, &rec);
+    sl_msg_t record = {.type = SL_MSG_RECORD, .seq = q->seq, .req_id = q->req_id};
+    switch (rc) {
+    case 0:
+    case SL_ETOOBIG:
+        record.status = rc == 0 ? 200 : 413;
+        record.model = sl_strn(rec.model, rec.model_len);
+        record.state = rec.state;
+        record.finish_reason = sl_strn(rec.finish_reason, rec.finish_reason_len);
+        record.count = rec.tokens;
+        record.prompt_tokens = rec.prompt_tokens;
+        record.completion_tokens = rec.completion_tokens;
+        record.text = sl_strn(sl_buf_str(&rec.text), rec.text.len);
+        if (rc == SL_ETOOBIG)
+            sl_log_warn_rl("query: text too big req=%.*s first_index=%" PRIu64, (int)q->req_id.len,
+                           q->req_id.ptr, q->first_index);
+        break;
+    case SL_ENOTFOUND:
+        record.status = 404;
+        break;
+    default:
+        record.status = 500;
+        sl_log_error_rl("query: read failed req=%.*s: %s", (int)q->req_id.len, q->req_id.ptr,
+                        rc == SL_EIO ? persist_store_errmsg(self->db) : sl_strerror(rc));
+        break;
+    }
+    int sent = sl_sock_send(self->query, from, &record);
+    if (sent == SL_EAGAIN)
+        sl_log_debug("query: record dropped, ingress gone or full req=%.*s", (int)q->req_id.len,
+                     q->req_id.ptr);
+    else if (sent < 0)
+        sl_log_warn_rl("query: record not sent req=%.*s: %s", (int)q->req_id.len, q->req_id.ptr,
+                       sl_strerror(sent));
+    persist_record_free(&rec);
+}
+
+// The query socket is readable: answer what is waiting, at most a burst per wakeup.
+static int
+s_on_query(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    persist_t *self = arg;
+    for (int i = 0; i < PERSIST_QUERY_BURST; i++) {
+        zframe_t *from = NULL;
+        zframe_t *frame = NULL;
+        int rc = sl_sock_recv(self->query, &from, &frame, self->request);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue; // malformed: sl_sock_recv logged and dropped it
+        const sl_msg_t *q = self->request;
+        if (q->type != SL_MSG_QUERY)
+            sl_log_warn_rl("query: %s dropped: not a QUERY", sl_wire_type_name(q->type));
+        else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
+            sl_log_warn_rl("query: QUERY dropped: req_id: not a lowercase UUID");
+        else
+            s_answer(self, from, q);
+        zframe_destroy(&from);
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+persist_t *
+persist_new(const sl_config_t *cfg)
+{
+    persist_t *self = sl_xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
+    self->request = sl_xcalloc(1, sizeof *self->request);
+    if (strcmp(cfg->persist_backend, "sqlite") != 0) {
+        sl_log_error("persist: persist.backend '%s' is not built in (sqlite is)",
+                     cfg->persist_backend);
+        goto fail;
+    }
+    if (s_mkdirs(cfg->data_dir, strlen(cfg->data_dir)) != 0
+        || s_mkdir_parent(cfg->persist_path) != 0 || s_mkdir_parent(cfg->ep_store) != 0
+        || s_mkdir_parent(cfg->ep_query) != 0)
+        goto fail;
+    self->db = persist_store_new(cfg->persist_path, NULL);
+    if (!self->db)
+        goto fail;
+    self->store = sl_sock_bind(ZMQ_ROUTER, cfg->ep_store, SL_SOCK_HWM);
+    self->query = sl_sock_bind(ZMQ_ROUTER, cfg->ep_query, SL_SOCK_HWM);
+    self->loop = zloop_new();
+    if (!self->store || !self->query || !self->loop)
+        goto fail;
+    if (zloop_reader(self->loop, self->store, s_on_store, self) != 0
+        || zloop_reader(self->loop, self->query, s_on_query, self) != 0) {
+        sl_log_error("persist: cannot register socket readers");
+        goto fail;
+    }
+    self->events = sl_sock_announce_up(cfg, "persist");
+    sl_log_info("persist: up store=%s query=%s db=%s", cfg->ep_store, cfg->ep_query,
+                cfg->persist_path);
+    return self;
+fail:
+    persist_destroy(&self);
+    return NULL;
+}
+
+void
+persist_destroy(persist_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    persist_t *self = *self_p;
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->query);
+    zsock_destroy(&self->store);
+    persist_store_destroy(&self->db);
+    free(self->request);
+    free(self->group);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+persist_run(persist_t *self)
+{
+    int rc = zloop_start(self->loop);
+    sl_log_info("persist: stopping%s", zsys_interrupted ? " (signal)" : "");
+    return rc == 0 ? 0 : SL_EIO;
+}

@@ -1,0 +1,32 @@
+// persist.h - the persistence actor: makes the builder's batches durable and serves reads.
+//
+// Two ROUTER sockets on one zloop. On `store` (cfg->ep_store) the builder's DEALER sends
+// BATCH; when the socket is readable, up to PERSIST_GROUP_MAX waiting batches are drained
+// without blocking, written in one SQLite transaction, and each is answered with ACK
+// {seq, req_id, first_index, status 200}: an ACK means durable, so on a write error nothing
+// is acked and the builder resends. On `query` (cfg->ep_query) the ingress sends QUERY and
+// gets RECORD {status 200, 404 unknown, 413 text too big, 500 store error}. Bad input is
+// logged (rate-limited) and dropped; no peer can stop the process. Not thread-safe.
+#ifndef PERSIST_PERSIST_H
+#define PERSIST_PERSIST_H
+#include "sl/config.h"
+#include "sl/wire.h"
+
+#define PERSIST_GROUP_MAX   64 // batches per transaction (DESIGN.md: 52k -> 346k rows/s)
+#define PERSIST_QUERY_BURST 64 // queries answered per wakeup before the loop polls again
+// Largest RECORD text: the frame cap less room for the other fields.
+#define PERSIST_TEXT_MAX (SL_WIRE_MAX_FRAME - 64 * 1024)
+
+typedef struct persist persist_t; // opaque
+
+// Open the store at cfg->persist_path (creating cfg->data_dir and the directories of ipc://
+// endpoints, mode 0700, when missing), bind both sockets and announce UP to the supervisor.
+// cfg is borrowed and must outlive the actor. NULL on failure (logged). Caller owns the result.
+persist_t *persist_new(const sl_config_t *cfg);
+// Close the sockets and the store; set *self_p to NULL. Safe on NULL and on *self_p == NULL.
+void persist_destroy(persist_t **self_p);
+// Serve until SIGINT/SIGTERM (CZMQ's handler sets zsys_interrupted). Returns 0 then, or
+// SL_EIO when the loop failed.
+int persist_run(persist_t *self);
+
+#endif

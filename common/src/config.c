@@ -1,0 +1,1075 @@
+// config.c - sluice's configuration: parse the YAML file with libfyaml, check every key and
+// value against the key tables below, then fill in the defaults. sl/config.h gives the file's
+// shape and the rules.
+#include "sl/config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include <libfyaml.h>
+
+#include "sl/buf.h"
+#include "sl/err.h"
+#include "sl/mem.h"
+#include "sl/wire.h"
+
+#define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+// A value echoed in a message is cut to this many bytes: enough to recognise it, and the
+// message still fits in a diag with its file name and key path.
+#define S_SHOW_MAX 48
+// Longest ipc:// path: sockaddr_un.sun_path must hold it and its NUL (107 bytes on Linux).
+#define S_IPC_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define S_NAME_MAX     64  // provider names travel in every DISPATCH and most log lines
+#define S_MODEL_MAX    256 // route aliases and upstream model names
+#define S_ENV_NAME_MAX 128 // api_key_env
+#define S_PATH_MAX     128 // key paths such as "routes[12].targets[3].provider"
+
+// What the defaults add when the file declares no providers and no routes (see sl/config.h).
+#define S_DEMO_NAME       "demo"
+#define S_DEMO_MODEL      "mock-1"
+#define S_OPENAI_NAME     "openai"
+#define S_OPENAI_KEY_ENV  "OPENAI_API_KEY"
+#define S_OPENAI_BASE_URL "https://api.openai.com/v1"
+static const char *const s_openai_models[] = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"};
+
+// Provider kinds sluice can talk to: a new kind is one more line.
+static const char *const s_kinds[] = {
+    "openai",
+    NULL,
+};
+// Persistence backends.
+static const char *const s_backends[] = {"sqlite", NULL};
+
+// What a key accepts.
+typedef enum {
+    S_INT,      // decimal integer in [min, max]
+    S_STR,      // non-empty text without control characters
+    S_LISTEN,   // host:port
+    S_ENDPOINT, // ipc://<path> or tcp://<host>:<port>
+    S_CHOICE,   // one of choices
+    S_DEMO,     // true, false or auto: kept by the loader, resolved after parsing
+    S_NAME,     // provider name: letters, digits, '.', '_', '-'
+    S_MODEL,    // model alias or upstream name: no spaces
+    S_URL,      // http(s) base URL; one trailing '/' is dropped
+    S_ENV,      // environment variable name, or null for none; never echoed
+    S_REF,      // name of a provider already loaded
+    S_TARGETS,  // a route's non-empty list of targets
+} s_kind_t;
+
+// One key: where it lives, what it accepts, its default.
+typedef struct {
+    const char *section;        // s_fields: top-level mapping holding the key, NULL: top level
+    const char *key;            // the key as written in the file
+    s_kind_t kind;              // what the value must be
+    size_t offset;              // of the member in its struct (sl_config_t or a list item)
+    size_t size;                // sizeof the member; S_INT stores by it (2, 4 or 8)
+    int64_t min;                // S_INT: smallest accepted value (all are >= 0)
+    int64_t max;                // S_INT: largest accepted value
+    int64_t def;                // S_INT: default
+    const char *def_str;        // strings: default, or NULL (none, or derived from data_dir)
+    const char *const *choices; // S_CHOICE: accepted values, NULL-terminated
+    bool required;              // list items: the key must be present
+} s_field_t;
+
+#define S_FIELD(type, sec, k, kd, m)                                   \
+    .section = sec, .key = k, .kind = kd, .offset = offsetof(type, m), \
+    .size = sizeof(((type *)0)->m)
+#define S_INTF(sec, k, m, lo, hi, d)                                           \
+    {                                                                          \
+        S_FIELD(sl_config_t, sec, k, S_INT, m), .min = lo, .max = hi, .def = d \
+    }
+#define S_STRF(sec, k, kd, m, d)                          \
+    {                                                     \
+        S_FIELD(sl_config_t, sec, k, kd, m), .def_str = d \
+    }
+
+// Every key but providers and routes, with its default: the one place defaults are written.
+static const s_field_t s_fields[] = {
+    S_STRF("listen", "http", S_LISTEN, http_listen, "127.0.0.1:8080"),
+    S_STRF(NULL, "data_dir", S_STR, data_dir, "./data"),
+    S_STRF(NULL, "run_dir", S_STR, run_dir, NULL),
+    S_STRF("endpoints", "frontend", S_ENDPOINT, ep_frontend, NULL),
+    S_STRF("endpoints", "backend", S_ENDPOINT, ep_backend, NULL),
+    S_STRF("endpoints", "tokens", S_ENDPOINT, ep_tokens, NULL),
+    S_STRF("endpoints", "deliver", S_ENDPOINT, ep_deliver, NULL),
+    S_STRF("endpoints", "store", S_ENDPOINT, ep_store, NULL),
+    S_STRF("endpoints", "query", S_ENDPOINT, ep_query, NULL),
+    S_STRF("endpoints", "events", S_ENDPOINT, ep_events, NULL),
+    S_STRF("endpoints", "state", S_ENDPOINT, ep_state, NULL),
+    S_STRF("endpoints", "control", S_ENDPOINT, ep_control, NULL),
+    S_INTF("batch", "max_tokens", batch_max_tokens, 1, SL_WIRE_MAX_DELTAS, 16),
+    S_INTF("batch", "max_age_ms", batch_max_age_ms, 1, 60000, 1000),
+    S_INTF("timeouts", "connect_ms", timeout_connect_ms, 1, 600000, 10000),
+    S_INTF("timeouts", "idle_ms", timeout_idle_ms, 1, 600000, 5000),
+    S_INTF("timeouts", "total_ms", timeout_total_ms, 1, 86400000, 600000),
+    S_INTF("limits", "max_body_bytes", max_body_bytes, 1024, 64 << 20, 4 << 20),
+    S_INTF("limits", "max_client_buffer_bytes", max_client_buffer_bytes, 4096, 256 << 20, 1 << 20),
+    S_INTF("limits", "max_event_bytes", max_event_bytes, 4096, 256 << 20, 4 << 20),
+    S_INTF("limits", "queue_max", queue_max, 0, 1000000, 1024),
+    S_INTF("limits", "max_unacked_batches", max_unacked_batches, 1, 1000000, 4096),
+    {S_FIELD(sl_config_t, "persist", "backend", S_CHOICE, persist_backend), .def_str = "sqlite",
+     .choices = s_backends},
+    S_STRF("persist", "path", S_STR, persist_path, NULL),
+    {.section = "demo", .key = "enabled", .kind = S_DEMO},
+    S_INTF("demo", "port", demo_port, 1, 65535, 8081),
+    S_INTF("demo", "tokens_per_s", demo_tokens_per_s, 0, 100000, 40),
+};
+
+#define S_PROVIDER(k, kd, m) S_FIELD(sl_provider_cfg_t, NULL, k, kd, m)
+static const s_field_t s_provider_keys[] = {
+    {S_PROVIDER("name", S_NAME, name), .required = true},
+    {S_PROVIDER("kind", S_CHOICE, kind), .required = true, .choices = s_kinds},
+    {S_PROVIDER("base_url", S_URL, base_url), .required = true},
+    {S_PROVIDER("api_key_env", S_ENV, api_key_env)},
+    {S_PROVIDER("concurrency", S_INT, concurrency), .min = 1, .max = 10000, .def = 64},
+};
+
+static const s_field_t s_route_keys[] = {
+    {S_FIELD(sl_route_cfg_t, NULL, "model", S_MODEL, model), .required = true},
+    {S_FIELD(sl_route_cfg_t, NULL, "targets", S_TARGETS, targets), .required = true},
+};
+
+static const s_field_t s_target_keys[] = {
+    {S_FIELD(sl_target_cfg_t, NULL, "provider", S_REF, provider), .required = true},
+    {S_FIELD(sl_target_cfg_t, NULL, "model", S_MODEL, model), .required = true},
+};
+
+typedef enum { S_DEMO_AUTO = 0, S_DEMO_ON, S_DEMO_OFF } s_demo_t;
+
+// State of one load.
+typedef struct {
+    sl_config_t *cfg;  // borrowed: the config being built
+    sl_diag_t *diag;   // borrowed; NULL when the caller wants no message
+    const char *name;  // borrowed; input name for messages, or NULL
+    s_demo_t demo;     // demo.enabled as written
+    int demo_line;     // line of demo.enabled, 0 when not in the file
+    int run_dir_line;  // line of run_dir, 0 when not in the file
+    bool openai_added; // the OPENAI_API_KEY provider was added, so its routes are due
+} s_loader_t;
+
+// A value as shown in a message: at most S_SHOW_MAX bytes, control characters as '?'.
+typedef struct {
+    char s[S_SHOW_MAX + 4];
+} s_shown_t;
+
+// Parses one list item (a provider, a route, a target) into a new entry of parent.
+typedef int(s_item_fn)(
+    s_loader_t *self, void *parent, struct fy_node *item, const char *path, int line);
+
+static int s_fail(s_loader_t *self, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static s_item_fn s_parse_target; // a route's targets are parsed while parsing the route
+
+static int
+s_fail(s_loader_t *self, int line, const char *fmt, ...)
+{
+    if (!self->diag)
+        return SL_ECONFIG;
+    char *out = self->diag->msg;
+    size_t size = sizeof self->diag->msg;
+    int n = 0;
+    out[0] = '\0';
+    if (self->name && line > 0)
+        n = snprintf(out, size, "%s:%d: ", self->name, line);
+    else if (self->name)
+        n = snprintf(out, size, "%s: ", self->name);
+    else if (line > 0)
+        n = snprintf(out, size, "line %d: ", line);
+    if (n < 0 || (size_t)n >= size)
+        return SL_ECONFIG; // the name alone filled the message
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(out + n, size - (size_t)n, fmt, ap); // a cut message is still useful
+    va_end(ap);
+    return SL_ECONFIG;
+}
+
+static s_shown_t
+s_show(const char *s, size_t len)
+{
+    s_shown_t shown;
+    size_t n = len > S_SHOW_MAX ? S_SHOW_MAX : len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        shown.s[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    strcpy(shown.s + n, len > n ? "..." : "");
+    return shown;
+}
+
+static bool
+s_eq(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+static bool
+s_starts(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+// True when every byte of s is printable ASCII or UTF-8 (> 0x20, != 0x7f), or, when
+// extra is not NULL, a letter, a digit or one of extra.
+static bool
+s_chars_ok(const char *s, size_t len, const char *extra)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (extra ? !alnum && (c == 0 || !strchr(extra, c)) : c <= ' ' || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return true;
+    return false;
+}
+
+// Position of s in the NULL-terminated list, or -1.
+static int
+s_find(const char *const *list, const char *s, size_t len)
+{
+    for (int i = 0; list[i]; i++)
+        if (s_eq(s, len, list[i]))
+            return i;
+    return -1;
+}
+
+// Decimal only: no sign but '-', no leading zeros (YAML 1.1 reads 010 as octal), no 0x, no
+// 1e3, no 1_000, no spaces. At most 18 digits, so the value never overflows.
+static bool
+s_parse_int(const char *s, size_t len, int64_t *out)
+{
+    size_t i = s_starts(s, len, "-") ? 1 : 0;
+    if (i == len || len - i > 18 || (s[i] == '0' && len - i > 1))
+        return false;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = s[0] == '-' ? -v : v;
+    return true;
+}
+
+// host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
+static bool
+s_is_host_port(const char *s, size_t len)
+{
+    size_t colon = len;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ':')
+            colon = i;
+    if (colon == len || colon == 0)
+        return false;
+    const char *host = s;
+    size_t host_len = colon;
+    if (host[0] == '[') {
+        if (host_len < 3 || host[host_len - 1] != ']')
+            return false;
+        host++;
+        host_len -= 2;
+    } else if (memchr(host, ':', host_len)) {
+        return false;
+    }
+    int64_t port;
+    return s_chars_ok(host, host_len, NULL) && !memchr(host, '/', host_len)
+           && s_parse_int(s + colon + 1, len - colon - 1, &port) && port >= 1 && port <= 65535;
+}
+
+// The 1-based line where node starts, or 0. libfyaml 0.7.12 keeps a position only on scalar
+// tokens, so a mapping or a sequence is placed at its first scalar.
+static int
+s_line(struct fy_node *node)
+{
+    for (int depth = 0; node && depth < 64; depth++) {
+        if (fy_node_is_scalar(node)) {
+            struct fy_token *token = fy_node_get_scalar_token(node);
+            const struct fy_mark *mark = token ? fy_token_start_mark(token) : NULL;
+            return mark ? mark->line + 1 : 0;
+        }
+        void *iter = NULL;
+        if (fy_node_is_mapping(node)) {
+            struct fy_node_pair *pair = fy_node_mapping_iterate(node, &iter);
+            node = pair ? fy_node_pair_key(pair) : NULL;
+        } else {
+            node = fy_node_sequence_iterate(node, &iter);
+        }
+    }
+    return 0;
+}
+
+static int
+s_line_or(struct fy_node *node, int fallback)
+{
+    int line = s_line(node);
+    return line > 0 ? line : fallback;
+}
+
+// True for an absent value: `key:` with nothing after it, ~ or null.
+static bool
+s_is_null(struct fy_node *node)
+{
+    if (!node || fy_node_is_null(node))
+        return true;
+    if (!fy_node_is_scalar(node) || fy_node_get_style(node) != FYNS_PLAIN)
+        return false;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(node, &len);
+    static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
+    return s && s_find(nulls, s, len) >= 0;
+}
+
+// Aliases are refused everywhere: resolving them lets a small file expand without bound.
+static int
+s_expect(s_loader_t *self, struct fy_node *node, enum fy_node_type type, const char *path, int line)
+{
+    static const char *const what[] = {"a single value", "a sequence", "a mapping"};
+    if (node && fy_node_is_alias(node))
+        return s_fail(self, line, "%s: YAML aliases are not supported", path);
+    if (!node || fy_node_get_type(node) != type)
+        return s_fail(self, line, "%s: must be %s", path, what[type]);
+    return 0;
+}
+
+// The text of a scalar: not NUL-terminated, borrowed from the document. `key:` gives "".
+static int
+s_scalar(s_loader_t *self,
+         struct fy_node *node,
+         const char *path,
+         int line,
+         const char **s_p,
+         size_t *len_p)
+{
+    *s_p = "";
+    *len_p = 0;
+    int rc = node ? s_expect(self, node, FYNT_SCALAR, path, line) : 0;
+    const char *s = node && !rc ? fy_node_get_scalar(node, len_p) : NULL;
+    if (s)
+        *s_p = s;
+    else
+        *len_p = 0;
+    return rc;
+}
+
+// The key of pair as text, with its line.
+static int
+s_key(s_loader_t *self,
+      struct fy_node_pair *pair,
+      const char *path,
+      int fallback_line,
+      const char **k_p,
+      size_t *len_p,
+      int *line_p)
+{
+    struct fy_node *key = fy_node_pair_key(pair);
+    *line_p = s_line_or(key, fallback_line);
+    if (!key || !fy_node_is_scalar(key) || fy_node_is_alias(key))
+        return s_fail(self, *line_p, "%s: keys must be plain strings",
+                      path[0] ? path : "top level");
+    return s_scalar(self, key, path, *line_p, k_p, len_p);
+}
+
+static int
+s_unknown_key(s_loader_t *self, int line, const char *path, const char *k, size_t len)
+{
+    return s_fail(self, line, "%s%s%s: unknown key", path, path[0] ? "." : "", s_show(k, len).s);
+}
+
+// The entry for key k among table's entries in section (NULL: the top level), or NULL.
+static const s_field_t *
+s_field_find(const s_field_t *table, size_t n, const char *section, const char *k, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const s_field_t *f = &table[i];
+        bool here = section ? f->section && strcmp(f->section, section) == 0 : !f->section;
+        if (here && s_eq(k, len, f->key))
+            return f;
+    }
+    return NULL;
+}
+
+// Through memcpy, so one path serves uint16_t, uint32_t, int64_t and size_t members without
+// type punning; every range in the tables is non-negative and fits its member.
+static void
+s_store_int(void *member, size_t size, int64_t v)
+{
+    uint16_t u16 = (uint16_t)v;
+    uint32_t u32 = (uint32_t)v;
+    uint64_t u64 = (uint64_t)v;
+    assert(size == 2 || size == 4 || size == 8);
+    memcpy(member, size == 2 ? (void *)&u16 : size == 4 ? (void *)&u32 : (void *)&u64, size);
+}
+
+// Set every S_INT member of base to its default.
+static void
+s_init_ints(const s_field_t *table, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].kind == S_INT)
+            s_store_int((char *)base + table[i].offset, table[i].size, table[i].def);
+}
+
+static const sl_provider_cfg_t *
+s_provider_find(const sl_config_t *cfg, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cfg->n_providers; i++)
+        if (cfg->providers[i].name && s_eq(name, len, cfg->providers[i].name))
+            return &cfg->providers[i];
+    return NULL;
+}
+
+// Entries grow one at a time and are zeroed before they are counted, so sl_config_destroy
+// frees a half-built one.
+// array_p points at the array pointer (e.g. &cfg->providers); memcpy moves it without
+// reading a sl_provider_cfg_t * through a void * lvalue.
+static void *
+s_entry_add(void *array_p, size_t *n, size_t size)
+{
+    void *array;
+    memcpy(&array, array_p, sizeof array);
+    array = sl_xrealloc(array, (*n + 1) * size);
+    memcpy(array_p, &array, sizeof array);
+    char *entry = (char *)array + *n * size;
+    memset(entry, 0, size);
+    (*n)++;
+    return entry;
+}
+
+static int
+s_parse_list(
+    s_loader_t *self, struct fy_node *node, const char *path, int line, s_item_fn *fn, void *parent)
+{
+    int rc = s_expect(self, node, FYNT_SEQUENCE, path, line);
+    char ipath[S_PATH_MAX];
+    void *iter = NULL;
+    struct fy_node *item;
+    for (size_t i = 0; !rc && (item = fy_node_sequence_iterate(node, &iter)); i++) {
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        rc = fn(self, parent, item, ipath, s_line_or(item, line));
+    }
+    return rc;
+}
+
+static int
+s_parse_url(s_loader_t *self, const char *path, int line, const char *s, size_t len, char **out_p)
+{
+    size_t scheme = s_starts(s, len, "http://") ? 7 : s_starts(s, len, "https://") ? 8 : 0;
+    if (!scheme)
+        return s_fail(self, line, "%s: must start with http:// or https://, got '%s'", path,
+                      s_show(s, len).s);
+    size_t n = len > scheme && s[len - 1] == '/' ? len - 1 : len; // one trailing '/' goes
+    if (n == scheme || s[scheme] == '/' || !s_chars_ok(s, n, NULL))
+        return s_fail(self, line, "%s: must be a URL like http://host:port/v1, got '%s'", path,
+                      s_show(s, len).s);
+    free(*out_p); // a key appears once per mapping (libfyaml rejects duplicates): defensive
+    *out_p = sl_xstrndup(s, n);
+    return 0;
+}
+
+static int
+s_parse_endpoint(s_loader_t *self, const char *path, int line, const char *s, size_t len)
+{
+    if (s_starts(s, len, "ipc://") && len > 6 && !s_has_control(s, len)) {
+        if (len - 6 > S_IPC_PATH_MAX)
+            return s_fail(self, line, "%s: ipc path is %zu bytes, the socket path limit is %zu",
+                          path, len - 6, S_IPC_PATH_MAX);
+        return 0;
+    }
+    if (s_starts(s, len, "tcp://") && s_is_host_port(s + 6, len - 6))
+        return 0;
+    return s_fail(self, line, "%s: must be ipc://<path> or tcp://<host>:<port>, got '%s'", path,
+                  s_show(s, len).s);
+}
+
+// Check node against f and store it in base's member. parent is the key path of the mapping.
+static int
+s_set_value(s_loader_t *self,
+            const s_field_t *f,
+            const char *parent,
+            struct fy_node *node,
+            int key_line,
+            void *base)
+{
+    char path[S_PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "." : "", f->key);
+    int line = s_line_or(node, key_line);
+    void *member = (char *)base + f->offset;
+    if (f->kind == S_TARGETS) {
+        if (s_is_null(node)
+            || (fy_node_is_sequence(node) && fy_node_sequence_item_count(node) <= 0))
+            return s_fail(self, line, "%s: must list at least one target", path);
+        return s_parse_list(self, node, path, line, s_parse_target, base);
+    }
+    const char *s;
+    size_t len;
+    int64_t v;
+    int rc = s_scalar(self, node, path, line, &s, &len);
+    if (rc)
+        return rc;
+    const char *want = NULL; // what the value must be, when it is not
+    char list[128];
+    switch (f->kind) {
+    case S_INT:
+        if (!s_parse_int(s, len, &v) || v < f->min || v > f->max)
+            return s_fail(self, line,
+                          "%s: must be an integer in %" PRId64 "..%" PRId64 ", got '%s'", path,
+                          f->min, f->max, s_show(s, len).s);
+        s_store_int(member, f->size, v);
+        return 0;
+    case S_STR:
+        if (len == 0 || s_is_null(node))
+            return s_fail(self, line, "%s: must be a non-empty string", path);
+        if (s_has_control(s, len))
+            return s_fail(self, line, "%s: must not contain control characters", path);
+        if (f->offset == offsetof(sl_config_t, run_dir) && base == self->cfg)
+            self->run_dir_line = line;
+        break;
+    case S_LISTEN:
+        want = s_is_host_port(s, len) ? NULL : "must be host:port with port 1..65535";
+        break;
+    case S_ENDPOINT:
+        rc = s_parse_endpoint(self, path, line, s, len);
+        break;
+    case S_CHOICE:
+        if (s_find(f->choices, s, len) < 0) {
+            list[0] = '\0';
+            for (size_t i = 0; f->choices[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         f->choices[i]);
+            return s_fail(self, line, "%s: '%s' is not one of: %s", path, s_show(s, len).s, list);
+        }
+        break;
+    case S_DEMO: {
+        static const char *const modes[] = {"auto", "true", "false", NULL};
+        int mode = s_find(modes, s, len);
+        if (mode < 0)
+            return s_fail(self, line, "%s: must be true, false or auto, got '%s'", path,
+                          s_show(s, len).s);
+        self->demo = (s_demo_t)mode;
+        self->demo_line = line;
+        return 0;
+    }
+    case S_NAME:
+        if (len == 0 || len > S_NAME_MAX || !s_chars_ok(s, len, "._-"))
+            want = "must be 1..64 letters, digits, '.', '_' or '-'";
+        break;
+    case S_MODEL:
+        if (len == 0 || len > S_MODEL_MAX || !s_chars_ok(s, len, NULL))
+            want = "must be 1..256 characters without spaces";
+        break;
+    case S_URL:
+        return s_parse_url(self, path, line, s, len, member);
+    case S_ENV:
+        if (s_is_null(node))
+            return 0; // no key: a local upstream
+        // The value is never echoed: a pasted API key must not end up in a log.
+        if (len == 0 || len > S_ENV_NAME_MAX || !s_chars_ok(s, len, "_")
+            || (s[0] >= '0' && s[0] <= '9'))
+            return s_fail(self, line,
+                          "%s: must name an environment variable (letters, digits, '_'), not hold "
+                          "the key itself",
+                          path);
+        break;
+    case S_REF:
+        if (!s_provider_find(self->cfg, s, len))
+            return s_fail(self, line, "%s: no provider named '%s'", path, s_show(s, len).s);
+        break;
+    case S_TARGETS:
+        break; // handled above
+    }
+    if (want)
+        return s_fail(self, line, "%s: %s, got '%s'", path, want, s_show(s, len).s);
+    if (rc)
+        return rc;
+    char **slot = member;
+    free(*slot); // a key appears once per mapping (libfyaml rejects duplicates): defensive
+    *slot = sl_xstrndup(s, len);
+    return 0;
+}
+
+// A mapping whose keys are table's entries in section, stored into base. A key missing from
+// the file keeps base's value, unless the entry is required.
+static int
+s_parse_map(s_loader_t *self,
+            struct fy_node *node,
+            const char *path,
+            int line,
+            const s_field_t *table,
+            size_t n,
+            const char *section,
+            void *base)
+{
+    int rc = s_expect(self, node, FYNT_MAPPING, path, line);
+    uint64_t seen = 0; // bit i: table[i] was in the mapping
+    assert(n <= 64);
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
+        const char *k;
+        size_t len;
+        int kline;
+        rc = s_key(self, pair, path, line, &k, &len, &kline);
+        const s_field_t *f = rc ? NULL : s_field_find(table, n, section, k, len);
+        if (!rc && !f)
+            rc = s_unknown_key(self, kline, path, k, len);
+        if (!rc) {
+            seen |= UINT64_C(1) << (f - table);
+            rc = s_set_value(self, f, path, fy_node_pair_value(pair), kline, base);
+        }
+    }
+    for (size_t i = 0; !rc && i < n; i++)
+        if (table[i].required && !(seen & (UINT64_C(1) << i)))
+            rc = s_fail(self, line, "%s: missing key '%s'", path, table[i].key);
+    return rc;
+}
+
+static int
+s_parse_target(s_loader_t *self, void *parent, struct fy_node *item, const char *path, int line)
+{
+    sl_route_cfg_t *r = parent;
+    sl_target_cfg_t *t = s_entry_add(&r->targets, &r->n_targets, sizeof *t);
+    return s_parse_map(self, item, path, line, s_target_keys, S_COUNT(s_target_keys), NULL, t);
+}
+
+static int
+s_parse_provider(s_loader_t *self, void *parent, struct fy_node *item, const char *path, int line)
+{
+    sl_config_t *cfg = parent;
+    sl_provider_cfg_t *p = s_entry_add(&cfg->providers, &cfg->n_providers, sizeof *p);
+    s_init_ints(s_provider_keys, S_COUNT(s_provider_keys), p);
+    int rc =
+        s_parse_map(self, item, path, line, s_provider_keys, S_COUNT(s_provider_keys), NULL, p);
+    for (size_t i = 0; !rc && i + 1 < cfg->n_providers; i++)
+        if (strcmp(cfg->providers[i].name, p->name) == 0)
+            rc = s_fail(self, line, "%s.name: duplicate provider name '%s' (also providers[%zu])",
+                        path, p->name, i);
+    return rc;
+}
+
+static int
+s_parse_route(s_loader_t *self, void *parent, struct fy_node *item, const char *path, int line)
+{
+    sl_config_t *cfg = parent;
+    sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
+    int rc = s_parse_map(self, item, path, line, s_route_keys, S_COUNT(s_route_keys), NULL, r);
+    for (size_t i = 0; !rc && i + 1 < cfg->n_routes; i++)
+        if (strcmp(cfg->routes[i].model, r->model) == 0)
+            rc = s_fail(self, line, "%s.model: duplicate route '%s' (also routes[%zu])", path,
+                        s_show(r->model, strlen(r->model)).s, i);
+    return rc;
+}
+
+static void
+s_add_provider(sl_config_t *cfg, const char *name, const char *base_url, const char *key_env)
+{
+    sl_provider_cfg_t *p = s_entry_add(&cfg->providers, &cfg->n_providers, sizeof *p);
+    s_init_ints(s_provider_keys, S_COUNT(s_provider_keys), p);
+    p->name = sl_xstrdup(name);
+    p->kind = sl_xstrdup(s_kinds[0]);
+    p->base_url = sl_xstrdup(base_url);
+    p->api_key_env = sl_xstrdup(key_env);
+}
+
+static void
+s_add_route(sl_config_t *cfg, const char *alias, const char *provider, const char *model)
+{
+    sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
+    r->model = sl_xstrdup(alias);
+    sl_target_cfg_t *t = s_entry_add(&r->targets, &r->n_targets, sizeof *t);
+    t->provider = sl_xstrdup(provider);
+    t->model = sl_xstrdup(model);
+}
+
+// Runs before the file's routes are read, so they may target the demo provider.
+static int
+s_add_default_providers(s_loader_t *self, bool file_declares)
+{
+    sl_config_t *cfg = self->cfg;
+    if (self->demo == S_DEMO_ON || (self->demo == S_DEMO_AUTO && !file_declares)) {
+        for (size_t i = 0; i < cfg->n_providers; i++)
+            if (strcmp(cfg->providers[i].name, S_DEMO_NAME) == 0)
+                return s_fail(self, self->demo_line,
+                              "demo.enabled: true adds a provider named '" S_DEMO_NAME
+                              "', but providers[%zu] already has that name",
+                              i);
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/v1", (unsigned)cfg->demo_port);
+        s_add_provider(cfg, S_DEMO_NAME, url, NULL);
+        cfg->demo_enabled = true;
+    }
+    // Presence only: the provider worker reads the key itself when it needs it.
+    const char *key = getenv(S_OPENAI_KEY_ENV);
+    if (!file_declares && key && key[0]) {
+        s_add_provider(cfg, S_OPENAI_NAME, S_OPENAI_BASE_URL, S_OPENAI_KEY_ENV);
+        self->openai_added = true;
+    }
+    return 0;
+}
+
+static int
+s_add_default_routes(s_loader_t *self)
+{
+    sl_config_t *cfg = self->cfg;
+    if (cfg->demo_enabled) {
+        for (size_t i = 0; i < cfg->n_routes; i++)
+            if (strcmp(cfg->routes[i].model, S_DEMO_NAME) == 0)
+                return s_fail(self, self->demo_line,
+                              "demo.enabled: true adds a route named '" S_DEMO_NAME
+                              "', but routes[%zu] already has that name",
+                              i);
+        s_add_route(cfg, S_DEMO_NAME, S_DEMO_NAME, S_DEMO_MODEL);
+    }
+    for (size_t i = 0; self->openai_added && i < S_COUNT(s_openai_models); i++)
+        s_add_route(cfg, s_openai_models[i], S_OPENAI_NAME, s_openai_models[i]);
+    return 0;
+}
+
+static char **
+s_slot(sl_config_t *cfg, const s_field_t *f)
+{
+    return (void *)((char *)cfg + f->offset);
+}
+
+// Free every string member of base that table describes.
+static void
+s_free_strings(const s_field_t *table, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        s_kind_t kind = table[i].kind;
+        if (kind != S_INT && kind != S_DEMO && kind != S_TARGETS) {
+            char **slot = (void *)((char *)base + table[i].offset);
+            free(*slot);
+        }
+    }
+}
+
+static char *s_printf_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+s_printf_dup(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert(n >= 0); // only our own formats with %s and %u
+    char *out = sl_xcalloc(1, (size_t)n + 1);
+    va_start(ap, fmt);
+    (void)vsnprintf(out, (size_t)n + 1, fmt, ap); // sized above: cannot be cut
+    va_end(ap);
+    return out;
+}
+
+// Strings the file left out, in dependency order: data_dir, then run_dir and persist.path
+// under it, then the endpoints under run_dir.
+static int
+s_fill_defaults(s_loader_t *self)
+{
+    sl_config_t *cfg = self->cfg;
+    for (size_t i = 0; i < S_COUNT(s_fields); i++)
+        if (s_fields[i].def_str && !*s_slot(cfg, &s_fields[i]))
+            *s_slot(cfg, &s_fields[i]) = sl_xstrdup(s_fields[i].def_str);
+    size_t len = strlen(cfg->data_dir);
+    const char *sep = cfg->data_dir[len - 1] == '/' ? "" : "/"; // data_dir is never empty
+    if (!cfg->run_dir)
+        cfg->run_dir = s_printf_dup("%s%srun", cfg->data_dir, sep);
+    if (!cfg->persist_path)
+        cfg->persist_path = s_printf_dup("%s%ssluice.db", cfg->data_dir, sep);
+    for (size_t i = 0; i < S_COUNT(s_fields); i++) {
+        const s_field_t *f = &s_fields[i];
+        if (f->kind != S_ENDPOINT || *s_slot(cfg, f))
+            continue;
+        char *ep = s_printf_dup("ipc://%s/%s.ipc", cfg->run_dir, f->key);
+        *s_slot(cfg, f) = ep;
+        size_t path_len = strlen(ep) - strlen("ipc://");
+        if (path_len > S_IPC_PATH_MAX)
+            return s_fail(self, self->run_dir_line,
+                          "run_dir%s: '%s' is too long for ipc endpoints (endpoints.%s needs a "
+                          "%zu-byte socket path, the limit is %zu)",
+                          self->run_dir_line ? "" : " (default <data_dir>/run)",
+                          s_show(cfg->run_dir, strlen(cfg->run_dir)).s, f->key, path_len,
+                          S_IPC_PATH_MAX);
+    }
+    // Two processes cannot bind one endpoint: say so now rather than at start-up.
+    for (size_t i = 0; i < S_COUNT(s_fields); i++)
+        for (size_t j = 0; s_fields[i].kind == S_ENDPOINT && j < i; j++)
+            if (s_fields[j].kind == S_ENDPOINT
+                && strcmp(*s_slot(cfg, &s_fields[i]), *s_slot(cfg, &s_fields[j])) == 0)
+                return s_fail(self, 0, "endpoints.%s: same endpoint as endpoints.%s",
+                              s_fields[i].key, s_fields[j].key);
+    return 0;
+}
+
+// Walk the document (root NULL: an empty file), then add the defaults.
+static int
+s_build(s_loader_t *self, struct fy_node *root)
+{
+    sl_config_t *cfg = self->cfg;
+    struct fy_node *routes = NULL;
+    int routes_line = 0, rc = 0;
+    if (s_is_null(root))
+        root = NULL; // "---" alone: a document holding nothing
+    if (root)
+        rc = s_expect(self, root, FYNT_MAPPING, "top level", s_line(root));
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while (root && !rc && (pair = fy_node_mapping_iterate(root, &iter))) {
+        const char *k;
+        size_t len;
+        int line;
+        rc = s_key(self, pair, "", 0, &k, &len, &line);
+        if (rc)
+            break;
+        struct fy_node *value = fy_node_pair_value(pair);
+        const s_field_t *f = s_field_find(s_fields, S_COUNT(s_fields), NULL, k, len);
+        const char *section = NULL;
+        for (size_t i = 0; !section && i < S_COUNT(s_fields); i++)
+            if (s_fields[i].section && s_eq(k, len, s_fields[i].section))
+                section = s_fields[i].section;
+        if (s_eq(k, len, "providers")) {
+            if (!s_is_null(value))
+                rc = s_parse_list(self, value, "providers", s_line_or(value, line),
+                                  s_parse_provider, cfg);
+        } else if (s_eq(k, len, "routes")) {
+            routes = value; // read once every provider is known
+            routes_line = line;
+        } else if (f) {
+            rc = s_set_value(self, f, "", value, line, cfg);
+        } else if (section) {
+            // `batch:` alone keeps every default.
+            if (!s_is_null(value))
+                rc = s_parse_map(self, value, section, s_line_or(value, line), s_fields,
+                                 S_COUNT(s_fields), section, cfg);
+        } else {
+            rc = s_unknown_key(self, line, "", k, len);
+        }
+    }
+    bool file_declares =
+        cfg->n_providers > 0
+        || (routes && fy_node_is_sequence(routes) && fy_node_sequence_item_count(routes) > 0);
+    if (!rc)
+        rc = s_add_default_providers(self, file_declares);
+    if (!rc && !s_is_null(routes))
+        rc = s_parse_list(self, routes, "routes", s_line_or(routes, routes_line), s_parse_route,
+                          cfg);
+    if (!rc)
+        rc = s_add_default_routes(self);
+    if (!rc)
+        rc = s_fill_defaults(self);
+    return rc;
+}
+
+// The 1-based line of the first byte that is not UTF-8 (or is NUL), with the byte in
+// *byte_p; 0 when text is clean. Overlong forms, surrogates and code points past U+10FFFF
+// are refused, as RFC 3629 says.
+static int
+s_utf8_bad_line(const char *text, size_t len, unsigned *byte_p)
+{
+    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000}; // by sequence length
+    int line = 1;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        uint32_t cp = n == 1 ? c : c & (0x7fu >> n); // the lead byte's payload bits
+        bool ok = n > 0 && c != 0 && i + n <= len;
+        for (size_t j = 1; ok && j < n; j++) {
+            unsigned char next = (unsigned char)text[i + j];
+            ok = (next & 0xc0) == 0x80;
+            cp = cp << 6 | (next & 0x3fu);
+        }
+        if (!ok || cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            *byte_p = c;
+            return line;
+        }
+        line += c == '\n';
+        i += n;
+    }
+    return 0;
+}
+
+static void
+s_fy_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    // Errors are collected and reported through sl_diag_t; nothing goes to stderr.
+    (void)diag;
+    (void)user;
+    (void)buf;
+    (void)len;
+}
+
+static int
+s_parse_and_build(s_loader_t *self, const char *text, size_t len)
+{
+    // YAML is UTF-8 text here, and libfyaml 0.7.12 loops forever on some invalid bytes (a '%'
+    // then a stray continuation byte) and copies others into scalars: check before it looks.
+    unsigned byte = 0;
+    int bad_line = s_utf8_bad_line(text, len, &byte);
+    if (bad_line)
+        return s_fail(self, bad_line, "not UTF-8 text (byte 0x%02x)", byte);
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = s_fy_output;
+    dcfg.colorize = false;
+    struct fy_diag *fdiag = fy_diag_create(&dcfg);
+    if (!fdiag)
+        return s_fail(self, 0, "cannot start the YAML parser");
+    fy_diag_set_collect_errors(fdiag, true);
+    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = fdiag};
+    struct fy_document *doc = fy_document_build_from_string(&pcfg, text, len);
+    int rc = 0;
+    // No document and no error: an empty or comment-only file.
+    void *iter = NULL;
+    struct fy_diag_error *err;
+    while (!doc && !rc && (err = fy_diag_errors_iterate(fdiag, &iter)))
+        if (err->type >= FYET_ERROR)
+            rc = s_fail(self, err->line, "YAML syntax error: %s", err->msg ? err->msg : "?");
+    if (!rc)
+        rc = s_build(self, doc ? fy_document_root(doc) : NULL);
+    if (doc)
+        fy_document_destroy(doc);
+    fy_diag_destroy(fdiag);
+    return rc;
+}
+
+static int
+s_too_big(sl_diag_t *diag, const char *name)
+{
+    s_loader_t loader = {.diag = diag, .name = name};
+    return s_fail(&loader, 0, "larger than the %d-byte limit", SL_CONFIG_MAX_BYTES);
+}
+
+// Load text (len bytes; NULL: no file) named name in messages; path goes to cfg->path.
+static int
+s_load(const char *text,
+       size_t len,
+       const char *name,
+       const char *path,
+       sl_config_t **cfg_p,
+       sl_diag_t *diag)
+{
+    assert(cfg_p);
+    *cfg_p = NULL;
+    if (diag)
+        diag->msg[0] = '\0';
+    if (len > SL_CONFIG_MAX_BYTES)
+        return s_too_big(diag, name);
+    sl_config_t *cfg = sl_xcalloc(1, sizeof *cfg);
+    cfg->path = sl_xstrdup(path);
+    s_init_ints(s_fields, S_COUNT(s_fields), cfg);
+    s_loader_t loader = {.cfg = cfg, .diag = diag, .name = name, .demo = S_DEMO_AUTO};
+    int rc = text ? s_parse_and_build(&loader, text, len) : s_build(&loader, NULL);
+    if (rc) {
+        sl_config_destroy(&cfg);
+        return rc;
+    }
+    *cfg_p = cfg;
+    return 0;
+}
+
+static int
+s_io_fail(sl_diag_t *diag, const char *path, int err)
+{
+    if (diag)
+        snprintf(diag->msg, sizeof diag->msg, "%s: cannot read: %s", path, strerror(err));
+    return SL_EIO;
+}
+
+int
+sl_config_load(const char *path, sl_config_t **cfg_p, sl_diag_t *diag)
+{
+    assert(cfg_p);
+    *cfg_p = NULL;
+    if (!path)
+        return s_load(NULL, 0, NULL, NULL, cfg_p, diag);
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return s_io_fail(diag, path, errno);
+    sl_buf_t buf;
+    sl_buf_init(&buf, SL_CONFIG_MAX_BYTES);
+    char chunk[4096];
+    int rc = 0;
+    for (;;) {
+        size_t n = fread(chunk, 1, sizeof chunk, file);
+        if (n > 0 && sl_buf_append(&buf, chunk, n) != 0) {
+            rc = s_too_big(diag, path);
+            break;
+        }
+        if (n < sizeof chunk) {
+            if (ferror(file))
+                rc = s_io_fail(diag, path, errno);
+            break;
+        }
+    }
+    (void)fclose(file); // opened read-only: nothing to flush, nothing to lose
+    if (!rc)
+        rc = s_load(sl_buf_str(&buf), buf.len, path, path, cfg_p, diag);
+    sl_buf_free(&buf);
+    return rc;
+}
+
+int
+sl_config_load_string(const char *yaml, const char *name, sl_config_t **cfg_p, sl_diag_t *diag)
+{
+    assert(yaml);
+    return s_load(yaml, strlen(yaml), name, NULL, cfg_p, diag);
+}
+
+void
+sl_config_destroy(sl_config_t **self_p)
+{
+    assert(self_p);
+    sl_config_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_providers; i++)
+        s_free_strings(s_provider_keys, S_COUNT(s_provider_keys), &self->providers[i]);
+    free(self->providers);
+    for (size_t i = 0; i < self->n_routes; i++) {
+        sl_route_cfg_t *r = &self->routes[i];
+        for (size_t j = 0; j < r->n_targets; j++)
+            s_free_strings(s_target_keys, S_COUNT(s_target_keys), &r->targets[j]);
+        free(r->targets);
+        s_free_strings(s_route_keys, S_COUNT(s_route_keys), r);
+    }
+    free(self->routes);
+    s_free_strings(s_fields, S_COUNT(s_fields), self);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+const sl_route_cfg_t *
+sl_config_route(const sl_config_t *self, const char *alias, size_t len)
+{
+    for (size_t i = 0; self && alias && i < self->n_routes; i++)
+        if (s_eq(alias, len, self->routes[i].model))
+            return &self->routes[i];
+    return NULL;
+}
+
+const sl_provider_cfg_t *
+sl_config_provider(const sl_config_t *self, const char *name)
+{
+    return self && name ? s_provider_find(self, name, strlen(name)) : NULL;
+}
