@@ -24,13 +24,13 @@
 #include "sl/sock.h"
 #include "sl/wire.h"
 
-#define S_TICK_MS          100  // reap and restart children this often
-#define S_STATE_EVERY_MS   1000 // STATE is re-published this often, changed or not
-#define S_STOP_GRACE_MS    5000 // SIGTERM'd children get this long before SIGKILL
-#define S_KILL_WAIT_MS     2000 // then this long to be reaped before we block on them
-#define S_STOP_POLL_MS     10   // how often waitpid is polled while stopping
-#define S_EVENTS_PER_WAKE  256  // messages read per wake-up, so timers still run under a flood
-#define S_MAX_CHILDREN     8
+#define S_TICK_MS          100   // reap and restart children this often
+#define S_STATE_EVERY_MS   1000  // STATE is re-published this often, changed or not
+#define S_STOP_GRACE_MS    5000  // SIGTERM'd children get this long before SIGKILL
+#define S_KILL_WAIT_MS     2000  // then this long to be reaped before we block on them
+#define S_STOP_POLL_MS     10    // how often waitpid is polled while stopping
+#define S_EVENTS_PER_WAKE  256   // messages read per wake-up, so timers still run under a flood
+#define S_MAX_CHILDREN     8     // the demo mock and five actors, with room
 #define S_BANNER_MAX       16384 // bytes; the banner is one line
 #define S_BANNER_MODELS_AT 2048  // past this many bytes of banner, models are cut with "..."
 #define S_CHILD_PREFIX     "sluice-"
