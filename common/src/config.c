@@ -456,7 +456,7 @@ s_parse_list(
     s_loader_t *self, struct fy_node *node, const char *path, int line, s_item_fn *fn, void *parent)
 {
     int rc = s_expect(self, node, FYNT_SEQUENCE, path, line);
-    char ipath[S_PATH_MAX];
+    char ipath[S_PATH_MAX + 24]; // room for "[<index>]" after any path
     void *iter = NULL;
     struct fy_node *item;
     for (size_t i = 0; !rc && (item = fy_node_sequence_iterate(node, &iter)); i++) {
