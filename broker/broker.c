@@ -166,8 +166,8 @@ s_forget(broker_t *self, request_t **req_p)
 
 // Send req's next attempt to worker. Returns 0 when sent (req is IN_FLIGHT, one credit
 // charged); SL_EAGAIN when the worker is gone or full (it is suspended until its next READY,
-// req is unchanged); another code when the DISPATCH cannot be encoded (logged; req unchanged,
-// and no worker would take it).
+// req is unchanged); another code when the DISPATCH cannot be encoded or sent for a reason
+// no other worker would change (logged; req unchanged).
 static int
 s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
 {
@@ -198,7 +198,7 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
         return SL_EAGAIN;
     }
     if (rc < 0) {
-        sl_log_error_rl("dispatch: cannot encode req=%s: %s", req->req_id, sl_strerror(rc));
+        sl_log_error_rl("dispatch: cannot send req=%s: %s", req->req_id, sl_strerror(rc));
         zframe_destroy(&to);
         return rc;
     }
@@ -458,8 +458,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         if (!req)
             break;
         req->queued = NULL;
-        sl_log_warn_rl("queue: req=%s waited %" PRId64 " ms for a worker, rejected", req->req_id,
-                       self->cfg->timeout_connect_ms);
+        sl_log_warn_rl("queue: req=%s waited over %" PRId64 " ms for a worker, rejected",
+                       req->req_id, self->cfg->timeout_connect_ms);
         s_reject(self, req, 503, "overloaded", "no provider worker available");
         s_forget(self, &req);
     }

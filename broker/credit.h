@@ -39,8 +39,10 @@ void broker_credit_destroy(broker_credit_t **self_p);
 // way its capacity becomes credits, its expiry now + liveness_ms, its name name[0..name_len)
 // (cut to BROKER_CREDIT_MAX_NAME), and it is available again if it was suspended. A capacity
 // below the worker's in-flight count is kept: the worker simply gets nothing new until enough
-// finish. Returns 1 for a new worker, 0 for a refresh; SL_EINVAL for an empty id; SL_ETOOBIG
-// when a new worker would pass BROKER_CREDIT_MAX_WORKERS (nothing changes).
+// finish. A worker past its expiry but not yet removed by broker_credit_expire is refreshed
+// like any other (its READY beat the sweep). Returns 1 for a new worker, 0 for a refresh; SL_EINVAL
+// for an empty id; SL_ETOOBIG when a new worker would pass BROKER_CREDIT_MAX_WORKERS (nothing
+// changes).
 int broker_credit_ready(broker_credit_t *self,
                         const void *id,
                         size_t id_len,
