@@ -3,12 +3,17 @@
 // This table is the protocol: docs/protocol.md explains it and must agree with it. A message
 // travels as one ZeroMQ frame (after any ROUTER envelope) holding one msgpack array:
 //     [type, field1, field2, ...]
-// with exactly the fields SL_WIRE_MESSAGES lists for that type, in that order. Decoding is
-// strict: the frame size, the field count, every field's msgpack type and every length are
-// checked, and an unknown type is rejected with SL_EPROTO and a message that names the field.
+// with exactly the fields SL_WIRE_MESSAGES lists for that type, in that order. The type code
+// and U32/U64 fields are msgpack ints, STR fields msgpack str, BOOL fields msgpack bool, and
+// DELTAS an array of per-delta arrays: [kind, text] for SL_DELTA_TEXT and SL_DELTA_REASONING,
+// [kind, text, tool_index, tool_id, tool_name] for SL_DELTA_TOOL. Decoding is strict: the frame
+// size, the field count, every field's msgpack type and every length are checked, and an
+// unknown type is rejected with SL_EPROTO and a message that names the field. It is lenient
+// only where msgpack itself allows two spellings: a STR field may come as bin, and an int may
+// use any width or a signed type as long as its value fits.
 //
 // Strings in a decoded message are borrowed: they point into the frame that was decoded and
-// are not NUL-terminated. Not thread-safe (no shared state; each call is independent).
+// are not NUL-terminated. Thread-safe: no shared state, each call is independent.
 #ifndef SL_WIRE_H
 #define SL_WIRE_H
 #include <stdbool.h>
@@ -91,7 +96,8 @@ typedef struct {
     X(TEXT, text, STR)                           \
     X(DELTAS, deltas, DELTAS)
 
-// Messages: X(TYPE, code, "fields in order"). Who sends what to whom is in docs/protocol.md.
+// Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
+// docs/protocol.md.
 #define SL_WIRE_MESSAGES(X)                                                                      \
     X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
     X(CANCEL, 2, REQ_ID)                                                                         \
@@ -156,23 +162,28 @@ typedef struct {
 // Name of a message type ("SUBMIT"), or "?" for an unknown code; never NULL.
 const char *sl_wire_type_name(int type);
 
-// Encode msg into a new buffer. On success *data_p (caller owns, free()) and *len_p are set.
-// SL_EINVAL for an unknown type, SL_ETOOBIG above SL_WIRE_MAX_FRAME or SL_WIRE_MAX_DELTAS.
+// Encode msg into a new buffer. On success *data_p (caller owns, free()) and *len_p are set;
+// on failure *data_p is NULL and nothing was allocated. SL_EINVAL for an unknown type or delta
+// kind, or a string with ptr NULL and len > 0 (ptr NULL with len 0 is the empty string);
+// SL_ETOOBIG when the frame would pass SL_WIRE_MAX_FRAME or n_deltas SL_WIRE_MAX_DELTAS. Only
+// the fields the type lists are read; a delta's tool_* members only for SL_DELTA_TOOL.
 int sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p);
 
 // Decode one frame into msg (zeroed first). Strings in msg borrow from data.
 // SL_EPROTO for anything malformed: truncated, trailing bytes, wrong field count or type,
 // unknown message type, unknown delta kind; SL_ETOOBIG when len > SL_WIRE_MAX_FRAME or a
-// message holds more than SL_WIRE_MAX_DELTAS deltas. On failure, when err is not NULL, a
-// message naming the message type and field is written there (NUL-terminated, truncated to
-// err_size).
+// message holds more than SL_WIRE_MAX_DELTAS deltas. On failure msg is zeroed again and, when
+// err is not NULL and err_size > 0, a message naming the message type and field is written
+// there (NUL-terminated, truncated to err_size), e.g. "TOKENS.deltas[3].text: expected str,
+// got int". Allocates nothing; lengths are checked against the bytes left before use.
 int sl_wire_decode(const uint8_t *data, size_t len, sl_msg_t *msg, char *err, size_t err_size);
 
 // A borrowed sl_str_t for a NUL-terminated C string (NULL gives the empty string).
 sl_str_t sl_str(const char *s);
-// A borrowed sl_str_t for len bytes.
+// A borrowed sl_str_t for len bytes. A len above UINT32_MAX is clamped (never wrapped), so
+// encoding it fails with SL_ETOOBIG.
 sl_str_t sl_strn(const char *s, size_t len);
-// True when a equals the NUL-terminated b.
+// True when a equals the NUL-terminated b (NULL counts as the empty string).
 bool sl_str_eq(sl_str_t a, const char *b);
 // Copy into a new NUL-terminated string. Caller owns the result.
 char *sl_str_dup(sl_str_t s);

@@ -1,0 +1,170 @@
+// system.c - start and stop a whole sluice for integration tests (see system.h).
+#include "system.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http.h"
+
+static bool
+s_healthy(const char *base)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/healthz", base);
+    test_http_t *req = test_http_new(url, NULL);
+    bool ok = test_http_run(req, 1000) && req->status == 200;
+    test_http_destroy(&req);
+    return ok;
+}
+
+void
+test_system_start(test_system_t *sys, const char *sluice_bin, const char *mock_bin,
+                  const char *extra_yaml)
+{
+    memset(sys, 0, sizeof *sys);
+    test_tmpdir("sluice-it", sys->dir, sizeof sys->dir);
+    snprintf(sys->cfg, sizeof sys->cfg, "%s/sluice.yaml", sys->dir);
+    snprintf(sys->log, sizeof sys->log, "%s/processes.log", sys->dir);
+
+    char *mock_argv[] = {(char *)mock_bin, "--port", "0", NULL};
+    sys->mockllm = test_proc_start(mock_argv, true, sys->log);
+    char line[256];
+    if (!test_proc_read_line(&sys->mockllm, "mockllm listening on ", line, sizeof line,
+                             test_ms(10000))) {
+        fprintf(stderr, "mock upstream did not start\n");
+        test_system_dump_log(sys);
+        exit(1);
+    }
+    const char *colon = strrchr(line, ':');
+    sys->mock_port = colon ? atoi(colon + 1) : 0;
+    snprintf(sys->mock, sizeof sys->mock, "http://127.0.0.1:%d", sys->mock_port);
+
+    sys->http_port = test_free_port();
+    snprintf(sys->base, sizeof sys->base, "http://127.0.0.1:%d", sys->http_port);
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "listen: {http: \"127.0.0.1:%d\"}\n"
+             "data_dir: %s/data\n"
+             "providers:\n"
+             "  - {name: mock, kind: openai, base_url: \"http://127.0.0.1:%d/v1\"}\n"
+             "routes:\n"
+             "  - model: m1\n"
+             "    targets: [{provider: mock, model: mock-up}]\n"
+             "demo: {enabled: false}\n"
+             "%s",
+             sys->http_port, sys->dir, sys->mock_port, extra_yaml ? extra_yaml : "");
+    test_write_file(sys->cfg, yaml);
+
+    char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};
+    sys->sluice = test_proc_start(argv, true, sys->log);
+    for (int64_t waited = 0; waited < test_ms(30000); waited += 100) {
+        if (s_healthy(sys->base))
+            return;
+        if (!test_proc_alive(&sys->sluice))
+            break;
+        usleep(100 * 1000);
+    }
+    fprintf(stderr, "sluice did not become healthy\n");
+    test_system_dump_log(sys);
+    exit(1);
+}
+
+// Processes whose command line mentions our config file: sluice's children.
+static int
+s_count_children(const char *cfg)
+{
+    DIR *d = opendir("/proc");
+    int count = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], cmd[4096];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+        char stat_path[300], state = '?';
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
+        f = fopen(stat_path, "r");
+        if (f) {
+            if (fscanf(f, "%*d %*s %c", &state) != 1)
+                state = '?';
+            fclose(f);
+        }
+        if (strstr(cmd, cfg) && state != 'Z')
+            count++;
+    }
+    if (d)
+        closedir(d);
+    return count;
+}
+
+static int
+s_count_ipc(const char *dir)
+{
+    char run[PATH_MAX];
+    snprintf(run, sizeof run, "%s/data/run", dir);
+    DIR *d = opendir(run);
+    int count = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".ipc") == 0)
+            count++;
+    }
+    if (d)
+        closedir(d);
+    return count;
+}
+
+bool
+test_system_stop(test_system_t *sys)
+{
+    bool clean = true;
+    int status = test_proc_stop(&sys->sluice, SIGTERM, test_ms(15000));
+    if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "sluice did not exit 0 on SIGTERM (status %d)\n", status);
+        clean = false;
+    }
+    int left = s_count_children(sys->cfg);
+    if (left) {
+        fprintf(stderr, "%d processes of this sluice still running after stop\n", left);
+        clean = false;
+    }
+    int ipc = s_count_ipc(sys->dir);
+    if (ipc) {
+        fprintf(stderr, "%d ipc files left in the run dir\n", ipc);
+        clean = false;
+    }
+    test_proc_stop(&sys->mockllm, SIGTERM, test_ms(5000));
+    if (!clean)
+        test_system_dump_log(sys);
+    return clean;
+}
+
+void
+test_system_dump_log(const test_system_t *sys)
+{
+    FILE *f = fopen(sys->log, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "---- process log %s ----\n", sys->log);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stderr);
+    fclose(f);
+    fprintf(stderr, "---- end of log ----\n");
+}
