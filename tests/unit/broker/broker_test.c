@@ -3,27 +3,24 @@
 // (DEALER "worker-1"), and checks what the broker answers.
 //
 // The binary comes from argv[1], else from SL_BROKER_BIN (set by broker/CMakeLists.txt).
-// Every wait polls for a message with a deadline (times SL_TEST_TIMEOUT_MULTIPLIER); the
-// only waits for silence are the short ones that prove no second DISPATCH went out. The
-// broker is killed and reaped on every exit path, and its log is printed when a check fails.
-#include <dirent.h>
+// Every wait polls for a message with a deadline (test_ms: times SL_TEST_TIMEOUT_MULTIPLIER);
+// the only wait for silence is the short one that proves no second DISPATCH went out. The
+// broker is killed and reaped on every exit path (proc.c), and its log is printed when a
+// check fails.
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <czmq.h>
 
 #include "check.h"
+#include "proc.h"
 #include "sl/clock.h"
 #include "sl/config.h"
 #include "sl/err.h"
@@ -38,47 +35,26 @@
 #define LIVENESS_MS      3000 // the broker's worker expiry
 #define BEAT_MS          500  // how often the fake worker sends READY while it is alive
 
-// Everything the exit handler must clean up, so a failed CHECK (exit 1) leaves nothing behind.
+// What the test holds; file-scope so the exit handler can show the broker's log.
 static struct {
-    char dir[64];         // temporary directory: config, log, run/
-    char cfg_path[128];   // config file
-    char log_path[128];   // the broker's stderr
-    pid_t pid;            // the broker, 0 once reaped
-    bool passed;          // true: no need to show the log
-    int64_t multiplier;   // SL_TEST_TIMEOUT_MULTIPLIER
-    sl_config_t *cfg;     // owned: the same file the broker loads, for the endpoints
-    zsock_t *events;      // owned: PULL at ep_events (we are the supervisor)
-    zsock_t *ingress;     // owned: DEALER to ep_frontend
-    zsock_t *worker;      // owned: DEALER to ep_backend
-    uint32_t credits;     // what the fake worker's READY announces
-    int64_t last_beat_ms; // monotonic time of the fake worker's last READY
+    char dir[PATH_MAX];           // temporary directory: config, log, run/ (removed at exit)
+    char cfg_path[PATH_MAX + 16]; // config file
+    char log_path[PATH_MAX + 16]; // the broker's stderr
+    test_proc_t broker;           // the process (killed and reaped at exit by proc.c)
+    bool passed;                  // true: no need to show the log
+    sl_config_t *cfg;             // owned: the same file the broker loads, for the endpoints
+    zsock_t *events;              // owned: PULL at ep_events (we are the supervisor)
+    zsock_t *ingress;             // owned: DEALER to ep_frontend
+    zsock_t *worker;              // owned: DEALER to ep_backend
+    uint32_t credits;             // what the fake worker's READY announces
+    int64_t last_beat_ms;         // monotonic time of the fake worker's last READY
 } s_t;
-
-static void
-s_remove_tree(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir) {
-        for (;;) {
-            struct dirent *entry = readdir(dir);
-            if (!entry)
-                break;
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-                continue;
-            char child[512];
-            snprintf(child, sizeof child, "%s/%s", path, entry->d_name);
-            s_remove_tree(child);
-        }
-        closedir(dir);
-        (void)rmdir(path); // best effort: a leftover temp dir fails nothing
-    } else {
-        (void)unlink(path);
-    }
-}
 
 static void
 s_print_log(void)
 {
+    if (s_t.passed)
+        return;
     FILE *log = fopen(s_t.log_path, "r");
     if (!log)
         return;
@@ -88,26 +64,6 @@ s_print_log(void)
         fputs(line, stderr);
     fprintf(stderr, "---- end of broker log ----\n");
     fclose(log);
-}
-
-static void
-s_at_exit(void)
-{
-    if (s_t.pid > 0) {
-        kill(s_t.pid, SIGKILL);
-        (void)waitpid(s_t.pid, NULL, 0); // reap; the status no longer matters
-        s_t.pid = 0;
-    }
-    if (!s_t.passed)
-        s_print_log();
-    if (s_t.dir[0])
-        s_remove_tree(s_t.dir);
-}
-
-static int64_t
-s_ms(int64_t ms)
-{
-    return ms * s_t.multiplier;
 }
 
 // Wait up to timeout_ms for something to read on sock. Keeps the fake worker beating
@@ -220,7 +176,7 @@ s_expect_dispatch(const char *req_id, uint32_t api, bool stream, const char *bod
 {
     zframe_t *frame = NULL;
     sl_msg_t msg;
-    s_recv(s_t.worker, s_ms(2000), true, &frame, &msg);
+    s_recv(s_t.worker, test_ms(2000), true, &frame, &msg);
     CHECK_STR(sl_wire_type_name(msg.type), "DISPATCH");
     CHECK_MEM(msg.req_id.ptr, msg.req_id.len, req_id, strlen(req_id));
     CHECK_MEM(msg.ingress.ptr, msg.ingress.len, "ingress-test", 12);
@@ -255,35 +211,32 @@ s_sync_ingress(bool beat)
 {
     s_submit("sync", "no-such-model", 0, false, "{}");
     s_expect_reject("sync", 404, "invalid_request_error",
-                    "The model 'no-such-model' does not exist", s_ms(2000), beat);
+                    "The model 'no-such-model' does not exist", test_ms(2000), beat);
 }
 
 static void
 s_start(const char *bin)
 {
-    const char *tmp = getenv("TMPDIR");
-    // ipc paths must fit in sun_path (108 bytes): stay short.
-    snprintf(s_t.dir, sizeof s_t.dir, "%s/slbrk-XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-    CHECK(mkdtemp(s_t.dir) != NULL);
+    test_tmpdir("slbrk", s_t.dir, sizeof s_t.dir); // short: ipc paths must fit in 108 bytes
+    // Registered after test_tmpdir's handler, so it runs first: the log still exists.
+    CHECK_INT(atexit(s_print_log), ==, 0);
     snprintf(s_t.cfg_path, sizeof s_t.cfg_path, "%s/sluice.yaml", s_t.dir);
     snprintf(s_t.log_path, sizeof s_t.log_path, "%s/broker.log", s_t.dir);
-    char run_dir[96];
+    char run_dir[PATH_MAX + 8];
     snprintf(run_dir, sizeof run_dir, "%s/run", s_t.dir);
     CHECK_INT(mkdir(run_dir, 0700), ==, 0); // we bind ep_events there before the broker starts
-
-    FILE *f = fopen(s_t.cfg_path, "w");
-    CHECK(f);
-    fprintf(f,
-            "data_dir: %s/data\n"
-            "run_dir: %s\n"
-            "providers:\n"
-            "  - {name: p1, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n"
-            "routes:\n"
-            "  - {model: m1, targets: [{provider: p1, model: up-1}]}\n"
-            "limits: {queue_max: 2}\n"
-            "timeouts: {connect_ms: %d}\n",
-            s_t.dir, run_dir, QUEUE_TIMEOUT_MS);
-    CHECK_INT(fclose(f), ==, 0);
+    char yaml[2 * PATH_MAX + 512];
+    snprintf(yaml, sizeof yaml,
+             "data_dir: %s/data\n"
+             "run_dir: %s\n"
+             "providers:\n"
+             "  - {name: p1, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n"
+             "routes:\n"
+             "  - {model: m1, targets: [{provider: p1, model: up-1}]}\n"
+             "limits: {queue_max: 2}\n"
+             "timeouts: {connect_ms: %d}\n",
+             s_t.dir, run_dir, QUEUE_TIMEOUT_MS);
+    test_write_file(s_t.cfg_path, yaml);
     sl_diag_t diag;
     if (sl_config_load(s_t.cfg_path, &s_t.cfg, &diag) != 0) {
         fprintf(stderr, "config: %s\n", diag.msg);
@@ -294,30 +247,14 @@ s_start(const char *bin)
 
     s_t.events = sl_sock_bind(ZMQ_PULL, s_t.cfg->ep_events, 100);
     CHECK(s_t.events);
-
-    // Opened before the fork: between fork and exec only async-signal-safe calls are allowed.
-    int log_fd = open(s_t.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(log_fd >= 0);
     CHECK_INT(setenv("SLUICE_LOG", "debug", 1), ==, 0);
-    pid_t parent = getpid();
-    s_t.pid = fork();
-    CHECK(s_t.pid >= 0);
-    if (s_t.pid == 0) {
-        // Die with the test, even when it is killed (a CTest timeout) before its exit handler.
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(127);
-        if (dup2(log_fd, STDERR_FILENO) < 0)
-            _exit(127);
-        char *const argv[] = {(char *)bin, "-c", s_t.cfg_path, NULL};
-        execv(bin, argv);
-        _exit(127);
-    }
-    close(log_fd);
+    char *const argv[] = {(char *)bin, "-c", s_t.cfg_path, NULL};
+    s_t.broker = test_proc_start(argv, false, s_t.log_path);
 
     // The broker announces UP once both ROUTERs are bound: from then on it serves.
     zframe_t *frame = NULL;
     sl_msg_t msg;
-    s_recv(s_t.events, s_ms(10000), false, &frame, &msg);
+    s_recv(s_t.events, test_ms(10000), false, &frame, &msg);
     CHECK_STR(sl_wire_type_name(msg.type), "UP");
     CHECK_MEM(msg.name.ptr, msg.name.len, "broker", 6);
     zframe_destroy(&frame);
@@ -331,19 +268,8 @@ s_start(const char *bin)
 static void
 s_stop(void)
 {
-    CHECK_INT(kill(s_t.pid, SIGTERM), ==, 0);
-    int64_t deadline_ms = sl_clock_mono_ms() + s_ms(5000);
-    int status = 0;
-    for (;;) {
-        pid_t rc = waitpid(s_t.pid, &status, WNOHANG);
-        CHECK(rc >= 0);
-        if (rc == s_t.pid)
-            break;
-        CHECK(sl_clock_mono_ms() < deadline_ms);
-        struct timespec tick = {0, 10 * 1000 * 1000};
-        nanosleep(&tick, NULL); // polling the exit status, not waiting for luck
-    }
-    s_t.pid = 0;
+    int status = test_proc_stop(&s_t.broker, SIGTERM, test_ms(5000));
+    CHECK(status != -1); // -1: still running at the deadline (then killed)
     CHECK(WIFEXITED(status));
     CHECK_INT(WEXITSTATUS(status), ==, 0);
 }
@@ -365,11 +291,7 @@ s_log_has(const char *text)
 int
 main(int argc, char **argv)
 {
-    const char *bin = argc > 1 ? argv[1] : SL_BROKER_BIN;
-    const char *multiplier = getenv("SL_TEST_TIMEOUT_MULTIPLIER");
-    s_t.multiplier = multiplier && atoi(multiplier) > 0 ? atoi(multiplier) : 1;
-    CHECK_INT(atexit(s_at_exit), ==, 0);
-    s_start(bin);
+    s_start(argc > 1 ? argv[1] : SL_BROKER_BIN);
 
     // Garbage of every shape is dropped and the broker keeps serving (checked by all below):
     // not msgpack, too many frames, an empty frame, and well-formed messages sent to the
@@ -389,7 +311,7 @@ main(int argc, char **argv)
     // Unknown model: 404 with OpenAI's wording.
     s_submit("u-1", "nope", 0, true, "{}");
     s_expect_reject("u-1", 404, "invalid_request_error", "The model 'nope' does not exist",
-                    s_ms(2000), false);
+                    test_ms(2000), false);
 
     // No worker yet: two requests wait (queue_max 2), the third is shed at once; a duplicate
     // id is refused whether queued or in flight.
@@ -398,9 +320,9 @@ main(int argc, char **argv)
     s_submit("req-a", "m1", SL_API_ANTHROPIC, true, body_a);
     s_submit("req-b", "m1", SL_API_OPENAI, false, body_b);
     s_submit("req-c", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-c", 503, "overloaded", "no capacity, retry later", s_ms(2000), false);
+    s_expect_reject("req-c", 503, "overloaded", "no capacity, retry later", test_ms(2000), false);
     s_submit("req-a", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", s_ms(2000),
+    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", test_ms(2000),
                     false);
 
     // A worker with one credit gets the queue's head, all fields as submitted, and nothing
@@ -409,7 +331,7 @@ main(int argc, char **argv)
     s_expect_dispatch("req-a", SL_API_ANTHROPIC, true, body_a);
     s_expect_silence(s_t.worker, 300);
     s_submit("req-a", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", s_ms(2000),
+    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", test_ms(2000),
                     true);
 
     // Its OUTCOME frees the credit: the next queued request goes out.
@@ -423,7 +345,7 @@ main(int argc, char **argv)
     s_cancel("req-b");
     zframe_t *frame = NULL;
     sl_msg_t msg;
-    s_recv(s_t.worker, s_ms(2000), true, &frame, &msg);
+    s_recv(s_t.worker, test_ms(2000), true, &frame, &msg);
     CHECK_STR(sl_wire_type_name(msg.type), "CANCEL");
     CHECK_MEM(msg.req_id.ptr, msg.req_id.len, "req-b", 5);
     zframe_destroy(&frame);
@@ -436,13 +358,14 @@ main(int argc, char **argv)
     // alive and busy meanwhile).
     int64_t queued_ms = sl_clock_mono_ms();
     s_submit("req-f", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-f", 503, "overloaded", "no provider worker available", s_ms(5000), true);
+    s_expect_reject("req-f", 503, "overloaded", "no provider worker available", test_ms(5000),
+                    true);
     CHECK_INT(sl_clock_mono_ms() - queued_ms, >=, QUEUE_TIMEOUT_MS - 1);
 
     // The worker falls silent: after its liveness its in-flight request ends with 502.
     int64_t silent_from_ms = s_t.last_beat_ms;
     s_expect_reject("req-e", 502, "provider_worker_lost",
-                    "the provider worker serving this request stopped", s_ms(LIVENESS_MS + 5000),
+                    "the provider worker serving this request stopped", test_ms(LIVENESS_MS + 5000),
                     false);
     CHECK_INT(sl_clock_mono_ms() - silent_from_ms, >=, LIVENESS_MS - 1);
     // Its late OUTCOME matches nothing and changes nothing.
