@@ -12,12 +12,17 @@ function(sl_add_unit_test name)
     set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 60)
 endfunction()
 
-# sl_add_unit_dir(dir LIBS lib ...): every tests/unit/<dir>/<module>_test.c becomes a test.
+# sl_add_unit_dir(dir LIBS lib ...): every tests/unit/<dir>/<module>_test.c becomes a test,
+# named <module>_test in common and <dir>_<module>_test elsewhere (two processes may both
+# have an openai.c).
 function(sl_add_unit_dir dir)
     cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
     file(GLOB tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/${dir}/*_test.c)
     foreach(src ${tests})
         get_filename_component(name ${src} NAME_WE)
+        if(NOT dir STREQUAL "common" AND NOT name MATCHES "^${dir}")
+            set(name ${dir}_${name})
+        endif()
         sl_add_unit_test(${name} SOURCES ${src} LIBS ${T_LIBS})
     endforeach()
 endfunction()

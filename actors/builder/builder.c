@@ -1,9 +1,10 @@
 // builder.c - the token builder actor: indices, live delivery, durable batches (builder.h).
 #include "builder.h"
 
-#include <czmq.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <czmq.h>
 
 #include "ledger.h"
 #include "sl/clock.h"
@@ -17,13 +18,13 @@
 #define BUILDER_DRAIN_MAX       256  // messages handled per wake, so timers still run
 
 struct builder {
-    const sl_config_t *cfg; // borrowed
-    zloop_t *loop;          // owned
-    zsock_t *tokens;        // owned; PULL from workers
-    zsock_t *deliver;       // owned; ROUTER to ingress processes
-    zsock_t *store;         // owned; DEALER to persistence
-    zsock_t *events;        // owned; PUSH to the supervisor
-    zhashx_t *streams;      // req_id -> builder_stream_t, owned
+    const sl_config_t *cfg;   // borrowed
+    zloop_t *loop;            // owned
+    zsock_t *tokens;          // owned; PULL from workers
+    zsock_t *deliver;         // owned; ROUTER to ingress processes
+    zsock_t *store;           // owned; DEALER to persistence
+    zsock_t *events;          // owned; PUSH to the supervisor
+    zhashx_t *streams;        // req_id -> builder_stream_t, owned
     builder_ledger_t *ledger; // owned; batches awaiting ACK
     uint64_t next_seq;        // sequence number of the next batch
     bool reading_tokens;      // false while backpressure holds `tokens`
@@ -55,8 +56,7 @@ s_cut(builder_t *self, builder_stream_t *stream, bool final)
     uint64_t seq = self->next_seq++;
     int rc = builder_stream_cut(stream, seq, final, &data, &len);
     if (rc < 0) {
-        sl_log_error("batch: cannot encode req=%s: %s", builder_stream_id(stream),
-                     sl_strerror(rc));
+        sl_log_error("batch: cannot encode req=%s: %s", builder_stream_id(stream), sl_strerror(rc));
         return;
     }
     s_send_raw(self, data, len);
@@ -318,7 +318,6 @@ builder_run(builder_t *self)
 {
     zloop_start(self->loop);
     if (builder_ledger_count(self->ledger))
-        sl_log_warn("stopping with %zu batches unacknowledged",
-                    builder_ledger_count(self->ledger));
+        sl_log_warn("stopping with %zu batches unacknowledged", builder_ledger_count(self->ledger));
     return 0;
 }

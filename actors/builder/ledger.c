@@ -1,22 +1,23 @@
 // ledger.c - unacknowledged batches, in send order (see ledger.h).
 #include "ledger.h"
 
-#include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <czmq.h>
 
 #include "sl/mem.h"
 
 typedef struct s_entry s_entry_t;
 struct s_entry {
     uint64_t seq;
-    char *req_id;     // owned
-    uint8_t *data;    // owned; the encoded BATCH
+    char *req_id;  // owned
+    uint8_t *data; // owned; the encoded BATCH
     size_t len;
-    int64_t sent_ms;  // monotonic time of the last send
-    s_entry_t *prev;  // borrowed; list in send order
-    s_entry_t *next;  // borrowed
+    int64_t sent_ms; // monotonic time of the last send
+    s_entry_t *prev; // borrowed; list in send order
+    s_entry_t *next; // borrowed
 };
 
 struct builder_ledger {
@@ -138,11 +139,8 @@ builder_ledger_count(const builder_ledger_t *self)
 }
 
 size_t
-builder_ledger_resend(builder_ledger_t *self,
-                      int64_t now_ms,
-                      int64_t after_ms,
-                      builder_ledger_fn *fn,
-                      void *arg)
+builder_ledger_resend(
+    builder_ledger_t *self, int64_t now_ms, int64_t after_ms, builder_ledger_fn *fn, void *arg)
 {
     size_t due = 0;
     // The list is in send order, so the due ones are a prefix; each moves to the tail.

@@ -31,10 +31,7 @@ bool builder_ledger_ack(builder_ledger_t *self, uint64_t seq, char **req_id_p);
 size_t builder_ledger_count(const builder_ledger_t *self);
 // Call fn, oldest first, for every batch last sent at or before now_ms - after_ms, and
 // count it as sent now. Returns how many were due.
-size_t builder_ledger_resend(builder_ledger_t *self,
-                             int64_t now_ms,
-                             int64_t after_ms,
-                             builder_ledger_fn *fn,
-                             void *arg);
+size_t builder_ledger_resend(
+    builder_ledger_t *self, int64_t now_ms, int64_t after_ms, builder_ledger_fn *fn, void *arg);
 
 #endif

@@ -1,7 +1,8 @@
 // main.c - sluice-builder: load the config, run the builder actor until SIGINT/SIGTERM.
+#include "sl/main.h"
+
 #include "builder.h"
 #include "sl/log.h"
-#include "sl/main.h"
 
 int
 main(int argc, char **argv)

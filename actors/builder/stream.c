@@ -22,13 +22,13 @@ typedef struct {
 } s_slot_t;
 
 struct builder_stream {
-    char *req_id;         // owned
-    char *ingress;        // owned
-    char *model;          // owned; "" until START
-    uint32_t attempt;     // latest attempt seen
-    uint32_t batch_max;   // deltas per batch
-    uint64_t next_index;  // index the next delta gets
-    uint64_t batch_first; // index of the open batch's first delta
+    char *req_id;             // owned
+    char *ingress;            // owned
+    char *model;              // owned; "" until START
+    uint32_t attempt;         // latest attempt seen
+    uint32_t batch_max;       // deltas per batch
+    uint64_t next_index;      // index the next delta gets
+    uint64_t batch_first;     // index of the open batch's first delta
     int64_t batch_started_ms; // monotonic time of the open batch's first delta
     uint32_t n_slots;         // deltas in the open batch
     s_slot_t slots[SL_WIRE_MAX_DELTAS];
@@ -187,8 +187,8 @@ builder_stream_is_ended(const builder_stream_t *self)
 }
 
 int
-builder_stream_cut(builder_stream_t *self, uint64_t seq, bool final, uint8_t **data_p,
-                   size_t *len_p)
+builder_stream_cut(
+    builder_stream_t *self, uint64_t seq, bool final, uint8_t **data_p, size_t *len_p)
 {
     sl_msg_t msg;
     memset(&msg, 0, offsetof(sl_msg_t, deltas));

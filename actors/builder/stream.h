@@ -49,8 +49,8 @@ bool builder_stream_is_ended(const builder_stream_t *self);
 // Cut the open batch (possibly empty) into an encoded BATCH frame with sequence number seq.
 // final marks the last batch: it carries the END fields. On success *data_p (caller owns,
 // free()) and *len_p are set and the open batch is empty again. Errors from sl_wire_encode.
-int builder_stream_cut(builder_stream_t *self, uint64_t seq, bool final, uint8_t **data_p,
-                       size_t *len_p);
+int builder_stream_cut(
+    builder_stream_t *self, uint64_t seq, bool final, uint8_t **data_p, size_t *len_p);
 
 // Unacknowledged batches of this stream: the builder forgets a stream only when it has ended
 // and every one of its batches has been acknowledged.

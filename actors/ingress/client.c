@@ -1,10 +1,11 @@
 // client.c - one request's state and output in the ingress (see client.h).
 #include "client.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "sl/err.h"
 #include "sl/log.h"
@@ -52,8 +53,11 @@ ingress_client_destroy(ingress_client_t **self_p)
 
 // An error response must fit even when out is nearly full: it replaces what is there.
 void
-ingress_client_fail(ingress_client_t *self, unsigned status, const char *type,
-                    const char *message, const char *param)
+ingress_client_fail(ingress_client_t *self,
+                    unsigned status,
+                    const char *type,
+                    const char *message,
+                    const char *param)
 {
     sl_buf_reset(&self->out);
     if (ingress_openai_error_body(&self->out, type, message, param, NULL) != 0) {
@@ -78,8 +82,8 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
     }
     char err[256];
     const char *param = NULL;
-    if (ingress_openai_parse(sl_buf_str(&self->body), self->body.len, &self->req, err,
-                             sizeof err, &param)
+    if (ingress_openai_parse(sl_buf_str(&self->body), self->body.len, &self->req, err, sizeof err,
+                             &param)
         != 0) {
         ingress_client_fail(self, 400, "invalid_request_error", err, param);
         return SL_EINVAL;
@@ -98,8 +102,8 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
 static void
 s_overflow(ingress_client_t *self)
 {
-    sl_log_warn_rl("client req=%s: output buffer full (%zu bytes), stream ended",
-                   self->req_id, self->out.max_len);
+    sl_log_warn_rl("client req=%s: output buffer full (%zu bytes), stream ended", self->req_id,
+                   self->out.max_len);
     self->ended = true;
 }
 
@@ -124,14 +128,14 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
     }
     if (tokens->first_index != self->tokens)
         sl_log_warn_rl("client req=%s: expected index %llu, got %llu", self->req_id,
-                       (unsigned long long)self->tokens,
-                       (unsigned long long)tokens->first_index);
+                       (unsigned long long)self->tokens, (unsigned long long)tokens->first_index);
     for (uint32_t i = 0; i < tokens->n_deltas && !self->ended; i++) {
         const sl_delta_t *d = &tokens->deltas[i];
         if (self->stream) {
             if (ingress_openai_chunk_delta(&self->out, &self->ctx, d) != 0)
                 s_overflow(self);
-        } else if (d->kind == SL_DELTA_TEXT && sl_buf_append(&self->text, d->text.ptr, d->text.len)) {
+        } else if (d->kind == SL_DELTA_TEXT
+                   && sl_buf_append(&self->text, d->text.ptr, d->text.len)) {
             ingress_client_fail(self, 500, "server_error", "response too large to return whole",
                                 NULL);
         }
@@ -202,9 +206,9 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
         return true;
     }
     s_reset_for_response(self);
-    if (ingress_openai_completion(&self->out, &self->ctx, self->req.model,
-                                  sl_buf_str(&self->text), self->text.len, finish,
-                                  end->prompt_tokens, end->completion_tokens)
+    if (ingress_openai_completion(&self->out, &self->ctx, self->req.model, sl_buf_str(&self->text),
+                                  self->text.len, finish, end->prompt_tokens,
+                                  end->completion_tokens)
         != 0) {
         ingress_client_fail(self, 500, "server_error", "response too large to return whole", NULL);
         return true;

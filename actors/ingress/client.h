@@ -24,16 +24,16 @@ typedef enum {
 
 typedef struct {
     ingress_client_state_t state;
-    void *conn;                  // borrowed: the MHD connection
-    char req_id[SL_ID_LEN + 1];  // request id, "" before submit
-    bool stream;                 // the client asked for SSE
-    bool queued;                 // the actor queued the MHD response
-    bool suspended;              // the MHD connection is suspended
-    bool ended;                  // every byte of output is in out (or was sent)
-    bool registered;             // the actor's table knows it by req_id
-    bool too_big;                // the body passed its cap
-    uint64_t query_seq;          // the QUERY this client waits for (GET /v1/streams)
-    unsigned status;             // HTTP status of the response
+    void *conn;                   // borrowed: the MHD connection
+    char req_id[SL_ID_LEN + 1];   // request id, "" before submit
+    bool stream;                  // the client asked for SSE
+    bool queued;                  // the actor queued the MHD response
+    bool suspended;               // the MHD connection is suspended
+    bool ended;                   // every byte of output is in out (or was sent)
+    bool registered;              // the actor's table knows it by req_id
+    bool too_big;                 // the body passed its cap
+    uint64_t query_seq;           // the QUERY this client waits for (GET /v1/streams)
+    unsigned status;              // HTTP status of the response
     ingress_openai_request_t req; // owned; the parsed request
     ingress_openai_ctx_t ctx;     // owned; chunk templates
     sl_buf_t body;                // owned; the request body

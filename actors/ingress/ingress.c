@@ -6,13 +6,14 @@
 // output and resumes it (MHD's inter-thread channel wakes the epoll fd, so the loop notices).
 #include "ingress.h"
 
-#include <czmq.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <czmq.h>
+#include <microhttpd.h>
 
 #include "client.h"
 #include "sl/clock.h"
@@ -102,8 +103,8 @@ s_queue(ingress_t *self, ingress_client_t *c)
     (void)self;
     struct MHD_Response *r;
     if (c->state == INGRESS_CLIENT_STREAMING) {
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, INGRESS_BLOCK_BYTES,
-                                              s_read_stream, c, NULL);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, INGRESS_BLOCK_BYTES, s_read_stream,
+                                              c, NULL);
         if (!r)
             return MHD_NO;
         s_add_common_headers(r, c, "text/event-stream; charset=utf-8");
@@ -236,16 +237,20 @@ s_route(ingress_t *self, ingress_client_t *c, const char *url, const char *metho
 }
 
 static enum MHD_Result
-s_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-             const char *version, const char *upload_data, size_t *upload_data_size,
+s_on_request(void *cls,
+             struct MHD_Connection *conn,
+             const char *url,
+             const char *method,
+             const char *version,
+             const char *upload_data,
+             size_t *upload_data_size,
              void **con_cls)
 {
     (void)version;
     ingress_t *self = cls;
     ingress_client_t *c = *con_cls;
     if (!c) {
-        c = ingress_client_new(conn, self->cfg->max_body_bytes,
-                               self->cfg->max_client_buffer_bytes);
+        c = ingress_client_new(conn, self->cfg->max_body_bytes, self->cfg->max_client_buffer_bytes);
         *con_cls = c;
         return MHD_YES;
     }
@@ -273,7 +278,9 @@ s_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char
 }
 
 static void
-s_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+s_on_completed(void *cls,
+               struct MHD_Connection *conn,
+               void **con_cls,
                enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
@@ -413,7 +420,8 @@ s_listen(ingress_t *self)
     }
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int gai = getaddrinfo(host, colon + 1, &hints, &ai);

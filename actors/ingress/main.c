@@ -1,7 +1,8 @@
 // main.c - sluice-ingress: load the config, run the ingress actor until SIGINT/SIGTERM.
+#include "sl/main.h"
+
 #include "ingress.h"
 #include "sl/log.h"
-#include "sl/main.h"
 
 int
 main(int argc, char **argv)

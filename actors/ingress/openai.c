@@ -1,11 +1,12 @@
 // openai.c - OpenAI Chat Completions requests and output for clients (see openai.h).
 #include "openai.h"
 
-#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "sl/err.h"
 #include "sl/mem.h"
@@ -21,8 +22,12 @@ s_fail(char *err, size_t err_size, const char **param, const char *field, const 
 }
 
 int
-ingress_openai_parse(const char *body, size_t len, ingress_openai_request_t *out, char *err,
-                     size_t err_size, const char **param)
+ingress_openai_parse(const char *body,
+                     size_t len,
+                     ingress_openai_request_t *out,
+                     char *err,
+                     size_t err_size,
+                     const char **param)
 {
     memset(out, 0, sizeof *out);
     *param = NULL;
@@ -67,8 +72,8 @@ ingress_openai_parse(const char *body, size_t len, ingress_openai_request_t *out
     }
     out->stream = cJSON_IsTrue(stream);
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
-    out->include_usage =
-        cJSON_IsObject(opts) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "include_usage"));
+    out->include_usage = cJSON_IsObject(opts)
+                         && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "include_usage"));
     out->model = sl_xstrdup(model->valuestring);
     // The normalized request is the client's body without what sluice decides itself.
     cJSON_DeleteItemFromObjectCaseSensitive(root, "model");
@@ -102,7 +107,9 @@ ingress_openai_request_free(ingress_openai_request_t *self)
 }
 
 void
-ingress_openai_ctx_init(ingress_openai_ctx_t *ctx, const char *req_id, const char *model,
+ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
+                        const char *req_id,
+                        const char *model,
                         int64_t created)
 {
     snprintf(ctx->id, sizeof ctx->id, "chatcmpl-%s", req_id);
@@ -126,10 +133,10 @@ ingress_openai_ctx_free(ingress_openai_ctx_t *ctx)
 }
 
 // Append everything or nothing: on overflow, cut back to where we started.
-#define TRY(expr)                 \
-    do {                          \
-        if ((expr) != 0)          \
-            goto toobig;          \
+#define TRY(expr)        \
+    do {                 \
+        if ((expr) != 0) \
+            goto toobig; \
     } while (0)
 
 static int
@@ -194,7 +201,8 @@ toobig:
 }
 
 int
-ingress_openai_chunk_finish(sl_buf_t *out, const ingress_openai_ctx_t *ctx,
+ingress_openai_chunk_finish(sl_buf_t *out,
+                            const ingress_openai_ctx_t *ctx,
                             const char *finish_reason)
 {
     size_t mark = out->len;
@@ -218,7 +226,9 @@ s_usage(sl_buf_t *out, uint32_t prompt_tokens, uint32_t completion_tokens)
 }
 
 int
-ingress_openai_chunk_usage(sl_buf_t *out, const ingress_openai_ctx_t *ctx, uint32_t prompt_tokens,
+ingress_openai_chunk_usage(sl_buf_t *out,
+                           const ingress_openai_ctx_t *ctx,
+                           uint32_t prompt_tokens,
                            uint32_t completion_tokens)
 {
     size_t mark = out->len;
@@ -238,8 +248,8 @@ ingress_openai_done(sl_buf_t *out)
 }
 
 static int
-s_error_object(sl_buf_t *out, const char *type, const char *message, const char *param,
-               const char *code)
+s_error_object(
+    sl_buf_t *out, const char *type, const char *message, const char *param, const char *code)
 {
     if (sl_buf_append_str(out, "{\"error\":{\"message\":\"")
         || sl_buf_append_json_str(out, message, strlen(message))
@@ -279,8 +289,8 @@ toobig:
 }
 
 int
-ingress_openai_error_body(sl_buf_t *out, const char *type, const char *message, const char *param,
-                          const char *code)
+ingress_openai_error_body(
+    sl_buf_t *out, const char *type, const char *message, const char *param, const char *code)
 {
     size_t mark = out->len;
     TRY(s_error_object(out, type, message, param, code));
@@ -290,15 +300,19 @@ toobig:
 }
 
 int
-ingress_openai_completion(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const char *model,
-                          const char *text, size_t text_len, const char *finish_reason,
-                          uint32_t prompt_tokens, uint32_t completion_tokens)
+ingress_openai_completion(sl_buf_t *out,
+                          const ingress_openai_ctx_t *ctx,
+                          const char *model,
+                          const char *text,
+                          size_t text_len,
+                          const char *finish_reason,
+                          uint32_t prompt_tokens,
+                          uint32_t completion_tokens)
 {
     size_t mark = out->len;
-    TRY(sl_buf_printf(out,
-                      "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%" PRId64
-                      ",\"model\":\"",
-                      ctx->id, ctx->created));
+    TRY(sl_buf_printf(
+        out, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%" PRId64 ",\"model\":\"",
+        ctx->id, ctx->created));
     TRY(sl_buf_append_json_str(out, model, strlen(model)));
     TRY(sl_buf_append_str(out, "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
                                "\"content\":\""));

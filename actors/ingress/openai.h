@@ -26,9 +26,9 @@ typedef struct {
 
 // What every chunk of one response repeats. Shown so clients embed it.
 typedef struct {
-    char id[64];       // "chatcmpl-<request id>"
-    int64_t created;   // Unix seconds, the same on every chunk
-    sl_buf_t prefix;   // owned; `data: {"id":...,"model":...,"choices":[` for chunk templates
+    char id[64];     // "chatcmpl-<request id>"
+    int64_t created; // Unix seconds, the same on every chunk
+    sl_buf_t prefix; // owned; `data: {"id":...,"model":...,"choices":[` for chunk templates
 } ingress_openai_ctx_t;
 
 // Validate a Chat Completions body. Returns 0 and fills out (caller frees with
@@ -64,11 +64,8 @@ int ingress_openai_done(sl_buf_t *out);
 int ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message);
 
 // An error response body: {"error":{"message","type","param","code"}}.
-int ingress_openai_error_body(sl_buf_t *out,
-                              const char *type,
-                              const char *message,
-                              const char *param,
-                              const char *code);
+int ingress_openai_error_body(
+    sl_buf_t *out, const char *type, const char *message, const char *param, const char *code);
 // A non-streaming chat.completion body.
 int ingress_openai_completion(sl_buf_t *out,
                               const ingress_openai_ctx_t *ctx,

@@ -22,14 +22,17 @@ typedef struct {
     void (*finish)(void *arg, const char *finish_reason); // OpenAI vocabulary
     void (*usage)(void *arg, uint32_t prompt_tokens, uint32_t completion_tokens);
     // A provider error inside a 200 stream or in an error response.
-    void (*error)(void *arg, sl_errclass_t err_class, uint32_t status, const char *error_type,
+    void (*error)(void *arg,
+                  sl_errclass_t err_class,
+                  uint32_t status,
+                  const char *error_type,
                   const char *message);
 } provider_sink_t;
 
 // An upstream HTTP request. Header values may hold secrets: never log them.
 typedef struct {
-    sl_buf_t url;  // owned
-    sl_buf_t body; // owned
+    sl_buf_t url;                        // owned
+    sl_buf_t body;                       // owned
     char *headers[PROVIDER_MAX_HEADERS]; // owned, "Name: value"
     int n_headers;
 } provider_request_t;
@@ -43,9 +46,14 @@ typedef struct {
     const char *kind; // the config's providers[].kind
     // Build the upstream request for the normalized body (docs/protocol.md). api_key may be
     // NULL. Returns 0, or SL_EINVAL with err describing what the body lacks.
-    int (*request)(const sl_provider_cfg_t *provider, const char *api_key,
-                   const char *upstream_model, const char *body, size_t len,
-                   provider_request_t *out, char *err, size_t err_size);
+    int (*request)(const sl_provider_cfg_t *provider,
+                   const char *api_key,
+                   const char *upstream_model,
+                   const char *body,
+                   size_t len,
+                   provider_request_t *out,
+                   char *err,
+                   size_t err_size);
     // Per-stream parser state; max_event_bytes caps one event or line.
     void *(*state_new)(size_t max_event_bytes);
     void (*state_destroy)(void **state_p);

@@ -1,7 +1,8 @@
 // main.c - sluice-provider: load the config, run the provider actor until SIGINT/SIGTERM.
+#include "sl/main.h"
+
 #include "provider.h"
 #include "sl/log.h"
-#include "sl/main.h"
 
 int
 main(int argc, char **argv)

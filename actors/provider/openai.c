@@ -6,10 +6,11 @@
 // with `choices: []` because the request always asks for it (stream_options.include_usage).
 // Chunks from compatible servers may lack `choices` or `delta` (Azure content-filter chunks,
 // vLLM usage chunks): never index blindly.
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "adapter.h"
 #include "sl/err.h"
@@ -17,15 +18,21 @@
 #include "sl/sse.h"
 
 typedef struct {
-    sl_sse_parser_t *sse; // owned
+    sl_sse_parser_t *sse;        // owned
     const provider_sink_t *sink; // borrowed during a feed
-    int done;     // saw [DONE]
-    int finished; // saw a finish_reason
+    int done;                    // saw [DONE]
+    int finished;                // saw a finish_reason
 } s_state_t;
 
 static int
-s_request(const sl_provider_cfg_t *provider, const char *api_key, const char *upstream_model,
-          const char *body, size_t len, provider_request_t *out, char *err, size_t err_size)
+s_request(const sl_provider_cfg_t *provider,
+          const char *api_key,
+          const char *upstream_model,
+          const char *body,
+          size_t len,
+          provider_request_t *out,
+          char *err,
+          size_t err_size)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!cJSON_IsObject(root)) {

@@ -1,10 +1,11 @@
 // provider.c - the provider worker: libcurl multi inside a zloop (see provider.h).
 #include "provider.h"
 
-#include <czmq.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <czmq.h>
 
 #include "sl/clock.h"
 #include "sl/err.h"

@@ -1,10 +1,11 @@
 // transfer.c - one upstream stream and the messages it produces (see transfer.h).
 #include "transfer.h"
 
-#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <czmq.h>
 
 #include "sl/buf.h"
 #include "sl/clock.h"
@@ -12,7 +13,7 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define TRANSFER_MAX_ERROR_BODY (64u * 1024)      // kept of a non-200 response body
+#define TRANSFER_MAX_ERROR_BODY (64u * 1024)        // kept of a non-200 response body
 #define TRANSFER_MAX_ARENA      (16u * 1024 * 1024) // text of the deltas of one read
 
 // A parsed delta waiting to be sent; strings are offsets into the arena (it may move).
@@ -30,14 +31,14 @@ typedef struct {
 } s_frame_t;
 
 struct provider_transfer {
-    const sl_config_t *cfg;             // borrowed
-    const sl_provider_cfg_t *provider;  // borrowed
-    const provider_adapter_t *adapter;  // borrowed (static table)
-    void *state;                        // owned; the adapter's parser
-    CURL *easy;                         // owned
-    struct curl_slist *headers;         // owned
-    provider_request_t request;         // owned; url and body must live as long as easy
-    provider_send_fn *send;             // where frames go
+    const sl_config_t *cfg;            // borrowed
+    const sl_provider_cfg_t *provider; // borrowed
+    const provider_adapter_t *adapter; // borrowed (static table)
+    void *state;                       // owned; the adapter's parser
+    CURL *easy;                        // owned
+    struct curl_slist *headers;        // owned
+    provider_request_t request;        // owned; url and body must live as long as easy
+    provider_send_fn *send;            // where frames go
     void *send_arg;
     // From the DISPATCH, owned copies:
     char *req_id, *ingress, *model, *upstream_model;
@@ -45,11 +46,11 @@ struct provider_transfer {
     // Parsed, not yet sent:
     s_slot_t slots[SL_WIRE_MAX_DELTAS];
     uint32_t n_slots;
-    sl_buf_t arena;      // owned
-    uint64_t seq;        // TOKENS messages sent in this attempt
-    uint64_t count;      // deltas produced in this attempt
-    zlistx_t *queue;     // s_frame_t, owned; frames the sockets did not take yet
-    bool paused;         // curl was told CURL_WRITEFUNC_PAUSE
+    sl_buf_t arena;  // owned
+    uint64_t seq;    // TOKENS messages sent in this attempt
+    uint64_t count;  // deltas produced in this attempt
+    zlistx_t *queue; // s_frame_t, owned; frames the sockets did not take yet
+    bool paused;     // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
@@ -57,8 +58,8 @@ struct provider_transfer {
     bool has_error;
     sl_errclass_t err_class;
     uint32_t status;
-    char *error_type; // owned
-    char *message;    // owned
+    char *error_type;  // owned
+    char *message;     // owned
     bool parse_failed; // the adapter rejected the stream
     bool finished;     // END and OUTCOME queued
 };
@@ -162,7 +163,10 @@ s_sink_usage(void *arg, uint32_t prompt_tokens, uint32_t completion_tokens)
 }
 
 static void
-s_set_error(provider_transfer_t *self, sl_errclass_t cls, uint32_t status, const char *type,
+s_set_error(provider_transfer_t *self,
+            sl_errclass_t cls,
+            uint32_t status,
+            const char *type,
             const char *message)
 {
     if (self->has_error)
@@ -175,8 +179,7 @@ s_set_error(provider_transfer_t *self, sl_errclass_t cls, uint32_t status, const
 }
 
 static void
-s_sink_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type,
-             const char *message)
+s_sink_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
 {
     s_set_error(arg, cls, status, type, message);
 }
@@ -218,8 +221,7 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
         char msg[128];
         snprintf(msg, sizeof msg, "malformed stream from upstream: %s", sl_strerror(rc));
         s_set_error(self, SL_ERRCLASS_PROVIDER_DOWN, 502, "upstream_error", msg);
-        sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider->name,
-                       msg);
+        sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider->name, msg);
         return 0; // ends the transfer with CURLE_WRITE_ERROR
     }
     provider_transfer_flush(self);
@@ -238,8 +240,8 @@ s_set_options(provider_transfer_t *self)
         self->headers = h;
     }
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                   \
-    if (rc == CURLE_OK)                                 \
+#define SET(opt, val)   \
+    if (rc == CURLE_OK) \
     rc = curl_easy_setopt(self->easy, opt, val)
     SET(CURLOPT_URL, sl_buf_str(&self->request.url));
     SET(CURLOPT_POSTFIELDS, sl_buf_str(&self->request.body));
@@ -262,9 +264,13 @@ s_set_options(provider_transfer_t *self)
 }
 
 provider_transfer_t *
-provider_transfer_new(const sl_config_t *cfg, const sl_provider_cfg_t *provider,
-                      const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg,
-                      char *err, size_t err_size)
+provider_transfer_new(const sl_config_t *cfg,
+                      const sl_provider_cfg_t *provider,
+                      const sl_msg_t *dispatch,
+                      provider_send_fn *send,
+                      void *send_arg,
+                      char *err,
+                      size_t err_size)
 {
     const provider_adapter_t *adapter = provider_adapter_find(provider->kind);
     if (!adapter) {
@@ -401,7 +407,7 @@ static void
 s_finish(provider_transfer_t *self)
 {
     s_pack_tokens(self);
-    const char *finish = self->has_error ? "error"
+    const char *finish = self->has_error       ? "error"
                          : self->finish_reason ? self->finish_reason
                                                : "stop";
     sl_msg_t end = {.type = SL_MSG_END,

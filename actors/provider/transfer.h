@@ -8,8 +8,9 @@
 // instead of growing memory. Not thread-safe.
 #ifndef PROVIDER_TRANSFER_H
 #define PROVIDER_TRANSFER_H
-#include <curl/curl.h>
 #include <stdbool.h>
+
+#include <curl/curl.h>
 
 #include "adapter.h"
 #include "sl/config.h"

@@ -2,11 +2,12 @@
 // real sockets, a real SQLite file, and the mock upstream over real HTTP.
 //
 // Usage: stream_test <sluice> <sluice-mockllm>
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "http.h"
@@ -19,12 +20,12 @@ static test_system_t s_sys;
 
 // What a client made of an OpenAI-format stream.
 typedef struct {
-    sl_buf_t text;        // concatenated delta.content
-    int content_chunks;   // chunks with non-empty content
-    int role_chunks;      // chunks with delta.role
-    int finish_chunks;    // chunks with a finish_reason
-    char finish[32];      // the finish_reason
-    int usage_chunks;     // chunks with choices [] and usage
+    sl_buf_t text;      // concatenated delta.content
+    int content_chunks; // chunks with non-empty content
+    int role_chunks;    // chunks with delta.role
+    int finish_chunks;  // chunks with a finish_reason
+    char finish[32];    // the finish_reason
+    int usage_chunks;   // chunks with choices [] and usage
     long prompt_tokens, completion_tokens;
     bool role_first; // the first event carries role "assistant"
     bool done_last;  // the last event is [DONE]
@@ -149,7 +150,7 @@ s_stored(const char *id)
         if (strcmp(status, "streaming") != 0)
             return json;
         cJSON_Delete(json);
-        usleep(50 * 1000);
+        test_sleep_ms(50);
     }
     CHECK(!"stream never left the streaming state");
     return NULL;
@@ -270,8 +271,8 @@ s_test_concurrent(void)
     test_http_multi_t *m = test_http_multi_new();
     for (int i = 0; i < N; i++) {
         char content[128];
-        snprintf(content, sizeof content, "Stream number %d. [mock tokens=%d split=1 rate=200]",
-                 i, 30 + i);
+        snprintf(content, sizeof content, "Stream number %d. [mock tokens=%d split=1 rate=200]", i,
+                 30 + i);
         bodies[i] = s_body("m1", content, true);
         s_expect(bodies[i], &e[i]);
         r[i] = test_http_new(s_url("/v1/chat/completions"), bodies[i]);
@@ -335,8 +336,8 @@ s_test_non_streaming(void)
 }
 
 static void
-s_check_error(const char *path, const char *body, long status, const char *type,
-              const char *message_part)
+s_check_error(
+    const char *path, const char *body, long status, const char *type, const char *message_part)
 {
     test_http_t *r = test_http_new(s_url(path), body);
     CHECK(test_http_run(r, test_ms(10000)));

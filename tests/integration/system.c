@@ -23,7 +23,9 @@ s_healthy(const char *base)
 }
 
 void
-test_system_start(test_system_t *sys, const char *sluice_bin, const char *mock_bin,
+test_system_start(test_system_t *sys,
+                  const char *sluice_bin,
+                  const char *mock_bin,
                   const char *extra_yaml)
 {
     memset(sys, 0, sizeof *sys);
@@ -67,7 +69,7 @@ test_system_start(test_system_t *sys, const char *sluice_bin, const char *mock_b
             return;
         if (!test_proc_alive(&sys->sluice))
             break;
-        usleep(100 * 1000);
+        test_sleep_ms(100);
     }
     fprintf(stderr, "sluice did not become healthy\n");
     test_system_dump_log(sys);

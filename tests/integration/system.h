@@ -8,13 +8,13 @@
 #include "proc.h"
 
 typedef struct {
-    char dir[PATH_MAX];  // temporary directory holding config, data and logs
-    char cfg[PATH_MAX];  // config file
-    char log[PATH_MAX];  // stderr of every process
-    int http_port;       // sluice's HTTP port
-    int mock_port;       // the mock upstream's port
-    char base[64];       // "http://127.0.0.1:<http_port>"
-    char mock[64];       // "http://127.0.0.1:<mock_port>"
+    char dir[PATH_MAX]; // temporary directory holding config, data and logs
+    char cfg[PATH_MAX]; // config file
+    char log[PATH_MAX]; // stderr of every process
+    int http_port;      // sluice's HTTP port
+    int mock_port;      // the mock upstream's port
+    char base[64];      // "http://127.0.0.1:<http_port>"
+    char mock[64];      // "http://127.0.0.1:<mock_port>"
     test_proc_t mockllm;
     test_proc_t sluice;
 } test_system_t;
@@ -22,7 +22,9 @@ typedef struct {
 // Start the mock (mock_bin) and sluice (sluice_bin) with routes m1 -> mock/mock-up, wait
 // until GET /healthz answers 200. extra_yaml is appended to the config (may be NULL).
 // Exits the test with a message on failure.
-void test_system_start(test_system_t *sys, const char *sluice_bin, const char *mock_bin,
+void test_system_start(test_system_t *sys,
+                       const char *sluice_bin,
+                       const char *mock_bin,
                        const char *extra_yaml);
 // SIGTERM sluice and check it exits 0 within the deadline, leaving no process that was
 // started with this config and no ipc file; then stop the mock. Returns true when clean.

@@ -169,7 +169,9 @@ s_all_done(test_http_multi_t *self)
 }
 
 bool
-test_http_multi_wait(test_http_multi_t *self, bool (*cond)(void *arg), void *arg,
+test_http_multi_wait(test_http_multi_t *self,
+                     bool (*cond)(void *arg),
+                     void *arg,
                      int64_t timeout_ms)
 {
     int64_t deadline = s_now_ms() + timeout_ms;

@@ -5,10 +5,11 @@
 // sse_test), so a test sees each `data:` payload as the SDKs would. Not thread-safe.
 #ifndef SL_TEST_HTTP_H
 #define SL_TEST_HTTP_H
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <curl/curl.h>
 
 #include "sl/buf.h"
 #include "sl/sse.h"
@@ -18,16 +19,16 @@
 typedef struct {
     CURL *easy;
     struct curl_slist *req_headers;
-    long status;       // HTTP status once headers arrived
-    sl_buf_t body;     // the raw body
-    sl_buf_t headers;  // the raw response headers
+    long status;      // HTTP status once headers arrived
+    sl_buf_t body;    // the raw body
+    sl_buf_t headers; // the raw response headers
     sl_sse_parser_t *sse;
     char *events[TEST_HTTP_MAX_EVENTS]; // each SSE event's data (owned)
     size_t n_events;
     int64_t first_event_ms; // monotonic time the first event arrived, 0 before
     bool done;              // the transfer finished
     CURLcode result;
-    char *post;             // owned copy of the request body
+    char *post; // owned copy of the request body
 } test_http_t;
 
 // A request (not started). body NULL means GET.
@@ -45,7 +46,9 @@ test_http_multi_t *test_http_multi_new(void);
 void test_http_multi_destroy(test_http_multi_t **self_p);
 void test_http_multi_add(test_http_multi_t *self, test_http_t *req);
 // Drive transfers until cond(arg) is true (cond NULL: until all are done). False on timeout.
-bool test_http_multi_wait(test_http_multi_t *self, bool (*cond)(void *arg), void *arg,
+bool test_http_multi_wait(test_http_multi_t *self,
+                          bool (*cond)(void *arg),
+                          void *arg,
                           int64_t timeout_ms);
 
 #endif

@@ -145,8 +145,7 @@ test_proc_start(char *const argv[], bool capture_stdout, const char *log_path)
 }
 
 bool
-test_proc_read_line(test_proc_t *p, const char *prefix, char *line, size_t size,
-                    int64_t timeout_ms)
+test_proc_read_line(test_proc_t *p, const char *prefix, char *line, size_t size, int64_t timeout_ms)
 {
     int64_t deadline = s_now_ms() + timeout_ms;
     size_t len = 0;
@@ -189,8 +188,7 @@ test_proc_stop(test_proc_t *p, int sig, int64_t timeout_ms)
             p->out_fd = -1;
             return status;
         }
-        struct timespec tick = {0, 10 * 1000 * 1000};
-        nanosleep(&tick, NULL); // usleep is gone from POSIX 2008, which we compile against
+        test_sleep_ms(10);
     }
     kill(p->pid, SIGKILL);
     waitpid(p->pid, NULL, 0);
@@ -233,4 +231,11 @@ test_free_port(void)
     }
     close(fd);
     return ntohs(a.sin_port);
+}
+
+void
+test_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }

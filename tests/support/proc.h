@@ -28,8 +28,8 @@ void test_write_file(const char *path, const char *text);
 test_proc_t test_proc_start(char *const argv[], bool capture_stdout, const char *log_path);
 // Read the child's stdout until a line starting with prefix arrives; the line (without the
 // newline) goes to line. False on EOF or after timeout_ms.
-bool test_proc_read_line(test_proc_t *p, const char *prefix, char *line, size_t size,
-                         int64_t timeout_ms);
+bool test_proc_read_line(
+    test_proc_t *p, const char *prefix, char *line, size_t size, int64_t timeout_ms);
 // Send sig and wait for exit up to timeout_ms. Returns the wait status, or -1 on timeout
 // (the process is then SIGKILLed and reaped).
 int test_proc_stop(test_proc_t *p, int sig, int64_t timeout_ms);
@@ -38,6 +38,8 @@ bool test_proc_alive(test_proc_t *p);
 
 // Milliseconds scaled by SL_TEST_TIMEOUT_MULTIPLIER (default 1).
 int64_t test_ms(int64_t ms);
+// Sleep ms milliseconds (only between polls of a condition, never to wait for a process).
+void test_sleep_ms(int64_t ms);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int test_free_port(void);
 

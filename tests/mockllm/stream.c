@@ -1,0 +1,211 @@
+// stream.c - pacing, hold, framing and split pieces of one streamed response (see stream.h).
+#include "stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "rng.h"
+#include "sl/err.h"
+#include "sl/mem.h"
+#include "split.h"
+
+struct mockllm_stream {
+    const mockllm_format_t *fmt; // borrowed: static format table
+    mockllm_script_t script;     // owned
+    mockllm_stream_cfg_t cfg;    // copy
+    size_t next_event;           // next event to render
+    size_t n_events;             // events in the response, terminator included
+    size_t tokens_sent;          // content-token events handed out so far
+    int64_t pace_base_us;        // monotonic; content token pace_base_token is due at this time
+    size_t pace_base_token;      // see pace_base_us
+    bool held;                   // waiting at the hold point
+    bool hold_done;              // released once: the hold point is behind us
+    int64_t held_since_us;       // monotonic; when the current hold began
+    int64_t due_us;              // monotonic; nothing leaves before this
+    sl_buf_t scratch;            // one rendered event before framing; cap EVENT_MAX
+    sl_buf_t event;              // split: the framed event being handed out in pieces
+    size_t event_pos;            // split: bytes of event handed out already
+    size_t cuts[MOCKLLM_SPLIT_MAX_CUTS]; // split: offsets in event where pieces end
+    size_t n_cuts;                       // split: entries in cuts
+    size_t cut_i;                        // split: next entry of cuts to honour
+    mockllm_rng_t rng;                   // split cut points
+};
+
+// Whether event next_event may be rendered at now_us; if not, sets held or due_us.
+static bool
+s_event_ready(mockllm_stream_t *self, int64_t now_us)
+{
+    // The hold point is "after K content tokens", whatever event comes next: with K equal to
+    // the token count the stream stops before its finish chunk.
+    uint32_t hold = self->script.opts.hold;
+    if (hold && !self->hold_done && self->tokens_sent == hold) {
+        if (!self->held) {
+            self->held = true;
+            self->held_since_us = now_us;
+        }
+        self->due_us = INT64_MAX;
+        return false;
+    }
+    int64_t k = self->fmt->event_token(&self->script, self->next_event);
+    if (k < 0 || self->cfg.rate <= 0)
+        return true;
+    int64_t ahead = k - (int64_t)self->pace_base_token;
+    int64_t due = self->pace_base_us + ahead * 1000000 / self->cfg.rate;
+    if (now_us < due) {
+        self->due_us = due;
+        return false;
+    }
+    return true;
+}
+
+// Render the next event, framed, onto dst; the event's own bytes (what split may cut) are
+// *payload_len bytes at *payload_at. Returns 0 or SL_ETOOBIG (dst unchanged, nothing consumed).
+static int
+s_render(mockllm_stream_t *self, sl_buf_t *dst, size_t *payload_at, size_t *payload_len)
+{
+    sl_buf_reset(&self->scratch);
+    int rc = self->fmt->stream_event(&self->script, self->cfg.created_s, self->next_event,
+                                     &self->scratch);
+    if (rc)
+        return rc;
+    size_t len = self->scratch.len;
+    bool last = self->next_event + 1 == self->n_events;
+    size_t header = self->cfg.chunked ? mockllm_http_chunk_header_len(len) : 0;
+    size_t trailer = self->cfg.chunked ? 2 + (last ? 5 : 0) : 0; // CRLF, then "0\r\n\r\n"
+    if (header + len + trailer > dst->max_len - dst->len)
+        return SL_ETOOBIG; // checked first: the appends below cannot fail half-way
+    *payload_at = dst->len + header;
+    *payload_len = len;
+    if (self->cfg.chunked) {
+        (void)mockllm_http_chunk(dst, sl_buf_str(&self->scratch), len);
+        if (last)
+            (void)mockllm_http_chunk(dst, NULL, 0);
+    } else {
+        (void)sl_buf_append(dst, sl_buf_str(&self->scratch), len);
+    }
+    if (self->fmt->event_token(&self->script, self->next_event) >= 0)
+        self->tokens_sent++;
+    self->next_event++;
+    return 0;
+}
+
+// Hand out the next piece of the split event.
+static int
+s_next_piece(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
+{
+    if (now_us < self->due_us)
+        return MOCKLLM_STREAM_WAIT;
+    size_t end = self->cut_i < self->n_cuts ? self->cuts[self->cut_i++] : self->event.len;
+    if (sl_buf_append(out, self->event.data + self->event_pos, end - self->event_pos) != 0)
+        return SL_ETOOBIG;
+    self->event_pos = end;
+    if (self->event_pos < self->event.len)
+        self->due_us = now_us + MOCKLLM_STREAM_SPLIT_GAP_US;
+    return MOCKLLM_STREAM_MORE;
+}
+
+mockllm_stream_t *
+mockllm_stream_new(const mockllm_format_t *fmt,
+                   mockllm_script_t *script,
+                   const mockllm_stream_cfg_t *cfg,
+                   int64_t now_us)
+{
+    mockllm_stream_t *self = sl_xcalloc(1, sizeof *self);
+    self->fmt = fmt;
+    self->script = *script;
+    memset(script, 0, sizeof *script);
+    self->cfg = *cfg;
+    self->n_events = fmt->stream_events(&self->script);
+    self->pace_base_us = now_us;
+    self->due_us = now_us;
+    sl_buf_init(&self->scratch, MOCKLLM_STREAM_EVENT_MAX);
+    sl_buf_init(&self->event, MOCKLLM_STREAM_EVENT_MAX + 64); // + chunk framing
+    mockllm_rng_seed(&self->rng, cfg->cut_seed);
+    return self;
+}
+
+void
+mockllm_stream_destroy(mockllm_stream_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mockllm_stream_t *self = *self_p;
+    mockllm_script_destroy(&self->script);
+    sl_buf_free(&self->scratch);
+    sl_buf_free(&self->event);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+mockllm_stream_next(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
+{
+    if (self->event_pos < self->event.len)
+        return s_next_piece(self, now_us, out);
+    if (self->next_event == self->n_events)
+        return MOCKLLM_STREAM_DONE;
+    if (!s_event_ready(self, now_us))
+        return MOCKLLM_STREAM_WAIT;
+    size_t at, len;
+    if (self->script.opts.split) {
+        sl_buf_reset(&self->event);
+        int rc = s_render(self, &self->event, &at, &len);
+        if (rc)
+            return rc;
+        self->n_cuts = mockllm_split_cuts(self->event.data + at, len, &self->rng, self->cuts,
+                                          MOCKLLM_SPLIT_MAX_CUTS);
+        for (size_t i = 0; i < self->n_cuts; i++)
+            self->cuts[i] += at;
+        self->cut_i = 0;
+        self->event_pos = 0;
+        self->due_us = now_us;
+        return s_next_piece(self, now_us, out);
+    }
+    // Unsplit: every event that is ready now, up to a batch, in one go.
+    int rc = s_render(self, out, &at, &len);
+    if (rc)
+        return rc;
+    while (self->next_event < self->n_events && out->len < MOCKLLM_STREAM_BATCH_BYTES
+           && s_event_ready(self, now_us))
+        if (s_render(self, out, &at, &len) != 0)
+            break; // out is full: the event goes out on the next call
+    return MOCKLLM_STREAM_MORE;
+}
+
+int64_t
+mockllm_stream_due_us(const mockllm_stream_t *self)
+{
+    return self->held ? INT64_MAX : self->due_us;
+}
+
+bool
+mockllm_stream_is_held(const mockllm_stream_t *self)
+{
+    return self->held;
+}
+
+int64_t
+mockllm_stream_held_since_us(const mockllm_stream_t *self)
+{
+    return self->held_since_us;
+}
+
+bool
+mockllm_stream_release(mockllm_stream_t *self, int64_t now_us)
+{
+    if (!self->held)
+        return false;
+    self->held = false;
+    self->hold_done = true;
+    self->pace_base_us = now_us;
+    self->pace_base_token = self->script.opts.hold;
+    self->due_us = now_us;
+    return true;
+}
+
+const mockllm_script_t *
+mockllm_stream_script(const mockllm_stream_t *self)
+{
+    return &self->script;
+}

@@ -1,0 +1,194 @@
+// openai_test.c - the ingress's OpenAI request validation and output templates.
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "openai.h"
+#include "sl/err.h"
+
+// Parse one SSE event "data: {...}\n\n" at the start of s; returns the JSON and advances.
+static cJSON *
+s_event(const char **s)
+{
+    CHECK(strncmp(*s, "data: ", 6) == 0);
+    const char *end = strstr(*s, "\n\n");
+    CHECK(end != NULL);
+    CHECK(memchr(*s, '\n', (size_t)(end - *s)) == NULL); // one line per event
+    cJSON *json = cJSON_ParseWithLength(*s + 6, (size_t)(end - *s - 6));
+    CHECK(json != NULL);
+    *s = end + 2;
+    return json;
+}
+
+static void
+s_test_parse(void)
+{
+    ingress_openai_request_t req;
+    char err[256];
+    const char *param = NULL;
+    const char *ok =
+        "{\"model\":\"m1\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+        "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        "\"max_completion_tokens\":7,\"temperature\":0.5}";
+    CHECK_INT(ingress_openai_parse(ok, strlen(ok), &req, err, sizeof err, &param), ==, 0);
+    CHECK_STR(req.model, "m1");
+    CHECK(req.stream);
+    CHECK(req.include_usage);
+    cJSON *norm = cJSON_Parse(req.body);
+    CHECK(cJSON_GetObjectItem(norm, "model") == NULL);
+    CHECK(cJSON_GetObjectItem(norm, "stream") == NULL);
+    CHECK(cJSON_GetObjectItem(norm, "stream_options") == NULL);
+    CHECK(cJSON_GetObjectItem(norm, "max_completion_tokens") == NULL);
+    CHECK_INT(cJSON_GetObjectItem(norm, "max_tokens")->valueint, ==, 7);
+    CHECK(cJSON_GetObjectItem(norm, "temperature")->valuedouble == 0.5);
+    cJSON_Delete(norm);
+    ingress_openai_request_free(&req);
+
+    static const struct {
+        const char *body;
+        const char *param;
+        const char *part;
+    } bad[] = {
+        {"{", NULL, "parse the JSON body"},
+        {"[]", NULL, "JSON object"},
+        {"{\"messages\":[{\"role\":\"user\"}]}", "model", "model"},
+        {"{\"model\":\"\",\"messages\":[{\"role\":\"user\"}]}", "model", "model"},
+        {"{\"model\":\"m\"}", "messages", "messages"},
+        {"{\"model\":\"m\",\"messages\":[]}", "messages", "non-empty"},
+        {"{\"model\":\"m\",\"messages\":[5]}", "messages", "messages[0]"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"stream\":\"yes\"}", "stream",
+         "boolean"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        param = "unset";
+        CHECK_INT(
+            ingress_openai_parse(bad[i].body, strlen(bad[i].body), &req, err, sizeof err, &param),
+            ==, SL_EINVAL);
+        if (bad[i].param)
+            CHECK_STR(param, bad[i].param);
+        else
+            CHECK(param == NULL);
+        CHECK(strstr(err, bad[i].part) != NULL);
+        CHECK(req.model == NULL && req.body == NULL);
+    }
+}
+
+static void
+s_test_stream_output(void)
+{
+    ingress_openai_ctx_t ctx;
+    ingress_openai_ctx_init(&ctx, "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f", "my \"gpt\"", 1700000000);
+    sl_buf_t out;
+    sl_buf_init(&out, 1 << 20);
+    CHECK_INT(ingress_openai_chunk_role(&out, &ctx), ==, 0);
+    sl_delta_t text = {.kind = SL_DELTA_TEXT, .text = sl_str("a\"b\\\n日本😀")};
+    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, &text), ==, 0);
+    sl_delta_t tool = {.kind = SL_DELTA_TOOL,
+                       .tool_index = 1,
+                       .tool_id = sl_str("call_1"),
+                       .tool_name = sl_str("f"),
+                       .text = sl_str("{\"x\":")};
+    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, &tool), ==, 0);
+    CHECK_INT(ingress_openai_chunk_finish(&out, &ctx, "stop"), ==, 0);
+    CHECK_INT(ingress_openai_chunk_usage(&out, &ctx, 9, 2), ==, 0);
+    CHECK_INT(ingress_openai_done(&out), ==, 0);
+
+    const char *s = sl_buf_str(&out);
+    cJSON *c = s_event(&s);
+    CHECK_STR(cJSON_GetObjectItem(c, "id")->valuestring,
+              "chatcmpl-0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f");
+    CHECK_STR(cJSON_GetObjectItem(c, "object")->valuestring, "chat.completion.chunk");
+    CHECK_INT(cJSON_GetObjectItem(c, "created")->valuedouble, ==, 1700000000);
+    CHECK_STR(cJSON_GetObjectItem(c, "model")->valuestring, "my \"gpt\"");
+    cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    CHECK_INT(cJSON_GetObjectItem(choice, "index")->valueint, ==, 0);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "role")->valuestring,
+              "assistant");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(choice, "finish_reason")));
+    cJSON_Delete(c);
+
+    c = s_event(&s);
+    choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "content")->valuestring,
+              "a\"b\\\n日本😀");
+    cJSON_Delete(c);
+
+    c = s_event(&s);
+    choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    cJSON *call = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "tool_calls"), 0);
+    CHECK_INT(cJSON_GetObjectItem(call, "index")->valueint, ==, 1);
+    CHECK_STR(cJSON_GetObjectItem(call, "id")->valuestring, "call_1");
+    CHECK_STR(cJSON_GetObjectItem(call, "type")->valuestring, "function");
+    cJSON *fn = cJSON_GetObjectItem(call, "function");
+    CHECK_STR(cJSON_GetObjectItem(fn, "name")->valuestring, "f");
+    CHECK_STR(cJSON_GetObjectItem(fn, "arguments")->valuestring, "{\"x\":");
+    cJSON_Delete(c);
+
+    c = s_event(&s);
+    choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    CHECK_STR(cJSON_GetObjectItem(choice, "finish_reason")->valuestring, "stop");
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "")), ==,
+              0);
+    cJSON_Delete(c);
+
+    c = s_event(&s);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(c, "choices")), ==, 0);
+    CHECK_STR(cJSON_GetObjectItem(c, "id")->valuestring,
+              "chatcmpl-0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f"); // node takes usage only with id
+    cJSON *usage = cJSON_GetObjectItem(c, "usage");
+    CHECK_INT(cJSON_GetObjectItem(usage, "total_tokens")->valueint, ==, 11);
+    cJSON_Delete(c);
+    CHECK_STR(s, "data: [DONE]\n\n");
+
+    // The cap: a chunk that does not fit leaves the buffer as it was.
+    sl_buf_t small;
+    sl_buf_init(&small, 100);
+    CHECK_INT(ingress_openai_chunk_delta(&small, &ctx, &text), ==, SL_ETOOBIG);
+    CHECK_INT(small.len, ==, 0);
+    sl_buf_free(&small);
+    sl_buf_free(&out);
+    ingress_openai_ctx_free(&ctx);
+}
+
+static void
+s_test_bodies(void)
+{
+    sl_buf_t out;
+    sl_buf_init(&out, 1 << 20);
+    CHECK_INT(ingress_openai_error_body(&out, "invalid_request_error", "bad \"x\"", "model", NULL),
+              ==, 0);
+    CHECK_STR(sl_buf_str(&out), "{\"error\":{\"message\":\"bad \\\"x\\\"\",\"type\":"
+                                "\"invalid_request_error\",\"param\":\"model\",\"code\":null}}");
+    sl_buf_reset(&out);
+    CHECK_INT(ingress_openai_error_event(&out, "server_error", "boom"), ==, 0);
+    CHECK_STR(sl_buf_str(&out), "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\","
+                                "\"param\":null,\"code\":null}}\n\n");
+    sl_buf_reset(&out);
+    ingress_openai_ctx_t ctx;
+    ingress_openai_ctx_init(&ctx, "id", "m1", 5);
+    CHECK_INT(ingress_openai_completion(&out, &ctx, "m1", "hé\"", 4, "length", 3, 4), ==, 0);
+    cJSON *c = cJSON_Parse(sl_buf_str(&out));
+    CHECK_STR(cJSON_GetObjectItem(c, "object")->valuestring, "chat.completion");
+    cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "message"), "content")->valuestring,
+              "hé\"");
+    CHECK_STR(cJSON_GetObjectItem(choice, "finish_reason")->valuestring, "length");
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "usage"), "total_tokens")->valueint, ==,
+              7);
+    cJSON_Delete(c);
+    ingress_openai_ctx_free(&ctx);
+    sl_buf_free(&out);
+}
+
+int
+main(void)
+{
+    s_test_parse();
+    s_test_stream_output();
+    s_test_bodies();
+    printf("openai_test: ok\n");
+    return 0;
+}
