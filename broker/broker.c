@@ -294,9 +294,12 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     const sl_route_cfg_t *route = broker_route_lookup(self->routes, msg->model.ptr, msg->model.len);
     if (!route) {
         char text[BROKER_LOG_TEXT + 64];
-        // The alias is the client's own text, returned to it; cut so the reply stays small.
-        int len = msg->model.len > BROKER_LOG_TEXT ? BROKER_LOG_TEXT : (int)msg->model.len;
-        snprintf(text, sizeof text, "The model '%.*s' does not exist", len, msg->model.ptr);
+        // The alias is the client's own text, returned to it: cut so the reply stays small,
+        // and not inside a UTF-8 sequence, so the ingress's JSON stays valid.
+        uint32_t len = msg->model.len > BROKER_LOG_TEXT ? BROKER_LOG_TEXT : msg->model.len;
+        while (len > 0 && len < msg->model.len && ((uint8_t)msg->model.ptr[len] & 0xc0) == 0x80)
+            len--;
+        snprintf(text, sizeof text, "The model '%.*s' does not exist", (int)len, msg->model.ptr);
         sl_log_debug("submit: unknown model=%s req=%s",
                      s_peer_text(msg->model.ptr, msg->model.len, who), req_id);
         s_reject_to(self, *from_p, msg->req_id, 404, "invalid_request_error", text);
