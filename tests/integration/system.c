@@ -48,7 +48,7 @@ test_system_start(test_system_t *sys,
 
     sys->http_port = test_free_port();
     snprintf(sys->base, sizeof sys->base, "http://127.0.0.1:%d", sys->http_port);
-    char yaml[4096];
+    char yaml[16384];
     snprintf(yaml, sizeof yaml,
              "listen: {http: \"127.0.0.1:%d\"}\n"
              "data_dir: %s/data\n"

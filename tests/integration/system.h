@@ -9,8 +9,8 @@
 
 typedef struct {
     char dir[PATH_MAX]; // temporary directory holding config, data and logs
-    char cfg[PATH_MAX]; // config file
-    char log[PATH_MAX]; // stderr of every process
+    char cfg[PATH_MAX + 32]; // config file
+    char log[PATH_MAX + 32]; // stderr of every process
     int http_port;      // sluice's HTTP port
     int mock_port;      // the mock upstream's port
     char base[64];      // "http://127.0.0.1:<http_port>"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -105,12 +106,17 @@ test_proc_start(char *const argv[], bool capture_stdout, const char *log_path)
         perror("pipe");
         exit(1);
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
         exit(1);
     }
     if (pid == 0) {
+        // Die with the test even when it is killed before its exit handler runs (a CTest
+        // timeout); the getppid check covers a test that died before the prctl.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         if (capture_stdout) {
             dup2(fds[1], STDOUT_FILENO);
             close(fds[0]);

@@ -1,0 +1,635 @@
+// broker.c - the broker actor (see broker.h): sockets, zloop handlers and the request table.
+#include "broker.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "credit.h"
+#include "queue.h"
+#include "route.h"
+#include "sl/err.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+#include "sl/sock.h"
+#include "sl/wire.h"
+
+// Messages one reader takes per wake-up, so a busy socket cannot starve the other or the timer.
+#define BROKER_READ_BATCH 64
+// Bytes of a peer-chosen string (routing id, alias) shown in a log line.
+#define BROKER_LOG_TEXT 96
+
+typedef enum {
+    REQUEST_QUEUED = 1, // waiting in self->queue for a worker with a free credit
+    REQUEST_IN_FLIGHT,  // dispatched; ends with the worker's OUTCOME or the worker's loss
+} request_state_t;
+
+// One client request the broker holds, from its SUBMIT to its OUTCOME or REJECT.
+// Invariant: QUEUED <=> queued != NULL and worker == NULL;
+//            IN_FLIGHT <=> worker != NULL, queued == NULL, attempt >= 1, and the worker's
+//            credit registry lists req_id.
+typedef struct {
+    char req_id[BROKER_MAX_REQ_ID + 1]; // NUL-terminated; the key in self->requests
+    request_state_t state;
+    zframe_t *submit;             // owned: SUBMIT payload that ingress, model, body borrow from
+    zframe_t *ingress_rid;        // owned: routing id of the ingress that sent the SUBMIT
+    sl_str_t ingress;             // borrowed from submit: the ingress's name, for DISPATCH
+    sl_str_t model;               // borrowed from submit: the alias the client asked for
+    sl_str_t body;                // borrowed from submit: the normalized request
+    uint32_t api;                 // sl_api_t, passed through
+    bool stream;                  // passed through
+    const sl_route_cfg_t *route;  // borrowed from the config: the alias's targets
+    size_t target;                // index in route->targets of the current or next attempt
+    uint32_t attempt;             // number of the last attempt dispatched; 0 before the first
+    broker_queue_entry_t *queued; // QUEUED: handle in self->queue; else NULL
+    zframe_t *worker;             // IN_FLIGHT: owned copy of the worker's routing id; else NULL
+} request_t;
+
+struct broker {
+    const sl_config_t *cfg;  // borrowed: outlives self
+    const sl_clock_t *clock; // borrowed; NULL means the real clock
+    broker_route_t *routes;  // owned
+    broker_credit_t *credit; // owned: the workers and what each serves
+    broker_queue_t *queue;   // owned; items borrowed from requests
+    zhashx_t *requests;      // owned: req_id -> request_t (owned), queued or in flight
+    zsock_t *frontend;       // owned: ROUTER bound at cfg->ep_frontend; ingress connect
+    zsock_t *backend;        // owned: ROUTER bound at cfg->ep_backend; workers connect
+    zsock_t *events;         // owned: PUSH to the supervisor from announce_up; may be NULL
+    zloop_t *loop;           // owned
+};
+
+// Peer-chosen bytes made safe for a log line: as they are when all printable ASCII, else hex
+// (CZMQ's generated routing ids start with a zero byte); cut to fit out.
+static const char *
+s_peer_text(const void *data, size_t len, char out[BROKER_LOG_TEXT])
+{
+    const unsigned char *bytes = data;
+    bool printable = len > 0;
+    for (size_t i = 0; i < len && printable; i++)
+        printable = bytes[i] >= 0x20 && bytes[i] < 0x7f;
+    size_t at = 0;
+    if (printable) {
+        for (size_t i = 0; i < len && at + 1 < BROKER_LOG_TEXT; i++)
+            out[at++] = (char)bytes[i];
+    } else {
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < len && at + 3 < BROKER_LOG_TEXT; i++) {
+            out[at++] = hex[bytes[i] >> 4];
+            out[at++] = hex[bytes[i] & 0xf];
+        }
+    }
+    out[at] = '\0';
+    return out;
+}
+
+static const char *
+s_frame_text(zframe_t *frame, char out[BROKER_LOG_TEXT])
+{
+    return s_peer_text(zframe_data(frame), zframe_size(frame), out);
+}
+
+// Copy a request id from the wire into out as a C string. False when it is empty, too long or
+// holds a NUL byte: such a message is malformed, and no reply can name its request.
+static bool
+s_req_id_copy(sl_str_t req_id, char out[BROKER_MAX_REQ_ID + 1])
+{
+    if (req_id.len == 0 || req_id.len > BROKER_MAX_REQ_ID || memchr(req_id.ptr, 0, req_id.len))
+        return false;
+    memcpy(out, req_id.ptr, req_id.len);
+    out[req_id.len] = '\0';
+    return true;
+}
+
+static void
+s_check_request(const request_t *req)
+{
+    (void)req; // read only by the asserts
+    assert(req->state != REQUEST_QUEUED || (req->queued && !req->worker));
+    assert(req->state != REQUEST_IN_FLIGHT || (req->worker && !req->queued && req->attempt >= 1));
+}
+
+// Send REJECT to the ingress with routing id to. A failed send is logged and dropped: the
+// ingress is gone or full, and it ends its own clients' streams when it restarts.
+static void
+s_reject_to(broker_t *self,
+            zframe_t *to,
+            sl_str_t req_id,
+            uint32_t status,
+            const char *error_type,
+            const char *message)
+{
+    sl_msg_t msg = {.type = SL_MSG_REJECT,
+                    .req_id = req_id,
+                    .status = status,
+                    .error_type = sl_str(error_type),
+                    .message = sl_str(message)};
+    int rc = sl_sock_send(self->frontend, to, &msg);
+    char who[BROKER_LOG_TEXT];
+    if (rc < 0)
+        sl_log_warn_rl("reject: not sent req=%.*s status=%u ingress=%s: %s", (int)req_id.len,
+                       req_id.ptr, status, s_frame_text(to, who), sl_strerror(rc));
+    else
+        sl_log_debug("reject req=%.*s status=%u type=%s", (int)req_id.len, req_id.ptr, status,
+                     error_type);
+}
+
+static void
+s_reject(broker_t *self,
+         const request_t *req,
+         uint32_t status,
+         const char *error_type,
+         const char *message)
+{
+    s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message);
+}
+
+// Drop req from the table and the queue and free it. An in-flight request's credit must have
+// been settled first (released on OUTCOME, or gone with its worker).
+static void
+s_forget(broker_t *self, request_t **req_p)
+{
+    request_t *req = *req_p;
+    zhashx_delete(self->requests, req->req_id);
+    if (req->queued)
+        broker_queue_remove(self->queue, req->queued);
+    zframe_destroy(&req->worker);
+    zframe_destroy(&req->ingress_rid);
+    zframe_destroy(&req->submit);
+    free(req);
+    *req_p = NULL;
+}
+
+// Send req's next attempt to worker. Returns 0 when sent (req is IN_FLIGHT, one credit
+// charged); SL_EAGAIN when the worker is gone or full (it is suspended until its next READY,
+// req is unchanged); another code when the DISPATCH cannot be encoded or sent for a reason
+// no other worker would change (logged; req unchanged).
+static int
+s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
+{
+    const sl_target_cfg_t *target = broker_route_target(req->route, req->target);
+    assert(target);
+    size_t id_len = 0;
+    const uint8_t *id = broker_credit_worker_id(worker, &id_len);
+    zframe_t *to = zframe_new(id, id_len);
+    uint32_t attempt = req->attempt + 1;
+    sl_msg_t msg = {.type = SL_MSG_DISPATCH,
+                    .req_id = sl_str(req->req_id),
+                    .ingress = req->ingress,
+                    .model = req->model,
+                    .provider = sl_str(target->provider),
+                    .upstream_model = sl_str(target->model),
+                    .attempt = attempt,
+                    .api = req->api,
+                    .stream = req->stream,
+                    .body = req->body};
+    int rc = sl_sock_send(self->backend, to, &msg);
+    char who[BROKER_LOG_TEXT];
+    if (rc == SL_EAGAIN) {
+        sl_log_warn_rl("dispatch: worker=%s unreachable, suspended until its next READY req=%s",
+                       s_frame_text(to, who), req->req_id);
+        rc = broker_credit_suspend(self->credit, id, id_len);
+        assert(rc == 0); // worker came from the registry a moment ago
+        zframe_destroy(&to);
+        return SL_EAGAIN;
+    }
+    if (rc < 0) {
+        sl_log_error_rl("dispatch: cannot send req=%s: %s", req->req_id, sl_strerror(rc));
+        zframe_destroy(&to);
+        return rc;
+    }
+    rc = broker_credit_take(self->credit, id, id_len, req->req_id);
+    assert(rc == 0); // picked for its free credit; request ids are unique in the table
+    (void)rc;
+    if (req->queued) {
+        broker_queue_remove(self->queue, req->queued);
+        req->queued = NULL;
+    }
+    req->state = REQUEST_IN_FLIGHT;
+    req->worker = to;
+    req->attempt = attempt;
+    s_check_request(req);
+    sl_log_debug("dispatch req=%s worker=%s target=%s/%s attempt=%u", req->req_id,
+                 s_frame_text(to, who), target->provider, target->model, attempt);
+    return 0;
+}
+
+// Hand queued requests to workers with free credits, oldest first, until either runs out.
+// Ends: every turn dispatches the head, drops it, or suspends a worker.
+static void
+s_drain(broker_t *self)
+{
+    for (;;) {
+        request_t *req = broker_queue_head(self->queue);
+        if (!req)
+            return;
+        const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
+        if (!worker)
+            return;
+        int rc = s_dispatch(self, req, worker);
+        if (rc < 0 && rc != SL_EAGAIN) {
+            s_reject(self, req, 500, "internal_error", "the request could not be dispatched");
+            s_forget(self, &req);
+        }
+        // On SL_EAGAIN the head keeps its place and the next pick skips the suspended worker.
+    }
+}
+
+// A new request: dispatch it now when a worker has a free credit and nobody waits ahead of
+// it; else queue it; else shed it (503) so memory stays bounded.
+static void
+s_admit(broker_t *self, request_t *req)
+{
+    if (broker_queue_size(self->queue) == 0) {
+        for (;;) {
+            const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
+            if (!worker)
+                break;
+            int rc = s_dispatch(self, req, worker);
+            if (rc == 0)
+                return;
+            if (rc != SL_EAGAIN) {
+                s_reject(self, req, 500, "internal_error", "the request could not be dispatched");
+                s_forget(self, &req);
+                return;
+            }
+        }
+    }
+    req->queued = broker_queue_push(self->queue, req);
+    if (!req->queued) {
+        sl_log_warn_rl("admit: queue full (%zu), shed req=%s", broker_queue_max(self->queue),
+                       req->req_id);
+        s_reject(self, req, 503, "overloaded", "no capacity, retry later");
+        s_forget(self, &req);
+        return;
+    }
+    req->state = REQUEST_QUEUED;
+    s_check_request(req);
+    sl_log_debug("queued req=%s waiting=%zu", req->req_id, broker_queue_size(self->queue));
+}
+
+// SUBMIT from an ingress. Takes the routing id and the payload frame when it keeps the request
+// (their pointers are then NULL); otherwise leaves them to the caller.
+static void
+s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_t *msg)
+{
+    char who[BROKER_LOG_TEXT];
+    char req_id[BROKER_MAX_REQ_ID + 1];
+    if (!s_req_id_copy(msg->req_id, req_id)) {
+        sl_log_warn_rl("submit: bad req_id (%u bytes) from ingress=%s, dropped", msg->req_id.len,
+                       s_frame_text(*from_p, who));
+        return;
+    }
+    if (zhashx_lookup(self->requests, req_id)) {
+        sl_log_warn_rl("submit: duplicate req=%s from ingress=%s", req_id,
+                       s_frame_text(*from_p, who));
+        s_reject_to(self, *from_p, msg->req_id, 409, "invalid_request_error",
+                    "duplicate request id");
+        return;
+    }
+    const sl_route_cfg_t *route = broker_route_lookup(self->routes, msg->model.ptr, msg->model.len);
+    if (!route) {
+        char text[BROKER_LOG_TEXT + 64];
+        // The alias is the client's own text, returned to it: cut so the reply stays small,
+        // and not inside a UTF-8 sequence, so the ingress's JSON stays valid.
+        uint32_t len = msg->model.len > BROKER_LOG_TEXT ? BROKER_LOG_TEXT : msg->model.len;
+        while (len > 0 && len < msg->model.len && ((uint8_t)msg->model.ptr[len] & 0xc0) == 0x80)
+            len--;
+        snprintf(text, sizeof text, "The model '%.*s' does not exist", (int)len, msg->model.ptr);
+        sl_log_debug("submit: unknown model=%s req=%s",
+                     s_peer_text(msg->model.ptr, msg->model.len, who), req_id);
+        s_reject_to(self, *from_p, msg->req_id, 404, "invalid_request_error", text);
+        return;
+    }
+    request_t *req = sl_xcalloc(1, sizeof *req);
+    memcpy(req->req_id, req_id, sizeof req_id);
+    req->submit = *frame_p;
+    *frame_p = NULL;
+    req->ingress_rid = *from_p;
+    *from_p = NULL;
+    req->ingress = msg->ingress;
+    req->model = msg->model;
+    req->body = msg->body;
+    req->api = msg->api;
+    req->stream = msg->stream;
+    req->route = route;
+    req->target = 0; // fallback moves this on to the next target of the route
+    int rc = zhashx_insert(self->requests, req->req_id, req);
+    assert(rc == 0); // looked up just above
+    (void)rc;
+    s_admit(self, req);
+}
+
+// CANCEL from an ingress: only the ingress that submitted a request may cancel it.
+static void
+s_on_cancel(broker_t *self, zframe_t *from, const sl_msg_t *msg)
+{
+    char who[BROKER_LOG_TEXT];
+    char req_id[BROKER_MAX_REQ_ID + 1];
+    if (!s_req_id_copy(msg->req_id, req_id)) {
+        sl_log_warn_rl("cancel: bad req_id (%u bytes) from ingress=%s, dropped", msg->req_id.len,
+                       s_frame_text(from, who));
+        return;
+    }
+    request_t *req = zhashx_lookup(self->requests, req_id);
+    if (!req) {
+        sl_log_debug("cancel: unknown req=%s, ignored", req_id);
+        return;
+    }
+    if (!zframe_eq(req->ingress_rid, from)) {
+        sl_log_warn_rl("cancel: req=%s belongs to another ingress than %s, ignored", req_id,
+                       s_frame_text(from, who));
+        return;
+    }
+    switch (req->state) {
+    case REQUEST_QUEUED:
+        sl_log_debug("cancel: req=%s left the queue", req_id);
+        s_forget(self, &req);
+        break;
+    case REQUEST_IN_FLIGHT: {
+        // The request stays until the worker's OUTCOME (USER_ABORT) gives its credit back.
+        sl_msg_t cancel = {.type = SL_MSG_CANCEL, .req_id = sl_str(req->req_id)};
+        int rc = sl_sock_send(self->backend, req->worker, &cancel);
+        if (rc < 0)
+            sl_log_warn_rl("cancel: not sent req=%s worker=%s: %s", req_id,
+                           s_frame_text(req->worker, who), sl_strerror(rc));
+        else
+            sl_log_debug("cancel: forwarded req=%s worker=%s", req_id,
+                         s_frame_text(req->worker, who));
+        break;
+    }
+    }
+}
+
+// READY from a worker: a join or a heartbeat. Either may bring free credits.
+static void
+s_on_ready(broker_t *self, zframe_t *from, const sl_msg_t *msg)
+{
+    char who[BROKER_LOG_TEXT];
+    int rc = broker_credit_ready(self->credit, zframe_data(from), zframe_size(from), msg->name.ptr,
+                                 msg->name.len, msg->credits);
+    if (rc < 0) {
+        sl_log_warn_rl("ready: worker=%s refused: %s", s_frame_text(from, who), sl_strerror(rc));
+        return;
+    }
+    if (rc == 1) {
+        const broker_credit_worker_t *worker =
+            broker_credit_find(self->credit, zframe_data(from), zframe_size(from));
+        char name[BROKER_LOG_TEXT];
+        const char *worker_name = broker_credit_worker_name(worker);
+        sl_log_info("worker join worker=%s name=%s credits=%u", s_frame_text(from, who),
+                    s_peer_text(worker_name, strlen(worker_name), name), msg->credits);
+    }
+    s_drain(self);
+}
+
+// OUTCOME from a worker: one attempt is over, its credit is free again.
+static void
+s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
+{
+    char who[BROKER_LOG_TEXT];
+    char req_id[BROKER_MAX_REQ_ID + 1];
+    if (!s_req_id_copy(msg->req_id, req_id)) {
+        sl_log_warn_rl("outcome: bad req_id (%u bytes) from worker=%s, dropped", msg->req_id.len,
+                       s_frame_text(from, who));
+        return;
+    }
+    request_t *req = zhashx_lookup(self->requests, req_id);
+    if (!req || req->state != REQUEST_IN_FLIGHT || !zframe_eq(req->worker, from)
+        || msg->attempt != req->attempt) {
+        // A late report: the request was ended when its worker was declared lost, or the
+        // attempt was superseded.
+        sl_log_warn_rl("outcome: req=%s attempt=%u from worker=%s matches nothing in flight",
+                       req_id, msg->attempt, s_frame_text(from, who));
+        return;
+    }
+    int rc = broker_credit_release(self->credit, zframe_data(from), zframe_size(from), req_id);
+    assert(rc == 0); // IN_FLIGHT on this worker means the registry lists it there
+    (void)rc;
+    sl_log_debug("outcome req=%s worker=%s target=%.*s/%.*s attempt=%u err_class=%u status=%u "
+                 "count=%" PRIu64,
+                 req_id, s_frame_text(from, who), (int)msg->provider.len, msg->provider.ptr,
+                 (int)msg->upstream_model.len, msg->upstream_model.ptr, msg->attempt,
+                 msg->err_class, msg->status, msg->count);
+    // Every outcome ends the request for now: the worker has already sent END to the builder.
+    // Retries and fallback branch on msg->err_class right here: RATE_LIMIT and TIMEOUT retry
+    // the same req->target, PROVIDER_DOWN moves on to broker_route_target(req->route,
+    // req->target + 1); either re-admits req (attempt + 1) instead of forgetting it.
+    s_forget(self, &req);
+    s_drain(self);
+}
+
+// A worker missed its heartbeats: end every request it was serving, so no client hangs.
+static void
+s_on_worker_lost(void *arg, const broker_credit_worker_t *worker)
+{
+    broker_t *self = arg;
+    size_t id_len = 0;
+    const uint8_t *id = broker_credit_worker_id(worker, &id_len);
+    const char *worker_name = broker_credit_worker_name(worker);
+    char who[BROKER_LOG_TEXT], name[BROKER_LOG_TEXT];
+    uint32_t in_flight = broker_credit_worker_in_flight(worker);
+    sl_log_info("worker expired worker=%s name=%s in_flight=%u", s_peer_text(id, id_len, who),
+                s_peer_text(worker_name, strlen(worker_name), name), in_flight);
+    for (uint32_t i = 0; i < in_flight; i++) {
+        request_t *req = zhashx_lookup(self->requests, broker_credit_worker_req_id(worker, i));
+        assert(req && req->state == REQUEST_IN_FLIGHT);
+        if (!req)
+            continue;
+        // Re-dispatching the attempts that delivered nothing to the client goes here, once
+        // the broker learns what reached the client; until then every one ends now.
+        sl_log_warn_rl("worker lost req=%s worker=%s attempt=%u", req->req_id, who, req->attempt);
+        s_reject(self, req, 502, "provider_worker_lost",
+                 "the provider worker serving this request stopped");
+        s_forget(self, &req);
+    }
+}
+
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    broker_t *self = arg;
+    broker_credit_expire(self->credit, s_on_worker_lost, self);
+    for (;;) {
+        request_t *req = broker_queue_pop_expired(self->queue, self->cfg->timeout_connect_ms);
+        if (!req)
+            break;
+        req->queued = NULL;
+        sl_log_warn_rl("queue: req=%s waited over %" PRId64 " ms for a worker, rejected",
+                       req->req_id, self->cfg->timeout_connect_ms);
+        s_reject(self, req, 503, "overloaded", "no provider worker available");
+        s_forget(self, &req);
+    }
+    return 0;
+}
+
+static int
+s_on_frontend(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    broker_t *self = arg;
+    for (int i = 0; i < BROKER_READ_BATCH; i++) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(reader, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue; // malformed: sl_sock_recv logged and dropped it
+        char who[BROKER_LOG_TEXT];
+        switch (msg.type) {
+        case SL_MSG_SUBMIT:
+            s_on_submit(self, &from, &frame, &msg);
+            break;
+        case SL_MSG_CANCEL:
+            s_on_cancel(self, from, &msg);
+            break;
+        default:
+            sl_log_warn_rl("frontend: unexpected %s from ingress=%s, dropped",
+                           sl_wire_type_name(msg.type), s_frame_text(from, who));
+            break;
+        }
+        zframe_destroy(&from);
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+static int
+s_on_backend(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    broker_t *self = arg;
+    for (int i = 0; i < BROKER_READ_BATCH; i++) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(reader, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue; // malformed: sl_sock_recv logged and dropped it
+        char who[BROKER_LOG_TEXT];
+        switch (msg.type) {
+        case SL_MSG_READY:
+            s_on_ready(self, from, &msg);
+            break;
+        case SL_MSG_OUTCOME:
+            s_on_outcome(self, from, &msg);
+            break;
+        default:
+            sl_log_warn_rl("backend: unexpected %s from worker=%s, dropped",
+                           sl_wire_type_name(msg.type), s_frame_text(from, who));
+            break;
+        }
+        zframe_destroy(&from);
+        zframe_destroy(&frame);
+    }
+    return 0;
+}
+
+// An ipc:// endpoint binds a socket file; make sure its directory exists (the run_dir of a
+// fresh data_dir does not yet).
+static void
+s_make_ipc_dir(const char *endpoint)
+{
+    static const char prefix[] = "ipc://";
+    if (strncmp(endpoint, prefix, sizeof prefix - 1) != 0)
+        return;
+    char *path = sl_xstrdup(endpoint + sizeof prefix - 1);
+    char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        *slash = '\0';
+        // A failure shows up as the bind's error, which names the endpoint.
+        (void)zsys_dir_create("%s", path);
+    }
+    free(path);
+}
+
+broker_t *
+broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
+{
+    assert(cfg);
+    broker_t *self = sl_xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->clock = clock;
+    self->routes = broker_route_new(cfg->routes, cfg->n_routes);
+    if (!self->routes) {
+        sl_log_error("broker: the config's routes have a duplicate alias or an empty target list");
+        goto fail;
+    }
+    self->credit = broker_credit_new(clock, BROKER_WORKER_LIVENESS_MS);
+    self->queue = broker_queue_new(cfg->queue_max, clock);
+    // Keys live in the request records, which the table outlives: no copies to manage.
+    self->requests = zhashx_new();
+    zhashx_set_key_duplicator(self->requests, NULL);
+    zhashx_set_key_destructor(self->requests, NULL);
+    s_make_ipc_dir(cfg->ep_frontend);
+    s_make_ipc_dir(cfg->ep_backend);
+    self->frontend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_frontend, SL_SOCK_HWM);
+    self->backend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_backend, SL_SOCK_HWM);
+    self->loop = zloop_new();
+    if (!self->credit || !self->frontend || !self->backend || !self->loop)
+        goto fail;
+    if (zloop_reader(self->loop, self->frontend, s_on_frontend, self) < 0
+        || zloop_reader(self->loop, self->backend, s_on_backend, self) < 0
+        || zloop_timer(self->loop, BROKER_TICK_MS, 0, s_on_tick, self) < 0) {
+        sl_log_error("broker: cannot register with the loop");
+        goto fail;
+    }
+    // NULL is fine: without a supervisor the broker still serves.
+    self->events = sl_sock_announce_up(cfg, "broker");
+    sl_log_info("broker up frontend=%s backend=%s routes=%zu queue_max=%u", cfg->ep_frontend,
+                cfg->ep_backend, broker_route_size(self->routes), cfg->queue_max);
+    return self;
+fail:
+    broker_destroy(&self);
+    return NULL;
+}
+
+void
+broker_destroy(broker_t **self_p)
+{
+    assert(self_p);
+    broker_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->backend);
+    zsock_destroy(&self->frontend);
+    if (self->requests) {
+        request_t *req = zhashx_first(self->requests);
+        while (req) {
+            zframe_destroy(&req->worker);
+            zframe_destroy(&req->ingress_rid);
+            zframe_destroy(&req->submit);
+            free(req);
+            req = zhashx_next(self->requests);
+        }
+        zhashx_destroy(&self->requests);
+    }
+    broker_queue_destroy(&self->queue);
+    broker_credit_destroy(&self->credit);
+    broker_route_destroy(&self->routes);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+broker_run(broker_t *self)
+{
+    assert(self);
+    int rc = zloop_start(self->loop);
+    if (rc != 0) {
+        sl_log_error("broker: loop stopped by a handler");
+        return -1;
+    }
+    sl_log_info("broker stopping: interrupted, %zu requests dropped", zhashx_size(self->requests));
+    return 0;
+}

@@ -1,0 +1,44 @@
+// broker.h - the broker actor: admission, routing and dispatch of client requests to provider
+// workers with free credits.
+//
+// Ingress processes connect DEALERs to the frontend ROUTER (cfg->ep_frontend) and send
+// SUBMIT and CANCEL; the broker answers with REJECT when it cannot take a request. Provider
+// workers connect DEALERs to the backend ROUTER (cfg->ep_backend), announce themselves with
+// READY {name, credits} every BROKER_HEARTBEAT_MS, receive DISPATCH and CANCEL, and report
+// each attempt's OUTCOME. A request with no free worker waits in a bounded FIFO
+// (cfg->queue_max) for at most cfg->timeout_connect_ms. A worker silent for
+// BROKER_WORKER_LIVENESS_MS is dropped and the requests it was serving are rejected, so no
+// client is left hanging. The decisions live in route.c, credit.c and queue.c; this module
+// holds the sockets and the table of requests. Not thread-safe: one per process, driven by
+// its own zloop.
+#ifndef BROKER_BROKER_H
+#define BROKER_BROKER_H
+
+#include "sl/clock.h"
+#include "sl/config.h"
+
+// How often workers send READY. The provider worker must use the same value; it moves to the
+// config when the worker is written.
+#define BROKER_HEARTBEAT_MS 1000
+// A worker not heard from this long is dead: three missed heartbeats.
+#define BROKER_WORKER_LIVENESS_MS (3 * BROKER_HEARTBEAT_MS)
+// Period of the timer that expires workers and queued requests: the granularity of both.
+#define BROKER_TICK_MS 250
+// Longest request id accepted (a UUIDv7 has 36 characters); longer ones are dropped.
+#define BROKER_MAX_REQ_ID 128
+
+typedef struct broker broker_t; // opaque
+
+// New broker: binds both ROUTERs (creating the directory of an ipc:// endpoint if needed),
+// then announces UP to the supervisor. cfg is borrowed and must outlive the broker; clock is
+// borrowed (NULL: the real clock) and decides worker and queue expiry. NULL on failure
+// (logged: a bind failed, or the routes are inconsistent). Caller owns the result.
+broker_t *broker_new(const sl_config_t *cfg, const sl_clock_t *clock);
+// Free self and set *self_p to NULL; requests still held are dropped without a reply. Safe on
+// NULL and on *self_p == NULL.
+void broker_destroy(broker_t **self_p);
+// Serve until the process is interrupted (SIGINT, SIGTERM): then 0. -1 when the loop stopped
+// for any other reason (logged).
+int broker_run(broker_t *self);
+
+#endif
