@@ -1,0 +1,186 @@
+// restart_test.c - the supervisor restarts whichever process dies, and sluice serves again.
+//
+// For each actor in turn: a stream first, then kill -9 of that process, then wait for a new
+// process of the same name and for /healthz, then a stream must again arrive whole and be
+// stored whole. Usage: restart_test <sluice> <sluice-mockllm>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "http_client.h"
+#include "script.h"
+#include "system.h"
+
+static test_system_t s_sys;
+
+// The pid of the running process named sluice-<name> started with our config, or -1.
+static pid_t
+s_find(const char *name)
+{
+    char want[64];
+    snprintf(want, sizeof want, "sluice-%s", name);
+    DIR *d = opendir("/proc");
+    pid_t found = -1;
+    struct dirent *e;
+    while (d && (e = readdir(d)) && found < 0) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], cmd[4096];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        cmd[n] = '\0';
+        const char *base = strrchr(cmd, '/'); // argv[0] ends at the first NUL
+        base = base ? base + 1 : cmd;
+        bool ours = false;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (cmd[i] == '\0' && strcmp(cmd + i + 1, s_sys.cfg) == 0)
+                ours = true;
+        char stat_path[300], state = '?';
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
+        f = fopen(stat_path, "r");
+        if (f) {
+            if (fscanf(f, "%*d %*s %c", &state) != 1)
+                state = '?';
+            fclose(f);
+        }
+        if (ours && strcmp(base, want) == 0 && state != 'Z')
+            found = (pid_t)atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static bool
+s_healthy(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/healthz", s_sys.base);
+    test_http_t *r = test_http_new(url, NULL);
+    bool ok = test_http_run(r, 1000) && r->status == 200;
+    test_http_destroy(&r);
+    return ok;
+}
+
+// One stream whose text must equal the mock's script, then its stored copy.
+static void
+s_stream_ok(const char *tag)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"after %s [mock tokens=40 split=1]\"}]}",
+             tag);
+    mockllm_script_t script;
+    char err[256];
+    CHECK_INT(mockllm_script_from_request(body, strlen(body), &script, err, sizeof err), ==, 0);
+    sl_buf_t want, got;
+    sl_buf_init(&want, 1 << 20);
+    sl_buf_init(&got, 1 << 20);
+    mockllm_script_text(&script, &want);
+    mockllm_script_destroy(&script);
+
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    test_http_t *r = test_http_new(url, body);
+    CHECK(test_http_run(r, test_ms(20000)));
+    CHECK_INT(r->status, ==, 200);
+    bool done = false;
+    for (size_t i = 0; i < r->n_events; i++) {
+        if (strcmp(r->events[i], "[DONE]") == 0) {
+            done = i + 1 == r->n_events;
+            continue;
+        }
+        cJSON *c = cJSON_Parse(r->events[i]);
+        cJSON *delta =
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0), "delta");
+        cJSON *content = cJSON_GetObjectItem(delta, "content");
+        if (cJSON_IsString(content))
+            sl_buf_append_str(&got, content->valuestring);
+        cJSON_Delete(c);
+    }
+    CHECK(done);
+    CHECK_STR(sl_buf_str(&got), sl_buf_str(&want));
+
+    char id[64];
+    CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
+    test_http_destroy(&r);
+    snprintf(url, sizeof url, "%s/v1/streams/%s", s_sys.base, id);
+    bool stored = false;
+    for (int64_t waited = 0; waited < test_ms(15000) && !stored; waited += 100) {
+        test_http_t *g = test_http_new(url, NULL);
+        if (test_http_run(g, 2000) && g->status == 200) {
+            cJSON *json = cJSON_Parse(sl_buf_str(&g->body));
+            const char *status = cJSON_GetObjectItem(json, "status")->valuestring;
+            if (strcmp(status, "complete") == 0) {
+                CHECK_STR(cJSON_GetObjectItem(json, "text")->valuestring, sl_buf_str(&want));
+                CHECK_INT(cJSON_GetObjectItem(json, "tokens")->valuedouble, ==, 40);
+                stored = true;
+            }
+            cJSON_Delete(json);
+        }
+        test_http_destroy(&g);
+        if (!stored)
+            test_sleep_ms(100);
+    }
+    CHECK(stored);
+    sl_buf_free(&want);
+    sl_buf_free(&got);
+}
+
+static void
+s_kill_and_recover(const char *name)
+{
+    pid_t old = s_find(name);
+    if (old <= 0) {
+        fprintf(stderr, "no running sluice-%s found\n", name);
+        test_system_dump_log(&s_sys);
+        exit(1);
+    }
+    CHECK_INT(kill(old, SIGKILL), ==, 0);
+    pid_t fresh = -1;
+    for (int64_t waited = 0; waited < test_ms(20000); waited += 50) {
+        fresh = s_find(name);
+        if (fresh > 0 && fresh != old && s_healthy())
+            break;
+        fresh = -1;
+        test_sleep_ms(50);
+    }
+    if (fresh <= 0) {
+        fprintf(stderr, "sluice-%s was not restarted\n", name);
+        test_system_dump_log(&s_sys);
+        exit(1);
+    }
+    CHECK(test_proc_alive(&s_sys.sluice));
+    s_stream_ok(name);
+    printf("restart of %s (pid %d -> %d): ok\n", name, (int)old, (int)fresh);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: restart_test <sluice> <sluice-mockllm>\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    test_system_start(&s_sys, argv[1], argv[2], NULL);
+    s_stream_ok("start");
+    static const char *const names[] = {"builder", "persist", "broker", "provider", "ingress"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        s_kill_and_recover(names[i]);
+    CHECK(test_system_stop(&s_sys));
+    curl_global_cleanup();
+    printf("restart_test: ok\n");
+    return 0;
+}
