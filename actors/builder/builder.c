@@ -7,6 +7,7 @@
 #include <czmq.h>
 
 #include "ledger.h"
+#include "outbox.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/log.h"
@@ -14,8 +15,10 @@
 #include "sl/sock.h"
 #include "stream.h"
 
-#define BUILDER_RESEND_AFTER_MS 2000 // an ACK later than this is presumed lost
-#define BUILDER_DRAIN_MAX       256  // messages handled per wake, so timers still run
+#define BUILDER_RESEND_AFTER_MS 2000   // an ACK later than this is presumed lost
+#define BUILDER_DRAIN_MAX       256    // messages handled per wake, so timers still run
+#define BUILDER_OUTBOX_MAX      100000 // live messages held for ingress processes not reachable
+#define BUILDER_OUTBOX_AGE_MS   5000   // ... for at most this long
 
 struct builder {
     const sl_config_t *cfg;   // borrowed
@@ -26,6 +29,7 @@ struct builder {
     zsock_t *events;          // owned; PUSH to the supervisor
     zhashx_t *streams;        // req_id -> builder_stream_t, owned
     builder_ledger_t *ledger; // owned; batches awaiting ACK
+    builder_outbox_t *outbox; // owned; live messages waiting for their ingress
     uint64_t next_seq;        // sequence number of the next batch
     bool reading_tokens;      // false while backpressure holds `tokens`
     uint64_t delivery_drops;  // live messages an ingress could not take
@@ -86,12 +90,17 @@ s_update_backpressure(builder_t *self)
 static void
 s_deliver(builder_t *self, const sl_msg_t *msg)
 {
-    zframe_t *to = zframe_new(msg->ingress.ptr, msg->ingress.len);
-    int rc = sl_sock_send(self->deliver, to, msg);
-    zframe_destroy(&to);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char ingress[128];
+    int rc = sl_wire_encode(msg, &data, &len);
+    if (rc == 0) {
+        snprintf(ingress, sizeof ingress, "%.*s", (int)msg->ingress.len, msg->ingress.ptr);
+        rc = builder_outbox_send(self->outbox, self->deliver, ingress, &data, len,
+                                 sl_clock_mono_ms());
+    }
     if (rc < 0) {
-        // The ingress is gone or not keeping up. The stream is still persisted; the client
-        // can read it back from GET /v1/streams/<id>.
+        // The stream is still persisted; the client can read it from GET /v1/streams/<id>.
         self->delivery_drops++;
         sl_log_warn_rl("deliver: %s to ingress=%.*s dropped (%s), %llu so far",
                        sl_wire_type_name(msg->type), (int)msg->ingress.len, msg->ingress.ptr,
@@ -249,6 +258,22 @@ s_on_age_tick(zloop_t *loop, int timer_id, void *arg)
 }
 
 static int
+s_on_outbox_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    builder_t *self = arg;
+    if (builder_outbox_size(self->outbox) == 0)
+        return 0;
+    size_t dropped = builder_outbox_flush(self->outbox, self->deliver, sl_clock_mono_ms());
+    if (dropped) {
+        self->delivery_drops += dropped;
+        sl_log_warn("deliver: %zu messages for an unreachable ingress dropped", dropped);
+    }
+    return 0;
+}
+
+static int
 s_on_resend_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -269,6 +294,7 @@ builder_new(const sl_config_t *cfg)
     self->streams = zhashx_new();
     zhashx_set_destructor(self->streams, s_stream_free);
     self->ledger = builder_ledger_new();
+    self->outbox = builder_outbox_new(BUILDER_OUTBOX_MAX, BUILDER_OUTBOX_AGE_MS);
     char id[64];
     snprintf(id, sizeof id, "builder-%d", (int)getpid());
     self->tokens = sl_sock_bind(ZMQ_PULL, cfg->ep_tokens, SL_SOCK_HWM);
@@ -285,7 +311,8 @@ builder_new(const sl_config_t *cfg)
         || zloop_reader(self->loop, self->store, s_on_store, self)
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_age_tick, self) < 0
-        || zloop_timer(self->loop, 500, 0, s_on_resend_tick, self) < 0)
+        || zloop_timer(self->loop, 500, 0, s_on_resend_tick, self) < 0
+        || zloop_timer(self->loop, 10, 0, s_on_outbox_tick, self) < 0)
         goto fail;
     self->events = sl_sock_announce_up(cfg, "builder");
     sl_log_info("builder up: tokens=%s deliver=%s store=%s", cfg->ep_tokens, cfg->ep_deliver,
@@ -309,6 +336,7 @@ builder_destroy(builder_t **self_p)
     zsock_destroy(&self->tokens);
     zhashx_destroy(&self->streams);
     builder_ledger_destroy(&self->ledger);
+    builder_outbox_destroy(&self->outbox);
     free(self);
     *self_p = NULL;
 }
