@@ -312,13 +312,25 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
     sl_log_warn_rl("http: %s", line);
 }
 
+// Let MHD work until it has nothing due at once: a connection it just resumed or wrote to
+// may need another pass (its socket is already writable, so epoll reports no new edge).
+static void
+s_run_http(ingress_t *self)
+{
+    for (int pass = 0; pass < 8; pass++) {
+        MHD_run(self->http);
+        MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
+        if (MHD_get_timeout(self->http, &timeout_ms) != MHD_YES || timeout_ms > 0)
+            break;
+    }
+}
+
 static int
 s_on_http(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     (void)item;
-    ingress_t *self = arg;
-    MHD_run(self->http);
+    s_run_http(arg);
     return 0;
 }
 
@@ -327,8 +339,7 @@ s_on_http_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    ingress_t *self = arg;
-    MHD_run(self->http); // connection timeouts
+    s_run_http(arg); // connection timeouts
     return 0;
 }
 
@@ -358,6 +369,7 @@ s_on_socket(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     ingress_t *self = arg;
+    bool woke = false;
     for (int n = 0; n < 512; n++) {
         zframe_t *from = NULL, *frame = NULL;
         sl_msg_t msg;
@@ -401,10 +413,16 @@ s_on_socket(zloop_t *loop, zsock_t *sock, void *arg)
         if (!c && (msg.type == SL_MSG_TOKENS || msg.type == SL_MSG_END))
             sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg.type),
                          (int)msg.req_id.len, msg.req_id.ptr);
-        if (c && changed)
+        if (c && changed) {
             s_wake(self, c);
+            woke = true;
+        }
         zframe_destroy(&frame);
     }
+    // MHD takes resumed connections back only when it runs; in external epoll mode nothing
+    // wakes its epoll fd for that, so run it now rather than at the next timer tick.
+    if (woke)
+        s_run_http(self);
     return 0;
 }
 

@@ -292,10 +292,12 @@ s_test_concurrent(void)
         s_check_stored(id, &e[i], 30 + i);
         sl_buf_free(&p.text);
         sl_buf_free(&e[i].text);
+    }
+    test_http_multi_destroy(&m);
+    for (int i = 0; i < N; i++) {
         test_http_destroy(&r[i]);
         free(bodies[i]);
     }
-    test_http_multi_destroy(&m);
     printf("20 concurrent streams: ok\n");
 }
 
@@ -380,8 +382,10 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: stream_test <sluice> <sluice-mockllm>\n");
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_system_start(&s_sys, argv[1], argv[2], NULL);
+    printf("system up\n");
     s_test_long_stream();
     s_test_live_delivery();
     s_test_concurrent();

@@ -8,13 +8,13 @@
 #include "proc.h"
 
 typedef struct {
-    char dir[PATH_MAX]; // temporary directory holding config, data and logs
+    char dir[PATH_MAX];      // temporary directory holding config, data and logs
     char cfg[PATH_MAX + 32]; // config file
     char log[PATH_MAX + 32]; // stderr of every process
-    int http_port;      // sluice's HTTP port
-    int mock_port;      // the mock upstream's port
-    char base[64];      // "http://127.0.0.1:<http_port>"
-    char mock[64];      // "http://127.0.0.1:<mock_port>"
+    int http_port;           // sluice's HTTP port
+    int mock_port;           // the mock upstream's port
+    char base[64];           // "http://127.0.0.1:<http_port>"
+    char mock[64];           // "http://127.0.0.1:<mock_port>"
     test_proc_t mockllm;
     test_proc_t sluice;
 } test_system_t;
