@@ -2,7 +2,7 @@
 // the supervisor (PULL for UP), one ingress (DEALER "ingress-test") and one provider worker
 // (DEALER "worker-1"), and checks what the broker answers.
 //
-// The binary comes from argv[1], else from SL_BROKER_BIN (set by broker/CMakeLists.txt).
+// The binary's path is argv[1] (broker/CMakeLists.txt registers the test with it).
 // Every wait polls for a message with a deadline (test_ms: times SL_TEST_TIMEOUT_MULTIPLIER);
 // the only wait for silence is the short one that proves no second DISPATCH went out. The
 // broker is killed and reaped on every exit path (proc.c), and its log is printed when a
@@ -26,10 +26,6 @@
 #include "sl/err.h"
 #include "sl/sock.h"
 #include "sl/wire.h"
-
-#ifndef SL_BROKER_BIN
-#define SL_BROKER_BIN "sluice-broker"
-#endif
 
 #define QUEUE_TIMEOUT_MS 1500 // timeouts.connect_ms in the config below
 #define LIVENESS_MS      3000 // the broker's worker expiry
@@ -291,7 +287,11 @@ s_log_has(const char *text)
 int
 main(int argc, char **argv)
 {
-    s_start(argc > 1 ? argv[1] : SL_BROKER_BIN);
+    if (argc != 2) {
+        fprintf(stderr, "usage: broker_test PATH-TO-sluice-broker\n");
+        return 2;
+    }
+    s_start(argv[1]);
 
     // Garbage of every shape is dropped and the broker keeps serving (checked by all below):
     // not msgpack, too many frames, an empty frame, and well-formed messages sent to the
