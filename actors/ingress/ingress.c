@@ -300,7 +300,7 @@ s_on_completed(void *cls,
     *con_cls = NULL;
 }
 
-static void
+__attribute__((format(printf, 2, 0))) static void
 s_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
