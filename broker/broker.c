@@ -470,33 +470,50 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
 }
 
 static int
+s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    broker_t *self = arg;
+    char who[BROKER_LOG_TEXT];
+    switch (msg->type) {
+    case SL_MSG_SUBMIT:
+        s_on_submit(self, from_p, frame_p, msg);
+        break;
+    case SL_MSG_CANCEL:
+        s_on_cancel(self, *from_p, msg);
+        break;
+    default:
+        sl_log_warn_rl("frontend: unexpected %s from ingress=%s, dropped",
+                       sl_wire_type_name(msg->type), s_frame_text(*from_p, who));
+        break;
+    }
+    return 0;
+}
+
+static int
 s_on_frontend(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
+    sl_sock_drain(reader, BROKER_READ_BATCH, s_frontend_msg, arg);
+    return 0;
+}
+
+static int
+s_backend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)frame_p;
     broker_t *self = arg;
-    for (int i = 0; i < BROKER_READ_BATCH; i++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(reader, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue; // malformed: sl_sock_recv logged and dropped it
-        char who[BROKER_LOG_TEXT];
-        switch (msg.type) {
-        case SL_MSG_SUBMIT:
-            s_on_submit(self, &from, &frame, &msg);
-            break;
-        case SL_MSG_CANCEL:
-            s_on_cancel(self, from, &msg);
-            break;
-        default:
-            sl_log_warn_rl("frontend: unexpected %s from ingress=%s, dropped",
-                           sl_wire_type_name(msg.type), s_frame_text(from, who));
-            break;
-        }
-        zframe_destroy(&from);
-        zframe_destroy(&frame);
+    char who[BROKER_LOG_TEXT];
+    switch (msg->type) {
+    case SL_MSG_READY:
+        s_on_ready(self, *from_p, msg);
+        break;
+    case SL_MSG_OUTCOME:
+        s_on_outcome(self, *from_p, msg);
+        break;
+    default:
+        sl_log_warn_rl("backend: unexpected %s from worker=%s, dropped",
+                       sl_wire_type_name(msg->type), s_frame_text(*from_p, who));
+        break;
     }
     return 0;
 }
@@ -505,50 +522,8 @@ static int
 s_on_backend(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    broker_t *self = arg;
-    for (int i = 0; i < BROKER_READ_BATCH; i++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(reader, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue; // malformed: sl_sock_recv logged and dropped it
-        char who[BROKER_LOG_TEXT];
-        switch (msg.type) {
-        case SL_MSG_READY:
-            s_on_ready(self, from, &msg);
-            break;
-        case SL_MSG_OUTCOME:
-            s_on_outcome(self, from, &msg);
-            break;
-        default:
-            sl_log_warn_rl("backend: unexpected %s from worker=%s, dropped",
-                           sl_wire_type_name(msg.type), s_frame_text(from, who));
-            break;
-        }
-        zframe_destroy(&from);
-        zframe_destroy(&frame);
-    }
+    sl_sock_drain(reader, BROKER_READ_BATCH, s_backend_msg, arg);
     return 0;
-}
-
-// An ipc:// endpoint binds a socket file; make sure its directory exists (the run_dir of a
-// fresh data_dir does not yet).
-static void
-s_make_ipc_dir(const char *endpoint)
-{
-    static const char prefix[] = "ipc://";
-    if (strncmp(endpoint, prefix, sizeof prefix - 1) != 0)
-        return;
-    char *path = sl_xstrdup(endpoint + sizeof prefix - 1);
-    char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        *slash = '\0';
-        // A failure shows up as the bind's error, which names the endpoint.
-        (void)zsys_dir_create("%s", path);
-    }
-    free(path);
 }
 
 broker_t *
@@ -569,8 +544,6 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     self->requests = zhashx_new();
     zhashx_set_key_duplicator(self->requests, NULL);
     zhashx_set_key_destructor(self->requests, NULL);
-    s_make_ipc_dir(cfg->ep_frontend);
-    s_make_ipc_dir(cfg->ep_backend);
     self->frontend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_frontend, SL_SOCK_HWM);
     self->backend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_backend, SL_SOCK_HWM);
     self->loop = zloop_new();

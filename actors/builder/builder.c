@@ -166,34 +166,58 @@ s_handle_end(builder_t *self, sl_msg_t *msg)
 }
 
 static int
+s_tokens_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    builder_t *self = arg;
+    switch (msg->type) {
+    case SL_MSG_START:
+        s_handle_start(self, msg);
+        break;
+    case SL_MSG_TOKENS:
+        s_handle_tokens(self, msg);
+        break;
+    case SL_MSG_END:
+        s_handle_end(self, msg);
+        break;
+    default:
+        sl_log_warn_rl("tokens: unexpected %s dropped", sl_wire_type_name(msg->type));
+    }
+    s_update_backpressure(self);
+    return !self->reading_tokens; // paused: leave the rest in the workers' queues
+}
+
+static int
 s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
+    sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_tokens_msg, arg);
+    return 0;
+}
+
+static int
+s_store_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
     builder_t *self = arg;
-    for (int n = 0; n < BUILDER_DRAIN_MAX && self->reading_tokens; n++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(sock, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue; // logged and dropped by sl_sock_recv
-        switch (msg.type) {
-        case SL_MSG_START:
-            s_handle_start(self, &msg);
-            break;
-        case SL_MSG_TOKENS:
-            s_handle_tokens(self, &msg);
-            break;
-        case SL_MSG_END:
-            s_handle_end(self, &msg);
-            break;
-        default:
-            sl_log_warn_rl("tokens: unexpected %s dropped", sl_wire_type_name(msg.type));
-        }
-        zframe_destroy(&frame);
-        s_update_backpressure(self);
+    if (msg->type != SL_MSG_ACK) {
+        sl_log_warn_rl("store: unexpected %s dropped", sl_wire_type_name(msg->type));
+        return 0;
     }
+    char *req_id = NULL;
+    if (!builder_ledger_ack(self->ledger, msg->seq, &req_id))
+        return 0; // a duplicate ACK for a resent batch
+    builder_stream_t *stream = zhashx_lookup(self->streams, req_id);
+    if (stream) {
+        builder_stream_unacked_add(stream, -1);
+        // Forget a stream once it has ended and all of it is durable.
+        if (builder_stream_is_ended(stream) && builder_stream_unacked(stream) == 0
+            && builder_stream_open_count(stream) == 0)
+            zhashx_delete(self->streams, req_id);
+    }
+    free(req_id);
     return 0;
 }
 
@@ -201,35 +225,8 @@ static int
 s_on_store(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
-    builder_t *self = arg;
-    for (int n = 0; n < BUILDER_DRAIN_MAX; n++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(sock, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue;
-        if (msg.type != SL_MSG_ACK) {
-            sl_log_warn_rl("store: unexpected %s dropped", sl_wire_type_name(msg.type));
-            zframe_destroy(&frame);
-            continue;
-        }
-        char *req_id = NULL;
-        if (builder_ledger_ack(self->ledger, msg.seq, &req_id)) {
-            builder_stream_t *stream = zhashx_lookup(self->streams, req_id);
-            if (stream) {
-                builder_stream_unacked_add(stream, -1);
-                // Forget a stream once it has ended and all of it is durable.
-                if (builder_stream_is_ended(stream) && builder_stream_unacked(stream) == 0
-                    && builder_stream_open_count(stream) == 0)
-                    zhashx_delete(self->streams, req_id);
-            }
-            free(req_id);
-        }
-        zframe_destroy(&frame);
-    }
-    s_update_backpressure(self);
+    sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_store_msg, arg);
+    s_update_backpressure(arg);
     return 0;
 }
 

@@ -43,6 +43,7 @@ struct ingress {
     uint64_t next_query_seq;
     bool all_up;  // the supervisor says every process is up
     bool up_seen; // a STATE message arrived at all
+    bool woke;    // a message in this drain resumed a connection
 };
 
 static void
@@ -363,65 +364,65 @@ s_wake(ingress_t *self, ingress_client_t *c)
     s_resume(c);
 }
 
-// Read every waiting message on sock and apply it.
+// Apply one message to the client it concerns.
+static int
+s_socket_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    ingress_t *self = arg;
+    ingress_client_t *c = NULL;
+    bool changed = false;
+    switch (msg->type) {
+    case SL_MSG_TOKENS:
+        if ((c = s_client(self, msg->req_id)))
+            changed = ingress_client_on_tokens(c, msg);
+        break;
+    case SL_MSG_END:
+        if ((c = s_client(self, msg->req_id)))
+            changed = ingress_client_on_end(c, msg);
+        break;
+    case SL_MSG_REJECT:
+        if ((c = s_client(self, msg->req_id)))
+            changed = ingress_client_on_reject(c, msg);
+        break;
+    case SL_MSG_RECORD: {
+        char key[24];
+        snprintf(key, sizeof key, "%llu", (unsigned long long)msg->seq);
+        if ((c = zhashx_lookup(self->queries, key)))
+            changed = ingress_client_on_record(c, msg);
+        break;
+    }
+    case SL_MSG_STATE:
+        if (!self->up_seen || self->all_up != (msg->state == 1))
+            sl_log_info("processes %s (%llu up)", msg->state == 1 ? "all up" : "not all up",
+                        (unsigned long long)msg->count);
+        self->all_up = msg->state == 1;
+        self->up_seen = true;
+        break;
+    default:
+        sl_log_warn_rl("unexpected %s dropped", sl_wire_type_name(msg->type));
+    }
+    if (!c && (msg->type == SL_MSG_TOKENS || msg->type == SL_MSG_END))
+        sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg->type),
+                     (int)msg->req_id.len, msg->req_id.ptr);
+    if (c && changed) {
+        s_wake(self, c);
+        self->woke = true;
+    }
+    return 0;
+}
+
 static int
 s_on_socket(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     ingress_t *self = arg;
-    bool woke = false;
-    for (int n = 0; n < 512; n++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(sock, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue;
-        ingress_client_t *c = NULL;
-        bool changed = false;
-        switch (msg.type) {
-        case SL_MSG_TOKENS:
-            if ((c = s_client(self, msg.req_id)))
-                changed = ingress_client_on_tokens(c, &msg);
-            break;
-        case SL_MSG_END:
-            if ((c = s_client(self, msg.req_id)))
-                changed = ingress_client_on_end(c, &msg);
-            break;
-        case SL_MSG_REJECT:
-            if ((c = s_client(self, msg.req_id)))
-                changed = ingress_client_on_reject(c, &msg);
-            break;
-        case SL_MSG_RECORD: {
-            char key[24];
-            snprintf(key, sizeof key, "%llu", (unsigned long long)msg.seq);
-            if ((c = zhashx_lookup(self->queries, key)))
-                changed = ingress_client_on_record(c, &msg);
-            break;
-        }
-        case SL_MSG_STATE:
-            if (!self->up_seen || self->all_up != (msg.state == 1))
-                sl_log_info("processes %s (%llu up)", msg.state == 1 ? "all up" : "not all up",
-                            (unsigned long long)msg.count);
-            self->all_up = msg.state == 1;
-            self->up_seen = true;
-            break;
-        default:
-            sl_log_warn_rl("unexpected %s dropped", sl_wire_type_name(msg.type));
-        }
-        if (!c && (msg.type == SL_MSG_TOKENS || msg.type == SL_MSG_END))
-            sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg.type),
-                         (int)msg.req_id.len, msg.req_id.ptr);
-        if (c && changed) {
-            s_wake(self, c);
-            woke = true;
-        }
-        zframe_destroy(&frame);
-    }
+    self->woke = false;
+    sl_sock_drain(sock, 512, s_socket_msg, self);
     // MHD takes resumed connections back only when it runs; in external epoll mode nothing
     // wakes its epoll fd for that, so run it now rather than at the next timer tick.
-    if (woke)
+    if (self->woke)
         s_run_http(self);
     return 0;
 }

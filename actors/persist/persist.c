@@ -11,13 +11,12 @@
 #include <czmq.h>
 
 #include "sl/err.h"
+#include "sl/fs.h"
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
 #include "store.h"
-
-#define DIR_MODE 0700 // the store and the sockets are this user's alone
 
 // One received BATCH waiting for the group's transaction.
 typedef struct {
@@ -37,45 +36,6 @@ struct persist {
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     sl_msg_t *request;                             // owned; the query being answered
 };
-
-// mkdir -p with DIR_MODE for the directories that do not exist yet.
-static int
-s_mkdirs(const char *path, size_t len)
-{
-    if (len == 0)
-        return 0;
-    char *dir = sl_xstrndup(path, len);
-    int rc = 0;
-    for (char *p = dir + 1; rc == 0; p++) {
-        bool end = *p == '\0';
-        if (*p != '/' && !end)
-            continue;
-        *p = '\0';
-        if (mkdir(dir, DIR_MODE) != 0 && errno != EEXIST) {
-            sl_log_error("persist: cannot create directory %s: %s", dir, strerror(errno));
-            rc = SL_ESYS;
-        }
-        if (end)
-            break;
-        *p = '/';
-    }
-    free(dir);
-    return rc;
-}
-
-// Create the directory that holds path (a file, or an ipc:// endpoint's socket file).
-static int
-s_mkdir_parent(const char *path)
-{
-    if (strncmp(path, "ipc://", 6) == 0)
-        path += 6;
-    else if (strstr(path, "://"))
-        return 0; // tcp:// and the like live in no directory
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    return s_mkdirs(path, (size_t)(slash - path));
-}
 
 static void
 s_pending_clear(s_pending_t *p)
@@ -225,10 +185,12 @@ persist_new(const sl_config_t *cfg)
                      cfg->persist_backend);
         goto fail;
     }
-    if (s_mkdirs(cfg->data_dir, strlen(cfg->data_dir)) != 0
-        || s_mkdir_parent(cfg->persist_path) != 0 || s_mkdir_parent(cfg->ep_store) != 0
-        || s_mkdir_parent(cfg->ep_query) != 0)
+    // The store and the sockets are this user's alone; sl_sock_bind makes the ipc dirs.
+    if (sl_fs_mkdir_p(cfg->data_dir, 0700) != 0 || sl_fs_mkdir_parent(cfg->persist_path) != 0) {
+        sl_log_error("persist: cannot create the directories of %s: %s", cfg->persist_path,
+                     strerror(errno));
         goto fail;
+    }
     self->db = persist_store_new(cfg->persist_path, NULL);
     if (!self->db)
         goto fail;

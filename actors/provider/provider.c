@@ -237,26 +237,25 @@ s_handle_cancel(provider_t *self, const sl_msg_t *c)
 }
 
 static int
+s_backend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    provider_t *self = arg;
+    if (msg->type == SL_MSG_DISPATCH)
+        s_handle_dispatch(self, msg);
+    else if (msg->type == SL_MSG_CANCEL)
+        s_handle_cancel(self, msg);
+    else
+        sl_log_warn_rl("backend: unexpected %s dropped", sl_wire_type_name(msg->type));
+    return 0;
+}
+
+static int
 s_on_backend(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
-    provider_t *self = arg;
-    for (int n = 0; n < 256; n++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(sock, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue;
-        if (msg.type == SL_MSG_DISPATCH)
-            s_handle_dispatch(self, &msg);
-        else if (msg.type == SL_MSG_CANCEL)
-            s_handle_cancel(self, &msg);
-        else
-            sl_log_warn_rl("backend: unexpected %s dropped", sl_wire_type_name(msg.type));
-        zframe_destroy(&frame);
-    }
+    sl_sock_drain(sock, 256, s_backend_msg, arg);
     return 0;
 }
 

@@ -17,21 +17,6 @@
 #define S_IPC_PREFIX "ipc://"
 #define S_IPC_SUFFIX ".ipc"
 
-// mkdir that accepts an existing directory (EEXIST, or EACCES on a parent such as /home
-// that we may not create but that is there).
-static int
-s_mkdir(const char *path, mode_t mode)
-{
-    if (mkdir(path, mode) == 0)
-        return 0;
-    int err = errno;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    errno = err == EEXIST ? ENOTDIR : err;
-    return -1;
-}
-
 // The file of an ipc:// endpoint, or NULL for other transports and for ipc endpoints that
 // are no file: abstract sockets ("@name") and the wildcard ("*").
 static const char *
@@ -59,29 +44,6 @@ s_remove_socket(const char *path)
         return 0;
     }
     return 1;
-}
-
-int
-supervisor_rundir_mkdir_p(const char *path, mode_t mode)
-{
-    size_t len = strlen(path);
-    if (len == 0) {
-        errno = ENOENT;
-        return SL_ESYS;
-    }
-    if (len >= PATH_MAX)
-        return SL_ETOOBIG;
-    char buf[PATH_MAX];
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (s_mkdir(buf, 0700) < 0)
-            return SL_ESYS;
-        *p = '/';
-    }
-    return s_mkdir(buf, mode) < 0 ? SL_ESYS : 0;
 }
 
 bool

@@ -12,11 +12,6 @@
 
 #include "sl/config.h"
 
-// Create path and its missing parents (the last one with mode mode, parents 0700), like
-// mkdir -p. An existing directory is fine and keeps its mode. Returns 0; SL_ETOOBIG when path
-// is longer than PATH_MAX; SL_ESYS when a component cannot be created or is not a directory
-// (errno says why).
-int supervisor_rundir_mkdir_p(const char *path, mode_t mode);
 // True when endpoint is an ipc:// endpoint on a file and a process accepts connections on it.
 // False for every other endpoint, and for a stale file nobody listens on.
 bool supervisor_rundir_is_live(const char *endpoint);

@@ -19,6 +19,7 @@
 #include "sl/buf.h"
 #include "sl/clock.h"
 #include "sl/err.h"
+#include "sl/fs.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
@@ -353,13 +354,13 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
     self->last_state = -1;
     if (s_add_children(self) < 0)
         goto fail;
-    int rc = supervisor_rundir_mkdir_p(cfg->data_dir, 0700);
+    int rc = sl_fs_mkdir_p(cfg->data_dir, 0700);
     if (rc < 0) {
         sl_log_error("cannot create data_dir %s: %s", cfg->data_dir,
                      rc == SL_ESYS ? strerror(errno) : sl_strerror(rc));
         goto fail;
     }
-    rc = supervisor_rundir_mkdir_p(cfg->run_dir, 0700);
+    rc = sl_fs_mkdir_p(cfg->run_dir, 0700);
     if (rc < 0) {
         sl_log_error("cannot create run_dir %s: %s", cfg->run_dir,
                      rc == SL_ESYS ? strerror(errno) : sl_strerror(rc));

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sl/err.h"
+#include "sl/fs.h"
 #include "sl/log.h"
 
 static void
@@ -21,6 +23,12 @@ s_set_options(zsock_t *sock, int type, int hwm)
 zsock_t *
 sl_sock_bind(int type, const char *endpoint, int hwm)
 {
+    // An ipc:// endpoint is a file: its directory (the run dir of a fresh data dir) may not
+    // exist yet.
+    if (sl_fs_mkdir_parent(endpoint) != 0) {
+        sl_log_error("socket: cannot create the directory of %s: %s", endpoint, strerror(errno));
+        return NULL;
+    }
     zsock_t *sock = zsock_new(type);
     if (!sock) {
         sl_log_error("socket: cannot create type=%d for %s", type, endpoint);
@@ -106,6 +114,30 @@ sl_sock_recv(zsock_t *sock, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg
     *from_p = from;
     *frame_p = frame;
     return 0;
+}
+
+int
+sl_sock_drain(zsock_t *sock, int max, sl_sock_msg_fn *fn, void *arg)
+{
+    int handled = 0;
+    int tries = 0;
+    // Malformed messages count toward max too, so a flood of garbage cannot pin the loop.
+    while (tries++ < max) {
+        zframe_t *from = NULL, *frame = NULL;
+        sl_msg_t msg;
+        int rc = sl_sock_recv(sock, &from, &frame, &msg);
+        if (rc == SL_EAGAIN)
+            break;
+        if (rc < 0)
+            continue;
+        int stop = fn(arg, &from, &frame, &msg);
+        zframe_destroy(&from);
+        zframe_destroy(&frame);
+        handled++;
+        if (stop)
+            break;
+    }
+    return handled;
 }
 
 zsock_t *

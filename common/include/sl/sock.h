@@ -15,8 +15,9 @@
 
 #define SL_SOCK_HWM 10000 // default high-water mark, messages
 
-// New socket of ZMQ type (ZMQ_ROUTER, ZMQ_PULL ...) bound to endpoint; NULL on failure
-// (logged with the endpoint). Caller owns the result.
+// New socket of ZMQ type (ZMQ_ROUTER, ZMQ_PULL ...) bound to endpoint, after creating the
+// directory of an ipc:// endpoint's file; NULL on failure (logged with the endpoint). Caller owns
+// the result.
 zsock_t *sl_sock_bind(int type, const char *endpoint, int hwm);
 // New socket connected to endpoint. routing_id, when not NULL, names this peer to a ROUTER.
 // NULL on failure (logged). Caller owns the result.
@@ -33,6 +34,18 @@ int sl_sock_send(zsock_t *sock, zframe_t *to, const sl_msg_t *msg);
 // Returns 0; SL_EAGAIN when nothing is waiting; SL_EPROTO when the message is malformed
 // (already logged, rate-limited, and dropped: *frame_p and *from_p are NULL).
 int sl_sock_recv(zsock_t *sock, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg);
+
+// Handles one message received by sl_sock_drain. *from_p (a ROUTER's routing id, else NULL)
+// and *frame_p (the payload, which msg's strings borrow from) are the handler's to take: it
+// sets a pointer to NULL to keep that frame; whatever is left is destroyed after the call.
+// Returns 0 to go on draining, non-zero to stop (e.g. when backpressure says so).
+typedef int(sl_sock_msg_fn)(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg);
+
+// Receive and handle up to max waiting messages without blocking; malformed ones are logged
+// and dropped by sl_sock_recv. Bounded so one busy socket cannot starve the loop's other
+// sockets and timers: what is left makes the socket readable again. Returns the number of
+// messages handed to fn.
+int sl_sock_drain(zsock_t *sock, int max, sl_sock_msg_fn *fn, void *arg);
 
 // Tell the supervisor this process is up: sends UP {name} on a short-lived PUSH to
 // cfg->ep_events and keeps it open for later events. Returns the socket (caller owns) or

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "rundir.h"
 #include "sl/err.h"
+#include "sl/fs.h"
 
 static char s_tmp[128];
 
@@ -58,36 +59,6 @@ s_path(char *out, size_t size, const char *name)
 }
 
 static void
-s_test_mkdir_p(void)
-{
-    char path[256];
-    s_path(path, sizeof path, "a/b//c/");
-    CHECK_INT(supervisor_rundir_mkdir_p(path, 0700), ==, 0);
-    CHECK_INT(supervisor_rundir_mkdir_p(path, 0700), ==, 0); // exists: fine
-    struct stat st;
-    s_path(path, sizeof path, "a/b/c");
-    CHECK_INT(stat(path, &st), ==, 0);
-    CHECK(S_ISDIR(st.st_mode));
-    CHECK_INT(st.st_mode & 0777, ==, 0700);
-    s_path(path, sizeof path, "file");
-    FILE *f = fopen(path, "w");
-    CHECK(f);
-    fclose(f);
-    errno = 0;
-    CHECK_INT(supervisor_rundir_mkdir_p(path, 0700), ==, SL_ESYS); // a file is in the way
-    CHECK_INT(errno, ==, ENOTDIR);
-    s_path(path, sizeof path, "file/sub");
-    CHECK_INT(supervisor_rundir_mkdir_p(path, 0700), ==, SL_ESYS);
-    CHECK_INT(supervisor_rundir_mkdir_p("", 0700), ==, SL_ESYS);
-    char *big = malloc(8192);
-    CHECK(big);
-    memset(big, 'x', 8191);
-    big[8191] = '\0';
-    CHECK_INT(supervisor_rundir_mkdir_p(big, 0700), ==, SL_ETOOBIG);
-    free(big);
-}
-
-static void
 s_test_is_live(void)
 {
     char path[256], ep[300];
@@ -123,7 +94,7 @@ s_test_remove_ipc(void)
                        .ep_store = ep_outside,
                        .ep_query = "ipc://@abstract"};
     CHECK_INT(supervisor_rundir_remove_ipc(&cfg), ==, 0); // no run_dir yet: nothing to do
-    CHECK_INT(supervisor_rundir_mkdir_p(run_dir, 0700), ==, 0);
+    CHECK_INT(sl_fs_mkdir_p(run_dir, 0700), ==, 0);
     static const char *const sockets[] = {"run/a.ipc", "run/b.ipc", "run/keep.sock", NULL};
     for (size_t i = 0; sockets[i]; i++) {
         s_path(p, sizeof p, sockets[i]);
@@ -155,7 +126,6 @@ main(void)
 {
     snprintf(s_tmp, sizeof s_tmp, "/tmp/sl-rundir-XXXXXX");
     CHECK(mkdtemp(s_tmp));
-    s_test_mkdir_p();
     s_test_is_live();
     s_test_remove_ipc();
     char p[256];
