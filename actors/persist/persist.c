@@ -34,7 +34,6 @@ struct persist {
     zloop_t *loop;          // owned
     s_pending_t *group;     // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
-    sl_msg_t *request;                             // owned; the query being answered
 };
 
 static void
@@ -145,31 +144,26 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
     persist_record_free(&rec);
 }
 
+static int
+s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
+{
+    (void)frame_p;
+    persist_t *self = arg;
+    if (q->type != SL_MSG_QUERY)
+        sl_log_warn_rl("query: %s dropped: not a QUERY", sl_wire_type_name(q->type));
+    else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
+        sl_log_warn_rl("query: QUERY dropped: req_id: not a lowercase UUID");
+    else
+        s_answer(self, *from_p, q);
+    return 0;
+}
+
 // The query socket is readable: answer what is waiting, at most a burst per wakeup.
 static int
 s_on_query(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    (void)reader;
-    persist_t *self = arg;
-    for (int i = 0; i < PERSIST_QUERY_BURST; i++) {
-        zframe_t *from = NULL;
-        zframe_t *frame = NULL;
-        int rc = sl_sock_recv(self->query, &from, &frame, self->request);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue; // malformed: sl_sock_recv logged and dropped it
-        const sl_msg_t *q = self->request;
-        if (q->type != SL_MSG_QUERY)
-            sl_log_warn_rl("query: %s dropped: not a QUERY", sl_wire_type_name(q->type));
-        else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
-            sl_log_warn_rl("query: QUERY dropped: req_id: not a lowercase UUID");
-        else
-            s_answer(self, from, q);
-        zframe_destroy(&from);
-        zframe_destroy(&frame);
-    }
+    sl_sock_drain(reader, PERSIST_QUERY_BURST, s_query_msg, arg);
     return 0;
 }
 
@@ -179,7 +173,6 @@ persist_new(const sl_config_t *cfg)
     persist_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
     self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
-    self->request = sl_xcalloc(1, sizeof *self->request);
     if (strcmp(cfg->persist_backend, "sqlite") != 0) {
         sl_log_error("persist: persist.backend '%s' is not built in (sqlite is)",
                      cfg->persist_backend);
@@ -224,7 +217,6 @@ persist_destroy(persist_t **self_p)
     zsock_destroy(&self->query);
     zsock_destroy(&self->store);
     persist_store_destroy(&self->db);
-    free(self->request);
     free(self->group);
     free(self);
     *self_p = NULL;

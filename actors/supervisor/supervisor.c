@@ -263,26 +263,33 @@ s_on_up(supervisor_t *self, sl_str_t name)
 }
 
 static int
+s_events_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    if (msg->type == SL_MSG_UP)
+        s_on_up(arg, msg->name);
+    else // OUTCOME and friends feed the circuit breakers, which come later
+        sl_log_debug("events: %s ignored", sl_wire_type_name(msg->type));
+    return 0;
+}
+
+static int
 s_on_events(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    (void)reader;
-    supervisor_t *self = arg;
-    for (int i = 0; i < S_EVENTS_PER_WAKE; i++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(self->events, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue; // malformed: logged and dropped by sl_sock_recv
-        if (msg.type == SL_MSG_UP)
-            s_on_up(self, msg.name);
-        else // OUTCOME and friends feed the circuit breakers, which come later
-            sl_log_debug("events: %s ignored", sl_wire_type_name(msg.type));
-        zframe_destroy(&frame);
-    }
-    s_update_state(self, false);
+    sl_sock_drain(reader, S_EVENTS_PER_WAKE, s_events_msg, arg);
+    s_update_state(arg, false);
+    return 0;
+}
+
+static int
+s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)arg;
+    (void)from_p;
+    (void)frame_p;
+    sl_log_debug("control: %s dropped (no commands yet)", sl_wire_type_name(msg->type));
     return 0;
 }
 
@@ -290,20 +297,7 @@ static int
 s_on_control(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    (void)reader;
-    supervisor_t *self = arg;
-    for (int i = 0; i < S_EVENTS_PER_WAKE; i++) {
-        zframe_t *from = NULL, *frame = NULL;
-        sl_msg_t msg;
-        int rc = sl_sock_recv(self->control, &from, &frame, &msg);
-        if (rc == SL_EAGAIN)
-            break;
-        if (rc < 0)
-            continue;
-        sl_log_debug("control: %s dropped (no commands yet)", sl_wire_type_name(msg.type));
-        zframe_destroy(&from);
-        zframe_destroy(&frame);
-    }
+    sl_sock_drain(reader, S_EVENTS_PER_WAKE, s_control_msg, arg);
     return 0;
 }
 
