@@ -144,7 +144,10 @@ s_handle_tokens(builder_t *self, sl_msg_t *msg)
     int64_t now_ms = sl_clock_mono_ms();
     msg->first_index = builder_stream_next_index(stream);
     for (uint32_t i = 0; i < msg->n_deltas; i++) {
-        builder_stream_push(stream, &msg->deltas[i], now_ms);
+        if (builder_stream_push(stream, &msg->deltas[i], now_ms) < 0) {
+            s_cut(self, stream, false); // full by bytes: cut, then it fits an empty batch
+            (void)builder_stream_push(stream, &msg->deltas[i], now_ms);
+        }
         if (builder_stream_is_full(stream))
             s_cut(self, stream, false);
     }

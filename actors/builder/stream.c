@@ -4,22 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sl/buf.h"
+#include "sl/deltas.h"
 #include "sl/mem.h"
 
 // Text of one batch never passes this: 64 deltas of a provider's largest realistic
 // fragment. A bigger delta is truncated rather than growing the buffer without bound.
 #define BUILDER_BATCH_MAX_BYTES (8u * 1024 * 1024)
-
-// A delta in the open batch: strings are offsets into the batch arena, because the arena
-// may move when it grows.
-typedef struct {
-    uint8_t kind;
-    uint32_t tool_index;
-    size_t text_off, text_len;
-    size_t id_off, id_len;
-    size_t name_off, name_len;
-} s_slot_t;
 
 struct builder_stream {
     char *req_id;             // owned
@@ -30,9 +20,7 @@ struct builder_stream {
     uint64_t next_index;      // index the next delta gets
     uint64_t batch_first;     // index of the open batch's first delta
     int64_t batch_started_ms; // monotonic time of the open batch's first delta
-    uint32_t n_slots;         // deltas in the open batch
-    s_slot_t slots[SL_WIRE_MAX_DELTAS];
-    sl_buf_t arena; // owned; the open batch's strings
+    sl_deltas_t open;         // owned; the open batch
     bool ended;
     char *finish_reason; // owned; set by END
     char *message;       // owned; set by END
@@ -61,7 +49,7 @@ builder_stream_new(const sl_msg_t *msg, uint32_t batch_max)
     if (batch_max > SL_WIRE_MAX_DELTAS)
         batch_max = SL_WIRE_MAX_DELTAS;
     self->batch_max = batch_max;
-    sl_buf_init(&self->arena, BUILDER_BATCH_MAX_BYTES);
+    sl_deltas_init(&self->open, BUILDER_BATCH_MAX_BYTES);
     return self;
 }
 
@@ -76,7 +64,7 @@ builder_stream_destroy(builder_stream_t **self_p)
     free(self->model);
     free(self->finish_reason);
     free(self->message);
-    sl_buf_free(&self->arena);
+    sl_deltas_free(&self->open);
     free(self);
     *self_p = NULL;
 }
@@ -120,51 +108,34 @@ builder_stream_next_index(const builder_stream_t *self)
     return self->next_index;
 }
 
-// Copy s into the arena; on overflow keep as much as fits (the cap is far above any real
-// delta, so this only ever trims hostile input).
-static void
-s_store(builder_stream_t *self, sl_str_t s, size_t *off, size_t *len)
-{
-    *off = self->arena.len;
-    size_t room = self->arena.max_len - self->arena.len;
-    size_t n = s.len < room ? s.len : room;
-    if (n)
-        (void)sl_buf_append(&self->arena, s.ptr, n); // fits: n <= room
-    *len = n;
-}
-
-uint64_t
+int64_t
 builder_stream_push(builder_stream_t *self, const sl_delta_t *delta, int64_t now_ms)
 {
-    if (self->n_slots == 0) {
+    if (self->open.count >= self->batch_max || !sl_deltas_push(&self->open, delta))
+        return -1;
+    if (self->open.count == 1) {
         self->batch_first = self->next_index;
         self->batch_started_ms = now_ms;
     }
-    s_slot_t *slot = &self->slots[self->n_slots++];
-    slot->kind = delta->kind;
-    slot->tool_index = delta->tool_index;
-    s_store(self, delta->text, &slot->text_off, &slot->text_len);
-    s_store(self, delta->tool_id, &slot->id_off, &slot->id_len);
-    s_store(self, delta->tool_name, &slot->name_off, &slot->name_len);
-    return self->next_index++;
+    return (int64_t)self->next_index++;
 }
 
 bool
 builder_stream_is_full(const builder_stream_t *self)
 {
-    return self->n_slots >= self->batch_max;
+    return self->open.count >= self->batch_max;
 }
 
 bool
 builder_stream_is_due(const builder_stream_t *self, int64_t now_ms, int64_t max_age_ms)
 {
-    return self->n_slots > 0 && now_ms - self->batch_started_ms >= max_age_ms;
+    return self->open.count > 0 && now_ms - self->batch_started_ms >= max_age_ms;
 }
 
 uint32_t
 builder_stream_open_count(const builder_stream_t *self)
 {
-    return self->n_slots;
+    return self->open.count;
 }
 
 void
@@ -196,7 +167,7 @@ builder_stream_cut(
     msg.seq = seq;
     msg.req_id = sl_str(self->req_id);
     msg.model = sl_str(self->model);
-    msg.first_index = self->n_slots ? self->batch_first : self->next_index;
+    msg.first_index = self->open.count ? self->batch_first : self->next_index;
     msg.final = final;
     if (final) {
         msg.finish_reason = sl_str(self->finish_reason);
@@ -205,22 +176,11 @@ builder_stream_cut(
         msg.prompt_tokens = self->prompt_tokens;
         msg.completion_tokens = self->completion_tokens;
     }
-    const char *base = sl_buf_str(&self->arena);
-    for (uint32_t i = 0; i < self->n_slots; i++) {
-        const s_slot_t *slot = &self->slots[i];
-        sl_delta_t *d = &msg.deltas[i];
-        d->kind = slot->kind;
-        d->tool_index = slot->tool_index;
-        d->text = sl_strn(base + slot->text_off, slot->text_len);
-        d->tool_id = sl_strn(base + slot->id_off, slot->id_len);
-        d->tool_name = sl_strn(base + slot->name_off, slot->name_len);
-    }
-    msg.n_deltas = self->n_slots;
+    sl_deltas_fill(&self->open, &msg);
     int rc = sl_wire_encode(&msg, data_p, len_p);
     if (rc < 0)
         return rc;
-    self->n_slots = 0;
-    sl_buf_reset(&self->arena);
+    sl_deltas_reset(&self->open);
     return 0;
 }
 

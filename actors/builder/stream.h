@@ -32,9 +32,10 @@ uint32_t builder_stream_attempt(const builder_stream_t *self);
 
 // Index the next delta will get; also the count of deltas indexed so far.
 uint64_t builder_stream_next_index(const builder_stream_t *self);
-// Give delta the next index and add it to the open batch (its strings are copied).
-// Returns the index given. The caller cuts the batch when builder_stream_is_full says so.
-uint64_t builder_stream_push(builder_stream_t *self, const sl_delta_t *delta, int64_t now_ms);
+// Give delta the next index and add it to the open batch (its strings are copied). Returns
+// the index given, or -1 when the open batch cannot take it (full by count or bytes): the
+// caller cuts the batch and pushes again. The caller also cuts when builder_stream_is_full.
+int64_t builder_stream_push(builder_stream_t *self, const sl_delta_t *delta, int64_t now_ms);
 // True when the open batch holds batch_max deltas.
 bool builder_stream_is_full(const builder_stream_t *self);
 // True when the open batch holds a delta at least max_age_ms old.

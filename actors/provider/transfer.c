@@ -9,19 +9,13 @@
 
 #include "sl/buf.h"
 #include "sl/clock.h"
+#include "sl/deltas.h"
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define TRANSFER_MAX_ERROR_BODY (64u * 1024)        // kept of a non-200 response body
-#define TRANSFER_MAX_ARENA      (16u * 1024 * 1024) // text of the deltas of one read
-
-// A parsed delta waiting to be sent; strings are offsets into the arena (it may move).
-typedef struct {
-    uint8_t kind;
-    uint32_t tool_index;
-    size_t text_off, text_len, id_off, id_len, name_off, name_len;
-} s_slot_t;
+#define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
+#define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
 
 // An encoded message waiting for its socket.
 typedef struct {
@@ -44,13 +38,11 @@ struct provider_transfer {
     char *req_id, *ingress, *model, *upstream_model;
     uint32_t attempt;
     // Parsed, not yet sent:
-    s_slot_t slots[SL_WIRE_MAX_DELTAS];
-    uint32_t n_slots;
-    sl_buf_t arena;  // owned
-    uint64_t seq;    // TOKENS messages sent in this attempt
-    uint64_t count;  // deltas produced in this attempt
-    zlistx_t *queue; // s_frame_t, owned; frames the sockets did not take yet
-    bool paused;     // curl was told CURL_WRITEFUNC_PAUSE
+    sl_deltas_t parsed; // owned; deltas parsed and not yet packed into TOKENS
+    uint64_t seq;       // TOKENS messages sent in this attempt
+    uint64_t count;     // deltas produced in this attempt
+    zlistx_t *queue;    // s_frame_t, owned; frames the sockets did not take yet
+    bool paused;        // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
@@ -95,7 +87,7 @@ s_queue(provider_transfer_t *self, bool to_broker, const sl_msg_t *msg)
 static void
 s_pack_tokens(provider_transfer_t *self)
 {
-    if (self->n_slots == 0)
+    if (self->parsed.count == 0)
         return;
     sl_msg_t msg;
     memset(&msg, 0, offsetof(sl_msg_t, deltas));
@@ -104,45 +96,20 @@ s_pack_tokens(provider_transfer_t *self)
     msg.ingress = sl_str(self->ingress);
     msg.attempt = self->attempt;
     msg.seq = self->seq++;
-    msg.first_index = self->count - self->n_slots; // the builder gives the real indices
-    const char *base = sl_buf_str(&self->arena);
-    for (uint32_t i = 0; i < self->n_slots; i++) {
-        const s_slot_t *s = &self->slots[i];
-        msg.deltas[i].kind = s->kind;
-        msg.deltas[i].tool_index = s->tool_index;
-        msg.deltas[i].text = sl_strn(base + s->text_off, s->text_len);
-        msg.deltas[i].tool_id = sl_strn(base + s->id_off, s->id_len);
-        msg.deltas[i].tool_name = sl_strn(base + s->name_off, s->name_len);
-    }
-    msg.n_deltas = self->n_slots;
+    msg.first_index = self->count - self->parsed.count; // the builder gives the real indices
+    sl_deltas_fill(&self->parsed, &msg);
     s_queue(self, false, &msg);
-    self->n_slots = 0;
-    sl_buf_reset(&self->arena);
-}
-
-static void
-s_store(provider_transfer_t *self, sl_str_t s, size_t *off, size_t *len)
-{
-    *off = self->arena.len;
-    *len = 0;
-    if (s.len && sl_buf_append(&self->arena, s.ptr, s.len) == 0)
-        *len = s.len;
+    sl_deltas_reset(&self->parsed);
 }
 
 static void
 s_sink_delta(void *arg, const sl_delta_t *delta)
 {
     provider_transfer_t *self = arg;
-    if (self->n_slots == SL_WIRE_MAX_DELTAS
-        || self->arena.max_len - self->arena.len
-               < (size_t)delta->text.len + delta->tool_id.len + delta->tool_name.len)
-        s_pack_tokens(self);
-    s_slot_t *slot = &self->slots[self->n_slots++];
-    slot->kind = delta->kind;
-    slot->tool_index = delta->tool_index;
-    s_store(self, delta->text, &slot->text_off, &slot->text_len);
-    s_store(self, delta->tool_id, &slot->id_off, &slot->id_len);
-    s_store(self, delta->tool_name, &slot->name_off, &slot->name_len);
+    if (!sl_deltas_push(&self->parsed, delta)) {
+        s_pack_tokens(self); // full: send what is held, then it fits
+        (void)sl_deltas_push(&self->parsed, delta);
+    }
     self->count++;
 }
 
@@ -289,7 +256,7 @@ provider_transfer_new(const sl_config_t *cfg,
     self->model = sl_str_dup(dispatch->model);
     self->upstream_model = sl_str_dup(dispatch->upstream_model);
     self->attempt = dispatch->attempt;
-    sl_buf_init(&self->arena, TRANSFER_MAX_ARENA);
+    sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
     sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
     provider_request_init(&self->request);
     self->queue = zlistx_new();
@@ -336,7 +303,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     if (self->adapter && self->state)
         self->adapter->state_destroy(&self->state);
     zlistx_destroy(&self->queue);
-    sl_buf_free(&self->arena);
+    sl_deltas_free(&self->parsed);
     sl_buf_free(&self->error_body);
     free(self->req_id);
     free(self->ingress);

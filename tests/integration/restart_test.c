@@ -3,7 +3,6 @@
 // For each actor in turn: a stream first, then kill -9 of that process, then wait for a new
 // process of the same name and for /healthz, then a stream must again arrive whole and be
 // stored whole. Usage: restart_test <sluice> <sluice-mockllm>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,59 +16,6 @@
 #include "system.h"
 
 static test_system_t s_sys;
-
-// The pid of the running process named sluice-<name> started with our config, or -1.
-static pid_t
-s_find(const char *name)
-{
-    char want[64];
-    snprintf(want, sizeof want, "sluice-%s", name);
-    DIR *d = opendir("/proc");
-    pid_t found = -1;
-    struct dirent *e;
-    while (d && (e = readdir(d)) && found < 0) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], cmd[4096];
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
-        fclose(f);
-        cmd[n] = '\0';
-        const char *base = strrchr(cmd, '/'); // argv[0] ends at the first NUL
-        base = base ? base + 1 : cmd;
-        bool ours = false;
-        for (size_t i = 0; i + 1 < n; i++)
-            if (cmd[i] == '\0' && strcmp(cmd + i + 1, s_sys.cfg) == 0)
-                ours = true;
-        char stat_path[300], state = '?';
-        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
-        f = fopen(stat_path, "r");
-        if (f) {
-            if (fscanf(f, "%*d %*s %c", &state) != 1)
-                state = '?';
-            fclose(f);
-        }
-        if (ours && strcmp(base, want) == 0 && state != 'Z')
-            found = (pid_t)atoi(e->d_name);
-    }
-    if (d)
-        closedir(d);
-    return found;
-}
-
-static bool
-s_healthy(void)
-{
-    char url[128];
-    snprintf(url, sizeof url, "%s/healthz", s_sys.base);
-    test_http_t *r = test_http_new(url, NULL);
-    bool ok = test_http_run(r, 1000) && r->status == 200;
-    test_http_destroy(&r);
-    return ok;
-}
 
 // One stream whose text must equal the mock's script, then its stored copy.
 static void
@@ -140,7 +86,7 @@ s_stream_ok(const char *tag)
 static void
 s_kill_and_recover(const char *name)
 {
-    pid_t old = s_find(name);
+    pid_t old = test_system_pid(&s_sys, name);
     if (old <= 0) {
         fprintf(stderr, "no running sluice-%s found\n", name);
         test_system_dump_log(&s_sys);
@@ -149,8 +95,8 @@ s_kill_and_recover(const char *name)
     CHECK_INT(kill(old, SIGKILL), ==, 0);
     pid_t fresh = -1;
     for (int64_t waited = 0; waited < test_ms(20000); waited += 50) {
-        fresh = s_find(name);
-        if (fresh > 0 && fresh != old && s_healthy())
+        fresh = test_system_pid(&s_sys, name);
+        if (fresh > 0 && fresh != old && test_system_healthy(&s_sys))
             break;
         fresh = -1;
         test_sleep_ms(50);

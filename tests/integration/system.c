@@ -11,11 +11,11 @@
 
 #include "http_client.h"
 
-static bool
-s_healthy(const char *base)
+bool
+test_system_healthy(const test_system_t *sys)
 {
     char url[128];
-    snprintf(url, sizeof url, "%s/healthz", base);
+    snprintf(url, sizeof url, "%s/healthz", sys->base);
     test_http_t *req = test_http_new(url, NULL);
     bool ok = test_http_run(req, 1000) && req->status == 200;
     test_http_destroy(&req);
@@ -65,7 +65,7 @@ test_system_start(test_system_t *sys,
     char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};
     sys->sluice = test_proc_start(argv, true, sys->log);
     for (int64_t waited = 0; waited < test_ms(30000); waited += 100) {
-        if (s_healthy(sys->base))
+        if (test_system_healthy(sys))
             return;
         if (!test_proc_alive(&sys->sluice))
             break;
@@ -76,40 +76,81 @@ test_system_start(test_system_t *sys,
     exit(1);
 }
 
-// Processes whose command line mentions our config file: sluice's children.
-static int
-s_count_children(const char *cfg)
+// Call fn for each live (not zombie) process whose arguments include the config file:
+// sluice's children. fn gets the pid and the base name of argv[0].
+static void
+s_scan(const char *cfg, void (*fn)(void *arg, pid_t pid, const char *name), void *arg)
 {
     DIR *d = opendir("/proc");
-    int count = 0;
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        char path[300], cmd[4096];
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
+        char path[300], cmd[4096];
         snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
         size_t n = fread(cmd, 1, sizeof cmd - 1, f);
         fclose(f);
-        for (size_t i = 0; i < n; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
         cmd[n] = '\0';
-        char stat_path[300], state = '?';
-        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
-        f = fopen(stat_path, "r");
+        bool ours = false;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (cmd[i] == '\0' && strcmp(cmd + i + 1, cfg) == 0)
+                ours = true;
+        char state = '?';
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        f = fopen(path, "r");
         if (f) {
             if (fscanf(f, "%*d %*s %c", &state) != 1)
                 state = '?';
             fclose(f);
         }
-        if (strstr(cmd, cfg) && state != 'Z')
-            count++;
+        if (!ours || state == 'Z')
+            continue;
+        const char *base = strrchr(cmd, '/'); // argv[0] ends at the first NUL
+        fn(arg, (pid_t)atoi(e->d_name), base ? base + 1 : cmd);
     }
     if (d)
         closedir(d);
+}
+
+static void
+s_count_one(void *arg, pid_t pid, const char *name)
+{
+    (void)pid;
+    (void)name;
+    (*(int *)arg)++;
+}
+
+typedef struct {
+    const char *want;
+    pid_t pid;
+} s_find_t;
+
+static void
+s_find_one(void *arg, pid_t pid, const char *name)
+{
+    s_find_t *f = arg;
+    if (strcmp(name, f->want) == 0)
+        f->pid = pid;
+}
+
+pid_t
+test_system_pid(const test_system_t *sys, const char *name)
+{
+    char want[64];
+    snprintf(want, sizeof want, "sluice-%s", name);
+    s_find_t f = {want, -1};
+    s_scan(sys->cfg, s_find_one, &f);
+    return f.pid;
+}
+
+static int
+s_count_children(const char *cfg)
+{
+    int count = 0;
+    s_scan(cfg, s_count_one, &count);
     return count;
 }
 

@@ -29,6 +29,10 @@ void test_system_start(test_system_t *sys,
 // SIGTERM sluice and check it exits 0 within the deadline, leaving no process that was
 // started with this config and no ipc file; then stop the mock. Returns true when clean.
 bool test_system_stop(test_system_t *sys);
+// True when GET /healthz answers 200.
+bool test_system_healthy(const test_system_t *sys);
+// The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.
+pid_t test_system_pid(const test_system_t *sys, const char *name);
 // Print the processes' log (on failure).
 void test_system_dump_log(const test_system_t *sys);
 

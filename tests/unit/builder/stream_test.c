@@ -46,6 +46,9 @@ main(void)
         CHECK_INT(builder_stream_push(s, &d, 1000 + i), ==, i);
         CHECK(builder_stream_is_full(s) == (i == 3));
     }
+    sl_delta_t extra = {.kind = SL_DELTA_TEXT, .text = sl_str("x")};
+    CHECK_INT(builder_stream_push(s, &extra, 1004), ==, -1); // full: the caller cuts first
+    CHECK_INT(builder_stream_next_index(s), ==, 4);
     CHECK(builder_stream_is_due(s, 1000 + 999, 1000) == false);
     CHECK(builder_stream_is_due(s, 1000 + 1000, 1000));
 
