@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
@@ -15,6 +16,9 @@
 #define CLIENT_MAX_TEXT (32u * 1024 * 1024)
 // A whole response: the text JSON-escaped (at most 6 bytes a byte) plus the envelope.
 #define CLIENT_MAX_RESPONSE (6u * CLIENT_MAX_TEXT + 64 * 1024)
+
+// Room kept past the streaming cap for the error event that ends an overflowing stream.
+#define CLIENT_OUT_RESERVE 1024
 
 // Whole responses are not bounded by the streaming cap: they are built once, not queued.
 static void
@@ -98,12 +102,21 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
 }
 
 // Output that does not fit: the client is too slow to keep up with its stream. End it with
-// an error rather than grow without bound; the stream stays readable from persistence.
+// an error event rather than grow without bound; the error has room of its own past the cap.
+// The whole stream stays readable from persistence.
 static void
 s_overflow(ingress_client_t *self)
 {
     sl_log_warn_rl("client req=%s: output buffer full (%zu bytes), stream ended", self->req_id,
                    self->out.max_len);
+    char message[256];
+    snprintf(message, sizeof message,
+             "the client did not keep up with the stream; it was ended after %llu tokens and "
+             "is stored whole at /v1/streams/%s",
+             (unsigned long long)self->tokens, self->req_id);
+    self->out.max_len += CLIENT_OUT_RESERVE;
+    if (ingress_openai_error_event(&self->out, "client_too_slow", message) != 0)
+        sl_log_error("client req=%s: no room for the overflow error", self->req_id);
     self->ended = true;
 }
 
@@ -112,6 +125,7 @@ s_begin_stream(ingress_client_t *self)
 {
     self->state = INGRESS_CLIENT_STREAMING;
     self->status = 200;
+    self->last_out_ms = sl_clock_mono_ms();
     if (ingress_openai_chunk_role(&self->out, &self->ctx) != 0)
         s_overflow(self);
 }
@@ -141,7 +155,22 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
         }
     }
     self->tokens = tokens->first_index + tokens->n_deltas;
+    self->last_out_ms = sl_clock_mono_ms();
     return begun || self->stream;
+}
+
+bool
+ingress_client_keepalive(ingress_client_t *self, int64_t now_ms, int64_t idle_ms)
+{
+    if (self->state != INGRESS_CLIENT_STREAMING || self->ended || self->out.len > 0
+        || now_ms - self->last_out_ms < idle_ms)
+        return false;
+    // A comment line without a blank line after it: every SSE parser ignores it, and it adds
+    // no empty event for clients that dispatch on blank lines (reference section 7.2).
+    if (sl_buf_append_str(&self->out, ": keepalive\n") != 0)
+        return false;
+    self->last_out_ms = now_ms;
+    return true;
 }
 
 unsigned

@@ -40,6 +40,7 @@ typedef struct {
     sl_buf_t out;                 // owned; output not yet handed to MHD
     sl_buf_t text;                // owned; non-streaming: the text so far
     uint64_t tokens;              // deltas received
+    int64_t last_out_ms;          // monotonic time output was last added (streams)
 } ingress_client_t;
 
 // New client whose body may be max_body bytes and whose unsent output max_out bytes.
@@ -62,6 +63,11 @@ bool ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens);
 bool ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end);
 bool ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject);
 bool ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record);
+
+// A stream with nothing sent for idle_ms gets a keepalive comment, so proxies keep the
+// connection and a client that went away is noticed when the write fails. Returns true when
+// one was added (the actor resumes the connection).
+bool ingress_client_keepalive(ingress_client_t *self, int64_t now_ms, int64_t idle_ms);
 
 // HTTP status for a failed attempt: the upstream's own when it is an error status, else 502.
 unsigned ingress_client_error_status(uint32_t status);

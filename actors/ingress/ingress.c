@@ -27,6 +27,7 @@
 #define INGRESS_MAX_CONNS    4096
 #define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
 #define INGRESS_STREAMS_PATH "/v1/streams/"
+#define INGRESS_KEEPALIVE_MS 15000 // idle streams get a comment this often (proxies, dead peers)
 
 struct ingress {
     const sl_config_t *cfg;  // borrowed
@@ -340,7 +341,12 @@ s_on_http_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_run_http(arg); // connection timeouts
+    ingress_t *self = arg;
+    int64_t now_ms = sl_clock_mono_ms();
+    for (ingress_client_t *c = zhashx_first(self->clients); c; c = zhashx_next(self->clients))
+        if (ingress_client_keepalive(c, now_ms, INGRESS_KEEPALIVE_MS))
+            s_resume(c);
+    s_run_http(self); // resumed connections and connection timeouts
     return 0;
 }
 

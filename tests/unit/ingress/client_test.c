@@ -156,7 +156,30 @@ main(void)
         ingress_client_on_tokens(c, &t);
     }
     CHECK(c->ended);
-    CHECK(c->out.len <= 2048);
+    CHECK(c->out.len <= 2048 + 1024);
+    // It ends with an error event that says where the whole stream is.
+    const char *tail = strstr(sl_buf_str(&c->out), "data: {\"error\"");
+    CHECK(tail != NULL);
+    CHECK(strstr(tail, "\"type\":\"client_too_slow\"") != NULL);
+    CHECK(strstr(tail, "/v1/streams/0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f") != NULL);
+    CHECK(strcmp(sl_buf_str(&c->out) + c->out.len - 2, "\n\n") == 0);
+    ingress_client_destroy(&c);
+
+    // Keepalive: only on an open stream with nothing queued, at most once per idle period.
+    c = s_client(stream_body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    CHECK(!ingress_client_keepalive(c, 1000000000, 15000)); // waiting: no status yet
+    t = s_tokens(0, "a", "b");
+    ingress_client_on_tokens(c, &t);
+    int64_t t0 = c->last_out_ms;
+    CHECK(!ingress_client_keepalive(c, t0 + 20000, 15000)); // output still queued
+    sl_buf_reset(&c->out);                                  // MHD took it
+    CHECK(!ingress_client_keepalive(c, t0 + 14999, 15000));
+    CHECK(ingress_client_keepalive(c, t0 + 15000, 15000));
+    CHECK_STR(sl_buf_str(&c->out), ": keepalive\n");
+    sl_buf_reset(&c->out);
+    CHECK(!ingress_client_keepalive(c, t0 + 16000, 15000));
+    CHECK(ingress_client_keepalive(c, t0 + 30000, 15000));
     ingress_client_destroy(&c);
     printf("client_test: ok\n");
     return 0;
