@@ -29,14 +29,14 @@ s_reset_for_response(ingress_client_t *self)
 }
 
 ingress_client_t *
-ingress_client_new(void *conn, size_t max_body, size_t max_out)
+ingress_client_new(void *conn, const ingress_api_t *api, size_t max_body, size_t max_out)
 {
     ingress_client_t *self = sl_xcalloc(1, sizeof *self);
     self->conn = conn;
+    self->api = api;
     sl_buf_init(&self->body, max_body);
     sl_buf_init(&self->out, max_out);
-    sl_buf_init(&self->text, CLIENT_MAX_TEXT);
-    sl_buf_init(&self->ctx.prefix, 1);
+    ingress_answer_init(&self->answer, CLIENT_MAX_TEXT);
     return self;
 }
 
@@ -46,11 +46,12 @@ ingress_client_destroy(ingress_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     ingress_client_t *self = *self_p;
-    ingress_openai_request_free(&self->req);
-    ingress_openai_ctx_free(&self->ctx);
+    ingress_request_free(&self->req);
+    if (self->writer)
+        self->api->state_destroy(&self->writer);
     sl_buf_free(&self->body);
     sl_buf_free(&self->out);
-    sl_buf_free(&self->text);
+    ingress_answer_free(&self->answer);
     free(self);
     *self_p = NULL;
 }
@@ -64,10 +65,10 @@ ingress_client_fail(ingress_client_t *self,
                     const char *param)
 {
     sl_buf_reset(&self->out);
-    if (ingress_openai_error_body(&self->out, type, message, param, NULL) != 0) {
+    if (self->api->error_body(&self->out, status, type, message, param) != 0) {
         sl_buf_reset(&self->out);
-        (void)ingress_openai_error_body(&self->out, type, "error message too long", param,
-                                        NULL); // fits in any sane cap
+        (void)self->api->error_body(&self->out, status, type, "error message too long",
+                                    param); // fits in any sane cap
     }
     self->status = status;
     self->state = INGRESS_CLIENT_RESPOND;
@@ -86,16 +87,15 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
     }
     char err[256];
     const char *param = NULL;
-    if (ingress_openai_parse(sl_buf_str(&self->body), self->body.len, &self->req, err, sizeof err,
-                             &param)
+    if (self->api->parse(sl_buf_str(&self->body), self->body.len, &self->req, err, sizeof err,
+                         &param)
         != 0) {
         ingress_client_fail(self, 400, "invalid_request_error", err, param);
         return SL_EINVAL;
     }
     snprintf(self->req_id, sizeof self->req_id, "%s", req_id);
     self->stream = self->req.stream;
-    ingress_openai_ctx_free(&self->ctx);
-    ingress_openai_ctx_init(&self->ctx, req_id, self->req.model, now_wall_ms / 1000);
+    self->writer = self->api->state_new(req_id, self->req.model, now_wall_ms / 1000);
     sl_buf_free(&self->body); // submitted: the body is no longer needed here
     self->state = INGRESS_CLIENT_WAITING;
     return 0;
@@ -115,7 +115,7 @@ s_overflow(ingress_client_t *self)
              "is stored whole at /v1/streams/%s",
              (unsigned long long)self->tokens, self->req_id);
     self->out.max_len += CLIENT_OUT_RESERVE;
-    if (ingress_openai_error_event(&self->out, "client_too_slow", message) != 0)
+    if (self->api->error_event(self->writer, &self->out, "client_too_slow", message) != 0)
         sl_log_error("client req=%s: no room for the overflow error", self->req_id);
     self->ended = true;
 }
@@ -126,7 +126,7 @@ s_begin_stream(ingress_client_t *self)
     self->state = INGRESS_CLIENT_STREAMING;
     self->status = 200;
     self->last_out_ms = sl_clock_mono_ms();
-    if (ingress_openai_chunk_role(&self->out, &self->ctx) != 0)
+    if (self->api->begin(self->writer, &self->out) != 0)
         s_overflow(self);
 }
 
@@ -146,10 +146,9 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
     for (uint32_t i = 0; i < tokens->n_deltas && !self->ended; i++) {
         const sl_delta_t *d = &tokens->deltas[i];
         if (self->stream) {
-            if (ingress_openai_chunk_delta(&self->out, &self->ctx, d) != 0)
+            if (self->api->delta(self->writer, &self->out, d) != 0)
                 s_overflow(self);
-        } else if (d->kind == SL_DELTA_TEXT
-                   && sl_buf_append(&self->text, d->text.ptr, d->text.len)) {
+        } else if (ingress_answer_add(&self->answer, d) != 0) {
             ingress_client_fail(self, 500, "server_error", "response too large to return whole",
                                 NULL);
         }
@@ -165,9 +164,7 @@ ingress_client_keepalive(ingress_client_t *self, int64_t now_ms, int64_t idle_ms
     if (self->state != INGRESS_CLIENT_STREAMING || self->ended || self->out.len > 0
         || now_ms - self->last_out_ms < idle_ms)
         return false;
-    // A comment line without a blank line after it: every SSE parser ignores it, and it adds
-    // no empty event for clients that dispatch on blank lines (reference section 7.2).
-    if (sl_buf_append_str(&self->out, ": keepalive\n") != 0)
+    if (sl_buf_append_str(&self->out, self->api->keepalive) != 0)
         return false;
     self->last_out_ms = now_ms;
     return true;
@@ -202,7 +199,7 @@ s_failed(ingress_client_t *self, const sl_msg_t *msg)
              msg->message.len ? msg->message.ptr : "upstream error");
     const char *type = s_type_for(msg, status);
     if (self->state == INGRESS_CLIENT_STREAMING) {
-        if (ingress_openai_error_event(&self->out, type, message) != 0)
+        if (self->api->error_event(self->writer, &self->out, type, message) != 0)
             s_overflow(self);
         self->ended = true;
         return true;
@@ -221,24 +218,17 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
     char finish[32];
     snprintf(finish, sizeof finish, "%.*s", (int)end->finish_reason.len,
              end->finish_reason.len ? end->finish_reason.ptr : "stop");
+    ingress_end_t how = {finish, end->prompt_tokens, end->completion_tokens};
     if (self->stream) {
         if (self->state == INGRESS_CLIENT_WAITING)
             s_begin_stream(self);
-        if (ingress_openai_chunk_finish(&self->out, &self->ctx, finish) != 0
-            || (self->req.include_usage
-                && ingress_openai_chunk_usage(&self->out, &self->ctx, end->prompt_tokens,
-                                              end->completion_tokens)
-                       != 0)
-            || ingress_openai_done(&self->out) != 0)
+        if (!self->ended && self->api->end(self->writer, &self->out, &how, self->req.include_usage))
             s_overflow(self);
         self->ended = true;
         return true;
     }
     s_reset_for_response(self);
-    if (ingress_openai_completion(&self->out, &self->ctx, self->req.model, sl_buf_str(&self->text),
-                                  self->text.len, finish, end->prompt_tokens,
-                                  end->completion_tokens)
-        != 0) {
+    if (self->api->response(self->writer, &self->out, &self->answer, &how) != 0) {
         ingress_client_fail(self, 500, "server_error", "response too large to return whole", NULL);
         return true;
     }

@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "openai.h"
+#include "answer.h"
+#include "api.h"
 #include "sl/buf.h"
 #include "sl/ids.h"
 #include "sl/wire.h"
@@ -24,30 +25,33 @@ typedef enum {
 
 typedef struct {
     ingress_client_state_t state;
-    void *conn;                   // borrowed: the MHD connection
-    char req_id[SL_ID_LEN + 1];   // request id, "" before submit
-    bool stream;                  // the client asked for SSE
-    bool queued;                  // the actor queued the MHD response
-    bool suspended;               // the MHD connection is suspended
-    bool ended;                   // every byte of output is in out (or was sent)
-    bool registered;              // the actor's table knows it by req_id
-    bool too_big;                 // the body passed its cap
-    uint64_t query_seq;           // the QUERY this client waits for (GET /v1/streams)
-    unsigned status;              // HTTP status of the response
-    ingress_openai_request_t req; // owned; the parsed request
-    ingress_openai_ctx_t ctx;     // owned; chunk templates
-    sl_buf_t body;                // owned; the request body
-    sl_buf_t out;                 // owned; output not yet handed to MHD
-    sl_buf_t text;                // owned; non-streaming: the text so far
-    uint64_t tokens;              // deltas received
-    int64_t last_out_ms;          // monotonic time output was last added (streams)
+    void *conn;                 // borrowed: the MHD connection
+    char req_id[SL_ID_LEN + 1]; // request id, "" before submit
+    bool stream;                // the client asked for SSE
+    bool queued;                // the actor queued the MHD response
+    bool suspended;             // the MHD connection is suspended
+    bool ended;                 // every byte of output is in out (or was sent)
+    bool registered;            // the actor's table knows it by req_id
+    bool too_big;               // the body passed its cap
+    uint64_t query_seq;         // the QUERY this client waits for (GET /v1/streams)
+    unsigned status;            // HTTP status of the response
+    const ingress_api_t *api;   // borrowed (static): the client's API
+    ingress_request_t req;      // owned; the parsed request
+    void *writer;               // owned by api: the response's writer state
+    sl_buf_t body;              // owned; the request body
+    sl_buf_t out;               // owned; output not yet handed to MHD
+    ingress_answer_t answer;    // owned; non-streaming: the message so far
+    uint64_t tokens;            // deltas received
+    int64_t last_out_ms;        // monotonic time output was last added (streams)
 } ingress_client_t;
 
-// New client whose body may be max_body bytes and whose unsent output max_out bytes.
-ingress_client_t *ingress_client_new(void *conn, size_t max_body, size_t max_out);
+// New client speaking api, whose body may be max_body bytes and whose unsent output max_out
+// bytes.
+ingress_client_t *
+ingress_client_new(void *conn, const ingress_api_t *api, size_t max_body, size_t max_out);
 void ingress_client_destroy(ingress_client_t **self_p);
 
-// Make the whole response an error in OpenAI's shape; status is the HTTP status.
+// Make the whole response an error in the client API's shape; status is the HTTP status.
 void ingress_client_fail(ingress_client_t *self,
                          unsigned status,
                          const char *type,

@@ -238,6 +238,14 @@ s_route(ingress_t *self, ingress_client_t *c, const char *url, const char *metho
     return s_queue(self, c);
 }
 
+// The API a URL speaks; its errors take that API's shape.
+static const ingress_api_t *
+s_api_for(const char *url)
+{
+    (void)url;
+    return &ingress_openai_api;
+}
+
 static enum MHD_Result
 s_on_request(void *cls,
              struct MHD_Connection *conn,
@@ -252,7 +260,8 @@ s_on_request(void *cls,
     ingress_t *self = cls;
     ingress_client_t *c = *con_cls;
     if (!c) {
-        c = ingress_client_new(conn, self->cfg->max_body_bytes, self->cfg->max_client_buffer_bytes);
+        c = ingress_client_new(conn, s_api_for(url), self->cfg->max_body_bytes,
+                               self->cfg->max_client_buffer_bytes);
         *con_cls = c;
         return MHD_YES;
     }

@@ -24,7 +24,7 @@ s_fail(char *err, size_t err_size, const char **param, const char *field, const 
 int
 ingress_openai_parse(const char *body,
                      size_t len,
-                     ingress_openai_request_t *out,
+                     ingress_request_t *out,
                      char *err,
                      size_t err_size,
                      const char **param)
@@ -87,7 +87,7 @@ ingress_openai_parse(const char *body,
     out->body = cJSON_PrintUnformatted(root);
     if (!out->body) {
         rc = s_fail(err, err_size, param, NULL, "could not normalize the request");
-        ingress_openai_request_free(out);
+        ingress_request_free(out);
         goto done;
     }
     out->body_len = strlen(out->body);
@@ -98,7 +98,7 @@ done:
 }
 
 void
-ingress_openai_request_free(ingress_openai_request_t *self)
+ingress_request_free(ingress_request_t *self)
 {
     free(self->model);
     free(self->body); // cJSON_PrintUnformatted uses malloc by default
@@ -113,6 +113,7 @@ ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
                         int64_t created)
 {
     snprintf(ctx->id, sizeof ctx->id, "chatcmpl-%s", req_id);
+    ctx->model = sl_xstrdup(model);
     ctx->created = created;
     sl_buf_init(&ctx->prefix, OPENAI_PREFIX_MAX);
     sl_buf_printf(&ctx->prefix,
@@ -130,6 +131,8 @@ void
 ingress_openai_ctx_free(ingress_openai_ctx_t *ctx)
 {
     sl_buf_free(&ctx->prefix);
+    free(ctx->model);
+    ctx->model = NULL;
 }
 
 // Append everything or nothing: on overflow, cut back to where we started.
@@ -299,15 +302,18 @@ toobig:
     return s_rollback(out, mark);
 }
 
+const char *
+ingress_openai_finish(const char *finish_reason)
+{
+    return strcmp(finish_reason, "stop_sequence") == 0 ? "stop" : finish_reason;
+}
+
 int
 ingress_openai_completion(sl_buf_t *out,
                           const ingress_openai_ctx_t *ctx,
                           const char *model,
-                          const char *text,
-                          size_t text_len,
-                          const char *finish_reason,
-                          uint32_t prompt_tokens,
-                          uint32_t completion_tokens)
+                          const ingress_answer_t *answer,
+                          const ingress_end_t *end)
 {
     size_t mark = out->len;
     TRY(sl_buf_printf(
@@ -315,14 +321,125 @@ ingress_openai_completion(sl_buf_t *out,
         ctx->id, ctx->created));
     TRY(sl_buf_append_json_str(out, model, strlen(model)));
     TRY(sl_buf_append_str(out, "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-                               "\"content\":\""));
-    TRY(sl_buf_append_json_str(out, text, text_len));
-    TRY(sl_buf_append_str(out, "\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\""));
-    TRY(sl_buf_append_json_str(out, finish_reason, strlen(finish_reason)));
+                               "\"content\":"));
+    if (answer->text.len || answer->n_calls == 0) {
+        TRY(sl_buf_append_str(out, "\""));
+        TRY(sl_buf_append_json_str(out, sl_buf_str(&answer->text), answer->text.len));
+        TRY(sl_buf_append_str(out, "\""));
+    } else {
+        TRY(sl_buf_append_str(out, "null"));
+    }
+    if (answer->reasoning.len) {
+        TRY(sl_buf_append_str(out, ",\"reasoning_content\":\""));
+        TRY(sl_buf_append_json_str(out, sl_buf_str(&answer->reasoning), answer->reasoning.len));
+        TRY(sl_buf_append_str(out, "\""));
+    }
+    if (answer->n_calls) {
+        TRY(sl_buf_append_str(out, ",\"tool_calls\":["));
+        for (size_t i = 0; i < answer->n_calls; i++) {
+            const ingress_tool_call_t *c = &answer->calls[i];
+            TRY(sl_buf_append_str(out, i ? ",{\"id\":\"" : "{\"id\":\""));
+            TRY(sl_buf_append_json_str(out, c->id, strlen(c->id)));
+            TRY(sl_buf_append_str(out, "\",\"type\":\"function\",\"function\":{\"name\":\""));
+            TRY(sl_buf_append_json_str(out, c->name, strlen(c->name)));
+            TRY(sl_buf_append_str(out, "\",\"arguments\":\""));
+            TRY(sl_buf_append_json_str(out, sl_buf_str(&c->args), c->args.len));
+            TRY(sl_buf_append_str(out, "\"}}"));
+        }
+        TRY(sl_buf_append_str(out, "]"));
+    }
+    TRY(sl_buf_append_str(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\""));
+    const char *finish = ingress_openai_finish(end->finish_reason);
+    TRY(sl_buf_append_json_str(out, finish, strlen(finish)));
     TRY(sl_buf_append_str(out, "\"}],"));
-    TRY(s_usage(out, prompt_tokens, completion_tokens));
+    TRY(s_usage(out, end->prompt_tokens, end->completion_tokens));
     TRY(sl_buf_append_str(out, ",\"system_fingerprint\":null}"));
     return 0;
 toobig:
     return s_rollback(out, mark);
 }
+
+// The API table: the chunk writers above behind ingress_api_t.
+
+static void *
+s_state_new(const char *req_id, const char *model, int64_t created_s)
+{
+    ingress_openai_ctx_t *ctx = sl_xcalloc(1, sizeof *ctx);
+    ingress_openai_ctx_init(ctx, req_id, model, created_s);
+    return ctx;
+}
+
+static void
+s_state_destroy(void **state_p)
+{
+    ingress_openai_ctx_t *ctx = *state_p;
+    if (!ctx)
+        return;
+    ingress_openai_ctx_free(ctx);
+    free(ctx);
+    *state_p = NULL;
+}
+
+static int
+s_begin(void *state, sl_buf_t *out)
+{
+    return ingress_openai_chunk_role(out, state);
+}
+
+static int
+s_delta(void *state, sl_buf_t *out, const sl_delta_t *delta)
+{
+    return ingress_openai_chunk_delta(out, state, delta);
+}
+
+static int
+s_end(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage)
+{
+    size_t mark = out->len;
+    TRY(ingress_openai_chunk_finish(out, state, ingress_openai_finish(end->finish_reason)));
+    if (include_usage)
+        TRY(ingress_openai_chunk_usage(out, state, end->prompt_tokens, end->completion_tokens));
+    TRY(ingress_openai_done(out));
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+static int
+s_error_event(void *state, sl_buf_t *out, const char *type, const char *message)
+{
+    (void)state;
+    return ingress_openai_error_event(out, type, message);
+}
+
+static int
+s_error_body(
+    sl_buf_t *out, unsigned status, const char *type, const char *message, const char *param)
+{
+    (void)status;
+    return ingress_openai_error_body(out, type, message, param, NULL);
+}
+
+static int
+s_response(void *state, sl_buf_t *out, const ingress_answer_t *answer, const ingress_end_t *end)
+{
+    const ingress_openai_ctx_t *ctx = state;
+    return ingress_openai_completion(out, ctx, ctx->model, answer, end);
+}
+
+const ingress_api_t ingress_openai_api = {
+    .name = "openai",
+    .api = SL_API_OPENAI,
+    .parse = ingress_openai_parse,
+    .state_new = s_state_new,
+    .state_destroy = s_state_destroy,
+    .begin = s_begin,
+    .delta = s_delta,
+    .end = s_end,
+    .error_event = s_error_event,
+    .error_body = s_error_body,
+    .response = s_response,
+    // A comment line without a blank line after it: every SSE parser ignores it, and it adds
+    // no empty event for clients that dispatch on blank lines (reference section 7.2).
+    .keepalive = ": keepalive\n",
+};

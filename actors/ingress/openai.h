@@ -12,35 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "sl/buf.h"
 #include "sl/wire.h"
-
-// A validated client request.
-typedef struct {
-    char *model;        // owned; the alias the client asked for
-    bool stream;        // "stream": true
-    bool include_usage; // "stream_options": {"include_usage": true}
-    char *body;         // owned; normalized request JSON (docs/protocol.md)
-    size_t body_len;
-} ingress_openai_request_t;
 
 // What every chunk of one response repeats. Shown so clients embed it.
 typedef struct {
     char id[64];     // "chatcmpl-<request id>"
+    char *model;     // owned; the alias, echoed in whole responses
     int64_t created; // Unix seconds, the same on every chunk
     sl_buf_t prefix; // owned; `data: {"id":...,"model":...,"choices":[` for chunk templates
 } ingress_openai_ctx_t;
 
 // Validate a Chat Completions body. Returns 0 and fills out (caller frees with
-// ingress_openai_request_free), or SL_EINVAL with err describing the problem and *param
-// naming the offending field (for OpenAI's error "param"), or NULL.
+// ingress_request_free), or SL_EINVAL with err describing the problem and *param naming the
+// offending field (for OpenAI's error "param"), or NULL.
 int ingress_openai_parse(const char *body,
                          size_t len,
-                         ingress_openai_request_t *out,
+                         ingress_request_t *out,
                          char *err,
                          size_t err_size,
                          const char **param);
-void ingress_openai_request_free(ingress_openai_request_t *self);
 
 void ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
                              const char *req_id,
@@ -66,14 +58,13 @@ int ingress_openai_error_event(sl_buf_t *out, const char *type, const char *mess
 // An error response body: {"error":{"message","type","param","code"}}.
 int ingress_openai_error_body(
     sl_buf_t *out, const char *type, const char *message, const char *param, const char *code);
-// A non-streaming chat.completion body.
+// A non-streaming chat.completion body: text, tool calls, finish reason and usage.
 int ingress_openai_completion(sl_buf_t *out,
                               const ingress_openai_ctx_t *ctx,
                               const char *model,
-                              const char *text,
-                              size_t text_len,
-                              const char *finish_reason,
-                              uint32_t prompt_tokens,
-                              uint32_t completion_tokens);
+                              const ingress_answer_t *answer,
+                              const ingress_end_t *end);
+// sluice's finish reason in OpenAI's vocabulary (stop_sequence is OpenAI's stop).
+const char *ingress_openai_finish(const char *finish_reason);
 
 #endif

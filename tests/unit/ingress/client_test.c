@@ -13,7 +13,7 @@ static const char *ID = "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f";
 static ingress_client_t *
 s_client(const char *body, size_t max_out)
 {
-    ingress_client_t *c = ingress_client_new(NULL, 4096, max_out);
+    ingress_client_t *c = ingress_client_new(NULL, &ingress_openai_api, 4096, max_out);
     CHECK_INT(sl_buf_append_str(&c->body, body), ==, 0);
     return c;
 }

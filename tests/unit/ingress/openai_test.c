@@ -25,7 +25,7 @@ s_event(const char **s)
 static void
 s_test_parse(void)
 {
-    ingress_openai_request_t req;
+    ingress_request_t req;
     char err[256];
     const char *param = NULL;
     const char *ok =
@@ -44,7 +44,7 @@ s_test_parse(void)
     CHECK_INT(cJSON_GetObjectItem(norm, "max_tokens")->valueint, ==, 7);
     CHECK(cJSON_GetObjectItem(norm, "temperature")->valuedouble == 0.5);
     cJSON_Delete(norm);
-    ingress_openai_request_free(&req);
+    ingress_request_free(&req);
 
     static const struct {
         const char *body;
@@ -169,7 +169,12 @@ s_test_bodies(void)
     sl_buf_reset(&out);
     ingress_openai_ctx_t ctx;
     ingress_openai_ctx_init(&ctx, "id", "m1", 5);
-    CHECK_INT(ingress_openai_completion(&out, &ctx, "m1", "hé\"", 4, "length", 3, 4), ==, 0);
+    ingress_answer_t answer;
+    ingress_answer_init(&answer, 1 << 20);
+    sl_delta_t d = {.kind = SL_DELTA_TEXT, .text = sl_str("hé\"")};
+    CHECK_INT(ingress_answer_add(&answer, &d), ==, 0);
+    ingress_end_t end = {"length", 3, 4};
+    CHECK_INT(ingress_openai_completion(&out, &ctx, "m1", &answer, &end), ==, 0);
     cJSON *c = cJSON_Parse(sl_buf_str(&out));
     CHECK_STR(cJSON_GetObjectItem(c, "object")->valuestring, "chat.completion");
     cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
@@ -178,6 +183,44 @@ s_test_bodies(void)
     CHECK_STR(cJSON_GetObjectItem(choice, "finish_reason")->valuestring, "length");
     CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "usage"), "total_tokens")->valueint, ==,
               7);
+    cJSON_Delete(c);
+    ingress_answer_free(&answer);
+
+    // Two parallel tool calls and no text: content null, tool_calls in order, arguments whole.
+    sl_buf_reset(&out);
+    ingress_answer_init(&answer, 1 << 20);
+    static const sl_delta_t frags[] = {
+        {.kind = SL_DELTA_TOOL,
+         .tool_index = 0,
+         .tool_id = {"call_A", 6},
+         .tool_name = {"wx", 2},
+         .text = {"{\"ci", 4}},
+        {.kind = SL_DELTA_TOOL,
+         .tool_index = 1,
+         .tool_id = {"call_B", 6},
+         .tool_name = {"px", 2},
+         .text = {"{}", 2}},
+        {.kind = SL_DELTA_TOOL, .tool_index = 0, .text = {"ty\":\"P\"}", 9}},
+    };
+    for (size_t i = 0; i < 3; i++)
+        CHECK_INT(ingress_answer_add(&answer, &frags[i]), ==, 0);
+    ingress_end_t tools_end = {"tool_calls", 5, 6};
+    CHECK_INT(ingress_openai_completion(&out, &ctx, "m1", &answer, &tools_end), ==, 0);
+    c = cJSON_Parse(sl_buf_str(&out));
+    choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
+    cJSON *message = cJSON_GetObjectItem(choice, "message");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(message, "content")));
+    cJSON *calls = cJSON_GetObjectItem(message, "tool_calls");
+    CHECK_INT(cJSON_GetArraySize(calls), ==, 2);
+    cJSON *c0 = cJSON_GetArrayItem(calls, 0);
+    CHECK_STR(cJSON_GetObjectItem(c0, "id")->valuestring, "call_A");
+    CHECK_STR(cJSON_GetObjectItem(c0, "type")->valuestring, "function");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(c0, "function"), "name")->valuestring, "wx");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(c0, "function"), "arguments")->valuestring,
+              "{\"city\":\"P\"}");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(calls, 1), "id")->valuestring, "call_B");
+    CHECK_STR(cJSON_GetObjectItem(choice, "finish_reason")->valuestring, "tool_calls");
+    ingress_answer_free(&answer);
     cJSON_Delete(c);
     ingress_openai_ctx_free(&ctx);
     sl_buf_free(&out);
