@@ -40,8 +40,7 @@ static const char *const s_openai_models[] = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-
 
 // Provider kinds sluice can talk to: a new kind is one more line.
 static const char *const s_kinds[] = {
-    "openai",
-    NULL,
+    "openai", "anthropic", "gemini", "cohere", "ollama", NULL,
 };
 // Persistence backends.
 static const char *const s_backends[] = {"sqlite", NULL};

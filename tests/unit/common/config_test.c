@@ -358,7 +358,8 @@ static const struct {
 } s_errors[] = {
     // The messages the issue names.
     {"providers:\n  - {name: a, kind: foo, base_url: \"http://x\"}\n",
-     "sluice.yaml:2: providers[0].kind: 'foo' is not one of: openai"},
+     "sluice.yaml:2: providers[0].kind: 'foo' is not one of: openai, anthropic, gemini, cohere, "
+     "ollama"},
     {"batch:\n  max_tokens: 8\n  max_tokenz: 3\n", "sluice.yaml:3: batch.max_tokenz: unknown key"},
     {"batch: {max_tokens: abc}\n",
      "sluice.yaml:1: batch.max_tokens: must be an integer in 1..64, got 'abc'"},
@@ -525,7 +526,8 @@ static const struct {
     {"providers: [{name: \"a\\0b\", kind: openai, base_url: \"http://h\"}]\n",
      "sluice.yaml:1: providers[0].name: must be 1..64 letters, digits, '.', '_' or '-', got 'a?b'"},
     {"providers: [{name: a, kind: \"openai\\0\", base_url: \"http://h\"}]\n",
-     "sluice.yaml:1: providers[0].kind: 'openai?' is not one of: openai"},
+     "sluice.yaml:1: providers[0].kind: 'openai?' is not one of: openai, anthropic, gemini, "
+     "cohere, ollama"},
     {"providers: [{name: a, kind: openai, base_url: \"http://h\", api_key_env: \"K\\0\"}]\n",
      "sluice.yaml:1: providers[0].api_key_env: must name an environment variable (letters, digits, "
      "'_'), not hold the key itself"},
