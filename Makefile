@@ -1,5 +1,5 @@
 # sluice front door. `make run` and `make test` are the two commands a new machine needs.
-.PHONY: all run test test-unit build build-asan fuzz deps format check-format clean
+.PHONY: all run test test-unit test-sdk build build-asan fuzz deps format check-format clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= $(wildcard sluice.yaml)
@@ -29,6 +29,10 @@ test: build build-asan
 
 test-unit: build-asan
 	@cd build/asan && ctest --output-on-failure -L unit -j $(JOBS)
+
+# The official OpenAI and Anthropic SDKs against every provider kind (tests/sdk/README.md).
+test-sdk: build-asan
+	@cd build/asan && ctest --output-on-failure -L sdk
 
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its seed corpus.
 fuzz: deps
