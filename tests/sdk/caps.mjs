@@ -9,7 +9,7 @@
 //
 // SLUICE_SDK_STRICT=1 turns every TODO into a failure: the state to reach when all has landed.
 import { KINDS, upstreamModel } from './system.mjs';
-import { TOOLS, upstreamPath, upstreamRequest } from './requests.mjs';
+import { TOOLS, upstreamPath, upstreamQuery, upstreamRequest } from './requests.mjs';
 
 const present = () => ({ ok: true });
 const missing = (todo) => ({ ok: false, todo });
@@ -30,10 +30,11 @@ async function probeMockScript(sys) {
 async function probeMockFormat(sys, kind) {
     const model = upstreamModel(kind);
     const req = upstreamRequest(kind, model, { text: 'probe [mock tokens=3 seed=1]', stream: true });
-    const r = await sys.post(`${sys.mock}${upstreamPath(kind, model)}`, req);
+    const path = upstreamPath(kind, model);
+    const r = await sys.post(`${sys.mock}${path}${upstreamQuery(kind)}`, req);
     if (r.status === 404)
-        return missing(`the mock does not serve ${kind}'s ${upstreamPath(kind, model)} yet (branch mock4)`);
-    const s = await sys.post(`${sys.mock}/mock/script`, { format: kind, request: { ...req, stream: false } });
+        return missing(`the mock does not serve ${kind}'s ${path} yet (branch mock4)`);
+    const s = await sys.post(`${sys.mock}/mock/script`, { format: kind, path, request: req });
     if (s.status !== 200)
         return broken(`the mock serves ${kind} but POST /mock/script {format: ${kind}} answered ${s.status}: ${short(s)}`);
     return present();
@@ -42,7 +43,7 @@ async function probeMockFormat(sys, kind) {
 // Tool calls need the mock's tools= directive in that format.
 async function probeMockTools(sys, kind) {
     const req = upstreamRequest(kind, upstreamModel(kind), { text: 'probe [mock tools=1 seed=1]', tools: true });
-    const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, request: req });
+    const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, path: upstreamPath(kind, upstreamModel(kind)), request: req });
     if (r.status === 400 && /mock directive/.test(short(r)) && /tools/.test(short(r)))
         return missing(`the mock has no tools= directive yet (branch mock4): ${short(r)}`);
     if (r.status !== 200)

@@ -9,15 +9,16 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { firstGap, probeCapabilities } from './caps.mjs';
-import { expectation, SDK_FINISH, upstreamRequest } from './requests.mjs';
+import { expectation, SDK_FINISH, upstreamPath, upstreamRequest } from './requests.mjs';
 import { KINDS, ms, startSystem, upstreamModel } from './system.mjs';
 
 const STRICT = process.env.SLUICE_SDK_STRICT === '1';
 
 // What the mock will say for the upstream request behind this client request.
 async function expected(sys, client, kind, req) {
-    const body = upstreamRequest(kind, upstreamModel(kind), req, client.maxTokens(req));
-    const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, request: body });
+    const model = upstreamModel(kind);
+    const body = upstreamRequest(kind, model, req, client.maxTokens(req));
+    const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, path: upstreamPath(kind, model), request: body });
     assert.equal(r.status, 200, `POST /mock/script ${JSON.stringify(body)} -> ${r.status} ${r.text}`);
     return expectation(r.body);
 }

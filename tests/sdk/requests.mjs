@@ -29,9 +29,12 @@ export const TOOLS = [
     },
 ];
 
-// The Anthropic API requires max_tokens; a client that sets none gets this from the SDK tests,
-// and an adapter that must send one upstream (anthropic) is expected to send at least this.
+// The Anthropic API requires max_tokens: the SDK tests send this when a check sets no cap, and
+// the anthropic adapter sends its default upstream when the client gave none
+// (ANTHROPIC_DEFAULT_MAX_TOKENS in actors/provider/anthropic.c). Both are far above any answer
+// here, so they never cut one.
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
+const ADAPTER_DEFAULT_MAX_TOKENS = 4096;
 
 const openaiTools = () => TOOLS.map((t) => ({ type: 'function', function: { ...t } }));
 
@@ -82,7 +85,7 @@ export function upstreamRequest(kind, model, req, maxTokens = req.maxTokens) {
     case 'anthropic': {
         const body = {
             model,
-            max_tokens: maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+            max_tokens: maxTokens ?? ADAPTER_DEFAULT_MAX_TOKENS,
             messages: [{ role: 'user', content: req.text }],
             stream,
         };
@@ -119,16 +122,18 @@ export function upstreamRequest(kind, model, req, maxTokens = req.maxTokens) {
     }
 }
 
-// Where the mock serves each kind's streaming endpoint (the capability probe asks for it).
+// The path each kind's adapter posts to on the mock (base_url's path + what the adapter
+// appends); gemini also adds the query ?alt=sse.
 export function upstreamPath(kind, model) {
     return {
         openai: '/v1/chat/completions',
         anthropic: '/v1/messages',
-        gemini: `/v1beta/models/${model}:streamGenerateContent?alt=sse`,
+        gemini: `/v1beta/models/${model}:streamGenerateContent`,
         cohere: '/v2/chat',
         ollama: '/api/chat',
     }[kind];
 }
+export const upstreamQuery = (kind) => (kind === 'gemini' ? '?alt=sse' : '');
 
 // ---- expected values -----------------------------------------------------------------------
 
@@ -139,7 +144,9 @@ const FINISH = {
     tool_calls: 'tool_calls', tool_use: 'tool_calls', tool_call: 'tool_calls',
 };
 
-// What the mock's script says, in the shape the checks compare against:
+// What the mock's script says (POST /mock/script answers {text, tokens, tool_calls: [{id, name,
+// arguments (JSON text), fragments}], finish_reason (the format's word), stop_sequence, usage,
+// status, stream}), in the shape the checks compare against:
 // {text, tokens, toolCalls: [{name, arguments (parsed)}], finish (stop|length|tool_calls),
 //  usage: {prompt, completion}}.
 export function expectation(script) {
