@@ -94,11 +94,12 @@ export async function probeCapabilities(sys) {
     return caps;
 }
 
-// The first missing or broken piece among needs (capability objects), or null when all are
-// there: {todo} or {error}.
-export function firstGap(needs) {
-    for (const c of needs)
-        if (!c.ok)
-            return c.todo ? { todo: c.todo } : { error: c.error };
-    return null;
+// What keeps a cell from running, or null when every piece it needs is there: {error} for
+// the first broken piece, else {todo} naming every missing one.
+export function gapOf(needs) {
+    const broke = needs.find((c) => !c.ok && !c.todo);
+    if (broke)
+        return { error: broke.error };
+    const todos = [...new Set(needs.filter((c) => !c.ok).map((c) => c.todo))];
+    return todos.length ? { todo: todos.join('; ') } : null;
 }

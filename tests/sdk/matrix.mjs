@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { firstGap, probeCapabilities } from './caps.mjs';
+import { gapOf, probeCapabilities } from './caps.mjs';
 import { expectation, SDK_FINISH, upstreamPath, upstreamRequest } from './requests.mjs';
 import { KINDS, ms, startSystem, upstreamModel } from './system.mjs';
 
@@ -212,7 +212,7 @@ export async function runMatrix(makeClient) {
                     needs.push(caps.anthropicApi);
                 if (check.tools)
                     needs.push(caps.tools[kind]);
-                const gap = firstGap(needs);
+                const gap = gapOf(needs);
                 const cell = { sdk: client.name, kind, check: check.name, state: 'not run' };
                 cells.push(cell);
                 if (gap?.todo && !STRICT) {
