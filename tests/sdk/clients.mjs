@@ -42,7 +42,7 @@ function anthropicMessage(message) {
 export class OpenAIClient {
     constructor(base) {
         this.name = 'openai';
-        this.sdk = new OpenAI({ ...OPTS, baseURL: `${base}/v1`, timeout: ms(60000) });
+        this.sdk = new OpenAI({ ...OPTS, baseURL: `${base}/v1`, timeout: ms(30000) });
     }
 
     // The cap the normalized request carries for this client's request.
@@ -61,11 +61,16 @@ export class OpenAIClient {
     // arrives (the concurrency check uses it to see streams interleave).
     async raw(model, req, onText = () => {}) {
         const stream = await this.sdk.chat.completions.create(openaiClientRequest(model, { ...req, stream: true }));
-        const out = { text: '', toolCalls: [], finish: null, usage: null, chunks: 0, roleChunks: 0, finishChunks: 0, usageChunks: 0, ids: new Set() };
+        const out = {
+            text: '', toolCalls: [], finish: null, usage: null,
+            chunks: 0, roleChunks: 0, finishChunks: 0, usageChunks: 0, usageLast: false, ids: new Set(),
+            fragments: [], // per tool call: {ids, names, types} seen on its fragments
+        };
         const calls = [];
         for await (const chunk of stream) {
             out.chunks++;
             out.ids.add(chunk.id);
+            out.usageLast = !!chunk.usage && chunk.choices.length === 0;
             if (chunk.usage) {
                 out.usageChunks++;
                 out.usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens, total: chunk.usage.total_tokens };
@@ -80,6 +85,10 @@ export class OpenAIClient {
                 }
                 for (const tc of d.tool_calls ?? []) {
                     const c = (calls[tc.index] ??= { id: '', name: '', args: '' });
+                    const f = (out.fragments[tc.index] ??= { ids: 0, names: 0, types: 0 });
+                    f.ids += tc.id ? 1 : 0;
+                    f.names += tc.function?.name ? 1 : 0;
+                    f.types += tc.type ? 1 : 0;
                     c.id += tc.id ?? '';
                     c.name += tc.function?.name ?? '';
                     c.args += tc.function?.arguments ?? '';
@@ -106,7 +115,7 @@ export class OpenAIClient {
 export class AnthropicClient {
     constructor(base) {
         this.name = 'anthropic';
-        this.sdk = new Anthropic({ ...OPTS, baseURL: base, timeout: ms(60000) });
+        this.sdk = new Anthropic({ ...OPTS, baseURL: base, timeout: ms(30000) });
     }
 
     maxTokens(req) {
@@ -125,7 +134,7 @@ export class AnthropicClient {
         const out = { text: '', toolCalls: [], finish: null, usage: null, events: [] };
         const blocks = [];
         for await (const ev of stream) {
-            out.events.push(ev.type);
+            out.events.push(ev.type === 'message_delta' || ev.type === 'message_start' ? { type: ev.type } : ev);
             switch (ev.type) {
             case 'message_start':
                 out.usage = { prompt: ev.message.usage.input_tokens, completion: ev.message.usage.output_tokens };

@@ -50,20 +50,42 @@ function checkAnswer(got, exp, sdk) {
     checkToolCalls(got.toolCalls, exp, sdk);
 }
 
-// The raw stream's shape, beyond what checkAnswer compares.
+// The raw stream's shape, beyond what checkAnswer compares: what the SDKs' own accumulators
+// and other clients rely on (reference/provider-streams.md section 7).
 function checkRawShape(got, sdk) {
     if (sdk === 'openai') {
         assert.equal(got.roleChunks, 1, 'chunks with delta.role');
         assert.equal(got.finishChunks, 1, 'chunks with finish_reason');
         assert.equal(got.usageChunks, 1, 'chunks with usage');
+        assert.ok(got.usageLast, 'the usage chunk (choices []) is the last chunk');
         assert.equal(got.ids.size, 1, `chunk ids: ${[...got.ids]}`);
-    } else {
-        const ev = got.events;
-        assert.equal(ev[0], 'message_start', `events: ${ev}`);
-        assert.equal(ev.at(-1), 'message_stop', `events: ${ev}`);
-        assert.equal(ev.filter((e) => e === 'message_start').length, 1);
-        assert.equal(ev.filter((e) => e === 'content_block_start').length, ev.filter((e) => e === 'content_block_stop').length);
-        assert.ok(ev.includes('message_delta'), `events: ${ev}`);
+        // Python's accumulator concatenates strings: id, name and type once per call.
+        got.fragments.forEach((f, i) =>
+            assert.deepEqual(f, { ids: 1, names: 1, types: 1 }, `tool call ${i}: fragments carrying id, name, type`));
+        return;
+    }
+    const types = got.events.map((e) => e.type);
+    assert.equal(types[0], 'message_start', `events: ${types}`);
+    assert.equal(types.at(-1), 'message_stop', `events: ${types}`);
+    assert.equal(types.filter((t) => t === 'message_start').length, 1, `events: ${types}`);
+    assert.ok(types.includes('message_delta'), `events: ${types}`);
+    // Blocks open at 0, 1, 2 ... one at a time; deltas go to the open block.
+    let open = null;
+    let next = 0;
+    for (const e of got.events) {
+        if (e.type === 'content_block_start') {
+            assert.equal(open, null, `block ${e.index} starts while ${open} is open`);
+            assert.equal(e.index, next, 'content block indices go 0, 1, 2 ...');
+            open = e.index;
+            next++;
+        } else if (e.type === 'content_block_delta') {
+            assert.equal(e.index, open, `a delta for block ${e.index} while ${open} is open`);
+        } else if (e.type === 'content_block_stop') {
+            assert.equal(e.index, open, `stop for block ${e.index} while ${open} is open`);
+            open = null;
+        } else if (e.type === 'message_delta' || e.type === 'message_stop') {
+            assert.equal(open, null, `${e.type} while block ${open} is open`);
+        }
     }
 }
 
@@ -221,7 +243,7 @@ export async function runMatrix(makeClient) {
                     return;
                 }
                 const ctx = { sys, client, kind, model: `m-${kind}`, seed: 1000 * (client.name === 'openai' ? 1 : 2) + 100 * k + c };
-                test(check.name, { timeout: ms(60000) }, async () => {
+                test(check.name, { timeout: ms(30000) }, async () => {
                     try {
                         if (gap)
                             throw new Error(gap.todo ? `missing: ${gap.todo}` : `broken: ${gap.error}`);

@@ -16,6 +16,7 @@ import readline from 'node:readline';
 // convention: the part of the provider's URL before the path the adapter appends.
 export const KINDS = ['openai', 'anthropic', 'gemini', 'cohere', 'ollama'];
 const BASE_PATH = { openai: '/v1', anthropic: '/v1', gemini: '/v1beta', cohere: '/v2', ollama: '' };
+const WATCHDOG_MS = 240000; // one SDK's whole row, start to stop
 export const upstreamModel = (kind) => `mock-${kind}`;
 
 export function ms(n) {
@@ -95,6 +96,15 @@ export class System {
     async start() {
         const mockBin = need('SLUICE_MOCKLLM_BIN');
         const sluiceBin = need('SLUICE_BIN');
+        // A hung sluice must not hang the run until CTest's TIMEOUT (300 s) kills node and
+        // leaves the processes behind: stop everything ourselves first, with the logs.
+        this.watchdog = setTimeout(() => {
+            process.stderr.write(`sdk tests: still running after ${ms(WATCHDOG_MS) / 1000} s, giving up\n`);
+            this.failed = true;
+            this.dumpLogs();
+            for (const child of live) child.kill('SIGKILL');
+            process.exit(1);
+        }, ms(WATCHDOG_MS)).unref();
         try {
             await this.#startMock(mockBin);
             await this.#startSluice(sluiceBin);
@@ -191,6 +201,7 @@ export class System {
     // SIGTERM sluice (it stops its children and must exit 0), then the mock. Prints the logs
     // and keeps the directory when anything failed; throws when the stop was not clean.
     async stop() {
+        clearTimeout(this.watchdog);
         const problems = [];
         if (this.sluiceProc) {
             const s = await stopChild(this.sluiceProc, 'SIGTERM', ms(15000));
