@@ -76,43 +76,6 @@ test_system_start(test_system_t *sys,
     exit(1);
 }
 
-// Processes whose command line mentions our config file: sluice's children.
-static int
-s_count_children(const char *cfg)
-{
-    DIR *d = opendir("/proc");
-    int count = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char path[300], cmd[4096];
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
-        fclose(f);
-        for (size_t i = 0; i < n; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        cmd[n] = '\0';
-        char stat_path[300], state = '?';
-        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
-        f = fopen(stat_path, "r");
-        if (f) {
-            if (fscanf(f, "%*d %*s %c", &state) != 1)
-                state = '?';
-            fclose(f);
-        }
-        if (strstr(cmd, cfg) && state != 'Z')
-            count++;
-    }
-    if (d)
-        closedir(d);
-    return count;
-}
-
 static int
 s_count_ipc(const char *dir)
 {
@@ -140,9 +103,9 @@ test_system_stop(test_system_t *sys)
         fprintf(stderr, "sluice did not exit 0 on SIGTERM (status %d)\n", status);
         clean = false;
     }
-    int left = s_count_children(sys->cfg);
+    size_t left = test_system_procs(sys, NULL, 0);
     if (left) {
-        fprintf(stderr, "%d processes of this sluice still running after stop\n", left);
+        fprintf(stderr, "%zu processes of this sluice still running after stop\n", left);
         clean = false;
     }
     int ipc = s_count_ipc(sys->dir);
@@ -154,6 +117,52 @@ test_system_stop(test_system_t *sys)
     if (!clean)
         test_system_dump_log(sys);
     return clean;
+}
+
+size_t
+test_system_procs(const test_system_t *sys, test_system_proc_t *procs, size_t max)
+{
+    DIR *d = opendir("/proc");
+    size_t count = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], cmd[4096];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        cmd[n] = '\0';
+        // argv[0] ends at the first NUL; joining the arguments with spaces then lets the
+        // config path match whether it came as its own argument or inside one.
+        char name[64];
+        const char *base = strrchr(cmd, '/');
+        snprintf(name, sizeof name, "%.63s", base ? base + 1 : cmd);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        char stat_path[300], state = '?';
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
+        f = fopen(stat_path, "r");
+        if (f) {
+            if (fscanf(f, "%*d %*s %c", &state) != 1)
+                state = '?';
+            fclose(f);
+        }
+        if (!strstr(cmd, sys->cfg) || state == 'Z')
+            continue;
+        if (count < max) {
+            procs[count].pid = (pid_t)atoi(e->d_name);
+            memcpy(procs[count].name, name, sizeof name);
+        }
+        count++;
+    }
+    if (d)
+        closedir(d);
+    return count;
 }
 
 void

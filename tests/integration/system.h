@@ -4,6 +4,8 @@
 #define SL_TEST_SYSTEM_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "proc.h"
 
@@ -29,6 +31,16 @@ void test_system_start(test_system_t *sys,
 // SIGTERM sluice and check it exits 0 within the deadline, leaving no process that was
 // started with this config and no ipc file; then stop the mock. Returns true when clean.
 bool test_system_stop(test_system_t *sys);
+// A live process of this sluice: `sluice up` or one of the processes it started.
+typedef struct {
+    pid_t pid;
+    char name[64]; // base name of argv[0], e.g. "sluice-builder"; "sluice" is the supervisor
+} test_system_proc_t;
+
+// The live (non-zombie) processes whose command line mentions this system's config file, in
+// /proc order. Up to max of them go to procs (may be NULL when max is 0). Returns how many there
+// are, which may be more than max.
+size_t test_system_procs(const test_system_t *sys, test_system_proc_t *procs, size_t max);
 // Print the processes' log (on failure).
 void test_system_dump_log(const test_system_t *sys);
 
