@@ -92,9 +92,9 @@ function checkRawShape(got, sdk) {
 // One check: {name, tools (needs the mock's tools= directive), run(ctx)}.
 const CHECKS = [
     {
-        name: 'streams the exact text under TCP splits',
+        name: 'streams the exact text under TCP splits and upstream keepalives',
         async run({ sys, client, kind, model, seed }) {
-            const req = { text: `Tell me a long story. [mock tokens=80 seed=${seed} split=1]`, stream: true };
+            const req = { text: `Tell me a long story. [mock tokens=80 seed=${seed} split=1 pings=1]`, stream: true };
             const exp = await expected(sys, client, kind, req);
             const got = await client.raw(model, req);
             checkAnswer(got, exp, client.name);
@@ -127,10 +127,10 @@ const CHECKS = [
         },
     },
     {
-        name: 'one tool call, streamed (SDK accumulator)',
+        name: 'text then one tool call, streamed (SDK accumulator)',
         tools: true,
         async run({ sys, client, kind, model, seed }) {
-            const req = { text: `What is the weather in Paris? [mock tools=1 seed=${seed} split=1]`, tools: true, stream: true };
+            const req = { text: `What is the weather in Paris? [mock tools=1 text_before=1 tokens=8 seed=${seed} split=1]`, tools: true, stream: true };
             const exp = await expected(sys, client, kind, req);
             assert.equal(exp.toolCalls.length, 1);
             checkAnswer(await client.accumulated(model, req), exp, client.name);
@@ -160,10 +160,10 @@ const CHECKS = [
         },
     },
     {
-        name: 'two parallel tool calls, whole',
+        name: 'text then two parallel tool calls, whole',
         tools: true,
         async run({ sys, client, kind, model, seed }) {
-            const req = { text: `Weather in Lima and the MSFT price? [mock tools=2 seed=${seed}]`, tools: true };
+            const req = { text: `Weather in Lima and the MSFT price? [mock tools=2 text_before=1 tokens=8 seed=${seed}]`, tools: true };
             const exp = await expected(sys, client, kind, req);
             assert.equal(exp.toolCalls.length, 2);
             checkAnswer(await client.whole(model, req), exp, client.name);
