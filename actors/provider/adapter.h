@@ -66,6 +66,11 @@ typedef struct {
     void (*http_error)(uint32_t status, const char *body, size_t len, const provider_sink_t *sink);
 } provider_adapter_t;
 
+// The adapters, one per kind, each defined in its own module (openai.c, anthropic.c ...).
+extern const provider_adapter_t provider_openai_adapter;
+extern const provider_adapter_t provider_anthropic_adapter;
+extern const provider_adapter_t provider_cohere_adapter;
+
 // The adapter for a kind, or NULL.
 const provider_adapter_t *provider_adapter_find(const char *kind);
 
