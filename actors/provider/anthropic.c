@@ -1,12 +1,10 @@
 // anthropic.c - the Anthropic Messages adapter (see adapter.h).
 //
 // Wire format: reference/provider-streams.md section 2. The request moves system messages to
-// the top-level `system`, assistant tool calls into `tool_use` blocks and tool results into
-// `tool_result` blocks of a user turn. The stream is SSE with `event:` names: content blocks
-// (text, thinking, tool_use) are started, get deltas and are stopped; `message_delta` carries
-// the stop reason and cumulative usage; `message_stop` ends the stream; `ping` comes anytime;
-// `event: error` breaks a 200 stream off. Usage is cumulative in every event that has it, so
-// the last value wins and nothing is summed (quirk 17).
+// the top-level `system`, tool calls into `tool_use` blocks and tool results into a user turn's
+// `tool_result` blocks. The stream's content blocks (text, thinking, tool_use) start, get
+// deltas and stop; `message_delta` has the stop reason and usage, which is cumulative: the last
+// value wins, nothing is summed (quirk 17). `message_stop` ends it; `event: error` breaks it.
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,8 +59,7 @@ static const struct {
     {"timeout_error", 504},         {"overloaded_error", 529},
 };
 
-// Stop reasons in sluice's vocabulary (docs/protocol.md); others (pause_turn, new ones) are
-// "stop".
+// Stop reasons in sluice's vocabulary; others (pause_turn, new ones) are "stop".
 static const struct {
     const char *anthropic;
     const char *sluice;
@@ -363,12 +360,17 @@ s_tools(s_req_t *r, const cJSON *tools, cJSON *body)
     return 0;
 }
 
+// tool_choice, which also carries parallel_tool_calls: false (OpenAI's, or an Anthropic
+// client's disable_parallel_tool_use as the ingress normalized it) back to Anthropic.
 static int
-s_tool_choice(s_req_t *r, const cJSON *choice, cJSON *body)
+s_tool_choice(s_req_t *r, const cJSON *root, cJSON *body)
 {
-    if (!choice)
+    const cJSON *choice = s_get(root, "tool_choice");
+    bool serial = cJSON_IsFalse(s_get(root, "parallel_tool_calls"))
+                  && cJSON_GetObjectItemCaseSensitive(body, "tools");
+    if (!choice && !serial)
         return 0;
-    const char *type = NULL;
+    const char *type = "auto"; // the default, when only parallel_tool_calls needs a choice
     const char *name = NULL;
     if (cJSON_IsString(choice)) {
         const char *v = choice->valuestring;
@@ -378,7 +380,7 @@ s_tool_choice(s_req_t *r, const cJSON *choice, cJSON *body)
                                             : NULL;
         if (!type)
             return s_fail(r, "tool_choice: '%s' cannot go to anthropic", v);
-    } else {
+    } else if (choice) {
         const char *kind = s_string(choice, "type");
         name = s_string(s_get(choice, "function"), "name");
         if (!kind || strcmp(kind, "function") != 0 || !name || !*name)
@@ -390,6 +392,8 @@ s_tool_choice(s_req_t *r, const cJSON *choice, cJSON *body)
     cJSON_AddStringToObject(out, "type", type);
     if (name)
         cJSON_AddStringToObject(out, "name", name);
+    if (serial && strcmp(type, "none") != 0)
+        cJSON_AddTrueToObject(out, "disable_parallel_tool_use");
     return 0;
 }
 
@@ -477,7 +481,7 @@ s_body(s_req_t *r, const cJSON *root, const char *upstream_model)
     if (rc == 0)
         rc = s_tools(r, s_get(root, "tools"), body);
     if (rc == 0)
-        rc = s_tool_choice(r, s_get(root, "tool_choice"), body);
+        rc = s_tool_choice(r, root, body);
     if (rc == 0)
         rc = s_sampling(r, root, body);
     cJSON_Delete(r->messages); // each NULL once added to body

@@ -222,9 +222,8 @@ s_message(const cJSON *msg, const char *where, cJSON *messages, char *err, size_
         cJSON_Delete(text);
         return s_tool_calls(calls, where, out, err, err_size);
     }
-    if (!text && strcmp(role, "assistant") != 0) {
+    if (!text && strcmp(role, "assistant") != 0)
         return s_fail(err, err_size, "%s.content: missing", where);
-    }
     cJSON_AddItemToObject(out, "content", text ? text : cJSON_CreateString(""));
     return 0;
 }
@@ -273,7 +272,8 @@ s_tools(const cJSON *tools, cJSON *body, char *err, size_t err_size)
     return 0;
 }
 
-// Cohere can require a tool call or forbid one, but not name the tool to call.
+// Cohere can require a tool call or forbid one, but not name the tool to call. It has no
+// parallel_tool_calls either: that is a hint, so it is dropped rather than refused.
 static int
 s_tool_choice(const cJSON *choice, cJSON *body, char *err, size_t err_size)
 {

@@ -290,26 +290,44 @@ s_test_request(void)
         "\"object\",\"properties\":{}}}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"now\"},"
         "\"stop_sequences\":[\"x\",\"y\"],\"stream\":true}");
 
-    // tool_choice strings.
+    // tool_choice strings; parallel_tool_calls false (the ingress's form of an Anthropic
+    // client's disable_parallel_tool_use) rides on the choice, auto when none was given.
     static const struct {
-        const char *choice;
+        const char *extra;
         const char *want;
     } choices[] = {
-        {"\"auto\"", "{\"type\":\"auto\"}"},
-        {"\"required\"", "{\"type\":\"any\"}"},
-        {"\"none\"", "{\"type\":\"none\"}"},
+        {",\"tool_choice\":\"auto\"", ",\"tool_choice\":{\"type\":\"auto\"}"},
+        {",\"tool_choice\":\"required\"", ",\"tool_choice\":{\"type\":\"any\"}"},
+        {",\"tool_choice\":\"none\"", ",\"tool_choice\":{\"type\":\"none\"}"},
+        {",\"parallel_tool_calls\":false",
+         ",\"tool_choice\":{\"type\":\"auto\",\"disable_parallel_tool_use\":true}"},
+        {",\"parallel_tool_calls\":false,\"tool_choice\":\"required\"",
+         ",\"tool_choice\":{\"type\":\"any\",\"disable_parallel_tool_use\":true}"},
+        {",\"parallel_tool_calls\":false,\"tool_choice\":{\"type\":\"function\",\"function\":{"
+         "\"name\":\"f\"}}",
+         ",\"tool_choice\":{\"type\":\"tool\",\"name\":\"f\",\"disable_parallel_tool_use\":"
+         "true}"},
+        {",\"parallel_tool_calls\":false,\"tool_choice\":\"none\"",
+         ",\"tool_choice\":{\"type\":\"none\"}"},
+        {",\"parallel_tool_calls\":true", ""},
     };
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
-        char body[256], want[256];
+        char body[512], want[512];
         snprintf(body, sizeof body,
-                 "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"tool_choice\":%s}",
-                 choices[i].choice);
+                 "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"tools\":[{\"type\":"
+                 "\"function\",\"function\":{\"name\":\"f\"}}]%s}",
+                 choices[i].extra);
         snprintf(want, sizeof want,
                  "{\"model\":\"claude-x\",\"max_tokens\":4096,\"messages\":[{\"role\":\"user\","
-                 "\"content\":\"q\"}],\"tool_choice\":%s,\"stream\":true}",
+                 "\"content\":\"q\"}],\"tools\":[{\"name\":\"f\",\"input_schema\":{\"type\":"
+                 "\"object\",\"properties\":{}}}]%s,\"stream\":true}",
                  choices[i].want);
         s_check_translation(body, want);
     }
+    // Without tools parallel_tool_calls means nothing.
+    s_check_translation("{\"messages\":[],\"parallel_tool_calls\":false}",
+                        "{\"model\":\"claude-x\",\"max_tokens\":4096,\"messages\":[],"
+                        "\"stream\":true}");
 
     // Bodies Anthropic cannot express: the message names the field.
     static const struct {

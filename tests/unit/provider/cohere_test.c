@@ -229,7 +229,7 @@ s_test_request(void)
         "0.99,\"stop_sequences\":[\"a\",\"b\"],\"stream\":true}");
 
     // tool_choice: auto is Cohere's default, none forbids calls.
-    s_check_translation("{\"messages\":[],\"tool_choice\":\"auto\"}",
+    s_check_translation("{\"messages\":[],\"tool_choice\":\"auto\",\"parallel_tool_calls\":false}",
                         "{\"model\":\"command-a\",\"messages\":[],\"stream\":true}");
     s_check_translation(
         "{\"messages\":[],\"tool_choice\":\"none\",\"top_p\":0}",
