@@ -237,8 +237,10 @@ provider_transfer_new(const sl_config_t *cfg,
                       provider_send_fn *send,
                       void *send_arg,
                       char *err,
-                      size_t err_size)
+                      size_t err_size,
+                      uint32_t *status_p)
 {
+    *status_p = 500;
     const provider_adapter_t *adapter = provider_adapter_find(provider->kind);
     if (!adapter) {
         snprintf(err, err_size, "provider '%s' has unsupported kind '%s'", provider->name,
@@ -268,10 +270,12 @@ provider_transfer_new(const sl_config_t *cfg,
         goto fail;
     }
     const char *key = provider->api_key_env ? getenv(provider->api_key_env) : NULL;
-    if (adapter->request(provider, key, self->upstream_model, dispatch->body.ptr,
-                         dispatch->body.len, &self->request, err, err_size)
-        < 0)
+    int rc = adapter->request(provider, key, self->upstream_model, dispatch->body.ptr,
+                              dispatch->body.len, &self->request, err, err_size);
+    if (rc < 0) {
+        *status_p = rc == SL_EINVAL ? 400 : rc == SL_ETOOBIG ? 413 : 500;
         goto fail;
+    }
     if (s_set_options(self) < 0) {
         snprintf(err, err_size, "cannot set curl options");
         goto fail;
