@@ -19,6 +19,7 @@
 #define BUILDER_DRAIN_MAX       256    // messages handled per wake, so timers still run
 #define BUILDER_OUTBOX_MAX      100000 // live messages held for ingress processes not reachable
 #define BUILDER_OUTBOX_AGE_MS   5000   // ... for at most this long
+#define BUILDER_OUTBOX_TICK_MS  10     // retry interval while the outbox holds anything
 
 struct builder {
     const sl_config_t *cfg;   // borrowed
@@ -30,12 +31,14 @@ struct builder {
     zhashx_t *streams;        // req_id -> builder_stream_t, owned
     builder_ledger_t *ledger; // owned; batches awaiting ACK
     builder_outbox_t *outbox; // owned; live messages waiting for their ingress
+    int outbox_timer_id;      // zloop timer retrying the outbox, -1 while it is empty
     uint64_t next_seq;        // sequence number of the next batch
     bool reading_tokens;      // false while backpressure holds `tokens`
     uint64_t delivery_drops;  // live messages an ingress could not take
 };
 
 static int s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg);
+static int s_on_outbox_tick(zloop_t *loop, int timer_id, void *arg);
 
 static void
 s_stream_free(void **item_p)
@@ -98,6 +101,9 @@ s_deliver(builder_t *self, const sl_msg_t *msg)
         snprintf(ingress, sizeof ingress, "%.*s", (int)msg->ingress.len, msg->ingress.ptr);
         rc = builder_outbox_send(self->outbox, self->deliver, ingress, &data, len,
                                  sl_clock_mono_ms());
+        if (builder_outbox_size(self->outbox) > 0 && self->outbox_timer_id < 0)
+            self->outbox_timer_id =
+                zloop_timer(self->loop, BUILDER_OUTBOX_TICK_MS, 0, s_on_outbox_tick, self);
     }
     if (rc < 0) {
         // The stream is still persisted; the client can read it from GET /v1/streams/<id>.
@@ -263,12 +269,14 @@ s_on_outbox_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     builder_t *self = arg;
-    if (builder_outbox_size(self->outbox) == 0)
-        return 0;
     size_t dropped = builder_outbox_flush(self->outbox, self->deliver, sl_clock_mono_ms());
     if (dropped) {
         self->delivery_drops += dropped;
         sl_log_warn("deliver: %zu messages for an unreachable ingress dropped", dropped);
+    }
+    if (builder_outbox_size(self->outbox) == 0) { // drained: stop waking
+        zloop_timer_end(self->loop, self->outbox_timer_id);
+        self->outbox_timer_id = -1;
     }
     return 0;
 }
@@ -295,6 +303,7 @@ builder_new(const sl_config_t *cfg)
     zhashx_set_destructor(self->streams, s_stream_free);
     self->ledger = builder_ledger_new();
     self->outbox = builder_outbox_new(BUILDER_OUTBOX_MAX, BUILDER_OUTBOX_AGE_MS);
+    self->outbox_timer_id = -1;
     char id[64];
     snprintf(id, sizeof id, "builder-%d", (int)getpid());
     self->tokens = sl_sock_bind(ZMQ_PULL, cfg->ep_tokens, SL_SOCK_HWM);
@@ -311,8 +320,7 @@ builder_new(const sl_config_t *cfg)
         || zloop_reader(self->loop, self->store, s_on_store, self)
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_age_tick, self) < 0
-        || zloop_timer(self->loop, 500, 0, s_on_resend_tick, self) < 0
-        || zloop_timer(self->loop, 10, 0, s_on_outbox_tick, self) < 0)
+        || zloop_timer(self->loop, 500, 0, s_on_resend_tick, self) < 0)
         goto fail;
     self->events = sl_sock_announce_up(cfg, "builder");
     sl_log_info("builder up: tokens=%s deliver=%s store=%s", cfg->ep_tokens, cfg->ep_deliver,

@@ -1,6 +1,6 @@
 // api.h - a client API's dialect: how its requests are validated and normalized, and how
 // its streams and whole responses are written. One module per API (openai.c, anthropic.c),
-// each exporting one ingress_api_t.
+// each exporting one ingress_api_t; ingress.c picks one by URL.
 //
 // The ingress's client state machine (client.c) drives these; they only format. A stream's
 // per-response state (ids, open content blocks ...) lives behind `void *state`. Every
@@ -50,12 +50,15 @@ typedef struct {
     void *(*state_new)(const char *req_id, const char *model, int64_t created_s);
     void (*state_destroy)(void **state_p);
     // Streams: once before the first delta; per delta; at a clean end (with usage when
-    // include_usage); or an error event that ends the stream.
+    // include_usage); or an error event that ends the stream. status is the HTTP status the
+    // failure would have had before the first byte (APIs that type errors by status use it).
     int (*begin)(void *state, sl_buf_t *out);
     int (*delta)(void *state, sl_buf_t *out, const sl_delta_t *delta);
     int (*end)(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage);
-    int (*error_event)(void *state, sl_buf_t *out, const char *type, const char *message);
-    // Whole responses: an error body for HTTP status, or the complete answer.
+    int (*error_event)(
+        void *state, sl_buf_t *out, unsigned status, const char *type, const char *message);
+    // Whole responses: an error body for HTTP status (type is sluice's or the upstream's
+    // error type; an API with its own vocabulary maps status instead), or the complete answer.
     int (*error_body)(
         sl_buf_t *out, unsigned status, const char *type, const char *message, const char *param);
     int (*response)(void *state,
@@ -66,6 +69,7 @@ typedef struct {
     const char *keepalive;
 } ingress_api_t;
 
-extern const ingress_api_t ingress_openai_api;
+extern const ingress_api_t ingress_openai_api;    // POST /v1/chat/completions (openai.c)
+extern const ingress_api_t ingress_anthropic_api; // POST /v1/messages (anthropic.c)
 
 #endif

@@ -115,7 +115,7 @@ s_overflow(ingress_client_t *self)
              "is stored whole at /v1/streams/%s",
              (unsigned long long)self->tokens, self->req_id);
     self->out.max_len += CLIENT_OUT_RESERVE;
-    if (self->api->error_event(self->writer, &self->out, "client_too_slow", message) != 0)
+    if (self->api->error_event(self->writer, &self->out, 500, "client_too_slow", message) != 0)
         sl_log_error("client req=%s: no room for the overflow error", self->req_id);
     self->ended = true;
 }
@@ -199,7 +199,7 @@ s_failed(ingress_client_t *self, const sl_msg_t *msg)
              msg->message.len ? msg->message.ptr : "upstream error");
     const char *type = s_type_for(msg, status);
     if (self->state == INGRESS_CLIENT_STREAMING) {
-        if (self->api->error_event(self->writer, &self->out, type, message) != 0)
+        if (self->api->error_event(self->writer, &self->out, status, type, message) != 0)
             s_overflow(self);
         self->ended = true;
         return true;

@@ -145,7 +145,7 @@ s_submit(ingress_t *self, ingress_client_t *c)
                     .req_id = sl_str(c->req_id),
                     .ingress = sl_str(self->name),
                     .model = sl_str(c->req.model),
-                    .api = SL_API_OPENAI,
+                    .api = c->api->api,
                     .stream = c->req.stream,
                     .body = sl_strn(c->req.body, c->req.body_len)};
     int rc = sl_sock_send(self->frontend, NULL, &msg);
@@ -213,9 +213,9 @@ s_route(ingress_t *self, ingress_client_t *c, const char *url, const char *metho
 {
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    if (strcmp(url, "/v1/chat/completions") == 0) {
+    if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
-            return s_submit(self, c);
+            return s_submit(self, c); // the client's api was picked by URL (s_api_for)
     } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
         if (get)
             return s_stream_get(self, c, url + strlen(INGRESS_STREAMS_PATH));
@@ -238,11 +238,13 @@ s_route(ingress_t *self, ingress_client_t *c, const char *url, const char *metho
     return s_queue(self, c);
 }
 
-// The API a URL speaks; its errors take that API's shape.
+// The API a URL speaks; its errors take that API's shape. Everything that is not Anthropic's
+// (the streams, models and health endpoints, unknown URLs) answers errors in OpenAI's.
 static const ingress_api_t *
 s_api_for(const char *url)
 {
-    (void)url;
+    if (strcmp(url, "/v1/messages") == 0)
+        return &ingress_anthropic_api;
     return &ingress_openai_api;
 }
 

@@ -115,6 +115,7 @@ ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
     snprintf(ctx->id, sizeof ctx->id, "chatcmpl-%s", req_id);
     ctx->model = sl_xstrdup(model);
     ctx->created = created;
+    ctx->role_sent = false;
     sl_buf_init(&ctx->prefix, OPENAI_PREFIX_MAX);
     sl_buf_printf(&ctx->prefix,
                   "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%" PRId64
@@ -152,12 +153,13 @@ s_rollback(sl_buf_t *out, size_t mark)
 }
 
 int
-ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx)
+ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx, bool content_null)
 {
     size_t mark = out->len;
     TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
-    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
-                               "\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
+    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"));
+    TRY(sl_buf_append_str(out, content_null ? "null" : "\"\""));
+    TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
     return 0;
 toobig:
     return s_rollback(out, mark);
@@ -380,35 +382,53 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
+// The role chunk waits for the first delta, so it can say what OpenAI says: content "" before
+// text, null before a tool call (reference section 1.3); a stream without deltas gets it at the
+// end, because openai-node's ChatCompletionStream needs a role for every choice.
 static int
 s_begin(void *state, sl_buf_t *out)
 {
-    return ingress_openai_chunk_role(out, state);
+    (void)state;
+    (void)out;
+    return 0;
 }
 
 static int
 s_delta(void *state, sl_buf_t *out, const sl_delta_t *delta)
 {
-    return ingress_openai_chunk_delta(out, state, delta);
-}
-
-static int
-s_end(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage)
-{
+    ingress_openai_ctx_t *ctx = state;
     size_t mark = out->len;
-    TRY(ingress_openai_chunk_finish(out, state, ingress_openai_finish(end->finish_reason)));
-    if (include_usage)
-        TRY(ingress_openai_chunk_usage(out, state, end->prompt_tokens, end->completion_tokens));
-    TRY(ingress_openai_done(out));
+    if (!ctx->role_sent)
+        TRY(ingress_openai_chunk_role(out, ctx, delta->kind != SL_DELTA_TEXT));
+    TRY(ingress_openai_chunk_delta(out, ctx, delta));
+    ctx->role_sent = true;
     return 0;
 toobig:
     return s_rollback(out, mark);
 }
 
 static int
-s_error_event(void *state, sl_buf_t *out, const char *type, const char *message)
+s_end(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage)
+{
+    ingress_openai_ctx_t *ctx = state;
+    size_t mark = out->len;
+    if (!ctx->role_sent)
+        TRY(ingress_openai_chunk_role(out, ctx, false));
+    TRY(ingress_openai_chunk_finish(out, state, ingress_openai_finish(end->finish_reason)));
+    if (include_usage)
+        TRY(ingress_openai_chunk_usage(out, state, end->prompt_tokens, end->completion_tokens));
+    TRY(ingress_openai_done(out));
+    ctx->role_sent = true;
+    return 0;
+toobig:
+    return s_rollback(out, mark);
+}
+
+static int
+s_error_event(void *state, sl_buf_t *out, unsigned status, const char *type, const char *message)
 {
     (void)state;
+    (void)status; // OpenAI's mid-stream errors carry a type, not a status
     return ingress_openai_error_event(out, type, message);
 }
 

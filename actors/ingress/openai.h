@@ -22,6 +22,7 @@ typedef struct {
     char *model;     // owned; the alias, echoed in whole responses
     int64_t created; // Unix seconds, the same on every chunk
     sl_buf_t prefix; // owned; `data: {"id":...,"model":...,"choices":[` for chunk templates
+    bool role_sent;  // the stream's role chunk is out (it goes with the first delta)
 } ingress_openai_ctx_t;
 
 // Validate a Chat Completions body. Returns 0 and fills out (caller frees with
@@ -41,8 +42,9 @@ void ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
 void ingress_openai_ctx_free(ingress_openai_ctx_t *ctx);
 
 // Streaming output. Each appends complete SSE events to out; SL_ETOOBIG when out's cap is
-// reached (nothing appended).
-int ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx);
+// reached (nothing appended). The role chunk's content is "" before text and null before a
+// tool call, as OpenAI sends it.
+int ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx, bool content_null);
 int ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d);
 int ingress_openai_chunk_finish(sl_buf_t *out,
                                 const ingress_openai_ctx_t *ctx,

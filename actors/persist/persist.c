@@ -167,6 +167,15 @@ s_on_query(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    return 0;
+}
+
 persist_t *
 persist_new(const sl_config_t *cfg)
 {
@@ -192,8 +201,11 @@ persist_new(const sl_config_t *cfg)
     self->loop = zloop_new();
     if (!self->store || !self->query || !self->loop)
         goto fail;
+    // The tick does nothing but wake the loop: a SIGTERM that lands while zmq_poll sleeps
+    // with no timer pending might otherwise go unnoticed until the next message.
     if (zloop_reader(self->loop, self->store, s_on_store, self) != 0
-        || zloop_reader(self->loop, self->query, s_on_query, self) != 0) {
+        || zloop_reader(self->loop, self->query, s_on_query, self) != 0
+        || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0) {
         sl_log_error("persist: cannot register socket readers");
         goto fail;
     }

@@ -26,6 +26,7 @@ struct provider {
     zsock_t *events;        // owned; PUSH to the supervisor
     CURLM *multi;           // owned
     int curl_timer_id;      // zloop timer for curl's timeout, -1 when none
+    int flush_timer_id;     // zloop timer retrying blocked sends, -1 when nothing is blocked
     zhashx_t *transfers;    // req_id -> provider_transfer_t, owned
     uint32_t credits;       // concurrent streams we accept
 };
@@ -36,6 +37,17 @@ s_transfer_free(void **item_p)
     provider_transfer_destroy((provider_transfer_t **)item_p);
 }
 
+static int s_on_flush(zloop_t *loop, int timer_id, void *arg);
+
+// A send was refused (the builder is behind): retry on a timer until everything drains. The
+// timer runs only while something waits, so an idle worker does not wake.
+static void
+s_arm_flush(provider_t *self)
+{
+    if (self->flush_timer_id < 0)
+        self->flush_timer_id = zloop_timer(self->loop, PROVIDER_FLUSH_MS, 0, s_on_flush, self);
+}
+
 static int
 s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
 {
@@ -43,7 +55,18 @@ s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
     zsock_t *sock = to_broker ? self->backend : self->tokens;
     if (zmq_send(zsock_resolve(sock), data, len, ZMQ_DONTWAIT) >= 0)
         return 0;
-    return zmq_errno() == EAGAIN ? SL_EAGAIN : SL_ESYS;
+    if (zmq_errno() != EAGAIN)
+        return SL_ESYS;
+    s_arm_flush(self);
+    return SL_EAGAIN;
+}
+
+// Forget t when everything it had to say is sent; else the flush timer finishes it.
+static void
+s_reap(provider_t *self, provider_transfer_t *t)
+{
+    if (provider_transfer_is_finished(t))
+        zhashx_delete(self->transfers, provider_transfer_id(t));
 }
 
 static void
@@ -54,10 +77,12 @@ s_send_ready(provider_t *self)
         sl_log_debug("READY not sent: broker queue full");
 }
 
-// Forget finished transfers; resume paused ones whose output drained.
-static void
+// Retry blocked sends, forget finished transfers, resume paused ones whose output drained.
+// Returns true when something still waits.
+static bool
 s_sweep(provider_t *self)
 {
+    bool waiting = false;
     zlist_t *done = NULL;
     for (provider_transfer_t *t = zhashx_first(self->transfers); t;
          t = zhashx_next(self->transfers)) {
@@ -69,12 +94,15 @@ s_sweep(provider_t *self)
         } else if (provider_transfer_wants_resume(t)) {
             provider_transfer_resume(t);
         }
+        if (!provider_transfer_is_idle(t))
+            waiting = true;
     }
-    if (!done)
-        return;
-    for (const char *key = zlist_first(done); key; key = zlist_next(done))
-        zhashx_delete(self->transfers, key);
-    zlist_destroy(&done);
+    if (done) {
+        for (const char *key = zlist_first(done); key; key = zlist_next(done))
+            zhashx_delete(self->transfers, key);
+        zlist_destroy(&done);
+    }
+    return waiting;
 }
 
 static void
@@ -90,10 +118,11 @@ s_check_done(provider_t *self)
         provider_transfer_t *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(self->multi, easy);
-        if (t)
+        if (t) {
             provider_transfer_complete(t, result);
+            s_reap(self, t);
+        }
     }
-    s_sweep(self);
 }
 
 static int
@@ -156,9 +185,12 @@ s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     if (self->curl_timer_id >= 0) {
         zloop_timer_end(self->loop, self->curl_timer_id);
         self->curl_timer_id = -1;
+        self->flush_timer_id = -1;
     }
     if (timeout_ms >= 0) {
-        size_t delay = timeout_ms == 0 ? 1 : (size_t)timeout_ms;
+        // 0 means "now": a 0 ms zloop timer fires on the loop's next pass, without the 1 ms
+        // sleep that used to delay every new request's first byte.
+        size_t delay = (size_t)timeout_ms;
         self->curl_timer_id = zloop_timer(self->loop, delay, 1, s_on_curl_timeout, self);
     }
     return 0;
@@ -231,9 +263,9 @@ s_handle_cancel(provider_t *self, const sl_msg_t *c)
         curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
         provider_transfer_cancel(t);
         sl_log_debug("cancel req=%s", id);
+        s_reap(self, t);
     }
     free(id);
-    s_sweep(self);
 }
 
 static int
@@ -273,7 +305,11 @@ s_on_flush(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_sweep(arg);
+    provider_t *self = arg;
+    if (!s_sweep(self)) {
+        zloop_timer_end(self->loop, self->flush_timer_id);
+        self->flush_timer_id = -1;
+    }
     return 0;
 }
 
@@ -303,8 +339,7 @@ provider_new(const sl_config_t *cfg)
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
     if (zloop_reader(self->loop, self->backend, s_on_backend, self)
-        || zloop_timer(self->loop, PROVIDER_HEARTBEAT_MS, 0, s_on_heartbeat, self) < 0
-        || zloop_timer(self->loop, PROVIDER_FLUSH_MS, 0, s_on_flush, self) < 0)
+        || zloop_timer(self->loop, PROVIDER_HEARTBEAT_MS, 0, s_on_heartbeat, self) < 0)
         goto fail;
     s_send_ready(self);
     self->events = sl_sock_announce_up(cfg, "provider");

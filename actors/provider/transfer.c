@@ -344,6 +344,12 @@ provider_transfer_flush(provider_transfer_t *self)
 }
 
 bool
+provider_transfer_is_idle(const provider_transfer_t *self)
+{
+    return zlistx_size(self->queue) == 0 && !self->paused;
+}
+
+bool
 provider_transfer_wants_resume(const provider_transfer_t *self)
 {
     return self->paused && zlistx_size(self->queue) == 0;

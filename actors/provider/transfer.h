@@ -40,6 +40,8 @@ CURL *provider_transfer_easy(const provider_transfer_t *self);
 
 // Offer queued messages to the send function. Returns true when nothing is left queued.
 bool provider_transfer_flush(provider_transfer_t *self);
+// True when nothing waits: no queued message and curl not paused.
+bool provider_transfer_is_idle(const provider_transfer_t *self);
 // True when curl was told to pause and the queue has drained: the caller unpauses it.
 bool provider_transfer_wants_resume(const provider_transfer_t *self);
 void provider_transfer_resume(provider_transfer_t *self);

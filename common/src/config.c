@@ -17,6 +17,7 @@
 #include "sl/buf.h"
 #include "sl/err.h"
 #include "sl/mem.h"
+#include "sl/text.h"
 #include "sl/wire.h"
 
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -215,29 +216,6 @@ s_starts(const char *s, size_t len, const char *prefix)
     return len >= n && memcmp(s, prefix, n) == 0;
 }
 
-// True when every byte of s is printable ASCII or UTF-8 (> 0x20, != 0x7f), or, when
-// extra is not NULL, a letter, a digit or one of extra.
-static bool
-s_chars_ok(const char *s, size_t len, const char *extra)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (extra ? !alnum && (c == 0 || !strchr(extra, c)) : c <= ' ' || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-static bool
-s_has_control(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return true;
-    return false;
-}
-
 // Position of s in the NULL-terminated list, or -1.
 static int
 s_find(const char *const *list, const char *s, size_t len)
@@ -246,49 +224,6 @@ s_find(const char *const *list, const char *s, size_t len)
         if (s_eq(s, len, list[i]))
             return i;
     return -1;
-}
-
-// Decimal only: no sign but '-', no leading zeros (YAML 1.1 reads 010 as octal), no 0x, no
-// 1e3, no 1_000, no spaces. At most 18 digits, so the value never overflows.
-static bool
-s_parse_int(const char *s, size_t len, int64_t *out)
-{
-    size_t i = s_starts(s, len, "-") ? 1 : 0;
-    if (i == len || len - i > 18 || (s[i] == '0' && len - i > 1))
-        return false;
-    int64_t v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = s[0] == '-' ? -v : v;
-    return true;
-}
-
-// host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
-static bool
-s_is_host_port(const char *s, size_t len)
-{
-    size_t colon = len;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] == ':')
-            colon = i;
-    if (colon == len || colon == 0)
-        return false;
-    const char *host = s;
-    size_t host_len = colon;
-    if (host[0] == '[') {
-        if (host_len < 3 || host[host_len - 1] != ']')
-            return false;
-        host++;
-        host_len -= 2;
-    } else if (memchr(host, ':', host_len)) {
-        return false;
-    }
-    int64_t port;
-    return s_chars_ok(host, host_len, NULL) && !memchr(host, '/', host_len)
-           && s_parse_int(s + colon + 1, len - colon - 1, &port) && port >= 1 && port <= 65535;
 }
 
 // The 1-based line where node starts, or 0. libfyaml 0.7.12 keeps a position only on scalar
@@ -473,7 +408,7 @@ s_parse_url(s_loader_t *self, const char *path, int line, const char *s, size_t 
         return s_fail(self, line, "%s: must start with http:// or https://, got '%s'", path,
                       s_show(s, len).s);
     size_t n = len > scheme && s[len - 1] == '/' ? len - 1 : len; // one trailing '/' goes
-    if (n == scheme || s[scheme] == '/' || !s_chars_ok(s, n, NULL))
+    if (n == scheme || s[scheme] == '/' || !sl_text_chars_ok(s, n, NULL))
         return s_fail(self, line, "%s: must be a URL like http://host:port/v1, got '%s'", path,
                       s_show(s, len).s);
     free(*out_p); // a key appears once per mapping (libfyaml rejects duplicates): defensive
@@ -484,13 +419,13 @@ s_parse_url(s_loader_t *self, const char *path, int line, const char *s, size_t 
 static int
 s_parse_endpoint(s_loader_t *self, const char *path, int line, const char *s, size_t len)
 {
-    if (s_starts(s, len, "ipc://") && len > 6 && !s_has_control(s, len)) {
+    if (s_starts(s, len, "ipc://") && len > 6 && !sl_text_has_control(s, len)) {
         if (len - 6 > S_IPC_PATH_MAX)
             return s_fail(self, line, "%s: ipc path is %zu bytes, the socket path limit is %zu",
                           path, len - 6, S_IPC_PATH_MAX);
         return 0;
     }
-    if (s_starts(s, len, "tcp://") && s_is_host_port(s + 6, len - 6))
+    if (s_starts(s, len, "tcp://") && sl_text_is_host_port(s + 6, len - 6))
         return 0;
     return s_fail(self, line, "%s: must be ipc://<path> or tcp://<host>:<port>, got '%s'", path,
                   s_show(s, len).s);
@@ -525,7 +460,7 @@ s_set_value(s_loader_t *self,
     char list[128];
     switch (f->kind) {
     case S_INT:
-        if (!s_parse_int(s, len, &v) || v < f->min || v > f->max)
+        if (!sl_text_parse_int(s, len, &v) || v < f->min || v > f->max)
             return s_fail(self, line,
                           "%s: must be an integer in %" PRId64 "..%" PRId64 ", got '%s'", path,
                           f->min, f->max, s_show(s, len).s);
@@ -534,13 +469,13 @@ s_set_value(s_loader_t *self,
     case S_STR:
         if (len == 0 || s_is_null(node))
             return s_fail(self, line, "%s: must be a non-empty string", path);
-        if (s_has_control(s, len))
+        if (sl_text_has_control(s, len))
             return s_fail(self, line, "%s: must not contain control characters", path);
         if (f->offset == offsetof(sl_config_t, run_dir) && base == self->cfg)
             self->run_dir_line = line;
         break;
     case S_LISTEN:
-        want = s_is_host_port(s, len) ? NULL : "must be host:port with port 1..65535";
+        want = sl_text_is_host_port(s, len) ? NULL : "must be host:port with port 1..65535";
         break;
     case S_ENDPOINT:
         rc = s_parse_endpoint(self, path, line, s, len);
@@ -565,11 +500,11 @@ s_set_value(s_loader_t *self,
         return 0;
     }
     case S_NAME:
-        if (len == 0 || len > S_NAME_MAX || !s_chars_ok(s, len, "._-"))
+        if (len == 0 || len > S_NAME_MAX || !sl_text_chars_ok(s, len, "._-"))
             want = "must be 1..64 letters, digits, '.', '_' or '-'";
         break;
     case S_MODEL:
-        if (len == 0 || len > S_MODEL_MAX || !s_chars_ok(s, len, NULL))
+        if (len == 0 || len > S_MODEL_MAX || !sl_text_chars_ok(s, len, NULL))
             want = "must be 1..256 characters without spaces";
         break;
     case S_URL:
@@ -578,7 +513,7 @@ s_set_value(s_loader_t *self,
         if (s_is_null(node))
             return 0; // no key: a local upstream
         // The value is never echoed: a pasted API key must not end up in a log.
-        if (len == 0 || len > S_ENV_NAME_MAX || !s_chars_ok(s, len, "_")
+        if (len == 0 || len > S_ENV_NAME_MAX || !sl_text_chars_ok(s, len, "_")
             || (s[0] >= '0' && s[0] <= '9'))
             return s_fail(self, line,
                           "%s: must name an environment variable (letters, digits, '_'), not hold "
@@ -874,38 +809,6 @@ s_build(s_loader_t *self, struct fy_node *root)
     return rc;
 }
 
-// The 1-based line of the first byte that is not UTF-8 (or is NUL), with the byte in
-// *byte_p; 0 when text is clean. Overlong forms, surrogates and code points past U+10FFFF
-// are refused, as RFC 3629 says.
-static int
-s_utf8_bad_line(const char *text, size_t len, unsigned *byte_p)
-{
-    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000}; // by sequence length
-    int line = 1;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)text[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        uint32_t cp = n == 1 ? c : c & (0x7fu >> n); // the lead byte's payload bits
-        bool ok = n > 0 && c != 0 && i + n <= len;
-        for (size_t j = 1; ok && j < n; j++) {
-            unsigned char next = (unsigned char)text[i + j];
-            ok = (next & 0xc0) == 0x80;
-            cp = cp << 6 | (next & 0x3fu);
-        }
-        if (!ok || cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            *byte_p = c;
-            return line;
-        }
-        line += c == '\n';
-        i += n;
-    }
-    return 0;
-}
-
 static void
 s_fy_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
@@ -922,7 +825,7 @@ s_parse_and_build(s_loader_t *self, const char *text, size_t len)
     // YAML is UTF-8 text here, and libfyaml 0.7.12 loops forever on some invalid bytes (a '%'
     // then a stray continuation byte) and copies others into scalars: check before it looks.
     unsigned byte = 0;
-    int bad_line = s_utf8_bad_line(text, len, &byte);
+    int bad_line = sl_text_utf8_bad_line(text, len, &byte);
     if (bad_line)
         return s_fail(self, bad_line, "not UTF-8 text (byte 0x%02x)", byte);
     struct fy_diag_cfg dcfg;

@@ -10,9 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "chat.h"
 #include "check.h"
 #include "http_client.h"
-#include "script.h"
 #include "system.h"
 
 static test_system_t s_sys;
@@ -21,41 +21,23 @@ static test_system_t s_sys;
 static void
 s_stream_ok(const char *tag)
 {
-    char body[512];
-    snprintf(body, sizeof body,
-             "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
-             "\"after %s [mock tokens=40 split=1]\"}]}",
-             tag);
-    mockllm_script_t script;
-    char err[256];
-    CHECK_INT(mockllm_script_from_request(body, strlen(body), &script, err, sizeof err), ==, 0);
-    sl_buf_t want, got;
-    sl_buf_init(&want, 1 << 20);
-    sl_buf_init(&got, 1 << 20);
-    mockllm_script_text(&script, &want);
-    mockllm_script_destroy(&script);
+    char content[128];
+    snprintf(content, sizeof content, "after %s [mock tokens=40 split=1]", tag);
+    char *body = test_chat_body("m1", content, true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
 
     char url[256];
     snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
     test_http_t *r = test_http_new(url, body);
     CHECK(test_http_run(r, test_ms(20000)));
     CHECK_INT(r->status, ==, 200);
-    bool done = false;
-    for (size_t i = 0; i < r->n_events; i++) {
-        if (strcmp(r->events[i], "[DONE]") == 0) {
-            done = i + 1 == r->n_events;
-            continue;
-        }
-        cJSON *c = cJSON_Parse(r->events[i]);
-        cJSON *delta =
-            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0), "delta");
-        cJSON *content = cJSON_GetObjectItem(delta, "content");
-        if (cJSON_IsString(content))
-            sl_buf_append_str(&got, content->valuestring);
-        cJSON_Delete(c);
-    }
-    CHECK(done);
-    CHECK_STR(sl_buf_str(&got), sl_buf_str(&want));
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.done_last);
+    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
+    sl_buf_free(&p.text);
+    free(body);
 
     char id[64];
     CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
@@ -68,7 +50,7 @@ s_stream_ok(const char *tag)
             cJSON *json = cJSON_Parse(sl_buf_str(&g->body));
             const char *status = cJSON_GetObjectItem(json, "status")->valuestring;
             if (strcmp(status, "complete") == 0) {
-                CHECK_STR(cJSON_GetObjectItem(json, "text")->valuestring, sl_buf_str(&want));
+                CHECK_STR(cJSON_GetObjectItem(json, "text")->valuestring, sl_buf_str(&e.text));
                 CHECK_INT(cJSON_GetObjectItem(json, "tokens")->valuedouble, ==, 40);
                 stored = true;
             }
@@ -79,8 +61,7 @@ s_stream_ok(const char *tag)
             test_sleep_ms(100);
     }
     CHECK(stored);
-    sl_buf_free(&want);
-    sl_buf_free(&got);
+    sl_buf_free(&e.text);
 }
 
 static void

@@ -9,121 +9,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "chat.h"
 #include "check.h"
 #include "http_client.h"
-#include "script.h"
 #include "sl/buf.h"
 #include "sl/ids.h"
 #include "system.h"
 
 static test_system_t s_sys;
-
-// What a client made of an OpenAI-format stream.
-typedef struct {
-    sl_buf_t text;      // concatenated delta.content
-    int content_chunks; // chunks with non-empty content
-    int role_chunks;    // chunks with delta.role
-    int finish_chunks;  // chunks with a finish_reason
-    char finish[32];    // the finish_reason
-    int usage_chunks;   // chunks with choices [] and usage
-    long prompt_tokens, completion_tokens;
-    bool role_first; // the first event carries role "assistant"
-    bool done_last;  // the last event is [DONE]
-    int bad_events;  // events that are not JSON objects
-} parsed_t;
-
-static void
-s_parse(const test_http_t *r, parsed_t *p)
-{
-    memset(p, 0, sizeof *p);
-    sl_buf_init(&p->text, 64u * 1024 * 1024);
-    for (size_t i = 0; i < r->n_events; i++) {
-        const char *data = r->events[i];
-        if (strcmp(data, "[DONE]") == 0) {
-            p->done_last = i + 1 == r->n_events;
-            continue;
-        }
-        cJSON *chunk = cJSON_Parse(data);
-        if (!cJSON_IsObject(chunk)) {
-            p->bad_events++;
-            cJSON_Delete(chunk);
-            continue;
-        }
-        cJSON *choices = cJSON_GetObjectItem(chunk, "choices");
-        cJSON *usage = cJSON_GetObjectItem(chunk, "usage");
-        if (cJSON_IsArray(choices) && cJSON_GetArraySize(choices) == 0 && cJSON_IsObject(usage)) {
-            p->usage_chunks++;
-            p->prompt_tokens = (long)cJSON_GetObjectItem(usage, "prompt_tokens")->valuedouble;
-            p->completion_tokens =
-                (long)cJSON_GetObjectItem(usage, "completion_tokens")->valuedouble;
-        }
-        cJSON *choice = cJSON_GetArrayItem(choices, 0);
-        cJSON *delta = cJSON_GetObjectItem(choice, "delta");
-        cJSON *role = cJSON_GetObjectItem(delta, "role");
-        cJSON *content = cJSON_GetObjectItem(delta, "content");
-        cJSON *finish = cJSON_GetObjectItem(choice, "finish_reason");
-        if (cJSON_IsString(role)) {
-            p->role_chunks++;
-            if (i == 0 && strcmp(role->valuestring, "assistant") == 0)
-                p->role_first = true;
-        }
-        if (cJSON_IsString(content) && content->valuestring[0]) {
-            p->content_chunks++;
-            sl_buf_append_str(&p->text, content->valuestring);
-        }
-        if (cJSON_IsString(finish)) {
-            p->finish_chunks++;
-            snprintf(p->finish, sizeof p->finish, "%s", finish->valuestring);
-        }
-        cJSON_Delete(chunk);
-    }
-}
-
-static char *
-s_body(const char *model, const char *content, bool stream)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "model", model);
-    cJSON_AddBoolToObject(root, "stream", stream);
-    if (stream) {
-        cJSON *opts = cJSON_AddObjectToObject(root, "stream_options");
-        cJSON_AddBoolToObject(opts, "include_usage", 1);
-    }
-    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
-    cJSON *sys = cJSON_CreateObject();
-    cJSON_AddStringToObject(sys, "role", "system");
-    cJSON_AddStringToObject(sys, "content", "You are a test.");
-    cJSON_AddItemToArray(messages, sys);
-    cJSON *user = cJSON_CreateObject();
-    cJSON_AddStringToObject(user, "role", "user");
-    cJSON_AddStringToObject(user, "content", content);
-    cJSON_AddItemToArray(messages, user);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return text;
-}
-
-// What the mock will say for this client body: the script of the same conversation.
-typedef struct {
-    sl_buf_t text;
-    long tokens;
-    long prompt_tokens;
-    char finish[32];
-} expected_t;
-
-static void
-s_expect(const char *body, expected_t *e)
-{
-    mockllm_script_t script;
-    char err[256];
-    CHECK_INT(mockllm_script_from_request(body, strlen(body), &script, err, sizeof err), ==, 0);
-    sl_buf_init(&e->text, 64u * 1024 * 1024);
-    mockllm_script_text(&script, &e->text);
-    e->tokens = (long)script.n_tokens;
-    e->prompt_tokens = (long)script.prompt_tokens;
-    snprintf(e->finish, sizeof e->finish, "%s", script.finish_reason);
-    mockllm_script_destroy(&script);
-}
 
 static char *
 s_url(const char *path)
@@ -157,7 +50,7 @@ s_stored(const char *id)
 }
 
 static void
-s_check_stored(const char *id, const expected_t *e, long tokens)
+s_check_stored(const char *id, const test_chat_expected_t *e, long tokens)
 {
     cJSON *json = s_stored(id);
     CHECK_STR(cJSON_GetObjectItem(json, "id")->valuestring, id);
@@ -173,9 +66,9 @@ s_check_stored(const char *id, const expected_t *e, long tokens)
 static void
 s_test_long_stream(void)
 {
-    char *body = s_body("m1", "Tell me a long story. [mock tokens=200 split=1]", true);
-    expected_t e;
-    s_expect(body, &e);
+    char *body = test_chat_body("m1", "Tell me a long story. [mock tokens=200 split=1]", true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
     CHECK_INT(e.tokens, ==, 200);
     test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
@@ -187,8 +80,8 @@ s_test_long_stream(void)
     char id[64];
     CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
     CHECK(sl_id_is_valid(id, strlen(id)));
-    parsed_t p;
-    s_parse(r, &p);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
     CHECK_INT(p.bad_events, ==, 0);
     CHECK(p.role_first);
     CHECK_INT(p.role_chunks, ==, 1);
@@ -225,17 +118,17 @@ s_has_events(void *arg)
 static void
 s_test_live_delivery(void)
 {
-    char *body = s_body("m1", "Live please. [mock tokens=40 hold=10]", true);
-    expected_t e;
-    s_expect(body, &e);
+    char *body = test_chat_body("m1", "Live please. [mock tokens=40 hold=10]", true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
     test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
     test_http_multi_t *m = test_http_multi_new();
     test_http_multi_add(m, r);
     events_cond_t cond = {r, 1 + 10}; // role chunk + 10 tokens
     CHECK(test_http_multi_wait(m, s_has_events, &cond, test_ms(10000)));
     CHECK(!r->done);
-    parsed_t p;
-    s_parse(r, &p);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
     CHECK_INT(p.content_chunks, ==, 10);
     CHECK_INT(p.finish_chunks, ==, 0);
     sl_buf_free(&p.text);
@@ -248,7 +141,7 @@ s_test_live_delivery(void)
     test_http_destroy(&release);
 
     CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(10000)));
-    s_parse(r, &p);
+    test_chat_parse(r, &p);
     CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
     CHECK_INT(p.content_chunks, ==, 40);
     CHECK(p.done_last);
@@ -267,22 +160,22 @@ s_test_concurrent(void)
     enum { N = 20 };
     test_http_t *r[N];
     char *bodies[N];
-    expected_t e[N];
+    test_chat_expected_t e[N];
     test_http_multi_t *m = test_http_multi_new();
     for (int i = 0; i < N; i++) {
         char content[128];
         snprintf(content, sizeof content, "Stream number %d. [mock tokens=%d split=1 rate=200]", i,
                  30 + i);
-        bodies[i] = s_body("m1", content, true);
-        s_expect(bodies[i], &e[i]);
+        bodies[i] = test_chat_body("m1", content, true);
+        CHECK_INT(test_chat_expect(bodies[i], &e[i]), ==, 0);
         r[i] = test_http_new(s_url("/v1/chat/completions"), bodies[i]);
         test_http_multi_add(m, r[i]);
     }
     CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(60000)));
     for (int i = 0; i < N; i++) {
         CHECK_INT(r[i]->status, ==, 200);
-        parsed_t p;
-        s_parse(r[i], &p);
+        test_chat_parsed_t p;
+        test_chat_parse(r[i], &p);
         CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e[i].text));
         CHECK_INT(p.content_chunks, ==, 30 + i);
         CHECK_INT(p.finish_chunks, ==, 1);
@@ -305,9 +198,9 @@ s_test_concurrent(void)
 static void
 s_test_non_streaming(void)
 {
-    char *body = s_body("m1", "Tell me a long story. [mock tokens=200 split=1]", false);
-    expected_t e;
-    s_expect(body, &e);
+    char *body = test_chat_body("m1", "Tell me a long story. [mock tokens=200 split=1]", false);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
     test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
@@ -362,7 +255,7 @@ s_check_error(
 static void
 s_test_errors(void)
 {
-    char *body = s_body("no-such-model", "hello", true);
+    char *body = test_chat_body("no-such-model", "hello", true);
     s_check_error("/v1/chat/completions", body, 404, "invalid_request_error", "no-such-model");
     free(body);
     s_check_error("/v1/chat/completions", "{\"model\": \"m1\", \"messages\": [", 400,

@@ -76,82 +76,17 @@ test_system_start(test_system_t *sys,
     exit(1);
 }
 
-// Call fn for each live (not zombie) process whose arguments include the config file:
-// sluice's children. fn gets the pid and the base name of argv[0].
-static void
-s_scan(const char *cfg, void (*fn)(void *arg, pid_t pid, const char *name), void *arg)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], cmd[4096];
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
-        fclose(f);
-        cmd[n] = '\0';
-        bool ours = false;
-        for (size_t i = 0; i + 1 < n; i++)
-            if (cmd[i] == '\0' && strcmp(cmd + i + 1, cfg) == 0)
-                ours = true;
-        char state = '?';
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        f = fopen(path, "r");
-        if (f) {
-            if (fscanf(f, "%*d %*s %c", &state) != 1)
-                state = '?';
-            fclose(f);
-        }
-        if (!ours || state == 'Z')
-            continue;
-        const char *base = strrchr(cmd, '/'); // argv[0] ends at the first NUL
-        fn(arg, (pid_t)atoi(e->d_name), base ? base + 1 : cmd);
-    }
-    if (d)
-        closedir(d);
-}
-
-static void
-s_count_one(void *arg, pid_t pid, const char *name)
-{
-    (void)pid;
-    (void)name;
-    (*(int *)arg)++;
-}
-
-typedef struct {
-    const char *want;
-    pid_t pid;
-} s_find_t;
-
-static void
-s_find_one(void *arg, pid_t pid, const char *name)
-{
-    s_find_t *f = arg;
-    if (strcmp(name, f->want) == 0)
-        f->pid = pid;
-}
-
 pid_t
 test_system_pid(const test_system_t *sys, const char *name)
 {
     char want[64];
     snprintf(want, sizeof want, "sluice-%s", name);
-    s_find_t f = {want, -1};
-    s_scan(sys->cfg, s_find_one, &f);
-    return f.pid;
-}
-
-static int
-s_count_children(const char *cfg)
-{
-    int count = 0;
-    s_scan(cfg, s_count_one, &count);
-    return count;
+    test_system_proc_t procs[64];
+    size_t n = test_system_procs(sys, procs, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (strcmp(procs[i].name, want) == 0)
+            return procs[i].pid;
+    return -1;
 }
 
 static int
@@ -181,9 +116,9 @@ test_system_stop(test_system_t *sys)
         fprintf(stderr, "sluice did not exit 0 on SIGTERM (status %d)\n", status);
         clean = false;
     }
-    int left = s_count_children(sys->cfg);
+    size_t left = test_system_procs(sys, NULL, 0);
     if (left) {
-        fprintf(stderr, "%d processes of this sluice still running after stop\n", left);
+        fprintf(stderr, "%zu processes of this sluice still running after stop\n", left);
         clean = false;
     }
     int ipc = s_count_ipc(sys->dir);
@@ -195,6 +130,52 @@ test_system_stop(test_system_t *sys)
     if (!clean)
         test_system_dump_log(sys);
     return clean;
+}
+
+size_t
+test_system_procs(const test_system_t *sys, test_system_proc_t *procs, size_t max)
+{
+    DIR *d = opendir("/proc");
+    size_t count = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], cmd[4096];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        cmd[n] = '\0';
+        // argv[0] ends at the first NUL; joining the arguments with spaces then lets the
+        // config path match whether it came as its own argument or inside one.
+        char name[64];
+        const char *base = strrchr(cmd, '/');
+        snprintf(name, sizeof name, "%.63s", base ? base + 1 : cmd);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        char stat_path[300], state = '?';
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/stat", e->d_name);
+        f = fopen(stat_path, "r");
+        if (f) {
+            if (fscanf(f, "%*d %*s %c", &state) != 1)
+                state = '?';
+            fclose(f);
+        }
+        if (!strstr(cmd, sys->cfg) || state == 'Z')
+            continue;
+        if (count < max) {
+            procs[count].pid = (pid_t)atoi(e->d_name);
+            memcpy(procs[count].name, name, sizeof name);
+        }
+        count++;
+    }
+    if (d)
+        closedir(d);
+    return count;
 }
 
 void

@@ -4,6 +4,8 @@
 #define SL_TEST_SYSTEM_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "proc.h"
 
@@ -33,6 +35,16 @@ bool test_system_stop(test_system_t *sys);
 bool test_system_healthy(const test_system_t *sys);
 // The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.
 pid_t test_system_pid(const test_system_t *sys, const char *name);
+// A live process of this sluice: `sluice up` or one of the processes it started.
+typedef struct {
+    pid_t pid;
+    char name[64]; // base name of argv[0], e.g. "sluice-builder"; "sluice" is the supervisor
+} test_system_proc_t;
+
+// The live (non-zombie) processes whose command line mentions this system's config file, in
+// /proc order. Up to max of them go to procs (may be NULL when max is 0). Returns how many there
+// are, which may be more than max.
+size_t test_system_procs(const test_system_t *sys, test_system_proc_t *procs, size_t max);
 // Print the processes' log (on failure).
 void test_system_dump_log(const test_system_t *sys);
 

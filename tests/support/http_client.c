@@ -23,14 +23,25 @@ s_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t
+s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int
 s_on_event(void *arg, const sl_sse_event_t *ev)
 {
     test_http_t *self = arg;
+    int64_t now_us = s_now_us();
     if (self->n_events == 0)
-        self->first_event_ms = s_now_ms();
-    if (self->n_events < TEST_HTTP_MAX_EVENTS)
+        self->first_event_ms = now_us / 1000;
+    if (self->n_events < TEST_HTTP_MAX_EVENTS) {
+        self->event_us[self->n_events] = now_us;
         self->events[self->n_events++] = sl_xstrndup(ev->data, ev->data_len);
+    }
     return 0;
 }
 
@@ -154,6 +165,7 @@ void
 test_http_multi_add(test_http_multi_t *self, test_http_t *req)
 {
     if (self->n < sizeof self->reqs / sizeof self->reqs[0]) {
+        req->added_us = s_now_us();
         self->reqs[self->n++] = req;
         curl_multi_add_handle(self->multi, req->easy);
     }

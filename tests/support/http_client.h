@@ -26,7 +26,9 @@ typedef struct {
     char *events[TEST_HTTP_MAX_EVENTS]; // each SSE event's data (owned)
     size_t n_events;
     int64_t first_event_ms; // monotonic time the first event arrived, 0 before
-    bool done;              // the transfer finished
+    int64_t added_us;       // monotonic µs the request was added to a multi handle, 0 before
+    int64_t event_us[TEST_HTTP_MAX_EVENTS]; // monotonic µs each of events[] arrived
+    bool done;                              // the transfer finished
     CURLcode result;
     char *post; // owned copy of the request body
 } test_http_t;

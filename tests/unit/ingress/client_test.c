@@ -11,6 +11,14 @@
 static const char *ID = "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f";
 
 static ingress_client_t *
+s_client_for(const ingress_api_t *api, const char *body, size_t max_out)
+{
+    ingress_client_t *c = ingress_client_new(NULL, api, 4096, max_out);
+    CHECK_INT(sl_buf_append_str(&c->body, body), ==, 0);
+    return c;
+}
+
+static ingress_client_t *
 s_client(const char *body, size_t max_out)
 {
     ingress_client_t *c = ingress_client_new(NULL, &ingress_openai_api, 4096, max_out);
@@ -53,6 +61,91 @@ s_count(const char *hay, const char *needle)
     for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
+}
+
+// The same machine speaking Anthropic: the whole envelope around the tokens, usage always,
+// and errors in Anthropic's shape with its type for the status, before and after the first
+// byte.
+static void
+s_test_anthropic(void)
+{
+    const ingress_api_t *api = &ingress_anthropic_api;
+    const char *body = "{\"model\":\"m1\",\"max_tokens\":9,\"stream\":true,\"messages\":"
+                       "[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    ingress_client_t *c = s_client_for(api, body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    CHECK(c->req.include_usage);
+    sl_msg_t t = s_tokens(0, "Hel", "lo");
+    CHECK(ingress_client_on_tokens(c, &t));
+    sl_msg_t e = s_end(SL_ERRCLASS_NONE, 200, "");
+    CHECK(ingress_client_on_end(c, &e));
+    const char *out = sl_buf_str(&c->out);
+    CHECK(strncmp(out, "event: message_start\n", 21) == 0);
+    CHECK(strstr(out, "\"usage\":{\"input_tokens\":3,\"output_tokens\":2}") != NULL);
+    const char *stop = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    CHECK_STR(out + strlen(out) - strlen(stop), stop);
+    ingress_client_destroy(&c);
+
+    // Before the first byte: the upstream's status, Anthropic's body.
+    c = s_client_for(api, body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    e = s_end(SL_ERRCLASS_FATAL, 401, "bad key");
+    CHECK(ingress_client_on_end(c, &e));
+    CHECK_INT(c->status, ==, 401);
+    CHECK_STR(sl_buf_str(&c->out),
+              "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":"
+              "\"bad key\"}}");
+    ingress_client_destroy(&c);
+
+    // After it: an error event typed by status (529 overloaded), no message_stop.
+    c = s_client_for(api, body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    t = s_tokens(0, "a", "b");
+    ingress_client_on_tokens(c, &t);
+    e = s_end(SL_ERRCLASS_PROVIDER_DOWN, 529, "Overloaded");
+    CHECK(ingress_client_on_end(c, &e));
+    CHECK(strstr(sl_buf_str(&c->out), "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
+                                      "\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n")
+          != NULL);
+    CHECK(strstr(sl_buf_str(&c->out), "message_stop") == NULL);
+    ingress_client_destroy(&c);
+
+    // A bad body names the field; too big is request_too_large; an unknown model not_found.
+    c = s_client_for(api, "{\"model\":\"m1\",\"messages\":[]}", 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, SL_EINVAL);
+    CHECK_INT(c->status, ==, 400);
+    CHECK(strstr(sl_buf_str(&c->out), "\"invalid_request_error\",\"message\":\"max_tokens: Field "
+                                      "required\"")
+          != NULL);
+    ingress_client_destroy(&c);
+    c = s_client_for(api, body, 1 << 20);
+    c->too_big = true;
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, SL_EINVAL);
+    CHECK_INT(c->status, ==, 413);
+    CHECK(strstr(sl_buf_str(&c->out), "\"request_too_large\"") != NULL);
+    ingress_client_destroy(&c);
+    c = s_client_for(api, body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    sl_msg_t rej;
+    memset(&rej, 0, sizeof rej);
+    rej.type = SL_MSG_REJECT;
+    rej.status = 404;
+    rej.error_type = sl_str("invalid_request_error");
+    rej.message = sl_str("The model 'x' does not exist");
+    CHECK(ingress_client_on_reject(c, &rej));
+    CHECK_INT(c->status, ==, 404);
+    CHECK(strstr(sl_buf_str(&c->out), "\"not_found_error\"") != NULL);
+    ingress_client_destroy(&c);
+
+    // Keepalive: Anthropic's ping.
+    c = s_client_for(api, body, 1 << 20);
+    CHECK_INT(ingress_client_accept(c, ID, 0), ==, 0);
+    t = s_tokens(0, "a", "b");
+    ingress_client_on_tokens(c, &t);
+    sl_buf_reset(&c->out);
+    CHECK(ingress_client_keepalive(c, c->last_out_ms + 15000, 15000));
+    CHECK_STR(sl_buf_str(&c->out), "event: ping\ndata: {\"type\": \"ping\"}\n\n");
+    ingress_client_destroy(&c);
 }
 
 int
@@ -181,6 +274,7 @@ main(void)
     CHECK(!ingress_client_keepalive(c, t0 + 16000, 15000));
     CHECK(ingress_client_keepalive(c, t0 + 30000, 15000));
     ingress_client_destroy(&c);
+    s_test_anthropic();
     printf("client_test: ok\n");
     return 0;
 }

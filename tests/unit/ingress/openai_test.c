@@ -82,7 +82,7 @@ s_test_stream_output(void)
     ingress_openai_ctx_init(&ctx, "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f", "my \"gpt\"", 1700000000);
     sl_buf_t out;
     sl_buf_init(&out, 1 << 20);
-    CHECK_INT(ingress_openai_chunk_role(&out, &ctx), ==, 0);
+    CHECK_INT(ingress_openai_chunk_role(&out, &ctx, false), ==, 0);
     sl_delta_t text = {.kind = SL_DELTA_TEXT, .text = sl_str("a\"b\\\n日本😀")};
     CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, &text), ==, 0);
     sl_delta_t tool = {.kind = SL_DELTA_TOOL,
@@ -226,12 +226,106 @@ s_test_bodies(void)
     sl_buf_free(&out);
 }
 
+// Through the API table: the role chunk goes with the first delta, content null before a tool
+// call (openai-node and openai-python then end with content null, as with OpenAI); a stream
+// with no deltas still gets one before its finish chunk; the usage chunk carries the id.
+static void
+s_test_api_streams(void)
+{
+    const ingress_api_t *api = &ingress_openai_api;
+    void *st = api->state_new("id-1", "m1", 5);
+    sl_buf_t out;
+    sl_buf_init(&out, 1 << 20);
+    CHECK_INT(api->begin(st, &out), ==, 0);
+    CHECK_INT(out.len, ==, 0);
+    sl_delta_t call = {.kind = SL_DELTA_TOOL,
+                       .tool_index = 0,
+                       .tool_id = sl_str("call_A"),
+                       .tool_name = sl_str("wx"),
+                       .text = sl_str("{}")};
+    CHECK_INT(api->delta(st, &out, &call), ==, 0);
+    CHECK_INT(api->delta(st, &out, &call), ==, 0);
+    ingress_end_t end = {"tool_calls", 4, 5};
+    CHECK_INT(api->end(st, &out, &end, true), ==, 0);
+    const char *s = sl_buf_str(&out);
+    cJSON *c = s_event(&s);
+    cJSON *delta =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0), "delta");
+    CHECK_STR(cJSON_GetObjectItem(delta, "role")->valuestring, "assistant");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(delta, "content")));
+    CHECK(cJSON_GetObjectItem(delta, "tool_calls") == NULL);
+    cJSON_Delete(c);
+    for (int i = 0; i < 2; i++) {
+        c = s_event(&s);
+        delta =
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0), "delta");
+        CHECK(cJSON_GetObjectItem(delta, "role") == NULL); // role once
+        CHECK(cJSON_IsArray(cJSON_GetObjectItem(delta, "tool_calls")));
+        cJSON_Delete(c);
+    }
+    c = s_event(&s);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0),
+                                  "finish_reason")
+                  ->valuestring,
+              "tool_calls");
+    cJSON_Delete(c);
+    c = s_event(&s);
+    CHECK_STR(cJSON_GetObjectItem(c, "id")->valuestring, "chatcmpl-id-1");
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(c, "choices")));
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(c, "choices")), ==, 0);
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "usage"), "prompt_tokens")->valueint, ==,
+              4);
+    cJSON_Delete(c);
+    CHECK_STR(s, "data: [DONE]\n\n");
+    api->state_destroy(&st);
+    CHECK(st == NULL);
+
+    // Text first: content "" in the role chunk. No deltas at all: role, finish, [DONE].
+    st = api->state_new("id-2", "m1", 5);
+    sl_buf_reset(&out);
+    sl_delta_t text = {.kind = SL_DELTA_TEXT, .text = sl_str("Hi")};
+    CHECK_INT(api->delta(st, &out, &text), ==, 0);
+    CHECK(strstr(sl_buf_str(&out), "{\"role\":\"assistant\",\"content\":\"\"}") != NULL);
+    api->state_destroy(&st);
+    st = api->state_new("id-3", "m1", 5);
+    sl_buf_reset(&out);
+    ingress_end_t stop = {"stop", 1, 0};
+    CHECK_INT(api->end(st, &out, &stop, false), ==, 0);
+    s = sl_buf_str(&out);
+    c = s_event(&s);
+    CHECK(
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0), "delta"),
+            "role")
+        != NULL);
+    cJSON_Delete(c);
+    c = s_event(&s);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0),
+                                  "finish_reason")
+                  ->valuestring,
+              "stop");
+    cJSON_Delete(c);
+    CHECK_STR(s, "data: [DONE]\n\n");
+    // A delta that does not fit leaves no half-written role chunk behind.
+    api->state_destroy(&st);
+    st = api->state_new("id-4", "m1", 5);
+    sl_buf_t small;
+    sl_buf_init(&small, 200);
+    CHECK_INT(api->delta(st, &small, &text), ==, SL_ETOOBIG);
+    CHECK_INT(small.len, ==, 0);
+    CHECK(!((ingress_openai_ctx_t *)st)->role_sent);
+    sl_buf_free(&small);
+    api->state_destroy(&st);
+    sl_buf_free(&out);
+}
+
 int
 main(void)
 {
     s_test_parse();
     s_test_stream_output();
     s_test_bodies();
+    s_test_api_streams();
     printf("openai_test: ok\n");
     return 0;
 }

@@ -1,0 +1,25 @@
+// sl/text.h - strict checks on text that comes from outside (config files, requests).
+//
+// Each takes bytes and a length (no NUL needed) and never allocates. Thread-safe.
+#ifndef SL_TEXT_H
+#define SL_TEXT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// True when every byte is printable ASCII or UTF-8 (> 0x20, != 0x7f); or, when extra is not
+// NULL, a letter, a digit or one of the characters in extra.
+bool sl_text_chars_ok(const char *s, size_t len, const char *extra);
+// True when s holds a control character (< 0x20 or 0x7f).
+bool sl_text_has_control(const char *s, size_t len);
+// Decimal integer only: an optional '-', no leading zeros, no 0x, no exponent, no '_', no
+// spaces, at most 18 digits (so it never overflows). True and *out set when s is one.
+bool sl_text_parse_int(const char *s, size_t len, int64_t *out);
+// True for host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
+bool sl_text_is_host_port(const char *s, size_t len);
+// The 1-based line of the first byte that is not UTF-8 (or is NUL), that byte in *byte_p;
+// 0 when the text is clean. Overlong forms, surrogates and code points past U+10FFFF are
+// refused (RFC 3629).
+int sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p);
+
+#endif
