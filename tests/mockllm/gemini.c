@@ -225,7 +225,7 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
     }
     sl_buf_free(&user);
     cJSON_Delete(root);
-    return rc ? SL_EINVAL : 0;
+    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
 }
 
 // --- rendering -------------------------------------------------------------------------------

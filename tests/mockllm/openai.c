@@ -161,10 +161,9 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
         out->stream = stream;
         out->include_usage = include_usage;
     }
-    rc = rc < 0 ? rc : (rc ? SL_EINVAL : 0); // the || chains above yield 1
     sl_buf_free(&user);
     cJSON_Delete(root);
-    return rc;
+    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
 }
 
 // --- rendering -------------------------------------------------------------------------------
