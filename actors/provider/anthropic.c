@@ -15,6 +15,7 @@
 
 #include "adapter.h"
 #include "events.h"
+#include "normalized.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "toolcalls.h"
@@ -116,19 +117,19 @@ s_text_blocks(s_req_t *r, const cJSON *content, const char *where, cJSON *blocks
         return 0;
     }
     if (!cJSON_IsArray(content))
-        return s_fail(r, "%s.content: expected a string or an array of text parts", where);
+        return s_fail(r, "%s.content: not a string or an array of parts", where);
     int i = 0;
     const cJSON *part;
     cJSON_ArrayForEach(part, content)
     {
-        const char *type = s_string(part, "type");
-        const char *text = s_string(part, "text");
-        if (!type || strcmp(type, "text") != 0 || !text)
-            return s_fail(r, "%s.content[%d]: only text parts can go to anthropic (type '%s')",
-                          where, i, type ? type : "?");
+        char part_where[64];
+        snprintf(part_where, sizeof part_where, "%s.content[%d]", where, i++);
+        const char *text;
+        int rc = provider_normalized_part_text(part, part_where, &text, r->err, r->err_size);
+        if (rc < 0)
+            return rc;
         if (*text)
             s_add_text_block(blocks, text);
-        i++;
     }
     return 0;
 }
@@ -200,22 +201,12 @@ s_tool_use(s_req_t *r, const cJSON *call, const char *where, int i, cJSON *block
         return s_fail(r, "%s.tool_calls[%d].id: missing", where, i);
     if (!name || !*name)
         return s_fail(r, "%s.tool_calls[%d].function.name: missing", where, i);
-    const cJSON *args = s_get(fn, "arguments");
-    cJSON *input = NULL;
-    if (cJSON_IsString(args)) {
-        const char *p = args->valuestring;
-        p += strspn(p, " \t\r\n");
-        // A parameterless call may come back with no arguments at all: that is {}.
-        input = *p ? cJSON_Parse(p) : cJSON_CreateObject();
-    } else if (cJSON_IsObject(args)) {
-        input = cJSON_Duplicate(args, 1);
-    } else if (!args) {
-        input = cJSON_CreateObject();
-    }
-    if (!cJSON_IsObject(input)) {
-        cJSON_Delete(input);
-        return s_fail(r, "%s.tool_calls[%d].function.arguments: not a JSON object", where, i);
-    }
+    char call_where[64];
+    snprintf(call_where, sizeof call_where, "%s.tool_calls[%d]", where, i);
+    cJSON *input; // the arguments string as an object ("" is {})
+    int rc = provider_normalized_arguments(call, call_where, &input, r->err, r->err_size);
+    if (rc < 0)
+        return rc;
     cJSON *block = cJSON_CreateObject();
     cJSON_AddStringToObject(block, "type", "tool_use");
     cJSON_AddStringToObject(block, "id", id);
@@ -290,28 +281,22 @@ s_tool_message(s_req_t *r, const cJSON *msg, const char *where)
 static int
 s_messages(s_req_t *r, const cJSON *messages)
 {
-    if (!cJSON_IsArray(messages))
-        return s_fail(r, "messages: expected an array");
     int i = 0;
     const cJSON *msg;
     cJSON_ArrayForEach(msg, messages)
     {
         char where[32];
-        snprintf(where, sizeof where, "messages[%d]", i++);
-        const char *role = s_string(msg, "role");
-        int rc;
-        if (!role)
-            rc = s_fail(r, "%s.role: missing", where);
-        else if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
+        snprintf(where, sizeof where, "messages[%d]", i);
+        const char *role; // one of four, "developer" read as "system"
+        int rc = provider_normalized_role(msg, i++, &role, r->err, r->err_size);
+        if (rc == 0 && strcmp(role, "system") == 0)
             rc = s_system_message(r, msg, where);
-        else if (strcmp(role, "user") == 0)
+        else if (rc == 0 && strcmp(role, "user") == 0)
             rc = s_user_message(r, msg, where);
-        else if (strcmp(role, "assistant") == 0)
+        else if (rc == 0 && strcmp(role, "assistant") == 0)
             rc = s_assistant_message(r, msg, where);
-        else if (strcmp(role, "tool") == 0)
+        else if (rc == 0)
             rc = s_tool_message(r, msg, where);
-        else
-            rc = s_fail(r, "%s.role: '%s' cannot go to anthropic", where, role);
         if (rc < 0)
             return rc;
     }
@@ -425,29 +410,10 @@ s_sampling(s_req_t *r, const cJSON *root, cJSON *body)
             return s_fail(r, "temperature: anthropic accepts a number from 0 to 1");
         cJSON_AddNumberToObject(body, "temperature", temperature->valuedouble);
     }
-    const cJSON *top_p = s_get(root, "top_p");
-    if (top_p) {
-        if (!cJSON_IsNumber(top_p))
-            return s_fail(r, "top_p: expected a number");
-        cJSON_AddNumberToObject(body, "top_p", top_p->valuedouble);
-    }
-    const cJSON *stop = s_get(root, "stop");
-    if (cJSON_IsString(stop)) {
-        cJSON *list = cJSON_AddArrayToObject(body, "stop_sequences");
-        cJSON_AddItemToArray(list, cJSON_CreateString(stop->valuestring));
-    } else if (cJSON_IsArray(stop)) {
-        const cJSON *s;
-        cJSON_ArrayForEach(s, stop)
-        {
-            if (!cJSON_IsString(s))
-                return s_fail(r, "stop: expected a string or an array of strings");
-        }
-        if (cJSON_GetArraySize(stop) > 0)
-            cJSON_AddItemToObject(body, "stop_sequences", cJSON_Duplicate(stop, 1));
-    } else if (stop) {
-        return s_fail(r, "stop: expected a string or an array of strings");
-    }
-    return 0;
+    int rc = provider_normalized_copy_number(root, "top_p", body, "top_p", r->err, r->err_size);
+    if (rc == 0)
+        rc = provider_normalized_copy_stop(root, body, "stop_sequences", r->err, r->err_size);
+    return rc;
 }
 
 // Move the system prompt and the messages into body: one string system message stays a
@@ -504,12 +470,9 @@ s_request(const sl_provider_cfg_t *provider,
           char *err,
           size_t err_size)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    if (!cJSON_IsObject(root)) {
-        snprintf(err, err_size, "request body is not a JSON object");
-        cJSON_Delete(root);
+    cJSON *root = provider_normalized_parse(body, len, err, err_size);
+    if (!root)
         return SL_EINVAL;
-    }
     s_req_t r = {.err = err, .err_size = err_size};
     cJSON *anthropic = s_body(&r, root, upstream_model);
     char *text = anthropic ? cJSON_PrintUnformatted(anthropic) : NULL;

@@ -16,6 +16,7 @@
 
 #include "adapter.h"
 #include "events.h"
+#include "normalized.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "toolcalls.h"
@@ -24,6 +25,8 @@
 // (the default). The nearest value Cohere takes keeps the client's intent.
 #define COHERE_MIN_P 0.01
 #define COHERE_MAX_P 0.99
+// A tool plan is a sentence or two; the cap only bounds what a hostile body could make us copy.
+#define COHERE_MAX_PLAN_BYTES (16u * 1024 * 1024)
 
 typedef struct {
     provider_events_t *events;   // owned
@@ -95,56 +98,27 @@ s_content(const cJSON *content, const char *where, cJSON **out_p, char *err, siz
         return 0;
     }
     if (!cJSON_IsArray(content))
-        return s_fail(err, err_size, "%s.content: expected a string or an array of text parts",
-                      where);
+        return s_fail(err, err_size, "%s.content: not a string or an array of parts", where);
     cJSON *parts = cJSON_CreateArray();
     int i = 0;
     const cJSON *part;
     cJSON_ArrayForEach(part, content)
     {
-        const char *type = s_string(part, "type");
-        const char *text = s_string(part, "text");
-        if (!type || strcmp(type, "text") != 0 || !text) {
+        char part_where[64];
+        snprintf(part_where, sizeof part_where, "%s.content[%d]", where, i++);
+        const char *text;
+        int rc = provider_normalized_part_text(part, part_where, &text, err, err_size);
+        if (rc < 0) {
             cJSON_Delete(parts);
-            return s_fail(err, err_size,
-                          "%s.content[%d]: only text parts can go to cohere (type '%s')", where, i,
-                          type ? type : "?");
+            return rc;
         }
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "type", "text");
         cJSON_AddStringToObject(out, "text", text);
         cJSON_AddItemToArray(parts, out);
-        i++;
     }
     *out_p = parts;
     return 0;
-}
-
-// The text of content (a string or text parts, already checked by s_content), joined.
-// Caller owns the result; NULL when there is no text.
-static char *
-s_joined_text(const cJSON *content)
-{
-    if (cJSON_IsString(content))
-        return *content->valuestring ? sl_xstrdup(content->valuestring) : NULL;
-    size_t len = 0;
-    const cJSON *part;
-    cJSON_ArrayForEach(part, content)
-    {
-        len += strlen(s_string(part, "text"));
-    }
-    if (len == 0)
-        return NULL;
-    char *text = sl_xcalloc(1, len + 1);
-    size_t at = 0;
-    cJSON_ArrayForEach(part, content)
-    {
-        const char *piece = s_string(part, "text");
-        size_t n = strlen(piece);
-        memcpy(text + at, piece, n);
-        at += n;
-    }
-    return text;
 }
 
 // Cohere's tool calls have OpenAI's shape; only the fields Cohere knows are copied.
@@ -182,19 +156,17 @@ s_tool_calls(const cJSON *calls, const char *where, cJSON *msg, char *err, size_
 }
 
 static int
-s_message(const cJSON *msg, const char *where, cJSON *messages, char *err, size_t err_size)
+s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_size)
 {
-    const char *role = s_string(msg, "role");
-    if (!role)
-        return s_fail(err, err_size, "%s.role: missing", where);
-    if (strcmp(role, "developer") == 0)
-        role = "system";
-    if (strcmp(role, "system") != 0 && strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0
-        && strcmp(role, "tool") != 0)
-        return s_fail(err, err_size, "%s.role: '%s' cannot go to cohere", where, role);
+    char where[32];
+    snprintf(where, sizeof where, "messages[%d]", index);
+    const char *role; // one of four, "developer" read as "system"
+    int rc = provider_normalized_role(msg, index, &role, err, err_size);
+    if (rc < 0)
+        return rc;
     const cJSON *content = s_get(msg, "content");
     cJSON *text;
-    int rc = s_content(content, where, &text, err, err_size);
+    rc = s_content(content, where, &text, err, err_size);
     if (rc < 0)
         return rc;
     cJSON *out = cJSON_CreateObject();
@@ -215,12 +187,14 @@ s_message(const cJSON *msg, const char *where, cJSON *messages, char *err, size_
     }
     if (cJSON_GetArraySize(calls) > 0) {
         // Cohere calls an assistant's text before its tool calls the tool plan.
-        char *plan = s_joined_text(content);
-        if (plan)
-            cJSON_AddStringToObject(out, "tool_plan", plan);
-        free(plan);
+        sl_buf_t plan;
+        sl_buf_init(&plan, COHERE_MAX_PLAN_BYTES);
         cJSON_Delete(text);
-        return s_tool_calls(calls, where, out, err, err_size);
+        rc = provider_normalized_text(msg, index, &plan, err, err_size);
+        if (rc == 0 && plan.len > 0)
+            cJSON_AddStringToObject(out, "tool_plan", sl_buf_str(&plan));
+        sl_buf_free(&plan);
+        return rc < 0 ? rc : s_tool_calls(calls, where, out, err, err_size);
     }
     if (!text && strcmp(role, "assistant") != 0)
         return s_fail(err, err_size, "%s.content: missing", where);
@@ -321,23 +295,7 @@ s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
         p = p < COHERE_MIN_P ? COHERE_MIN_P : p > COHERE_MAX_P ? COHERE_MAX_P : p;
         cJSON_AddNumberToObject(body, "p", p);
     }
-    const cJSON *stop = s_get(root, "stop");
-    if (cJSON_IsString(stop)) {
-        cJSON *list = cJSON_AddArrayToObject(body, "stop_sequences");
-        cJSON_AddItemToArray(list, cJSON_CreateString(stop->valuestring));
-    } else if (cJSON_IsArray(stop)) {
-        const cJSON *s;
-        cJSON_ArrayForEach(s, stop)
-        {
-            if (!cJSON_IsString(s))
-                return s_fail(err, err_size, "stop: expected a string or an array of strings");
-        }
-        if (cJSON_GetArraySize(stop) > 0)
-            cJSON_AddItemToObject(body, "stop_sequences", cJSON_Duplicate(stop, 1));
-    } else if (stop) {
-        return s_fail(err, err_size, "stop: expected a string or an array of strings");
-    }
-    return 0;
+    return provider_normalized_copy_stop(root, body, "stop_sequences", err, err_size);
 }
 
 // Build the Cohere body; NULL with err set when root cannot be expressed.
@@ -347,17 +305,13 @@ s_body(const cJSON *root, const char *upstream_model, char *err, size_t err_size
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "model", upstream_model);
     cJSON *messages = cJSON_AddArrayToObject(body, "messages");
-    const cJSON *list = s_get(root, "messages");
-    int rc = cJSON_IsArray(list) ? 0 : s_fail(err, err_size, "messages: expected an array");
-    int i = 0;
+    int rc = 0, i = 0;
     const cJSON *msg;
-    cJSON_ArrayForEach(msg, list)
+    cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(root, "messages"))
     {
         if (rc < 0)
             break;
-        char where[32];
-        snprintf(where, sizeof where, "messages[%d]", i++);
-        rc = s_message(msg, where, messages, err, err_size);
+        rc = s_message(msg, i++, messages, err, err_size);
     }
     if (rc == 0)
         rc = s_tools(s_get(root, "tools"), body, err, err_size);
@@ -383,12 +337,9 @@ s_request(const sl_provider_cfg_t *provider,
           char *err,
           size_t err_size)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    if (!cJSON_IsObject(root)) {
-        snprintf(err, err_size, "request body is not a JSON object");
-        cJSON_Delete(root);
+    cJSON *root = provider_normalized_parse(body, len, err, err_size);
+    if (!root)
         return SL_EINVAL;
-    }
     cJSON *cohere = s_body(root, upstream_model, err, err_size);
     char *text = cohere ? cJSON_PrintUnformatted(cohere) : NULL;
     cJSON_Delete(cohere);

@@ -335,13 +335,13 @@ s_test_request(void)
         const char *err;
     } bad[] = {
         {"[1,2]", "request body is not a JSON object"},
-        {"{\"messages\":{}}", "messages: expected an array"},
-        {"{\"messages\":[{\"content\":\"x\"}]}", "messages[0].role: missing"},
+        {"{\"messages\":{}}", "messages: not an array"},
+        {"{\"messages\":[{\"content\":\"x\"}]}", "messages[0].role: missing or not a string"},
         {"{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}",
-         "messages[0].role: 'function' cannot go to anthropic"},
+         "messages[0].role: 'function' is not supported"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
          "{\"url\":\"http://x/a.png\"}}]}]}",
-         "messages[0].content[0]: only text parts can go to anthropic (type 'image_url')"},
+         "messages[0].content[0]: part type \'image_url\' is not supported"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"tool\",\"content\":"
          "\"r\"}]}",
          "messages[1].tool_call_id: missing"},
@@ -358,7 +358,7 @@ s_test_request(void)
          "temperature: anthropic accepts a number from 0 to 1"},
         {"{\"messages\":[],\"max_tokens\":0}", "max_tokens: expected a positive integer"},
         {"{\"messages\":[],\"max_tokens\":1.5}", "max_tokens: expected a positive integer"},
-        {"{\"messages\":[],\"stop\":[\"a\",1]}", "stop: expected a string or an array of strings"},
+        {"{\"messages\":[],\"stop\":[\"a\",1]}", "stop: not a string or an array of strings"},
         {"{\"messages\":[],\"tools\":[{\"type\":\"retrieval\"}]}",
          "tools[0]: only function tools can go to anthropic"},
         {"{\"messages\":[],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","

@@ -242,12 +242,12 @@ s_test_request(void)
         const char *err;
     } bad[] = {
         {"\"text\"", "request body is not a JSON object"},
-        {"{}", "messages: expected an array"},
+        {"{}", "messages: not an array"},
         {"{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}",
-         "messages[0].role: 'function' cannot go to cohere"},
+         "messages[0].role: 'function' is not supported"},
         {"{\"messages\":[{\"role\":\"user\"}]}", "messages[0].content: missing"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
-         "messages[0].content[0]: only text parts can go to cohere (type 'input_audio')"},
+         "messages[0].content[0]: part type \'input_audio\' is not supported"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"tool\",\"content\":"
          "\"r\"}]}",
          "messages[1].tool_call_id: missing"},
@@ -264,7 +264,7 @@ s_test_request(void)
         {"{\"messages\":[],\"top_p\":2}", "top_p: expected a number from 0 to 1"},
         {"{\"messages\":[],\"temperature\":-1}", "temperature: expected a non-negative number"},
         {"{\"messages\":[],\"max_tokens\":\"9\"}", "max_tokens: expected a positive integer"},
-        {"{\"messages\":[],\"stop\":{}}", "stop: expected a string or an array of strings"},
+        {"{\"messages\":[],\"stop\":{}}", "stop: not a string or an array of strings"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         got = s_translate(bad[i].body, err, sizeof err, &req);
