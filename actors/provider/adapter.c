@@ -8,10 +8,9 @@
 #include "sl/err.h"
 #include "sl/mem.h"
 
-extern const provider_adapter_t provider_openai_adapter;
-
 static const provider_adapter_t *const s_adapters[] = {
-    &provider_openai_adapter,
+    &provider_openai_adapter, &provider_anthropic_adapter, &provider_cohere_adapter,
+    &provider_gemini_adapter, &provider_ollama_adapter,
 };
 
 #define PROVIDER_MAX_URL  8192

@@ -3,7 +3,9 @@
 //
 // An adapter never sees sockets or curl: the transfer hands it bytes and gets sluice events
 // back through a provider_sink_t, so each adapter is tested by feeding it bytes split at every
-// offset. Not thread-safe; one state per upstream stream.
+// offset. A kind that must choose between framings (Gemini: SSE or one JSON array) tells them
+// apart by the body's first bytes, which cannot be confused, so proxies that rewrite the
+// Content-Type do not matter. Not thread-safe; one state per upstream stream.
 #ifndef PROVIDER_ADAPTER_H
 #define PROVIDER_ADAPTER_H
 #include <stddef.h>
@@ -60,11 +62,23 @@ typedef struct {
     // Parse len bytes of a 200 response. Returns 0, or SL_EPROTO/SL_ETOOBIG when the stream
     // is malformed (err_class PROVIDER_DOWN: the stream cannot go on).
     int (*feed)(void *state, const char *data, size_t len, const provider_sink_t *sink);
+    // The 200 body ended without a transport error: parse what the state still holds (an
+    // NDJSON server may leave off the last line's "\n"). Called once, after the last feed and
+    // before is_complete. Optional: NULL for framings whose spec drops a partial event at EOF
+    // (SSE). Returns as feed.
+    int (*eof)(void *state, const provider_sink_t *sink);
     // True when the stream reached its protocol's terminal event (else EOF is truncation).
     int (*is_complete)(const void *state);
     // Report an HTTP error response (status >= 300) through sink->error.
     void (*http_error)(uint32_t status, const char *body, size_t len, const provider_sink_t *sink);
 } provider_adapter_t;
+
+// The adapters, one per kind, each in its own file; adapter.c's table lists them.
+extern const provider_adapter_t provider_openai_adapter;
+extern const provider_adapter_t provider_anthropic_adapter;
+extern const provider_adapter_t provider_cohere_adapter;
+extern const provider_adapter_t provider_gemini_adapter;
+extern const provider_adapter_t provider_ollama_adapter;
 
 // The adapter for a kind, or NULL.
 const provider_adapter_t *provider_adapter_find(const char *kind);

@@ -196,19 +196,22 @@ s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-// A dispatch we cannot start: tell the builder (so the client hears) and the broker.
+// A dispatch we cannot start: tell the builder (so the client hears) and the broker. A 4xx
+// status means the request cannot go to this provider as it is (the client's to fix); 500
+// means sluice failed.
 static void
-s_reject_dispatch(provider_t *self, const sl_msg_t *d, const char *why)
+s_reject_dispatch(provider_t *self, const sl_msg_t *d, uint32_t status, const char *why)
 {
     sl_log_warn("dispatch req=%.*s failed: %s", (int)d->req_id.len, d->req_id.ptr, why);
+    sl_errclass_t cls = status < 500 ? SL_ERRCLASS_FATAL : SL_ERRCLASS_INTERNAL;
     sl_msg_t end = {.type = SL_MSG_END,
                     .req_id = d->req_id,
                     .ingress = d->ingress,
                     .attempt = d->attempt,
                     .finish_reason = sl_str("error"),
-                    .err_class = SL_ERRCLASS_INTERNAL,
-                    .status = 500,
-                    .error_type = sl_str("internal_error"),
+                    .err_class = cls,
+                    .status = status,
+                    .error_type = sl_str(status < 500 ? "invalid_request_error" : "internal_error"),
                     .message = sl_str(why)};
     if (sl_sock_send(self->tokens, NULL, &end) < 0)
         sl_log_error("dispatch req=%.*s: END not sent", (int)d->req_id.len, d->req_id.ptr);
@@ -217,8 +220,8 @@ s_reject_dispatch(provider_t *self, const sl_msg_t *d, const char *why)
                         .attempt = d->attempt,
                         .provider = d->provider,
                         .upstream_model = d->upstream_model,
-                        .err_class = SL_ERRCLASS_INTERNAL,
-                        .status = 500};
+                        .err_class = cls,
+                        .status = status};
     if (sl_sock_send(self->backend, NULL, &outcome) < 0)
         sl_log_error("dispatch req=%.*s: OUTCOME not sent", (int)d->req_id.len, d->req_id.ptr);
 }
@@ -234,15 +237,16 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
         sl_log_warn_rl("dispatch req=%s: already running, dropped", id);
     } else if (!provider) {
         snprintf(err, sizeof err, "no provider named '%s' in this worker's config", pname);
-        s_reject_dispatch(self, d, err);
+        s_reject_dispatch(self, d, 500, err);
     } else {
+        uint32_t status = 500;
         provider_transfer_t *t =
-            provider_transfer_new(self->cfg, provider, d, s_send, self, err, sizeof err);
+            provider_transfer_new(self->cfg, provider, d, s_send, self, err, sizeof err, &status);
         if (!t) {
-            s_reject_dispatch(self, d, err);
+            s_reject_dispatch(self, d, status, err);
         } else if (curl_multi_add_handle(self->multi, provider_transfer_easy(t)) != CURLM_OK) {
             provider_transfer_destroy(&t);
-            s_reject_dispatch(self, d, "cannot start the upstream request");
+            s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
             zhashx_insert(self->transfers, id, t);
             provider_transfer_flush(t);

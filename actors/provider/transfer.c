@@ -160,6 +160,17 @@ s_http_status(const provider_transfer_t *self)
     return code;
 }
 
+// The adapter rejected the stream (rc from its feed or eof): nothing more of it counts.
+static void
+s_parse_failed(provider_transfer_t *self, int rc)
+{
+    self->parse_failed = true;
+    char msg[128];
+    snprintf(msg, sizeof msg, "malformed stream from upstream: %s", sl_strerror(rc));
+    s_set_error(self, SL_ERRCLASS_PROVIDER_DOWN, 502, "upstream_error", msg);
+    sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider->name, msg);
+}
+
 static size_t
 s_on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -184,11 +195,7 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
     int rc = self->adapter->feed(self->state, data, len, &sink);
     s_pack_tokens(self);
     if (rc < 0) {
-        self->parse_failed = true;
-        char msg[128];
-        snprintf(msg, sizeof msg, "malformed stream from upstream: %s", sl_strerror(rc));
-        s_set_error(self, SL_ERRCLASS_PROVIDER_DOWN, 502, "upstream_error", msg);
-        sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider->name, msg);
+        s_parse_failed(self, rc);
         return 0; // ends the transfer with CURLE_WRITE_ERROR
     }
     provider_transfer_flush(self);
@@ -237,8 +244,10 @@ provider_transfer_new(const sl_config_t *cfg,
                       provider_send_fn *send,
                       void *send_arg,
                       char *err,
-                      size_t err_size)
+                      size_t err_size,
+                      uint32_t *status_p)
 {
+    *status_p = 500;
     const provider_adapter_t *adapter = provider_adapter_find(provider->kind);
     if (!adapter) {
         snprintf(err, err_size, "provider '%s' has unsupported kind '%s'", provider->name,
@@ -268,10 +277,12 @@ provider_transfer_new(const sl_config_t *cfg,
         goto fail;
     }
     const char *key = provider->api_key_env ? getenv(provider->api_key_env) : NULL;
-    if (adapter->request(provider, key, self->upstream_model, dispatch->body.ptr,
-                         dispatch->body.len, &self->request, err, err_size)
-        < 0)
+    int rc = adapter->request(provider, key, self->upstream_model, dispatch->body.ptr,
+                              dispatch->body.len, &self->request, err, err_size);
+    if (rc < 0) {
+        *status_p = rc == SL_EINVAL ? 400 : rc == SL_ETOOBIG ? 413 : 500;
         goto fail;
+    }
     if (s_set_options(self) < 0) {
         snprintf(err, err_size, "cannot set curl options");
         goto fail;
@@ -413,6 +424,13 @@ void
 provider_transfer_complete(provider_transfer_t *self, CURLcode result)
 {
     long status = s_http_status(self);
+    if (!self->has_error && status == 200 && result == CURLE_OK && self->adapter->eof) {
+        // A clean end: the adapter may still hold a last line without its line end.
+        provider_sink_t sink = {self, s_sink_delta, s_sink_finish, s_sink_usage, s_sink_error};
+        int rc = self->adapter->eof(self->state, &sink);
+        if (rc < 0)
+            s_parse_failed(self, rc);
+    }
     if (!self->has_error && status != 200 && status != 0) {
         provider_sink_t sink = {self, s_sink_delta, s_sink_finish, s_sink_usage, s_sink_error};
         self->adapter->http_error((uint32_t)status, sl_buf_str(&self->error_body),

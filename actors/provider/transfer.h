@@ -9,6 +9,7 @@
 #ifndef PROVIDER_TRANSFER_H
 #define PROVIDER_TRANSFER_H
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <curl/curl.h>
 
@@ -24,14 +25,17 @@ typedef struct provider_transfer provider_transfer_t; // opaque
 typedef int(provider_send_fn)(void *arg, bool to_broker, const uint8_t *data, size_t len);
 
 // New transfer for a DISPATCH message (copied). provider must outlive the transfer. On
-// failure (bad body, no adapter) returns NULL and writes why into err.
+// failure (bad body, no adapter) returns NULL, writes why into err and sets *status_p: 400
+// when the body cannot be expressed for this provider (the adapter's SL_EINVAL, err names the
+// field), 413 when it is too large, 500 when sluice failed.
 provider_transfer_t *provider_transfer_new(const sl_config_t *cfg,
                                            const sl_provider_cfg_t *provider,
                                            const sl_msg_t *dispatch,
                                            provider_send_fn *send,
                                            void *send_arg,
                                            char *err,
-                                           size_t err_size);
+                                           size_t err_size,
+                                           uint32_t *status_p);
 void provider_transfer_destroy(provider_transfer_t **self_p);
 
 const char *provider_transfer_id(const provider_transfer_t *self);

@@ -54,12 +54,19 @@ test_system_start(test_system_t *sys,
              "data_dir: %s/data\n"
              "providers:\n"
              "  - {name: mock, kind: openai, base_url: \"http://127.0.0.1:%d/v1\"}\n"
+             "  - {name: mock-anthropic, kind: anthropic, base_url: \"http://127.0.0.1:%d/v1\"}\n"
+             "  - {name: mock-cohere, kind: cohere, base_url: \"http://127.0.0.1:%d/v2\"}\n"
              "routes:\n"
              "  - model: m1\n"
              "    targets: [{provider: mock, model: mock-up}]\n"
+             "  - model: m-anthropic\n"
+             "    targets: [{provider: mock-anthropic, model: mock-up}]\n"
+             "  - model: m-cohere\n"
+             "    targets: [{provider: mock-cohere, model: mock-up}]\n"
              "demo: {enabled: false}\n"
              "%s",
-             sys->http_port, sys->dir, sys->mock_port, extra_yaml ? extra_yaml : "");
+             sys->http_port, sys->dir, sys->mock_port, sys->mock_port, sys->mock_port,
+             extra_yaml ? extra_yaml : "");
     test_write_file(sys->cfg, yaml);
 
     char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};

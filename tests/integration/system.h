@@ -21,8 +21,9 @@ typedef struct {
     test_proc_t sluice;
 } test_system_t;
 
-// Start the mock (mock_bin) and sluice (sluice_bin) with routes m1 -> mock/mock-up, wait
-// until GET /healthz answers 200. extra_yaml is appended to the config (may be NULL).
+// Start the mock (mock_bin) and sluice (sluice_bin) with routes to model mock-up over each
+// upstream kind the mock speaks: m1 (openai), m-anthropic, m-cohere; wait until GET /healthz
+// answers 200. extra_yaml is appended to the config (may be NULL).
 // Exits the test with a message on failure.
 void test_system_start(test_system_t *sys,
                        const char *sluice_bin,

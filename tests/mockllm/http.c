@@ -71,6 +71,10 @@ s_parse_request_line(const s_line_t *line, mockllm_http_req_t *req)
         return SL_EPROTO;
     memcpy(req->path, target, path_len);
     req->path[path_len] = '\0';
+    size_t query_len = q ? (size_t)(target_end - q - 1) : 0;
+    if (q)
+        memcpy(req->query, q + 1, query_len);
+    req->query[query_len] = '\0';
     p++;
     if (end - p != 8 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1'))
         return SL_EPROTO;
@@ -184,12 +188,30 @@ mockllm_http_reason(int status)
         return "Length Required";
     case 413:
         return "Content Too Large";
+    case 401:
+        return "Unauthorized";
+    case 402:
+        return "Payment Required";
+    case 403:
+        return "Forbidden";
+    case 409:
+        return "Conflict";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 529:
+        return "Overloaded"; // Anthropic's own code
     default:
         return "Unknown";
     }

@@ -19,14 +19,15 @@
 
 // A parsed request head. Shown so the server embeds it in each connection.
 typedef struct {
-    char method[16];                      // "GET", "POST" ... as sent
-    char path[MOCKLLM_HTTP_MAX_PATH + 1]; // the target without its query string
-    int version_minor;                    // 0 or 1 (HTTP/1.x)
-    int64_t content_length;               // -1 when absent
-    bool has_transfer_encoding;           // any Transfer-Encoding header (chunked bodies)
-    bool keep_alive;                      // HTTP/1.1 without "close", or 1.0 with "keep-alive"
-    bool expect_continue;                 // Expect: 100-continue
-    size_t head_len;                      // bytes of the head, the blank line included
+    char method[16];                       // "GET", "POST" ... as sent
+    char path[MOCKLLM_HTTP_MAX_PATH + 1];  // the target without its query string
+    char query[MOCKLLM_HTTP_MAX_PATH + 1]; // what followed '?' in the target; "" when nothing
+    int version_minor;                     // 0 or 1 (HTTP/1.x)
+    int64_t content_length;                // -1 when absent
+    bool has_transfer_encoding;            // any Transfer-Encoding header (chunked bodies)
+    bool keep_alive;                       // HTTP/1.1 without "close", or 1.0 with "keep-alive"
+    bool expect_continue;                  // Expect: 100-continue
+    size_t head_len;                       // bytes of the head, the blank line included
 } mockllm_http_req_t;
 
 // Parse the head at the start of buf (len bytes). Returns 0 when complete (req filled, the

@@ -1,183 +1,358 @@
-// openai.c - OpenAI Chat Completions rendering (see openai.h).
+// openai.c - OpenAI Chat Completions: request reader and rendering (see openai.h).
 #include "openai.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "render.h"
+#include "request.h"
 #include "sl/err.h"
+#include "sl/mem.h"
 
-// Events before the tokens (the role chunk) and after them (finish chunk, [DONE]).
-#define S_LEAD_EVENTS 1
-#define S_TAIL_EVENTS 2
+#define S_DEFAULT_MODEL "mock-1"
 
-const mockllm_format_t mockllm_openai_format = {
-    .name = "openai",
-    .path = "/v1/chat/completions",
-    .plan = mockllm_script_from_request,
-    .stream_content_type = "text/event-stream",
-    .response_content_type = "application/json",
-    .stream_events = mockllm_openai_stream_events,
-    .event_token = mockllm_openai_event_token,
-    .stream_event = mockllm_openai_stream_event,
-    .response = mockllm_openai_response,
-    .error = mockllm_openai_error,
+// Event kinds (MOCKLLM_EVENT_PING is 0).
+enum {
+    S_ROLE = 1, // the first chunk: role, empty content
+    S_TEXT,     // index: text token
+    S_CALL,     // call: first fragment with id, type and name, empty arguments
+    S_ARGS,     // call, index: an arguments fragment
+    S_FINISH,   // empty delta and the finish reason
+    S_USAGE,    // "choices":[] and usage (include_usage only)
+    S_DONE,     // data: [DONE]
 };
 
-// Renderers build into a buffer of their own, capped at out's free room, and append it whole:
-// a capped out never holds half an event.
-static void
-s_begin(sl_buf_t *tmp, const sl_buf_t *out)
+static const mockllm_finish_names_t s_finish = {
+    .stop = "stop", .length = "length", .tool_calls = "tool_calls", .stop_sequence = "stop"};
+
+// --- request ---------------------------------------------------------------------------------
+
+static bool
+s_serves(const char *path)
 {
-    sl_buf_init(tmp, out->max_len - out->len);
+    return strcmp(path, "/v1/chat/completions") == 0;
 }
 
+// Read "messages": prompt tokens and the last user message's text.
 static int
-s_commit(sl_buf_t *out, sl_buf_t *tmp, int rc)
+s_read_messages(
+    const cJSON *messages, mockllm_script_req_t *req, sl_buf_t *user, char *err, size_t err_size)
 {
-    if (!rc)
-        rc = sl_buf_append(out, sl_buf_str(tmp), tmp->len);
-    sl_buf_free(tmp);
-    return rc ? SL_ETOOBIG : 0;
-}
-
-static int
-s_append_json_string(sl_buf_t *out, const char *s)
-{
-    if (sl_buf_append_str(out, "\"") || sl_buf_append_json_str(out, s, strlen(s))
-        || sl_buf_append_str(out, "\""))
-        return SL_ETOOBIG;
+    if (!messages) {
+        mockllm_request_err(err, err_size, "missing required parameter: 'messages'");
+        return SL_EINVAL;
+    }
+    if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
+        mockllm_request_err(err, err_size, "'messages' must be a non-empty array");
+        return SL_EINVAL;
+    }
+    sl_buf_t text;
+    sl_buf_init(&text, (size_t)-1 / 2);
+    int i = 0;
+    const cJSON *msg;
+    cJSON_ArrayForEach(msg, messages)
+    {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
+        if (!cJSON_IsObject(msg) || !cJSON_IsString(role)) {
+            mockllm_request_err(err, err_size, "'messages[%d].role' must be a string", i);
+            sl_buf_free(&text);
+            return SL_EINVAL;
+        }
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+        if (content && !cJSON_IsString(content) && !cJSON_IsArray(content)
+            && !cJSON_IsNull(content)) {
+            mockllm_request_err(err, err_size,
+                                "'messages[%d].content' must be a string or an array", i);
+            sl_buf_free(&text);
+            return SL_EINVAL;
+        }
+        sl_buf_reset(&text);
+        bool has_text = mockllm_request_text(content, &text, &req->prompt_tokens);
+        req->prompt_tokens += 3;
+        if (has_text && strcmp(role->valuestring, "user") == 0) {
+            sl_buf_reset(user);
+            (void)sl_buf_append(user, sl_buf_str(&text), text.len); // uncapped buffer
+        }
+        i++;
+    }
+    sl_buf_free(&text);
     return 0;
+}
+
+static int
+s_read_tools(const cJSON *tools, mockllm_script_req_t *req, char *err, size_t err_size)
+{
+    if (!tools || cJSON_IsNull(tools))
+        return 0;
+    if (!cJSON_IsArray(tools)) {
+        mockllm_request_err(err, err_size, "'tools' must be an array");
+        return SL_EINVAL;
+    }
+    int i = 0;
+    const cJSON *tool;
+    cJSON_ArrayForEach(tool, tools)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(tool, "type");
+        // Other tool types (OpenAI's "custom" tools) cannot be called by this mock.
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "function") != 0) {
+            i++;
+            continue;
+        }
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tool, "function");
+        char field[64];
+        snprintf(field, sizeof field, "tools[%d].function.name", i);
+        int rc = mockllm_request_tool(cJSON_GetObjectItemCaseSensitive(fn, "name"), field, req, err,
+                                      err_size);
+        if (rc)
+            return rc;
+        i++;
+    }
+    return 0;
+}
+
+static int
+s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root;
+    int rc = mockllm_request_parse(in->body, in->len, &root, err, err_size);
+    if (rc)
+        return rc;
+    sl_buf_t user;
+    sl_buf_init(&user, (size_t)-1 / 2);
+    mockllm_script_req_t req = {
+        .max_tokens = -1, .finish_names = &s_finish, .ids = MOCKLLM_TOOLCALL_ID_OPENAI};
+    const char *model = S_DEFAULT_MODEL;
+    bool stream = false, include_usage = false;
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
+    rc = mockllm_request_model(cJSON_GetObjectItemCaseSensitive(root, "model"), "model", false,
+                               &model, err, err_size);
+    rc = rc
+         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &req, &user, err,
+                            err_size);
+    rc = rc
+         || mockllm_request_bool(cJSON_GetObjectItemCaseSensitive(root, "stream"), "stream",
+                                 &stream, err, err_size);
+    if (!rc && opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
+        mockllm_request_err(err, err_size, "'stream_options' must be an object");
+        rc = SL_EINVAL;
+    }
+    rc = rc
+         || mockllm_request_bool(cJSON_GetObjectItemCaseSensitive(opts, "include_usage"),
+                                 "include_usage", &include_usage, err, err_size);
+    rc = rc
+         || mockllm_request_cap(cJSON_GetObjectItemCaseSensitive(root, "max_tokens"), "max_tokens",
+                                false, &req.max_tokens, err, err_size);
+    rc = rc
+         || mockllm_request_cap(cJSON_GetObjectItemCaseSensitive(root, "max_completion_tokens"),
+                                "max_completion_tokens", false, &req.max_tokens, err, err_size);
+    rc = rc
+         || mockllm_request_stops(cJSON_GetObjectItemCaseSensitive(root, "stop"), "stop", &req, err,
+                                  err_size);
+    rc = rc || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &req, err, err_size);
+    if (!rc) {
+        req.user_text = user.data;
+        req.user_len = user.len;
+        rc = mockllm_script_plan(&req, out, err, err_size);
+    }
+    if (!rc) {
+        out->model = sl_xstrdup(model);
+        out->stream = stream;
+        out->include_usage = include_usage;
+    }
+    sl_buf_free(&user);
+    cJSON_Delete(root);
+    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+static const char *
+s_content_type(const mockllm_script_t *script)
+{
+    return script->stream ? "text/event-stream" : "application/json";
+}
+
+static int
+s_layout(const mockllm_script_t *s, mockllm_events_t *ev)
+{
+    int rc = mockllm_events_add(ev, S_ROLE, 0, 0, 0);
+    for (size_t k = 0; !rc && k < s->n_tokens; k++)
+        rc = mockllm_events_add(ev, S_TEXT, 0, (uint32_t)k, 1);
+    for (size_t c = 0; !rc && c < s->n_calls; c++) {
+        rc = mockllm_events_add(ev, S_CALL, (uint16_t)c, 0, 0);
+        for (size_t f = 0; !rc && f < s->calls[c].n_frags; f++)
+            rc = mockllm_events_add(ev, S_ARGS, (uint16_t)c, (uint32_t)f, 1);
+    }
+    rc = rc || mockllm_events_add(ev, S_FINISH, 0, 0, 0);
+    if (s->include_usage)
+        rc = rc || mockllm_events_add(ev, S_USAGE, 0, 0, 0);
+    rc = rc || mockllm_events_add(ev, S_DONE, 0, 0, 0);
+    return rc ? SL_ETOOBIG : 0;
 }
 
 // The fields every object of a response starts with.
 static int
-s_append_head(sl_buf_t *out, const mockllm_script_t *script, const char *object, int64_t created_s)
+s_head(sl_buf_t *b, const mockllm_script_t *s, const char *object, int64_t created_s)
 {
     char id[MOCKLLM_OPENAI_ID_SIZE];
-    mockllm_openai_id(script, id);
-    if (sl_buf_printf(out, "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRId64 ",\"model\":",
-                      id, object, created_s)
-        || s_append_json_string(out, script->model ? script->model : "")
-        || sl_buf_append_str(out, ",\"system_fingerprint\":\"fp_mock\","))
-        return SL_ETOOBIG;
-    return 0;
+    mockllm_openai_id(s, id);
+    return sl_buf_printf(b,
+                         "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRId64 ",\"model\":", id,
+                         object, created_s)
+           || mockllm_render_str(b, s->model ? s->model : "")
+           || sl_buf_append_str(b, ",\"system_fingerprint\":\"fp_mock\",");
 }
 
 static int
-s_append_usage(sl_buf_t *out, const mockllm_script_t *script)
+s_usage(sl_buf_t *b, const mockllm_script_t *s)
 {
-    return sl_buf_printf(out,
+    return sl_buf_printf(b,
                          "\"usage\":{\"prompt_tokens\":%" PRIu32 ",\"completion_tokens\":%" PRIu32
                          ",\"total_tokens\":%" PRIu32 "}",
-                         script->prompt_tokens, script->completion_tokens,
-                         script->prompt_tokens + script->completion_tokens);
+                         s->prompt_tokens, s->completion_tokens,
+                         s->prompt_tokens + s->completion_tokens);
 }
+
+// The delta of a chunk event.
+static int
+s_delta(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev)
+{
+    const mockllm_toolcall_t *call = ev->call < s->n_calls ? &s->calls[ev->call] : NULL;
+    size_t len;
+    switch (ev->kind) {
+    case S_ROLE:
+        // A tool-call answer without text starts with "content": null, as recorded.
+        return sl_buf_append_str(b, s->n_calls && !s->n_tokens
+                                        ? "{\"role\":\"assistant\",\"content\":null}"
+                                        : "{\"role\":\"assistant\",\"content\":\"\"}");
+    case S_TEXT:
+        return sl_buf_append_str(b, "{\"content\":") || mockllm_render_str(b, s->tokens[ev->index])
+               || sl_buf_append_str(b, "}");
+    case S_CALL:
+        return sl_buf_printf(b, "{\"tool_calls\":[{\"index\":%u,\"id\":", (unsigned)ev->call)
+               || mockllm_render_str(b, call->id ? call->id : "")
+               || sl_buf_append_str(b, ",\"type\":\"function\",\"function\":{\"name\":")
+               || mockllm_render_str(b, call->name)
+               || sl_buf_append_str(b, ",\"arguments\":\"\"}}]}");
+    case S_ARGS: {
+        const char *frag = mockllm_toolcall_frag(call, ev->index, &len);
+        return sl_buf_printf(b, "{\"tool_calls\":[{\"index\":%u,\"function\":{\"arguments\":",
+                             (unsigned)ev->call)
+               || mockllm_render_strn(b, frag, len) || sl_buf_append_str(b, "}}]}");
+    }
+    default:
+        return sl_buf_append_str(b, "{}");
+    }
+}
+
+static int
+s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev, sl_buf_t *out)
+{
+    const char *eol = mockllm_render_eol(s->opts.crlf);
+    if (ev->kind == MOCKLLM_EVENT_PING)
+        return sl_buf_printf(out, ": keepalive%s%s", eol, eol);
+    if (ev->kind == S_DONE)
+        return sl_buf_printf(out, "data: [DONE]%s%s", eol, eol);
+    sl_buf_t b;
+    mockllm_render_begin(&b, out);
+    int rc = sl_buf_append_str(&b, "data: ") || s_head(&b, s, "chat.completion.chunk", created_s);
+    if (ev->kind == S_USAGE) {
+        rc = rc || sl_buf_append_str(&b, "\"choices\":[],") || s_usage(&b, s)
+             || sl_buf_append_str(&b, "}");
+    } else {
+        rc = rc || sl_buf_append_str(&b, "\"choices\":[{\"index\":0,\"delta\":")
+             || s_delta(&b, s, ev)
+             || sl_buf_append_str(&b, ",\"logprobs\":null,\"finish_reason\":");
+        if (ev->kind == S_FINISH)
+            rc = rc || mockllm_render_str(&b, s->finish_reason);
+        else
+            rc = rc || sl_buf_append_str(&b, "null");
+        rc = rc || sl_buf_append_str(&b, "}]}");
+    }
+    rc = rc || sl_buf_printf(&b, "%s%s", eol, eol);
+    return mockllm_render_commit(out, &b, rc);
+}
+
+static int
+s_response(const mockllm_script_t *s, int64_t created_s, sl_buf_t *out)
+{
+    sl_buf_t b;
+    mockllm_render_begin(&b, out);
+    int rc = s_head(&b, s, "chat.completion", created_s)
+             || sl_buf_append_str(&b, "\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                      "\"assistant\",\"content\":");
+    if (s->n_calls && !s->n_tokens) {
+        rc = rc || sl_buf_append_str(&b, "null");
+    } else {
+        rc = rc || sl_buf_append_str(&b, "\"");
+        for (size_t i = 0; !rc && i < s->n_tokens; i++)
+            rc = sl_buf_append_json_str(&b, s->tokens[i], strlen(s->tokens[i]));
+        rc = rc || sl_buf_append_str(&b, "\"");
+    }
+    if (s->n_calls)
+        rc = rc || sl_buf_append_str(&b, ",\"tool_calls\":[");
+    for (size_t i = 0; !rc && i < s->n_calls; i++) {
+        const mockllm_toolcall_t *c = &s->calls[i];
+        rc = (i && sl_buf_append_str(&b, ",")) || sl_buf_append_str(&b, "{\"id\":")
+             || mockllm_render_str(&b, c->id ? c->id : "")
+             || sl_buf_append_str(&b, ",\"type\":\"function\",\"function\":{\"name\":")
+             || mockllm_render_str(&b, c->name) || sl_buf_append_str(&b, ",\"arguments\":")
+             || mockllm_render_str(&b, c->arguments) || sl_buf_append_str(&b, "}}");
+    }
+    if (s->n_calls)
+        rc = rc || sl_buf_append_str(&b, "]");
+    rc = rc || sl_buf_append_str(&b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":")
+         || mockllm_render_str(&b, s->finish_reason) || sl_buf_append_str(&b, "}],")
+         || s_usage(&b, s) || sl_buf_append_str(&b, "}");
+    return mockllm_render_commit(out, &b, rc);
+}
+
+// OpenAI's error types by status; 401 is an invalid_request_error with code invalid_api_key.
+static const char *
+s_error_type(int status)
+{
+    if (status == 429)
+        return "requests";
+    if (status >= 500)
+        return "server_error";
+    return "invalid_request_error";
+}
+
+static int
+s_error(const mockllm_format_error_t *e, sl_buf_t *out)
+{
+    sl_buf_t b;
+    mockllm_render_begin(&b, out);
+    int rc = sl_buf_append_str(&b, "{\"error\":{\"message\":")
+             || mockllm_render_str(&b, e->message ? e->message : "")
+             || sl_buf_append_str(&b, ",\"type\":")
+             || mockllm_render_str(&b, e->type ? e->type : s_error_type(e->status))
+             || sl_buf_append_str(&b, ",\"param\":null,\"code\":");
+    if (e->code)
+        rc = rc || mockllm_render_str(&b, e->code);
+    else
+        rc = rc || sl_buf_append_str(&b, "null");
+    rc = rc || sl_buf_append_str(&b, "}}");
+    return mockllm_render_commit(out, &b, rc);
+}
+
+const mockllm_format_t mockllm_openai_format = {
+    .name = "openai",
+    .path = "/v1/chat/completions",
+    .family = "/",
+    .serves = s_serves,
+    .plan = s_plan,
+    .content_type = s_content_type,
+    .layout = s_layout,
+    .render = s_render,
+    .response = s_response,
+    .error = s_error,
+};
 
 void
 mockllm_openai_id(const mockllm_script_t *script, char id[MOCKLLM_OPENAI_ID_SIZE])
 {
     snprintf(id, MOCKLLM_OPENAI_ID_SIZE, "chatcmpl-mock-%" PRIx64, script->opts.seed);
-}
-
-size_t
-mockllm_openai_stream_events(const mockllm_script_t *script)
-{
-    return S_LEAD_EVENTS + script->n_tokens + S_TAIL_EVENTS + (script->include_usage ? 1 : 0);
-}
-
-int64_t
-mockllm_openai_event_token(const mockllm_script_t *script, size_t i)
-{
-    if (i < S_LEAD_EVENTS || i >= S_LEAD_EVENTS + script->n_tokens)
-        return -1;
-    return (int64_t)(i - S_LEAD_EVENTS);
-}
-
-// The JSON of chunk i (not the terminator), appended to b.
-static int
-s_chunk_json(const mockllm_script_t *script, int64_t created_s, size_t i, sl_buf_t *b)
-{
-    size_t n = script->n_tokens;
-    int rc = s_append_head(b, script, "chat.completion.chunk", created_s);
-    if (i == S_LEAD_EVENTS + n + 1) // the usage chunk (only counted with include_usage)
-        return rc || sl_buf_append_str(b, "\"choices\":[],") || s_append_usage(b, script)
-               || sl_buf_append_str(b, "}");
-    rc = rc || sl_buf_append_str(b, "\"choices\":[{\"index\":0,\"delta\":");
-    if (i == 0)
-        rc = rc || sl_buf_append_str(b, "{\"role\":\"assistant\",\"content\":\"\"}");
-    else if (i <= n)
-        rc = rc || sl_buf_append_str(b, "{\"content\":")
-             || s_append_json_string(b, script->tokens[i - S_LEAD_EVENTS])
-             || sl_buf_append_str(b, "}");
-    else
-        rc = rc || sl_buf_append_str(b, "{}");
-    rc = rc || sl_buf_append_str(b, ",\"logprobs\":null,\"finish_reason\":");
-    if (i == S_LEAD_EVENTS + n)
-        rc = rc || s_append_json_string(b, script->finish_reason);
-    else
-        rc = rc || sl_buf_append_str(b, "null");
-    return rc || sl_buf_append_str(b, "}]}");
-}
-
-static int
-s_response_json(const mockllm_script_t *script, int64_t created_s, sl_buf_t *b)
-{
-    int rc = s_append_head(b, script, "chat.completion", created_s)
-             || sl_buf_append_str(b, "\"choices\":[{\"index\":0,\"message\":{\"role\":"
-                                     "\"assistant\",\"content\":\"");
-    for (size_t i = 0; !rc && i < script->n_tokens; i++)
-        rc = sl_buf_append_json_str(b, script->tokens[i], strlen(script->tokens[i]));
-    return rc || sl_buf_append_str(b, "\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":")
-           || s_append_json_string(b, script->finish_reason) || sl_buf_append_str(b, "}],")
-           || s_append_usage(b, script) || sl_buf_append_str(b, "}");
-}
-
-static int
-s_error_json(const mockllm_format_error_t *error, sl_buf_t *b)
-{
-    int rc = sl_buf_append_str(b, "{\"error\":{\"message\":")
-             || s_append_json_string(b, error->message ? error->message : "")
-             || sl_buf_append_str(b, ",\"type\":")
-             || s_append_json_string(b, error->type ? error->type : "")
-             || sl_buf_append_str(b, ",\"param\":null,\"code\":");
-    if (error->code)
-        rc = rc || s_append_json_string(b, error->code);
-    else
-        rc = rc || sl_buf_append_str(b, "null");
-    return rc || sl_buf_append_str(b, "}}");
-}
-
-int
-mockllm_openai_stream_event(const mockllm_script_t *script,
-                            int64_t created_s,
-                            size_t i,
-                            sl_buf_t *out)
-{
-    const char *eol = script->opts.crlf ? "\r\n" : "\n";
-    if (i >= mockllm_openai_stream_events(script))
-        return SL_EINVAL;
-    if (i + 1 == mockllm_openai_stream_events(script))
-        return sl_buf_printf(out, "data: [DONE]%s%s", eol, eol);
-    sl_buf_t tmp;
-    s_begin(&tmp, out);
-    int rc = sl_buf_append_str(&tmp, "data: ") || s_chunk_json(script, created_s, i, &tmp)
-             || sl_buf_printf(&tmp, "%s%s", eol, eol);
-    return s_commit(out, &tmp, rc);
-}
-
-int
-mockllm_openai_response(const mockllm_script_t *script, int64_t created_s, sl_buf_t *out)
-{
-    sl_buf_t tmp;
-    s_begin(&tmp, out);
-    return s_commit(out, &tmp, s_response_json(script, created_s, &tmp));
-}
-
-int
-mockllm_openai_error(const mockllm_format_error_t *error, sl_buf_t *out)
-{
-    sl_buf_t tmp;
-    s_begin(&tmp, out);
-    return s_commit(out, &tmp, s_error_json(error, &tmp));
 }

@@ -1,41 +1,40 @@
-// openai.h - the OpenAI Chat Completions format: how the mock says a script the OpenAI way.
+// openai.h - the OpenAI Chat Completions format: POST /v1/chat/completions.
 //
-// Byte shapes follow the recorded API (reference provider-streams.md, sections 1.3-1.5):
-//   data: {"id":"chatcmpl-mock-<seed hex>","object":"chat.completion.chunk","created":C,
-//          "model":M,"system_fingerprint":"fp_mock","choices":[{"index":0,
-//          "delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
-//   one chunk per token with "delta":{"content":<token>}
-//   a chunk with "delta":{} and "finish_reason":"stop"|"length"
+// Request: "messages" (required; content a string, an array of parts or null), "model"
+// (optional, "mock-1" when absent), "stream", "stream_options.include_usage", "max_tokens" /
+// "max_completion_tokens" (the smaller caps), "stop" (a string or an array), "tools"
+// (tools[].function.name of the "function" tools). Tool-call ids: "call_" + 24 base62.
+//
+// Stream (reference provider-streams.md, sections 1.2-1.3), every event one "data: " line and a
+// blank line, LF or (crlf=1) CRLF:
+//   {"id":"chatcmpl-mock-<seed hex>","object":"chat.completion.chunk","created":C,"model":M,
+//    "system_fingerprint":"fp_mock","choices":[{"index":0,"delta":{"role":"assistant",
+//    "content":""},"logprobs":null,"finish_reason":null}]}       (content null: calls only)
+//   one chunk per text token, "delta":{"content":<token>}
+//   per call: "delta":{"tool_calls":[{"index":i,"id":...,"type":"function","function":{"name":
+//    N,"arguments":""}}]}, then one chunk per fragment "delta":{"tool_calls":[{"index":i,
+//    "function":{"arguments":<fragment>}}]}
+//   "delta":{} with "finish_reason": "stop" | "length" | "tool_calls" (a stop sequence: "stop")
 //   with stream_options.include_usage only: "choices":[] and "usage":{"prompt_tokens":P,
-//          "completion_tokens":N,"total_tokens":P+N}
+//    "completion_tokens":N,"total_tokens":P+N}
 //   data: [DONE]
-// Every event is one "data: " line and a blank line, with LF or (crlf=1) CRLF line ends. All
-// chunks of one stream share id, created and model. Errors have OpenAI's shape
+// pings=1 puts a ": keepalive" comment block between every two events. All chunks of one stream
+// share id, created and model. One-shot: a "chat.completion" object whose message has
+// "content" (null when there are calls and no text) and "tool_calls". Errors:
 // {"error":{"message":...,"type":...,"param":null,"code":...}}. Pure; thread-safe.
 #ifndef MOCKLLM_OPENAI_H
 #define MOCKLLM_OPENAI_H
-#include <stddef.h>
 #include <stdint.h>
 
 #include "format.h"
 #include "script.h"
-#include "sl/buf.h"
 
 #define MOCKLLM_OPENAI_ID_SIZE 40 // "chatcmpl-mock-" + 16 hex digits + NUL, with room
 
-// The OpenAI format, for the server's format table.
+// The OpenAI format, for the format table.
 extern const mockllm_format_t mockllm_openai_format;
 
 // Write the response id, "chatcmpl-mock-<seed in lowercase hex, no padding>", into id.
 void mockllm_openai_id(const mockllm_script_t *script, char id[MOCKLLM_OPENAI_ID_SIZE]);
-// The functions behind mockllm_openai_format; contracts in format.h.
-size_t mockllm_openai_stream_events(const mockllm_script_t *script);
-int64_t mockllm_openai_event_token(const mockllm_script_t *script, size_t i);
-int mockllm_openai_stream_event(const mockllm_script_t *script,
-                                int64_t created_s,
-                                size_t i,
-                                sl_buf_t *out);
-int mockllm_openai_response(const mockllm_script_t *script, int64_t created_s, sl_buf_t *out);
-int mockllm_openai_error(const mockllm_format_error_t *error, sl_buf_t *out);
 
 #endif

@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "format.h"
 #include "http.h"
-#include "openai.h"
 #include "script.h"
 #include "sl/buf.h"
 #include "sl/clock.h"
@@ -33,13 +33,6 @@
 #define S_ACCEPT_PAUSE_US 100000              // listener rest after EMFILE, instead of spinning
 #define S_OUT_MAX         (32u * 1024 * 1024) // one response, framed; 100000 tokens fit
 #define S_READ_CHUNK      (64u * 1024)
-
-// Every format the mock speaks; the server routes a POST path to its format.
-static const mockllm_format_t *const s_formats[] = {&mockllm_openai_format};
-#define S_N_FORMATS (sizeof s_formats / sizeof s_formats[0])
-
-// Paths that are not formats fall back to this one for their error bodies.
-#define S_DEFAULT_FORMAT (&mockllm_openai_format)
 
 typedef enum {
     S_READ_HEAD, // waiting for a whole request head
@@ -154,26 +147,20 @@ s_reply(s_conn_t *c,
     c->state = S_RESPOND;
 }
 
+// Queue an error in the shape of path's format.
 static void
 s_reply_error(s_conn_t *c,
-              const mockllm_format_t *fmt,
+              const char *path,
               int status,
-              const char *type,
               const char *code,
               const char *message,
               bool keep_alive,
               const char *extra)
 {
-    sl_buf_t body;
-    sl_buf_init(&body, 64 * 1024);
-    mockllm_format_error_t e = {.status = status, .type = type, .code = code, .message = message};
-    if (fmt->error(&e, &body) != 0) {
-        sl_buf_reset(&body); // only a message over 64 KiB gets here
-        e.message = "error message too long";
-        (void)fmt->error(&e, &body);
-    }
-    s_reply(c, status, "application/json", sl_buf_str(&body), body.len, keep_alive, extra);
-    sl_buf_free(&body);
+    mockllm_endpoint_answer_t a;
+    mockllm_endpoint_error(path, status, code, message, &a);
+    s_reply(c, status, a.content_type, sl_buf_str(&a.body), a.body.len, keep_alive, extra);
+    mockllm_endpoint_answer_free(&a);
 }
 
 // --- streams ---------------------------------------------------------------------------------
@@ -213,9 +200,10 @@ s_start_stream(mockllm_server_t *self,
                mockllm_script_t *script,
                int64_t now_us)
 {
-    const mockllm_script_opts_t *o = &script->opts;
+    const mockllm_directive_t *o = &script->opts;
+    const char *content_type = fmt->content_type(script);
     mockllm_stream_cfg_t cfg = {
-        .rate = o->rate == MOCKLLM_SCRIPT_RATE_UNSET ? (int64_t)self->tokens_per_s : o->rate,
+        .rate = o->rate == MOCKLLM_DIRECTIVE_RATE_UNSET ? (int64_t)self->tokens_per_s : o->rate,
         // The server seed moves the cut points only; the golden-ratio multiply keeps seeds 0
         // and 1 from giving neighbouring streams.
         .cut_seed = o->seed ^ (self->seed * 0x9e3779b97f4a7c15u),
@@ -227,8 +215,12 @@ s_start_stream(mockllm_server_t *self,
                  (int)o->crlf);
     mockllm_stream_destroy(&c->stream);
     c->stream = mockllm_stream_new(fmt, script, &cfg, now_us);
+    if (!c->stream) {
+        s_reply_error(c, c->req.path, 500, NULL, "response too large for the mock", false, NULL);
+        return;
+    }
     // A stream ends by closing, as OpenAI's does; the head fits easily in an empty out.
-    (void)mockllm_http_head(&c->out, 200, fmt->stream_content_type,
+    (void)mockllm_http_head(&c->out, 200, content_type,
                             cfg.chunked ? MOCKLLM_HTTP_CHUNKED : MOCKLLM_HTTP_UNTIL_CLOSE, false,
                             NULL);
     c->close_after = true;
@@ -250,60 +242,15 @@ s_release_all(mockllm_server_t *self, int64_t now_us)
 
 // --- requests --------------------------------------------------------------------------------
 
-static const mockllm_format_t *
-s_format_for(const char *path)
-{
-    for (size_t i = 0; i < S_N_FORMATS; i++)
-        if (strcmp(s_formats[i]->path, path) == 0)
-            return s_formats[i];
-    return NULL;
-}
-
 static void
-s_method_not_allowed(s_conn_t *c, const mockllm_format_t *fmt, const char *allow)
+s_method_not_allowed(s_conn_t *c, const char *allow)
 {
     char msg[MOCKLLM_HTTP_MAX_PATH + 128];
     char extra[64];
     snprintf(msg, sizeof msg, "Method %s is not allowed for %s (use %s)", c->req.method,
              c->req.path, allow);
     snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-    s_reply_error(c, fmt, 405, "invalid_request_error", "method_not_allowed", msg,
-                  c->req.keep_alive, extra);
-}
-
-static void
-s_dispatch_format(mockllm_server_t *self,
-                  s_conn_t *c,
-                  const mockllm_format_t *fmt,
-                  const char *body,
-                  int64_t now_us)
-{
-    char err[256] = "";
-    mockllm_script_t script;
-    int rc = fmt->plan(body, c->body_len, &script, err, sizeof err);
-    if (rc) {
-        const char *code = rc == SL_EPROTO ? "invalid_json" : "invalid_request";
-        if (strncmp(err, MOCKLLM_SCRIPT_DIRECTIVE_ERR, strlen(MOCKLLM_SCRIPT_DIRECTIVE_ERR)) == 0)
-            code = "invalid_mock_directive";
-        sl_log_warn_rl("bad request fd=%d path=%s: %s", c->fd, c->req.path, err);
-        s_reply_error(c, fmt, 400, "invalid_request_error", code, err, c->req.keep_alive, NULL);
-        return;
-    }
-    if (script.stream) {
-        s_start_stream(self, c, fmt, &script, now_us);
-        return;
-    }
-    sl_buf_t resp;
-    sl_buf_init(&resp, S_OUT_MAX - 4096); // leaves room for the head
-    rc = fmt->response(&script, sl_clock_wall_ms() / 1000, &resp);
-    if (rc)
-        s_reply_error(c, fmt, 500, "server_error", NULL, "response too large for the mock", false,
-                      NULL);
-    else
-        s_reply(c, 200, fmt->response_content_type, sl_buf_str(&resp), resp.len, c->req.keep_alive,
-                NULL);
-    sl_buf_free(&resp);
-    mockllm_script_destroy(&script);
+    s_reply_error(c, c->req.path, 405, "method_not_allowed", msg, c->req.keep_alive, extra);
 }
 
 // Answer the complete request at the front of c->in, then drop its bytes from c->in.
@@ -316,30 +263,29 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
     bool get = strcmp(c->req.method, "GET") == 0;
     bool ka = c->req.keep_alive;
     sl_log_debug("request fd=%d %s %s body=%zu", c->fd, c->req.method, path, c->body_len);
-    const mockllm_format_t *fmt = s_format_for(path);
-    if (fmt) {
-        if (post)
-            s_dispatch_format(self, c, fmt, body, now_us);
-        else
-            s_method_not_allowed(c, fmt, "POST");
-    } else if (strcmp(path, "/healthz") == 0) {
+    if (strcmp(path, "/healthz") == 0) {
         if (get)
             s_reply(c, 200, "text/plain", "ok", 2, ka, NULL);
         else
-            s_method_not_allowed(c, S_DEFAULT_FORMAT, "GET");
+            s_method_not_allowed(c, "GET");
     } else if (strcmp(path, "/mock/release") == 0) {
         if (post) {
             char json[64];
             int n = snprintf(json, sizeof json, "{\"released\":%zu}", s_release_all(self, now_us));
             s_reply(c, 200, "application/json", json, (size_t)n, ka, NULL);
         } else {
-            s_method_not_allowed(c, S_DEFAULT_FORMAT, "POST");
+            s_method_not_allowed(c, "POST");
         }
     } else {
-        char msg[MOCKLLM_HTTP_MAX_PATH + 64];
-        snprintf(msg, sizeof msg, "Invalid URL (%s %s)", c->req.method, path);
-        s_reply_error(c, S_DEFAULT_FORMAT, 404, "invalid_request_error", "unknown_url", msg, ka,
-                      NULL);
+        mockllm_endpoint_answer_t a;
+        mockllm_endpoint_answer(c->req.method, path, c->req.query, body, c->body_len,
+                                sl_clock_wall_ms() / 1000, &a);
+        if (a.stream)
+            s_start_stream(self, c, a.fmt, &a.script, now_us);
+        else
+            s_reply(c, a.status, a.content_type, sl_buf_str(&a.body), a.body.len, ka,
+                    a.extra[0] ? a.extra : NULL);
+        mockllm_endpoint_answer_free(&a);
     }
     sl_buf_consume(&c->in, c->req.head_len + c->body_len);
     c->scan_from = 0;
@@ -348,10 +294,10 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
 // Reject the request being read; the connection closes after the answer, since the rest of
 // what the client sends can no longer be framed.
 static void
-s_reject(s_conn_t *c, int status, const char *code, const char *message)
+s_reject(s_conn_t *c, const char *path, int status, const char *code, const char *message)
 {
     sl_log_warn_rl("rejected fd=%d status=%d: %s", c->fd, status, message);
-    s_reply_error(c, S_DEFAULT_FORMAT, status, "invalid_request_error", code, message, false, NULL);
+    s_reply_error(c, path, status, code, message, false, NULL);
 }
 
 // True when the head in c->in is complete: a line end followed by an empty line.
@@ -393,29 +339,30 @@ s_take_request(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
         if (!s_head_complete(c)) {
             if (c->in.len <= MOCKLLM_HTTP_MAX_HEAD)
                 return false;
-            s_reject(c, 431, "headers_too_large", "request head is over 65536 bytes");
+            s_reject(c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
             return true;
         }
         int rc = mockllm_http_parse(c->in.data, c->in.len, MOCKLLM_HTTP_MAX_HEAD, &c->req);
         if (rc == SL_ETOOBIG) {
-            s_reject(c, 431, "headers_too_large", "request head is over 65536 bytes");
+            s_reject(c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
             return true;
         }
         if (rc != 0) {
-            s_reject(c, 400, "bad_request", "malformed HTTP request head");
+            s_reject(c, "/", 400, "bad_request", "malformed HTTP request head");
             return true;
         }
         if (c->req.has_transfer_encoding) {
-            s_reject(c, 411, "length_required",
+            s_reject(c, c->req.path, 411, "length_required",
                      "Transfer-Encoding request bodies are not supported: send Content-Length");
             return true;
         }
         if (c->req.content_length < 0 && strcmp(c->req.method, "POST") == 0) {
-            s_reject(c, 411, "length_required", "POST needs a Content-Length header");
+            s_reject(c, c->req.path, 411, "length_required", "POST needs a Content-Length header");
             return true;
         }
         if (c->req.content_length > (int64_t)MOCKLLM_HTTP_MAX_BODY) {
-            s_reject(c, 413, "payload_too_large", "request body is over 8388608 bytes");
+            s_reject(c, c->req.path, 413, "payload_too_large",
+                     "request body is over 8388608 bytes");
             return true;
         }
         c->body_len = c->req.content_length > 0 ? (size_t)c->req.content_length : 0;

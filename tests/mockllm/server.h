@@ -1,6 +1,7 @@
 // server.h - sluice-mockllm's HTTP server: one poll() loop, non-blocking sockets, timers.
 //
-// Serves every format in its table (OpenAI's /v1/chat/completions today) plus
+// Serves every format in format.c's table and POST /mock/script (endpoint.h decides what each
+// request gets), plus the two endpoints that need the server's state:
 //   GET  /healthz       200 "ok"
 //   POST /mock/release  releases every stream waiting at its hold= point; 200 {"released":n}
 // A stream is paced by its rate (token k leaves at start + k/rate, by timer, never by sleeping),

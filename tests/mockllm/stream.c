@@ -14,11 +14,11 @@ struct mockllm_stream {
     const mockllm_format_t *fmt; // borrowed: static format table
     mockllm_script_t script;     // owned
     mockllm_stream_cfg_t cfg;    // copy
+    mockllm_events_t events;     // owned; the response's events, terminator included
     size_t next_event;           // next event to render
-    size_t n_events;             // events in the response, terminator included
-    size_t tokens_sent;          // content-token events handed out so far
-    int64_t pace_base_us;        // monotonic; content token pace_base_token is due at this time
-    size_t pace_base_token;      // see pace_base_us
+    size_t units_sent;           // content units (tokens, fragments) handed out so far
+    int64_t pace_base_us;        // monotonic; content unit pace_base_unit is due at this time
+    size_t pace_base_unit;       // see pace_base_us
     bool held;                   // waiting at the hold point
     bool hold_done;              // released once: the hold point is behind us
     int64_t held_since_us;       // monotonic; when the current hold began
@@ -36,10 +36,11 @@ struct mockllm_stream {
 static bool
 s_event_ready(mockllm_stream_t *self, int64_t now_us)
 {
-    // The hold point is "after K content tokens", whatever event comes next: with K equal to
-    // the token count the stream stops before its finish chunk.
+    // The hold point is "after K content units", whatever event comes next: with K equal to
+    // the unit count the stream stops before its finish event. An event carrying several units
+    // (Gemini's whole calls) can step over K: the stream then holds right after it.
     uint32_t hold = self->script.opts.hold;
-    if (hold && !self->hold_done && self->tokens_sent == hold) {
+    if (hold && !self->hold_done && self->units_sent >= hold) {
         if (!self->held) {
             self->held = true;
             self->held_since_us = now_us;
@@ -47,10 +48,11 @@ s_event_ready(mockllm_stream_t *self, int64_t now_us)
         self->due_us = INT64_MAX;
         return false;
     }
-    int64_t k = self->fmt->event_token(&self->script, self->next_event);
-    if (k < 0 || self->cfg.rate <= 0)
+    // Only events that carry content are paced; each is due when its first unit is.
+    const mockllm_event_t *ev = &self->events.items[self->next_event];
+    if (ev->units == self->units_sent || self->cfg.rate <= 0)
         return true;
-    int64_t ahead = k - (int64_t)self->pace_base_token;
+    int64_t ahead = (int64_t)self->units_sent - (int64_t)self->pace_base_unit;
     int64_t due = self->pace_base_us + ahead * 1000000 / self->cfg.rate;
     if (now_us < due) {
         self->due_us = due;
@@ -65,12 +67,12 @@ static int
 s_render(mockllm_stream_t *self, sl_buf_t *dst, size_t *payload_at, size_t *payload_len)
 {
     sl_buf_reset(&self->scratch);
-    int rc = self->fmt->stream_event(&self->script, self->cfg.created_s, self->next_event,
-                                     &self->scratch);
+    const mockllm_event_t *ev = &self->events.items[self->next_event];
+    int rc = self->fmt->render(&self->script, self->cfg.created_s, ev, &self->scratch);
     if (rc)
         return rc;
     size_t len = self->scratch.len;
-    bool last = self->next_event + 1 == self->n_events;
+    bool last = self->next_event + 1 == self->events.n;
     size_t header = self->cfg.chunked ? mockllm_http_chunk_header_len(len) : 0;
     size_t trailer = self->cfg.chunked ? 2 + (last ? 5 : 0) : 0; // CRLF, then "0\r\n\r\n"
     if (header + len + trailer > dst->max_len - dst->len)
@@ -84,8 +86,7 @@ s_render(mockllm_stream_t *self, sl_buf_t *dst, size_t *payload_at, size_t *payl
     } else {
         (void)sl_buf_append(dst, sl_buf_str(&self->scratch), len);
     }
-    if (self->fmt->event_token(&self->script, self->next_event) >= 0)
-        self->tokens_sent++;
+    self->units_sent = ev->units;
     self->next_event++;
     return 0;
 }
@@ -116,7 +117,10 @@ mockllm_stream_new(const mockllm_format_t *fmt,
     self->script = *script;
     memset(script, 0, sizeof *script);
     self->cfg = *cfg;
-    self->n_events = fmt->stream_events(&self->script);
+    if (mockllm_format_layout(fmt, &self->script, &self->events) != 0) {
+        mockllm_stream_destroy(&self); // more events than any request can ask for
+        return NULL;
+    }
     self->pace_base_us = now_us;
     self->due_us = now_us;
     sl_buf_init(&self->scratch, MOCKLLM_STREAM_EVENT_MAX);
@@ -132,6 +136,7 @@ mockllm_stream_destroy(mockllm_stream_t **self_p)
         return;
     mockllm_stream_t *self = *self_p;
     mockllm_script_destroy(&self->script);
+    mockllm_events_free(&self->events);
     sl_buf_free(&self->scratch);
     sl_buf_free(&self->event);
     free(self);
@@ -143,7 +148,7 @@ mockllm_stream_next(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
 {
     if (self->event_pos < self->event.len)
         return s_next_piece(self, now_us, out);
-    if (self->next_event == self->n_events)
+    if (self->next_event == self->events.n)
         return MOCKLLM_STREAM_DONE;
     if (!s_event_ready(self, now_us))
         return MOCKLLM_STREAM_WAIT;
@@ -166,7 +171,7 @@ mockllm_stream_next(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
     int rc = s_render(self, out, &at, &len);
     if (rc)
         return rc;
-    while (self->next_event < self->n_events && out->len < MOCKLLM_STREAM_BATCH_BYTES
+    while (self->next_event < self->events.n && out->len < MOCKLLM_STREAM_BATCH_BYTES
            && s_event_ready(self, now_us))
         if (s_render(self, out, &at, &len) != 0)
             break; // out is full: the event goes out on the next call
@@ -199,7 +204,7 @@ mockllm_stream_release(mockllm_stream_t *self, int64_t now_us)
     self->held = false;
     self->hold_done = true;
     self->pace_base_us = now_us;
-    self->pace_base_token = self->script.opts.hold;
+    self->pace_base_unit = self->units_sent;
     self->due_us = now_us;
     return true;
 }

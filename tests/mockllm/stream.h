@@ -1,7 +1,8 @@
 // stream.h - one streamed response as it unfolds in time: which bytes may leave, and when.
 //
-// The format renders events; the stream decides when each may go (rate: content token k is due
-// at start + k/rate), stops at the hold point until released, frames events as HTTP/1.1 chunks
+// The format lays the script out as events and renders each; the stream decides when each may
+// go (rate: content unit k, a text token or an argument fragment, is due at start + k/rate),
+// stops at the hold point until released, frames events as HTTP/1.1 chunks
 // (or raw bytes for HTTP/1.0), and with split=1 hands each event out in pieces cut by
 // split.h, MOCKLLM_STREAM_SPLIT_GAP_US apart. It does no I/O and reads no clock: the caller
 // passes the time, so tests drive it with made-up times. Not thread-safe; one per response.
@@ -21,7 +22,7 @@
 typedef struct mockllm_stream mockllm_stream_t; // opaque
 
 typedef struct {
-    int64_t rate;      // content tokens per second; 0 = as fast as the client reads
+    int64_t rate;      // content units per second; 0 = as fast as the client reads
     uint64_t cut_seed; // seeds the split cut points
     bool chunked;      // frame as HTTP/1.1 chunks, ending with the last chunk; else raw bytes
     int64_t created_s; // wall-clock second every chunk carries
@@ -35,7 +36,8 @@ typedef enum {
 } mockllm_stream_step_t;
 
 // New stream of script in format fmt (borrowed: a static format table), starting at now_us
-// (monotonic). Takes what script owns and zeroes it, success or not. Caller owns the result.
+// (monotonic). Takes what script owns and zeroes it, success or not. Caller owns the result;
+// NULL when the script has more events than MOCKLLM_EVENT_MAX (no request can ask for that).
 mockllm_stream_t *mockllm_stream_new(const mockllm_format_t *fmt,
                                      mockllm_script_t *script,
                                      const mockllm_stream_cfg_t *cfg,
@@ -52,7 +54,7 @@ int64_t mockllm_stream_due_us(const mockllm_stream_t *self);
 bool mockllm_stream_is_held(const mockllm_stream_t *self);
 // When the current hold began (monotonic); meaningful only while held.
 int64_t mockllm_stream_held_since_us(const mockllm_stream_t *self);
-// Release a held stream at now_us: pacing restarts from now, so held tokens do not burst out
+// Release a held stream at now_us: pacing restarts from now, so held units do not burst out
 // to catch up. Returns true when it was held; false (and no change) otherwise. A stream holds
 // at most once.
 bool mockllm_stream_release(mockllm_stream_t *self, int64_t now_us);

@@ -17,6 +17,10 @@ static const struct {
     {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 0, "GET", "/healthz", -1, 1, 0, 0},
     {"POST /v1/chat/completions?x=1 HTTP/1.1\r\nContent-Length: 12\r\n\r\n", 0, "POST",
      "/v1/chat/completions", 12, 1, 0, 0},
+    {"POST /v1beta/models/g:streamGenerateContent?alt=sse&key=k HTTP/1.1\r\nContent-Length: 2\r\n"
+     "\r\n",
+     0, "POST", "/v1beta/models/g:streamGenerateContent", 2, 1, 0, 0},
+    {"GET /x? HTTP/1.1\r\n\r\n", 0, "GET", "/x", -1, 1, 0, 0}, // an empty query
     {"GET / HTTP/1.0\r\n\r\n", 0, "GET", "/", -1, 0, 0, 0},
     {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, "GET", "/", -1, 1, 0, 0},
     {"GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", 0, "GET", "/", -1, 0, 0, 0},
@@ -62,6 +66,12 @@ main(void)
             CHECK_INT(req.has_transfer_encoding, ==, cases[k].te);
             CHECK_INT(req.expect_continue, ==, cases[k].expect);
             CHECK_INT(req.head_len, ==, len);
+            const char *q = strchr(in, '?');
+            const char *sp = q ? strchr(q, ' ') : NULL;
+            char want_query[64] = "";
+            if (q && sp && sp < strchr(in, '\n'))
+                snprintf(want_query, sizeof want_query, "%.*s", (int)(sp - q - 1), q + 1);
+            CHECK_STR(req.query, want_query);
             // Every proper prefix is incomplete: a head cut across reads is never misread.
             for (size_t cut = 0; cut < len; cut++)
                 CHECK_INT(mockllm_http_parse(in, cut, MOCKLLM_HTTP_MAX_HEAD, &req), ==, SL_EAGAIN);

@@ -1,5 +1,6 @@
-// script_test.c - scripts from requests: determinism, every directive option and error, the
-// max_tokens cap, default counts, usage numbers and the vocabulary's coverage.
+// script_test.c - scripts from requests: determinism, the default seed (the last user
+// message's text), the directive's place, the max_tokens cap, stop sequences, tool calls (count,
+// names, text before, cap), usage numbers, the /mock/script JSON and the vocabulary's coverage.
 #include <cjson/cJSON.h>
 
 #include "check.h"
@@ -41,8 +42,8 @@ static void
 s_test_determinism(void)
 {
     const char *a = "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    // The same conversation formatted otherwise, with other fields: same text (the seed hashes
-    // "messages" as cJSON prints it, so whitespace and the rest of the body do not matter).
+    // The same last user message, formatted otherwise, with other fields: same text (the seed
+    // hashes that message's text only).
     const char *a2 = "{ \"stream\": true, \"model\" : \"other\" ,\n \"messages\" : [ {\"role\": "
                      "\"user\", \"content\": \"hi\"} ] }";
     const char *b = "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"ho\"}]}";
@@ -75,29 +76,38 @@ s_test_determinism(void)
 static void
 s_test_defaults(void)
 {
-    // Default seed: FNV-1a 64 of "messages" as cJSON prints it unformatted; tokens from it.
-    const char *bodies[] = {
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
-        ("{\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
-         "{\"role\":\"user\",\"content\":\"what is a river?\"}]}"),
-        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}]}",
+    // Default seed: FNV-1a 64 of the last user message's text (text parts concatenated without
+    // separator); tokens from it. Earlier turns and other roles do not matter.
+    static const struct {
+        const char *body;
+        const char *user_text;
+    } cases[] = {
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}", "hello"},
+        {"{\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
+         "{\"role\":\"user\",\"content\":\"what is a river?\"}]}",
+         "what is a river?"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"first\"},{\"role\":\"assistant\","
+         "\"content\":\"x\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+         "\"hel\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"u\"}},{\"type\":\"text\","
+         "\"text\":\"lo\"}]},{\"role\":\"tool\",\"content\":\"t\"}]}",
+         "hello"},
+        {"{\"messages\":[{\"role\":\"system\",\"content\":\"only a system prompt\"}]}", ""},
     };
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        cJSON *req = cJSON_Parse(bodies[i]);
-        char *printed = cJSON_PrintUnformatted(cJSON_GetObjectItem(req, "messages"));
-        uint64_t seed = mockllm_rng_fnv1a64(printed, strlen(printed));
-        cJSON_free(printed);
-        cJSON_Delete(req);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t seed = mockllm_rng_fnv1a64(cases[i].user_text, strlen(cases[i].user_text));
         mockllm_script_t s;
-        s_plan(bodies[i], &s);
+        s_plan(cases[i].body, &s);
         CHECK(s.opts.seed == seed);
         CHECK_INT(s.n_tokens, ==, 12 + seed % 40);
         CHECK_INT(s.completion_tokens, ==, s.n_tokens);
         CHECK_STR(s.finish_reason, "stop");
-        CHECK_INT(s.opts.rate, ==, MOCKLLM_SCRIPT_RATE_UNSET);
+        CHECK_INT(s.finish, ==, MOCKLLM_FINISH_STOP);
+        CHECK_INT(s.opts.rate, ==, MOCKLLM_DIRECTIVE_RATE_UNSET);
         CHECK_INT(s.opts.hold, ==, 0);
         CHECK(!s.opts.split);
         CHECK(!s.opts.crlf);
+        CHECK_INT(s.n_calls, ==, 0);
+        CHECK(s.stop_sequence == NULL);
         CHECK_STR(s.model, "mock-1"); // no model in the request
         mockllm_script_destroy(&s);
     }
@@ -133,79 +143,16 @@ s_test_usage_counts(void)
 static void
 s_test_directive(void)
 {
-    static const struct {
-        const char *content;
-        long n_tokens; // -1: the default, 12 + seed % 40
-        uint64_t seed; // 0: do not check
-        int64_t rate;
-        uint32_t hold;
-        int split;
-        int crlf;
-    } ok[] = {
-        {"[mock tokens=5]", 5, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0},
-        {"please [mock tokens=200 seed=7 rate=0 hold=5 split=1 crlf=1] thanks", 200, 7, 0, 5, 1, 1},
-        {"[mock seed=7]", 12 + 7 % 40, 7, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0},
-        {"[mock seed=18446744073709551615 tokens=0]", 0, UINT64_MAX, MOCKLLM_SCRIPT_RATE_UNSET, 0,
-         0, 0},
-        {"[mock  rate=1000000\\ttokens=100000 ]", 100000, 0, 1000000, 0, 0, 0},
-        {"[mock tokens=3 tokens=4]", 4, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0}, // last one wins
-        {"[mock split=0 crlf=0 hold=0 tokens=1]", 1, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0},
-        {"[mock tokens=2] [mock tokens=3]", 2, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0,
-         0}, // first counts
-        {"[mockery tokens=9] [mock tokens=3]", 3, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0},
-        {"[mock]", -1, 0, MOCKLLM_SCRIPT_RATE_UNSET, 0, 0, 0}, // empty directive: defaults
-    };
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        char body[512];
-        s_body(body, sizeof body, ok[i].content, NULL);
-        mockllm_script_t s;
-        s_plan(body, &s);
-        if (ok[i].n_tokens < 0)
-            CHECK_INT(s.n_tokens, ==, 12 + s.opts.seed % 40);
-        else
-            CHECK_INT(s.n_tokens, ==, ok[i].n_tokens);
-        if (ok[i].seed)
-            CHECK(s.opts.seed == ok[i].seed);
-        CHECK_INT(s.opts.rate, ==, ok[i].rate);
-        CHECK_INT(s.opts.hold, ==, ok[i].hold);
-        CHECK_INT(s.opts.split, ==, ok[i].split);
-        CHECK_INT(s.opts.crlf, ==, ok[i].crlf);
-        mockllm_script_destroy(&s);
-    }
-
-    static const struct {
-        const char *content;
-        const char *err_has; // the message must name the problem
-    } bad[] = {
-        {"[mock bogus=1]", "unknown option 'bogus'"},
-        {"[mock tokens=5 speed=9]", "unknown option 'speed'"},
-        {"[mock tokens]", "option 'tokens' needs a value"},
-        {"[mock tokens=]", "option 'tokens': '' is not a decimal integer"},
-        {"[mock tokens=abc]", "option 'tokens': 'abc' is not a decimal integer"},
-        {"[mock tokens=-1]", "option 'tokens': '-1' is not a decimal integer"},
-        {"[mock tokens=100001]", "option 'tokens': 100001 is above 100000"},
-        {"[mock rate=1000001]", "option 'rate': 1000001 is above 1000000"},
-        {"[mock split=2]", "option 'split': 2 is above 1"},
-        {"[mock crlf=7]", "option 'crlf': 7 is above 1"},
-        {"[mock seed=18446744073709551616]", "option 'seed'"},
-        {"[mock tokens=5", "missing ']'"},
-        {"text [mock", "missing ']'"},
-        {"[mock =5]", "option without a name"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char body[512], err[256] = "";
-        s_body(body, sizeof body, bad[i].content, NULL);
-        mockllm_script_t s;
-        CHECK_INT(mockllm_script_from_request(body, strlen(body), &s, err, sizeof err), ==,
-                  SL_EINVAL);
-        if (!strstr(err, bad[i].err_has))
-            fprintf(stderr, "case %zu: err \"%s\" lacks \"%s\"\n", i, err, bad[i].err_has);
-        CHECK(strstr(err, bad[i].err_has) != NULL);
-        CHECK(strncmp(err, MOCKLLM_SCRIPT_DIRECTIVE_ERR, strlen(MOCKLLM_SCRIPT_DIRECTIVE_ERR))
-              == 0);
-        CHECK(s.tokens == NULL); // left empty on failure
-        mockllm_script_destroy(&s);
-    }
+    // Directive errors reach the caller with the directive prefix.
+    char body[512], err[256] = "";
+    s_body(body, sizeof body, "[mock tokens=3 bogus=1]", NULL);
+    mockllm_script_t bad;
+    CHECK_INT(mockllm_script_from_request(body, strlen(body), &bad, err, sizeof err), ==,
+              SL_EINVAL);
+    CHECK(strncmp(err, MOCKLLM_DIRECTIVE_ERR, strlen(MOCKLLM_DIRECTIVE_ERR)) == 0);
+    CHECK(strstr(err, "unknown option 'bogus'") != NULL);
+    CHECK(bad.tokens == NULL); // left empty on failure
+    mockllm_script_destroy(&bad);
 
     // Only the LAST user message counts: directives elsewhere are plain text.
     const char *only_last = "{\"messages\":[{\"role\":\"system\",\"content\":\"[mock tokens=1]\"},"
@@ -233,17 +180,6 @@ s_test_directive(void)
     CHECK(s_same_tokens(&a, &b));
     mockllm_script_destroy(&a);
     mockllm_script_destroy(&b);
-
-    // The parser alone leaves unset options as the caller preset them.
-    mockllm_script_opts_t opts = {.tokens = 9, .rate = 3};
-    char err[128];
-    CHECK_INT(mockllm_script_parse_directive("no directive", 12, &opts, err, sizeof err), ==, 0);
-    CHECK_INT(opts.tokens, ==, 9);
-    CHECK_INT(mockllm_script_parse_directive("[mock hold=2]", 13, &opts, err, sizeof err), ==, 0);
-    CHECK_INT(opts.tokens, ==, 9);
-    CHECK_INT(opts.rate, ==, 3);
-    CHECK_INT(opts.hold, ==, 2);
-    CHECK_INT(mockllm_script_parse_directive(NULL, 0, &opts, err, sizeof err), ==, 0);
 }
 
 static void
@@ -420,6 +356,230 @@ s_test_vocabulary(void)
     mockllm_script_destroy(&s);
 }
 
+static const mockllm_finish_names_t s_names = {"stop", "length", "tool_calls", "stop_seq"};
+
+// A reduced request for mockllm_script_plan.
+static mockllm_script_req_t
+s_req(const char *user_text, size_t n_tools)
+{
+    static const char *const names[] = {"alpha", "beta", "gamma"};
+    mockllm_script_req_t r = {.user_text = user_text,
+                              .user_len = strlen(user_text),
+                              .prompt_tokens = 7,
+                              .max_tokens = -1,
+                              .finish_names = &s_names,
+                              .ids = MOCKLLM_TOOLCALL_ID_OPENAI};
+    for (size_t i = 0; i < n_tools; i++)
+        r.tool_names[r.n_tools++] = names[i];
+    return r;
+}
+
+static void
+s_test_tools(void)
+{
+    char err[256] = "";
+    mockllm_script_t plain, s;
+    mockllm_script_req_t r = s_req("[mock seed=4 tokens=6]", 2);
+    CHECK_INT(mockllm_script_plan(&r, &plain, err, sizeof err), ==, 0);
+
+    // tools=3 over 2 declared tools: alpha, beta, alpha; no text; units are the fragments.
+    r = s_req("[mock seed=4 tokens=6 tools=3]", 2);
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    CHECK_INT(s.n_tokens, ==, 0);
+    CHECK_INT(s.n_calls, ==, 3);
+    CHECK_STR(s.calls[0].name, "alpha");
+    CHECK_STR(s.calls[1].name, "beta");
+    CHECK_STR(s.calls[2].name, "alpha");
+    CHECK(strcmp(s.calls[0].id, s.calls[2].id) != 0); // every call its own id
+    CHECK_INT(s.finish, ==, MOCKLLM_FINISH_TOOL_CALLS);
+    CHECK_STR(s.finish_reason, "tool_calls");
+    size_t frags = s.calls[0].n_frags + s.calls[1].n_frags + s.calls[2].n_frags;
+    CHECK_INT(s.completion_tokens, ==, frags);
+    CHECK_INT(s.prompt_tokens, ==, 7);
+    mockllm_script_destroy(&s);
+
+    // text_before=1: the same text as without tools, then the calls.
+    r = s_req("[mock seed=4 tokens=6 tools=1 text_before=1]", 2);
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    CHECK(s_same_tokens(&s, &plain));
+    CHECK_INT(s.n_calls, ==, 1);
+    CHECK_INT(s.completion_tokens, ==, 6 + s.calls[0].n_frags);
+    size_t units = s.completion_tokens;
+    mockllm_script_destroy(&s);
+
+    // A cap below what the calls need: no calls, the text cut, finish length.
+    for (int64_t cap = 0; cap <= (int64_t)units; cap++) {
+        r = s_req("[mock seed=4 tokens=6 tools=1 text_before=1]", 2);
+        r.max_tokens = cap;
+        CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+        if (cap == (int64_t)units) {
+            CHECK_INT(s.n_calls, ==, 1);
+            CHECK_STR(s.finish_reason, "tool_calls");
+        } else {
+            CHECK_INT(s.n_calls, ==, 0);
+            CHECK_INT(s.n_tokens, ==, cap < 6 ? cap : 6);
+            CHECK_INT(s.completion_tokens, ==, s.n_tokens);
+            CHECK_STR(s.finish_reason, "length");
+        }
+        mockllm_script_destroy(&s);
+    }
+
+    // tools=N without declared tools is a directive error; tools=0 is a text answer.
+    r = s_req("[mock tools=1]", 0);
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, SL_EINVAL);
+    CHECK(strstr(err, MOCKLLM_DIRECTIVE_ERR "option 'tools': the request declares no tools")
+          != NULL);
+    r = s_req("[mock tools=0 tokens=2]", 0);
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    CHECK_INT(s.n_calls, ==, 0);
+    CHECK_INT(s.n_tokens, ==, 2);
+    mockllm_script_destroy(&s);
+    mockllm_script_destroy(&plain);
+}
+
+static void
+s_test_stops(void)
+{
+    char err[256] = "";
+    mockllm_script_t full, s;
+    mockllm_script_req_t r = s_req("[mock seed=11 tokens=40]", 1);
+    CHECK_INT(mockllm_script_plan(&r, &full, err, sizeof err), ==, 0);
+    sl_buf_t text;
+    sl_buf_init(&text, 1 << 20);
+    CHECK_INT(mockllm_script_text(&full, &text), ==, 0);
+    // A stop sequence made of the text's bytes 5..8 (whatever tokens they fall in): the text
+    // ends right before its first occurrence.
+    size_t start = 5;
+    while (((unsigned char)text.data[start] & 0xc0) == 0x80)
+        start++; // a stop sequence is valid UTF-8: start on a character
+    char stop[8] = "";
+    size_t stop_len = 3;
+    while (((unsigned char)text.data[start + stop_len] & 0xc0) == 0x80)
+        stop_len++;
+    memcpy(stop, text.data + start, stop_len);
+    const char *first = strstr(text.data, stop);
+    size_t cut = (size_t)(first - text.data);
+
+    r = s_req("[mock seed=11 tokens=40 tools=1]", 1);
+    r.stops[r.n_stops++] = "not in the text at all";
+    r.stops[r.n_stops++] = stop;
+    r.max_tokens = 1000;
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    CHECK_INT(s.n_calls, ==, 1); // tools without text_before: no text, so nothing to stop
+    mockllm_script_destroy(&s);
+
+    // With text (also before calls, which it then cancels): cut before the stop sequence.
+    static const char *const texts[] = {"[mock seed=11 tokens=40]",
+                                        "[mock seed=11 tokens=40 tools=1 text_before=1]"};
+    sl_buf_t got;
+    sl_buf_init(&got, 1 << 20);
+    for (size_t t = 0; t < 2; t++) {
+        r.user_text = texts[t];
+        r.user_len = strlen(r.user_text);
+        CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+        sl_buf_reset(&got);
+        CHECK_INT(mockllm_script_text(&s, &got), ==, 0);
+        CHECK_INT(got.len, ==, cut);
+        CHECK(memcmp(got.data ? got.data : "", text.data, cut) == 0);
+        CHECK_INT(s.n_calls, ==, 0);
+        CHECK_INT(s.finish, ==, MOCKLLM_FINISH_STOP_SEQUENCE);
+        CHECK_STR(s.finish_reason, "stop_seq");
+        CHECK_STR(s.stop_sequence, stop);
+        CHECK_INT(s.completion_tokens, ==, s.n_tokens);
+        for (size_t k = 0; k + 1 < s.n_tokens; k++) // whole tokens, then maybe a cut one
+            CHECK_STR(s.tokens[k], full.tokens[k]);
+        mockllm_script_destroy(&s);
+    }
+
+    // A cap below the stop point wins: finish length, no stop sequence named.
+    r.max_tokens = 1;
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    if (cut > strlen(full.tokens[0])) {
+        CHECK_STR(s.finish_reason, "length");
+        CHECK(s.stop_sequence == NULL);
+    }
+    mockllm_script_destroy(&s);
+    sl_buf_free(&got);
+    sl_buf_free(&text);
+    mockllm_script_destroy(&full);
+
+    // Through the OpenAI reader: "stop" as a string and as an array.
+    s_plan(
+        "{\"stop\":\"[DONE]\",\"messages\":[{\"role\":\"user\",\"content\":\"[mock tokens=0]\"}]}",
+        &s);
+    CHECK_STR(s.finish_reason, "stop"); // nothing to stop
+    mockllm_script_destroy(&s);
+}
+
+static void
+s_test_json(void)
+{
+    char err[256] = "";
+    mockllm_script_t s;
+    mockllm_script_req_t r = s_req("[mock seed=3 tokens=4 tools=2 text_before=1]", 2);
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    s.stream = true;
+    sl_buf_t b;
+    sl_buf_init(&b, 1 << 20);
+    CHECK_INT(mockllm_script_json(&s, &b), ==, 0);
+    cJSON *j = cJSON_Parse(sl_buf_str(&b));
+    CHECK(j != NULL);
+    sl_buf_t text;
+    sl_buf_init(&text, 1 << 20);
+    CHECK_INT(mockllm_script_text(&s, &text), ==, 0);
+    CHECK_STR(cJSON_GetObjectItem(j, "text")->valuestring, sl_buf_str(&text));
+    const cJSON *tokens = cJSON_GetObjectItem(j, "tokens");
+    CHECK_INT(cJSON_GetArraySize(tokens), ==, 4);
+    for (int i = 0; i < 4; i++)
+        CHECK_STR(cJSON_GetArrayItem(tokens, i)->valuestring, s.tokens[i]);
+    const cJSON *calls = cJSON_GetObjectItem(j, "tool_calls");
+    CHECK_INT(cJSON_GetArraySize(calls), ==, 2);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *c = cJSON_GetArrayItem(calls, i);
+        CHECK_STR(cJSON_GetObjectItem(c, "id")->valuestring, s.calls[i].id);
+        CHECK_STR(cJSON_GetObjectItem(c, "name")->valuestring, s.calls[i].name);
+        CHECK_STR(cJSON_GetObjectItem(c, "arguments")->valuestring, s.calls[i].arguments);
+        const cJSON *frags = cJSON_GetObjectItem(c, "fragments");
+        CHECK_INT(cJSON_GetArraySize(frags), ==, s.calls[i].n_frags);
+        sl_buf_t joined;
+        sl_buf_init(&joined, 1 << 16);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, frags)
+        {
+            CHECK_INT(sl_buf_append_str(&joined, f->valuestring), ==, 0);
+        }
+        CHECK_STR(sl_buf_str(&joined), s.calls[i].arguments);
+        sl_buf_free(&joined);
+    }
+    CHECK_STR(cJSON_GetObjectItem(j, "finish_reason")->valuestring, "tool_calls");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "stop_sequence")));
+    const cJSON *usage = cJSON_GetObjectItem(j, "usage");
+    CHECK_INT(cJSON_GetObjectItem(usage, "prompt_tokens")->valueint, ==, 7);
+    CHECK_INT(cJSON_GetObjectItem(usage, "completion_tokens")->valueint, ==, s.completion_tokens);
+    CHECK_INT(cJSON_GetObjectItem(usage, "total_tokens")->valueint, ==, 7 + s.completion_tokens);
+    CHECK_INT(cJSON_GetObjectItem(j, "status")->valueint, ==, 200);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "stream")));
+    cJSON_Delete(j);
+    sl_buf_free(&text);
+
+    // status= shows; ids are null where the format sends none; all or nothing at the cap.
+    mockllm_script_destroy(&s);
+    r = s_req("[mock tools=1 status=529]", 1);
+    r.ids = MOCKLLM_TOOLCALL_ID_NONE;
+    CHECK_INT(mockllm_script_plan(&r, &s, err, sizeof err), ==, 0);
+    sl_buf_reset(&b);
+    CHECK_INT(mockllm_script_json(&s, &b), ==, 0);
+    CHECK(strstr(sl_buf_str(&b), "\"tool_calls\":[{\"id\":null,\"name\":\"alpha\"") != NULL);
+    CHECK(strstr(sl_buf_str(&b), "\"status\":529,\"stream\":false}") != NULL);
+    size_t need = b.len;
+    sl_buf_free(&b);
+    sl_buf_init(&b, need - 1);
+    CHECK_INT(mockllm_script_json(&s, &b), ==, SL_ETOOBIG);
+    CHECK_INT(b.len, ==, 0);
+    sl_buf_free(&b);
+    mockllm_script_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -430,6 +590,9 @@ main(void)
     s_test_cap();
     s_test_request_errors();
     s_test_vocabulary();
+    s_test_tools();
+    s_test_stops();
+    s_test_json();
     printf("script_test: ok\n");
     return 0;
 }

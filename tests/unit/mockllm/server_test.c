@@ -6,21 +6,18 @@
 //
 // Usage: mockllm_server_test <path to sluice-mockllm>
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "check.h"
+#include "mockproc.h"
 #include "openai.h"
 #include "script.h"
 #include "sl/buf.h"
@@ -28,83 +25,6 @@
 #include "sl/mem.h"
 
 #define S_MAX_EVENTS 4096
-
-static pid_t s_server_pid = -1;
-static int s_port;
-static char s_base[64];    // "http://127.0.0.1:<port>"
-static int64_t s_mult = 1; // SL_TEST_TIMEOUT_MULTIPLIER
-
-// --- the server process ----------------------------------------------------------------------
-
-// Runs on every exit, CHECK failures included: never leave a server behind.
-static void
-s_kill_server(void)
-{
-    if (s_server_pid > 0) {
-        kill(s_server_pid, SIGKILL);
-        (void)waitpid(s_server_pid, NULL, 0); // reaping only: it was killed on purpose
-        s_server_pid = -1;
-    }
-}
-
-static void
-s_start_server(const char *path)
-{
-    int out[2];
-    CHECK(pipe(out) == 0);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        close(out[0]);
-        close(out[1]);
-        execl(path, path, "--port", "0", "--seed", "5", (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
-    s_server_pid = pid;
-    close(out[1]);
-    // Wait for the one stdout line, with a deadline (never a sleep).
-    char line[256];
-    size_t len = 0;
-    int64_t deadline = sl_clock_mono_ms() + 10000 * s_mult;
-    while (len < sizeof line - 1 && !memchr(line, '\n', len)) {
-        struct pollfd p = {.fd = out[0], .events = POLLIN};
-        int64_t left = deadline - sl_clock_mono_ms();
-        CHECK_INT(left, >, 0);
-        int rc = poll(&p, 1, (int)left);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        CHECK_INT(rc, ==, 1);
-        ssize_t n = read(out[0], line + len, sizeof line - 1 - len);
-        CHECK_INT(n, >, 0);
-        len += (size_t)n;
-    }
-    close(out[0]);
-    line[len] = '\0';
-    CHECK_INT(sscanf(line, "mockllm listening on 127.0.0.1:%d", &s_port), ==, 1);
-    CHECK(strchr(line, '\n') == line + len - 1); // exactly one line
-    snprintf(s_base, sizeof s_base, "http://127.0.0.1:%d", s_port);
-}
-
-// SIGTERM must end the server with status 0 (and, under ASan, no leaks: LSan fails the exit).
-static void
-s_stop_server(void)
-{
-    CHECK(kill(s_server_pid, SIGTERM) == 0);
-    int status = 0;
-    int64_t deadline = sl_clock_mono_ms() + 10000 * s_mult;
-    pid_t got;
-    while ((got = waitpid(s_server_pid, &status, WNOHANG)) == 0) {
-        CHECK_INT(sl_clock_mono_ms(), <, deadline);
-        struct timespec ts = {0, 5 * 1000000}; // polling a child's exit: no fd to wait on
-        nanosleep(&ts, NULL);
-    }
-    CHECK_INT(got, ==, s_server_pid);
-    s_server_pid = -1;
-    CHECK(WIFEXITED(status));
-    CHECK_INT(WEXITSTATUS(status), ==, 0);
-}
 
 // --- a minimal SSE reader (the common one may not exist yet) -------------------------------
 
@@ -195,7 +115,7 @@ static CURL *
 s_easy(const char *path, const char *body, s_sse_t *sink, struct curl_slist *hdrs)
 {
     char url[256];
-    snprintf(url, sizeof url, "%s%s", s_base, path);
+    snprintf(url, sizeof url, "%s%s", mockproc_base(), path);
     CURL *h = curl_easy_init();
     CHECK(h != NULL);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -208,7 +128,7 @@ s_easy(const char *path, const char *body, s_sse_t *sink, struct curl_slist *hdr
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s_on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, sink);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L * (long)s_mult);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L * (long)mockproc_mult());
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     return h;
 }
@@ -487,7 +407,7 @@ s_test_hold(const char *body, size_t events_before)
     CURLM *m = curl_multi_init();
     CHECK_INT(curl_multi_add_handle(m, h), ==, CURLM_OK);
     s_want_events = events_before;
-    CHECK(s_multi_until(m, s_has_events, &r, 10000 * s_mult));
+    CHECK(s_multi_until(m, s_has_events, &r, 10000 * mockproc_mult()));
     // Held: nothing more for a while. (Proving an absence needs a window; 300 ms is plenty for
     // an unpaced stream that would otherwise finish in about a millisecond.)
     CHECK(!s_multi_until(m, NULL, NULL, 300));
@@ -497,7 +417,7 @@ s_test_hold(const char *body, size_t events_before)
     CHECK_INT(s_request("POST", "/mock/release", "", &rel), ==, 200);
     CHECK_STR(sl_buf_str(&rel.raw), "{\"released\":1}");
     s_sse_free(&rel);
-    CHECK(s_multi_until(m, NULL, NULL, 10000 * s_mult));
+    CHECK(s_multi_until(m, NULL, NULL, 10000 * mockproc_mult()));
     s_multi_check_done(m);
     s_check_stream(&r, body);
     curl_multi_remove_handle(m, h);
@@ -562,7 +482,7 @@ s_test_concurrent(void)
         handles[i] = s_easy("/v1/chat/completions", bodies[i], &sinks[i], hdrs);
         CHECK_INT(curl_multi_add_handle(m, handles[i]), ==, CURLM_OK);
     }
-    CHECK(s_multi_until(m, NULL, NULL, 30000 * s_mult));
+    CHECK(s_multi_until(m, NULL, NULL, 30000 * mockproc_mult()));
     s_multi_check_done(m);
     for (int i = 0; i < N; i++) {
         s_check_stream(&sinks[i], bodies[i]);
@@ -633,10 +553,10 @@ s_connect(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     CHECK(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s_port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mockproc_port())};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    struct timeval tv = {.tv_sec = 10 * s_mult};
+    struct timeval tv = {.tv_sec = 10 * mockproc_mult()};
     CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
     return fd;
 }
@@ -815,13 +735,9 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: mockllm_server_test <path to sluice-mockllm>\n");
         return 2;
     }
-    const char *mult = getenv("SL_TEST_TIMEOUT_MULTIPLIER");
-    if (mult && atoi(mult) > 1)
-        s_mult = atoi(mult);
     signal(SIGPIPE, SIG_IGN);
-    CHECK(atexit(s_kill_server) == 0);
     CHECK_INT(curl_global_init(CURL_GLOBAL_DEFAULT), ==, CURLE_OK);
-    s_start_server(path);
+    mockproc_start(path);
 
     s_test_health();
     s_test_split_streams();
@@ -835,7 +751,7 @@ main(int argc, char **argv)
     s_test_many_connections();
     s_test_client_leaves();
 
-    s_stop_server();
+    mockproc_stop();
     curl_global_cleanup();
     printf("server_test: ok\n");
     return 0;

@@ -1,8 +1,11 @@
 // stream_test.c - a stream driven by made-up times: unpaced batches, pacing to the
 // microsecond, hold and release (also at the last token, also paced), split pieces with their
 // gaps and cut points, HTTP/1.0 framing, and the cap. Every byte handed out must add up to
-// exactly the format's events, framed.
+// exactly the format's events, framed. Events carrying several units (Gemini's whole calls)
+// and keepalives (no units) are paced and held by units.
 #include "check.h"
+#include "format.h"
+#include "gemini.h"
 #include "http.h"
 #include "openai.h"
 #include "sl/err.h"
@@ -24,16 +27,28 @@ s_script(const char *directive)
     return s;
 }
 
+// Events in s's stream in fmt.
+static size_t
+s_n_events(const mockllm_format_t *fmt, const mockllm_script_t *s)
+{
+    mockllm_events_t events;
+    CHECK_INT(mockllm_format_layout(fmt, s, &events), ==, 0);
+    size_t n = events.n;
+    mockllm_events_free(&events);
+    return n;
+}
+
 // What the whole response must be: every event, framed (or not).
 static void
-s_expected(const mockllm_script_t *s, bool chunked, sl_buf_t *out)
+s_expected_in(const mockllm_format_t *fmt, const mockllm_script_t *s, bool chunked, sl_buf_t *out)
 {
     sl_buf_t ev;
     sl_buf_init(&ev, 1 << 20);
-    size_t n = mockllm_openai_stream_events(s);
-    for (size_t i = 0; i < n; i++) {
+    mockllm_events_t events;
+    CHECK_INT(mockllm_format_layout(fmt, s, &events), ==, 0);
+    for (size_t i = 0; i < events.n; i++) {
         sl_buf_reset(&ev);
-        CHECK_INT(mockllm_openai_stream_event(s, 42, i, &ev), ==, 0);
+        CHECK_INT(fmt->render(s, 42, &events.items[i], &ev), ==, 0);
         if (chunked)
             CHECK_INT(mockllm_http_chunk(out, ev.data, ev.len), ==, 0);
         else
@@ -41,7 +56,14 @@ s_expected(const mockllm_script_t *s, bool chunked, sl_buf_t *out)
     }
     if (chunked)
         CHECK_INT(mockllm_http_chunk(out, NULL, 0), ==, 0);
+    mockllm_events_free(&events);
     sl_buf_free(&ev);
+}
+
+static void
+s_expected(const mockllm_script_t *s, bool chunked, sl_buf_t *out)
+{
+    s_expected_in(&mockllm_openai_format, s, chunked, out);
 }
 
 static mockllm_stream_t *
@@ -244,7 +266,7 @@ s_test_split(void)
         }
     }
     CHECK_MEM(all.data, all.len, want.data, want.len);
-    size_t events = mockllm_openai_stream_events(mockllm_stream_script(st));
+    size_t events = s_n_events(&mockllm_openai_format, mockllm_stream_script(st));
     CHECK_INT(pieces, >, events);      // every event of 2+ bytes is cut at least once
     CHECK_INT(cr_lf_cuts, >=, events); // each event has a CRLF, and one of them is cut
     CHECK_INT(utf8_cuts, >, 0);        // seed=1's 30 tokens hold multi-byte characters
@@ -268,6 +290,65 @@ s_test_cap(void)
     sl_buf_free(&out);
 }
 
+static void
+s_test_units(void)
+{
+    // Gemini's JSON array: 2 text tokens, one event with every call (its fragments are units
+    // 2..n), then "]".
+    const char *body = "{\"contents\":[{\"parts\":[{\"text\":\"[mock tokens=2 tools=2 "
+                       "text_before=1 hold=3]\"}]}],\"tools\":[{\"functionDeclarations\":"
+                       "[{\"name\":\"f\"}]}]}";
+    mockllm_script_t s;
+    char err[256];
+    CHECK_INT(mockllm_format_plan(&mockllm_gemini_format, "/v1beta/models/g:streamGenerateContent",
+                                  body, strlen(body), &s, err, sizeof err),
+              ==, 0);
+    sl_buf_t want, out, all;
+    sl_buf_init(&want, 1 << 20);
+    sl_buf_init(&out, 1 << 20);
+    sl_buf_init(&all, 1 << 20);
+    s_expected_in(&mockllm_gemini_format, &s, false, &want);
+    mockllm_stream_cfg_t cfg = {.rate = 10, .cut_seed = 1, .chunked = false, .created_s = 42};
+    mockllm_stream_t *st = mockllm_stream_new(&mockllm_gemini_format, &s, &cfg, T0);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE); // "[" and token 0
+    CHECK_INT(out.data[0], ==, '[');
+    CHECK_INT(s_step(st, T0 + 100000, &out, &all), ==, MOCKLLM_STREAM_MORE); // token 1
+    // The calls event is due with its first unit (unit 2). It steps over hold=3, so the stream
+    // holds right after it, before the "]".
+    CHECK_INT(s_step(st, T0 + 199999, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK_INT(mockllm_stream_due_us(st), ==, T0 + 200000);
+    CHECK_INT(s_step(st, T0 + 200000, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK(strstr(out.data, "functionCall") != NULL);
+    CHECK_INT(s_step(st, T0 + 900000, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK(mockllm_stream_is_held(st));
+    CHECK(mockllm_stream_release(st, T0 + 900000));
+    CHECK_INT(s_step(st, T0 + 900000, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_STR(sl_buf_str(&out), "\r\n]");
+    CHECK_INT(s_step(st, T0 + 900000, &out, &all), ==, MOCKLLM_STREAM_DONE);
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+
+    // OpenAI with pings: keepalives leave with the event before them, unpaced.
+    sl_buf_reset(&want);
+    sl_buf_reset(&all);
+    s = s_script("[mock tokens=3 pings=1]");
+    s_expected(&s, true, &want);
+    cfg = (mockllm_stream_cfg_t){.rate = 10, .cut_seed = 1, .chunked = true, .created_s = 42};
+    st = mockllm_stream_new(&mockllm_openai_format, &s, &cfg, T0);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE); // role, ping, token 0, ping
+    CHECK_INT(s_count_events(out.data, out.len), ==, 2);
+    CHECK(strstr(out.data, ": keepalive") != NULL);
+    CHECK_INT(s_step(st, T0 + 1, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK_INT(mockllm_stream_due_us(st), ==, T0 + 100000);
+    while (s_step(st, T0 + 1000000, &out, &all) == MOCKLLM_STREAM_MORE)
+        ;
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+    sl_buf_free(&out);
+    sl_buf_free(&all);
+}
+
 int
 main(void)
 {
@@ -276,6 +357,7 @@ main(void)
     s_test_hold();
     s_test_split();
     s_test_cap();
+    s_test_units();
     printf("stream_test: ok\n");
     return 0;
 }

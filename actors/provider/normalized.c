@@ -1,0 +1,197 @@
+// normalized.c - reading the normalized request (see normalized.h).
+#include "normalized.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl/err.h"
+
+// Write the message into err; returns SL_EINVAL.
+static int s_fail(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+s_fail(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return SL_EINVAL;
+}
+
+cJSON *
+provider_normalized_parse(const char *body, size_t len, char *err, size_t err_size)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_size, "request body is not a JSON object");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "messages"))) {
+        snprintf(err, err_size, "messages: not an array");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int
+provider_normalized_role(
+    const cJSON *msg, int index, const char **role_p, char *err, size_t err_size)
+{
+    static const char *const roles[] = {"system", "user", "assistant", "tool"};
+    const char *role = provider_normalized_string(msg, "role");
+    if (role && strcmp(role, "developer") == 0)
+        role = "system"; // OpenAI's newer name for the system prompt
+    for (size_t i = 0; role && i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(role, roles[i]) == 0) {
+            *role_p = roles[i];
+            return 0;
+        }
+    }
+    if (!role)
+        return s_fail(err, err_size, "messages[%d].role: missing or not a string", index);
+    return s_fail(err, err_size, "messages[%d].role: '%s' is not supported", index, role);
+}
+
+int
+provider_normalized_part_text(
+    const cJSON *part, const char *where, const char **text_p, char *err, size_t err_size)
+{
+    const char *type = provider_normalized_string(part, "type");
+    const char *text = provider_normalized_string(part, "text");
+    if (!type || strcmp(type, "text") != 0)
+        return s_fail(err, err_size, "%s: part type '%s' is not supported", where,
+                      type ? type : "(none)");
+    if (!text)
+        return s_fail(err, err_size, "%s.text: missing or not a string", where);
+    *text_p = text;
+    return 0;
+}
+
+int
+provider_normalized_text(const cJSON *msg, int index, sl_buf_t *out, char *err, size_t err_size)
+{
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    char where[64];
+    snprintf(where, sizeof where, "messages[%d].content", index);
+    if (!content || cJSON_IsNull(content))
+        return 0;
+    if (cJSON_IsString(content)) {
+        if (sl_buf_append_str(out, content->valuestring) != 0)
+            return s_fail(err, err_size, "%s: too large", where);
+        return 0;
+    }
+    if (!cJSON_IsArray(content))
+        return s_fail(err, err_size, "%s: not a string or an array of parts", where);
+    const cJSON *part;
+    int i = 0;
+    cJSON_ArrayForEach(part, content)
+    {
+        char part_where[80];
+        snprintf(part_where, sizeof part_where, "%s[%d]", where, i++);
+        const char *text;
+        int rc = provider_normalized_part_text(part, part_where, &text, err, err_size);
+        if (rc < 0)
+            return rc;
+        if (sl_buf_append_str(out, text) != 0)
+            return s_fail(err, err_size, "%s: too large", where);
+    }
+    return 0;
+}
+
+const char *
+provider_normalized_tool_name(const cJSON *messages, int index, const char *tool_call_id)
+{
+    if (!tool_call_id)
+        return NULL;
+    // Backwards: providers without call ids (Gemini) get ids like call_0 in every turn, so
+    // only the nearest earlier call with the id is the one this result answers.
+    for (int i = index - 1; i >= 0; i--) {
+        const cJSON *msg = cJSON_GetArrayItem(messages, i);
+        const char *role = provider_normalized_string(msg, "role");
+        if (!role || strcmp(role, "assistant") != 0)
+            continue;
+        const cJSON *call;
+        cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(msg, "tool_calls"))
+        {
+            const char *id = provider_normalized_string(call, "id");
+            if (id && strcmp(id, tool_call_id) == 0)
+                return provider_normalized_string(
+                    cJSON_GetObjectItemCaseSensitive(call, "function"), "name");
+        }
+    }
+    return NULL;
+}
+
+int
+provider_normalized_arguments(
+    const cJSON *call, const char *where, cJSON **args_p, char *err, size_t err_size)
+{
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
+    const cJSON *arguments = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+    *args_p = NULL;
+    if (!arguments || cJSON_IsNull(arguments)
+        || (cJSON_IsString(arguments) && !*arguments->valuestring)) {
+        *args_p = cJSON_CreateObject(); // a call without parameters
+        return 0;
+    }
+    if (cJSON_IsObject(arguments)) { // lenient: some clients send the object itself
+        *args_p = cJSON_Duplicate(arguments, 1);
+        return 0;
+    }
+    cJSON *args = cJSON_IsString(arguments) ? cJSON_Parse(arguments->valuestring) : NULL;
+    if (!cJSON_IsObject(args)) {
+        cJSON_Delete(args);
+        return s_fail(err, err_size, "%s.function.arguments: not a JSON object", where);
+    }
+    *args_p = args;
+    return 0;
+}
+
+int
+provider_normalized_copy_number(
+    const cJSON *from, const char *key, cJSON *to, const char *to_key, char *err, size_t err_size)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, key);
+    if (!item || cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsNumber(item))
+        return s_fail(err, err_size, "%s: not a number", key);
+    cJSON_AddItemToObject(to, to_key, cJSON_Duplicate(item, 0));
+    return 0;
+}
+
+int
+provider_normalized_copy_stop(
+    const cJSON *from, cJSON *to, const char *to_key, char *err, size_t err_size)
+{
+    const cJSON *stop = cJSON_GetObjectItemCaseSensitive(from, "stop");
+    if (!stop || cJSON_IsNull(stop))
+        return 0;
+    if (cJSON_IsString(stop)) {
+        cJSON *list = cJSON_AddArrayToObject(to, to_key);
+        cJSON_AddItemToArray(list, cJSON_CreateString(stop->valuestring));
+        return 0;
+    }
+    if (!cJSON_IsArray(stop))
+        return s_fail(err, err_size, "stop: not a string or an array of strings");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, stop)
+    {
+        if (!cJSON_IsString(item))
+            return s_fail(err, err_size, "stop: not a string or an array of strings");
+    }
+    cJSON_AddItemToObject(to, to_key, cJSON_Duplicate(stop, 1));
+    return 0;
+}
+
+const char *
+provider_normalized_string(const cJSON *from, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, key);
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}

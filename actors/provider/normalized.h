@@ -1,0 +1,59 @@
+// normalized.h - reading the normalized request (docs/protocol.md, "The normalized request"):
+// the checks and conversions every adapter that is not OpenAI-shaped needs, so each such
+// adapter only writes its provider's shape and all of them reject bad input the same way.
+//
+// Every function that can fail returns 0 or SL_EINVAL and then writes into err a message that
+// names the field, e.g. "messages[2].tool_calls[0].function.arguments: not a JSON object".
+// Stateless; thread-safe.
+#ifndef PROVIDER_NORMALIZED_H
+#define PROVIDER_NORMALIZED_H
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "sl/buf.h"
+
+// Parse body as a JSON object whose "messages" is an array. Caller owns the result (free with
+// cJSON_Delete); NULL when the body is not such an object.
+cJSON *provider_normalized_parse(const char *body, size_t len, char *err, size_t err_size);
+
+// The role of messages[index] ("system", "user", "assistant", "tool"; "developer" reads as
+// "system"). Borrowed from msg. SL_EINVAL when it is missing or not one of those.
+int provider_normalized_role(
+    const cJSON *msg, int index, const char **role_p, char *err, size_t err_size);
+
+// The text of one content part ({"type":"text","text":...}), borrowed from part; SL_EINVAL for
+// another part type. where names the part in err ("messages[1].content[0]").
+int provider_normalized_part_text(
+    const cJSON *part, const char *where, const char **text_p, char *err, size_t err_size);
+
+// Append a message's whole content to out: a string as is, an array's text parts one after the
+// other, null or missing as nothing. SL_EINVAL for another content or part type, or when out's
+// cap is reached.
+int
+provider_normalized_text(const cJSON *msg, int index, sl_buf_t *out, char *err, size_t err_size);
+
+// The function name of the tool call with id tool_call_id, from the nearest assistant message
+// before messages[index]; NULL when none has it. Borrowed from messages.
+const char *
+provider_normalized_tool_name(const cJSON *messages, int index, const char *tool_call_id);
+
+// The arguments string of a tool call parsed as a JSON object ("" or missing is {}). Caller
+// owns the result. where names the call in err.
+int provider_normalized_arguments(
+    const cJSON *call, const char *where, cJSON **args_p, char *err, size_t err_size);
+
+// Copy the number from->key into to->to_key when present and not null; SL_EINVAL when it is
+// there but not a number.
+int provider_normalized_copy_number(
+    const cJSON *from, const char *key, cJSON *to, const char *to_key, char *err, size_t err_size);
+
+// Copy "stop" (a string or an array of strings) into to->to_key as an array of strings, when
+// present and not null; SL_EINVAL for another type.
+int provider_normalized_copy_stop(
+    const cJSON *from, cJSON *to, const char *to_key, char *err, size_t err_size);
+
+// The value of from->key when it is a string, else NULL. Borrowed from from.
+const char *provider_normalized_string(const cJSON *from, const char *key);
+
+#endif

@@ -1,0 +1,394 @@
+// ollama.c - the Ollama native adapter (see adapter.h): POST /api/chat, streamed as NDJSON.
+//
+// Wire format: reference/provider-streams.md section 5. Each line is one JSON object; the last
+// has "done": true with done_reason and the token counts. Tool calls arrive whole, arguments
+// as a JSON object, usually without ids; done_reason stays "stop" after tool calls. A failure
+// after the 200 is a line {"error": "..."} and the stream ends without done. (Ollama's
+// OpenAI-compatible /v1 endpoint is served by the openai adapter.)
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "adapter.h"
+#include "normalized.h"
+#include "sl/buf.h"
+#include "sl/err.h"
+#include "sl/mem.h"
+#include "sl/ndjson.h"
+
+#define S_MAX_CONTENT (16u * 1024 * 1024) // one message's text; the body cap is larger
+
+typedef struct {
+    sl_ndjson_splitter_t *lines; // owned
+    const provider_sink_t *sink; // borrowed during a feed
+    uint32_t n_calls;            // tool calls so far: the next call's tool_index
+    bool done;                   // saw "done": true
+    bool stopped;                // done or an error line: later lines are ignored
+    bool at_eof;                 // the line being parsed is the tail the body ended with
+} s_state_t;
+
+// ---------------------------------------------------------------------------------------------
+// Request translation
+
+// A new object at the end of array. Borrowed: array owns it.
+static cJSON *
+s_push(cJSON *array)
+{
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddItemToArray(array, obj);
+    return obj;
+}
+
+// An assistant message's tool_calls -> [{id?, function: {name, arguments: object}}].
+static int
+s_tool_calls(const cJSON *msg, int index, cJSON *out, char *err, size_t err_size)
+{
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+    if (!cJSON_IsArray(calls) || cJSON_GetArraySize(calls) == 0)
+        return 0;
+    cJSON *list = cJSON_AddArrayToObject(out, "tool_calls");
+    const cJSON *call;
+    int i = 0;
+    cJSON_ArrayForEach(call, calls)
+    {
+        char where[64];
+        snprintf(where, sizeof where, "messages[%d].tool_calls[%d]", index, i++);
+        const char *name =
+            provider_normalized_string(cJSON_GetObjectItemCaseSensitive(call, "function"), "name");
+        if (!name || !*name) {
+            snprintf(err, err_size, "%s.function.name: missing or not a string", where);
+            return SL_EINVAL;
+        }
+        cJSON *args;
+        int rc = provider_normalized_arguments(call, where, &args, err, err_size);
+        if (rc < 0)
+            return rc;
+        cJSON *item = s_push(list);
+        const char *id = provider_normalized_string(call, "id");
+        if (id && *id)
+            cJSON_AddStringToObject(item, "id", id); // newer servers keep ids; older ignore them
+        cJSON *fn = cJSON_AddObjectToObject(item, "function");
+        cJSON_AddStringToObject(fn, "name", name);
+        cJSON_AddItemToObject(fn, "arguments", args);
+    }
+    return 0;
+}
+
+// messages -> messages: content flattened to one string, tool calls with object arguments,
+// tool results named by the call they answer.
+static int
+s_messages(const cJSON *in, cJSON *req, char *err, size_t err_size)
+{
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(in, "messages");
+    cJSON *out = cJSON_AddArrayToObject(req, "messages");
+    sl_buf_t text;
+    sl_buf_init(&text, S_MAX_CONTENT);
+    const cJSON *msg;
+    int index = 0;
+    int rc = 0;
+    cJSON_ArrayForEach(msg, messages)
+    {
+        const char *role;
+        rc = provider_normalized_role(msg, index, &role, err, err_size);
+        if (rc == 0) {
+            sl_buf_reset(&text);
+            rc = provider_normalized_text(msg, index, &text, err, err_size);
+        }
+        if (rc < 0)
+            break;
+        cJSON *m = s_push(out);
+        cJSON_AddStringToObject(m, "role", role);
+        cJSON_AddStringToObject(m, "content", sl_buf_str(&text));
+        if (strcmp(role, "assistant") == 0) {
+            rc = s_tool_calls(msg, index, m, err, err_size);
+        } else if (strcmp(role, "tool") == 0) {
+            const char *id = provider_normalized_string(msg, "tool_call_id");
+            const char *name = provider_normalized_tool_name(messages, index, id);
+            if (!name)
+                name = provider_normalized_string(msg, "name");
+            if (name && *name) // optional for Ollama: it helps the model match the result
+                cJSON_AddStringToObject(m, "tool_name", name);
+        }
+        if (rc < 0)
+            break;
+        index++;
+    }
+    sl_buf_free(&text);
+    return rc;
+}
+
+// tools pass as they are (Ollama takes OpenAI's shape), unless tool_choice is "none": Ollama
+// has no tool_choice, and leaving the tools out is the one way to honour "none".
+static int
+s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
+{
+    const cJSON *tools = cJSON_GetObjectItemCaseSensitive(in, "tools");
+    if (!tools || cJSON_IsNull(tools))
+        return 0;
+    if (!cJSON_IsArray(tools)) {
+        snprintf(err, err_size, "tools: not an array");
+        return SL_EINVAL;
+    }
+    const char *choice = provider_normalized_string(in, "tool_choice");
+    if (cJSON_GetArraySize(tools) == 0 || (choice && strcmp(choice, "none") == 0))
+        return 0;
+    cJSON_AddItemToObject(req, "tools", cJSON_Duplicate(tools, 1));
+    return 0;
+}
+
+// temperature, top_p, max_tokens, stop -> options (left out when empty).
+static int
+s_options(const cJSON *in, cJSON *req, char *err, size_t err_size)
+{
+    cJSON *opts = cJSON_CreateObject();
+    const char *max_key =
+        cJSON_GetObjectItemCaseSensitive(in, "max_tokens") ? "max_tokens" : "max_completion_tokens";
+    int rc = provider_normalized_copy_number(in, "temperature", opts, "temperature", err, err_size);
+    if (rc == 0)
+        rc = provider_normalized_copy_number(in, "top_p", opts, "top_p", err, err_size);
+    if (rc == 0)
+        rc = provider_normalized_copy_number(in, max_key, opts, "num_predict", err, err_size);
+    if (rc == 0)
+        rc = provider_normalized_copy_stop(in, opts, "stop", err, err_size);
+    if (rc < 0 || !opts->child)
+        cJSON_Delete(opts);
+    else
+        cJSON_AddItemToObject(req, "options", opts);
+    return rc;
+}
+
+static int
+s_request(const sl_provider_cfg_t *provider,
+          const char *api_key,
+          const char *upstream_model,
+          const char *body,
+          size_t len,
+          provider_request_t *out,
+          char *err,
+          size_t err_size)
+{
+    cJSON *in = provider_normalized_parse(body, len, err, err_size);
+    if (!in)
+        return SL_EINVAL;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "model", upstream_model);
+    int rc = s_messages(in, req, err, err_size);
+    if (rc == 0)
+        rc = s_tools(in, req, err, err_size);
+    if (rc == 0)
+        rc = s_options(in, req, err, err_size);
+    cJSON_AddBoolToObject(req, "stream", 1);
+    cJSON_Delete(in);
+    char *text = rc == 0 ? cJSON_PrintUnformatted(req) : NULL;
+    cJSON_Delete(req);
+    if (rc < 0)
+        return rc;
+    if (!text) {
+        snprintf(err, err_size, "cannot print request body");
+        return SL_EINVAL;
+    }
+    rc = sl_buf_append_str(&out->body, text);
+    free(text);
+    if (rc == 0)
+        rc = sl_buf_printf(&out->url, "%s/api/chat", provider->base_url);
+    if (rc == 0)
+        rc = provider_request_header(out, "Content-Type", "application/json");
+    if (rc == 0)
+        rc = provider_request_header(out, "Accept", "application/x-ndjson");
+    if (rc == 0 && api_key && *api_key) {
+        // Local servers need no key; ollama.com and proxies in front of Ollama take a bearer.
+        char bearer[4096];
+        snprintf(bearer, sizeof bearer, "Bearer %s", api_key);
+        rc = provider_request_header(out, "Authorization", bearer);
+        memset(bearer, 0, sizeof bearer);
+    }
+    if (rc < 0)
+        snprintf(err, err_size, "request too large");
+    return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response parsing
+
+static void *
+s_state_new(size_t max_event_bytes)
+{
+    s_state_t *st = sl_xcalloc(1, sizeof *st);
+    st->lines = sl_ndjson_splitter_new(max_event_bytes);
+    return st;
+}
+
+static void
+s_state_destroy(void **state_p)
+{
+    s_state_t *st = *state_p;
+    if (!st)
+        return;
+    sl_ndjson_splitter_destroy(&st->lines);
+    free(st);
+    *state_p = NULL;
+}
+
+static uint32_t
+s_count(const cJSON *obj, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(item) || item->valuedouble < 0)
+        return 0;
+    return item->valuedouble >= UINT32_MAX ? UINT32_MAX : (uint32_t)item->valuedouble;
+}
+
+static void
+s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
+{
+    if (!text || !*text)
+        return;
+    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
+    sink->delta(sink->arg, &d);
+}
+
+// Whole tool calls: one fragment each, with a made-up id unless the server gave one.
+static void
+s_emit_calls(s_state_t *st, const cJSON *calls)
+{
+    if (!cJSON_IsArray(calls))
+        return;
+    const cJSON *call;
+    cJSON_ArrayForEach(call, calls)
+    {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
+        uint32_t index = st->n_calls++;
+        char made_up[32];
+        const char *id = provider_normalized_string(call, "id");
+        if (!id || !*id) {
+            snprintf(made_up, sizeof made_up, "call_%u", index);
+            id = made_up;
+        }
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+        char *text;
+        if (cJSON_IsString(args)) // a relay that kept OpenAI's string form
+            text = sl_xstrdup(args->valuestring);
+        else if (args && !cJSON_IsNull(args))
+            text = cJSON_PrintUnformatted(args);
+        else
+            text = sl_xstrdup("{}");
+        if (!text)
+            abort(); // cJSON ran out of memory: as sl/mem.h does
+        sl_delta_t d = {.kind = SL_DELTA_TOOL,
+                        .tool_index = index,
+                        .tool_id = sl_str(id),
+                        .tool_name = sl_str(provider_normalized_string(fn, "name")),
+                        .text = sl_str(text)};
+        st->sink->delta(st->sink->arg, &d);
+        free(text);
+    }
+}
+
+static const char *
+s_finish_reason(const char *reason, bool had_calls)
+{
+    if (reason && strcmp(reason, "length") == 0)
+        return "length";
+    // "stop", a missing reason (older servers) and anything new read as a stop; native
+    // Ollama says "stop" after tool calls too.
+    return had_calls ? "tool_calls" : "stop";
+}
+
+static int
+s_on_line(void *arg, const char *line, size_t len)
+{
+    s_state_t *st = arg;
+    const provider_sink_t *sink = st->sink;
+    if (st->stopped)
+        return 0; // nothing counts after done or an error
+    cJSON *chunk = cJSON_ParseWithLength(line, len);
+    if (!cJSON_IsObject(chunk)) {
+        cJSON_Delete(chunk);
+        // A tail cut off by the end of the body is truncation (no done), not a bad line.
+        return st->at_eof ? 0 : SL_EPROTO;
+    }
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(chunk, "error");
+    if (error && !cJSON_IsNull(error)) {
+        // The model failed after the 200: the stream ends here, without done.
+        const char *message = cJSON_IsString(error) ? error->valuestring
+                                                    : provider_normalized_string(error, "message");
+        sink->error(sink->arg, provider_errclass_for_status(500), 500, "upstream_error",
+                    message && *message ? message : "upstream reported an error");
+        st->stopped = true;
+        cJSON_Delete(chunk);
+        return 0;
+    }
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(chunk, "message");
+    s_emit_text(sink, SL_DELTA_REASONING, provider_normalized_string(message, "thinking"));
+    s_emit_text(sink, SL_DELTA_TEXT, provider_normalized_string(message, "content"));
+    s_emit_calls(st, cJSON_GetObjectItemCaseSensitive(message, "tool_calls"));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(chunk, "done"))) {
+        st->done = st->stopped = true;
+        sink->finish(sink->arg, s_finish_reason(provider_normalized_string(chunk, "done_reason"),
+                                                st->n_calls > 0));
+        // Totals, once; fields are omitted when zero.
+        sink->usage(sink->arg, s_count(chunk, "prompt_eval_count"), s_count(chunk, "eval_count"));
+    }
+    cJSON_Delete(chunk);
+    return 0;
+}
+
+static int
+s_feed(void *state, const char *data, size_t len, const provider_sink_t *sink)
+{
+    s_state_t *st = state;
+    st->sink = sink;
+    int rc = sl_ndjson_splitter_feed(st->lines, data, len, s_on_line, st);
+    st->sink = NULL;
+    return rc;
+}
+
+static int
+s_eof(void *state, const provider_sink_t *sink)
+{
+    s_state_t *st = state;
+    st->sink = sink;
+    st->at_eof = true;
+    int rc = sl_ndjson_splitter_finish(st->lines, s_on_line, st);
+    st->at_eof = false;
+    st->sink = NULL;
+    return rc;
+}
+
+static int
+s_is_complete(const void *state)
+{
+    const s_state_t *st = state;
+    return st->done;
+}
+
+static void
+s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    // Native errors are {"error": "text"}; a proxy in front may use OpenAI's object form.
+    const char *message =
+        cJSON_IsString(error) ? error->valuestring : provider_normalized_string(error, "message");
+    char fallback[64];
+    if (!message || !*message) {
+        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);
+        message = fallback;
+    }
+    sink->error(sink->arg, provider_errclass_for_status(status), status, "upstream_error", message);
+    cJSON_Delete(root);
+}
+
+const provider_adapter_t provider_ollama_adapter = {
+    .kind = "ollama",
+    .request = s_request,
+    .state_new = s_state_new,
+    .state_destroy = s_state_destroy,
+    .feed = s_feed,
+    .eof = s_eof,
+    .is_complete = s_is_complete,
+    .http_error = s_http_error,
+};

@@ -1,0 +1,210 @@
+// directive.c - the "[mock ...]" directive parser (see directive.h).
+#include "directive.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl/err.h"
+
+// One option: its name and range. The index in s_options is the switch case in s_apply.
+typedef struct {
+    const char *name;
+    uint64_t min;
+    uint64_t max;
+} s_option_t;
+
+static const s_option_t s_options[] = {
+    {"tokens", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"seed", 0, UINT64_MAX},
+    {"rate", 0, MOCKLLM_DIRECTIVE_MAX_RATE},
+    {"hold", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"split", 0, 1},
+    {"crlf", 0, 1},
+    {"tools", 0, MOCKLLM_DIRECTIVE_MAX_TOOLS},
+    {"text_before", 0, 1},
+    {"pings", 0, 1},
+    {"status", 400, 599},
+};
+#define S_N_OPTIONS (sizeof s_options / sizeof s_options[0])
+
+static void s_set_err(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+s_set_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    if (!err || err_size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+}
+
+static bool
+s_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// Decimal digits only: "+1", "-1", "1e3" and "" are refused so a typo is never a silent 0.
+static int
+s_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0)
+        return SL_EINVAL;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return SL_EINVAL;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return SL_EINVAL;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+// Where the directive starts ("[mock" then a space or "]"), or NULL.
+static const char *
+s_find(const char *text, size_t len)
+{
+    static const char tag[] = "[mock";
+    const size_t tag_len = sizeof tag - 1;
+    for (size_t i = 0; i + tag_len <= len; i++) {
+        if (memcmp(text + i, tag, tag_len) != 0)
+            continue;
+        // "[mock" at the very end is a directive cut short: parsing reports the missing "]".
+        char next = i + tag_len < len ? text[i + tag_len] : ']';
+        if (s_is_space(next) || next == ']')
+            return text + i;
+    }
+    return NULL;
+}
+
+static void
+s_set(size_t k, uint64_t v, mockllm_directive_t *opts)
+{
+    switch (k) {
+    case 0:
+        opts->tokens = (uint32_t)v;
+        opts->has_tokens = true;
+        break;
+    case 1:
+        opts->seed = v;
+        opts->has_seed = true;
+        break;
+    case 2:
+        opts->rate = (int64_t)v;
+        break;
+    case 3:
+        opts->hold = (uint32_t)v;
+        break;
+    case 4:
+        opts->split = v != 0;
+        break;
+    case 5:
+        opts->crlf = v != 0;
+        break;
+    case 6:
+        opts->tools = (uint32_t)v;
+        break;
+    case 7:
+        opts->text_before = v != 0;
+        break;
+    case 8:
+        opts->pings = v != 0;
+        break;
+    default:
+        opts->status = (int)v;
+        break;
+    }
+}
+
+// Apply one "name=value" option to opts.
+static int
+s_apply(const char *name,
+        size_t name_len,
+        const char *value,
+        size_t value_len,
+        bool has_value,
+        mockllm_directive_t *opts,
+        char *err,
+        size_t err_size)
+{
+    size_t k = 0;
+    while (k < S_N_OPTIONS
+           && !(strlen(s_options[k].name) == name_len
+                && memcmp(s_options[k].name, name, name_len) == 0))
+        k++;
+    if (k == S_N_OPTIONS) {
+        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "unknown option '%.*s'", (int)name_len,
+                  name);
+        return SL_EINVAL;
+    }
+    const s_option_t *o = &s_options[k];
+    if (!has_value) {
+        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option '%s' needs a value (%s=N)", o->name,
+                  o->name);
+        return SL_EINVAL;
+    }
+    uint64_t v;
+    if (s_parse_u64(value, value_len, &v) != 0) {
+        s_set_err(err, err_size,
+                  MOCKLLM_DIRECTIVE_ERR "option '%s': '%.*s' is not a decimal integer", o->name,
+                  (int)value_len, value);
+        return SL_EINVAL;
+    }
+    if (v > o->max) {
+        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option '%s': %llu is above %llu", o->name,
+                  (unsigned long long)v, (unsigned long long)o->max);
+        return SL_EINVAL;
+    }
+    if (v < o->min) {
+        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option '%s': %llu is below %llu", o->name,
+                  (unsigned long long)v, (unsigned long long)o->min);
+        return SL_EINVAL;
+    }
+    s_set(k, v, opts);
+    return 0;
+}
+
+int
+mockllm_directive_parse(
+    const char *text, size_t len, mockllm_directive_t *opts, char *err, size_t err_size)
+{
+    const char *start = text ? s_find(text, len) : NULL;
+    if (!start)
+        return 0;
+    const char *end = text + len;
+    const char *p = start + 5; // past "[mock"
+    for (;;) {
+        while (p < end && s_is_space(*p))
+            p++;
+        if (p == end) {
+            s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "missing ']'");
+            return SL_EINVAL;
+        }
+        if (*p == ']')
+            return 0;
+        const char *name = p;
+        while (p < end && !s_is_space(*p) && *p != ']' && *p != '=')
+            p++;
+        size_t name_len = (size_t)(p - name);
+        bool has_value = p < end && *p == '=';
+        const char *value = has_value ? ++p : p;
+        while (p < end && !s_is_space(*p) && *p != ']')
+            p++;
+        if (name_len == 0) {
+            s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option without a name near '%.*s'",
+                      (int)(p - name), name);
+            return SL_EINVAL;
+        }
+        int rc =
+            s_apply(name, name_len, value, (size_t)(p - value), has_value, opts, err, err_size);
+        if (rc)
+            return rc;
+    }
+}

@@ -1,0 +1,327 @@
+// endpoint_test.c - what the mock answers, without a socket: each format's path (stream or
+// one-shot), 404/405 in the shape of the path's family, 400 for bad JSON, bad requests and bad
+// directives in the format's shape, status=NNN (retry-after on 429), and POST /mock/script for
+// every format, which must be exactly the script the format path plans.
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "endpoint.h"
+#include "sl/err.h"
+
+static void
+s_answer(const char *method, const char *path_query, const char *body, mockllm_endpoint_answer_t *a)
+{
+    char path[512];
+    const char *q = strchr(path_query, '?');
+    snprintf(path, sizeof path, "%.*s", (int)(q ? q - path_query : (long)strlen(path_query)),
+             path_query);
+    mockllm_endpoint_answer(method, path, q ? q + 1 : "", body, body ? strlen(body) : 0, 1714564800,
+                            a);
+}
+
+static cJSON *
+s_json(const mockllm_endpoint_answer_t *a)
+{
+    cJSON *j = cJSON_Parse(sl_buf_str(&a->body));
+    if (!j)
+        fprintf(stderr, "not JSON: %s\n", sl_buf_str(&a->body));
+    CHECK(j != NULL);
+    return j;
+}
+
+// The error message, wherever the format keeps it.
+static const char *
+s_message(const cJSON *j, const char *format)
+{
+    const cJSON *e = cJSON_GetObjectItem(j, "error");
+    if (strcmp(format, "cohere") == 0)
+        return cJSON_GetObjectItem(j, "message")->valuestring;
+    if (strcmp(format, "ollama") == 0)
+        return e->valuestring;
+    return cJSON_GetObjectItem(e, "message")->valuestring;
+}
+
+static void
+s_test_errors(void)
+{
+    static const struct {
+        const char *method;
+        const char *path;
+        const char *body;
+        int status;
+        const char *format; // whose shape
+        const char *has;
+    } cases[] = {
+        {"POST", "/v1/nope", "{}", 404, "openai", "Invalid URL (POST /v1/nope)"},
+        {"POST", "/v1/messages/batches", "{}", 404, "anthropic", "Invalid URL"},
+        {"POST", "/v1beta/models/g:countTokens", "{}", 404, "gemini", "Invalid URL"},
+        {"POST", "/v2/rerank", "{}", 404, "cohere", "Invalid URL"},
+        {"POST", "/api/generate", "{}", 404, "ollama", "Invalid URL"},
+        {"GET", "/v1/messages", NULL, 405, "anthropic", "use POST"},
+        {"GET", "/mock/script", NULL, 405, "openai", "use POST"},
+        {"POST", "/v1/chat/completions", "{\"messages\": [", 400, "openai", "not valid JSON"},
+        {"POST", "/v1/messages", "{", 400, "anthropic", "not valid JSON"},
+        {"POST", "/v1beta/models/g:generateContent", "nope", 400, "gemini", "not valid JSON"},
+        {"POST", "/v2/chat", "[]", 400, "cohere", "must be a JSON object"},
+        {"POST", "/api/chat", "{\"model\":\"m\"}", 400, "ollama", "messages must be"},
+        {"POST", "/v1/messages",
+         "{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":"
+         "\"[mock tokens=1 bogus=2]\"}]}",
+         400, "anthropic", "mock directive: unknown option 'bogus'"},
+        {"POST", "/v1beta/models/g:streamGenerateContent?alt=sse",
+         "{\"contents\":[{\"parts\":[{\"text\":\"[mock tools=1]\"}]}]}", 400, "gemini",
+         "the request declares no tools"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mockllm_endpoint_answer_t a;
+        s_answer(cases[i].method, cases[i].path, cases[i].body, &a);
+        CHECK_INT(a.status, ==, cases[i].status);
+        CHECK(!a.stream);
+        CHECK_STR(a.content_type, "application/json");
+        cJSON *j = s_json(&a);
+        const char *msg = s_message(j, cases[i].format);
+        if (!strstr(msg, cases[i].has))
+            fprintf(stderr, "case %zu: \"%s\"\n", i, msg);
+        CHECK(strstr(msg, cases[i].has) != NULL);
+        if (strcmp(cases[i].format, "anthropic") == 0)
+            CHECK_STR(cJSON_GetObjectItem(j, "type")->valuestring, "error");
+        if (strcmp(cases[i].format, "gemini") == 0)
+            CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "code")->valueint, ==,
+                      cases[i].status);
+        if (cases[i].status == 405)
+            CHECK_STR(a.extra, "Allow: POST\r\n");
+        cJSON_Delete(j);
+        mockllm_endpoint_answer_free(&a);
+        mockllm_endpoint_answer_free(&a); // twice is fine
+    }
+    // OpenAI's codes tell the kinds of 400 apart.
+    static const struct {
+        const char *body;
+        const char *code;
+    } codes[] = {
+        {"{", "invalid_json"},
+        {"{\"messages\":[]}", "invalid_request"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"[mock x=1]\"}]}",
+         "invalid_mock_directive"},
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        mockllm_endpoint_answer_t a;
+        s_answer("POST", "/v1/chat/completions", codes[i].body, &a);
+        cJSON *j = s_json(&a);
+        CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "code")->valuestring,
+                  codes[i].code);
+        cJSON_Delete(j);
+        mockllm_endpoint_answer_free(&a);
+    }
+    // Framing errors take the shape of the path's family too.
+    mockllm_endpoint_answer_t a;
+    mockllm_endpoint_error("/api/chat", 413, "payload_too_large", "too big", &a);
+    CHECK_INT(a.status, ==, 413);
+    CHECK_STR(sl_buf_str(&a.body), "{\"error\":\"too big\"}");
+    mockllm_endpoint_answer_free(&a);
+}
+
+// One request body per format, with the directive given.
+static void
+s_body(const char *format, const char *directive, char *out, size_t size)
+{
+    if (strcmp(format, "openai") == 0)
+        snprintf(out, size,
+                 "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+                 "\"hi %s\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}",
+                 directive);
+    else if (strcmp(format, "anthropic") == 0)
+        snprintf(out, size,
+                 "{\"model\":\"m\",\"max_tokens\":4096,\"stream\":true,\"messages\":[{\"role\":"
+                 "\"user\",\"content\":\"hi %s\"}],\"tools\":[{\"name\":\"f\"}]}",
+                 directive);
+    else if (strcmp(format, "gemini") == 0)
+        snprintf(out, size,
+                 "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi %s\"}]}],\"tools\":"
+                 "[{\"functionDeclarations\":[{\"name\":\"f\"}]}]}",
+                 directive);
+    else if (strcmp(format, "cohere") == 0)
+        snprintf(out, size,
+                 "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+                 "\"hi %s\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}",
+                 directive);
+    else
+        snprintf(out, size,
+                 "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi %s\"}],"
+                 "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}",
+                 directive);
+}
+
+static void
+s_test_formats_and_script(void)
+{
+    static const struct {
+        const char *format;
+        const char *path;
+        const char *stream_type;
+        const char *stop;
+        const char *tool;
+        bool ids;
+    } fmts[] = {
+        {"openai", "/v1/chat/completions", "text/event-stream", "stop", "tool_calls", true},
+        {"anthropic", "/v1/messages", "text/event-stream", "end_turn", "tool_use", true},
+        {"gemini", "/v1beta/models/g:streamGenerateContent?alt=sse", "text/event-stream", "STOP",
+         "STOP", false},
+        {"cohere", "/v2/chat", "text/event-stream", "COMPLETE", "TOOL_CALL", true},
+        {"ollama", "/api/chat", "application/x-ndjson", "stop", "stop", false},
+    };
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        for (int tools = 0; tools <= 2; tools++) {
+            char directive[64], body[1024], script_req[2048];
+            snprintf(directive, sizeof directive, "[mock tokens=5 tools=%d text_before=1]", tools);
+            s_body(fmts[i].format, directive, body, sizeof body);
+            mockllm_endpoint_answer_t a;
+            s_answer("POST", fmts[i].path, body, &a);
+            CHECK_INT(a.status, ==, 200);
+            CHECK(a.stream);
+            CHECK_STR(a.fmt->name, fmts[i].format);
+            CHECK_STR(a.content_type, fmts[i].stream_type);
+            CHECK_INT(a.script.n_tokens, ==, 5);
+            CHECK_INT(a.script.n_calls, ==, tools);
+            CHECK_STR(a.script.finish_reason, tools ? fmts[i].tool : fmts[i].stop);
+
+            // /mock/script with the same request: exactly that script.
+            snprintf(script_req, sizeof script_req,
+                     "{\"format\":\"%s\",\"path\":\"%s\",\"request\":%s}", fmts[i].format,
+                     fmts[i].path, body);
+            mockllm_endpoint_answer_t sa;
+            s_answer("POST", "/mock/script", script_req, &sa);
+            CHECK_INT(sa.status, ==, 200);
+            sl_buf_t want;
+            sl_buf_init(&want, 1 << 20);
+            CHECK_INT(mockllm_script_json(&a.script, &want), ==, 0);
+            CHECK_STR(sl_buf_str(&sa.body), sl_buf_str(&want));
+            cJSON *j = s_json(&sa);
+            const cJSON *calls = cJSON_GetObjectItem(j, "tool_calls");
+            CHECK_INT(cJSON_GetArraySize(calls), ==, tools);
+            if (tools)
+                CHECK_INT(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetArrayItem(calls, 0), "id")),
+                          ==, fmts[i].ids);
+            cJSON_Delete(j);
+            sl_buf_free(&want);
+            mockllm_endpoint_answer_free(&sa);
+            mockllm_endpoint_answer_free(&a);
+        }
+    }
+
+    // One-shot answers: the format's response body.
+    mockllm_endpoint_answer_t a;
+    s_answer("POST", "/v1beta/models/g:generateContent",
+             "{\"contents\":[{\"parts\":[{\"text\":\"[mock tokens=2]\"}]}]}", &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK(!a.stream);
+    CHECK_STR(a.content_type, "application/json; charset=UTF-8");
+    cJSON *j = s_json(&a);
+    CHECK(cJSON_GetObjectItem(j, "candidates") != NULL);
+    cJSON_Delete(j);
+    mockllm_endpoint_answer_free(&a);
+}
+
+static void
+s_test_status(void)
+{
+    static const struct {
+        const char *format;
+        const char *path;
+        int status;
+        const char *has; // in the body
+    } cases[] = {
+        {"openai", "/v1/chat/completions", 429,
+         "\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\""},
+        {"openai", "/v1/chat/completions", 500, "\"type\":\"server_error\""},
+        {"anthropic", "/v1/messages", 529,
+         "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded "
+         "(mock status=529)\"}"},
+        {"anthropic", "/v1/messages", 429, "\"type\":\"rate_limit_error\""},
+        {"gemini", "/v1beta/models/g:streamGenerateContent", 503, "\"status\": \"UNAVAILABLE\""},
+        {"gemini", "/v1beta/models/g:generateContent", 429, "\"retryDelay\": \"1s\""},
+        {"cohere", "/v2/chat", 429,
+         "{\"message\":\"Rate limit reached for requests (mock "
+         "status=429)\"}"},
+        {"ollama", "/api/chat", 500, "{\"error\":\"The server had an error"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char directive[64], body[1024];
+        snprintf(directive, sizeof directive, "[mock status=%d]", cases[i].status);
+        s_body(cases[i].format, directive, body, sizeof body);
+        mockllm_endpoint_answer_t a;
+        s_answer("POST", cases[i].path, body, &a);
+        CHECK_INT(a.status, ==, cases[i].status);
+        CHECK(!a.stream);
+        CHECK(a.script.tokens == NULL); // nothing left to free or stream
+        if (!strstr(sl_buf_str(&a.body), cases[i].has))
+            fprintf(stderr, "case %zu: %s\n", i, sl_buf_str(&a.body));
+        CHECK(strstr(sl_buf_str(&a.body), cases[i].has) != NULL);
+        CHECK_STR(a.extra, cases[i].status == 429 ? "retry-after: 1\r\n" : "");
+        mockllm_endpoint_answer_free(&a);
+    }
+}
+
+static void
+s_test_script_errors(void)
+{
+    static const struct {
+        const char *body;
+        const char *code;
+        const char *has;
+    } cases[] = {
+        {"nope", "invalid_json", "not valid JSON"},
+        {"{\"request\":{}}", "invalid_request", "'format' must be one of"},
+        {"{\"format\":\"bard\",\"request\":{}}", "invalid_request", "'format' must be one of"},
+        {"{\"format\":\"openai\"}", "invalid_request", "'request' must be a JSON object"},
+        {"{\"format\":\"openai\",\"request\":\"{}\"}", "invalid_request",
+         "'request' must be a JSON object"},
+        {"{\"format\":\"openai\",\"path\":5,\"request\":{}}", "invalid_request",
+         "'path' must be a string"},
+        {"{\"format\":\"openai\",\"path\":\"/v1/messages\",\"request\":{}}", "invalid_request",
+         "'path' is not an endpoint of the openai format"},
+        {"{\"format\":\"openai\",\"request\":{}}", "invalid_request", "'messages'"},
+        {"{\"format\":\"cohere\",\"request\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"[mock tools=99]\"}]}}",
+         "invalid_mock_directive", "option 'tools': 99 is above 16"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mockllm_endpoint_answer_t a;
+        s_answer("POST", "/mock/script", cases[i].body, &a);
+        CHECK_INT(a.status, ==, 400);
+        cJSON *j = s_json(&a);
+        const cJSON *e = cJSON_GetObjectItem(j, "error");
+        const char *msg = cJSON_GetObjectItem(e, "message")->valuestring;
+        if (!strstr(msg, cases[i].has))
+            fprintf(stderr, "case %zu: \"%s\"\n", i, msg);
+        CHECK(strstr(msg, cases[i].has) != NULL);
+        CHECK_STR(cJSON_GetObjectItem(e, "code")->valuestring, cases[i].code);
+        cJSON_Delete(j);
+        mockllm_endpoint_answer_free(&a);
+    }
+    // Default paths: Gemini's is the SSE stream; the status directive shows in the script.
+    mockllm_endpoint_answer_t a;
+    s_answer("POST", "/mock/script",
+             "{\"format\":\"gemini\",\"request\":{\"contents\":[{\"parts\":[{\"text\":"
+             "\"[mock tokens=3 status=503]\"}]}]}}",
+             &a);
+    CHECK_INT(a.status, ==, 200);
+    cJSON *j = s_json(&a);
+    CHECK_INT(cJSON_GetObjectItem(j, "status")->valueint, ==, 503);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "stream")));
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "tokens")), ==, 3);
+    CHECK_STR(cJSON_GetObjectItem(j, "finish_reason")->valuestring, "STOP");
+    cJSON_Delete(j);
+    mockllm_endpoint_answer_free(&a);
+}
+
+int
+main(void)
+{
+    s_test_errors();
+    s_test_formats_and_script();
+    s_test_status();
+    s_test_script_errors();
+    printf("endpoint_test: ok\n");
+    return 0;
+}

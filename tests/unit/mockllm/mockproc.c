@@ -1,0 +1,114 @@
+// mockproc.c - the mock server process for tests (see mockproc.h).
+#include "mockproc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "sl/clock.h"
+
+static pid_t s_pid = -1;
+static int s_port;
+static char s_base[64];
+static int64_t s_mult;
+
+// Runs on every exit, CHECK failures included: never leave a server behind.
+static void
+s_kill(void)
+{
+    if (s_pid > 0) {
+        kill(s_pid, SIGKILL);
+        (void)waitpid(s_pid, NULL, 0); // reaping only: it was killed on purpose
+        s_pid = -1;
+    }
+}
+
+int64_t
+mockproc_mult(void)
+{
+    if (s_mult == 0) {
+        const char *m = getenv("SL_TEST_TIMEOUT_MULTIPLIER");
+        s_mult = m && atoi(m) > 1 ? atoi(m) : 1;
+    }
+    return s_mult;
+}
+
+void
+mockproc_start(const char *path)
+{
+    static bool hooked;
+    if (!hooked) {
+        CHECK(atexit(s_kill) == 0);
+        hooked = true;
+    }
+    int out[2];
+    CHECK(pipe(out) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execl(path, path, "--port", "0", "--seed", "5", (char *)NULL);
+        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    s_pid = pid;
+    close(out[1]);
+    char line[256];
+    size_t len = 0;
+    int64_t deadline = sl_clock_mono_ms() + 10000 * mockproc_mult();
+    while (len < sizeof line - 1 && !memchr(line, '\n', len)) {
+        struct pollfd p = {.fd = out[0], .events = POLLIN};
+        int64_t left = deadline - sl_clock_mono_ms();
+        CHECK_INT(left, >, 0);
+        int rc = poll(&p, 1, (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        CHECK_INT(rc, ==, 1);
+        ssize_t n = read(out[0], line + len, sizeof line - 1 - len);
+        CHECK_INT(n, >, 0);
+        len += (size_t)n;
+    }
+    close(out[0]);
+    line[len] = '\0';
+    CHECK_INT(sscanf(line, "mockllm listening on 127.0.0.1:%d", &s_port), ==, 1);
+    CHECK(strchr(line, '\n') == line + len - 1); // exactly one line
+    snprintf(s_base, sizeof s_base, "http://127.0.0.1:%d", s_port);
+}
+
+void
+mockproc_stop(void)
+{
+    CHECK(kill(s_pid, SIGTERM) == 0);
+    int status = 0;
+    int64_t deadline = sl_clock_mono_ms() + 10000 * mockproc_mult();
+    pid_t got;
+    while ((got = waitpid(s_pid, &status, WNOHANG)) == 0) {
+        CHECK_INT(sl_clock_mono_ms(), <, deadline);
+        struct timespec ts = {0, 5 * 1000000}; // polling a child's exit: no fd to wait on
+        nanosleep(&ts, NULL);
+    }
+    CHECK_INT(got, ==, s_pid);
+    s_pid = -1;
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), ==, 0);
+}
+
+const char *
+mockproc_base(void)
+{
+    return s_base;
+}
+
+int
+mockproc_port(void)
+{
+    return s_port;
+}

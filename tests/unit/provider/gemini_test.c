@@ -1,0 +1,512 @@
+// gemini_test.c - the Gemini adapter: request translation (system, multi-turn, tools, calls and
+// results in the history, generation config, content parts, the URL and key), the stream in
+// both framings (SSE with CRLF, one JSON array) parsed identically at every split, function
+// calls, finish reasons, cumulative usage, mid-stream and HTTP errors, malformed streams.
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "check.h"
+#include "sl/buf.h"
+#include "sl/err.h"
+
+// Everything a sink heard, flattened into one comparable string.
+typedef struct {
+    sl_buf_t log;
+    uint32_t prompt_tokens, completion_tokens; // the last usage, as the transfer keeps it
+} heard_t;
+
+static void
+s_delta(void *arg, const sl_delta_t *d)
+{
+    heard_t *h = arg;
+    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
+                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
+                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
+                  d->text.ptr ? d->text.ptr : "");
+}
+
+static void
+s_finish(void *arg, const char *reason)
+{
+    heard_t *h = arg;
+    sl_buf_printf(&h->log, "F[%s]", reason);
+}
+
+static void
+s_usage(void *arg, uint32_t p, uint32_t c)
+{
+    heard_t *h = arg;
+    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
+    h->prompt_tokens = p;
+    h->completion_tokens = c;
+}
+
+static void
+s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
+{
+    heard_t *h = arg;
+    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams. Chunks as Google writes them (": " after keys, "," without a space), from
+// reference/provider-streams.md 3.3; SSE lines end in CRLF as on the real wire.
+
+#define SSE(chunk) "data: " chunk "\r\n\r\n"
+
+#define TEXT1                                                                                     \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Rivers carve\"}],\"role\": "       \
+    "\"model\"},\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 7,\"totalTokenCount\": " \
+    "7,\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": 7}]},\"modelVersion\": " \
+    "\"gemini-2.5-flash\",\"responseId\": \"Il0taoSYJ5Cez7\"}"
+#define TEXT2                                                                                      \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \" the patient st\\u00f6ne\"}],"      \
+    "\"role\": \"model\"},\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 7,"             \
+    "\"candidatesTokenCount\": 5,\"totalTokenCount\": 12},\"modelVersion\": \"gemini-2.5-flash\"," \
+    "\"responseId\": \"Il0taoSYJ5Cez7\"}"
+#define TEXT3                                                                                  \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\\nwater remembers 日本\"}]," \
+    "\"role\": \"model\"},\"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": "       \
+    "{\"promptTokenCount\": 7,\"candidatesTokenCount\": 11,\"totalTokenCount\": 44,"           \
+    "\"thoughtsTokenCount\": 26},\"modelVersion\": \"gemini-2.5-flash\",\"responseId\": "      \
+    "\"Il0taoSYJ5Cez7\"}"
+
+static const char s_text_sse[] = SSE(TEXT1) SSE(TEXT2) SSE(TEXT3);
+// The same chunks as one streamed JSON array (no alt=sse), the first pretty-printed.
+static const char s_text_array[] =
+    "[{\n  \"candidates\": [\n    {\n      \"content\": {\n        \"parts\": [\n          {\n"
+    "            \"text\": \"Rivers carve\"\n          }\n        ],\n        \"role\": "
+    "\"model\"\n      },\n      \"index\": 0\n    }\n  ],\n  \"usageMetadata\": {\n    "
+    "\"promptTokenCount\": 7,\n    \"totalTokenCount\": 7\n  }\n}\n,\r\n" TEXT2 "\n,\r\n" TEXT3
+    "\n]";
+// Thinking tokens count as output: 11 + 26.
+static const char s_text_heard[] = "D0[0|||Rivers carve]U[7,0]D0[0||| the patient stöne]U[7,5]"
+                                   "D0[0|||\nwater remembers 日本]F[stop]U[7,37]";
+
+// Thought summaries are reasoning; a part holding only a thoughtSignature is nothing.
+#define THOUGHT                                                                              \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Let me think\",\"thought\": " \
+    "true},{\"thoughtSignature\": \"CiQB0e2Kb\"},{\"text\": \"Hi\"}],\"role\": \"model\"},"  \
+    "\"finishReason\": \"STOP\",\"index\": 0}]}"
+static const char s_thought_heard[] = "D1[0|||Let me think]D0[0|||Hi]F[stop]";
+
+// Two calls in one chunk, with the thought signature Gemini 2.5 attaches.
+#define CALLS2                                                                                    \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"get_weather\"," \
+    "\"args\": {\"city\": \"Paris\", \"units\": [\"c\"]}},\"thoughtSignature\": \"CiQB0e2Kb\"},"  \
+    "{\"functionCall\": {\"name\": \"get_weather\",\"args\": {\"city\": \"Rome\"}}}],\"role\": "  \
+    "\"model\"},\"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": "                    \
+    "{\"promptTokenCount\": 61,\"candidatesTokenCount\": 15,\"totalTokenCount\": 120,"            \
+    "\"thoughtsTokenCount\": 44}}"
+static const char s_calls2_heard[] =
+    "D2[0|call_0|get_weather|{\"city\":\"Paris\",\"units\":[\"c\"]}]"
+    "D2[1|call_1|get_weather|{\"city\":\"Rome\"}]F[tool_calls]U[61,59]";
+
+// Calls across chunks: text first, a call, then a call with an id and one without args.
+#define ACROSS1                                                                   \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Let me check.\"}," \
+    "{\"functionCall\": {\"name\": \"a\",\"args\": {}}}],\"role\": \"model\"},\"index\": 0}]}"
+#define ACROSS2                                                                                    \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"id\": \"fc_9\",\"name\": " \
+    "\"b\",\"args\": {\"x\": 1.5}}},{\"functionCall\": {\"name\": \"c\"}}],\"role\": "             \
+    "\"model\"},\"finishReason\": \"STOP\",\"index\": 0}]}"
+static const char s_across_heard[] = "D0[0|||Let me check.]D2[0|call_0|a|{}]"
+                                     "D2[1|fc_9|b|{\"x\":1.5}]D2[2|call_2|c|{}]F[tool_calls]";
+
+#define FINISH(reason)                                                                      \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"x\"}],\"role\": \"model\"}," \
+    "\"finishReason\": \"" reason "\",\"index\": 0}]}"
+
+#define ERROR503                                                                            \
+    "{\"error\": {\"code\": 503, \"message\": \"This model is currently experiencing high " \
+    "demand.\", \"status\": \"UNAVAILABLE\"}}"
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+static const sl_provider_cfg_t s_provider = {
+    .name = "g", .kind = "gemini", .base_url = "https://generativelanguage.googleapis.com/v1beta"};
+
+// Translate body; returns the result, and the body and URL through out (caller frees).
+static int
+s_translate(const char *body,
+            const char *key,
+            const char *model,
+            provider_request_t *out,
+            char *err,
+            size_t err_size)
+{
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    CHECK(a != NULL);
+    provider_request_init(out);
+    err[0] = '\0';
+    return a->request(&s_provider, key, model, body, strlen(body), out, err, err_size);
+}
+
+// The translated body must be exactly want.
+static void
+s_check_body(const char *body, const char *want)
+{
+    provider_request_t req;
+    char err[256];
+    int rc = s_translate(body, NULL, "gemini-2.5-flash", &req, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "request failed: %s\n", err);
+    CHECK_INT(rc, ==, 0);
+    CHECK_STR(sl_buf_str(&req.body), want);
+    provider_request_free(&req);
+}
+
+static void
+s_check_refused(const char *body, const char *want_err)
+{
+    provider_request_t req;
+    char err[256];
+    CHECK_INT(s_translate(body, NULL, "m", &req, err, sizeof err), ==, SL_EINVAL);
+    CHECK_STR(err, want_err);
+    provider_request_free(&req);
+}
+
+static void
+s_test_request(void)
+{
+    // Everything at once: system, multi-turn, parallel calls and their results in the history,
+    // content parts, tools, a named tool_choice, the generation config.
+    s_check_body(
+        "{\"model\":\"alias\",\"stream\":true,\"messages\":["
+        "{\"role\":\"system\",\"content\":\"You are terse.\"},"
+        "{\"role\":\"user\",\"content\":\"Weather in Paris and Rome?\"},"
+        "{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":["
+        "{\"id\":\"call_0\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+        "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},"
+        "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_time\","
+        "\"arguments\":\"\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_0\",\"content\":\"{\\\"temp\\\":21}\"},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"noon\"},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"And \"},"
+        "{\"type\":\"text\",\"text\":\"tomorrow?\"}]}],"
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+        "\"description\":\"Current weather\",\"parameters\":{\"type\":\"object\",\"properties\":"
+        "{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}},"
+        "{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}],"
+        "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}},"
+        "\"temperature\":0.7,\"top_p\":0.9,\"max_tokens\":512,\"stop\":\"END\",\"seed\":3}",
+        "{\"contents\":["
+        "{\"role\":\"user\",\"parts\":[{\"text\":\"Weather in Paris and Rome?\"}]},"
+        "{\"role\":\"model\",\"parts\":[{\"text\":\"Checking.\"},"
+        "{\"functionCall\":{\"name\":\"get_weather\",\"args\":{\"city\":\"Paris\"}}},"
+        "{\"functionCall\":{\"name\":\"get_time\",\"args\":{}}}]},"
+        "{\"role\":\"user\",\"parts\":["
+        "{\"functionResponse\":{\"name\":\"get_weather\",\"response\":{\"temp\":21}}},"
+        "{\"functionResponse\":{\"name\":\"get_time\",\"response\":{\"output\":\"noon\"}}}]},"
+        "{\"role\":\"user\",\"parts\":[{\"text\":\"And \"},{\"text\":\"tomorrow?\"}]}],"
+        "\"systemInstruction\":{\"parts\":[{\"text\":\"You are terse.\"}]},"
+        "\"tools\":[{\"functionDeclarations\":[{\"name\":\"get_weather\",\"description\":"
+        "\"Current weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":"
+        "{\"type\":\"string\"}},\"required\":[\"city\"]}},{\"name\":\"get_time\"}]}],"
+        "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\",\"allowedFunctionNames\":"
+        "[\"get_weather\"]}},"
+        "\"generationConfig\":{\"temperature\":0.7,\"topP\":0.9,\"maxOutputTokens\":512,"
+        "\"stopSequences\":[\"END\"]}}");
+    // Minimal: no config, no tools; two system messages (one a developer message) join.
+    s_check_body("{\"messages\":[{\"role\":\"developer\",\"content\":\"A.\"},"
+                 "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"B.\"}]},"
+                 "{\"role\":\"user\",\"content\":\"hi\"}]}",
+                 "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],"
+                 "\"systemInstruction\":{\"parts\":[{\"text\":\"A.\"},{\"text\":\"B.\"}]}}");
+    // Every turn restarts Gemini's made-up ids at call_0: a result answers the nearest call.
+    // An assistant turn with only calls has no text part; empty texts are left out.
+    s_check_body(
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"\"},"
+        "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_0\","
+        "\"type\":\"function\",\"function\":{\"name\":\"first\",\"arguments\":\"{}\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_0\",\"content\":\"1\"},"
+        "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"call_0\","
+        "\"type\":\"function\",\"function\":{\"name\":\"second\",\"arguments\":\"{}\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_0\",\"content\":[{\"type\":\"text\","
+        "\"text\":\"[2]\"}]}],"
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"first\"}}],"
+        "\"tool_choice\":\"required\",\"stop\":[\"a\",\"b\"],\"max_completion_tokens\":9}",
+        "{\"contents\":["
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"first\",\"args\":{}}}]},"
+        "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"first\",\"response\":"
+        "{\"output\":\"1\"}}}]},"
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"second\",\"args\":{}}}]},"
+        "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"second\",\"response\":"
+        "{\"output\":\"[2]\"}}}]}],"
+        "\"tools\":[{\"functionDeclarations\":[{\"name\":\"first\"}]}],"
+        "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\"}},"
+        "\"generationConfig\":{\"maxOutputTokens\":9,\"stopSequences\":[\"a\",\"b\"]}}");
+    static const struct {
+        const char *choice;
+        const char *mode;
+    } choices[] = {{"\"auto\"", "AUTO"}, {"\"none\"", "NONE"}, {"\"required\"", "ANY"}};
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        char body[512], want[512];
+        snprintf(body, sizeof body,
+                 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":"
+                 "\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":%s}",
+                 choices[i].choice);
+        snprintf(want, sizeof want,
+                 "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{"
+                 "\"functionDeclarations\":[{\"name\":\"f\"}]}],\"toolConfig\":{"
+                 "\"functionCallingConfig\":{\"mode\":\"%s\"}}}",
+                 choices[i].mode);
+        s_check_body(body, want);
+    }
+
+    // The URL carries the model; the key goes in x-goog-api-key, and only when there is one.
+    provider_request_t req;
+    char err[256];
+    const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    CHECK_INT(s_translate(body, "AIza-secret", "gemini-2.5-flash", &req, err, sizeof err), ==, 0);
+    CHECK_STR(sl_buf_str(&req.url), "https://generativelanguage.googleapis.com/v1beta/models/"
+                                    "gemini-2.5-flash:streamGenerateContent?alt=sse");
+    int key = 0, type = 0;
+    for (int i = 0; i < req.n_headers; i++) {
+        key += strcmp(req.headers[i], "x-goog-api-key: AIza-secret") == 0;
+        type += strcmp(req.headers[i], "Content-Type: application/json") == 0;
+        CHECK(strncmp(req.headers[i], "Authorization", 13) != 0);
+    }
+    CHECK_INT(key, ==, 1);
+    CHECK_INT(type, ==, 1);
+    provider_request_free(&req);
+    CHECK_INT(s_translate(body, NULL, "tunedModels/my-model", &req, err, sizeof err), ==, 0);
+    CHECK_STR(sl_buf_str(&req.url), "https://generativelanguage.googleapis.com/v1beta/"
+                                    "tunedModels/my-model:streamGenerateContent?alt=sse");
+    for (int i = 0; i < req.n_headers; i++)
+        CHECK(strncmp(req.headers[i], "x-goog-api-key", 14) != 0);
+    provider_request_free(&req);
+    CHECK_INT(s_translate(body, "", "a b?c#d:e", &req, err, sizeof err), ==, 0);
+    CHECK_STR(sl_buf_str(&req.url), "https://generativelanguage.googleapis.com/v1beta/models/"
+                                    "a%20b%3Fc%23d%3Ae:streamGenerateContent?alt=sse");
+    provider_request_free(&req);
+
+    // What the normalized request cannot hold is refused, naming the field.
+    s_check_refused("[1]", "request body is not a JSON object");
+    s_check_refused("{\"messages\":{}}", "messages: not an array");
+    s_check_refused("{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
+                    "messages[0].role: 'robot' is not supported");
+    s_check_refused("{\"messages\":[{\"content\":\"x\"}]}",
+                    "messages[0].role: missing or not a string");
+    s_check_refused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+                    "\"image_url\":{\"url\":\"data:,\"}}]}]}",
+                    "messages[0].content[0]: part type 'image_url' is not supported");
+    s_check_refused("{\"messages\":[{\"role\":\"user\",\"content\":7}]}",
+                    "messages[0].content: not a string or an array of parts");
+    s_check_refused("{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"call_9\","
+                    "\"content\":\"x\"}]}",
+                    "messages[0].tool_call_id: 'call_9' matches no earlier tool call");
+    s_check_refused("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
+                    "\"function\":{\"name\":\"f\",\"arguments\":\"[1]\"}}]}]}",
+                    "messages[0].tool_calls[0].function.arguments: not a JSON object");
+    s_check_refused("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
+                    "\"function\":{\"arguments\":\"{}\"}}]}]}",
+                    "messages[0].tool_calls[0].function.name: missing or not a string");
+    s_check_refused("{\"messages\":[],\"temperature\":\"hot\"}", "temperature: not a number");
+    s_check_refused("{\"messages\":[],\"stop\":[1]}", "stop: not a string or an array of strings");
+    s_check_refused("{\"messages\":[],\"tools\":{}}", "tools: not an array");
+    s_check_refused("{\"messages\":[],\"tools\":[{\"type\":\"retrieval\"}]}",
+                    "tools[0]: not a function tool with a name");
+    s_check_refused("{\"messages\":[],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+                    "\"f\"}}],\"tool_choice\":\"sometimes\"}",
+                    "tool_choice: not auto, none, required or a named function");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP errors
+
+// As Google writes it: pretty-printed, with details (reference/provider-streams.md 3.4).
+static const char s_quota_body[] =
+    "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"You exceeded your current quota.\","
+    "\n    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [\n      {\"@type\": "
+    "\"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"26s\"}\n    ]\n  }\n}\n";
+
+static void
+s_test_http_errors(void)
+{
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    static const struct {
+        uint32_t status;
+        const char *body;
+        const char *heard;
+    } cases[] = {
+        {429, s_quota_body, "E[1,429,RESOURCE_EXHAUSTED,You exceeded your current quota.]"},
+        {503, "{\"error\":{\"code\":503,\"message\":\"overloaded\",\"status\":\"UNAVAILABLE\"}}",
+         "E[3,503,UNAVAILABLE,overloaded]"},
+        {400,
+         "{\"error\":{\"code\":400,\"message\":\"bad field\",\"status\":\"INVALID_ARGUMENT\"}}",
+         "E[4,400,INVALID_ARGUMENT,bad field]"},
+        {403, "{\"error\":{\"code\":403,\"message\":\"key\",\"status\":\"PERMISSION_DENIED\"}}",
+         "E[4,403,PERMISSION_DENIED,key]"},
+        {404, "{\"error\":{\"code\":404,\"message\":\"no model\",\"status\":\"NOT_FOUND\"}}",
+         "E[4,404,NOT_FOUND,no model]"},
+        {500, "{\"error\":{\"code\":500,\"message\":\"oops\",\"status\":\"INTERNAL\"}}",
+         "E[3,500,INTERNAL,oops]"},
+        {504, "{\"error\":{\"code\":504,\"message\":\"slow\",\"status\":\"DEADLINE_EXCEEDED\"}}",
+         "E[2,504,DEADLINE_EXCEEDED,slow]"},
+        // Without alt=sse the error may come inside the array.
+        {429, "[{\"error\":{\"code\":429,\"message\":\"q\",\"status\":\"RESOURCE_EXHAUSTED\"}}]",
+         "E[1,429,RESOURCE_EXHAUSTED,q]"},
+        // A status string we do not know falls back to the HTTP status.
+        {409, "{\"error\":{\"code\":409,\"message\":\"m\",\"status\":\"ABORTED\"}}",
+         "E[4,409,ABORTED,m]"},
+        {502, "<html>bad gateway</html>", "E[3,502,upstream_error,upstream returned HTTP 502]"},
+        {401, "", "E[4,401,upstream_error,upstream returned HTTP 401]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        heard_t h = {0};
+        sl_buf_init(&h.log, 4096);
+        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
+        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
+        sl_buf_free(&h.log);
+    }
+}
+
+// Feed input split at offset cut, then the end of the body; returns the first failure.
+static int
+s_feed(const char *input, size_t len, size_t cut, heard_t *h, int *complete)
+{
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    void *state = a->state_new(1 << 20);
+    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
+    int rc = a->feed(state, input, cut, &sink);
+    if (rc == 0)
+        rc = a->feed(state, input + cut, len - cut, &sink);
+    if (rc == 0 && a->eof)
+        rc = a->eof(state, &sink);
+    *complete = a->is_complete(state);
+    a->state_destroy(&state);
+    CHECK(state == NULL);
+    return rc;
+}
+
+static void
+s_every_split(const char *input, const char *want, int want_rc, int want_complete)
+{
+    size_t len = strlen(input);
+    for (size_t cut = 0; cut <= len; cut++) {
+        heard_t h = {0};
+        sl_buf_init(&h.log, 1 << 20);
+        int complete = -1;
+        int rc = s_feed(input, len, cut, &h, &complete);
+        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0 || complete != want_complete) {
+            fprintf(stderr, "split at %zu of '%.60s': rc=%d complete=%d heard '%s'\n", cut, input,
+                    rc, complete, sl_buf_str(&h.log));
+            CHECK_INT(rc, ==, want_rc);
+            CHECK_STR(sl_buf_str(&h.log), want);
+            CHECK_INT(complete, ==, want_complete);
+        }
+        sl_buf_free(&h.log);
+    }
+}
+
+static void
+s_test_streams(void)
+{
+    s_every_split(s_text_sse, s_text_heard, 0, 1);
+    s_every_split(s_text_array, s_text_heard, 0, 1);
+    s_every_split(" \r\n" SSE(THOUGHT), s_thought_heard, 0, 1);
+    s_every_split(" \r\n[" THOUGHT "]\r\n", s_thought_heard, 0, 1);
+    s_every_split(SSE(CALLS2), s_calls2_heard, 0, 1);
+    s_every_split("[" CALLS2 "]", s_calls2_heard, 0, 1);
+    s_every_split(SSE(ACROSS1) SSE(ACROSS2), s_across_heard, 0, 1);
+    s_every_split("[" ACROSS1 "," ACROSS2 "]", s_across_heard, 0, 1);
+    // Finish reasons.
+    s_every_split(SSE(FINISH("MAX_TOKENS")), "D0[0|||x]F[length]", 0, 1);
+    s_every_split(SSE(FINISH("SAFETY")), "D0[0|||x]F[content_filter]", 0, 1);
+    s_every_split("[" FINISH("RECITATION") "]", "D0[0|||x]F[content_filter]", 0, 1);
+    s_every_split(SSE(FINISH("PROHIBITED_CONTENT")), "D0[0|||x]F[content_filter]", 0, 1);
+    s_every_split(SSE(FINISH("BLOCKLIST")) SSE(FINISH("SPII")),
+                  "D0[0|||x]F[content_filter]D0[0|||x]F[content_filter]", 0, 1);
+    s_every_split(SSE(FINISH("MALFORMED_FUNCTION_CALL")), "D0[0|||x]F[stop]", 0, 1);
+    s_every_split(SSE(FINISH("SOMETHING_NEW")), "D0[0|||x]F[stop]", 0, 1);
+    // Older models put STOP on every chunk: each finish is heard, the transfer keeps the last.
+    s_every_split(SSE(FINISH("STOP")) SSE(FINISH("STOP")), "D0[0|||x]F[stop]D0[0|||x]F[stop]", 0,
+                  1);
+    // The prompt itself blocked: no candidates, promptFeedback.blockReason.
+    s_every_split(SSE("{\"promptFeedback\": {\"blockReason\": \"SAFETY\",\"safetyRatings\": []},"
+                      "\"usageMetadata\": {\"promptTokenCount\": 9}}"),
+                  "F[content_filter]U[9,0]", 0, 1);
+    // Mid-stream error: an error, never a truncated success; nothing after it counts.
+    s_every_split(SSE(TEXT1) SSE(ERROR503) SSE(TEXT3),
+                  "D0[0|||Rivers carve]U[7,0]E[3,503,UNAVAILABLE,This model is currently "
+                  "experiencing high demand.]",
+                  0, 0);
+    s_every_split("[" TEXT2 ",\n" ERROR503 "]",
+                  "D0[0||| the patient stöne]U[7,5]E[3,503,"
+                  "UNAVAILABLE,This model is currently experiencing "
+                  "high demand.]",
+                  0, 0);
+    s_every_split(SSE("{\"error\": {\"code\": 429, \"message\": \"slow down\", \"status\": "
+                      "\"RESOURCE_EXHAUSTED\"}}"),
+                  "E[1,429,RESOURCE_EXHAUSTED,slow down]", 0, 0);
+    // Truncated: no finishReason before EOF, in either framing, even after the array closed.
+    s_every_split(SSE(TEXT1) "data: {\"cand", "D0[0|||Rivers carve]U[7,0]", 0, 0);
+}
+
+// Truncated and malformed streams, kept apart because their expected output is built here.
+static void
+s_test_bad_streams(void)
+{
+    s_every_split("[" TEXT1 ",{\"candid", "D0[0|||Rivers carve]U[7,0]", 0, 0);
+    s_every_split("[" TEXT1 "]", "D0[0|||Rivers carve]U[7,0]", 0, 0);
+    s_every_split("", "", 0, 0);
+    s_every_split(" \r\n ", "", 0, 0);
+    // Relays add [DONE] and empty keepalive events; both are ignored.
+    s_every_split(SSE(FINISH("STOP")) "data:\r\n\r\ndata: [DONE]\r\n\r\n", "D0[0|||x]F[stop]", 0,
+                  1);
+    // Malformed: JSON that is not an object, broken JSON, framing an array cannot have.
+    s_every_split(SSE("{not json}"), "", SL_EPROTO, 0);
+    s_every_split(SSE("[1]"), "", SL_EPROTO, 0);
+    s_every_split("[" FINISH("STOP") "] x", "D0[0|||x]F[stop]", SL_EPROTO, 1);
+    s_every_split("[{}{}]", "", SL_EPROTO, 0);
+    s_every_split("[7]", "", SL_EPROTO, 0);
+}
+
+// Leading whitespace is held until the framing is known, within the event cap.
+static void
+s_test_lead_cap(void)
+{
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    heard_t h = {0};
+    sl_buf_init(&h.log, 4096);
+    provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+    void *state = a->state_new(8);
+    CHECK_INT(a->feed(state, "        ", 8, &sink), ==, 0);
+    CHECK_INT(a->feed(state, " ", 1, &sink), ==, SL_ETOOBIG);
+    CHECK_INT(a->feed(state, "[]", 2, &sink), ==, SL_ETOOBIG);
+    a->state_destroy(&state);
+    state = a->state_new(8);
+    CHECK_INT(a->feed(state, "         [", 10, &sink), ==, SL_ETOOBIG); // same, in one feed
+    a->state_destroy(&state);
+    sl_buf_free(&h.log);
+}
+
+// The last usage the sink keeps is the last cumulative value, never a sum.
+static void
+s_test_usage_last(void)
+{
+    heard_t h = {0};
+    sl_buf_init(&h.log, 1 << 16);
+    int complete;
+    CHECK_INT(s_feed(s_text_sse, strlen(s_text_sse), 100, &h, &complete), ==, 0);
+    CHECK_INT(h.prompt_tokens, ==, 7);
+    CHECK_INT(h.completion_tokens, ==, 37);
+    sl_buf_free(&h.log);
+}
+
+int
+main(void)
+{
+    s_test_request();
+    s_test_http_errors();
+    s_test_streams();
+    s_test_bad_streams();
+    s_test_lead_cap();
+    s_test_usage_last();
+    printf("gemini_test: ok\n");
+    return 0;
+}
