@@ -1,13 +1,11 @@
-// caps.mjs - what the running system can do yet, asked explicitly before the matrix runs.
+// caps.mjs - what the running system can do, asked explicitly before the matrix runs.
 //
-// Issue 4 lands in pieces (the mock's formats and /mock/script, the adapters, the ingress's
+// Issue 4 landed in pieces (the mock's formats and /mock/script, the adapters, the ingress's
 // Anthropic API). A cell whose piece is missing is reported as TODO with the reason; it never
-// passes silently and never fails the build while the piece is missing. Each probe looks for
-// one unambiguous sign of absence (a 404 for an endpoint, sluice's own "unsupported kind"
-// error, the mock's "unknown option" directive error); anything else unexpected is an error,
-// and the cells that need that piece fail with it.
-//
-// SLUICE_SDK_STRICT=1 turns every TODO into a failure: the state to reach when all has landed.
+// passes silently, and under SLUICE_SDK_STRICT=1 (which CTest sets now that every piece is in)
+// it fails. Each probe looks for one unambiguous sign of absence (a 404 for an endpoint,
+// sluice's own "unsupported kind" error, the mock's "unknown option" directive error); anything
+// else unexpected is an error, and the cells that need that piece fail with it.
 import { KINDS, upstreamModel } from './system.mjs';
 import { TOOLS, upstreamPath, upstreamQuery, upstreamRequest } from './requests.mjs';
 
@@ -20,7 +18,7 @@ async function probeMockScript(sys) {
     const req = upstreamRequest('openai', upstreamModel('openai'), { text: 'probe [mock tokens=3 seed=1]' });
     const r = await sys.post(`${sys.mock}/mock/script`, { format: 'openai', request: req });
     if (r.status === 404)
-        return missing('the mock has no POST /mock/script yet (branch mock4)');
+        return missing('the mock has no POST /mock/script');
     if (r.status !== 200 || typeof r.body?.text !== 'string')
         return broken(`POST /mock/script (openai) answered ${r.status}: ${short(r)}`);
     return present();
@@ -33,7 +31,7 @@ async function probeMockFormat(sys, kind) {
     const path = upstreamPath(kind, model);
     const r = await sys.post(`${sys.mock}${path}${upstreamQuery(kind)}`, req);
     if (r.status === 404)
-        return missing(`the mock does not serve ${kind}'s ${path} yet (branch mock4)`);
+        return missing(`the mock does not serve ${kind}'s ${path}`);
     const s = await sys.post(`${sys.mock}/mock/script`, { format: kind, path, request: req });
     if (s.status !== 200)
         return broken(`the mock serves ${kind} but POST /mock/script {format: ${kind}} answered ${s.status}: ${short(s)}`);
@@ -45,7 +43,7 @@ async function probeMockTools(sys, kind) {
     const req = upstreamRequest(kind, upstreamModel(kind), { text: 'probe [mock tools=1 seed=1]', tools: true });
     const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, path: upstreamPath(kind, upstreamModel(kind)), request: req });
     if (r.status === 400 && /mock directive/.test(short(r)) && /tools/.test(short(r)))
-        return missing(`the mock has no tools= directive yet (branch mock4): ${short(r)}`);
+        return missing(`the mock has no tools= directive: ${short(r)}`);
     if (r.status !== 200)
         return broken(`POST /mock/script {format: ${kind}} with tools=1 answered ${r.status}: ${short(r)}`);
     const calls = r.body?.tool_calls;
@@ -62,14 +60,14 @@ async function probeAdapter(sys, kind) {
         messages: [{ role: 'user', content: 'probe [mock tokens=1 seed=1]' }],
     });
     if (r.status !== 200 && /unsupported kind/.test(short(r)))
-        return missing(`sluice-provider has no ${kind} adapter yet: ${short(r)}`);
+        return missing(`sluice-provider has no ${kind} adapter: ${short(r)}`);
     return present(); // any other outcome is the cells' to judge
 }
 
 async function probeAnthropicApi(sys) {
     const r = await sys.post(`${sys.base}/v1/messages`, {});
     if (r.status === 404)
-        return missing(`the ingress has no POST /v1/messages yet: ${short(r)}`);
+        return missing(`the ingress has no POST /v1/messages: ${short(r)}`);
     return present();
 }
 

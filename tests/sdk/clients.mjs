@@ -1,7 +1,8 @@
 // clients.mjs - the two official SDKs behind one small interface, so each check of the matrix
 // is written once. Every call returns what the SDK itself made of sluice's answer, reduced to
-// {text, toolCalls: [{id, name, arguments}], finish, usage: {prompt, completion}} plus a few
-// per-API facts the checks look at (events, chunks).
+// {text, reasoning, toolCalls: [{id, name, arguments}], finish, usage: {prompt, completion}} plus
+// a few per-API facts the checks look at (events, chunks). reasoning is undefined where the SDK
+// cannot tell it.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
@@ -10,10 +11,15 @@ import { anthropicClientRequest, ANTHROPIC_DEFAULT_MAX_TOKENS, openaiClientReque
 
 // Retries would hide sluice's errors and stretch the run: every SDK call is made once.
 const OPTS = { apiKey: 'x', maxRetries: 0 };
+const TOOL_RESULT = 'Sunny, 21 C.';
 
-function openaiMessage(message, choice, usage) {
+// reasoning_content is not OpenAI's own field (DeepSeek's, which sluice follows): the SDK's
+// types do not know it, and its stream accumulator keeps only the last chunk's piece, so the
+// accumulated path passes withReasoning false.
+function openaiMessage(message, choice, usage, withReasoning = true) {
     return {
         text: message.content ?? '',
+        reasoning: withReasoning ? (message.reasoning_content ?? '') : undefined,
         role: message.role,
         toolCalls: (message.tool_calls ?? []).map((c) => ({
             id: c.id,
@@ -29,6 +35,7 @@ function openaiMessage(message, choice, usage) {
 function anthropicMessage(message) {
     return {
         text: message.content.filter((b) => b.type === 'text').map((b) => b.text).join(''),
+        reasoning: message.content.filter((b) => b.type === 'thinking').map((b) => b.thinking).join(''),
         role: message.role,
         blocks: message.content.map((b) => b.type),
         toolCalls: message.content
@@ -62,7 +69,7 @@ export class OpenAIClient {
     async raw(model, req, onText = () => {}) {
         const stream = await this.sdk.chat.completions.create(openaiClientRequest(model, { ...req, stream: true }));
         const out = {
-            text: '', toolCalls: [], finish: null, usage: null,
+            text: '', reasoning: '', toolCalls: [], finish: null, usage: null,
             chunks: 0, roleChunks: 0, finishChunks: 0, usageChunks: 0, usageLast: false, ids: new Set(),
             fragments: [], // per tool call: {ids, names, types} seen on its fragments
         };
@@ -83,6 +90,7 @@ export class OpenAIClient {
                     out.text += d.content;
                     onText(d.content);
                 }
+                out.reasoning += d.reasoning_content ?? '';
                 for (const tc of d.tool_calls ?? []) {
                     const c = (calls[tc.index] ??= { id: '', name: '', args: '' });
                     const f = (out.fragments[tc.index] ??= { ids: 0, names: 0, types: 0 });
@@ -108,7 +116,18 @@ export class OpenAIClient {
         const body = openaiClientRequest(model, { ...req, stream: true });
         delete body.stream; // .stream() sets it
         const r = await this.sdk.chat.completions.stream(body).finalChatCompletion();
-        return openaiMessage(r.choices[0].message, r.choices[0], r.usage);
+        return openaiMessage(r.choices[0].message, r.choices[0], r.usage, false);
+    }
+
+    // An application's tool loop: the answer's message goes back as it came, followed by one
+    // tool message per call. Returns both answers.
+    async toolLoop(model, req) {
+        const body = openaiClientRequest(model, { ...req, stream: false });
+        const r1 = await this.sdk.chat.completions.create(body);
+        const m = r1.choices[0].message;
+        body.messages.push(m, ...(m.tool_calls ?? []).map((c) => ({ role: 'tool', tool_call_id: c.id, content: TOOL_RESULT })));
+        const r2 = await this.sdk.chat.completions.create(body);
+        return [r1, r2].map((r) => openaiMessage(r.choices[0].message, r.choices[0], r.usage));
     }
 }
 
@@ -131,7 +150,7 @@ export class AnthropicClient {
 
     async raw(model, req, onText = () => {}) {
         const stream = await this.sdk.messages.create(anthropicClientRequest(model, { ...req, stream: true }));
-        const out = { text: '', toolCalls: [], finish: null, usage: null, events: [] };
+        const out = { text: '', reasoning: '', toolCalls: [], finish: null, usage: null, events: [] };
         const blocks = [];
         for await (const ev of stream) {
             out.events.push(ev.type === 'message_delta' || ev.type === 'message_start' ? { type: ev.type } : ev);
@@ -146,6 +165,8 @@ export class AnthropicClient {
                 if (ev.delta.type === 'text_delta') {
                     out.text += ev.delta.text;
                     onText(ev.delta.text);
+                } else if (ev.delta.type === 'thinking_delta') {
+                    out.reasoning += ev.delta.thinking;
                 } else if (ev.delta.type === 'input_json_delta') {
                     blocks[ev.index].json += ev.delta.partial_json;
                 }
@@ -172,5 +193,23 @@ export class AnthropicClient {
         const body = anthropicClientRequest(model, { ...req, stream: true });
         delete body.stream;
         return anthropicMessage(await this.sdk.messages.stream(body).finalMessage());
+    }
+
+    // An application's tool loop: the answer's content goes back as it came (thinking blocks
+    // too), followed by a user turn with one tool_result per tool_use. Returns both answers.
+    async toolLoop(model, req) {
+        const body = anthropicClientRequest(model, { ...req, stream: false });
+        const m1 = await this.sdk.messages.create(body);
+        body.messages.push(
+            { role: 'assistant', content: m1.content },
+            {
+                role: 'user',
+                content: m1.content
+                    .filter((b) => b.type === 'tool_use')
+                    .map((b) => ({ type: 'tool_result', tool_use_id: b.id, content: TOOL_RESULT })),
+            },
+        );
+        const m2 = await this.sdk.messages.create(body);
+        return [m1, m2].map(anthropicMessage);
     }
 }

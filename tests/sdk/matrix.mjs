@@ -20,7 +20,7 @@ async function expected(sys, client, kind, req) {
     const body = upstreamRequest(kind, model, req, client.maxTokens(req));
     const r = await sys.post(`${sys.mock}/mock/script`, { format: kind, path: upstreamPath(kind, model), request: body });
     assert.equal(r.status, 200, `POST /mock/script ${JSON.stringify(body)} -> ${r.status} ${r.text}`);
-    return expectation(r.body);
+    return expectation(r.body, kind);
 }
 
 // Tool calls: the same names and arguments in the same order; ids present and distinct.
@@ -39,6 +39,8 @@ function checkToolCalls(got, exp, sdk) {
 
 function checkAnswer(got, exp, sdk) {
     assert.equal(got.text, exp.text, 'text differs from the upstream\'s');
+    if (got.reasoning !== undefined)
+        assert.equal(got.reasoning, exp.reasoning, 'reasoning differs from the upstream\'s');
     assert.equal(got.finish, SDK_FINISH[sdk][exp.finish], 'finish reason');
     assert.ok(got.usage, 'no usage');
     assert.equal(got.usage.prompt, exp.usage.prompt, 'prompt tokens differ from the upstream\'s usage');
@@ -127,10 +129,10 @@ const CHECKS = [
         },
     },
     {
-        name: 'text then one tool call, streamed (SDK accumulator)',
+        name: 'one tool call, streamed (SDK accumulator)',
         tools: true,
         async run({ sys, client, kind, model, seed }) {
-            const req = { text: `What is the weather in Paris? [mock tools=1 text_before=1 tokens=8 seed=${seed} split=1]`, tools: true, stream: true };
+            const req = { text: `What is the weather in Paris? [mock tools=1 seed=${seed} split=1]`, tools: true, stream: true };
             const exp = await expected(sys, client, kind, req);
             assert.equal(exp.toolCalls.length, 1);
             checkAnswer(await client.accumulated(model, req), exp, client.name);
@@ -147,10 +149,14 @@ const CHECKS = [
         },
     },
     {
-        name: 'two parallel tool calls, streamed (raw and SDK accumulator)',
+        name: 'text then two parallel tool calls, streamed (raw and SDK accumulator)',
         tools: true,
         async run({ sys, client, kind, model, seed }) {
-            const req = { text: `Weather in Rome and the AAPL price? [mock tools=2 seed=${seed} split=1]`, tools: true, stream: true };
+            const req = {
+                text: `Weather in Rome and the AAPL price? [mock tools=2 text_before=1 tokens=8 seed=${seed} split=1]`,
+                tools: true,
+                stream: true,
+            };
             const exp = await expected(sys, client, kind, req);
             assert.equal(exp.toolCalls.length, 2);
             const raw = await client.raw(model, req);
@@ -167,6 +173,21 @@ const CHECKS = [
             const exp = await expected(sys, client, kind, req);
             assert.equal(exp.toolCalls.length, 2);
             checkAnswer(await client.whole(model, req), exp, client.name);
+        },
+    },
+    {
+        // The directive stays in the first user message, which every format still finds as the
+        // last user message (tool results are not one), so the second answer is the first one
+        // again; only the prompt grew by the history.
+        name: 'the tool loop: the answer and tool results go back',
+        tools: true,
+        async run({ sys, client, kind, model, seed }) {
+            const req = { text: `Weather in Kyiv and the IBM price? [mock tools=2 text_before=1 tokens=5 seed=${seed}]`, tools: true };
+            const exp = await expected(sys, client, kind, req);
+            const [first, second] = await client.toolLoop(model, req);
+            checkAnswer(first, exp, client.name);
+            checkAnswer(second, { ...exp, usage: { ...exp.usage, prompt: second.usage.prompt } }, client.name);
+            assert.ok(second.usage.prompt > first.usage.prompt, `the history is not in the second prompt (${first.usage.prompt} -> ${second.usage.prompt} tokens)`);
         },
     },
     {

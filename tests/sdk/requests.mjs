@@ -147,9 +147,15 @@ const FINISH = {
 // What the mock's script says (POST /mock/script answers {text, tokens, tool_calls: [{id, name,
 // arguments (JSON text), fragments}], finish_reason (the format's word), stop_sequence, usage,
 // status, stream}), in the shape the checks compare against:
-// {text, tokens, toolCalls: [{name, arguments (parsed)}], finish (stop|length|tool_calls),
+// {text, reasoning, toolCalls: [{name, arguments (parsed)}], finish (stop|length|tool_calls),
 //  usage: {prompt, completion}}.
-export function expectation(script) {
+//
+// One rule of sluice's, not the mock's, decides where text goes: Cohere sends the text before
+// its tool calls as the tool plan, and the cohere adapter passes a tool plan on as reasoning
+// (actors/provider/cohere.c; tests/integration/upstreams_test.c holds it too). So a Cohere
+// tool-call answer's text reaches clients as reasoning: OpenAI's delta.reasoning_content,
+// Anthropic's thinking block.
+export function expectation(script, kind) {
     const raw = String(script.finish_reason ?? '');
     let finish = FINISH[raw.toLowerCase()];
     if (!finish)
@@ -163,9 +169,10 @@ export function expectation(script) {
         finish = 'tool_calls';
     if (typeof script.text !== 'string' || !script.usage)
         throw new Error(`/mock/script answer lacks text or usage: ${JSON.stringify(script)}`);
+    const plan = kind === 'cohere' && toolCalls.length > 0;
     return {
-        text: script.text,
-        tokens: script.tokens,
+        text: plan ? '' : script.text,
+        reasoning: plan ? script.text : '',
         toolCalls,
         finish,
         usage: { prompt: script.usage.prompt_tokens, completion: script.usage.completion_tokens },
