@@ -59,6 +59,23 @@ provider_adapter_find(const char *kind)
     return NULL;
 }
 
+void
+provider_made_up_call_id(const char *req_id, uint32_t index, char *out, size_t size)
+{
+    char hex[13];
+    size_t n = 0;
+    // The last 12 hex digits of a UUIDv7 are random: enough to keep ids apart.
+    for (size_t i = req_id ? strlen(req_id) : 0; i > 0 && n < 12; i--)
+        if (req_id[i - 1] != '-')
+            hex[11 - n++] = req_id[i - 1];
+    if (n == 12) {
+        hex[12] = '\0';
+        snprintf(out, size, "call_%s_%u", hex, index);
+    } else {
+        snprintf(out, size, "call_%u", index);
+    }
+}
+
 sl_errclass_t
 provider_errclass_for_status(uint32_t status)
 {

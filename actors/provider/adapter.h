@@ -57,7 +57,7 @@ typedef struct {
                    char *err,
                    size_t err_size);
     // Per-stream parser state; max_event_bytes caps one event or line.
-    void *(*state_new)(size_t max_event_bytes);
+    void *(*state_new)(size_t max_event_bytes, const char *req_id);
     void (*state_destroy)(void **state_p);
     // Parse len bytes of a 200 response. Returns 0, or SL_EPROTO/SL_ETOOBIG when the stream
     // is malformed (err_class PROVIDER_DOWN: the stream cannot go on).
@@ -82,6 +82,12 @@ extern const provider_adapter_t provider_ollama_adapter;
 
 // The adapter for a kind, or NULL.
 const provider_adapter_t *provider_adapter_find(const char *kind);
+
+// An id for a tool call whose provider sends none (Gemini, Ollama): "call_<12 hex of the
+// request id>_<index>", unique across responses so a history built from several of them
+// never repeats one (Anthropic rejects repeated tool_use ids); "call_<index>" when req_id is
+// NULL (tests). Written into out (size bytes, NUL-terminated).
+void provider_made_up_call_id(const char *req_id, uint32_t index, char *out, size_t size);
 
 // Error class for an upstream HTTP status, as DESIGN.md's error table has it.
 sl_errclass_t provider_errclass_for_status(uint32_t status);

@@ -543,8 +543,9 @@ static const provider_event_t s_events[] = {
 };
 
 static void *
-s_state_new(size_t max_event_bytes)
+s_state_new(size_t max_event_bytes, const char *req_id)
 {
+    (void)req_id; // the provider names its own tool calls
     s_state_t *st = sl_xcalloc(1, sizeof *st);
     st->events =
         provider_events_new(s_events, sizeof s_events / sizeof s_events[0], max_event_bytes);

@@ -32,6 +32,7 @@ typedef enum {
 } s_mode_t;
 
 typedef struct {
+    char req_id[64];              // the request this stream answers, for made-up tool call ids
     size_t max_bytes;             // cap on one event or array element
     s_mode_t mode;                // framing, once known
     sl_buf_t lead;                // owned; whitespace that came before the framing was known
@@ -406,9 +407,11 @@ s_request(const sl_provider_cfg_t *provider,
 // Response parsing
 
 static void *
-s_state_new(size_t max_event_bytes)
+s_state_new(size_t max_event_bytes, const char *req_id)
 {
     s_state_t *st = sl_xcalloc(1, sizeof *st);
+    // Tool calls arrive without ids: made-up ones carry the request id to stay unique.
+    snprintf(st->req_id, sizeof st->req_id, "%s", req_id ? req_id : "");
     st->max_bytes = max_event_bytes;
     sl_buf_init(&st->lead, max_event_bytes);
     return st;
@@ -471,10 +474,10 @@ static void
 s_emit_call(s_state_t *st, const cJSON *call)
 {
     uint32_t index = st->n_calls++;
-    char made_up[32];
+    char made_up[48];
     const char *id = provider_normalized_string(call, "id");
     if (!id || !*id) {
-        snprintf(made_up, sizeof made_up, "call_%u", index);
+        provider_made_up_call_id(st->req_id[0] ? st->req_id : NULL, index, made_up, sizeof made_up);
         id = made_up;
     }
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(call, "args");

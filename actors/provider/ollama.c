@@ -22,6 +22,7 @@
 #define S_MAX_CONTENT (16u * 1024 * 1024) // one message's text; the body cap is larger
 
 typedef struct {
+    char req_id[64];             // the request this stream answers, for made-up tool call ids
     sl_ndjson_splitter_t *lines; // owned
     const provider_sink_t *sink; // borrowed during a feed
     uint32_t n_calls;            // tool calls so far: the next call's tool_index
@@ -214,9 +215,11 @@ s_request(const sl_provider_cfg_t *provider,
 // Response parsing
 
 static void *
-s_state_new(size_t max_event_bytes)
+s_state_new(size_t max_event_bytes, const char *req_id)
 {
     s_state_t *st = sl_xcalloc(1, sizeof *st);
+    // Tool calls arrive without ids: made-up ones carry the request id to stay unique.
+    snprintf(st->req_id, sizeof st->req_id, "%s", req_id ? req_id : "");
     st->lines = sl_ndjson_splitter_new(max_event_bytes);
     return st;
 }
@@ -261,10 +264,11 @@ s_emit_calls(s_state_t *st, const cJSON *calls)
     {
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
         uint32_t index = st->n_calls++;
-        char made_up[32];
+        char made_up[48];
         const char *id = provider_normalized_string(call, "id");
         if (!id || !*id) {
-            snprintf(made_up, sizeof made_up, "call_%u", index);
+            provider_made_up_call_id(st->req_id[0] ? st->req_id : NULL, index, made_up,
+                                     sizeof made_up);
             id = made_up;
         }
         const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");

@@ -73,8 +73,9 @@ s_request(const sl_provider_cfg_t *provider,
 }
 
 static void *
-s_state_new(size_t max_event_bytes)
+s_state_new(size_t max_event_bytes, const char *req_id)
 {
+    (void)req_id; // the provider names its own tool calls
     s_state_t *st = sl_xcalloc(1, sizeof *st);
     st->sse = sl_sse_parser_new(max_event_bytes);
     return st;

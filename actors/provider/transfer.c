@@ -270,7 +270,7 @@ provider_transfer_new(const sl_config_t *cfg,
     provider_request_init(&self->request);
     self->queue = zlistx_new();
     zlistx_set_destructor(self->queue, s_frame_free);
-    self->state = adapter->state_new(cfg->max_event_bytes);
+    self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
     self->easy = curl_easy_init();
     if (!self->easy) {
         snprintf(err, err_size, "cannot create a curl handle");

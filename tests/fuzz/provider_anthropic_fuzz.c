@@ -44,7 +44,7 @@ static int
 s_run(const char *input, size_t len, size_t cut, sl_buf_t *log)
 {
     const provider_adapter_t *a = provider_adapter_find(FUZZ_KIND);
-    void *state = a->state_new(4096);
+    void *state = a->state_new(4096, NULL);
     provider_sink_t sink = {log, s_delta, s_finish, s_usage, s_error};
     int rc = a->feed(state, input, cut, &sink);
     if (rc == 0)

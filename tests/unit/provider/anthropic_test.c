@@ -153,7 +153,7 @@ static int
 s_feed(const char *input, size_t cut, heard_t *h, int *complete)
 {
     const provider_adapter_t *a = provider_adapter_find("anthropic");
-    void *state = a->state_new(1 << 20);
+    void *state = a->state_new(1 << 20, NULL);
     provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
     size_t len = strlen(input);
     int rc = a->feed(state, input, cut, &sink);

@@ -370,7 +370,7 @@ static int
 s_feed(const char *input, size_t len, size_t cut, heard_t *h, int *complete)
 {
     const provider_adapter_t *a = provider_adapter_find("gemini");
-    void *state = a->state_new(1 << 20);
+    void *state = a->state_new(1 << 20, NULL);
     provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
     int rc = a->feed(state, input, cut, &sink);
     if (rc == 0)
@@ -474,12 +474,12 @@ s_test_lead_cap(void)
     heard_t h = {0};
     sl_buf_init(&h.log, 4096);
     provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-    void *state = a->state_new(8);
+    void *state = a->state_new(8, NULL);
     CHECK_INT(a->feed(state, "        ", 8, &sink), ==, 0);
     CHECK_INT(a->feed(state, " ", 1, &sink), ==, SL_ETOOBIG);
     CHECK_INT(a->feed(state, "[]", 2, &sink), ==, SL_ETOOBIG);
     a->state_destroy(&state);
-    state = a->state_new(8);
+    state = a->state_new(8, NULL);
     CHECK_INT(a->feed(state, "         [", 10, &sink), ==, SL_ETOOBIG); // same, in one feed
     a->state_destroy(&state);
     sl_buf_free(&h.log);
@@ -498,9 +498,36 @@ s_test_usage_last(void)
     sl_buf_free(&h.log);
 }
 
+// Gemini sends tool calls without ids: made-up ones carry the request id, so the ids of two
+// responses never collide in one conversation.
+static void
+s_test_made_up_ids(void)
+{
+    char id[48];
+    provider_made_up_call_id("0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f", 1, id, sizeof id);
+    CHECK_STR(id, "call_5b2a1c0d9e8f_1");
+    provider_made_up_call_id(NULL, 2, id, sizeof id);
+    CHECK_STR(id, "call_2");
+    provider_made_up_call_id("short", 0, id, sizeof id);
+    CHECK_STR(id, "call_0");
+
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    void *state = a->state_new(1 << 20, "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f");
+    heard_t h;
+    sl_buf_init(&h.log, 1 << 16);
+    provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+    const char *chunk = "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":["
+                        "{\"functionCall\":{\"name\":\"f\",\"args\":{}}}]}}]}\r\n\r\n";
+    CHECK_INT(a->feed(state, chunk, strlen(chunk), &sink), ==, 0);
+    CHECK(strstr(sl_buf_str(&h.log), "call_5b2a1c0d9e8f_0") != NULL);
+    a->state_destroy(&state);
+    sl_buf_free(&h.log);
+}
+
 int
 main(void)
 {
+    s_test_made_up_ids();
     s_test_request();
     s_test_http_errors();
     s_test_streams();

@@ -214,7 +214,7 @@ static int
 s_feed(const char *input, size_t len, size_t cut, heard_t *h, int *complete)
 {
     const provider_adapter_t *a = provider_adapter_find("ollama");
-    void *state = a->state_new(1 << 20);
+    void *state = a->state_new(1 << 20, NULL);
     provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
     int rc = a->feed(state, input, cut, &sink);
     if (rc == 0)
@@ -293,7 +293,7 @@ s_test_cap(void)
     heard_t h;
     sl_buf_init(&h.log, 4096);
     provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-    void *state = a->state_new(16);
+    void *state = a->state_new(16, NULL);
     CHECK_INT(a->feed(state, "{\"done\":false}\n", 15, &sink), ==, 0);
     CHECK_INT(a->feed(state, "{\"done\":false, \"x\":1}\n", 22, &sink), ==, SL_ETOOBIG);
     CHECK_INT(a->eof(state, &sink), ==, SL_ETOOBIG);
