@@ -1,12 +1,18 @@
-// provider_gemini_fuzz.c - the gemini adapter on arbitrary bytes: the stream parser never
-// crashes and gives the same events whether the bytes come whole or split where the first byte
-// says (then the end of the body); the request translator never crashes on the same bytes taken
-// as a normalized request body.
+// provider_adapter.c - a provider adapter on arbitrary bytes: the stream parser never crashes and
+// gives the same events whether the bytes come whole or split where the first byte says; the
+// same bytes as a request body translate or fail with a message; as an error body they give
+// exactly one error. Built once per provider kind (FUZZ_KIND, set by tests/fuzz/CMakeLists.txt)
+// as provider_<kind>_fuzz.
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
 #include "sl/buf.h"
+#include "sl/err.h"
+
+#ifndef FUZZ_KIND
+#error "FUZZ_KIND names the provider kind, e.g. -DFUZZ_KIND=\"openai\""
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,7 +46,7 @@ s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const c
 static int
 s_run(const char *input, size_t len, size_t cut, sl_buf_t *log)
 {
-    const provider_adapter_t *a = provider_adapter_find("gemini");
+    const provider_adapter_t *a = provider_adapter_find(FUZZ_KIND);
     void *state = a->state_new(4096, NULL);
     provider_sink_t sink = {log, s_delta, s_finish, s_usage, s_error};
     int rc = a->feed(state, input, cut, &sink);
@@ -54,15 +60,30 @@ s_run(const char *input, size_t len, size_t cut, sl_buf_t *log)
 }
 
 static void
-s_translate(const char *input, size_t len)
+s_request(const char *input, size_t len)
 {
-    const provider_adapter_t *a = provider_adapter_find("gemini");
-    sl_provider_cfg_t p = {.name = "p", .kind = "gemini", .base_url = "http://h"};
+    const provider_adapter_t *a = provider_adapter_find(FUZZ_KIND);
+    sl_provider_cfg_t p = {.name = "f", .kind = FUZZ_KIND, .base_url = "http://h/v1"};
     provider_request_t req;
     provider_request_init(&req);
-    char err[256];
-    (void)a->request(&p, "k", "m", input, len, &req, err, sizeof err); // crashes are the bug
+    char err[256] = "";
+    int rc = a->request(&p, "key", "model", input, len, &req, err, sizeof err);
+    if ((rc != 0 && rc != SL_EINVAL) || (rc == SL_EINVAL && !err[0]))
+        abort();
     provider_request_free(&req);
+}
+
+static int s_errors; // errors one http_error call reported
+
+static void
+s_count_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
+{
+    (void)arg;
+    (void)cls;
+    (void)status;
+    if (!type || !message)
+        abort();
+    s_errors++;
 }
 
 int
@@ -83,6 +104,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     sl_buf_free(&whole);
     sl_buf_free(&split);
-    s_translate(input, len);
+    s_request(input, len);
+    provider_sink_t sink = {NULL, s_delta, s_finish, s_usage, s_count_error};
+    s_errors = 0;
+    provider_adapter_find(FUZZ_KIND)->http_error(400 + data[0], input, len, &sink);
+    if (s_errors != 1)
+        abort();
     return 0;
 }
