@@ -325,21 +325,9 @@ s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
 static int
 s_generation_config(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
-    cJSON *gc = cJSON_CreateObject();
-    const char *max_key =
-        cJSON_GetObjectItemCaseSensitive(in, "max_tokens") ? "max_tokens" : "max_completion_tokens";
-    int rc = provider_normalized_copy_number(in, "temperature", gc, "temperature", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_number(in, "top_p", gc, "topP", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_number(in, max_key, gc, "maxOutputTokens", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_stop(in, gc, "stopSequences", err, err_size);
-    if (rc < 0 || !gc->child)
-        cJSON_Delete(gc);
-    else
-        cJSON_AddItemToObject(req, "generationConfig", gc);
-    return rc;
+    static const provider_sampling_keys_t keys = {"temperature", "topP", "maxOutputTokens",
+                                                  "stopSequences"};
+    return provider_normalized_copy_sampling(in, req, "generationConfig", &keys, err, err_size);
 }
 
 // <base_url>/models/<model>:streamGenerateContent?alt=sse. A model already given as a resource

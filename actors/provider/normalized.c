@@ -195,3 +195,31 @@ provider_normalized_string(const cJSON *from, const char *key)
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, key);
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
+
+int
+provider_normalized_copy_sampling(const cJSON *in,
+                                  cJSON *out,
+                                  const char *section,
+                                  const provider_sampling_keys_t *keys,
+                                  char *err,
+                                  size_t err_size)
+{
+    cJSON *obj = cJSON_CreateObject();
+    const char *max_key =
+        cJSON_GetObjectItemCaseSensitive(in, "max_tokens") ? "max_tokens" : "max_completion_tokens";
+    int rc = 0;
+    if (keys->temperature)
+        rc = provider_normalized_copy_number(in, "temperature", obj, keys->temperature, err,
+                                             err_size);
+    if (rc == 0 && keys->top_p)
+        rc = provider_normalized_copy_number(in, "top_p", obj, keys->top_p, err, err_size);
+    if (rc == 0 && keys->max_tokens)
+        rc = provider_normalized_copy_number(in, max_key, obj, keys->max_tokens, err, err_size);
+    if (rc == 0 && keys->stop)
+        rc = provider_normalized_copy_stop(in, obj, keys->stop, err, err_size);
+    if (rc < 0 || !obj->child)
+        cJSON_Delete(obj);
+    else
+        cJSON_AddItemToObject(out, section, obj);
+    return rc;
+}

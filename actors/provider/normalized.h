@@ -56,4 +56,21 @@ int provider_normalized_copy_stop(
 // The value of from->key when it is a string, else NULL. Borrowed from from.
 const char *provider_normalized_string(const cJSON *from, const char *key);
 
+// The names a provider gives the sampling settings; NULL for one it does not take.
+typedef struct {
+    const char *temperature;
+    const char *top_p;
+    const char *max_tokens; // from max_tokens, else max_completion_tokens
+    const char *stop;
+} provider_sampling_keys_t;
+
+// Copy temperature, top_p, max tokens and stop from in into a new object under key `section`
+// of out, named as keys says; the object is left out when none is set. Errors as above.
+int provider_normalized_copy_sampling(const cJSON *in,
+                                      cJSON *out,
+                                      const char *section,
+                                      const provider_sampling_keys_t *keys,
+                                      char *err,
+                                      size_t err_size);
+
 #endif

@@ -144,21 +144,8 @@ s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
 static int
 s_options(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
-    cJSON *opts = cJSON_CreateObject();
-    const char *max_key =
-        cJSON_GetObjectItemCaseSensitive(in, "max_tokens") ? "max_tokens" : "max_completion_tokens";
-    int rc = provider_normalized_copy_number(in, "temperature", opts, "temperature", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_number(in, "top_p", opts, "top_p", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_number(in, max_key, opts, "num_predict", err, err_size);
-    if (rc == 0)
-        rc = provider_normalized_copy_stop(in, opts, "stop", err, err_size);
-    if (rc < 0 || !opts->child)
-        cJSON_Delete(opts);
-    else
-        cJSON_AddItemToObject(req, "options", opts);
-    return rc;
+    static const provider_sampling_keys_t keys = {"temperature", "top_p", "num_predict", "stop"};
+    return provider_normalized_copy_sampling(in, req, "options", &keys, err, err_size);
 }
 
 static int
