@@ -27,7 +27,7 @@ function(sl_add_unit_dir dir)
     if(support)
         add_library(${dir}_unit_support STATIC ${support})
         target_include_directories(${dir}_unit_support
-            PUBLIC ${unit}/support ${PROJECT_SOURCE_DIR}/tests/support)
+            PUBLIC ${unit}/support PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
         target_link_libraries(${dir}_unit_support PUBLIC ${T_LIBS} PRIVATE sl_warnings)
         set(libs ${dir}_unit_support)
     endif()
