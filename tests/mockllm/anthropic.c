@@ -8,7 +8,6 @@
 #include "render.h"
 #include "request.h"
 #include "sl/err.h"
-#include "sl/mem.h"
 
 // Event kinds (MOCKLLM_EVENT_PING is 0).
 enum {
@@ -38,7 +37,7 @@ s_serves(const char *path)
 }
 
 static int
-s_read_system(const cJSON *system, mockllm_script_req_t *req, char *err, size_t err_size)
+s_read_system(const cJSON *system, mockllm_request_t *r, char *err, size_t err_size)
 {
     if (!system || cJSON_IsNull(system))
         return 0;
@@ -46,21 +45,17 @@ s_read_system(const cJSON *system, mockllm_script_req_t *req, char *err, size_t 
         mockllm_request_err(err, err_size, "system: must be a string or an array of blocks");
         return SL_EINVAL;
     }
-    (void)mockllm_request_text(system, NULL, &req->prompt_tokens);
-    req->prompt_tokens += 3;
+    mockllm_request_message(r, system, false);
     return 0;
 }
 
 static int
-s_read_messages(
-    const cJSON *messages, mockllm_script_req_t *req, sl_buf_t *user, char *err, size_t err_size)
+s_read_messages(const cJSON *messages, mockllm_request_t *r, char *err, size_t err_size)
 {
     if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
         mockllm_request_err(err, err_size, "messages: must be a non-empty array");
         return SL_EINVAL;
     }
-    sl_buf_t text;
-    sl_buf_init(&text, (size_t)-1 / 2);
     int i = 0;
     const cJSON *msg;
     cJSON_ArrayForEach(msg, messages)
@@ -73,25 +68,16 @@ s_read_messages(
         if (!cJSON_IsObject(msg) || !role_ok) {
             mockllm_request_err(err, err_size,
                                 "messages.%d.role: must be \"user\" or \"assistant\"", i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
         if (!cJSON_IsString(content) && !cJSON_IsArray(content)) {
             mockllm_request_err(err, err_size,
                                 "messages.%d.content: must be a string or an array of blocks", i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
-        sl_buf_reset(&text);
-        bool has_text = mockllm_request_text(content, &text, &req->prompt_tokens);
-        req->prompt_tokens += 3;
-        if (has_text && strcmp(role->valuestring, "user") == 0) {
-            sl_buf_reset(user);
-            (void)sl_buf_append(user, sl_buf_str(&text), text.len); // uncapped buffer
-        }
+        mockllm_request_message(r, content, strcmp(role->valuestring, "user") == 0);
         i++;
     }
-    sl_buf_free(&text);
     return 0;
 }
 
@@ -122,14 +108,12 @@ static int
 s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    cJSON *root;
-    int rc = mockllm_request_parse(in->body, in->len, &root, err, err_size);
+    mockllm_request_t r;
+    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_ANTHROPIC,
+                                   err, err_size);
     if (rc)
         return rc;
-    sl_buf_t user;
-    sl_buf_init(&user, (size_t)-1 / 2);
-    mockllm_script_req_t req = {
-        .max_tokens = -1, .finish_names = &s_finish, .ids = MOCKLLM_TOOLCALL_ID_ANTHROPIC};
+    const cJSON *root = r.root;
     const char *model = NULL;
     bool stream = false;
     const cJSON *max_tokens = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
@@ -139,30 +123,23 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
         mockllm_request_err(err, err_size, "max_tokens: Field required");
         rc = SL_EINVAL;
     }
-    rc = rc || mockllm_request_cap(max_tokens, "max_tokens", false, &req.max_tokens, err, err_size);
-    rc = rc || s_read_system(cJSON_GetObjectItemCaseSensitive(root, "system"), &req, err, err_size);
     rc = rc
-         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &req, &user, err,
-                            err_size);
+         || mockllm_request_cap(max_tokens, "max_tokens", false, &r.req.max_tokens, err, err_size);
+    rc = rc || s_read_system(cJSON_GetObjectItemCaseSensitive(root, "system"), &r, err, err_size);
+    rc = rc
+         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &r, err, err_size);
     rc = rc
          || mockllm_request_bool(cJSON_GetObjectItemCaseSensitive(root, "stream"), "stream",
                                  &stream, err, err_size);
     rc = rc
          || mockllm_request_stops(cJSON_GetObjectItemCaseSensitive(root, "stop_sequences"),
-                                  "stop_sequences", &req, err, err_size);
-    rc = rc || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &req, err, err_size);
+                                  "stop_sequences", &r.req, err, err_size);
+    rc = rc || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &r.req, err, err_size);
+    rc = mockllm_request_end(&r, rc, model, out, err, err_size);
     if (!rc) {
-        req.user_text = user.data;
-        req.user_len = user.len;
-        rc = mockllm_script_plan(&req, out, err, err_size);
-    }
-    if (!rc) {
-        out->model = sl_xstrdup(model);
         out->stream = stream;
     }
-    sl_buf_free(&user);
-    cJSON_Delete(root);
-    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
+    return rc;
 }
 
 // --- rendering -------------------------------------------------------------------------------

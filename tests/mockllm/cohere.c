@@ -2,13 +2,11 @@
 #include "cohere.h"
 
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "render.h"
 #include "request.h"
 #include "sl/err.h"
-#include "sl/mem.h"
 
 // Event kinds (Cohere has no keepalives).
 enum {
@@ -38,15 +36,12 @@ s_serves(const char *path)
 }
 
 static int
-s_read_messages(
-    const cJSON *messages, mockllm_script_req_t *req, sl_buf_t *user, char *err, size_t err_size)
+s_read_messages(const cJSON *messages, mockllm_request_t *r, char *err, size_t err_size)
 {
     if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0) {
         mockllm_request_err(err, err_size, "messages must be a non-empty array");
         return SL_EINVAL;
     }
-    sl_buf_t text;
-    sl_buf_init(&text, (size_t)-1 / 2);
     int i = 0;
     const cJSON *msg;
     cJSON_ArrayForEach(msg, messages)
@@ -55,49 +50,16 @@ s_read_messages(
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
         if (!cJSON_IsObject(msg) || !cJSON_IsString(role)) {
             mockllm_request_err(err, err_size, "messages[%d].role must be a string", i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
         if (content && !cJSON_IsString(content) && !cJSON_IsArray(content)
             && !cJSON_IsNull(content)) {
             mockllm_request_err(err, err_size, "messages[%d].content must be a string or an array",
                                 i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
-        sl_buf_reset(&text);
-        bool has_text = mockllm_request_text(content, &text, &req->prompt_tokens);
-        req->prompt_tokens += 3;
-        if (has_text && strcmp(role->valuestring, "user") == 0) {
-            sl_buf_reset(user);
-            (void)sl_buf_append(user, sl_buf_str(&text), text.len); // uncapped buffer
-        }
+        mockllm_request_message(r, content, strcmp(role->valuestring, "user") == 0);
         i++;
-    }
-    sl_buf_free(&text);
-    return 0;
-}
-
-static int
-s_read_tools(const cJSON *tools, mockllm_script_req_t *req, char *err, size_t err_size)
-{
-    if (!tools || cJSON_IsNull(tools))
-        return 0;
-    if (!cJSON_IsArray(tools)) {
-        mockllm_request_err(err, err_size, "tools must be an array");
-        return SL_EINVAL;
-    }
-    int i = 0;
-    const cJSON *tool;
-    cJSON_ArrayForEach(tool, tools)
-    {
-        char field[48];
-        snprintf(field, sizeof field, "tools[%d].function.name", i++);
-        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tool, "function");
-        int rc = mockllm_request_tool(cJSON_GetObjectItemCaseSensitive(fn, "name"), field, req, err,
-                                      err_size);
-        if (rc)
-            return rc;
     }
     return 0;
 }
@@ -106,39 +68,30 @@ static int
 s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    cJSON *root;
-    int rc = mockllm_request_parse(in->body, in->len, &root, err, err_size);
+    mockllm_request_t r;
+    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_COHERE,
+                                   err, err_size);
     if (rc)
         return rc;
-    sl_buf_t user;
-    sl_buf_init(&user, (size_t)-1 / 2);
-    mockllm_script_req_t req = {
-        .max_tokens = -1, .finish_names = &s_finish, .ids = MOCKLLM_TOOLCALL_ID_COHERE};
+    const cJSON *root = r.root;
     const char *model = NULL;
     bool stream = false;
     rc = mockllm_request_model(cJSON_GetObjectItemCaseSensitive(root, "model"), "model", true,
                                &model, err, err_size)
-         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &req, &user, err,
-                            err_size)
+         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &r, err, err_size)
          || mockllm_request_bool(cJSON_GetObjectItemCaseSensitive(root, "stream"), "stream",
                                  &stream, err, err_size)
          || mockllm_request_cap(cJSON_GetObjectItemCaseSensitive(root, "max_tokens"), "max_tokens",
-                                false, &req.max_tokens, err, err_size)
+                                false, &r.req.max_tokens, err, err_size)
          || mockllm_request_stops(cJSON_GetObjectItemCaseSensitive(root, "stop_sequences"),
-                                  "stop_sequences", &req, err, err_size)
-         || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &req, err, err_size);
+                                  "stop_sequences", &r.req, err, err_size)
+         || mockllm_request_function_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &r.req,
+                                           err, err_size);
+    rc = mockllm_request_end(&r, rc, model, out, err, err_size);
     if (!rc) {
-        req.user_text = user.data;
-        req.user_len = user.len;
-        rc = mockllm_script_plan(&req, out, err, err_size);
-    }
-    if (!rc) {
-        out->model = sl_xstrdup(model);
         out->stream = stream;
     }
-    sl_buf_free(&user);
-    cJSON_Delete(root);
-    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
+    return rc;
 }
 
 // --- rendering -------------------------------------------------------------------------------

@@ -76,65 +76,48 @@ s_alt_sse(const char *query)
     return false;
 }
 
-// A Content object's parts: their text and the prompt tokens. *has_text: it holds text.
-static int
-s_read_content(const cJSON *content,
-               const char *field,
-               sl_buf_t *text,
-               uint32_t *words,
-               bool *has_text,
-               char *err,
-               size_t err_size)
+// A Content object's parts; NULL, with err naming field, when it is not an object holding a
+// 'parts' array.
+static const cJSON *
+s_parts(const cJSON *content, const char *field, char *err, size_t err_size)
 {
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(content, "parts");
     if (!cJSON_IsObject(content) || !cJSON_IsArray(parts)) {
         mockllm_request_err(err, err_size, "%s: must be an object with a 'parts' array", field);
-        return SL_EINVAL;
+        return NULL;
     }
-    *has_text = mockllm_request_text(parts, text, words);
-    return 0;
+    return parts;
 }
 
 static int
-s_read_contents(
-    const cJSON *root, mockllm_script_req_t *req, sl_buf_t *user, char *err, size_t err_size)
+s_read_contents(const cJSON *root, mockllm_request_t *r, char *err, size_t err_size)
 {
     const cJSON *contents = cJSON_GetObjectItemCaseSensitive(root, "contents");
     if (!cJSON_IsArray(contents) || cJSON_GetArraySize(contents) == 0) {
         mockllm_request_err(err, err_size, "contents: must be a non-empty array");
         return SL_EINVAL;
     }
-    sl_buf_t text;
-    sl_buf_init(&text, (size_t)-1 / 2);
-    int i = 0, rc = 0;
-    bool has_text;
+    int i = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, contents)
     {
         char field[32];
         snprintf(field, sizeof field, "contents[%d]", i++);
-        sl_buf_reset(&text);
-        rc = s_read_content(c, field, &text, &req->prompt_tokens, &has_text, err, err_size);
-        if (rc)
-            break;
-        req->prompt_tokens += 3;
+        const cJSON *parts = s_parts(c, field, err, err_size);
+        if (!parts)
+            return SL_EINVAL;
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(c, "role");
         bool user_role = !role || (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0);
-        if (has_text && user_role) {
-            sl_buf_reset(user);
-            (void)sl_buf_append(user, sl_buf_str(&text), text.len); // uncapped buffer
-        }
+        mockllm_request_message(r, parts, user_role);
     }
-    sl_buf_free(&text);
-    if (rc)
-        return rc;
     const cJSON *system = mockllm_request_get(root, "systemInstruction", "system_instruction");
     if (system && !cJSON_IsNull(system)) {
-        rc = s_read_content(system, "systemInstruction", NULL, &req->prompt_tokens, &has_text, err,
-                            err_size);
-        req->prompt_tokens += 3;
+        const cJSON *parts = s_parts(system, "systemInstruction", err, err_size);
+        if (!parts)
+            return SL_EINVAL;
+        mockllm_request_message(r, parts, false);
     }
-    return rc;
+    return 0;
 }
 
 static int
@@ -202,30 +185,20 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
                             MOCKLLM_SCRIPT_MAX_MODEL);
         return SL_EINVAL;
     }
-    cJSON *root;
-    int rc = mockllm_request_parse(in->body, in->len, &root, err, err_size);
+    mockllm_request_t r;
+    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_NONE, err,
+                                   err_size);
     if (rc)
         return rc;
-    sl_buf_t user;
-    sl_buf_init(&user, (size_t)-1 / 2);
-    mockllm_script_req_t req = {
-        .max_tokens = -1, .finish_names = &s_finish, .ids = MOCKLLM_TOOLCALL_ID_NONE};
-    rc = s_read_contents(root, &req, &user, err, err_size)
-         || s_read_config(root, &req, err, err_size)
-         || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &req, err, err_size);
-    if (!rc) {
-        req.user_text = user.data;
-        req.user_len = user.len;
-        rc = mockllm_script_plan(&req, out, err, err_size);
-    }
+    rc = s_read_contents(r.root, &r, err, err_size) || s_read_config(r.root, &r.req, err, err_size)
+         || s_read_tools(cJSON_GetObjectItemCaseSensitive(r.root, "tools"), &r.req, err, err_size);
+    rc = mockllm_request_end(&r, rc, NULL, out, err, err_size); // the model is the path's
     if (!rc) {
         out->model = sl_xstrndup(model, model_len);
         out->stream = stream;
         out->array = stream && !s_alt_sse(in->query);
     }
-    sl_buf_free(&user);
-    cJSON_Delete(root);
-    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
+    return rc;
 }
 
 // --- rendering -------------------------------------------------------------------------------

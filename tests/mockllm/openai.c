@@ -8,7 +8,6 @@
 #include "render.h"
 #include "request.h"
 #include "sl/err.h"
-#include "sl/mem.h"
 
 #define S_DEFAULT_MODEL "mock-1"
 
@@ -36,8 +35,7 @@ s_serves(const char *path)
 
 // Read "messages": prompt tokens and the last user message's text.
 static int
-s_read_messages(
-    const cJSON *messages, mockllm_script_req_t *req, sl_buf_t *user, char *err, size_t err_size)
+s_read_messages(const cJSON *messages, mockllm_request_t *r, char *err, size_t err_size)
 {
     if (!messages) {
         mockllm_request_err(err, err_size, "missing required parameter: 'messages'");
@@ -47,8 +45,6 @@ s_read_messages(
         mockllm_request_err(err, err_size, "'messages' must be a non-empty array");
         return SL_EINVAL;
     }
-    sl_buf_t text;
-    sl_buf_init(&text, (size_t)-1 / 2);
     int i = 0;
     const cJSON *msg;
     cJSON_ArrayForEach(msg, messages)
@@ -56,7 +52,6 @@ s_read_messages(
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
         if (!cJSON_IsObject(msg) || !cJSON_IsString(role)) {
             mockllm_request_err(err, err_size, "'messages[%d].role' must be a string", i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
@@ -64,19 +59,11 @@ s_read_messages(
             && !cJSON_IsNull(content)) {
             mockllm_request_err(err, err_size,
                                 "'messages[%d].content' must be a string or an array", i);
-            sl_buf_free(&text);
             return SL_EINVAL;
         }
-        sl_buf_reset(&text);
-        bool has_text = mockllm_request_text(content, &text, &req->prompt_tokens);
-        req->prompt_tokens += 3;
-        if (has_text && strcmp(role->valuestring, "user") == 0) {
-            sl_buf_reset(user);
-            (void)sl_buf_append(user, sl_buf_str(&text), text.len); // uncapped buffer
-        }
+        mockllm_request_message(r, content, strcmp(role->valuestring, "user") == 0);
         i++;
     }
-    sl_buf_free(&text);
     return 0;
 }
 
@@ -115,22 +102,19 @@ static int
 s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    cJSON *root;
-    int rc = mockllm_request_parse(in->body, in->len, &root, err, err_size);
+    mockllm_request_t r;
+    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_OPENAI,
+                                   err, err_size);
     if (rc)
         return rc;
-    sl_buf_t user;
-    sl_buf_init(&user, (size_t)-1 / 2);
-    mockllm_script_req_t req = {
-        .max_tokens = -1, .finish_names = &s_finish, .ids = MOCKLLM_TOOLCALL_ID_OPENAI};
+    const cJSON *root = r.root;
     const char *model = S_DEFAULT_MODEL;
     bool stream = false, include_usage = false;
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
     rc = mockllm_request_model(cJSON_GetObjectItemCaseSensitive(root, "model"), "model", false,
                                &model, err, err_size);
     rc = rc
-         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &req, &user, err,
-                            err_size);
+         || s_read_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), &r, err, err_size);
     rc = rc
          || mockllm_request_bool(cJSON_GetObjectItemCaseSensitive(root, "stream"), "stream",
                                  &stream, err, err_size);
@@ -143,27 +127,20 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
                                  "include_usage", &include_usage, err, err_size);
     rc = rc
          || mockllm_request_cap(cJSON_GetObjectItemCaseSensitive(root, "max_tokens"), "max_tokens",
-                                false, &req.max_tokens, err, err_size);
+                                false, &r.req.max_tokens, err, err_size);
     rc = rc
          || mockllm_request_cap(cJSON_GetObjectItemCaseSensitive(root, "max_completion_tokens"),
-                                "max_completion_tokens", false, &req.max_tokens, err, err_size);
+                                "max_completion_tokens", false, &r.req.max_tokens, err, err_size);
     rc = rc
-         || mockllm_request_stops(cJSON_GetObjectItemCaseSensitive(root, "stop"), "stop", &req, err,
-                                  err_size);
-    rc = rc || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &req, err, err_size);
+         || mockllm_request_stops(cJSON_GetObjectItemCaseSensitive(root, "stop"), "stop", &r.req,
+                                  err, err_size);
+    rc = rc || s_read_tools(cJSON_GetObjectItemCaseSensitive(root, "tools"), &r.req, err, err_size);
+    rc = mockllm_request_end(&r, rc, model, out, err, err_size);
     if (!rc) {
-        req.user_text = user.data;
-        req.user_len = user.len;
-        rc = mockllm_script_plan(&req, out, err, err_size);
-    }
-    if (!rc) {
-        out->model = sl_xstrdup(model);
         out->stream = stream;
         out->include_usage = include_usage;
     }
-    sl_buf_free(&user);
-    cJSON_Delete(root);
-    return rc ? SL_EINVAL : 0; // every failure after the parse is an invalid request
+    return rc;
 }
 
 // --- rendering -------------------------------------------------------------------------------

@@ -7,12 +7,72 @@
 
 #include "directive.h"
 #include "sl/err.h"
+#include "sl/mem.h"
 #include "toolcall.h"
+
+#define S_UNCAPPED ((size_t)-1 / 2) // the body's own cap bounds every text read from it
 
 static bool
 s_is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int
+mockllm_request_begin(mockllm_request_t *self,
+                      const char *body,
+                      size_t len,
+                      const mockllm_finish_names_t *finish,
+                      mockllm_toolcall_ids_t ids,
+                      char *err,
+                      size_t err_size)
+{
+    memset(self, 0, sizeof *self);
+    int rc = mockllm_request_parse(body, len, &self->root, err, err_size);
+    if (rc)
+        return rc;
+    self->req.max_tokens = -1;
+    self->req.finish_names = finish;
+    self->req.ids = ids;
+    sl_buf_init(&self->user, S_UNCAPPED);
+    return 0;
+}
+
+void
+mockllm_request_message(mockllm_request_t *self, const cJSON *content, bool from_user)
+{
+    sl_buf_t text;
+    sl_buf_init(&text, S_UNCAPPED);
+    bool has_text =
+        mockllm_request_text(content, from_user ? &text : NULL, &self->req.prompt_tokens);
+    self->req.prompt_tokens += 3;
+    if (from_user && has_text) { // the latest user message with text so far
+        sl_buf_free(&self->user);
+        self->user = text;
+    } else {
+        sl_buf_free(&text);
+    }
+}
+
+int
+mockllm_request_end(mockllm_request_t *self,
+                    int rc,
+                    const char *model,
+                    mockllm_script_t *out,
+                    char *err,
+                    size_t err_size)
+{
+    if (!rc) {
+        self->req.user_text = self->user.data;
+        self->req.user_len = self->user.len;
+        rc = mockllm_script_plan(&self->req, out, err, err_size);
+    }
+    if (!rc && model)
+        out->model = sl_xstrdup(model);
+    sl_buf_free(&self->user);
+    cJSON_Delete(self->root);
+    self->root = NULL;
+    return rc ? SL_EINVAL : 0;
 }
 
 void
@@ -185,6 +245,33 @@ mockllm_request_tool(
     }
     if (req->n_tools < MOCKLLM_DIRECTIVE_MAX_TOOLS)
         req->tool_names[req->n_tools++] = item->valuestring;
+    return 0;
+}
+
+int
+mockllm_request_function_tools(const cJSON *tools,
+                               mockllm_script_req_t *req,
+                               char *err,
+                               size_t err_size)
+{
+    if (!tools || cJSON_IsNull(tools))
+        return 0;
+    if (!cJSON_IsArray(tools)) {
+        mockllm_request_err(err, err_size, "tools must be an array");
+        return SL_EINVAL;
+    }
+    int i = 0;
+    const cJSON *tool;
+    cJSON_ArrayForEach(tool, tools)
+    {
+        char field[48];
+        snprintf(field, sizeof field, "tools[%d].function.name", i++);
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tool, "function");
+        int rc = mockllm_request_tool(cJSON_GetObjectItemCaseSensitive(fn, "name"), field, req, err,
+                                      err_size);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 

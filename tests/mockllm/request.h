@@ -3,7 +3,10 @@
 // Each format module reads its own request shape; these helpers make the parts they have in
 // common behave the same everywhere: JSON parse errors with byte offsets, typed optional
 // fields with error messages naming the field, the text of a message, word counts, stop
-// sequences and tool names, all capped. Not thread-safe (cJSON's error pointer is global).
+// sequences and tool names, all capped. A reader wraps its work in mockllm_request_begin and
+// mockllm_request_end, which hold the parsed body, the reduced request and the last user
+// message's text, and plan the script from them, so the prompt-token and last-user-message
+// rules of script.h are written once. Not thread-safe (cJSON's error pointer is global).
 #ifndef MOCKLLM_REQUEST_H
 #define MOCKLLM_REQUEST_H
 #include <stdbool.h>
@@ -16,6 +19,40 @@
 #include "sl/buf.h"
 
 #define MOCKLLM_REQUEST_MAX_STOP 1024 // bytes of one stop sequence
+
+// A request body being read. Shown so readers keep it on the stack; they read root and fill
+// req's caps, stops and tools, and count messages with mockllm_request_message only.
+typedef struct {
+    cJSON *root;              // owned: the parsed body, an object
+    mockllm_script_req_t req; // what the script is planned from; strings borrowed from root
+    sl_buf_t user;            // owned, uncapped: the last user message's text read so far
+} mockllm_request_t;
+
+// Start reading body (len bytes, need not be NUL-terminated) for a format whose finish names
+// and tool-call ids are finish (static) and ids: parse it as mockllm_request_parse does.
+// Returns 0, or its error; then there is nothing to end.
+int mockllm_request_begin(mockllm_request_t *self,
+                          const char *body,
+                          size_t len,
+                          const mockllm_finish_names_t *finish,
+                          mockllm_toolcall_ids_t ids,
+                          char *err,
+                          size_t err_size);
+// Count one message of the conversation (a system prompt counts as one): the words of its
+// content (as mockllm_request_text reads it) and 3 go to the prompt tokens. When from_user
+// and the content holds text, that text becomes the last user message's.
+void mockllm_request_message(mockllm_request_t *self, const cJSON *content, bool from_user);
+// End the reading: when rc is 0 (the reader found nothing wrong), plan out from it
+// (mockllm_script_plan) and echo model back in out, copied (NULL: the caller sets out->model
+// itself). Frees what self holds either way. Returns 0, or SL_EINVAL: after a body parsed,
+// every failure is an invalid request. On failure out is empty if the plan ran, else as the
+// caller left it (readers zero it first).
+int mockllm_request_end(mockllm_request_t *self,
+                        int rc,
+                        const char *model,
+                        mockllm_script_t *out,
+                        char *err,
+                        size_t err_size);
 
 // Write printf-style text into err (err_size bytes, NUL-terminated, truncated). Safe on NULL.
 void mockllm_request_err(char *err, size_t err_size, const char *fmt, ...)
@@ -65,6 +102,15 @@ int mockllm_request_stops(
 // bytes. Borrowed from item.
 int mockllm_request_tool(
     const cJSON *item, const char *field, mockllm_script_req_t *req, char *err, size_t err_size);
+// Tools declared as Cohere v2 and Ollama take them, in OpenAI's shape: an array of
+// {"function":{"name":...}}, absent or null for none; every name goes through
+// mockllm_request_tool as "tools[i].function.name". SL_EINVAL when tools is another type
+// ("tools must be an array") or a name is bad. (OpenAI's own reader also skips tools of other
+// types, and quotes field names in its errors.)
+int mockllm_request_function_tools(const cJSON *tools,
+                                   mockllm_script_req_t *req,
+                                   char *err,
+                                   size_t err_size);
 
 // Words in len bytes: maximal runs of non-whitespace.
 uint32_t mockllm_request_words(const char *s, size_t len);

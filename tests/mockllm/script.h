@@ -6,7 +6,8 @@
 // not set, and --seed only moves split cut points.
 //
 // Every format's reader (openai.c, anthropic.c, gemini.c, cohere.c, ollama.c) reduces its
-// request to a mockllm_script_req_t and calls mockllm_script_plan, so one rule holds for all:
+// request to a mockllm_script_req_t and calls mockllm_script_plan, both through request.h's
+// mockllm_request_begin / _message / _end, so one rule holds for all:
 //
 // - The directive (directive.h) is searched in the LAST USER MESSAGE: the last message whose
 //   role is user (Gemini: user or no role) and whose content holds text (a string, or at least

@@ -1,5 +1,6 @@
 // request_test.c - the shared request-reading rules from tables: parse errors with offsets,
-// typed fields, caps merged, stop sequences and tool names capped, message text and words.
+// typed fields, caps merged, stop sequences and tool names capped, message text and words, and
+// a whole reading: prompt tokens, the last user message, the plan and its failures.
 #include "check.h"
 #include "request.h"
 #include "sl/err.h"
@@ -178,6 +179,70 @@ s_test_text(void)
     CHECK_INT(mockllm_request_words("", 0), ==, 0);
 }
 
+// A reading from begin to end, as a format's reader does it.
+static void
+s_test_reading(void)
+{
+    static const mockllm_finish_names_t finish = {"s", "l", "t", "q"};
+    char err[128];
+    mockllm_request_t r;
+    CHECK_INT(mockllm_request_begin(&r, "{", 1, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
+              ==, SL_EPROTO);
+    const char *body = "{\"m\":[\"hi there [mock tokens=2 seed=5]\",\"ok go\",[],\"sys\"],"
+                       "\"tools\":[{\"function\":{\"name\":\"f\"}},{\"function\":{}}]}";
+    CHECK_INT(mockllm_request_begin(&r, body, strlen(body), &finish, MOCKLLM_TOOLCALL_ID_NONE, err,
+                                    sizeof err),
+              ==, 0);
+    CHECK_INT(r.req.max_tokens, ==, -1);
+    const cJSON *m = cJSON_GetObjectItem(r.root, "m");
+    // The user's text counts; an assistant turn and a user turn without text do not replace it.
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 0), true);
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 1), true);
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 2), true);
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 0), false);
+    CHECK_STR(sl_buf_str(&r.user), "ok go");
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 0), true);
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 2), true);
+    mockllm_request_message(&r, cJSON_GetArrayItem(m, 3), false);
+    CHECK_STR(sl_buf_str(&r.user), "hi there [mock tokens=2 seed=5]");
+    CHECK_INT(r.req.prompt_tokens, ==, 5 + 2 + 0 + 5 + 5 + 0 + 1 + 7 * 3);
+    // Function tools: the first is read, the second has no name.
+    const cJSON *tools = cJSON_GetObjectItem(r.root, "tools");
+    CHECK_INT(mockllm_request_function_tools(tools, &r.req, err, sizeof err), ==, SL_EINVAL);
+    CHECK_STR(err, "'tools[1].function.name' must be a string of 1 to 256 bytes");
+    CHECK_INT(r.req.n_tools, ==, 1);
+    CHECK_STR(r.req.tool_names[0], "f");
+    CHECK_INT(mockllm_request_function_tools(NULL, &r.req, err, sizeof err), ==, 0);
+    CHECK_INT(mockllm_request_function_tools(m, &r.req, err, sizeof err), ==, SL_EINVAL);
+    CHECK_INT(mockllm_request_function_tools(cJSON_GetArrayItem(m, 0), &r.req, err, sizeof err), ==,
+              SL_EINVAL);
+    CHECK_STR(err, "tools must be an array");
+    mockllm_script_t out = {0};
+    CHECK_INT(mockllm_request_end(&r, 0, "m-1", &out, err, sizeof err), ==, 0);
+    CHECK(r.root == NULL);
+    CHECK_INT(out.n_tokens, ==, 2);
+    CHECK_INT(out.prompt_tokens, ==, 39);
+    CHECK_STR(out.finish_reason, "s");
+    CHECK_STR(out.model, "m-1");
+    mockllm_script_destroy(&out);
+
+    // A reader's failure, whatever its code, ends as SL_EINVAL without a plan.
+    CHECK_INT(
+        mockllm_request_begin(&r, "{}", 2, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err), ==,
+        0);
+    CHECK_INT(mockllm_request_end(&r, 1, "m-1", &out, err, sizeof err), ==, SL_EINVAL);
+    CHECK(out.model == NULL && out.tokens == NULL);
+    // A plan's failure (a bad directive) too; no model given: the caller sets it.
+    body = "{\"m\":\"[mock tokens=x]\"}";
+    CHECK_INT(mockllm_request_begin(&r, body, strlen(body), &finish, MOCKLLM_TOOLCALL_ID_NONE, err,
+                                    sizeof err),
+              ==, 0);
+    mockllm_request_message(&r, cJSON_GetObjectItem(r.root, "m"), true);
+    CHECK_INT(mockllm_request_end(&r, 0, NULL, &out, err, sizeof err), ==, SL_EINVAL);
+    CHECK(strncmp(err, MOCKLLM_DIRECTIVE_ERR, strlen(MOCKLLM_DIRECTIVE_ERR)) == 0);
+    CHECK(out.model == NULL && out.tokens == NULL);
+}
+
 int
 main(void)
 {
@@ -185,6 +250,7 @@ main(void)
     s_test_fields();
     s_test_lists();
     s_test_text();
+    s_test_reading();
     printf("request_test: ok\n");
     return 0;
 }

@@ -1,49 +1,14 @@
 // anthropic_test.c - the Anthropic adapter: request translation (system, history, tools, tool
 // results, sampling, untranslatable bodies), the recorded event sequences parsed identically
 // at every split, usage as last values, mid-stream and HTTP errors, malformed streams.
-#include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
 #include "check.h"
+#include "heard.h"
 #include "sl/buf.h"
 #include "sl/err.h"
-
-// Everything a sink heard, flattened into one comparable string.
-typedef struct {
-    sl_buf_t log;
-} heard_t;
-
-static void
-s_delta(void *arg, const sl_delta_t *d)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
-                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
-                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
-                  d->text.ptr ? d->text.ptr : "");
-}
-
-static void
-s_finish(void *arg, const char *reason)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "F[%s]", reason);
-}
-
-static void
-s_usage(void *arg, uint32_t p, uint32_t c)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
-}
-
-static void
-s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
-}
+#include "translate.h"
 
 // One SSE event as Anthropic frames it: a name and a data line.
 #define EV(name, json) "event: " name "\ndata: " json "\n\n"
@@ -148,73 +113,16 @@ static const char s_thinking_stream[] =
 static const char s_thinking_heard[] = "U[12,1]D1[0|||Let me solve this step by step:\n\n1. First "
                                        "break down 27 * 453]D0[0|||12231]F[stop]U[12,40]";
 
-// Feed input split at offset `cut` (len means whole); return what the sink heard.
-static int
-s_feed(const char *input, size_t cut, heard_t *h, int *complete)
-{
-    const provider_adapter_t *a = provider_adapter_find("anthropic");
-    void *state = a->state_new(1 << 20, NULL);
-    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
-    size_t len = strlen(input);
-    int rc = a->feed(state, input, cut, &sink);
-    if (rc == 0)
-        rc = a->feed(state, input + cut, len - cut, &sink);
-    *complete = a->is_complete(state);
-    a->state_destroy(&state);
-    CHECK(state == NULL);
-    return rc;
-}
-
+// Every split of input gives want (heard.h), through the Anthropic adapter.
 static void
 s_every_split(const char *input, const char *want, int want_rc, int want_complete)
 {
-    size_t len = strlen(input);
-    for (size_t cut = 0; cut <= len; cut++) {
-        heard_t h;
-        sl_buf_init(&h.log, 1 << 20);
-        int complete = -1;
-        int rc = s_feed(input, cut, &h, &complete);
-        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0) {
-            fprintf(stderr, "split at %zu: rc=%d heard '%s'\n", cut, rc, sl_buf_str(&h.log));
-            CHECK_INT(rc, ==, want_rc);
-            CHECK_STR(sl_buf_str(&h.log), want);
-        }
-        CHECK_INT(complete, ==, want_complete);
-        sl_buf_free(&h.log);
-    }
+    heard_every_split("anthropic", input, want, want_rc, want_complete);
 }
 
-// Translate body; return the Anthropic body (caller frees) or NULL with err filled.
-static char *
-s_translate(const char *body, char *err, size_t err_size, provider_request_t *req)
-{
-    const provider_adapter_t *a = provider_adapter_find("anthropic");
-    sl_provider_cfg_t p = {.name = "up", .kind = "anthropic", .base_url = "https://h/v1"};
-    provider_request_init(req);
-    err[0] = '\0';
-    int rc = a->request(&p, "sk-ant-secret", "claude-x", body, strlen(body), req, err, err_size);
-    if (rc < 0) {
-        CHECK_INT(rc, ==, SL_EINVAL);
-        CHECK(err[0] != '\0');
-        provider_request_free(req);
-        return NULL;
-    }
-    return strdup(sl_buf_str(&req->body));
-}
-
-static void
-s_check_translation(const char *body, const char *want)
-{
-    char err[256];
-    provider_request_t req;
-    char *got = s_translate(body, err, sizeof err, &req);
-    if (!got)
-        fprintf(stderr, "translation failed: %s\n", err);
-    CHECK(got != NULL);
-    CHECK_STR(got, want);
-    free(got);
-    provider_request_free(&req);
-}
+static const sl_provider_cfg_t s_provider = {
+    .name = "up", .kind = "anthropic", .base_url = "https://h/v1"};
+static const translate_target_t s_target = {&s_provider, "sk-ant-secret", "claude-x"};
 
 static void
 s_test_request(void)
@@ -223,11 +131,14 @@ s_test_request(void)
     char err[256];
     provider_request_t req;
     // A system prompt, no max_tokens: the URL, the headers, the default of 4096.
-    char *got = s_translate("{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},"
+    CHECK_INT(translate_run(&s_target,
+                            "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},"
                             "{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"alias\"}",
-                            err, sizeof err, &req);
-    CHECK_STR(got, "{\"model\":\"claude-x\",\"max_tokens\":4096,\"system\":\"Be terse.\","
-                   "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}");
+                            &req, err, sizeof err),
+              ==, 0);
+    CHECK_STR(sl_buf_str(&req.body),
+              "{\"model\":\"claude-x\",\"max_tokens\":4096,\"system\":\"Be terse.\","
+              "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}");
     CHECK_STR(sl_buf_str(&req.url), "https://h/v1/messages");
     int key = 0, version = 0;
     for (int i = 0; i < req.n_headers; i++) {
@@ -237,12 +148,12 @@ s_test_request(void)
     }
     CHECK_INT(key, ==, 1);
     CHECK_INT(version, ==, 1);
-    free(got);
     provider_request_free(&req);
 
     // Multi-turn with sampling: stop as a string, content as text parts (empty ones dropped),
     // two system messages as blocks, max_completion_tokens as max_tokens.
-    s_check_translation(
+    translate_check_body(
+        &s_target,
         "{\"messages\":[{\"role\":\"system\",\"content\":\"A.\"},{\"role\":\"user\",\"content\":"
         "[{\"type\":\"text\",\"text\":\"one\"},{\"type\":\"text\",\"text\":\"\"},{\"type\":"
         "\"text\",\"text\":\"two\"}]},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":"
@@ -258,7 +169,8 @@ s_test_request(void)
 
     // Tools, tool calls in history (one without arguments), two tool results merged into one
     // user turn with the user's next text, tool_choice, stop as an array, null fields.
-    s_check_translation(
+    translate_check_body(
+        &s_target,
         "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},{\"role\":\"assistant\","
         "\"content\":\"Checking.\",\"tool_calls\":[{\"id\":\"toolu_1\",\"type\":\"function\","
         "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\","
@@ -322,12 +234,12 @@ s_test_request(void)
                  "\"content\":\"q\"}],\"tools\":[{\"name\":\"f\",\"input_schema\":{\"type\":"
                  "\"object\",\"properties\":{}}}]%s,\"stream\":true}",
                  choices[i].want);
-        s_check_translation(body, want);
+        translate_check_body(&s_target, body, want);
     }
     // Without tools parallel_tool_calls means nothing.
-    s_check_translation("{\"messages\":[],\"parallel_tool_calls\":false}",
-                        "{\"model\":\"claude-x\",\"max_tokens\":4096,\"messages\":[],"
-                        "\"stream\":true}");
+    translate_check_body(&s_target, "{\"messages\":[],\"parallel_tool_calls\":false}",
+                         "{\"model\":\"claude-x\",\"max_tokens\":4096,\"messages\":[],"
+                         "\"stream\":true}");
 
     // Bodies Anthropic cannot express: the message names the field.
     static const struct {
@@ -367,13 +279,8 @@ s_test_request(void)
         {"{\"messages\":[],\"tool_choice\":\"maybe\"}",
          "tool_choice: 'maybe' cannot go to anthropic"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        got = s_translate(bad[i].body, err, sizeof err, &req);
-        if (got)
-            fprintf(stderr, "case %zu translated: %s\n", i, got);
-        CHECK(got == NULL);
-        CHECK_STR(err, bad[i].err);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused(&s_target, bad[i].body, bad[i].err);
 }
 
 static void
@@ -465,7 +372,6 @@ s_test_streams(void)
 static void
 s_test_http_errors(void)
 {
-    const provider_adapter_t *a = provider_adapter_find("anthropic");
     static const struct {
         uint32_t status;
         const char *body;
@@ -500,14 +406,8 @@ s_test_http_errors(void)
         {404, "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\"}}",
          "E[4,404,not_found_error,upstream returned HTTP 404]"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        heard_t h;
-        sl_buf_init(&h.log, 4096);
-        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
-        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
-        sl_buf_free(&h.log);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        heard_http_error("anthropic", cases[i].status, cases[i].body, cases[i].heard);
 }
 
 int

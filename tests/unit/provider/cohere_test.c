@@ -1,49 +1,14 @@
 // cohere_test.c - the Cohere v2 adapter: request translation (system, history, tool calls with
 // their plan, tool results, sampling, untranslatable bodies), the event sequences parsed
 // identically at every split, usage, in-stream and HTTP errors, malformed streams.
-#include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
 #include "check.h"
+#include "heard.h"
 #include "sl/buf.h"
 #include "sl/err.h"
-
-// Everything a sink heard, flattened into one comparable string.
-typedef struct {
-    sl_buf_t log;
-} heard_t;
-
-static void
-s_delta(void *arg, const sl_delta_t *d)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
-                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
-                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
-                  d->text.ptr ? d->text.ptr : "");
-}
-
-static void
-s_finish(void *arg, const char *reason)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "F[%s]", reason);
-}
-
-static void
-s_usage(void *arg, uint32_t p, uint32_t c)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
-}
-
-static void
-s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
-}
+#include "translate.h"
 
 // One SSE event as Cohere frames it: a name and a data line.
 #define EV(name, json) "event: " name "\ndata: " json "\n\n"
@@ -103,73 +68,16 @@ static const char s_tools_heard[] =
     "D2[0|||ticker_symbol\": \"AAPL\"\n}]D2[1|get_stock_2|get_stock|]"
     "D2[1|||{\"ticker_symbol\": ]D2[1|||\"MSFT\"}]U[893,62]F[tool_calls]";
 
-// Feed input split at offset `cut` (len means whole); return what the sink heard.
-static int
-s_feed(const char *input, size_t cut, heard_t *h, int *complete)
-{
-    const provider_adapter_t *a = provider_adapter_find("cohere");
-    void *state = a->state_new(1 << 20, NULL);
-    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
-    size_t len = strlen(input);
-    int rc = a->feed(state, input, cut, &sink);
-    if (rc == 0)
-        rc = a->feed(state, input + cut, len - cut, &sink);
-    *complete = a->is_complete(state);
-    a->state_destroy(&state);
-    CHECK(state == NULL);
-    return rc;
-}
-
+// Every split of input gives want (heard.h), through the Cohere adapter.
 static void
 s_every_split(const char *input, const char *want, int want_rc, int want_complete)
 {
-    size_t len = strlen(input);
-    for (size_t cut = 0; cut <= len; cut++) {
-        heard_t h;
-        sl_buf_init(&h.log, 1 << 20);
-        int complete = -1;
-        int rc = s_feed(input, cut, &h, &complete);
-        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0) {
-            fprintf(stderr, "split at %zu: rc=%d heard '%s'\n", cut, rc, sl_buf_str(&h.log));
-            CHECK_INT(rc, ==, want_rc);
-            CHECK_STR(sl_buf_str(&h.log), want);
-        }
-        CHECK_INT(complete, ==, want_complete);
-        sl_buf_free(&h.log);
-    }
+    heard_every_split("cohere", input, want, want_rc, want_complete);
 }
 
-// Translate body; return the Cohere body (caller frees) or NULL with err filled.
-static char *
-s_translate(const char *body, char *err, size_t err_size, provider_request_t *req)
-{
-    const provider_adapter_t *a = provider_adapter_find("cohere");
-    sl_provider_cfg_t p = {.name = "co", .kind = "cohere", .base_url = "https://h/v2"};
-    provider_request_init(req);
-    err[0] = '\0';
-    int rc = a->request(&p, "co-secret", "command-a", body, strlen(body), req, err, err_size);
-    if (rc < 0) {
-        CHECK_INT(rc, ==, SL_EINVAL);
-        CHECK(err[0] != '\0');
-        provider_request_free(req);
-        return NULL;
-    }
-    return strdup(sl_buf_str(&req->body));
-}
-
-static void
-s_check_translation(const char *body, const char *want)
-{
-    char err[256];
-    provider_request_t req;
-    char *got = s_translate(body, err, sizeof err, &req);
-    if (!got)
-        fprintf(stderr, "translation failed: %s\n", err);
-    CHECK(got != NULL);
-    CHECK_STR(got, want);
-    free(got);
-    provider_request_free(&req);
-}
+static const sl_provider_cfg_t s_provider = {
+    .name = "co", .kind = "cohere", .base_url = "https://h/v2"};
+static const translate_target_t s_target = {&s_provider, "co-secret", "command-a"};
 
 static void
 s_test_request(void)
@@ -178,17 +86,23 @@ s_test_request(void)
     char err[256];
     provider_request_t req;
     // System and multi-turn history, text parts, sampling: the URL and the bearer key.
-    char *got = s_translate(
-        "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\","
-        "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},{\"role\":\"assistant\",\"content\":"
-        "\"hello\"},{\"role\":\"user\",\"content\":\"more\"}],\"model\":\"alias\",\"max_tokens\":"
-        "64,\"temperature\":0.3,\"top_p\":0.5,\"stop\":\"END\",\"seed\":1}",
-        err, sizeof err, &req);
-    CHECK_STR(got, "{\"model\":\"command-a\",\"messages\":[{\"role\":\"system\",\"content\":"
-                   "\"Be terse.\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
-                   "\"hi\"}]},{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\","
-                   "\"content\":\"more\"}],\"max_tokens\":64,\"temperature\":0.3,\"p\":0.5,"
-                   "\"stop_sequences\":[\"END\"],\"stream\":true}");
+    CHECK_INT(
+        translate_run(
+            &s_target,
+            "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\","
+            "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},{\"role\":\"assistant\","
+            "\"content\":"
+            "\"hello\"},{\"role\":\"user\",\"content\":\"more\"}],\"model\":\"alias\",\"max_"
+            "tokens\":"
+            "64,\"temperature\":0.3,\"top_p\":0.5,\"stop\":\"END\",\"seed\":1}",
+            &req, err, sizeof err),
+        ==, 0);
+    CHECK_STR(sl_buf_str(&req.body),
+              "{\"model\":\"command-a\",\"messages\":[{\"role\":\"system\",\"content\":"
+              "\"Be terse.\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+              "\"hi\"}]},{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\","
+              "\"content\":\"more\"}],\"max_tokens\":64,\"temperature\":0.3,\"p\":0.5,"
+              "\"stop_sequences\":[\"END\"],\"stream\":true}");
     CHECK_STR(sl_buf_str(&req.url), "https://h/v2/chat");
     int auth = 0;
     for (int i = 0; i < req.n_headers; i++) {
@@ -196,12 +110,12 @@ s_test_request(void)
         CHECK(strncmp(req.headers[i], "x-api-key", 9) != 0);
     }
     CHECK_INT(auth, ==, 1);
-    free(got);
     provider_request_free(&req);
 
     // Tools, tool calls with their plan (one without arguments), two tool results, tool_choice,
     // top_p 1 (OpenAI's default) as Cohere's highest p, stop as an array.
-    s_check_translation(
+    translate_check_body(
+        &s_target,
         "{\"messages\":[{\"role\":\"user\",\"content\":\"Price?\"},{\"role\":\"assistant\","
         "\"content\":\"I will look it up.\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
         "\"function\":{\"name\":\"get_stock\",\"arguments\":\"{\\\"t\\\":\\\"AAPL\\\"}\"}},{\"id\":"
@@ -229,10 +143,11 @@ s_test_request(void)
         "0.99,\"stop_sequences\":[\"a\",\"b\"],\"stream\":true}");
 
     // tool_choice: auto is Cohere's default, none forbids calls.
-    s_check_translation("{\"messages\":[],\"tool_choice\":\"auto\",\"parallel_tool_calls\":false}",
-                        "{\"model\":\"command-a\",\"messages\":[],\"stream\":true}");
-    s_check_translation(
-        "{\"messages\":[],\"tool_choice\":\"none\",\"top_p\":0}",
+    translate_check_body(&s_target,
+                         "{\"messages\":[],\"tool_choice\":\"auto\",\"parallel_tool_calls\":false}",
+                         "{\"model\":\"command-a\",\"messages\":[],\"stream\":true}");
+    translate_check_body(
+        &s_target, "{\"messages\":[],\"tool_choice\":\"none\",\"top_p\":0}",
         "{\"model\":\"command-a\",\"messages\":[],\"tool_choice\":\"NONE\",\"p\":0.01,"
         "\"stream\":true}");
 
@@ -266,13 +181,8 @@ s_test_request(void)
         {"{\"messages\":[],\"max_tokens\":\"9\"}", "max_tokens: expected a positive integer"},
         {"{\"messages\":[],\"stop\":{}}", "stop: not a string or an array of strings"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        got = s_translate(bad[i].body, err, sizeof err, &req);
-        if (got)
-            fprintf(stderr, "case %zu translated: %s\n", i, got);
-        CHECK(got == NULL);
-        CHECK_STR(err, bad[i].err);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused(&s_target, bad[i].body, bad[i].err);
 }
 
 static void
@@ -340,7 +250,6 @@ s_test_streams(void)
 static void
 s_test_http_errors(void)
 {
-    const provider_adapter_t *a = provider_adapter_find("cohere");
     static const struct {
         uint32_t status;
         const char *body;
@@ -361,14 +270,8 @@ s_test_http_errors(void)
         {503, "<html>busy</html>", "E[3,503,service_unavailable,upstream returned HTTP 503]"},
         {502, "", "E[3,502,upstream_error,upstream returned HTTP 502]"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        heard_t h;
-        sl_buf_init(&h.log, 4096);
-        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
-        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
-        sl_buf_free(&h.log);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        heard_http_error("cohere", cases[i].status, cases[i].body, cases[i].heard);
 }
 
 int

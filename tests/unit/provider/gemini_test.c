@@ -2,52 +2,14 @@
 // results in the history, generation config, content parts, the URL and key), the stream in
 // both framings (SSE with CRLF, one JSON array) parsed identically at every split, function
 // calls, finish reasons, cumulative usage, mid-stream and HTTP errors, malformed streams.
-#include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
 #include "check.h"
+#include "heard.h"
 #include "sl/buf.h"
 #include "sl/err.h"
-
-// Everything a sink heard, flattened into one comparable string.
-typedef struct {
-    sl_buf_t log;
-    uint32_t prompt_tokens, completion_tokens; // the last usage, as the transfer keeps it
-} heard_t;
-
-static void
-s_delta(void *arg, const sl_delta_t *d)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
-                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
-                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
-                  d->text.ptr ? d->text.ptr : "");
-}
-
-static void
-s_finish(void *arg, const char *reason)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "F[%s]", reason);
-}
-
-static void
-s_usage(void *arg, uint32_t p, uint32_t c)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
-    h->prompt_tokens = p;
-    h->completion_tokens = c;
-}
-
-static void
-s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
-}
+#include "translate.h"
 
 // ---------------------------------------------------------------------------------------------
 // Streams. Chunks as Google writes them (": " after keys, "," without a space), from
@@ -128,7 +90,12 @@ static const char s_across_heard[] = "D0[0|||Let me check.]D2[0|call_0|a|{}]"
 static const sl_provider_cfg_t s_provider = {
     .name = "g", .kind = "gemini", .base_url = "https://generativelanguage.googleapis.com/v1beta"};
 
-// Translate body; returns the result, and the body and URL through out (caller frees).
+// The request tests' upstream: no key, gemini-2.5-flash. Refusals come before the model
+// matters; they name the model "m".
+static const translate_target_t s_flash = {&s_provider, NULL, "gemini-2.5-flash"};
+static const translate_target_t s_model_m = {&s_provider, NULL, "m"};
+
+// Translate body for the Gemini upstream with key and model (translate.h).
 static int
 s_translate(const char *body,
             const char *key,
@@ -137,35 +104,8 @@ s_translate(const char *body,
             char *err,
             size_t err_size)
 {
-    const provider_adapter_t *a = provider_adapter_find("gemini");
-    CHECK(a != NULL);
-    provider_request_init(out);
-    err[0] = '\0';
-    return a->request(&s_provider, key, model, body, strlen(body), out, err, err_size);
-}
-
-// The translated body must be exactly want.
-static void
-s_check_body(const char *body, const char *want)
-{
-    provider_request_t req;
-    char err[256];
-    int rc = s_translate(body, NULL, "gemini-2.5-flash", &req, err, sizeof err);
-    if (rc != 0)
-        fprintf(stderr, "request failed: %s\n", err);
-    CHECK_INT(rc, ==, 0);
-    CHECK_STR(sl_buf_str(&req.body), want);
-    provider_request_free(&req);
-}
-
-static void
-s_check_refused(const char *body, const char *want_err)
-{
-    provider_request_t req;
-    char err[256];
-    CHECK_INT(s_translate(body, NULL, "m", &req, err, sizeof err), ==, SL_EINVAL);
-    CHECK_STR(err, want_err);
-    provider_request_free(&req);
+    const translate_target_t t = {&s_provider, key, model};
+    return translate_run(&t, body, out, err, err_size);
 }
 
 static void
@@ -173,7 +113,8 @@ s_test_request(void)
 {
     // Everything at once: system, multi-turn, parallel calls and their results in the history,
     // content parts, tools, a named tool_choice, the generation config.
-    s_check_body(
+    translate_check_body(
+        &s_flash,
         "{\"model\":\"alias\",\"stream\":true,\"messages\":["
         "{\"role\":\"system\",\"content\":\"You are terse.\"},"
         "{\"role\":\"user\",\"content\":\"Weather in Paris and Rome?\"},"
@@ -210,14 +151,17 @@ s_test_request(void)
         "\"generationConfig\":{\"temperature\":0.7,\"topP\":0.9,\"maxOutputTokens\":512,"
         "\"stopSequences\":[\"END\"]}}");
     // Minimal: no config, no tools; two system messages (one a developer message) join.
-    s_check_body("{\"messages\":[{\"role\":\"developer\",\"content\":\"A.\"},"
-                 "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"B.\"}]},"
-                 "{\"role\":\"user\",\"content\":\"hi\"}]}",
-                 "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],"
-                 "\"systemInstruction\":{\"parts\":[{\"text\":\"A.\"},{\"text\":\"B.\"}]}}");
+    translate_check_body(
+        &s_flash,
+        "{\"messages\":[{\"role\":\"developer\",\"content\":\"A.\"},"
+        "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"B.\"}]},"
+        "{\"role\":\"user\",\"content\":\"hi\"}]}",
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}],"
+        "\"systemInstruction\":{\"parts\":[{\"text\":\"A.\"},{\"text\":\"B.\"}]}}");
     // Every turn restarts Gemini's made-up ids at call_0: a result answers the nearest call.
     // An assistant turn with only calls has no text part; empty texts are left out.
-    s_check_body(
+    translate_check_body(
+        &s_flash,
         "{\"messages\":[{\"role\":\"user\",\"content\":\"\"},"
         "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_0\","
         "\"type\":\"function\",\"function\":{\"name\":\"first\",\"arguments\":\"{}\"}}]},"
@@ -253,7 +197,7 @@ s_test_request(void)
                  "\"functionDeclarations\":[{\"name\":\"f\"}]}],\"toolConfig\":{"
                  "\"functionCallingConfig\":{\"mode\":\"%s\"}}}",
                  choices[i].mode);
-        s_check_body(body, want);
+        translate_check_body(&s_flash, body, want);
     }
 
     // The URL carries the model; the key goes in x-goog-api-key, and only when there is one.
@@ -284,34 +228,43 @@ s_test_request(void)
     provider_request_free(&req);
 
     // What the normalized request cannot hold is refused, naming the field.
-    s_check_refused("[1]", "request body is not a JSON object");
-    s_check_refused("{\"messages\":{}}", "messages: not an array");
-    s_check_refused("{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
-                    "messages[0].role: 'robot' is not supported");
-    s_check_refused("{\"messages\":[{\"content\":\"x\"}]}",
-                    "messages[0].role: missing or not a string");
-    s_check_refused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
-                    "\"image_url\":{\"url\":\"data:,\"}}]}]}",
-                    "messages[0].content[0]: part type 'image_url' is not supported");
-    s_check_refused("{\"messages\":[{\"role\":\"user\",\"content\":7}]}",
-                    "messages[0].content: not a string or an array of parts");
-    s_check_refused("{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"call_9\","
-                    "\"content\":\"x\"}]}",
-                    "messages[0].tool_call_id: 'call_9' matches no earlier tool call");
-    s_check_refused("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
-                    "\"function\":{\"name\":\"f\",\"arguments\":\"[1]\"}}]}]}",
-                    "messages[0].tool_calls[0].function.arguments: not a JSON object");
-    s_check_refused("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
-                    "\"function\":{\"arguments\":\"{}\"}}]}]}",
-                    "messages[0].tool_calls[0].function.name: missing or not a string");
-    s_check_refused("{\"messages\":[],\"temperature\":\"hot\"}", "temperature: not a number");
-    s_check_refused("{\"messages\":[],\"stop\":[1]}", "stop: not a string or an array of strings");
-    s_check_refused("{\"messages\":[],\"tools\":{}}", "tools: not an array");
-    s_check_refused("{\"messages\":[],\"tools\":[{\"type\":\"retrieval\"}]}",
-                    "tools[0]: not a function tool with a name");
-    s_check_refused("{\"messages\":[],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
-                    "\"f\"}}],\"tool_choice\":\"sometimes\"}",
-                    "tool_choice: not auto, none, required or a named function");
+    translate_check_refused(&s_model_m, "[1]", "request body is not a JSON object");
+    translate_check_refused(&s_model_m, "{\"messages\":{}}", "messages: not an array");
+    translate_check_refused(&s_model_m, "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
+                            "messages[0].role: 'robot' is not supported");
+    translate_check_refused(&s_model_m, "{\"messages\":[{\"content\":\"x\"}]}",
+                            "messages[0].role: missing or not a string");
+    translate_check_refused(
+        &s_model_m,
+        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+        "\"image_url\":{\"url\":\"data:,\"}}]}]}",
+        "messages[0].content[0]: part type 'image_url' is not supported");
+    translate_check_refused(&s_model_m, "{\"messages\":[{\"role\":\"user\",\"content\":7}]}",
+                            "messages[0].content: not a string or an array of parts");
+    translate_check_refused(&s_model_m,
+                            "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"call_9\","
+                            "\"content\":\"x\"}]}",
+                            "messages[0].tool_call_id: 'call_9' matches no earlier tool call");
+    translate_check_refused(&s_model_m,
+                            "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
+                            "\"function\":{\"name\":\"f\",\"arguments\":\"[1]\"}}]}]}",
+                            "messages[0].tool_calls[0].function.arguments: not a JSON object");
+    translate_check_refused(&s_model_m,
+                            "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c\","
+                            "\"function\":{\"arguments\":\"{}\"}}]}]}",
+                            "messages[0].tool_calls[0].function.name: missing or not a string");
+    translate_check_refused(&s_model_m, "{\"messages\":[],\"temperature\":\"hot\"}",
+                            "temperature: not a number");
+    translate_check_refused(&s_model_m, "{\"messages\":[],\"stop\":[1]}",
+                            "stop: not a string or an array of strings");
+    translate_check_refused(&s_model_m, "{\"messages\":[],\"tools\":{}}", "tools: not an array");
+    translate_check_refused(&s_model_m, "{\"messages\":[],\"tools\":[{\"type\":\"retrieval\"}]}",
+                            "tools[0]: not a function tool with a name");
+    translate_check_refused(
+        &s_model_m,
+        "{\"messages\":[],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+        "\"f\"}}],\"tool_choice\":\"sometimes\"}",
+        "tool_choice: not auto, none, required or a named function");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +279,6 @@ static const char s_quota_body[] =
 static void
 s_test_http_errors(void)
 {
-    const provider_adapter_t *a = provider_adapter_find("gemini");
     static const struct {
         uint32_t status;
         const char *body;
@@ -355,52 +307,15 @@ s_test_http_errors(void)
         {502, "<html>bad gateway</html>", "E[3,502,upstream_error,upstream returned HTTP 502]"},
         {401, "", "E[4,401,upstream_error,upstream returned HTTP 401]"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        heard_t h = {0};
-        sl_buf_init(&h.log, 4096);
-        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
-        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
-        sl_buf_free(&h.log);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        heard_http_error("gemini", cases[i].status, cases[i].body, cases[i].heard);
 }
 
-// Feed input split at offset cut, then the end of the body; returns the first failure.
-static int
-s_feed(const char *input, size_t len, size_t cut, heard_t *h, int *complete)
-{
-    const provider_adapter_t *a = provider_adapter_find("gemini");
-    void *state = a->state_new(1 << 20, NULL);
-    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
-    int rc = a->feed(state, input, cut, &sink);
-    if (rc == 0)
-        rc = a->feed(state, input + cut, len - cut, &sink);
-    if (rc == 0 && a->eof)
-        rc = a->eof(state, &sink);
-    *complete = a->is_complete(state);
-    a->state_destroy(&state);
-    CHECK(state == NULL);
-    return rc;
-}
-
+// Every split of input gives want (heard.h), through the Gemini adapter.
 static void
 s_every_split(const char *input, const char *want, int want_rc, int want_complete)
 {
-    size_t len = strlen(input);
-    for (size_t cut = 0; cut <= len; cut++) {
-        heard_t h = {0};
-        sl_buf_init(&h.log, 1 << 20);
-        int complete = -1;
-        int rc = s_feed(input, len, cut, &h, &complete);
-        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0 || complete != want_complete) {
-            fprintf(stderr, "split at %zu of '%.60s': rc=%d complete=%d heard '%s'\n", cut, input,
-                    rc, complete, sl_buf_str(&h.log));
-            CHECK_INT(rc, ==, want_rc);
-            CHECK_STR(sl_buf_str(&h.log), want);
-            CHECK_INT(complete, ==, want_complete);
-        }
-        sl_buf_free(&h.log);
-    }
+    heard_every_split("gemini", input, want, want_rc, want_complete);
 }
 
 static void
@@ -471,9 +386,9 @@ static void
 s_test_lead_cap(void)
 {
     const provider_adapter_t *a = provider_adapter_find("gemini");
-    heard_t h = {0};
-    sl_buf_init(&h.log, 4096);
-    provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+    heard_t h;
+    heard_init(&h, 4096);
+    provider_sink_t sink = heard_sink(&h);
     void *state = a->state_new(8, NULL);
     CHECK_INT(a->feed(state, "        ", 8, &sink), ==, 0);
     CHECK_INT(a->feed(state, " ", 1, &sink), ==, SL_ETOOBIG);
@@ -482,20 +397,20 @@ s_test_lead_cap(void)
     state = a->state_new(8, NULL);
     CHECK_INT(a->feed(state, "         [", 10, &sink), ==, SL_ETOOBIG); // same, in one feed
     a->state_destroy(&state);
-    sl_buf_free(&h.log);
+    heard_free(&h);
 }
 
 // The last usage the sink keeps is the last cumulative value, never a sum.
 static void
 s_test_usage_last(void)
 {
-    heard_t h = {0};
-    sl_buf_init(&h.log, 1 << 16);
+    heard_t h;
+    heard_init(&h, 1 << 16);
     int complete;
-    CHECK_INT(s_feed(s_text_sse, strlen(s_text_sse), 100, &h, &complete), ==, 0);
+    CHECK_INT(heard_feed("gemini", s_text_sse, strlen(s_text_sse), 100, &h, &complete), ==, 0);
     CHECK_INT(h.prompt_tokens, ==, 7);
     CHECK_INT(h.completion_tokens, ==, 37);
-    sl_buf_free(&h.log);
+    heard_free(&h);
 }
 
 // Gemini sends tool calls without ids: made-up ones carry the request id, so the ids of two
@@ -514,14 +429,14 @@ s_test_made_up_ids(void)
     const provider_adapter_t *a = provider_adapter_find("gemini");
     void *state = a->state_new(1 << 20, "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f");
     heard_t h;
-    sl_buf_init(&h.log, 1 << 16);
-    provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+    heard_init(&h, 1 << 16);
+    provider_sink_t sink = heard_sink(&h);
     const char *chunk = "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":["
                         "{\"functionCall\":{\"name\":\"f\",\"args\":{}}}]}}]}\r\n\r\n";
     CHECK_INT(a->feed(state, chunk, strlen(chunk), &sink), ==, 0);
     CHECK(strstr(sl_buf_str(&h.log), "call_5b2a1c0d9e8f_0") != NULL);
     a->state_destroy(&state);
-    sl_buf_free(&h.log);
+    heard_free(&h);
 }
 
 int

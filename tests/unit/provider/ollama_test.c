@@ -2,49 +2,14 @@
 // calls and results in the history, tools, options, content parts, the URL and key), the NDJSON
 // stream parsed identically at every split, thinking, tool calls, done reasons, usage,
 // mid-stream and HTTP errors, a last line without its "\n", truncated and malformed streams.
-#include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
 #include "check.h"
+#include "heard.h"
 #include "sl/buf.h"
 #include "sl/err.h"
-
-// Everything a sink heard, flattened into one comparable string.
-typedef struct {
-    sl_buf_t log;
-} heard_t;
-
-static void
-s_delta(void *arg, const sl_delta_t *d)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
-                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
-                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
-                  d->text.ptr ? d->text.ptr : "");
-}
-
-static void
-s_finish(void *arg, const char *reason)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "F[%s]", reason);
-}
-
-static void
-s_usage(void *arg, uint32_t p, uint32_t c)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
-}
-
-static void
-s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
-}
+#include "translate.h"
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -52,38 +17,9 @@ s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const c
 static const sl_provider_cfg_t s_provider = {
     .name = "local", .kind = "ollama", .base_url = "http://127.0.0.1:11434"};
 
-static int
-s_translate(const char *body, const char *key, provider_request_t *out, char *err, size_t err_size)
-{
-    const provider_adapter_t *a = provider_adapter_find("ollama");
-    CHECK(a != NULL);
-    provider_request_init(out);
-    err[0] = '\0';
-    return a->request(&s_provider, key, "llama3.2", body, strlen(body), out, err, err_size);
-}
-
-static void
-s_check_body(const char *body, const char *want)
-{
-    provider_request_t req;
-    char err[256];
-    int rc = s_translate(body, NULL, &req, err, sizeof err);
-    if (rc != 0)
-        fprintf(stderr, "request failed: %s\n", err);
-    CHECK_INT(rc, ==, 0);
-    CHECK_STR(sl_buf_str(&req.body), want);
-    provider_request_free(&req);
-}
-
-static void
-s_check_refused(const char *body, const char *want_err)
-{
-    provider_request_t req;
-    char err[256];
-    CHECK_INT(s_translate(body, NULL, &req, err, sizeof err), ==, SL_EINVAL);
-    CHECK_STR(err, want_err);
-    provider_request_free(&req);
-}
+// The request tests' upstream: llama3.2, local (no key) or with one.
+static const translate_target_t s_local = {&s_provider, NULL, "llama3.2"};
+static const translate_target_t s_keyed = {&s_provider, "ol-secret", "llama3.2"};
 
 #define WEATHER_TOOL                                                                           \
     "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Get the " \
@@ -93,7 +29,8 @@ s_check_refused(const char *body, const char *want_err)
 static void
 s_test_request(void)
 {
-    s_check_body(
+    translate_check_body(
+        &s_local,
         "{\"model\":\"alias\",\"stream\":false,\"messages\":["
         "{\"role\":\"system\",\"content\":\"Be brief.\"},"
         "{\"role\":\"user\",\"content\":\"Weather in Tokyo and Oslo?\"},"
@@ -125,49 +62,57 @@ s_test_request(void)
         "\"options\":{\"temperature\":0.2,\"top_p\":1,\"num_predict\":256,"
         "\"stop\":[\"\\n\\n\",\"END\"]},\"stream\":true}");
     // Minimal; a developer message is a system message; a string stop becomes a list.
-    s_check_body("{\"messages\":[{\"role\":\"developer\",\"content\":\"A.\"},"
-                 "{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":\"x\","
-                 "\"max_completion_tokens\":5}",
-                 "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"system\",\"content\":\"A.\"},"
-                 "{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":5,"
-                 "\"stop\":[\"x\"]},\"stream\":true}");
+    translate_check_body(
+        &s_local,
+        "{\"messages\":[{\"role\":\"developer\",\"content\":\"A.\"},"
+        "{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":\"x\","
+        "\"max_completion_tokens\":5}",
+        "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"system\",\"content\":\"A.\"},"
+        "{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":5,"
+        "\"stop\":[\"x\"]},\"stream\":true}");
     // Ollama has no tool_choice: "none" leaves the tools out. A result whose call is unknown
     // still goes, without tool_name; a call without arguments gets {}.
-    s_check_body("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"type\":\"function\","
-                 "\"function\":{\"name\":\"now\"}}]},"
-                 "{\"role\":\"tool\",\"tool_call_id\":\"zz\",\"content\":\"noon\"}],"
-                 "\"tools\":[" WEATHER_TOOL "],\"tool_choice\":\"none\"}",
-                 "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"assistant\",\"content\":\"\","
-                 "\"tool_calls\":[{\"function\":{\"name\":\"now\",\"arguments\":{}}}]},"
-                 "{\"role\":\"tool\",\"content\":\"noon\"}],\"stream\":true}");
+    translate_check_body(
+        &s_local,
+        "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"type\":\"function\","
+        "\"function\":{\"name\":\"now\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"zz\",\"content\":\"noon\"}],"
+        "\"tools\":[" WEATHER_TOOL "],\"tool_choice\":\"none\"}",
+        "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"assistant\",\"content\":\"\","
+        "\"tool_calls\":[{\"function\":{\"name\":\"now\",\"arguments\":{}}}]},"
+        "{\"role\":\"tool\",\"content\":\"noon\"}],\"stream\":true}");
 
     provider_request_t req;
     char err[256];
     const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    CHECK_INT(s_translate(body, NULL, &req, err, sizeof err), ==, 0);
+    CHECK_INT(translate_run(&s_local, body, &req, err, sizeof err), ==, 0);
     CHECK_STR(sl_buf_str(&req.url), "http://127.0.0.1:11434/api/chat");
     for (int i = 0; i < req.n_headers; i++)
         CHECK(strncmp(req.headers[i], "Authorization", 13) != 0); // local: no key
     provider_request_free(&req);
-    CHECK_INT(s_translate(body, "ol-secret", &req, err, sizeof err), ==, 0);
+    CHECK_INT(translate_run(&s_keyed, body, &req, err, sizeof err), ==, 0);
     int auth = 0;
     for (int i = 0; i < req.n_headers; i++)
         auth += strcmp(req.headers[i], "Authorization: Bearer ol-secret") == 0;
     CHECK_INT(auth, ==, 1);
     provider_request_free(&req);
 
-    s_check_refused("not json", "request body is not a JSON object");
-    s_check_refused("{}", "messages: not an array");
-    s_check_refused("{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}",
-                    "messages[0].role: 'function' is not supported");
-    s_check_refused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
-                    "messages[0].content[0]: part type 'input_audio' is not supported");
-    s_check_refused("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{"
-                    "\"name\":\"f\",\"arguments\":\"{\"}}]}]}",
-                    "messages[0].tool_calls[0].function.arguments: not a JSON object");
-    s_check_refused("{\"messages\":[],\"top_p\":\"high\"}", "top_p: not a number");
-    s_check_refused("{\"messages\":[],\"stop\":{}}", "stop: not a string or an array of strings");
-    s_check_refused("{\"messages\":[],\"tools\":\"all\"}", "tools: not an array");
+    translate_check_refused(&s_local, "not json", "request body is not a JSON object");
+    translate_check_refused(&s_local, "{}", "messages: not an array");
+    translate_check_refused(&s_local, "{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}",
+                            "messages[0].role: 'function' is not supported");
+    translate_check_refused(
+        &s_local, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
+        "messages[0].content[0]: part type 'input_audio' is not supported");
+    translate_check_refused(&s_local,
+                            "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{"
+                            "\"name\":\"f\",\"arguments\":\"{\"}}]}]}",
+                            "messages[0].tool_calls[0].function.arguments: not a JSON object");
+    translate_check_refused(&s_local, "{\"messages\":[],\"top_p\":\"high\"}",
+                            "top_p: not a number");
+    translate_check_refused(&s_local, "{\"messages\":[],\"stop\":{}}",
+                            "stop: not a string or an array of strings");
+    translate_check_refused(&s_local, "{\"messages\":[],\"tools\":\"all\"}", "tools: not an array");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,42 +154,11 @@ static const char s_calls_heard[] = "D1[0|||Two cities.]D2[0|call_abc|a|{\"n\":[
                                     "D2[1|call_1|b|{}]D2[2|call_2|c|{\"s\":1}]D2[3|call_3|d|{}]"
                                     "F[tool_calls]U[1,2]";
 
-// Feed input split at offset cut, then the end of the body; returns the first failure.
-static int
-s_feed(const char *input, size_t len, size_t cut, heard_t *h, int *complete)
-{
-    const provider_adapter_t *a = provider_adapter_find("ollama");
-    void *state = a->state_new(1 << 20, NULL);
-    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
-    int rc = a->feed(state, input, cut, &sink);
-    if (rc == 0)
-        rc = a->feed(state, input + cut, len - cut, &sink);
-    if (rc == 0)
-        rc = a->eof(state, &sink);
-    *complete = a->is_complete(state);
-    a->state_destroy(&state);
-    CHECK(state == NULL);
-    return rc;
-}
-
+// Every split of input gives want (heard.h), through the Ollama adapter.
 static void
 s_every_split(const char *input, const char *want, int want_rc, int want_complete)
 {
-    size_t len = strlen(input);
-    for (size_t cut = 0; cut <= len; cut++) {
-        heard_t h;
-        sl_buf_init(&h.log, 1 << 20);
-        int complete = -1;
-        int rc = s_feed(input, len, cut, &h, &complete);
-        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0 || complete != want_complete) {
-            fprintf(stderr, "split at %zu of '%.60s': rc=%d complete=%d heard '%s'\n", cut, input,
-                    rc, complete, sl_buf_str(&h.log));
-            CHECK_INT(rc, ==, want_rc);
-            CHECK_STR(sl_buf_str(&h.log), want);
-            CHECK_INT(complete, ==, want_complete);
-        }
-        sl_buf_free(&h.log);
-    }
+    heard_every_split("ollama", input, want, want_rc, want_complete);
 }
 
 static void
@@ -291,21 +205,20 @@ s_test_cap(void)
 {
     const provider_adapter_t *a = provider_adapter_find("ollama");
     heard_t h;
-    sl_buf_init(&h.log, 4096);
-    provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
+    heard_init(&h, 4096);
+    provider_sink_t sink = heard_sink(&h);
     void *state = a->state_new(16, NULL);
     CHECK_INT(a->feed(state, "{\"done\":false}\n", 15, &sink), ==, 0);
     CHECK_INT(a->feed(state, "{\"done\":false, \"x\":1}\n", 22, &sink), ==, SL_ETOOBIG);
     CHECK_INT(a->eof(state, &sink), ==, SL_ETOOBIG);
     CHECK(!a->is_complete(state));
     a->state_destroy(&state);
-    sl_buf_free(&h.log);
+    heard_free(&h);
 }
 
 static void
 s_test_http_errors(void)
 {
-    const provider_adapter_t *a = provider_adapter_find("ollama");
     static const struct {
         uint32_t status;
         const char *body;
@@ -322,14 +235,8 @@ s_test_http_errors(void)
         {503, "busy", "E[3,503,upstream_error,upstream returned HTTP 503]"},
         {401, "", "E[4,401,upstream_error,upstream returned HTTP 401]"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        heard_t h;
-        sl_buf_init(&h.log, 4096);
-        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
-        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
-        sl_buf_free(&h.log);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        heard_http_error("ollama", cases[i].status, cases[i].body, cases[i].heard);
 }
 
 int

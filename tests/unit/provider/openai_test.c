@@ -7,44 +7,10 @@
 
 #include "adapter.h"
 #include "check.h"
+#include "heard.h"
 #include "sl/buf.h"
 #include "sl/err.h"
-
-// Everything a sink heard, flattened into one comparable string.
-typedef struct {
-    sl_buf_t log;
-} heard_t;
-
-static void
-s_delta(void *arg, const sl_delta_t *d)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "D%d[%u|%.*s|%.*s|%.*s]", d->kind, d->tool_index, (int)d->tool_id.len,
-                  d->tool_id.ptr ? d->tool_id.ptr : "", (int)d->tool_name.len,
-                  d->tool_name.ptr ? d->tool_name.ptr : "", (int)d->text.len,
-                  d->text.ptr ? d->text.ptr : "");
-}
-
-static void
-s_finish(void *arg, const char *reason)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "F[%s]", reason);
-}
-
-static void
-s_usage(void *arg, uint32_t p, uint32_t c)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "U[%u,%u]", p, c);
-}
-
-static void
-s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
-{
-    heard_t *h = arg;
-    sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
-}
+#include "translate.h"
 
 #define CHUNK(choices)                                                                   \
     "data: "                                                                             \
@@ -87,40 +53,11 @@ static const char s_tool_stream[] = CHUNK("[{\"index\":0,\"delta\":{\"role\":\"a
 static const char s_tool_heard[] = "D2[0|call_A|get_weather|]D2[0|||{\"ci]D2[1|call_B|price|{}]"
                                    "D1[0|||hmm]F[tool_calls]U[149,60]";
 
-// Feed input split at offset `cut` (len means whole); return what the sink heard.
-static int
-s_feed(const char *input, size_t cut, heard_t *h, int *complete)
-{
-    const provider_adapter_t *a = provider_adapter_find("openai");
-    void *state = a->state_new(1 << 20, NULL);
-    provider_sink_t sink = {h, s_delta, s_finish, s_usage, s_error};
-    size_t len = strlen(input);
-    int rc = a->feed(state, input, cut, &sink);
-    if (rc == 0)
-        rc = a->feed(state, input + cut, len - cut, &sink);
-    *complete = a->is_complete(state);
-    a->state_destroy(&state);
-    CHECK(state == NULL);
-    return rc;
-}
-
+// Every split of input gives want (heard.h), through the OpenAI adapter.
 static void
 s_every_split(const char *input, const char *want, int want_rc, int want_complete)
 {
-    size_t len = strlen(input);
-    for (size_t cut = 0; cut <= len; cut++) {
-        heard_t h;
-        sl_buf_init(&h.log, 1 << 20);
-        int complete = -1;
-        int rc = s_feed(input, cut, &h, &complete);
-        if (rc != want_rc || strcmp(sl_buf_str(&h.log), want) != 0) {
-            fprintf(stderr, "split at %zu: rc=%d heard '%s'\n", cut, rc, sl_buf_str(&h.log));
-            CHECK_INT(rc, ==, want_rc);
-            CHECK_STR(sl_buf_str(&h.log), want);
-        }
-        CHECK_INT(complete, ==, want_complete);
-        sl_buf_free(&h.log);
-    }
+    heard_every_split("openai", input, want, want_rc, want_complete);
 }
 
 static void
@@ -130,13 +67,12 @@ s_test_request(void)
     CHECK(a != NULL);
     CHECK(provider_adapter_find("nope") == NULL);
     sl_provider_cfg_t p = {.name = "up", .kind = "openai", .base_url = "http://h:1/v1"};
+    translate_target_t keyed = {&p, "sk-secret", "gpt-x"}, keyless = {&p, NULL, "gpt-x"};
     provider_request_t req;
-    provider_request_init(&req);
     const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,"
                        "\"model\":\"client-alias\",\"stream\":false}";
     char err[128];
-    CHECK_INT(a->request(&p, "sk-secret", "gpt-x", body, strlen(body), &req, err, sizeof err), ==,
-              0);
+    CHECK_INT(translate_run(&keyed, body, &req, err, sizeof err), ==, 0);
     CHECK_STR(sl_buf_str(&req.url), "http://h:1/v1/chat/completions");
     cJSON *json = cJSON_Parse(sl_buf_str(&req.body));
     CHECK_STR(cJSON_GetObjectItem(json, "model")->valuestring, "gpt-x");
@@ -155,21 +91,19 @@ s_test_request(void)
     CHECK_INT(auth, ==, 1);
     provider_request_free(&req);
 
-    provider_request_init(&req); // no key: no Authorization header
-    CHECK_INT(a->request(&p, NULL, "gpt-x", body, strlen(body), &req, err, sizeof err), ==, 0);
+    // No key: no Authorization header.
+    CHECK_INT(translate_run(&keyless, body, &req, err, sizeof err), ==, 0);
     for (int i = 0; i < req.n_headers; i++)
         CHECK(strncmp(req.headers[i], "Authorization", 13) != 0);
     provider_request_free(&req);
 
-    provider_request_init(&req);
-    CHECK_INT(a->request(&p, NULL, "gpt-x", "[1,2]", 5, &req, err, sizeof err), ==, SL_EINVAL);
+    CHECK_INT(translate_run(&keyless, "[1,2]", &req, err, sizeof err), ==, SL_EINVAL);
     provider_request_free(&req);
 }
 
 static void
 s_test_http_errors(void)
 {
-    const provider_adapter_t *a = provider_adapter_find("openai");
     static const struct {
         uint32_t status;
         const char *body;
@@ -187,14 +121,8 @@ s_test_http_errors(void)
         {529, "", "E[3,529,upstream_error,upstream returned HTTP 529]"},
         {404, "{\"error\":\"model 'x' not found\"}", "E[4,404,upstream_error,model 'x' not found]"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        heard_t h;
-        sl_buf_init(&h.log, 4096);
-        provider_sink_t sink = {&h, s_delta, s_finish, s_usage, s_error};
-        a->http_error(cases[i].status, cases[i].body, strlen(cases[i].body), &sink);
-        CHECK_STR(sl_buf_str(&h.log), cases[i].heard);
-        sl_buf_free(&h.log);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        heard_http_error("openai", cases[i].status, cases[i].body, cases[i].heard);
     CHECK_INT(provider_errclass_for_status(408), ==, SL_ERRCLASS_TIMEOUT);
     CHECK_INT(provider_errclass_for_status(500), ==, SL_ERRCLASS_PROVIDER_DOWN);
     CHECK_INT(provider_errclass_for_status(422), ==, SL_ERRCLASS_FATAL);
