@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "sl/err.h"
 #include "sl/mem.h"
 
@@ -48,6 +50,39 @@ provider_request_header(provider_request_t *self, const char *name, const char *
     snprintf(h, len, "%s: %s", name, value);
     self->headers[self->n_headers++] = h;
     return 0;
+}
+
+int
+provider_request_json(provider_request_t *out,
+                      cJSON *json,
+                      const char *accept,
+                      const char *key_header,
+                      const char *key_prefix,
+                      const char *api_key,
+                      char *err,
+                      size_t err_size)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text) {
+        snprintf(err, err_size, "cannot print request body");
+        return SL_EINVAL;
+    }
+    int rc = sl_buf_append_str(&out->body, text);
+    free(text);
+    if (rc == 0)
+        rc = provider_request_header(out, "Content-Type", "application/json");
+    if (rc == 0)
+        rc = provider_request_header(out, "Accept", accept);
+    if (rc == 0 && api_key && *api_key) {
+        char value[4096];
+        snprintf(value, sizeof value, "%s%s", key_prefix, api_key);
+        rc = provider_request_header(out, key_header, value);
+        memset(value, 0, sizeof value); // the key must not linger on the stack
+    }
+    if (rc < 0)
+        snprintf(err, err_size, "request too large");
+    return rc;
 }
 
 const provider_adapter_t *

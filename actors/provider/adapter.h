@@ -80,6 +80,22 @@ extern const provider_adapter_t provider_cohere_adapter;
 extern const provider_adapter_t provider_gemini_adapter;
 extern const provider_adapter_t provider_ollama_adapter;
 
+struct cJSON;
+
+// Finish a JSON request: json (taken: freed whatever happens) becomes the body, with
+// Content-Type: application/json, Accept: accept, and, when api_key is set, the header
+// key_header with value key_prefix + api_key (e.g. "Authorization", "Bearer "). The URL and any
+// other header are the adapter's. Returns 0; SL_EINVAL when json is NULL or cannot be printed,
+// SL_ETOOBIG when the request passes a cap (err says which).
+int provider_request_json(provider_request_t *out,
+                          struct cJSON *json,
+                          const char *accept,
+                          const char *key_header,
+                          const char *key_prefix,
+                          const char *api_key,
+                          char *err,
+                          size_t err_size);
+
 // The adapter for a kind, or NULL.
 const provider_adapter_t *provider_adapter_find(const char *kind);
 

@@ -475,28 +475,16 @@ s_request(const sl_provider_cfg_t *provider,
         return SL_EINVAL;
     s_req_t r = {.err = err, .err_size = err_size};
     cJSON *anthropic = s_body(&r, root, upstream_model);
-    char *text = anthropic ? cJSON_PrintUnformatted(anthropic) : NULL;
-    cJSON_Delete(anthropic);
     cJSON_Delete(root);
     if (!anthropic)
-        return SL_EINVAL;
-    if (!text) {
-        snprintf(err, err_size, "cannot print request body");
-        return SL_EINVAL;
-    }
-    int rc = sl_buf_append_str(&out->body, text);
-    free(text);
+        return SL_EINVAL; // s_body said why
+    int rc = provider_request_json(out, anthropic, "text/event-stream", "x-api-key", "", api_key,
+                                   err, err_size);
     if (rc == 0)
         rc = sl_buf_printf(&out->url, "%s/messages", provider->base_url);
     if (rc == 0)
-        rc = provider_request_header(out, "Content-Type", "application/json");
-    if (rc == 0)
-        rc = provider_request_header(out, "Accept", "text/event-stream");
-    if (rc == 0)
         rc = provider_request_header(out, "anthropic-version", ANTHROPIC_VERSION);
-    if (rc == 0 && api_key && *api_key)
-        rc = provider_request_header(out, "x-api-key", api_key);
-    if (rc < 0)
+    if (rc < 0 && rc != SL_EINVAL)
         snprintf(err, err_size, "request too large");
     return rc;
 }

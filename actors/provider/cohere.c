@@ -341,31 +341,15 @@ s_request(const sl_provider_cfg_t *provider,
     if (!root)
         return SL_EINVAL;
     cJSON *cohere = s_body(root, upstream_model, err, err_size);
-    char *text = cohere ? cJSON_PrintUnformatted(cohere) : NULL;
-    cJSON_Delete(cohere);
     cJSON_Delete(root);
     if (!cohere)
-        return SL_EINVAL;
-    if (!text) {
-        snprintf(err, err_size, "cannot print request body");
-        return SL_EINVAL;
-    }
-    int rc = sl_buf_append_str(&out->body, text);
-    free(text);
-    if (rc == 0)
-        rc = sl_buf_printf(&out->url, "%s/chat", provider->base_url);
-    if (rc == 0)
-        rc = provider_request_header(out, "Content-Type", "application/json");
-    if (rc == 0)
-        rc = provider_request_header(out, "Accept", "text/event-stream");
-    if (rc == 0 && api_key && *api_key) {
-        char bearer[4096];
-        snprintf(bearer, sizeof bearer, "Bearer %s", api_key);
-        rc = provider_request_header(out, "Authorization", bearer);
-        memset(bearer, 0, sizeof bearer);
-    }
-    if (rc < 0)
+        return SL_EINVAL; // s_body said why
+    int rc = provider_request_json(out, cohere, "text/event-stream", "Authorization", "Bearer ",
+                                   api_key, err, err_size);
+    if (rc == 0 && sl_buf_printf(&out->url, "%s/chat", provider->base_url) < 0) {
         snprintf(err, err_size, "request too large");
+        rc = SL_ETOOBIG;
+    }
     return rc;
 }
 

@@ -129,16 +129,9 @@ s_call_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_si
     int i = 0;
     cJSON_ArrayForEach(call, calls)
     {
-        char where[64];
-        snprintf(where, sizeof where, "messages[%d].tool_calls[%d]", index, i++);
-        const char *name =
-            provider_normalized_string(cJSON_GetObjectItemCaseSensitive(call, "function"), "name");
-        if (!name || !*name) {
-            snprintf(err, err_size, "%s.function.name: missing or not a string", where);
-            return SL_EINVAL;
-        }
+        const char *name;
         cJSON *args;
-        int rc = provider_normalized_arguments(call, where, &args, err, err_size);
+        int rc = provider_normalized_call(call, index, i++, &name, &args, err, err_size);
         if (rc < 0)
             return rc;
         cJSON *fc = cJSON_AddObjectToObject(s_push(parts), "functionCall");
@@ -368,26 +361,16 @@ s_request(const sl_provider_cfg_t *provider,
     if (rc == 0)
         rc = s_generation_config(in, req, err, err_size);
     cJSON_Delete(in);
-    char *text = rc == 0 ? cJSON_PrintUnformatted(req) : NULL;
-    cJSON_Delete(req);
-    if (rc < 0)
+    if (rc < 0) {
+        cJSON_Delete(req);
         return rc;
-    if (!text) {
-        snprintf(err, err_size, "cannot print request body");
-        return SL_EINVAL;
     }
-    rc = sl_buf_append_str(&out->body, text);
-    free(text);
-    if (rc == 0)
-        rc = s_url(&out->url, provider->base_url, upstream_model);
-    if (rc == 0)
-        rc = provider_request_header(out, "Content-Type", "application/json");
-    if (rc == 0)
-        rc = provider_request_header(out, "Accept", "text/event-stream");
-    if (rc == 0 && api_key && *api_key)
-        rc = provider_request_header(out, "x-goog-api-key", api_key);
-    if (rc < 0)
+    rc = provider_request_json(out, req, "text/event-stream", "x-goog-api-key", "", api_key, err,
+                               err_size);
+    if (rc == 0 && s_url(&out->url, provider->base_url, upstream_model) < 0) {
         snprintf(err, err_size, "request too large");
+        rc = SL_ETOOBIG;
+    }
     return rc;
 }
 

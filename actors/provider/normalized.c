@@ -223,3 +223,24 @@ provider_normalized_copy_sampling(const cJSON *in,
         cJSON_AddItemToObject(out, section, obj);
     return rc;
 }
+
+int
+provider_normalized_call(const cJSON *call,
+                         int index,
+                         int i,
+                         const char **name_p,
+                         cJSON **args_p,
+                         char *err,
+                         size_t err_size)
+{
+    char where[64];
+    snprintf(where, sizeof where, "messages[%d].tool_calls[%d]", index, i);
+    const char *name =
+        provider_normalized_string(cJSON_GetObjectItemCaseSensitive(call, "function"), "name");
+    if (!name || !*name) {
+        snprintf(err, err_size, "%s.function.name: missing or not a string", where);
+        return SL_EINVAL;
+    }
+    *name_p = name;
+    return provider_normalized_arguments(call, where, args_p, err, err_size);
+}

@@ -43,6 +43,17 @@ provider_normalized_tool_name(const cJSON *messages, int index, const char *tool
 int provider_normalized_arguments(
     const cJSON *call, const char *where, cJSON **args_p, char *err, size_t err_size);
 
+// One assistant tool call (messages[index].tool_calls[i]): its function name (borrowed from
+// call) and its arguments parsed as a JSON object (caller owns). SL_EINVAL with err naming the
+// field when the name is missing or the arguments are not an object.
+int provider_normalized_call(const cJSON *call,
+                             int index,
+                             int i,
+                             const char **name_p,
+                             cJSON **args_p,
+                             char *err,
+                             size_t err_size);
+
 // Copy the number from->key into to->to_key when present and not null; SL_EINVAL when it is
 // there but not a number.
 int provider_normalized_copy_number(

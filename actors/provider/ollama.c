@@ -55,16 +55,9 @@ s_tool_calls(const cJSON *msg, int index, cJSON *out, char *err, size_t err_size
     int i = 0;
     cJSON_ArrayForEach(call, calls)
     {
-        char where[64];
-        snprintf(where, sizeof where, "messages[%d].tool_calls[%d]", index, i++);
-        const char *name =
-            provider_normalized_string(cJSON_GetObjectItemCaseSensitive(call, "function"), "name");
-        if (!name || !*name) {
-            snprintf(err, err_size, "%s.function.name: missing or not a string", where);
-            return SL_EINVAL;
-        }
+        const char *name;
         cJSON *args;
-        int rc = provider_normalized_arguments(call, where, &args, err, err_size);
+        int rc = provider_normalized_call(call, index, i++, &name, &args, err, err_size);
         if (rc < 0)
             return rc;
         cJSON *item = s_push(list);
@@ -170,31 +163,17 @@ s_request(const sl_provider_cfg_t *provider,
         rc = s_options(in, req, err, err_size);
     cJSON_AddBoolToObject(req, "stream", 1);
     cJSON_Delete(in);
-    char *text = rc == 0 ? cJSON_PrintUnformatted(req) : NULL;
-    cJSON_Delete(req);
-    if (rc < 0)
+    if (rc < 0) {
+        cJSON_Delete(req);
         return rc;
-    if (!text) {
-        snprintf(err, err_size, "cannot print request body");
-        return SL_EINVAL;
     }
-    rc = sl_buf_append_str(&out->body, text);
-    free(text);
-    if (rc == 0)
-        rc = sl_buf_printf(&out->url, "%s/api/chat", provider->base_url);
-    if (rc == 0)
-        rc = provider_request_header(out, "Content-Type", "application/json");
-    if (rc == 0)
-        rc = provider_request_header(out, "Accept", "application/x-ndjson");
-    if (rc == 0 && api_key && *api_key) {
-        // Local servers need no key; ollama.com and proxies in front of Ollama take a bearer.
-        char bearer[4096];
-        snprintf(bearer, sizeof bearer, "Bearer %s", api_key);
-        rc = provider_request_header(out, "Authorization", bearer);
-        memset(bearer, 0, sizeof bearer);
-    }
-    if (rc < 0)
+    // Local servers need no key; ollama.com and proxies in front of Ollama take a bearer.
+    rc = provider_request_json(out, req, "application/x-ndjson", "Authorization", "Bearer ",
+                               api_key, err, err_size);
+    if (rc == 0 && sl_buf_printf(&out->url, "%s/api/chat", provider->base_url) < 0) {
         snprintf(err, err_size, "request too large");
+        rc = SL_ETOOBIG;
+    }
     return rc;
 }
 

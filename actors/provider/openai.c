@@ -47,29 +47,14 @@ s_request(const sl_provider_cfg_t *provider,
     cJSON_AddBoolToObject(root, "stream", 1);
     cJSON *opts = cJSON_AddObjectToObject(root, "stream_options");
     cJSON_AddBoolToObject(opts, "include_usage", 1);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!text) {
-        snprintf(err, err_size, "cannot print request body");
-        return SL_EINVAL;
-    }
-    int rc = sl_buf_append_str(&out->body, text);
-    free(text);
-    if (rc == 0)
-        rc = sl_buf_printf(&out->url, "%s/chat/completions", provider->base_url);
-    if (rc == 0)
-        rc = provider_request_header(out, "Content-Type", "application/json");
-    if (rc == 0)
-        rc = provider_request_header(out, "Accept", "text/event-stream");
-    if (rc == 0 && api_key && *api_key) {
-        char bearer[4096];
-        snprintf(bearer, sizeof bearer, "Bearer %s", api_key);
-        rc = provider_request_header(out, "Authorization", bearer);
-        memset(bearer, 0, sizeof bearer);
-    }
-    if (rc < 0)
+    int rc = sl_buf_printf(&out->url, "%s/chat/completions", provider->base_url);
+    if (rc < 0) {
+        cJSON_Delete(root);
         snprintf(err, err_size, "request too large");
-    return rc;
+        return rc;
+    }
+    return provider_request_json(out, root, "text/event-stream", "Authorization", "Bearer ",
+                                 api_key, err, err_size);
 }
 
 static void *
