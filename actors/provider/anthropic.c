@@ -70,21 +70,6 @@ static const struct {
     {"refusal", "content_filter"}, {"model_context_window_exceeded", "length"},
 };
 
-// A member that is present and not JSON null.
-static const cJSON *
-s_get(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNull(item) ? NULL : item;
-}
-
-static const char *
-s_string(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 __attribute__((format(printf, 2, 3))) static int
 s_fail(s_req_t *r, const char *fmt, ...)
 {
@@ -164,7 +149,7 @@ s_add_message(s_req_t *r, const char *role, cJSON *content)
 static int
 s_system_message(s_req_t *r, const cJSON *msg, const char *where)
 {
-    const cJSON *content = s_get(msg, "content");
+    const cJSON *content = provider_normalized_get(msg, "content");
     if (r->n_system++ == 0 && cJSON_IsString(content))
         r->system_text = content->valuestring;
     return s_text_blocks(r, content, where, r->system);
@@ -173,7 +158,7 @@ s_system_message(s_req_t *r, const cJSON *msg, const char *where)
 static int
 s_user_message(s_req_t *r, const cJSON *msg, const char *where)
 {
-    const cJSON *content = s_get(msg, "content");
+    const cJSON *content = provider_normalized_get(msg, "content");
     if (r->tool_turn) {
         // Text after tool results joins their user turn, after the tool_result blocks, as
         // Anthropic would combine two consecutive user turns anyway.
@@ -194,9 +179,9 @@ s_user_message(s_req_t *r, const cJSON *msg, const char *where)
 static int
 s_tool_use(s_req_t *r, const cJSON *call, const char *where, int i, cJSON *blocks)
 {
-    const cJSON *fn = s_get(call, "function");
-    const char *id = s_string(call, "id");
-    const char *name = s_string(fn, "name");
+    const cJSON *fn = provider_normalized_get(call, "function");
+    const char *id = provider_normalized_string(call, "id");
+    const char *name = provider_normalized_string(fn, "name");
     if (!id || !*id)
         return s_fail(r, "%s.tool_calls[%d].id: missing", where, i);
     if (!name || !*name)
@@ -220,8 +205,8 @@ static int
 s_assistant_message(s_req_t *r, const cJSON *msg, const char *where)
 {
     r->tool_turn = NULL;
-    const cJSON *content = s_get(msg, "content");
-    const cJSON *calls = s_get(msg, "tool_calls");
+    const cJSON *content = provider_normalized_get(msg, "content");
+    const cJSON *calls = provider_normalized_get(msg, "tool_calls");
     if (calls && !cJSON_IsArray(calls))
         return s_fail(r, "%s.tool_calls: expected an array", where);
     if (cJSON_GetArraySize(calls) == 0) {
@@ -254,10 +239,10 @@ s_assistant_message(s_req_t *r, const cJSON *msg, const char *where)
 static int
 s_tool_message(s_req_t *r, const cJSON *msg, const char *where)
 {
-    const char *id = s_string(msg, "tool_call_id");
+    const char *id = provider_normalized_string(msg, "tool_call_id");
     if (!id || !*id)
         return s_fail(r, "%s.tool_call_id: missing", where);
-    const cJSON *content = s_get(msg, "content");
+    const cJSON *content = provider_normalized_get(msg, "content");
     cJSON *block = cJSON_CreateObject();
     cJSON_AddStringToObject(block, "type", "tool_result");
     cJSON_AddStringToObject(block, "tool_use_id", id);
@@ -317,19 +302,19 @@ s_tools(s_req_t *r, const cJSON *tools, cJSON *body)
     const cJSON *tool;
     cJSON_ArrayForEach(tool, tools)
     {
-        const char *type = s_string(tool, "type");
-        const cJSON *fn = s_get(tool, "function");
+        const char *type = provider_normalized_string(tool, "type");
+        const cJSON *fn = provider_normalized_get(tool, "function");
         if (!type || strcmp(type, "function") != 0 || !cJSON_IsObject(fn))
             return s_fail(r, "tools[%d]: only function tools can go to anthropic", i);
-        const char *name = s_string(fn, "name");
+        const char *name = provider_normalized_string(fn, "name");
         if (!name || !*name)
             return s_fail(r, "tools[%d].function.name: missing", i);
-        const cJSON *params = s_get(fn, "parameters");
+        const cJSON *params = provider_normalized_get(fn, "parameters");
         if (params && !cJSON_IsObject(params))
             return s_fail(r, "tools[%d].function.parameters: expected a JSON Schema object", i);
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "name", name);
-        const char *description = s_string(fn, "description");
+        const char *description = provider_normalized_string(fn, "description");
         if (description)
             cJSON_AddStringToObject(out, "description", description);
         // input_schema is required; a tool without parameters takes an empty object.
@@ -350,8 +335,8 @@ s_tools(s_req_t *r, const cJSON *tools, cJSON *body)
 static int
 s_tool_choice(s_req_t *r, const cJSON *root, cJSON *body)
 {
-    const cJSON *choice = s_get(root, "tool_choice");
-    bool serial = cJSON_IsFalse(s_get(root, "parallel_tool_calls"))
+    const cJSON *choice = provider_normalized_get(root, "tool_choice");
+    bool serial = cJSON_IsFalse(provider_normalized_get(root, "parallel_tool_calls"))
                   && cJSON_GetObjectItemCaseSensitive(body, "tools");
     if (!choice && !serial)
         return 0;
@@ -366,8 +351,8 @@ s_tool_choice(s_req_t *r, const cJSON *root, cJSON *body)
         if (!type)
             return s_fail(r, "tool_choice: '%s' cannot go to anthropic", v);
     } else if (choice) {
-        const char *kind = s_string(choice, "type");
-        name = s_string(s_get(choice, "function"), "name");
+        const char *kind = provider_normalized_string(choice, "type");
+        name = provider_normalized_string(provider_normalized_get(choice, "function"), "name");
         if (!kind || strcmp(kind, "function") != 0 || !name || !*name)
             return s_fail(r, "tool_choice: expected auto, none, required or "
                              "{type: function, function: {name}}");
@@ -386,9 +371,9 @@ s_tool_choice(s_req_t *r, const cJSON *root, cJSON *body)
 static int
 s_max_tokens(s_req_t *r, const cJSON *root, cJSON *body)
 {
-    const cJSON *max = s_get(root, "max_tokens");
+    const cJSON *max = provider_normalized_get(root, "max_tokens");
     if (!max)
-        max = s_get(root, "max_completion_tokens");
+        max = provider_normalized_get(root, "max_completion_tokens");
     if (max
         && (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 1e9
             || max->valuedouble != (double)(int64_t)max->valuedouble))
@@ -402,7 +387,7 @@ s_max_tokens(s_req_t *r, const cJSON *root, cJSON *body)
 static int
 s_sampling(s_req_t *r, const cJSON *root, cJSON *body)
 {
-    const cJSON *temperature = s_get(root, "temperature");
+    const cJSON *temperature = provider_normalized_get(root, "temperature");
     if (temperature) {
         // OpenAI takes 0 to 2; Anthropic only 0 to 1, and scaling would change the meaning.
         if (!cJSON_IsNumber(temperature) || !(temperature->valuedouble >= 0)
@@ -441,11 +426,11 @@ s_body(s_req_t *r, const cJSON *root, const char *upstream_model)
     cJSON_AddStringToObject(body, "model", upstream_model);
     int rc = s_max_tokens(r, root, body);
     if (rc == 0)
-        rc = s_messages(r, s_get(root, "messages"));
+        rc = s_messages(r, provider_normalized_get(root, "messages"));
     if (rc == 0)
         s_add_conversation(r, body);
     if (rc == 0)
-        rc = s_tools(r, s_get(root, "tools"), body);
+        rc = s_tools(r, provider_normalized_get(root, "tools"), body);
     if (rc == 0)
         rc = s_tool_choice(r, root, body);
     if (rc == 0)
@@ -489,17 +474,6 @@ s_request(const sl_provider_cfg_t *provider,
     return rc;
 }
 
-// A token count from usage: replaces *out when present (cumulative, never summed).
-static void
-s_count(const cJSON *usage, const char *key, uint32_t *out)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, key);
-    if (!cJSON_IsNumber(item))
-        return;
-    double v = item->valuedouble;
-    *out = !(v > 0) ? 0 : v >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
 // Take the usage object's counts and report the totals: prompt tokens in sluice's (OpenAI's)
 // sense include the cached ones, which Anthropic counts apart from input_tokens.
 static void
@@ -507,10 +481,12 @@ s_usage(s_state_t *st, const cJSON *usage)
 {
     if (!cJSON_IsObject(usage))
         return;
-    s_count(usage, "input_tokens", &st->input_tokens);
-    s_count(usage, "cache_creation_input_tokens", &st->cache_creation_input_tokens);
-    s_count(usage, "cache_read_input_tokens", &st->cache_read_input_tokens);
-    s_count(usage, "output_tokens", &st->output_tokens);
+    // Counts are cumulative: each one present replaces the last, never adds to it.
+    provider_normalized_count(usage, "input_tokens", &st->input_tokens);
+    provider_normalized_count(usage, "cache_creation_input_tokens",
+                              &st->cache_creation_input_tokens);
+    provider_normalized_count(usage, "cache_read_input_tokens", &st->cache_read_input_tokens);
+    provider_normalized_count(usage, "output_tokens", &st->output_tokens);
     uint64_t prompt =
         (uint64_t)st->input_tokens + st->cache_creation_input_tokens + st->cache_read_input_tokens;
     st->sink->usage(st->sink->arg, prompt > UINT32_MAX ? UINT32_MAX : (uint32_t)prompt,
@@ -542,8 +518,8 @@ s_block_index(const cJSON *data)
 static void
 s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t status)
 {
-    const char *type = s_string(error, "type");
-    const char *message = s_string(error, "message");
+    const char *type = provider_normalized_string(error, "type");
+    const char *message = provider_normalized_string(error, "message");
     uint32_t type_status = 0;
     for (size_t i = 0; type && i < sizeof s_error_types / sizeof s_error_types[0]; i++)
         if (strcmp(type, s_error_types[i].type) == 0)
@@ -563,7 +539,7 @@ static int
 s_on_message_start(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    s_usage(st, s_get(s_get(data, "message"), "usage"));
+    s_usage(st, provider_normalized_get(provider_normalized_get(data, "message"), "usage"));
     return 0;
 }
 
@@ -571,14 +547,14 @@ static int
 s_on_block_start(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *block = s_get(data, "content_block");
-    const char *type = s_string(block, "type");
+    const cJSON *block = provider_normalized_get(data, "content_block");
+    const char *type = provider_normalized_string(block, "type");
     if (!type)
         return 0;
     // Blocks may start with text already in them: keep it, as the SDKs' accumulators do.
     if (strcmp(type, "text") == 0 || strcmp(type, "thinking") == 0) {
-        s_emit_text(st->sink, SL_DELTA_TEXT, s_string(block, "text"));
-        s_emit_text(st->sink, SL_DELTA_REASONING, s_string(block, "thinking"));
+        s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(block, "text"));
+        s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(block, "thinking"));
         return 0;
     }
     if (strcmp(type, "tool_use") != 0)
@@ -588,12 +564,12 @@ s_on_block_start(void *arg, const cJSON *data)
         return (int)index;
     // The input is {} at the start and arrives as input_json_delta fragments; a proxy that
     // sends it whole here has it count as the first fragment.
-    const cJSON *input = s_get(block, "input");
+    const cJSON *input = provider_normalized_get(block, "input");
     char *args = cJSON_IsObject(input) && input->child ? cJSON_PrintUnformatted(input) : NULL;
     sl_delta_t d = {.kind = SL_DELTA_TOOL,
                     .tool_index = (uint32_t)index,
-                    .tool_id = sl_str(s_string(block, "id")),
-                    .tool_name = sl_str(s_string(block, "name")),
+                    .tool_id = sl_str(provider_normalized_string(block, "id")),
+                    .tool_name = sl_str(provider_normalized_string(block, "name")),
                     .text = sl_str(args)};
     st->sink->delta(st->sink->arg, &d);
     if (args)
@@ -606,18 +582,18 @@ static int
 s_on_block_delta(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *delta = s_get(data, "delta");
-    const char *type = s_string(delta, "type");
+    const cJSON *delta = provider_normalized_get(data, "delta");
+    const char *type = provider_normalized_string(delta, "type");
     if (!type)
         return 0;
     if (strcmp(type, "text_delta") == 0) {
-        s_emit_text(st->sink, SL_DELTA_TEXT, s_string(delta, "text"));
+        s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(delta, "text"));
     } else if (strcmp(type, "thinking_delta") == 0) {
-        s_emit_text(st->sink, SL_DELTA_REASONING, s_string(delta, "thinking"));
+        s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(delta, "thinking"));
     } else if (strcmp(type, "input_json_delta") == 0) {
         // Only client tool calls: a server tool's input (no tool_use start) is not ours.
         int64_t index = provider_toolcalls_find(&st->tools, s_block_index(data));
-        const char *json = s_string(delta, "partial_json");
+        const char *json = provider_normalized_string(delta, "partial_json");
         if (index < 0 || !json || !*json)
             return 0; // the first fragment is often "": it carries nothing
         sl_delta_t d = {.kind = SL_DELTA_TOOL, .tool_index = (uint32_t)index, .text = sl_str(json)};
@@ -646,7 +622,8 @@ static int
 s_on_message_delta(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const char *reason = s_string(s_get(data, "delta"), "stop_reason");
+    const char *reason =
+        provider_normalized_string(provider_normalized_get(data, "delta"), "stop_reason");
     if (reason) {
         const char *mapped = "stop";
         for (size_t i = 0; i < sizeof s_stop_reasons / sizeof s_stop_reasons[0]; i++)
@@ -654,7 +631,7 @@ s_on_message_delta(void *arg, const cJSON *data)
                 mapped = s_stop_reasons[i].sluice;
         st->sink->finish(st->sink->arg, mapped);
     }
-    s_usage(st, s_get(data, "usage"));
+    s_usage(st, provider_normalized_get(data, "usage"));
     return 0;
 }
 
@@ -672,7 +649,7 @@ static int
 s_on_error(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *error = s_get(data, "error");
+    const cJSON *error = provider_normalized_get(data, "error");
     s_emit_error(st->sink, cJSON_IsObject(error) ? error : NULL, 0);
     provider_events_end(st->events); // the server closes after it; no message_stop comes
     return 0;

@@ -57,21 +57,6 @@ static const struct {
     {501, "not_implemented"}, {503, "service_unavailable"},   {504, "gateway_timeout"},
 };
 
-// A member that is present and not JSON null.
-static const cJSON *
-s_get(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNull(item) ? NULL : item;
-}
-
-static const char *
-s_string(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 static int s_fail(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -130,10 +115,10 @@ s_tool_calls(const cJSON *calls, const char *where, cJSON *msg, char *err, size_
     const cJSON *call;
     cJSON_ArrayForEach(call, calls)
     {
-        const cJSON *fn = s_get(call, "function");
-        const char *id = s_string(call, "id");
-        const char *name = s_string(fn, "name");
-        const cJSON *args = s_get(fn, "arguments");
+        const cJSON *fn = provider_normalized_get(call, "function");
+        const char *id = provider_normalized_string(call, "id");
+        const char *name = provider_normalized_string(fn, "name");
+        const cJSON *args = provider_normalized_get(fn, "arguments");
         if (!id || !*id)
             return s_fail(err, err_size, "%s.tool_calls[%d].id: missing", where, i);
         if (!name || !*name)
@@ -164,7 +149,7 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
     int rc = provider_normalized_role(msg, index, &role, err, err_size);
     if (rc < 0)
         return rc;
-    const cJSON *content = s_get(msg, "content");
+    const cJSON *content = provider_normalized_get(msg, "content");
     cJSON *text;
     rc = s_content(content, where, &text, err, err_size);
     if (rc < 0)
@@ -173,14 +158,15 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
     cJSON_AddItemToArray(messages, out);
     cJSON_AddStringToObject(out, "role", role);
     if (strcmp(role, "tool") == 0) {
-        const char *id = s_string(msg, "tool_call_id");
+        const char *id = provider_normalized_string(msg, "tool_call_id");
         if (!id || !*id) {
             cJSON_Delete(text);
             return s_fail(err, err_size, "%s.tool_call_id: missing", where);
         }
         cJSON_AddStringToObject(out, "tool_call_id", id);
     }
-    const cJSON *calls = strcmp(role, "assistant") == 0 ? s_get(msg, "tool_calls") : NULL;
+    const cJSON *calls =
+        strcmp(role, "assistant") == 0 ? provider_normalized_get(msg, "tool_calls") : NULL;
     if (calls && !cJSON_IsArray(calls)) {
         cJSON_Delete(text);
         return s_fail(err, err_size, "%s.tool_calls: expected an array", where);
@@ -216,14 +202,14 @@ s_tools(const cJSON *tools, cJSON *body, char *err, size_t err_size)
     const cJSON *tool;
     cJSON_ArrayForEach(tool, tools)
     {
-        const char *type = s_string(tool, "type");
-        const cJSON *fn = s_get(tool, "function");
+        const char *type = provider_normalized_string(tool, "type");
+        const cJSON *fn = provider_normalized_get(tool, "function");
         if (!type || strcmp(type, "function") != 0 || !cJSON_IsObject(fn))
             return s_fail(err, err_size, "tools[%d]: only function tools can go to cohere", i);
-        const char *name = s_string(fn, "name");
+        const char *name = provider_normalized_string(fn, "name");
         if (!name || !*name)
             return s_fail(err, err_size, "tools[%d].function.name: missing", i);
-        const cJSON *params = s_get(fn, "parameters");
+        const cJSON *params = provider_normalized_get(fn, "parameters");
         if (params && !cJSON_IsObject(params))
             return s_fail(err, err_size,
                           "tools[%d].function.parameters: expected a JSON Schema object", i);
@@ -231,7 +217,7 @@ s_tools(const cJSON *tools, cJSON *body, char *err, size_t err_size)
         cJSON_AddStringToObject(out, "type", "function");
         cJSON *f = cJSON_AddObjectToObject(out, "function");
         cJSON_AddStringToObject(f, "name", name);
-        const char *description = s_string(fn, "description");
+        const char *description = provider_normalized_string(fn, "description");
         if (description)
             cJSON_AddStringToObject(f, "description", description);
         cJSON *schema = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
@@ -272,22 +258,22 @@ s_tool_choice(const cJSON *choice, cJSON *body, char *err, size_t err_size)
 static int
 s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
 {
-    const cJSON *max = s_get(root, "max_tokens");
+    const cJSON *max = provider_normalized_get(root, "max_tokens");
     if (!max)
-        max = s_get(root, "max_completion_tokens");
+        max = provider_normalized_get(root, "max_completion_tokens");
     if (max) {
         if (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 1e9
             || max->valuedouble != (double)(int64_t)max->valuedouble)
             return s_fail(err, err_size, "max_tokens: expected a positive integer");
         cJSON_AddNumberToObject(body, "max_tokens", max->valuedouble);
     }
-    const cJSON *temperature = s_get(root, "temperature");
+    const cJSON *temperature = provider_normalized_get(root, "temperature");
     if (temperature) {
         if (!cJSON_IsNumber(temperature) || !(temperature->valuedouble >= 0))
             return s_fail(err, err_size, "temperature: expected a non-negative number");
         cJSON_AddNumberToObject(body, "temperature", temperature->valuedouble);
     }
-    const cJSON *top_p = s_get(root, "top_p");
+    const cJSON *top_p = provider_normalized_get(root, "top_p");
     if (top_p) {
         if (!cJSON_IsNumber(top_p) || !(top_p->valuedouble >= 0) || top_p->valuedouble > 1)
             return s_fail(err, err_size, "top_p: expected a number from 0 to 1");
@@ -314,9 +300,9 @@ s_body(const cJSON *root, const char *upstream_model, char *err, size_t err_size
         rc = s_message(msg, i++, messages, err, err_size);
     }
     if (rc == 0)
-        rc = s_tools(s_get(root, "tools"), body, err, err_size);
+        rc = s_tools(provider_normalized_get(root, "tools"), body, err, err_size);
     if (rc == 0)
-        rc = s_tool_choice(s_get(root, "tool_choice"), body, err, err_size);
+        rc = s_tool_choice(provider_normalized_get(root, "tool_choice"), body, err, err_size);
     if (rc == 0)
         rc = s_sampling(root, body, err, err_size);
     if (rc < 0) {
@@ -366,7 +352,7 @@ s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
 static const cJSON *
 s_message_of(const cJSON *data)
 {
-    return s_get(s_get(data, "delta"), "message");
+    return provider_normalized_get(provider_normalized_get(data, "delta"), "message");
 }
 
 // The tool call index of an event, or PROVIDER_TOOLCALLS_NO_KEY: some servers leave it out,
@@ -380,26 +366,14 @@ s_index(const cJSON *data)
     return (int64_t)index->valuedouble;
 }
 
-// A token count, 0 when absent; Cohere's billed units may be fractional numbers.
-static bool
-s_count(const cJSON *obj, const char *key, uint32_t *out)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(item))
-        return false;
-    double v = item->valuedouble;
-    *out = !(v > 0) ? 0 : v >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-    return true;
-}
-
 // content-start and content-delta: text or thinking, whichever the content holds.
 static int
 s_on_content(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *content = s_get(s_message_of(data), "content");
-    s_emit_text(st->sink, SL_DELTA_TEXT, s_string(content, "text"));
-    s_emit_text(st->sink, SL_DELTA_REASONING, s_string(content, "thinking"));
+    const cJSON *content = provider_normalized_get(s_message_of(data), "content");
+    s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(content, "text"));
+    s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(content, "thinking"));
     return 0;
 }
 
@@ -408,7 +382,8 @@ static int
 s_on_tool_plan(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    s_emit_text(st->sink, SL_DELTA_REASONING, s_string(s_message_of(data), "tool_plan"));
+    s_emit_text(st->sink, SL_DELTA_REASONING,
+                provider_normalized_string(s_message_of(data), "tool_plan"));
     return 0;
 }
 
@@ -416,16 +391,17 @@ static int
 s_on_tool_start(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *call = s_get(s_message_of(data), "tool_calls"); // one object, not an array
-    const cJSON *fn = s_get(call, "function");
+    const cJSON *call =
+        provider_normalized_get(s_message_of(data), "tool_calls"); // one object, not an array
+    const cJSON *fn = provider_normalized_get(call, "function");
     int64_t index = provider_toolcalls_start(&st->tools, s_index(data));
     if (index < 0)
         return (int)index;
-    const char *args = s_string(fn, "arguments");
+    const char *args = provider_normalized_string(fn, "arguments");
     sl_delta_t d = {.kind = SL_DELTA_TOOL,
                     .tool_index = (uint32_t)index,
-                    .tool_id = sl_str(s_string(call, "id")),
-                    .tool_name = sl_str(s_string(fn, "name")),
+                    .tool_id = sl_str(provider_normalized_string(call, "id")),
+                    .tool_name = sl_str(provider_normalized_string(fn, "name")),
                     .text = sl_str(args)};
     st->sink->delta(st->sink->arg, &d);
     if (args && *args)
@@ -437,8 +413,9 @@ static int
 s_on_tool_delta(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *fn = s_get(s_get(s_message_of(data), "tool_calls"), "function");
-    const char *args = s_string(fn, "arguments");
+    const cJSON *fn = provider_normalized_get(
+        provider_normalized_get(s_message_of(data), "tool_calls"), "function");
+    const char *args = provider_normalized_string(fn, "arguments");
     int64_t index = provider_toolcalls_find(&st->tools, s_index(data));
     if (index < 0 || !args || !*args)
         return 0; // a fragment of no call we know, or an empty one
@@ -466,16 +443,16 @@ s_usage(s_state_t *st, const cJSON *usage)
 {
     if (!cJSON_IsObject(usage))
         return;
-    const cJSON *tokens = s_get(usage, "tokens");
-    const cJSON *billed = s_get(usage, "billed_units");
+    const cJSON *tokens = provider_normalized_get(usage, "tokens");
+    const cJSON *billed = provider_normalized_get(usage, "billed_units");
     uint32_t input = 0, output = 0;
     bool any = false;
-    if (!s_count(tokens, "input_tokens", &input))
-        any |= s_count(billed, "input_tokens", &input);
+    if (!provider_normalized_count(tokens, "input_tokens", &input))
+        any |= provider_normalized_count(billed, "input_tokens", &input);
     else
         any = true;
-    if (!s_count(tokens, "output_tokens", &output))
-        any |= s_count(billed, "output_tokens", &output);
+    if (!provider_normalized_count(tokens, "output_tokens", &output))
+        any |= provider_normalized_count(billed, "output_tokens", &output);
     else
         any = true;
     if (any)
@@ -486,14 +463,14 @@ static int
 s_on_message_end(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    const cJSON *delta = s_get(data, "delta");
+    const cJSON *delta = provider_normalized_get(data, "delta");
     provider_events_end(st->events); // [DONE] and anything else after it add nothing
-    s_usage(st, s_get(delta, "usage"));
-    const char *reason = s_string(delta, "finish_reason");
+    s_usage(st, provider_normalized_get(delta, "usage"));
+    const char *reason = provider_normalized_string(delta, "finish_reason");
     if (reason && (strcmp(reason, "ERROR") == 0 || strcmp(reason, "TIMEOUT") == 0)) {
         // The stream failed after its 200: the error, if any, is a plain string.
         bool timeout = strcmp(reason, "TIMEOUT") == 0;
-        const char *message = s_string(delta, "error");
+        const char *message = provider_normalized_string(delta, "error");
         if (!message || !*message)
             message = timeout ? "upstream timed out" : "upstream stream failed";
         st->sink->error(st->sink->arg, timeout ? SL_ERRCLASS_TIMEOUT : SL_ERRCLASS_PROVIDER_DOWN,
@@ -571,7 +548,7 @@ static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
-    const char *message = s_string(root, "message");
+    const char *message = provider_normalized_string(root, "message");
     char fallback[64];
     if (!message || !*message) {
         snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);

@@ -401,22 +401,14 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
-static uint32_t
-s_count(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(item) || item->valuedouble < 0)
-        return 0;
-    return item->valuedouble >= UINT32_MAX ? UINT32_MAX : (uint32_t)item->valuedouble;
-}
-
 // An error object {code, message, status}; http_status 0 means inside a 200 stream.
 static void
 s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t http_status)
 {
     const char *status = provider_normalized_string(error, "status");
     const char *message = provider_normalized_string(error, "message");
-    uint32_t code = s_count(error, "code");
+    uint32_t code = 0;
+    provider_normalized_count(error, "code", &code);
     if (http_status == 0)
         http_status = code >= 400 && code <= 599 ? code : 500;
     sl_errclass_t cls = provider_errclass_for_status(http_status);
@@ -550,10 +542,12 @@ s_on_chunk(s_state_t *st, const char *json, size_t len)
     if (cJSON_IsObject(usage)) {
         // Cumulative on every chunk: the sink keeps the last. Thinking tokens are output the
         // provider bills, as OpenAI's completion_tokens counts reasoning tokens.
-        uint32_t out = s_count(usage, "candidatesTokenCount");
-        uint32_t thoughts = s_count(usage, "thoughtsTokenCount");
+        uint32_t prompt = 0, out = 0, thoughts = 0;
+        provider_normalized_count(usage, "promptTokenCount", &prompt);
+        provider_normalized_count(usage, "candidatesTokenCount", &out);
+        provider_normalized_count(usage, "thoughtsTokenCount", &thoughts);
         out = thoughts > UINT32_MAX - out ? UINT32_MAX : out + thoughts;
-        sink->usage(sink->arg, s_count(usage, "promptTokenCount"), out);
+        sink->usage(sink->arg, prompt, out);
     }
     cJSON_Delete(chunk);
     return 0;

@@ -189,6 +189,24 @@ provider_normalized_copy_stop(
     return 0;
 }
 
+const cJSON *
+provider_normalized_get(const cJSON *from, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, key);
+    return cJSON_IsNull(item) ? NULL : item;
+}
+
+bool
+provider_normalized_count(const cJSON *from, const char *key, uint32_t *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, key);
+    if (!cJSON_IsNumber(item))
+        return false;
+    double v = item->valuedouble;
+    *out = !(v > 0) ? 0 : v >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    return true;
+}
+
 const char *
 provider_normalized_string(const cJSON *from, const char *key)
 {

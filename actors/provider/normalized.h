@@ -7,7 +7,9 @@
 // Stateless; thread-safe.
 #ifndef PROVIDER_NORMALIZED_H
 #define PROVIDER_NORMALIZED_H
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -64,6 +66,13 @@ int provider_normalized_copy_number(
 int provider_normalized_copy_stop(
     const cJSON *from, cJSON *to, const char *to_key, char *err, size_t err_size);
 
+// Readers the adapters share for JSON from either side (requests and provider responses).
+
+// from->key when present and not JSON null, else NULL. Borrowed from from.
+const cJSON *provider_normalized_get(const cJSON *from, const char *key);
+// A token count: when from->key is a number, *out = it clamped to 0..UINT32_MAX (fractions
+// cut) and true; else *out is left as it was and false.
+bool provider_normalized_count(const cJSON *from, const char *key, uint32_t *out);
 // The value of from->key when it is a string, else NULL. Borrowed from from.
 const char *provider_normalized_string(const cJSON *from, const char *key);
 

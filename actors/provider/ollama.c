@@ -201,15 +201,6 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
-static uint32_t
-s_count(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(item) || item->valuedouble < 0)
-        return 0;
-    return item->valuedouble >= UINT32_MAX ? UINT32_MAX : (uint32_t)item->valuedouble;
-}
-
 static void
 s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
 {
@@ -300,7 +291,10 @@ s_on_line(void *arg, const char *line, size_t len)
         sink->finish(sink->arg, s_finish_reason(provider_normalized_string(chunk, "done_reason"),
                                                 st->n_calls > 0));
         // Totals, once; fields are omitted when zero.
-        sink->usage(sink->arg, s_count(chunk, "prompt_eval_count"), s_count(chunk, "eval_count"));
+        uint32_t prompt = 0, completion = 0;
+        provider_normalized_count(chunk, "prompt_eval_count", &prompt);
+        provider_normalized_count(chunk, "eval_count", &completion);
+        sink->usage(sink->arg, prompt, completion);
     }
     cJSON_Delete(chunk);
     return 0;

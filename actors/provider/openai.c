@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "normalized.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "sl/sse.h"
@@ -77,13 +78,6 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
-static const char *
-s_string(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 static void
 s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
 {
@@ -107,9 +101,9 @@ s_emit_tool_calls(const provider_sink_t *sink, const cJSON *calls)
         d.tool_index = cJSON_IsNumber(index) && index->valuedouble >= 0
                            ? (uint32_t)index->valuedouble
                            : (uint32_t)position;
-        d.tool_id = sl_str(s_string(call, "id"));
-        d.tool_name = sl_str(s_string(fn, "name"));
-        d.text = sl_str(s_string(fn, "arguments"));
+        d.tool_id = sl_str(provider_normalized_string(call, "id"));
+        d.tool_name = sl_str(provider_normalized_string(fn, "name"));
+        d.text = sl_str(provider_normalized_string(fn, "arguments"));
         sink->delta(sink->arg, &d);
         position++;
     }
@@ -118,9 +112,9 @@ s_emit_tool_calls(const provider_sink_t *sink, const cJSON *calls)
 static void
 s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t status)
 {
-    const char *message = s_string(error, "message");
-    const char *type = s_string(error, "type");
-    const char *code = s_string(error, "code");
+    const char *message = provider_normalized_string(error, "message");
+    const char *type = provider_normalized_string(error, "type");
+    const char *code = provider_normalized_string(error, "code");
     sl_errclass_t cls = provider_errclass_for_status(status);
     // Exhausted quota is a 429 that no retry will fix.
     if (code && strcmp(code, "insufficient_quota") == 0)
@@ -170,14 +164,15 @@ s_on_event(void *arg, const sl_sse_event_t *event)
             continue; // n > 1 is not supported: choice 0 is the stream
         const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
         if (cJSON_IsObject(delta)) {
-            s_emit_text(sink, SL_DELTA_REASONING, s_string(delta, "reasoning_content"));
-            s_emit_text(sink, SL_DELTA_REASONING, s_string(delta, "reasoning"));
-            s_emit_text(sink, SL_DELTA_TEXT, s_string(delta, "content"));
+            s_emit_text(sink, SL_DELTA_REASONING,
+                        provider_normalized_string(delta, "reasoning_content"));
+            s_emit_text(sink, SL_DELTA_REASONING, provider_normalized_string(delta, "reasoning"));
+            s_emit_text(sink, SL_DELTA_TEXT, provider_normalized_string(delta, "content"));
             const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
             if (cJSON_IsArray(calls))
                 s_emit_tool_calls(sink, calls);
         }
-        const char *finish = s_string(choice, "finish_reason");
+        const char *finish = provider_normalized_string(choice, "finish_reason");
         if (finish && *finish) {
             st->finished = 1;
             sink->finish(sink->arg, finish);
