@@ -36,22 +36,6 @@ ingress_anthropic_ctx_free(ingress_anthropic_ctx_t *ctx)
     ctx->model = NULL;
 }
 
-// Append everything or nothing: on overflow, cut back to where we started.
-#define TRY(expr)        \
-    do {                 \
-        if ((expr) != 0) \
-            goto toobig; \
-    } while (0)
-
-static int
-s_rollback(sl_buf_t *out, size_t mark)
-{
-    out->len = mark;
-    if (out->data)
-        out->data[mark] = '\0';
-    return SL_ETOOBIG;
-}
-
 static int
 s_json_str(sl_buf_t *out, const char *s, size_t len)
 {
@@ -79,17 +63,18 @@ int
 ingress_anthropic_message_start(sl_buf_t *out, const ingress_anthropic_ctx_t *ctx)
 {
     size_t mark = out->len;
-    TRY(s_event_head(out, "message_start"));
-    TRY(sl_buf_printf(out,
+    SL_BUF_TRY(s_event_head(out, "message_start"));
+    SL_BUF_TRY(
+        sl_buf_printf(out,
                       ",\"message\":{\"id\":\"%s\",\"type\":\"message\",\"role\":\"assistant\","
                       "\"model\":",
                       ctx->id));
-    TRY(s_model(out, ctx->model));
-    TRY(sl_buf_append_str(out, ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-                               "\"usage\":{\"input_tokens\":0,\"output_tokens\":0}}}\n\n"));
+    SL_BUF_TRY(s_model(out, ctx->model));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+                                      "\"usage\":{\"input_tokens\":0,\"output_tokens\":0}}}\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static int
@@ -166,17 +151,17 @@ ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_de
     if (earlier != INGRESS_ANTHROPIC_NO_BLOCK) {
         // A late fragment of a call whose block is closed: to its own index (anthropic.h).
         if (d->text.len)
-            TRY(s_block_delta(out, earlier, d));
+            SL_BUF_TRY(s_block_delta(out, earlier, d));
         return 0;
     }
     if (!in_open) {
         if (ctx->open_block != INGRESS_ANTHROPIC_NO_BLOCK)
-            TRY(s_block_stop(out, ctx->open_block));
+            SL_BUF_TRY(s_block_stop(out, ctx->open_block));
         block = ctx->next_block;
-        TRY(s_block_start(out, block, d));
+        SL_BUF_TRY(s_block_start(out, block, d));
     }
     if (d->text.len)
-        TRY(s_block_delta(out, block, d));
+        SL_BUF_TRY(s_block_delta(out, block, d));
     if (!in_open) {
         // Everything is written: only now does the state move on.
         ctx->open_block = block;
@@ -191,7 +176,7 @@ ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_de
     }
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
@@ -199,19 +184,19 @@ ingress_anthropic_end(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const ingress
 {
     size_t mark = out->len;
     if (ctx->open_block != INGRESS_ANTHROPIC_NO_BLOCK)
-        TRY(s_block_stop(out, ctx->open_block));
-    TRY(s_event_head(out, "message_delta"));
-    TRY(sl_buf_printf(out,
-                      ",\"delta\":{\"stop_reason\":\"%s\",\"stop_sequence\":null},"
-                      "\"usage\":{\"input_tokens\":%u,\"output_tokens\":%u}}\n\n",
-                      ingress_anthropic_stop_reason(end->finish_reason), end->prompt_tokens,
-                      end->completion_tokens));
-    TRY(s_event_head(out, "message_stop"));
-    TRY(sl_buf_append_str(out, "}\n\n"));
+        SL_BUF_TRY(s_block_stop(out, ctx->open_block));
+    SL_BUF_TRY(s_event_head(out, "message_delta"));
+    SL_BUF_TRY(sl_buf_printf(out,
+                             ",\"delta\":{\"stop_reason\":\"%s\",\"stop_sequence\":null},"
+                             "\"usage\":{\"input_tokens\":%u,\"output_tokens\":%u}}\n\n",
+                             ingress_anthropic_stop_reason(end->finish_reason), end->prompt_tokens,
+                             end->completion_tokens));
+    SL_BUF_TRY(s_event_head(out, "message_stop"));
+    SL_BUF_TRY(sl_buf_append_str(out, "}\n\n"));
     ctx->open_block = INGRESS_ANTHROPIC_NO_BLOCK;
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static int
@@ -228,22 +213,22 @@ int
 ingress_anthropic_error_event(sl_buf_t *out, const char *type, const char *message)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append_str(out, "event: error\ndata: "));
-    TRY(s_error_object(out, type, message));
-    TRY(sl_buf_append_str(out, "\n\n"));
+    SL_BUF_TRY(sl_buf_append_str(out, "event: error\ndata: "));
+    SL_BUF_TRY(s_error_object(out, type, message));
+    SL_BUF_TRY(sl_buf_append_str(out, "\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
 ingress_anthropic_error_body(sl_buf_t *out, const char *type, const char *message)
 {
     size_t mark = out->len;
-    TRY(s_error_object(out, type, message));
+    SL_BUF_TRY(s_error_object(out, type, message));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static bool
@@ -289,43 +274,43 @@ ingress_anthropic_message(sl_buf_t *out,
 {
     size_t mark = out->len;
     bool first = true;
-    TRY(sl_buf_printf(
+    SL_BUF_TRY(sl_buf_printf(
         out, "{\"id\":\"%s\",\"type\":\"message\",\"role\":\"assistant\",\"model\":", ctx->id));
-    TRY(s_model(out, ctx->model));
-    TRY(sl_buf_append_str(out, ",\"content\":["));
+    SL_BUF_TRY(s_model(out, ctx->model));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"content\":["));
     if (answer->reasoning.len) {
-        TRY(sl_buf_append_str(out, "{\"type\":\"thinking\",\"thinking\":"));
-        TRY(s_json_str(out, sl_buf_str(&answer->reasoning), answer->reasoning.len));
-        TRY(sl_buf_append_str(out, ",\"signature\":\"\"}"));
+        SL_BUF_TRY(sl_buf_append_str(out, "{\"type\":\"thinking\",\"thinking\":"));
+        SL_BUF_TRY(s_json_str(out, sl_buf_str(&answer->reasoning), answer->reasoning.len));
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"signature\":\"\"}"));
         first = false;
     }
     if (answer->text.len) {
-        TRY(sl_buf_append_str(out, first ? "{\"type\":\"text\",\"text\":"
-                                         : ",{\"type\":\"text\",\"text\":"));
-        TRY(s_json_str(out, sl_buf_str(&answer->text), answer->text.len));
-        TRY(sl_buf_append_str(out, "}"));
+        SL_BUF_TRY(sl_buf_append_str(out, first ? "{\"type\":\"text\",\"text\":"
+                                                : ",{\"type\":\"text\",\"text\":"));
+        SL_BUF_TRY(s_json_str(out, sl_buf_str(&answer->text), answer->text.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "}"));
         first = false;
     }
     for (size_t i = 0; i < answer->n_calls; i++) {
         const ingress_tool_call_t *c = &answer->calls[i];
-        TRY(sl_buf_append_str(out, first ? "{\"type\":\"tool_use\",\"id\":"
-                                         : ",{\"type\":\"tool_use\",\"id\":"));
-        TRY(s_json_str(out, c->id, strlen(c->id)));
-        TRY(sl_buf_append_str(out, ",\"name\":"));
-        TRY(s_json_str(out, c->name, strlen(c->name)));
-        TRY(sl_buf_append_str(out, ",\"input\":"));
-        TRY(s_tool_input(out, &c->args));
-        TRY(sl_buf_append_str(out, "}"));
+        SL_BUF_TRY(sl_buf_append_str(out, first ? "{\"type\":\"tool_use\",\"id\":"
+                                                : ",{\"type\":\"tool_use\",\"id\":"));
+        SL_BUF_TRY(s_json_str(out, c->id, strlen(c->id)));
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"name\":"));
+        SL_BUF_TRY(s_json_str(out, c->name, strlen(c->name)));
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"input\":"));
+        SL_BUF_TRY(s_tool_input(out, &c->args));
+        SL_BUF_TRY(sl_buf_append_str(out, "}"));
         first = false;
     }
-    TRY(sl_buf_printf(out,
-                      "],\"stop_reason\":\"%s\",\"stop_sequence\":null,"
-                      "\"usage\":{\"input_tokens\":%u,\"output_tokens\":%u}}",
-                      ingress_anthropic_stop_reason(end->finish_reason), end->prompt_tokens,
-                      end->completion_tokens));
+    SL_BUF_TRY(sl_buf_printf(out,
+                             "],\"stop_reason\":\"%s\",\"stop_sequence\":null,"
+                             "\"usage\":{\"input_tokens\":%u,\"output_tokens\":%u}}",
+                             ingress_anthropic_stop_reason(end->finish_reason), end->prompt_tokens,
+                             end->completion_tokens));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 const char *

@@ -136,73 +136,58 @@ ingress_openai_ctx_free(ingress_openai_ctx_t *ctx)
     ctx->model = NULL;
 }
 
-// Append everything or nothing: on overflow, cut back to where we started.
-#define TRY(expr)        \
-    do {                 \
-        if ((expr) != 0) \
-            goto toobig; \
-    } while (0)
-
-static int
-s_rollback(sl_buf_t *out, size_t mark)
-{
-    out->len = mark;
-    if (out->data)
-        out->data[mark] = '\0';
-    return SL_ETOOBIG;
-}
-
 int
 ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx, bool content_null)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
-    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"));
-    TRY(sl_buf_append_str(out, content_null ? "null" : "\"\""));
-    TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
+    SL_BUF_TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    SL_BUF_TRY(
+        sl_buf_append_str(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"));
+    SL_BUF_TRY(sl_buf_append_str(out, content_null ? "null" : "\"\""));
+    SL_BUF_TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
 ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
-    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{"));
+    SL_BUF_TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    SL_BUF_TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{"));
     switch (d->kind) {
     case SL_DELTA_REASONING:
-        TRY(sl_buf_append_str(out, "\"reasoning_content\":\""));
-        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
-        TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_str(out, "\"reasoning_content\":\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
         break;
     case SL_DELTA_TOOL:
-        TRY(sl_buf_printf(out, "\"tool_calls\":[{\"index\":%u,", d->tool_index));
+        SL_BUF_TRY(sl_buf_printf(out, "\"tool_calls\":[{\"index\":%u,", d->tool_index));
         if (d->tool_id.len) {
-            TRY(sl_buf_append_str(out, "\"id\":\""));
-            TRY(sl_buf_append_json_str(out, d->tool_id.ptr, d->tool_id.len));
-            TRY(sl_buf_append_str(out, "\",\"type\":\"function\","));
+            SL_BUF_TRY(sl_buf_append_str(out, "\"id\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, d->tool_id.ptr, d->tool_id.len));
+            SL_BUF_TRY(sl_buf_append_str(out, "\",\"type\":\"function\","));
         }
-        TRY(sl_buf_append_str(out, "\"function\":{"));
+        SL_BUF_TRY(sl_buf_append_str(out, "\"function\":{"));
         if (d->tool_name.len) {
-            TRY(sl_buf_append_str(out, "\"name\":\""));
-            TRY(sl_buf_append_json_str(out, d->tool_name.ptr, d->tool_name.len));
-            TRY(sl_buf_append_str(out, "\","));
+            SL_BUF_TRY(sl_buf_append_str(out, "\"name\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, d->tool_name.ptr, d->tool_name.len));
+            SL_BUF_TRY(sl_buf_append_str(out, "\","));
         }
-        TRY(sl_buf_append_str(out, "\"arguments\":\""));
-        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
-        TRY(sl_buf_append_str(out, "\"}}]"));
+        SL_BUF_TRY(sl_buf_append_str(out, "\"arguments\":\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\"}}]"));
         break;
     default:
-        TRY(sl_buf_append_str(out, "\"content\":\""));
-        TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
-        TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_str(out, "\"content\":\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
     }
-    TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
+    SL_BUF_TRY(sl_buf_append_str(out, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
@@ -211,13 +196,14 @@ ingress_openai_chunk_finish(sl_buf_t *out,
                             const char *finish_reason)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
-    TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\""));
-    TRY(sl_buf_append_json_str(out, finish_reason, strlen(finish_reason)));
-    TRY(sl_buf_append_str(out, "\"}]}\n\n"));
+    SL_BUF_TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    SL_BUF_TRY(
+        sl_buf_append_str(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\""));
+    SL_BUF_TRY(sl_buf_append_json_str(out, finish_reason, strlen(finish_reason)));
+    SL_BUF_TRY(sl_buf_append_str(out, "\"}]}\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static int
@@ -237,13 +223,13 @@ ingress_openai_chunk_usage(sl_buf_t *out,
                            uint32_t completion_tokens)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
-    TRY(sl_buf_append_str(out, "],"));
-    TRY(s_usage(out, prompt_tokens, completion_tokens));
-    TRY(sl_buf_append_str(out, "}\n\n"));
+    SL_BUF_TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
+    SL_BUF_TRY(sl_buf_append_str(out, "],"));
+    SL_BUF_TRY(s_usage(out, prompt_tokens, completion_tokens));
+    SL_BUF_TRY(sl_buf_append_str(out, "}\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
@@ -285,12 +271,12 @@ int
 ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message)
 {
     size_t mark = out->len;
-    TRY(sl_buf_append_str(out, "data: "));
-    TRY(s_error_object(out, type, message, NULL, NULL));
-    TRY(sl_buf_append_str(out, "\n\n"));
+    SL_BUF_TRY(sl_buf_append_str(out, "data: "));
+    SL_BUF_TRY(s_error_object(out, type, message, NULL, NULL));
+    SL_BUF_TRY(sl_buf_append_str(out, "\n\n"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 int
@@ -298,10 +284,10 @@ ingress_openai_error_body(
     sl_buf_t *out, const char *type, const char *message, const char *param, const char *code)
 {
     size_t mark = out->len;
-    TRY(s_error_object(out, type, message, param, code));
+    SL_BUF_TRY(s_error_object(out, type, message, param, code));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 const char *
@@ -318,47 +304,50 @@ ingress_openai_completion(sl_buf_t *out,
                           const ingress_end_t *end)
 {
     size_t mark = out->len;
-    TRY(sl_buf_printf(
+    SL_BUF_TRY(sl_buf_printf(
         out, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%" PRId64 ",\"model\":\"",
         ctx->id, ctx->created));
-    TRY(sl_buf_append_json_str(out, model, strlen(model)));
-    TRY(sl_buf_append_str(out, "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-                               "\"content\":"));
+    SL_BUF_TRY(sl_buf_append_json_str(out, model, strlen(model)));
+    SL_BUF_TRY(sl_buf_append_str(out,
+                                 "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                                 "\"content\":"));
     if (answer->text.len || answer->n_calls == 0) {
-        TRY(sl_buf_append_str(out, "\""));
-        TRY(sl_buf_append_json_str(out, sl_buf_str(&answer->text), answer->text.len));
-        TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, sl_buf_str(&answer->text), answer->text.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
     } else {
-        TRY(sl_buf_append_str(out, "null"));
+        SL_BUF_TRY(sl_buf_append_str(out, "null"));
     }
     if (answer->reasoning.len) {
-        TRY(sl_buf_append_str(out, ",\"reasoning_content\":\""));
-        TRY(sl_buf_append_json_str(out, sl_buf_str(&answer->reasoning), answer->reasoning.len));
-        TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"reasoning_content\":\""));
+        SL_BUF_TRY(
+            sl_buf_append_json_str(out, sl_buf_str(&answer->reasoning), answer->reasoning.len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
     }
     if (answer->n_calls) {
-        TRY(sl_buf_append_str(out, ",\"tool_calls\":["));
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"tool_calls\":["));
         for (size_t i = 0; i < answer->n_calls; i++) {
             const ingress_tool_call_t *c = &answer->calls[i];
-            TRY(sl_buf_append_str(out, i ? ",{\"id\":\"" : "{\"id\":\""));
-            TRY(sl_buf_append_json_str(out, c->id, strlen(c->id)));
-            TRY(sl_buf_append_str(out, "\",\"type\":\"function\",\"function\":{\"name\":\""));
-            TRY(sl_buf_append_json_str(out, c->name, strlen(c->name)));
-            TRY(sl_buf_append_str(out, "\",\"arguments\":\""));
-            TRY(sl_buf_append_json_str(out, sl_buf_str(&c->args), c->args.len));
-            TRY(sl_buf_append_str(out, "\"}}"));
+            SL_BUF_TRY(sl_buf_append_str(out, i ? ",{\"id\":\"" : "{\"id\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, c->id, strlen(c->id)));
+            SL_BUF_TRY(
+                sl_buf_append_str(out, "\",\"type\":\"function\",\"function\":{\"name\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, c->name, strlen(c->name)));
+            SL_BUF_TRY(sl_buf_append_str(out, "\",\"arguments\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, sl_buf_str(&c->args), c->args.len));
+            SL_BUF_TRY(sl_buf_append_str(out, "\"}}"));
         }
-        TRY(sl_buf_append_str(out, "]"));
+        SL_BUF_TRY(sl_buf_append_str(out, "]"));
     }
-    TRY(sl_buf_append_str(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\""));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\""));
     const char *finish = ingress_openai_finish(end->finish_reason);
-    TRY(sl_buf_append_json_str(out, finish, strlen(finish)));
-    TRY(sl_buf_append_str(out, "\"}],"));
-    TRY(s_usage(out, end->prompt_tokens, end->completion_tokens));
-    TRY(sl_buf_append_str(out, ",\"system_fingerprint\":null}"));
+    SL_BUF_TRY(sl_buf_append_json_str(out, finish, strlen(finish)));
+    SL_BUF_TRY(sl_buf_append_str(out, "\"}],"));
+    SL_BUF_TRY(s_usage(out, end->prompt_tokens, end->completion_tokens));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"system_fingerprint\":null}"));
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 // The API table: the chunk writers above behind ingress_api_t.
@@ -399,12 +388,12 @@ s_delta(void *state, sl_buf_t *out, const sl_delta_t *delta)
     ingress_openai_ctx_t *ctx = state;
     size_t mark = out->len;
     if (!ctx->role_sent)
-        TRY(ingress_openai_chunk_role(out, ctx, delta->kind != SL_DELTA_TEXT));
-    TRY(ingress_openai_chunk_delta(out, ctx, delta));
+        SL_BUF_TRY(ingress_openai_chunk_role(out, ctx, delta->kind != SL_DELTA_TEXT));
+    SL_BUF_TRY(ingress_openai_chunk_delta(out, ctx, delta));
     ctx->role_sent = true;
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static int
@@ -413,15 +402,16 @@ s_end(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage)
     ingress_openai_ctx_t *ctx = state;
     size_t mark = out->len;
     if (!ctx->role_sent)
-        TRY(ingress_openai_chunk_role(out, ctx, false));
-    TRY(ingress_openai_chunk_finish(out, state, ingress_openai_finish(end->finish_reason)));
+        SL_BUF_TRY(ingress_openai_chunk_role(out, ctx, false));
+    SL_BUF_TRY(ingress_openai_chunk_finish(out, state, ingress_openai_finish(end->finish_reason)));
     if (include_usage)
-        TRY(ingress_openai_chunk_usage(out, state, end->prompt_tokens, end->completion_tokens));
-    TRY(ingress_openai_done(out));
+        SL_BUF_TRY(
+            ingress_openai_chunk_usage(out, state, end->prompt_tokens, end->completion_tokens));
+    SL_BUF_TRY(ingress_openai_done(out));
     ctx->role_sent = true;
     return 0;
 toobig:
-    return s_rollback(out, mark);
+    return sl_buf_rollback(out, mark);
 }
 
 static int

@@ -133,9 +133,16 @@ sl_buf_append_json_str(sl_buf_t *self, const char *s, size_t len)
         goto toobig;
     return 0;
 toobig:
-    self->len = start; // all or nothing
-    if (self->data)
-        self->data[start] = '\0';
+    return sl_buf_rollback(self, start); // all or nothing
+}
+
+int
+sl_buf_rollback(sl_buf_t *self, size_t mark)
+{
+    if (mark < self->len) {
+        self->len = mark;
+        self->data[mark] = '\0';
+    }
     return SL_ETOOBIG;
 }
 

@@ -23,6 +23,19 @@ int sl_buf_append_str(sl_buf_t *self, const char *s);
 int sl_buf_printf(sl_buf_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Append s as the inside of a JSON string (quotes not added): escapes ", \ and controls.
 int sl_buf_append_json_str(sl_buf_t *self, const char *s, size_t len);
+// Cut the content back to its first mark bytes (mark <= len) and return SL_ETOOBIG: the way
+// out of a writer that appends all or nothing. Use with SL_BUF_TRY and a `toobig:` label:
+//     size_t mark = out->len;
+//     SL_BUF_TRY(sl_buf_append_str(out, "..."));
+//     return 0;
+// toobig:
+//     return sl_buf_rollback(out, mark);
+int sl_buf_rollback(sl_buf_t *self, size_t mark);
+#define SL_BUF_TRY(expr) \
+    do {                 \
+        if ((expr) != 0) \
+            goto toobig; \
+    } while (0)
 // Drop the first n bytes (n > len drops everything).
 void sl_buf_consume(sl_buf_t *self, size_t n);
 void sl_buf_reset(sl_buf_t *self);

@@ -47,6 +47,16 @@ main(void)
     CHECK_INT(sl_buf_append_json_str(&b, "\"\"\"", 3), ==, SL_ETOOBIG);
     CHECK_STR(sl_buf_str(&b), "abc");
     sl_buf_free(&b);
+    // Rollback cuts back to a mark and says why; a mark past the end changes nothing.
+    sl_buf_init(&b, 64);
+    CHECK_INT(sl_buf_append_str(&b, "keep"), ==, 0);
+    size_t mark = b.len;
+    CHECK_INT(sl_buf_append_str(&b, "drop"), ==, 0);
+    CHECK_INT(sl_buf_rollback(&b, mark), ==, SL_ETOOBIG);
+    CHECK_STR(sl_buf_str(&b), "keep");
+    CHECK_INT(sl_buf_rollback(&b, 100), ==, SL_ETOOBIG);
+    CHECK_STR(sl_buf_str(&b), "keep");
+    sl_buf_free(&b);
     printf("buf_test: ok\n");
     return 0;
 }
