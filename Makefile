@@ -1,5 +1,5 @@
 # sluice front door. `make run` and `make test` are the two commands a new machine needs.
-.PHONY: all run test test-unit test-sdk build build-asan fuzz fuzz-ci deps format check-format clean
+.PHONY: all run test test-unit test-sdk chaos build build-asan fuzz fuzz-ci deps format check-format clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= $(wildcard sluice.yaml)
@@ -34,6 +34,14 @@ test-unit: build-asan
 # The official OpenAI and Anthropic SDKs against every provider kind (tests/sdk/README.md).
 test-sdk: build-asan
 	@cd build/asan && ctest --output-on-failure -L sdk
+
+# Every actor killed and stopped at random moments under load: CHAOS_FAULTS faults, CHAOS_STREAMS
+# concurrent streams a round, on the release build (docs/reliability.md has the last result).
+CHAOS_FAULTS ?= 200
+CHAOS_STREAMS ?= 50
+chaos: build
+	@./build/release/tests/chaos_test build/bin/sluice build/bin/sluice-mockllm \
+	    $(CHAOS_FAULTS) $(CHAOS_STREAMS) $(CHAOS_SEED)
 
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its seed corpus.
 # FUZZ_TARGETS narrows the set (default: every *_fuzz target).

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <czmq.h>
 
@@ -14,6 +15,7 @@
 #include "queue.h"
 #include "route.h"
 #include "sl/err.h"
+#include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
@@ -31,13 +33,17 @@ typedef enum {
 
 // One client request the broker holds, from its SUBMIT to its OUTCOME or REJECT.
 // Invariant: QUEUED <=> queued != NULL and worker == NULL;
-//            IN_FLIGHT <=> worker != NULL, queued == NULL, attempt >= 1, and the worker's
-//            credit registry lists req_id.
+//            IN_FLIGHT <=> worker != NULL, queued == NULL, and the worker's credit registry
+//            lists req_id; attempt >= 1 unless adopted.
+// An adopted request is one a worker's READY listed that this broker never dispatched (it
+// was dispatched before a restart): it has attempt 0 and no ingress until the ingress
+// re-submits it.
 typedef struct {
     char req_id[BROKER_MAX_REQ_ID + 1]; // NUL-terminated; the key in self->requests
     request_state_t state;
-    zframe_t *submit;             // owned: SUBMIT payload that ingress, model, body borrow from
-    zframe_t *ingress_rid;        // owned: routing id of the ingress that sent the SUBMIT
+    zframe_t *submit;             // owned: SUBMIT payload that ingress, model, body borrow from;
+                                  // NULL for an adopted request not re-submitted yet
+    zframe_t *ingress_rid;        // owned: routing id of the ingress that sent the SUBMIT, or NULL
     sl_str_t ingress;             // borrowed from submit: the ingress's name, for DISPATCH
     sl_str_t model;               // borrowed from submit: the alias the client asked for
     sl_str_t body;                // borrowed from submit: the normalized request
@@ -48,6 +54,9 @@ typedef struct {
     uint32_t attempt;             // number of the last attempt dispatched; 0 before the first
     broker_queue_entry_t *queued; // QUEUED: handle in self->queue; else NULL
     zframe_t *worker;             // IN_FLIGHT: owned copy of the worker's routing id; else NULL
+    bool adopted;                 // listed by a worker's READY, not dispatched by this broker
+    const char *provider;         // IN_FLIGHT, dispatched here: the target's provider (borrowed
+                                  // from the config), counted in self->provider_load
 } request_t;
 
 struct broker {
@@ -60,7 +69,10 @@ struct broker {
     zsock_t *frontend;       // owned: ROUTER bound at cfg->ep_frontend; ingress connect
     zsock_t *backend;        // owned: ROUTER bound at cfg->ep_backend; workers connect
     zsock_t *events;         // owned: PUSH to the supervisor from announce_up; may be NULL
+    zhashx_t *provider_load; // provider name -> in-flight count (uintptr_t), dispatched here
+    int64_t settle_until_ms; // no dispatch before this (monotonic): workers' READYs come first
     zloop_t *loop;           // owned
+    char name[64];           // instance name, "broker-<pid>"
 };
 
 // Peer-chosen bytes made safe for a log line: as they are when all printable ASCII, else hex
@@ -110,7 +122,34 @@ s_check_request(const request_t *req)
 {
     (void)req; // read only by the asserts
     assert(req->state != REQUEST_QUEUED || (req->queued && !req->worker));
-    assert(req->state != REQUEST_IN_FLIGHT || (req->worker && !req->queued && req->attempt >= 1));
+    assert(req->state != REQUEST_IN_FLIGHT
+           || (req->worker && !req->queued && (req->attempt >= 1 || req->adopted)));
+}
+
+static uintptr_t
+s_load(broker_t *self, const char *provider)
+{
+    return (uintptr_t)zhashx_lookup(self->provider_load, provider);
+}
+
+static void
+s_load_add(broker_t *self, const char *provider, int delta)
+{
+    uintptr_t n = s_load(self, provider);
+    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
+    if (n)
+        zhashx_update(self->provider_load, provider, (void *)n);
+    else
+        zhashx_delete(self->provider_load, provider);
+}
+
+// True when req's next target's provider is below its concurrency, all workers together.
+static bool
+s_provider_has_room(broker_t *self, const request_t *req)
+{
+    const sl_target_cfg_t *target = broker_route_target(req->route, req->target);
+    const sl_provider_cfg_t *p = target ? sl_config_provider(self->cfg, target->provider) : NULL;
+    return !p || s_load(self, p->name) < p->concurrency;
 }
 
 // Send REJECT to the ingress with routing id to. A failed send is logged and dropped: the
@@ -145,7 +184,8 @@ s_reject(broker_t *self,
          const char *error_type,
          const char *message)
 {
-    s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message);
+    if (req->ingress_rid) // an adopted request nobody re-submitted has no one to tell
+        s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message);
 }
 
 // Drop req from the table and the queue and free it. An in-flight request's credit must have
@@ -157,6 +197,8 @@ s_forget(broker_t *self, request_t **req_p)
     zhashx_delete(self->requests, req->req_id);
     if (req->queued)
         broker_queue_remove(self->queue, req->queued);
+    if (req->provider)
+        s_load_add(self, req->provider, -1);
     zframe_destroy(&req->worker);
     zframe_destroy(&req->ingress_rid);
     zframe_destroy(&req->submit);
@@ -212,6 +254,10 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
     req->state = REQUEST_IN_FLIGHT;
     req->worker = to;
     req->attempt = attempt;
+    const sl_provider_cfg_t *p = sl_config_provider(self->cfg, target->provider);
+    req->provider = p ? p->name : NULL;
+    if (req->provider)
+        s_load_add(self, req->provider, 1);
     s_check_request(req);
     sl_log_debug("dispatch req=%s worker=%s target=%s/%s attempt=%u", req->req_id,
                  s_frame_text(to, who), target->provider, target->model, attempt);
@@ -225,8 +271,9 @@ s_drain(broker_t *self)
 {
     for (;;) {
         request_t *req = broker_queue_head(self->queue);
-        if (!req)
-            return;
+        if (!req || sl_clock_now_mono_ms(self->clock) < self->settle_until_ms
+            || !s_provider_has_room(self, req))
+            return; // the head waits; so does everyone behind it (FIFO)
         const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
         if (!worker)
             return;
@@ -244,7 +291,9 @@ s_drain(broker_t *self)
 static void
 s_admit(broker_t *self, request_t *req)
 {
-    if (broker_queue_size(self->queue) == 0) {
+    if (broker_queue_size(self->queue) == 0
+        && sl_clock_now_mono_ms(self->clock) >= self->settle_until_ms
+        && s_provider_has_room(self, req)) {
         for (;;) {
             const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
             if (!worker)
@@ -284,7 +333,29 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
                        s_frame_text(*from_p, who));
         return;
     }
-    if (zhashx_lookup(self->requests, req_id)) {
+    request_t *held = zhashx_lookup(self->requests, req_id);
+    if (held && held->adopted && !held->ingress_rid) {
+        // A worker already serves it (dispatched before our restart): take the ingress's
+        // copy so a lost worker can be reported, and dispatch nothing.
+        held->submit = *frame_p;
+        *frame_p = NULL;
+        held->ingress_rid = *from_p;
+        *from_p = NULL;
+        held->ingress = msg->ingress;
+        held->model = msg->model;
+        held->body = msg->body;
+        held->api = msg->api;
+        held->stream = msg->stream;
+        sl_log_debug("submit: req=%s re-submitted, already served by a worker", req_id);
+        return;
+    }
+    if (held && held->ingress_rid && zframe_eq(held->ingress_rid, *from_p)) {
+        // The ingress re-submits what it has not heard of after a broker restart; this one
+        // is held already.
+        sl_log_debug("submit: req=%s re-submitted, already held", req_id);
+        return;
+    }
+    if (held) {
         sl_log_warn_rl("submit: duplicate req=%s from ingress=%s", req_id,
                        s_frame_text(*from_p, who));
         s_reject_to(self, *from_p, msg->req_id, 409, "invalid_request_error",
@@ -340,7 +411,7 @@ s_on_cancel(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         sl_log_debug("cancel: unknown req=%s, ignored", req_id);
         return;
     }
-    if (!zframe_eq(req->ingress_rid, from)) {
+    if (!req->ingress_rid || !zframe_eq(req->ingress_rid, from)) {
         sl_log_warn_rl("cancel: req=%s belongs to another ingress than %s, ignored", req_id,
                        s_frame_text(from, who));
         return;
@@ -365,6 +436,37 @@ s_on_cancel(broker_t *self, zframe_t *from, const sl_msg_t *msg)
     }
 }
 
+// Adopt every request READY lists that this broker does not hold: the worker was serving it
+// before this broker started. It is charged to the worker and ends with its OUTCOME.
+static void
+s_adopt(broker_t *self, zframe_t *from, const sl_msg_t *msg)
+{
+    if (msg->req_ids.len % SL_ID_LEN != 0) {
+        char who[BROKER_LOG_TEXT];
+        sl_log_warn_rl("ready: worker=%s req_ids of %u bytes is not a list of ids, ignored",
+                       s_frame_text(from, who), msg->req_ids.len);
+        return;
+    }
+    for (uint32_t at = 0; at < msg->req_ids.len; at += SL_ID_LEN) {
+        char req_id[BROKER_MAX_REQ_ID + 1];
+        if (!s_req_id_copy(sl_strn(msg->req_ids.ptr + at, SL_ID_LEN), req_id)
+            || zhashx_lookup(self->requests, req_id))
+            continue;
+        if (broker_credit_adopt(self->credit, zframe_data(from), zframe_size(from), req_id) != 0)
+            continue;
+        request_t *req = sl_xcalloc(1, sizeof *req);
+        memcpy(req->req_id, req_id, sizeof req_id);
+        req->state = REQUEST_IN_FLIGHT;
+        req->worker = zframe_dup(from);
+        req->adopted = true;
+        int rc = zhashx_insert(self->requests, req->req_id, req);
+        assert(rc == 0);
+        (void)rc;
+        s_check_request(req);
+        sl_log_debug("ready: adopted req=%s", req_id);
+    }
+}
+
 // READY from a worker: a join or a heartbeat. Either may bring free credits.
 static void
 s_on_ready(broker_t *self, zframe_t *from, const sl_msg_t *msg)
@@ -384,6 +486,7 @@ s_on_ready(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         sl_log_info("worker join worker=%s name=%s credits=%u", s_frame_text(from, who),
                     s_peer_text(worker_name, strlen(worker_name), name), msg->credits);
     }
+    s_adopt(self, from, msg);
     s_drain(self);
 }
 
@@ -400,7 +503,7 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
     }
     request_t *req = zhashx_lookup(self->requests, req_id);
     if (!req || req->state != REQUEST_IN_FLIGHT || !zframe_eq(req->worker, from)
-        || msg->attempt != req->attempt) {
+        || (msg->attempt != req->attempt && !req->adopted)) {
         // A late report: the request was ended when its worker was declared lost, or the
         // attempt was superseded.
         sl_log_warn_rl("outcome: req=%s attempt=%u from worker=%s matches nothing in flight",
@@ -456,6 +559,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     broker_t *self = arg;
     broker_credit_expire(self->credit, s_on_worker_lost, self);
+    s_drain(self); // the settle period may have ended
     for (;;) {
         request_t *req = broker_queue_pop_expired(self->queue, self->cfg->timeout_connect_ms);
         if (!req)
@@ -470,11 +574,24 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
 }
 
 static int
+s_on_beat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    broker_t *self = arg;
+    sl_sock_beat(self->events, NULL, self->name);
+    return 0;
+}
+
+static int
 s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     broker_t *self = arg;
     char who[BROKER_LOG_TEXT];
     switch (msg->type) {
+    case SL_MSG_BEAT: // an ingress learns which broker instance holds its requests
+        sl_sock_beat(self->frontend, *from_p, self->name);
+        break;
     case SL_MSG_SUBMIT:
         s_on_submit(self, from_p, frame_p, msg);
         break;
@@ -532,13 +649,17 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     assert(cfg);
     broker_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
+    snprintf(self->name, sizeof self->name, "broker-%d", (int)getpid());
     self->clock = clock;
     self->routes = broker_route_new(cfg->routes, cfg->n_routes);
     if (!self->routes) {
         sl_log_error("broker: the config's routes have a duplicate alias or an empty target list");
         goto fail;
     }
-    self->credit = broker_credit_new(clock, BROKER_WORKER_LIVENESS_MS);
+    self->credit = broker_credit_new(clock, cfg->heartbeat_ms * cfg->liveness_beats);
+    self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
+    self->provider_load = zhashx_new();
+    zhashx_set_destructor(self->provider_load, NULL); // items are counts
     self->queue = broker_queue_new(cfg->queue_max, clock);
     // Keys live in the request records, which the table outlives: no copies to manage.
     self->requests = zhashx_new();
@@ -549,14 +670,19 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     self->loop = zloop_new();
     if (!self->credit || !self->frontend || !self->backend || !self->loop)
         goto fail;
+    int64_t tick_ms =
+        cfg->heartbeat_ms / 2 < BROKER_TICK_MS ? cfg->heartbeat_ms / 2 : BROKER_TICK_MS;
+    if (tick_ms < 5)
+        tick_ms = 5;
     if (zloop_reader(self->loop, self->frontend, s_on_frontend, self) < 0
         || zloop_reader(self->loop, self->backend, s_on_backend, self) < 0
-        || zloop_timer(self->loop, BROKER_TICK_MS, 0, s_on_tick, self) < 0) {
+        || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {
         sl_log_error("broker: cannot register with the loop");
         goto fail;
     }
     // NULL is fine: without a supervisor the broker still serves.
-    self->events = sl_sock_announce_up(cfg, "broker");
+    self->events = sl_sock_announce_up(cfg, self->name);
     sl_log_info("broker up frontend=%s backend=%s routes=%zu queue_max=%u", cfg->ep_frontend,
                 cfg->ep_backend, broker_route_size(self->routes), cfg->queue_max);
     return self;
@@ -587,6 +713,7 @@ broker_destroy(broker_t **self_p)
         }
         zhashx_destroy(&self->requests);
     }
+    zhashx_destroy(&self->provider_load);
     broker_queue_destroy(&self->queue);
     broker_credit_destroy(&self->credit);
     broker_route_destroy(&self->routes);

@@ -4,26 +4,30 @@
 // Ingress processes connect DEALERs to the frontend ROUTER (cfg->ep_frontend) and send
 // SUBMIT and CANCEL; the broker answers with REJECT when it cannot take a request. Provider
 // workers connect DEALERs to the backend ROUTER (cfg->ep_backend), announce themselves with
-// READY {name, credits} every BROKER_HEARTBEAT_MS, receive DISPATCH and CANCEL, and report
-// each attempt's OUTCOME. A request with no free worker waits in a bounded FIFO
-// (cfg->queue_max) for at most cfg->timeout_connect_ms. A worker silent for
-// BROKER_WORKER_LIVENESS_MS is dropped and the requests it was serving are rejected, so no
-// client is left hanging. The decisions live in route.c, credit.c and queue.c; this module
-// holds the sockets and the table of requests. Not thread-safe: one per process, driven by
-// its own zloop.
+// READY {name, credits, count, req_ids} every cfg->heartbeat_ms, receive DISPATCH and CANCEL,
+// and report each attempt's OUTCOME. A request with no free worker waits in a bounded FIFO
+// (cfg->queue_max) for at most cfg->timeout_connect_ms. A worker silent for liveness_beats
+// heartbeats is dropped and the requests it was serving are rejected, so no client is left
+// hanging. The broker's state is soft: a restarted broker learns what each worker serves from
+// its READY (the ids it lists are adopted, not dispatched again), and each ingress re-submits
+// its requests that have not started (a SUBMIT for a request already held from the same
+// ingress is a no-op). It answers an ingress's BEAT with its own, so the ingress sees a
+// restart. Each provider's concurrency is held across all workers. The decisions live in route.c,
+// credit.c and queue.c; this module holds the sockets and the table of requests. Not thread-safe:
+// one per process, driven by its own zloop.
 #ifndef BROKER_BROKER_H
 #define BROKER_BROKER_H
 
 #include "sl/clock.h"
 #include "sl/config.h"
 
-// How often workers send READY. The provider worker must use the same value; it moves to the
-// config when the worker is written.
-#define BROKER_HEARTBEAT_MS 1000
-// A worker not heard from this long is dead: three missed heartbeats.
-#define BROKER_WORKER_LIVENESS_MS (3 * BROKER_HEARTBEAT_MS)
-// Period of the timer that expires workers and queued requests: the granularity of both.
+// Period of the timer that expires workers and queued requests: the granularity of both
+// (at most this, and at most half a heartbeat).
 #define BROKER_TICK_MS 250
+// After a start, requests wait this many heartbeats before the first dispatch, so every
+// live worker's READY (which lists what it already serves) has arrived: a request that was
+// dispatched by the broker before this one is not dispatched a second time.
+#define BROKER_SETTLE_BEATS 2
 // Longest request id accepted (a UUIDv7 has 36 characters); longer ones are dropped.
 #define BROKER_MAX_REQ_ID 128
 

@@ -182,6 +182,17 @@ broker_credit_take(broker_credit_t *self, const void *id, size_t id_len, const c
         return SL_ENOTFOUND;
     if (s_free_credits(worker) == 0)
         return SL_EAGAIN;
+    return broker_credit_adopt(self, id, id_len, req_id);
+}
+
+int
+broker_credit_adopt(broker_credit_t *self, const void *id, size_t id_len, const char *req_id)
+{
+    assert(self);
+    assert(req_id);
+    broker_credit_worker_t *worker = s_lookup(self, id, id_len);
+    if (!worker)
+        return SL_ENOTFOUND;
     if (s_req_index(worker, req_id) < worker->n_req_ids)
         return SL_EINVAL;
     if (worker->n_req_ids == worker->alloc) {

@@ -63,6 +63,10 @@ broker_credit_find(const broker_credit_t *self, const void *id, size_t id_len);
 // SL_ENOTFOUND for an unknown worker; SL_EAGAIN when it has no free credit; SL_EINVAL when
 // it already serves req_id.
 int broker_credit_take(broker_credit_t *self, const void *id, size_t id_len, const char *req_id);
+// Charge worker id for request req_id even without a free credit: the worker says it is
+// already serving it (READY lists it after a broker restart). Returns 0; SL_ENOTFOUND for an
+// unknown worker; SL_EINVAL when it already serves req_id.
+int broker_credit_adopt(broker_credit_t *self, const void *id, size_t id_len, const char *req_id);
 // Give back the credit worker id holds for req_id. Returns 0; SL_ENOTFOUND when the worker is
 // unknown or does not serve req_id.
 int broker_credit_release(broker_credit_t *self, const void *id, size_t id_len, const char *req_id);

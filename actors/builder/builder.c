@@ -1,7 +1,8 @@
-// builder.c - the token builder actor: indices, live delivery, durable batches (builder.h).
+// builder.c - the token builder actor: live delivery, durable batches, rebuilds (builder.h).
 #include "builder.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <czmq.h>
@@ -12,29 +13,34 @@
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/peer.h"
 #include "sl/sock.h"
 #include "stream.h"
 
-#define BUILDER_RESEND_AFTER_MS 2000   // an ACK later than this is presumed lost
-#define BUILDER_DRAIN_MAX       256    // messages handled per wake, so timers still run
-#define BUILDER_OUTBOX_MAX      100000 // live messages held for ingress processes not reachable
-#define BUILDER_OUTBOX_AGE_MS   5000   // ... for at most this long
-#define BUILDER_OUTBOX_TICK_MS  10     // retry interval while the outbox holds anything
+#define BUILDER_DRAIN_MAX      256 // messages handled per wake, so timers still run
+#define BUILDER_OUTBOX_TICK_MS 10  // retry interval while the outbox holds anything
 
 struct builder {
-    const sl_config_t *cfg;   // borrowed
-    zloop_t *loop;            // owned
-    zsock_t *tokens;          // owned; PULL from workers
-    zsock_t *deliver;         // owned; ROUTER to ingress processes
-    zsock_t *store;           // owned; DEALER to persistence
-    zsock_t *events;          // owned; PUSH to the supervisor
-    zhashx_t *streams;        // req_id -> builder_stream_t, owned
-    builder_ledger_t *ledger; // owned; batches awaiting ACK
-    builder_outbox_t *outbox; // owned; live messages waiting for their ingress
-    int outbox_timer_id;      // zloop timer retrying the outbox, -1 while it is empty
-    uint64_t next_seq;        // sequence number of the next batch
-    bool reading_tokens;      // false while backpressure holds `tokens`
-    uint64_t delivery_drops;  // live messages an ingress could not take
+    const sl_config_t *cfg;    // borrowed
+    char name[64];             // instance name, "builder-<pid>"
+    zloop_t *loop;             // owned
+    zsock_t *tokens;           // owned; ROUTER from workers (START/TOKENS/END/BEAT in)
+    zsock_t *deliver;          // owned; ROUTER to ingress processes
+    zsock_t *store;            // owned; DEALER to persistence
+    zsock_t *events;           // owned; PUSH to the supervisor
+    zhashx_t *streams;         // req_id -> builder_stream_t, owned
+    zhashx_t *workers;         // worker routing id -> sl_peer_t, owned
+    zhashx_t *ingresses;       // ingress routing id -> sl_peer_t, owned
+    sl_peer_t persist;         // the persistence instance
+    builder_ledger_t *ledger;  // owned; batches awaiting ACK
+    builder_outbox_t *outbox;  // owned; live messages waiting for their ingress
+    int outbox_timer_id;       // zloop timer retrying the outbox, -1 while it is empty
+    uint64_t next_seq;         // sequence number of the next batch
+    bool reading_tokens;       // false while backpressure holds `tokens`
+    int64_t tokens_resumed_ms; // when token intake last resumed: beats were not read before
+    int64_t liveness_ms;       // a peer silent this long is lost
+    uint64_t delivery_drops;   // live messages an ingress could not take
+    uint64_t broken;           // streams ended because tokens were lost on the way
 };
 
 static int s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg);
@@ -44,6 +50,38 @@ static void
 s_stream_free(void **item_p)
 {
     builder_stream_destroy((builder_stream_t **)item_p);
+}
+
+static void
+s_peer_free(void **item_p)
+{
+    free(*item_p);
+    *item_p = NULL;
+}
+
+// Note a message from peer id in table; true when it is the first one from it.
+static bool
+s_heard(zhashx_t *table, const char *id, int64_t now_ms)
+{
+    sl_peer_t *peer = zhashx_lookup(table, id);
+    bool first = !peer;
+    if (first) {
+        peer = sl_xcalloc(1, sizeof *peer);
+        zhashx_insert(table, id, peer);
+    }
+    (void)sl_peer_heard(peer, sl_str(id), now_ms);
+    return first;
+}
+
+// Send msg to a ROUTER peer by its routing id. A peer that is gone or full gets nothing:
+// callers only send what the peer can learn again (a later DURABLE, a BEAT).
+static int
+s_send_to(zsock_t *router, const char *peer, const sl_msg_t *msg)
+{
+    zframe_t *to = zframe_new(peer, strlen(peer));
+    int rc = sl_sock_send(router, to, msg);
+    zframe_destroy(&to);
+    return rc;
 }
 
 // Send an encoded batch to persistence; a full queue is fine: the ledger resends it.
@@ -69,7 +107,6 @@ s_cut(builder_t *self, builder_stream_t *stream, bool final)
     s_send_raw(self, data, len);
     builder_ledger_add(self->ledger, seq, builder_stream_id(stream), &data, len,
                        sl_clock_mono_ms());
-    builder_stream_unacked_add(stream, 1);
 }
 
 static void
@@ -83,6 +120,7 @@ s_update_backpressure(builder_t *self)
         sl_log_warn("store is behind: %zu batches unacknowledged, pausing token intake", count);
     } else if (!self->reading_tokens && count <= max - max / 4) {
         self->reading_tokens = true;
+        self->tokens_resumed_ms = sl_clock_mono_ms();
         if (zloop_reader(self->loop, self->tokens, s_on_tokens, self) < 0)
             sl_log_error("cannot resume reading tokens");
         sl_log_info("store caught up: %zu batches unacknowledged, token intake resumed", count);
@@ -106,7 +144,7 @@ s_deliver(builder_t *self, const sl_msg_t *msg)
                 zloop_timer(self->loop, BUILDER_OUTBOX_TICK_MS, 0, s_on_outbox_tick, self);
     }
     if (rc < 0) {
-        // The stream is still persisted; the client can read it from GET /v1/streams/<id>.
+        // The client sees the gap and gets an error event; the stream is still persisted.
         self->delivery_drops++;
         sl_log_warn_rl("deliver: %s to ingress=%.*s dropped (%s), %llu so far",
                        sl_wire_type_name(msg->type), (int)msg->ingress.len, msg->ingress.ptr,
@@ -114,41 +152,137 @@ s_deliver(builder_t *self, const sl_msg_t *msg)
     }
 }
 
+// Tell a worker to stop serving req_id: its stream ended here, or another worker has it.
+static void
+s_cancel_worker(builder_t *self, const char *worker, const char *req_id)
+{
+    sl_msg_t cancel = {.type = SL_MSG_CANCEL, .req_id = sl_str(req_id)};
+    if (s_send_to(self->tokens, worker, &cancel) < 0)
+        sl_log_debug("cancel req=%s to worker=%s not sent", req_id, worker);
+}
+
+// End stream with an error of sluice's own: a final batch with what it holds, and END to the
+// client, which gets an error event (never a clean finish).
+static void
+s_fail(builder_t *self, builder_stream_t *stream, const char *type, const char *message)
+{
+    sl_msg_t end = {.type = SL_MSG_END,
+                    .req_id = sl_str(builder_stream_id(stream)),
+                    .ingress = sl_str(builder_stream_ingress(stream)),
+                    .attempt = builder_stream_attempt(stream),
+                    .finish_reason = sl_str("error"),
+                    .err_class = SL_ERRCLASS_INTERNAL,
+                    .status = 502,
+                    .error_type = sl_str(type),
+                    .message = sl_str(message)};
+    builder_stream_end(stream, &end);
+    s_cut(self, stream, true);
+    end.count = builder_stream_next_index(stream);
+    s_deliver(self, &end);
+}
+
+static void
+s_durable(builder_t *self, builder_stream_t *stream)
+{
+    sl_msg_t msg = {.type = SL_MSG_DURABLE,
+                    .req_id = sl_str(builder_stream_id(stream)),
+                    .attempt = builder_stream_attempt(stream),
+                    .count = builder_stream_durable(stream),
+                    .final = builder_stream_is_durable_final(stream)};
+    if (s_send_to(self->tokens, builder_stream_worker(stream), &msg) < 0)
+        sl_log_debug("durable req=%s to worker=%s not sent (a later one or a resend covers it)",
+                     builder_stream_id(stream), builder_stream_worker(stream));
+}
+
+// Forget a stream once it has ended and all of it is durable.
+static void
+s_maybe_forget(builder_t *self, builder_stream_t *stream)
+{
+    if (builder_stream_is_ended(stream) && builder_stream_is_durable_final(stream)
+        && builder_stream_unacked(stream) == 0 && builder_stream_open_count(stream) == 0)
+        zhashx_delete(self->streams, builder_stream_id(stream));
+}
+
 static builder_stream_t *
-s_stream_for(builder_t *self, const sl_msg_t *msg)
+s_lookup(builder_t *self, sl_str_t req_id)
 {
-    char *id = sl_str_dup(msg->req_id);
-    builder_stream_t *stream = zhashx_lookup(self->streams, id);
+    char id[129]; // request ids are 36 bytes; the broker refuses any over 128
+    if (req_id.len >= sizeof id)
+        return NULL;
+    snprintf(id, sizeof id, "%.*s", (int)req_id.len, req_id.ptr);
+    return zhashx_lookup(self->streams, id);
+}
+
+// True when msg comes from the worker and attempt the stream listens to.
+static bool
+s_is_current(const builder_stream_t *stream, const char *worker, const sl_msg_t *msg)
+{
+    return strcmp(builder_stream_worker(stream), worker) == 0
+           && msg->attempt == builder_stream_attempt(stream);
+}
+
+static void
+s_handle_start(builder_t *self, const char *worker, const sl_msg_t *msg)
+{
+    builder_stream_t *stream = s_lookup(self, msg->req_id);
     if (!stream) {
-        stream = builder_stream_new(msg, self->cfg->batch_max_tokens);
-        zhashx_insert(self->streams, id, stream);
-    }
-    free(id);
-    return stream;
-}
-
-static void
-s_handle_start(builder_t *self, const sl_msg_t *msg)
-{
-    builder_stream_t *stream = s_stream_for(self, msg);
-    builder_stream_start(stream, msg);
-    // An empty first batch opens the stream's row, so GET /v1/streams/<id> sees it as
-    // streaming before the first 16 tokens are durable.
-    if (builder_stream_next_index(stream) == 0 && builder_stream_unacked(stream) == 0)
-        s_cut(self, stream, false);
-}
-
-static void
-s_handle_tokens(builder_t *self, sl_msg_t *msg)
-{
-    builder_stream_t *stream = s_stream_for(self, msg);
-    if (msg->attempt < builder_stream_attempt(stream) || builder_stream_is_ended(stream)) {
-        sl_log_debug("tokens: stale attempt=%u req=%s dropped", msg->attempt,
-                     builder_stream_id(stream));
+        // A new stream, or one this builder rebuilds from the worker's kept frames.
+        stream = builder_stream_new(msg, worker, self->cfg->batch_max_tokens);
+        zhashx_insert(self->streams, builder_stream_id(stream), stream);
+        // An empty first batch opens the stream's row, so GET /v1/streams/<id> sees it as
+        // streaming before the first 16 tokens are durable.
+        if (msg->first_index == 0)
+            s_cut(self, stream, false);
         return;
     }
+    if (builder_stream_is_ended(stream))
+        return;
+    if (msg->attempt > builder_stream_attempt(stream)) {
+        builder_stream_restart(stream, msg, worker); // a retry, here or on another worker
+    } else if (strcmp(builder_stream_worker(stream), worker) != 0) {
+        // The same attempt from a second worker: dispatched twice across a broker restart.
+        sl_log_warn_rl("start: req=%s already served by worker=%s; cancelling it on %s",
+                       builder_stream_id(stream), builder_stream_worker(stream), worker);
+        s_cancel_worker(self, worker, builder_stream_id(stream));
+    }
+    // Else the worker re-sends after our restart was noticed: the stream goes on.
+}
+
+static void
+s_handle_tokens(builder_t *self, const char *worker, sl_msg_t *msg)
+{
+    builder_stream_t *stream = s_lookup(self, msg->req_id);
+    if (!stream || !s_is_current(stream, worker, msg) || builder_stream_is_ended(stream)) {
+        // Unknown: the worker has not seen our BEAT yet and re-sends all of it with START.
+        sl_log_debug("tokens: req=%.*s attempt=%u from worker=%s not current, dropped",
+                     (int)msg->req_id.len, msg->req_id.ptr, msg->attempt, worker);
+        return;
+    }
+    uint32_t skip = 0;
+    switch (builder_stream_fit(stream, msg, &skip)) {
+    case BUILDER_TOKENS_DUPLICATE:
+        return;
+    case BUILDER_TOKENS_GAP: {
+        char text[160];
+        snprintf(text, sizeof text, "tokens %llu..%llu were lost on their way to the builder",
+                 (unsigned long long)builder_stream_next_index(stream),
+                 (unsigned long long)msg->first_index - 1);
+        self->broken++;
+        sl_log_error_rl("tokens: req=%s %s (%llu streams so far)", builder_stream_id(stream), text,
+                        (unsigned long long)self->broken);
+        s_fail(self, stream, "stream_interrupted", text);
+        s_cancel_worker(self, worker, builder_stream_id(stream));
+        return;
+    }
+    case BUILDER_TOKENS_NEW:
+        break;
+    }
+    if (skip) {
+        memmove(msg->deltas, msg->deltas + skip, (msg->n_deltas - skip) * sizeof msg->deltas[0]);
+        msg->n_deltas -= skip;
+        msg->first_index += skip;
+    }
     int64_t now_ms = sl_clock_mono_ms();
-    msg->first_index = builder_stream_next_index(stream);
     for (uint32_t i = 0; i < msg->n_deltas; i++) {
         if (builder_stream_push(stream, &msg->deltas[i], now_ms) < 0) {
             s_cut(self, stream, false); // full by bytes: cut, then it fits an empty batch
@@ -161,11 +295,27 @@ s_handle_tokens(builder_t *self, sl_msg_t *msg)
 }
 
 static void
-s_handle_end(builder_t *self, sl_msg_t *msg)
+s_handle_end(builder_t *self, const char *worker, sl_msg_t *msg)
 {
-    builder_stream_t *stream = s_stream_for(self, msg);
+    builder_stream_t *stream = s_lookup(self, msg->req_id);
+    if (!stream || !s_is_current(stream, worker, msg)) {
+        sl_log_debug("end: req=%.*s from worker=%s not current, dropped", (int)msg->req_id.len,
+                     msg->req_id.ptr, worker);
+        return;
+    }
     if (builder_stream_is_ended(stream)) {
-        sl_log_debug("end: duplicate END req=%s dropped", builder_stream_id(stream));
+        if (builder_stream_is_durable_final(stream))
+            s_durable(self, stream); // the worker missed it: say it again
+        return;
+    }
+    if (msg->count != builder_stream_next_index(stream)) {
+        char text[160];
+        snprintf(text, sizeof text, "the stream had %llu tokens, %llu reached the builder",
+                 (unsigned long long)msg->count,
+                 (unsigned long long)builder_stream_next_index(stream));
+        self->broken++;
+        sl_log_error_rl("end: req=%s %s", builder_stream_id(stream), text);
+        s_fail(self, stream, "stream_interrupted", text);
         return;
     }
     builder_stream_end(stream, msg);
@@ -177,22 +327,27 @@ s_handle_end(builder_t *self, sl_msg_t *msg)
 static int
 s_tokens_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
-    (void)from_p;
     (void)frame_p;
     builder_t *self = arg;
+    char *worker = zframe_strdup(*from_p);
+    if (s_heard(self->workers, worker, sl_clock_mono_ms()) || msg->type == SL_MSG_BEAT)
+        sl_sock_beat(self->tokens, *from_p, self->name); // a new worker learns who we are now
     switch (msg->type) {
     case SL_MSG_START:
-        s_handle_start(self, msg);
+        s_handle_start(self, worker, msg);
         break;
     case SL_MSG_TOKENS:
-        s_handle_tokens(self, msg);
+        s_handle_tokens(self, worker, msg);
         break;
     case SL_MSG_END:
-        s_handle_end(self, msg);
+        s_handle_end(self, worker, msg);
+        break;
+    case SL_MSG_BEAT:
         break;
     default:
         sl_log_warn_rl("tokens: unexpected %s dropped", sl_wire_type_name(msg->type));
     }
+    free(worker);
     s_update_backpressure(self);
     return !self->reading_tokens; // paused: leave the rest in the workers' queues
 }
@@ -205,28 +360,48 @@ s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+static void
+s_handle_ack(builder_t *self, const sl_msg_t *msg)
+{
+    if (msg->status != 200) {
+        // Not stored (a gap in persistence: an earlier batch is missing there). The ledger
+        // keeps it and resends it after the earlier ones.
+        sl_log_debug("store: batch seq=%llu req=%.*s refused with %u, kept",
+                     (unsigned long long)msg->seq, (int)msg->req_id.len, msg->req_id.ptr,
+                     msg->status);
+        return;
+    }
+    char *req_id = NULL;
+    if (!builder_ledger_ack(self->ledger, msg->seq, &req_id))
+        return; // a duplicate ACK for a resent batch
+    builder_stream_t *stream = zhashx_lookup(self->streams, req_id);
+    free(req_id);
+    if (!stream)
+        return;
+    if (builder_stream_acked(stream, msg->seq))
+        s_durable(self, stream);
+    s_maybe_forget(self, stream);
+}
+
 static int
 s_store_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)from_p;
     (void)frame_p;
     builder_t *self = arg;
-    if (msg->type != SL_MSG_ACK) {
+    if (msg->type == SL_MSG_ACK) {
+        s_handle_ack(self, msg);
+    } else if (msg->type == SL_MSG_BEAT) {
+        bool first = self->persist.name[0] == '\0';
+        if (sl_peer_heard(&self->persist, msg->name, sl_clock_mono_ms()) && !first) {
+            // A new persistence instance: what was in flight to the old one is gone.
+            size_t n = builder_ledger_resend(self->ledger, sl_clock_mono_ms(), 0, s_send_raw, self);
+            sl_log_info("store is now %s: %zu unacknowledged batches sent again",
+                        self->persist.name, n);
+        }
+    } else {
         sl_log_warn_rl("store: unexpected %s dropped", sl_wire_type_name(msg->type));
-        return 0;
     }
-    char *req_id = NULL;
-    if (!builder_ledger_ack(self->ledger, msg->seq, &req_id))
-        return 0; // a duplicate ACK for a resent batch
-    builder_stream_t *stream = zhashx_lookup(self->streams, req_id);
-    if (stream) {
-        builder_stream_unacked_add(stream, -1);
-        // Forget a stream once it has ended and all of it is durable.
-        if (builder_stream_is_ended(stream) && builder_stream_unacked(stream) == 0
-            && builder_stream_open_count(stream) == 0)
-            zhashx_delete(self->streams, req_id);
-    }
-    free(req_id);
     return 0;
 }
 
@@ -240,13 +415,26 @@ s_on_store(zloop_t *loop, zsock_t *sock, void *arg)
 }
 
 static int
+s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)frame_p;
+    builder_t *self = arg;
+    char *ingress = zframe_strdup(*from_p);
+    (void)s_heard(self->ingresses, ingress, sl_clock_mono_ms());
+    if (msg->type == SL_MSG_BEAT)
+        sl_sock_beat(self->deliver, *from_p, self->name);
+    else
+        sl_log_warn_rl("deliver: unexpected %s from ingress=%s dropped",
+                       sl_wire_type_name(msg->type), ingress);
+    free(ingress);
+    return 0;
+}
+
+static int
 s_on_deliver(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
-    (void)arg;
-    // Ingress processes only receive on this socket for now; drain whatever they send.
-    zmsg_t *msg = zmsg_recv_nowait(sock);
-    zmsg_destroy(&msg);
+    sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_deliver_msg, arg);
     return 0;
 }
 
@@ -263,16 +451,25 @@ s_on_age_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static bool
+s_ingress_alive(void *arg, const char *peer)
+{
+    builder_t *self = arg;
+    sl_peer_t *p = zhashx_lookup(self->ingresses, peer);
+    return p && !sl_peer_is_lost(p, sl_clock_mono_ms(), self->liveness_ms);
+}
+
 static int
 s_on_outbox_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     builder_t *self = arg;
-    size_t dropped = builder_outbox_flush(self->outbox, self->deliver, sl_clock_mono_ms());
+    size_t dropped = builder_outbox_flush(self->outbox, self->deliver, sl_clock_mono_ms(),
+                                          s_ingress_alive, self);
     if (dropped) {
         self->delivery_drops += dropped;
-        sl_log_warn("deliver: %zu messages for an unreachable ingress dropped", dropped);
+        sl_log_warn("deliver: %zu messages for an ingress that stopped beating dropped", dropped);
     }
     if (builder_outbox_size(self->outbox) == 0) { // drained: stop waking
         zloop_timer_end(self->loop, self->outbox_timer_id);
@@ -287,10 +484,65 @@ s_on_resend_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     builder_t *self = arg;
-    size_t due = builder_ledger_resend(self->ledger, sl_clock_mono_ms(), BUILDER_RESEND_AFTER_MS,
+    size_t due = builder_ledger_resend(self->ledger, sl_clock_mono_ms(), self->cfg->resend_ms,
                                        s_send_raw, self);
     if (due)
         sl_log_warn("store: resent %zu unacknowledged batches", due);
+    return 0;
+}
+
+// A worker that stopped beating is gone with its upstream transfers: end its streams, so
+// their clients get an error event and the store an error state instead of `streaming`.
+static void
+s_expire_workers(builder_t *self, int64_t now_ms)
+{
+    // While intake is paused nobody's beats are read: judge no one until a full liveness
+    // period of reading has passed.
+    if (!self->reading_tokens || now_ms - self->tokens_resumed_ms < self->liveness_ms)
+        return;
+    zlist_t *lost = NULL;
+    for (sl_peer_t *p = zhashx_first(self->workers); p; p = zhashx_next(self->workers))
+        if (sl_peer_is_lost(p, now_ms, self->liveness_ms)) {
+            if (!lost)
+                lost = zlist_new();
+            zlist_append(lost, (void *)zhashx_cursor(self->workers));
+        }
+    for (const char *w = lost ? zlist_first(lost) : NULL; w; w = zlist_next(lost)) {
+        size_t ended = 0;
+        for (builder_stream_t *s = zhashx_first(self->streams); s; s = zhashx_next(self->streams))
+            if (!builder_stream_is_ended(s) && strcmp(builder_stream_worker(s), w) == 0) {
+                s_fail(self, s, "provider_worker_lost",
+                       "the provider worker serving this request stopped");
+                ended++;
+            }
+        sl_log_warn("worker lost worker=%s: no beat for %lld ms, %zu streams ended", w,
+                    (long long)self->liveness_ms, ended);
+        zhashx_delete(self->workers, w);
+    }
+    zlist_destroy(&lost);
+}
+
+static int
+s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    builder_t *self = arg;
+    sl_sock_beat(self->store, NULL, self->name);
+    sl_sock_beat(self->events, NULL, self->name);
+    int64_t now_ms = sl_clock_mono_ms();
+    s_expire_workers(self, now_ms);
+    // Forget ingress processes long gone (their queues were dropped by the outbox).
+    zlist_t *gone = NULL;
+    for (sl_peer_t *p = zhashx_first(self->ingresses); p; p = zhashx_next(self->ingresses))
+        if (sl_peer_is_lost(p, now_ms, 10 * self->liveness_ms)) {
+            if (!gone)
+                gone = zlist_new();
+            zlist_append(gone, (void *)zhashx_cursor(self->ingresses));
+        }
+    for (const char *id = gone ? zlist_first(gone) : NULL; id; id = zlist_next(gone))
+        zhashx_delete(self->ingresses, id);
+    zlist_destroy(&gone);
     return 0;
 }
 
@@ -299,32 +551,40 @@ builder_new(const sl_config_t *cfg)
 {
     builder_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
+    snprintf(self->name, sizeof self->name, "builder-%d", (int)getpid());
+    self->liveness_ms = cfg->heartbeat_ms * cfg->liveness_beats;
     self->streams = zhashx_new();
     zhashx_set_destructor(self->streams, s_stream_free);
+    self->workers = zhashx_new();
+    zhashx_set_destructor(self->workers, s_peer_free);
+    self->ingresses = zhashx_new();
+    zhashx_set_destructor(self->ingresses, s_peer_free);
     self->ledger = builder_ledger_new();
-    self->outbox = builder_outbox_new(BUILDER_OUTBOX_MAX, BUILDER_OUTBOX_AGE_MS);
+    self->outbox = builder_outbox_new(cfg->outbox_max, self->liveness_ms);
     self->outbox_timer_id = -1;
-    char id[64];
-    snprintf(id, sizeof id, "builder-%d", (int)getpid());
-    self->tokens = sl_sock_bind(ZMQ_PULL, cfg->ep_tokens, SL_SOCK_HWM);
+    self->tokens = sl_sock_bind(ZMQ_ROUTER, cfg->ep_tokens, SL_SOCK_HWM);
     self->deliver = sl_sock_bind(ZMQ_ROUTER, cfg->ep_deliver, SL_SOCK_HWM);
-    self->store = sl_sock_connect(ZMQ_DEALER, cfg->ep_store, SL_SOCK_HWM, id);
+    self->store = sl_sock_connect(ZMQ_DEALER, cfg->ep_store, SL_SOCK_HWM, self->name);
     self->loop = zloop_new();
     if (!self->tokens || !self->deliver || !self->store || !self->loop)
         goto fail;
     self->reading_tokens = true;
+    self->tokens_resumed_ms = sl_clock_mono_ms();
     int64_t tick_ms = cfg->batch_max_age_ms / 4;
     if (tick_ms < 10)
         tick_ms = 10;
+    int64_t resend_tick_ms = cfg->resend_ms / 4 < 10 ? 10 : cfg->resend_ms / 4;
     if (zloop_reader(self->loop, self->tokens, s_on_tokens, self)
         || zloop_reader(self->loop, self->store, s_on_store, self)
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_age_tick, self) < 0
-        || zloop_timer(self->loop, 500, 0, s_on_resend_tick, self) < 0)
+        || zloop_timer(self->loop, (size_t)resend_tick_ms, 0, s_on_resend_tick, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0)
         goto fail;
-    self->events = sl_sock_announce_up(cfg, "builder");
-    sl_log_info("builder up: tokens=%s deliver=%s store=%s", cfg->ep_tokens, cfg->ep_deliver,
-                cfg->ep_store);
+    sl_sock_beat(self->store, NULL, self->name);
+    self->events = sl_sock_announce_up(cfg, self->name);
+    sl_log_info("builder up: name=%s tokens=%s deliver=%s store=%s", self->name, cfg->ep_tokens,
+                cfg->ep_deliver, cfg->ep_store);
     return self;
 fail:
     builder_destroy(&self);
@@ -343,6 +603,8 @@ builder_destroy(builder_t **self_p)
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->tokens);
     zhashx_destroy(&self->streams);
+    zhashx_destroy(&self->workers);
+    zhashx_destroy(&self->ingresses);
     builder_ledger_destroy(&self->ledger);
     builder_outbox_destroy(&self->outbox);
     free(self);

@@ -108,7 +108,11 @@ builder_outbox_send(builder_outbox_t *self,
 }
 
 size_t
-builder_outbox_flush(builder_outbox_t *self, zsock_t *router, int64_t now_ms)
+builder_outbox_flush(builder_outbox_t *self,
+                     zsock_t *router,
+                     int64_t now_ms,
+                     builder_outbox_alive_fn *alive,
+                     void *arg)
 {
     size_t dropped = 0;
     zlist_t *empty = NULL;
@@ -117,9 +121,10 @@ builder_outbox_flush(builder_outbox_t *self, zsock_t *router, int64_t now_ms)
         s_frame_t *f;
         while ((f = zlistx_first(queue))) {
             if (s_send(router, peer, f->data, f->len) != 0) {
-                if (now_ms - f->queued_ms < self->max_age_ms)
-                    break; // still young: try again next time
-                // Gone for too long: the ingress is not coming back for these.
+                if (now_ms - f->queued_ms < self->max_age_ms || (alive && alive(arg, peer)))
+                    break; // still young, or its ingress still beats: try again next time
+                // Gone: the ingress is not coming back for these (its clients' connections
+                // closed with it).
                 dropped += zlistx_size(queue);
                 self->size -= zlistx_size(queue);
                 zlistx_purge(queue);

@@ -4,11 +4,14 @@
 // connection is up; right after either side (re)starts, a send to it fails with EHOSTUNREACH
 // for a moment. Instead of dropping those tokens, the outbox keeps them per ingress, in order,
 // and retries; while an ingress has anything queued, newer messages queue behind it so order
-// holds. Bounded: at most max_frames in all, each kept at most max_age_ms, after which the
-// ingress is taken as gone and its queue dropped (the stream is still persisted). Not
+// holds. Bounded: at most max_frames in all (a message past that is refused and counted by the
+// caller; its client sees the gap and gets an error event). An ingress's queue is dropped only
+// when it has waited max_age_ms and the ingress is not alive (it stopped beating: it died,
+// and its clients' connections closed with it); a live ingress's queue is never dropped. Not
 // thread-safe.
 #ifndef BUILDER_OUTBOX_H
 #define BUILDER_OUTBOX_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +30,16 @@ int builder_outbox_send(builder_outbox_t *self,
                         uint8_t **data_p,
                         size_t len,
                         int64_t now_ms);
-// Retry queued frames in order. Returns how many frames were dropped as too old.
-size_t builder_outbox_flush(builder_outbox_t *self, zsock_t *router, int64_t now_ms);
+// Whether the ingress with routing id peer is alive (it beats).
+typedef bool(builder_outbox_alive_fn)(void *arg, const char *peer);
+
+// Retry queued frames in order. A queue whose oldest frame is max_age_ms old is dropped when
+// alive is NULL or says its peer is not alive. Returns how many frames were dropped.
+size_t builder_outbox_flush(builder_outbox_t *self,
+                            zsock_t *router,
+                            int64_t now_ms,
+                            builder_outbox_alive_fn *alive,
+                            void *arg);
 // Frames queued.
 size_t builder_outbox_size(const builder_outbox_t *self);
 

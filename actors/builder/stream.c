@@ -11,10 +11,19 @@
 // fragment. A bigger delta is truncated rather than growing the buffer without bound.
 #define BUILDER_BATCH_MAX_BYTES (8u * 1024 * 1024)
 
+// A batch sent to persistence and not acknowledged yet.
+typedef struct {
+    uint64_t seq;
+    uint64_t end; // first_index + n of the batch
+    bool final;
+    bool acked;
+} s_pending_t;
+
 struct builder_stream {
     char *req_id;             // owned
     char *ingress;            // owned
-    char *model;              // owned; "" until START
+    char *model;              // owned
+    char *worker;             // owned; routing id of the worker of the current attempt
     uint32_t attempt;         // latest attempt seen
     uint32_t batch_max;       // deltas per batch
     uint64_t next_index;      // index the next delta gets
@@ -27,7 +36,10 @@ struct builder_stream {
     uint32_t err_class;
     uint32_t prompt_tokens;
     uint32_t completion_tokens;
-    uint32_t unacked; // batches sent and not yet acknowledged
+    s_pending_t *pending; // owned array of cap_pending; batches in cut order
+    uint32_t n_pending, cap_pending;
+    uint64_t durable;   // indices stored without a gap
+    bool durable_final; // the final batch is stored
 };
 
 static char *
@@ -37,13 +49,16 @@ s_dup(sl_str_t s)
 }
 
 builder_stream_t *
-builder_stream_new(const sl_msg_t *msg, uint32_t batch_max)
+builder_stream_new(const sl_msg_t *start, const char *worker, uint32_t batch_max)
 {
     builder_stream_t *self = sl_xcalloc(1, sizeof *self);
-    self->req_id = s_dup(msg->req_id);
-    self->ingress = s_dup(msg->ingress);
-    self->model = s_dup(msg->model);
-    self->attempt = msg->attempt;
+    self->req_id = s_dup(start->req_id);
+    self->ingress = s_dup(start->ingress);
+    self->model = s_dup(start->model);
+    self->worker = sl_xstrdup(worker);
+    self->attempt = start->attempt;
+    self->next_index = start->first_index;
+    self->durable = start->first_index; // the worker keeps only what is not durable
     if (batch_max < 1)
         batch_max = 1;
     if (batch_max > SL_WIRE_MAX_DELTAS)
@@ -62,8 +77,10 @@ builder_stream_destroy(builder_stream_t **self_p)
     free(self->req_id);
     free(self->ingress);
     free(self->model);
+    free(self->worker);
     free(self->finish_reason);
     free(self->message);
+    free(self->pending);
     sl_deltas_free(&self->open);
     free(self);
     *self_p = NULL;
@@ -87,13 +104,34 @@ builder_stream_model(const builder_stream_t *self)
     return self->model;
 }
 
+const char *
+builder_stream_worker(const builder_stream_t *self)
+{
+    return self->worker;
+}
+
 void
-builder_stream_start(builder_stream_t *self, const sl_msg_t *start)
+builder_stream_restart(builder_stream_t *self, const sl_msg_t *start, const char *worker)
 {
     free(self->model);
     self->model = s_dup(start->model);
+    free(self->worker);
+    self->worker = sl_xstrdup(worker);
     if (start->attempt > self->attempt)
         self->attempt = start->attempt;
+}
+
+builder_fit_t
+builder_stream_fit(const builder_stream_t *self, const sl_msg_t *tokens, uint32_t *skip_p)
+{
+    *skip_p = 0;
+    if (tokens->first_index > self->next_index)
+        return BUILDER_TOKENS_GAP;
+    uint64_t seen = self->next_index - tokens->first_index;
+    if (seen >= tokens->n_deltas)
+        return BUILDER_TOKENS_DUPLICATE;
+    *skip_p = (uint32_t)seen;
+    return BUILDER_TOKENS_NEW;
 }
 
 uint32_t
@@ -181,20 +219,52 @@ builder_stream_cut(
     if (rc < 0)
         return rc;
     sl_deltas_reset(&self->open);
+    if (self->n_pending == self->cap_pending) {
+        self->cap_pending = self->cap_pending ? self->cap_pending * 2 : 4;
+        self->pending = sl_xrealloc(self->pending, self->cap_pending * sizeof *self->pending);
+    }
+    self->pending[self->n_pending++] = (s_pending_t){seq, self->next_index, final, false};
     return 0;
 }
 
-void
-builder_stream_unacked_add(builder_stream_t *self, int delta)
+bool
+builder_stream_acked(builder_stream_t *self, uint64_t seq)
 {
-    if (delta < 0 && (uint32_t)-delta > self->unacked)
-        self->unacked = 0;
-    else
-        self->unacked = (uint32_t)((int64_t)self->unacked + delta);
+    uint32_t i = 0;
+    while (i < self->n_pending && self->pending[i].seq != seq)
+        i++;
+    if (i == self->n_pending)
+        return false; // not this stream's, or acknowledged before
+    self->pending[i].acked = true;
+    uint32_t done = 0;
+    bool moved = false;
+    while (done < self->n_pending && self->pending[done].acked) {
+        const s_pending_t *p = &self->pending[done++];
+        if (p->end > self->durable || (p->final && !self->durable_final))
+            moved = true;
+        if (p->end > self->durable)
+            self->durable = p->end;
+        self->durable_final = self->durable_final || p->final;
+    }
+    memmove(self->pending, self->pending + done, (self->n_pending - done) * sizeof *self->pending);
+    self->n_pending -= done;
+    return moved;
+}
+
+uint64_t
+builder_stream_durable(const builder_stream_t *self)
+{
+    return self->durable;
+}
+
+bool
+builder_stream_is_durable_final(const builder_stream_t *self)
+{
+    return self->durable_final;
 }
 
 uint32_t
 builder_stream_unacked(const builder_stream_t *self)
 {
-    return self->unacked;
+    return self->n_pending;
 }

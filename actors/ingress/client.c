@@ -1,14 +1,16 @@
-// client.c - one request's state and output in the ingress (see client.h).
+// client.c - one request's state machine and output in the ingress (see client.h).
 #include "client.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "sl/clock.h"
+#include "answer.h"
 #include "sl/err.h"
+#include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 
@@ -20,6 +22,63 @@
 // Room kept past the streaming cap for the error event that ends an overflowing stream.
 #define CLIENT_OUT_RESERVE 1024
 
+// The error type of a request that lost tokens on the way (I2), and of a passed deadline (I5).
+// Anthropic's writers type errors by status instead (502 api_error, 504 timeout_error).
+#define CLIENT_GAP_TYPE     "stream_gap"
+#define CLIENT_TIMEOUT_TYPE "timeout"
+
+struct ingress_client {
+    ingress_client_state_t state; // see the diagram in client.h
+    ingress_client_cfg_t cfg;     // limits and deadlines; cfg.clock borrowed
+    const ingress_api_t *api;     // borrowed (static): the client's API
+    char req_id[SL_ID_LEN + 1];   // request id, or the stream id queried; "" before either
+    bool stream;                  // the client asked for SSE
+    bool ended;                   // every byte of output is in out (or was read)
+    bool too_big;                 // the body passed its cap
+    unsigned status;              // HTTP status of the response; 0 while it is open
+    ingress_request_t req;        // owned; the parsed request (body freed at the first message)
+    void *writer;                 // owned by api: the response's writer state
+    sl_buf_t body;                // owned; the request body, until accept
+    sl_buf_t out;                 // owned; output not yet read
+    ingress_answer_t answer;      // owned; non-streaming: the message so far
+    // I2: the next index the client expects. Only ever grows, one by one, as deltas are
+    // taken in order; no delta below it is taken again and none above it is taken at all.
+    uint64_t tokens;
+    int64_t since_ms;    // monotonic: accept (or the query); deadlines count from here
+    int64_t last_msg_ms; // monotonic: the last message that moved the request on
+    int64_t last_out_ms; // monotonic: output was last added (keepalives)
+};
+
+// The invariants client.h promises, checked after every change.
+static void
+s_check_invariants(const ingress_client_t *self)
+{
+    (void)self;
+    assert(self->out.len <= self->out.max_len);
+    switch (self->state) {
+    case INGRESS_CLIENT_READING:
+    case INGRESS_CLIENT_WAITING:
+    case INGRESS_CLIENT_QUERYING:
+        assert(self->status == 0 && !self->ended && self->tokens == 0);
+        break;
+    case INGRESS_CLIENT_COLLECTING:
+        assert(self->status == 0 && !self->ended && !self->stream);
+        break;
+    case INGRESS_CLIENT_STREAMING:
+        assert(self->status == 200 && self->stream);
+        break;
+    case INGRESS_CLIENT_RESPOND:
+        assert(self->status != 0 && self->ended);
+        break;
+    }
+}
+
+static int64_t
+s_now_ms(const ingress_client_t *self)
+{
+    return sl_clock_now_mono_ms(self->cfg.clock);
+}
+
 // Whole responses are not bounded by the streaming cap: they are built once, not queued.
 static void
 s_reset_for_response(ingress_client_t *self)
@@ -28,14 +87,36 @@ s_reset_for_response(ingress_client_t *self)
     sl_buf_init(&self->out, CLIENT_MAX_RESPONSE);
 }
 
+// Messages about a submitted request are taken only while its outcome is open.
+static bool
+s_is_open(const ingress_client_t *self)
+{
+    return !self->ended
+           && (self->state == INGRESS_CLIENT_WAITING || self->state == INGRESS_CLIENT_COLLECTING
+               || self->state == INGRESS_CLIENT_STREAMING);
+}
+
+// A message moved the request on. The first one also means the broker has it for good: the
+// normalized body kept for a resubmit is no longer needed.
+static void
+s_heard(ingress_client_t *self)
+{
+    self->last_msg_ms = s_now_ms(self);
+    if (self->req.body) {
+        free(self->req.body);
+        self->req.body = NULL;
+        self->req.body_len = 0;
+    }
+}
+
 ingress_client_t *
-ingress_client_new(void *conn, const ingress_api_t *api, size_t max_body, size_t max_out)
+ingress_client_new(const ingress_api_t *api, const ingress_client_cfg_t *cfg)
 {
     ingress_client_t *self = sl_xcalloc(1, sizeof *self);
-    self->conn = conn;
     self->api = api;
-    sl_buf_init(&self->body, max_body);
-    sl_buf_init(&self->out, max_out);
+    self->cfg = *cfg;
+    sl_buf_init(&self->body, cfg->max_body_bytes);
+    sl_buf_init(&self->out, cfg->max_out_bytes);
     ingress_answer_init(&self->answer, CLIENT_MAX_TEXT);
     return self;
 }
@@ -56,23 +137,16 @@ ingress_client_destroy(ingress_client_t **self_p)
     *self_p = NULL;
 }
 
-// An error response must fit even when out is nearly full: it replaces what is there.
-void
-ingress_client_fail(ingress_client_t *self,
-                    unsigned status,
-                    const char *type,
-                    const char *message,
-                    const char *param)
+int
+ingress_client_feed(ingress_client_t *self, const void *data, size_t len)
 {
-    sl_buf_reset(&self->out);
-    if (self->api->error_body(&self->out, status, type, message, param) != 0) {
-        sl_buf_reset(&self->out);
-        (void)self->api->error_body(&self->out, status, type, "error message too long",
-                                    param); // fits in any sane cap
+    if (self->too_big)
+        return SL_ETOOBIG;
+    if (sl_buf_append(&self->body, data, len) != 0) {
+        self->too_big = true; // the actor keeps reading to answer 413 cleanly; we stop storing
+        return SL_ETOOBIG;
     }
-    self->status = status;
-    self->state = INGRESS_CLIENT_RESPOND;
-    self->ended = true;
+    return 0;
 }
 
 int
@@ -96,8 +170,76 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
     snprintf(self->req_id, sizeof self->req_id, "%s", req_id);
     self->stream = self->req.stream;
     self->writer = self->api->state_new(req_id, self->req.model, now_wall_ms / 1000);
-    sl_buf_free(&self->body); // submitted: the body is no longer needed here
+    sl_buf_free(&self->body); // parsed: req holds the normalized body for (re)submits
     self->state = INGRESS_CLIENT_WAITING;
+    self->since_ms = s_now_ms(self);
+    s_check_invariants(self);
+    return 0;
+}
+
+bool
+ingress_client_submit(const ingress_client_t *self, const char *ingress, sl_msg_t *msg)
+{
+    if (self->state != INGRESS_CLIENT_WAITING || !self->req.body)
+        return false;
+    memset(msg, 0, sizeof *msg);
+    msg->type = SL_MSG_SUBMIT;
+    msg->req_id = sl_str(self->req_id);
+    msg->ingress = sl_str(ingress);
+    msg->model = sl_str(self->req.model);
+    msg->api = self->api->api;
+    msg->stream = self->req.stream;
+    msg->body = sl_strn(self->req.body, self->req.body_len);
+    return true;
+}
+
+int
+ingress_client_query(ingress_client_t *self, const char *id)
+{
+    if (!sl_id_is_valid(id, strlen(id))) {
+        ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
+        return SL_EINVAL;
+    }
+    snprintf(self->req_id, sizeof self->req_id, "%s", id);
+    self->state = INGRESS_CLIENT_QUERYING;
+    self->since_ms = s_now_ms(self);
+    s_check_invariants(self);
+    return 0;
+}
+
+// An error response must fit even when out is nearly full: it replaces what is there.
+void
+ingress_client_fail(ingress_client_t *self,
+                    unsigned status,
+                    const char *type,
+                    const char *message,
+                    const char *param)
+{
+    assert(self->state != INGRESS_CLIENT_STREAMING); // a stream's status went out already
+    sl_buf_reset(&self->out);
+    if (self->api->error_body(&self->out, status, type, message, param) != 0) {
+        sl_buf_reset(&self->out);
+        (void)self->api->error_body(&self->out, status, type, "error message too long",
+                                    param); // fits in any sane cap
+    }
+    self->status = status;
+    self->state = INGRESS_CLIENT_RESPOND;
+    self->ended = true;
+    s_check_invariants(self);
+}
+
+int
+ingress_client_respond(ingress_client_t *self, unsigned status, const char *body, size_t len)
+{
+    s_reset_for_response(self);
+    if (sl_buf_append(&self->out, body, len) != 0) {
+        ingress_client_fail(self, 500, "server_error", "response too large", NULL);
+        return SL_ETOOBIG;
+    }
+    self->status = status;
+    self->state = INGRESS_CLIENT_RESPOND;
+    self->ended = true;
+    s_check_invariants(self);
     return 0;
 }
 
@@ -120,54 +262,102 @@ s_overflow(ingress_client_t *self)
     self->ended = true;
 }
 
+// The request ends in error: an error event once the stream's 200 is out, else an error
+// response with status. Either way nothing follows it (no [DONE], no message_stop).
+static void
+s_end_in_error(ingress_client_t *self, unsigned status, const char *type, const char *message)
+{
+    if (self->state == INGRESS_CLIENT_STREAMING) {
+        if (self->api->error_event(self->writer, &self->out, status, type, message) != 0)
+            s_overflow(self);
+        self->ended = true;
+        self->last_out_ms = s_now_ms(self);
+        return;
+    }
+    ingress_client_fail(self, status, type, message, NULL);
+}
+
 static void
 s_begin_stream(ingress_client_t *self)
 {
     self->state = INGRESS_CLIENT_STREAMING;
     self->status = 200;
-    self->last_out_ms = sl_clock_mono_ms();
+    self->last_out_ms = s_now_ms(self);
     if (self->api->begin(self->writer, &self->out) != 0)
         s_overflow(self);
+}
+
+// I2: indices tokens .. first-1 never reached the ingress. Say so and end; persistence has
+// the whole stream, so the request is not cancelled.
+static bool
+s_gap(ingress_client_t *self, uint64_t first)
+{
+    sl_log_warn_rl("client req=%s: gap, expected index %llu, got %llu; stream ended", self->req_id,
+                   (unsigned long long)self->tokens, (unsigned long long)first);
+    char lost[64];
+    if (first - 1 == self->tokens)
+        snprintf(lost, sizeof lost, "token %llu", (unsigned long long)self->tokens);
+    else
+        snprintf(lost, sizeof lost, "tokens %llu to %llu", (unsigned long long)self->tokens,
+                 (unsigned long long)(first - 1));
+    char message[256];
+    snprintf(message, sizeof message,
+             "%s of this stream did not reach the ingress, so it was ended here; it is stored "
+             "whole at /v1/streams/%s",
+             lost, self->req_id);
+    s_end_in_error(self, 502, CLIENT_GAP_TYPE, message);
+    return true;
 }
 
 bool
 ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
 {
-    if (self->ended || self->state == INGRESS_CLIENT_RESPOND)
+    if (!s_is_open(self))
         return false;
-    bool begun = false;
-    if (self->stream && self->state == INGRESS_CLIENT_WAITING) {
-        s_begin_stream(self);
-        begun = true;
+    uint64_t first = tokens->first_index;
+    if (first > self->tokens) {
+        s_gap(self, first);
+        s_check_invariants(self);
+        return true;
     }
-    if (tokens->first_index != self->tokens)
-        sl_log_warn_rl("client req=%s: expected index %llu, got %llu", self->req_id,
-                       (unsigned long long)self->tokens, (unsigned long long)tokens->first_index);
-    for (uint32_t i = 0; i < tokens->n_deltas && !self->ended; i++) {
+    // first <= tokens, so first + n cannot overflow.
+    if (first + tokens->n_deltas <= self->tokens) {
+        sl_log_debug("client req=%s: duplicate tokens %llu+%u skipped", self->req_id,
+                     (unsigned long long)first, tokens->n_deltas);
+        return false;
+    }
+    s_heard(self);
+    if (self->state == INGRESS_CLIENT_WAITING) {
+        if (self->stream)
+            s_begin_stream(self);
+        else
+            self->state = INGRESS_CLIENT_COLLECTING;
+    }
+    for (uint32_t i = (uint32_t)(self->tokens - first); i < tokens->n_deltas; i++) {
+        if (self->ended || self->state == INGRESS_CLIENT_RESPOND)
+            break;
         const sl_delta_t *d = &tokens->deltas[i];
         if (self->stream) {
-            if (self->api->delta(self->writer, &self->out, d) != 0)
+            if (self->api->delta(self->writer, &self->out, d) != 0) {
                 s_overflow(self);
+                break;
+            }
         } else if (ingress_answer_add(&self->answer, d) != 0) {
-            ingress_client_fail(self, 500, "server_error", "response too large to return whole",
-                                NULL);
+            char message[256];
+            snprintf(message, sizeof message,
+                     "the response is too large to return whole (over %u tool calls or %u "
+                     "bytes); it is stored whole at /v1/streams/%s",
+                     INGRESS_ANSWER_MAX_CALLS, CLIENT_MAX_TEXT, self->req_id);
+            ingress_client_fail(self, 500, "server_error", message, NULL);
+            break;
         }
+        self->tokens++;
     }
-    self->tokens = tokens->first_index + tokens->n_deltas;
-    self->last_out_ms = sl_clock_mono_ms();
-    return begun || self->stream;
-}
-
-bool
-ingress_client_keepalive(ingress_client_t *self, int64_t now_ms, int64_t idle_ms)
-{
-    if (self->state != INGRESS_CLIENT_STREAMING || self->ended || self->out.len > 0
-        || now_ms - self->last_out_ms < idle_ms)
-        return false;
-    if (sl_buf_append_str(&self->out, self->api->keepalive) != 0)
-        return false;
-    self->last_out_ms = now_ms;
-    return true;
+    if (self->stream)
+        self->last_out_ms = s_now_ms(self);
+    s_check_invariants(self);
+    // A stream has new output; a whole answer only wakes its connection once it is decided.
+    return self->stream || self->state == INGRESS_CLIENT_RESPOND;
 }
 
 unsigned
@@ -197,24 +387,32 @@ s_failed(ingress_client_t *self, const sl_msg_t *msg)
     char message[1024];
     snprintf(message, sizeof message, "%.*s", (int)msg->message.len,
              msg->message.len ? msg->message.ptr : "upstream error");
-    const char *type = s_type_for(msg, status);
-    if (self->state == INGRESS_CLIENT_STREAMING) {
-        if (self->api->error_event(self->writer, &self->out, status, type, message) != 0)
-            s_overflow(self);
-        self->ended = true;
-        return true;
-    }
-    ingress_client_fail(self, status, type, message, NULL);
+    s_end_in_error(self, status, s_type_for(msg, status), message);
+    s_check_invariants(self);
     return true;
 }
 
 bool
 ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
 {
-    if (self->ended || self->state == INGRESS_CLIENT_RESPOND)
+    if (!s_is_open(self))
         return false;
+    s_heard(self);
     if (end->err_class != SL_ERRCLASS_NONE)
         return s_failed(self, end);
+    if (end->count != self->tokens) {
+        // I2: a clean end over tokens the client never got is no clean end.
+        sl_log_warn_rl("client req=%s: END count=%llu but %llu tokens arrived", self->req_id,
+                       (unsigned long long)end->count, (unsigned long long)self->tokens);
+        char message[256];
+        snprintf(message, sizeof message,
+                 "the stream has %llu tokens but %llu reached the ingress, so it was ended "
+                 "here; it is stored whole at /v1/streams/%s",
+                 (unsigned long long)end->count, (unsigned long long)self->tokens, self->req_id);
+        s_end_in_error(self, 502, CLIENT_GAP_TYPE, message);
+        s_check_invariants(self);
+        return true;
+    }
     char finish[32];
     snprintf(finish, sizeof finish, "%.*s", (int)end->finish_reason.len,
              end->finish_reason.len ? end->finish_reason.ptr : "stop");
@@ -225,6 +423,8 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
         if (!self->ended && self->api->end(self->writer, &self->out, &how, self->req.include_usage))
             s_overflow(self);
         self->ended = true;
+        self->last_out_ms = s_now_ms(self);
+        s_check_invariants(self);
         return true;
     }
     s_reset_for_response(self);
@@ -235,14 +435,16 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
     self->status = 200;
     self->state = INGRESS_CLIENT_RESPOND;
     self->ended = true;
+    s_check_invariants(self);
     return true;
 }
 
 bool
 ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject)
 {
-    if (self->ended || self->state == INGRESS_CLIENT_RESPOND)
+    if (!s_is_open(self))
         return false;
+    s_heard(self);
     return s_failed(self, reject);
 }
 
@@ -251,7 +453,7 @@ static const char *const s_state_names[] = {"streaming", "complete", "error"};
 bool
 ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
 {
-    if (self->state != INGRESS_CLIENT_WAITING)
+    if (self->state != INGRESS_CLIENT_QUERYING)
         return false;
     if (record->status == 404) {
         ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
@@ -289,15 +491,135 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
     cJSON_AddNumberToObject(usage, "completion_tokens", record->completion_tokens);
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    s_reset_for_response(self);
-    if (!json || sl_buf_append_str(&self->out, json) != 0) {
-        free(json);
+    if (!json) {
         ingress_client_fail(self, 500, "server_error", "the stream is too large to return", NULL);
         return true;
     }
+    (void)ingress_client_respond(self, 200, json, strlen(json)); // on overflow: a 500
     free(json);
-    self->status = 200;
-    self->state = INGRESS_CLIENT_RESPOND;
-    self->ended = true;
     return true;
+}
+
+// I5 for a request waiting on the pipeline: which deadline has passed, if any, as the message
+// the client gets; NULL when none has.
+static const char *
+s_deadline_passed(const ingress_client_t *self, int64_t now_ms, char *buf, size_t size)
+{
+    const ingress_client_cfg_t *cfg = &self->cfg;
+    if (self->state == INGRESS_CLIENT_WAITING && now_ms - self->since_ms >= cfg->first_token_ms) {
+        snprintf(buf, size, "no answer within %lld ms (timeouts.first_token_ms)",
+                 (long long)cfg->first_token_ms);
+        return buf;
+    }
+    if (self->state != INGRESS_CLIENT_WAITING
+        && now_ms - self->last_msg_ms >= cfg->stream_idle_ms) {
+        snprintf(buf, size,
+                 "the stream stalled: nothing new for %lld ms (timeouts.stream_idle_ms) after "
+                 "%llu tokens; what was produced is stored at /v1/streams/%s",
+                 (long long)cfg->stream_idle_ms, (unsigned long long)self->tokens, self->req_id);
+        return buf;
+    }
+    int64_t total_ms = cfg->total_ms + cfg->stream_idle_ms;
+    if (now_ms - self->since_ms >= total_ms) {
+        snprintf(buf, size, "the request did not finish within %lld ms (timeouts.total_ms)",
+                 (long long)cfg->total_ms);
+        return buf;
+    }
+    return NULL;
+}
+
+unsigned
+ingress_client_tick(ingress_client_t *self, int64_t persist_heard_ms)
+{
+    int64_t now_ms = s_now_ms(self);
+    char message[256];
+    switch (self->state) {
+    case INGRESS_CLIENT_QUERYING: {
+        // A live store answers within a beat or so; one not heard from for a liveness period
+        // is gone (or hung), and the query with it. A store that beats but never answers this
+        // query is bounded too, by first_token_ms.
+        int64_t from_ms = persist_heard_ms > self->since_ms ? persist_heard_ms : self->since_ms;
+        if (now_ms - from_ms < self->cfg.query_liveness_ms
+            && now_ms - self->since_ms < self->cfg.first_token_ms)
+            return 0;
+        sl_log_warn_rl("query stream=%s: persistence did not answer", self->req_id);
+        ingress_client_fail(self, 503, "server_error", "persistence did not answer", NULL);
+        return INGRESS_CLIENT_WAKE;
+    }
+    case INGRESS_CLIENT_WAITING:
+    case INGRESS_CLIENT_COLLECTING:
+    case INGRESS_CLIENT_STREAMING:
+        if (self->ended)
+            return 0;
+        if (s_deadline_passed(self, now_ms, message, sizeof message)) {
+            sl_log_warn_rl("client req=%s: %s", self->req_id, message);
+            s_end_in_error(self, 504, CLIENT_TIMEOUT_TYPE, message);
+            s_check_invariants(self);
+            return INGRESS_CLIENT_WAKE | INGRESS_CLIENT_CANCEL;
+        }
+        if (self->state != INGRESS_CLIENT_STREAMING || self->out.len > 0
+            || now_ms - self->last_out_ms < self->cfg.keepalive_ms)
+            return 0;
+        if (sl_buf_append_str(&self->out, self->api->keepalive) != 0)
+            return 0;
+        self->last_out_ms = now_ms;
+        return INGRESS_CLIENT_WAKE;
+    case INGRESS_CLIENT_READING:
+    case INGRESS_CLIENT_RESPOND:
+        break;
+    }
+    return 0;
+}
+
+size_t
+ingress_client_read(ingress_client_t *self, char *buf, size_t max)
+{
+    size_t n = self->out.len < max ? self->out.len : max;
+    if (n) {
+        memcpy(buf, self->out.data, n);
+        sl_buf_consume(&self->out, n);
+    }
+    return n;
+}
+
+ingress_client_state_t
+ingress_client_state(const ingress_client_t *self)
+{
+    return self->state;
+}
+
+unsigned
+ingress_client_status(const ingress_client_t *self)
+{
+    return self->status;
+}
+
+const char *
+ingress_client_req_id(const ingress_client_t *self)
+{
+    return self->req_id;
+}
+
+const sl_buf_t *
+ingress_client_out(const ingress_client_t *self)
+{
+    return &self->out;
+}
+
+uint64_t
+ingress_client_tokens(const ingress_client_t *self)
+{
+    return self->tokens;
+}
+
+bool
+ingress_client_is_ended(const ingress_client_t *self)
+{
+    return self->ended;
+}
+
+const ingress_request_t *
+ingress_client_request(const ingress_client_t *self)
+{
+    return &self->req;
 }

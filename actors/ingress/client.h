@@ -1,55 +1,109 @@
 // client.h - one HTTP request in the ingress, from its body to its last byte of output.
 //
 // A client applies what the other processes say about its request (TOKENS and END from the
-// builder, REJECT from the broker, RECORD from persistence) and turns it into the output
-// its API expects: a stream of SSE chunks, or one JSON response. It knows nothing of
-// libmicrohttpd: the actor queues the response the client asks for and feeds MHD from
-// `out`. Not thread-safe.
+// builder, REJECT from the broker, RECORD from persistence) and the passing of time, and turns
+// them into the output its API expects: a stream of SSE chunks, or one JSON response. It is
+// the one owner of a request's state machine; it knows nothing of sockets or libmicrohttpd:
+// the actor sends what the client says to send, queues the response the client decides on and
+// feeds MHD from ingress_client_read. Time comes from the injected clock. Not thread-safe.
+//
+// States (ingress_client_state_t) and how they move:
+//
+//   READING ──accept──▶ WAITING ──TOKENS──▶ STREAMING (stream: 200 decided, SSE flows)
+//      │                   │    └─TOKENS──▶ COLLECTING (whole answer: status still open)
+//      │                   └─END/REJECT/deadline/gap──▶ RESPOND
+//      ├──query──▶ QUERYING ──RECORD/liveness──▶ RESPOND
+//      └──bad body, fail, respond──▶ RESPOND
+//   COLLECTING ──END/REJECT/deadline/gap/overflow──▶ RESPOND
+//   STREAMING ends in place: `ended` is set once its last event is in the output.
+//
+// The rules this machine keeps for every request (DESIGN.md's invariants):
+//
+// I2 - indices. A client sees strictly increasing, gap-free indices. `tokens` counts the
+//   deltas the client has taken (the next index it expects). TOKENS with first_index f and n
+//   deltas:
+//     f + n <= tokens  a duplicate (a restarted builder delivers again from an earlier index):
+//                      ignored, and it is no sign of progress;
+//     f <  tokens      an overlap: the first tokens - f deltas are skipped, the rest taken;
+//     f >  tokens      a gap: indices tokens .. f-1 were lost. The request ends at once with
+//                      an error that names them and says the stream is stored whole at
+//                      /v1/streams/<id>: an error event when streaming, 502 while the status
+//                      is still open (WAITING, COLLECTING). Never [DONE] or message_stop.
+//   END without an error class must have count == tokens; otherwise the client missed tokens
+//   and gets the same kind of error, not a clean finish. A whole (non-streaming) answer follows
+//   the same rules: it is whole or it is an error.
+//
+// I5 - termination. Every request ends with exactly one terminal event or HTTP response within
+//   bounded time, whatever process died or hung (ingress_client_tick, every tick):
+//     WAITING     no first message (TOKENS, END, REJECT) within first_token_ms of accept:
+//                 504, the API's error body (timeout), and the actor CANCELs the request;
+//     STREAMING,  no message that moves the stream on for stream_idle_ms, or more than
+//     COLLECTING  total_ms + stream_idle_ms since accept: an error event (STREAMING) or 504
+//                 (COLLECTING), and a CANCEL;
+//     QUERYING    no RECORD within query_liveness_ms of the later of the QUERY and the last
+//                 word from persistence, or within first_token_ms at all: 503.
+//   Keepalives to the client are output, not messages: they never hold a deadline off. After
+//   RESPOND, or once `ended`, every message is ignored: one terminal event only.
 #ifndef INGRESS_CLIENT_H
 #define INGRESS_CLIENT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "answer.h"
 #include "api.h"
 #include "sl/buf.h"
-#include "sl/ids.h"
+#include "sl/clock.h"
 #include "sl/wire.h"
 
 typedef enum {
-    INGRESS_CLIENT_READING,   // the body is still arriving
-    INGRESS_CLIENT_WAITING,   // submitted; nothing back yet, so the status is not known
-    INGRESS_CLIENT_STREAMING, // 200 decided; SSE output flows through out
-    INGRESS_CLIENT_RESPOND,   // a whole response (status + out) is ready to queue
+    INGRESS_CLIENT_READING,    // the body is still arriving
+    INGRESS_CLIENT_WAITING,    // submitted; nothing back yet, so the status is not known
+    INGRESS_CLIENT_COLLECTING, // non-streaming: tokens arrive, the status is still open
+    INGRESS_CLIENT_STREAMING,  // 200 decided; SSE output flows through ingress_client_read
+    INGRESS_CLIENT_QUERYING,   // GET /v1/streams/<id>: waiting for persistence's RECORD
+    INGRESS_CLIENT_RESPOND,    // a whole response (status + out) is ready to queue
 } ingress_client_state_t;
 
-typedef struct {
-    ingress_client_state_t state;
-    void *conn;                 // borrowed: the MHD connection
-    char req_id[SL_ID_LEN + 1]; // request id, "" before submit
-    bool stream;                // the client asked for SSE
-    bool queued;                // the actor queued the MHD response
-    bool suspended;             // the MHD connection is suspended
-    bool ended;                 // every byte of output is in out (or was sent)
-    bool registered;            // the actor's table knows it by req_id
-    bool too_big;               // the body passed its cap
-    uint64_t query_seq;         // the QUERY this client waits for (GET /v1/streams)
-    unsigned status;            // HTTP status of the response
-    const ingress_api_t *api;   // borrowed (static): the client's API
-    ingress_request_t req;      // owned; the parsed request
-    void *writer;               // owned by api: the response's writer state
-    sl_buf_t body;              // owned; the request body
-    sl_buf_t out;               // owned; output not yet handed to MHD
-    ingress_answer_t answer;    // owned; non-streaming: the message so far
-    uint64_t tokens;            // deltas received
-    int64_t last_out_ms;        // monotonic time output was last added (streams)
-} ingress_client_t;
+// What the actor must do after ingress_client_tick; flags, or'ed.
+typedef enum {
+    INGRESS_CLIENT_WAKE = 1,   // state or output changed: queue the response or resume
+    INGRESS_CLIENT_CANCEL = 2, // a deadline passed: tell the broker to stop the request
+} ingress_client_act_t;
 
-// New client speaking api, whose body may be max_body bytes and whose unsent output max_out
-// bytes.
-ingress_client_t *
-ingress_client_new(void *conn, const ingress_api_t *api, size_t max_body, size_t max_out);
+// Limits and deadlines of a client; copied by ingress_client_new.
+typedef struct {
+    size_t max_body_bytes;     // request body cap (413 above it)
+    size_t max_out_bytes;      // a stream's unsent output cap (client_too_slow above it)
+    int64_t first_token_ms;    // accept -> first message
+    int64_t stream_idle_ms;    // longest gap between messages once the first arrived
+    int64_t total_ms;          // the request's whole life is bounded by total + stream_idle
+    int64_t keepalive_ms;      // a stream with no output this long gets a keepalive
+    int64_t query_liveness_ms; // a QUERY waits this long past persistence's last word
+    const sl_clock_t *clock;   // borrowed; NULL for the real clock
+} ingress_client_cfg_t;
+
+typedef struct ingress_client ingress_client_t; // opaque
+
+// New client speaking api (borrowed, static) with the limits in cfg. Caller owns the result.
+ingress_client_t *ingress_client_new(const ingress_api_t *api, const ingress_client_cfg_t *cfg);
+// Free self and set *self_p to NULL. Safe on NULL and on *self_p == NULL.
 void ingress_client_destroy(ingress_client_t **self_p);
+
+// Add len bytes of the request body. SL_ETOOBIG once it passes max_body_bytes: the rest is
+// dropped and accept answers 413.
+int ingress_client_feed(ingress_client_t *self, const void *data, size_t len);
+// Take the request: parse it (errors make a 400 or 413 response). Returns 0 when it should be
+// submitted (WAITING from now: the first-token deadline runs), or SL_EINVAL when the
+// response is already decided (RESPOND).
+int ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wall_ms);
+// Fill msg with this request's SUBMIT from ingress (msg borrows from self and ingress until
+// the client changes). Returns false when the client no longer waits for its first message:
+// then a SUBMIT is pointless (and its body already freed). SUBMIT is idempotent by req_id, so
+// the actor sends it again when the broker restarts.
+bool ingress_client_submit(const ingress_client_t *self, const char *ingress, sl_msg_t *msg);
+// Start a GET /v1/streams/<id> (id NUL-terminated). 0 when the QUERY should be sent
+// (QUERYING from now), SL_EINVAL when id is no stream id (a 404 is decided).
+int ingress_client_query(ingress_client_t *self, const char *id);
 
 // Make the whole response an error in the client API's shape; status is the HTTP status.
 void ingress_client_fail(ingress_client_t *self,
@@ -57,9 +111,9 @@ void ingress_client_fail(ingress_client_t *self,
                          const char *type,
                          const char *message,
                          const char *param);
-// Take the request: parse it (errors make a 400 response). Returns 0 when it should be
-// submitted (req_id and ctx are set), or SL_EINVAL when the response is already decided.
-int ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wall_ms);
+// Make the whole response status with body (len bytes, copied), as for /healthz. SL_ETOOBIG
+// (and a 500 instead) when it is larger than any response may be.
+int ingress_client_respond(ingress_client_t *self, unsigned status, const char *body, size_t len);
 
 // Apply messages about this request. Each returns true when the client's state or output
 // changed in a way the actor must act on (queue a response or resume the connection).
@@ -68,10 +122,31 @@ bool ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end);
 bool ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject);
 bool ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record);
 
-// A stream with nothing sent for idle_ms gets a keepalive comment, so proxies keep the
-// connection and a client that went away is noticed when the write fails. Returns true when
-// one was added (the actor resumes the connection).
-bool ingress_client_keepalive(ingress_client_t *self, int64_t now_ms, int64_t idle_ms);
+// Let time pass: the deadlines above, then a keepalive for an idle stream (so proxies keep
+// the connection and a client that went away is noticed when the write fails).
+// persist_heard_ms is when persistence was last heard from (monotonic; 0 for never). Returns
+// INGRESS_CLIENT_* flags, 0 when nothing is to be done.
+unsigned ingress_client_tick(ingress_client_t *self, int64_t persist_heard_ms);
+
+// Copy up to max bytes of output not yet handed out into buf and drop them from the client.
+// Returns the bytes copied; 0 when nothing is waiting (the stream ends when is_ended too).
+size_t ingress_client_read(ingress_client_t *self, char *buf, size_t max);
+
+ingress_client_state_t ingress_client_state(const ingress_client_t *self);
+// HTTP status of the response; 0 while it is not decided.
+unsigned ingress_client_status(const ingress_client_t *self);
+// The request id (submits) or the stream id asked for (queries); "" before either. Borrowed.
+const char *ingress_client_req_id(const ingress_client_t *self);
+// Output not yet read: a whole response's body, or a stream's pending events. Borrowed; valid
+// until the client changes.
+const sl_buf_t *ingress_client_out(const ingress_client_t *self);
+// Deltas the client has taken: the next index it expects.
+uint64_t ingress_client_tokens(const ingress_client_t *self);
+// True once every byte of output is in out (or was read): no more will come.
+bool ingress_client_is_ended(const ingress_client_t *self);
+// The parsed request (valid after a successful accept; body NULL once the first message
+// arrived). Borrowed.
+const ingress_request_t *ingress_client_request(const ingress_client_t *self);
 
 // HTTP status for a failed attempt: the upstream's own when it is an error status, else 502.
 unsigned ingress_client_error_status(uint32_t status);

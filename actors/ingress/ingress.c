@@ -4,6 +4,12 @@
 // HTTP and ZeroMQ share one thread and no locks. A request waiting for its first token, or a
 // stream whose output is drained, suspends its MHD connection; a message for it appends
 // output and resumes it (MHD's inter-thread channel wakes the epoll fd, so the loop notices).
+//
+// This file does sockets, MHD and the tables that find a request's connection; what a message
+// or the passing of time means for a request is decided in client.c. One handler per socket:
+// frontend (the broker), deliver (the builder), query (persistence), state (the supervisor).
+// Each link carries beats both ways, so the ingress knows which instance of each peer it
+// talks to and sends again what a restarted peer lost (sl/peer.h).
 #include "ingress.h"
 
 #include <netdb.h>
@@ -21,6 +27,7 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/peer.h"
 #include "sl/sock.h"
 
 #define INGRESS_BLOCK_BYTES  (64 * 1024) // MHD asks the reader for at most this much
@@ -28,47 +35,98 @@
 #define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
 #define INGRESS_STREAMS_PATH "/v1/streams/"
 #define INGRESS_KEEPALIVE_MS 15000 // idle streams get a comment this often (proxies, dead peers)
+#define INGRESS_TICK_MAX_MS  1000  // deadlines and keepalives are checked at least this often
+#define INGRESS_DRAIN_MAX    512   // messages handled per wake, so timers and HTTP still run
+#define INGRESS_MODELS_MAX   (1024 * 1024) // bytes of the /v1/models answer
+#define INGRESS_LIVENESS_MIN 1000          // ms; a peer is never given up on sooner than this
+
+// One peer on a link, as its beats tell of it.
+typedef struct {
+    const char *role; // "broker", "builder", "persistence": for the log
+    sl_peer_t peer;   // its instance name and when it was last heard
+    bool lost;        // logged as lost; cleared when it is heard again
+} ingress_link_t;
+
+// One HTTP connection: the request's client and what MHD and the tables know of it.
+typedef struct {
+    ingress_client_t *client;    // owned
+    struct MHD_Connection *conn; // borrowed: MHD's
+    bool queued;                 // the MHD response is queued
+    bool suspended;              // the MHD connection is suspended
+    bool registered;             // self->clients knows it by req_id
+    bool closing;                // the actor is stopping: end the response, send nothing
+    uint64_t query_seq;          // the QUERY it waits for (GET /v1/streams), 0 for none
+    unsigned act;                // INGRESS_CLIENT_* flags from the tick being handled
+} ingress_conn_t;
 
 struct ingress {
-    const sl_config_t *cfg;  // borrowed
-    char name[64];           // routing id, "ingress-<pid>"
-    zloop_t *loop;           // owned
-    struct MHD_Daemon *http; // owned
-    zsock_t *frontend;       // owned; DEALER to the broker
-    zsock_t *deliver;        // owned; DEALER to the builder
-    zsock_t *query;          // owned; DEALER to persistence
-    zsock_t *state;          // owned; SUB to the supervisor
-    zsock_t *events;         // owned; PUSH to the supervisor
-    zhashx_t *clients;       // req_id -> ingress_client_t, borrowed (MHD's con_cls owns)
-    zhashx_t *queries;       // "<seq>" -> ingress_client_t, borrowed
-    uint64_t next_query_seq;
-    bool all_up;  // the supervisor says every process is up
-    bool up_seen; // a STATE message arrived at all
-    bool woke;    // a message in this drain resumed a connection
+    const sl_config_t *cfg;          // borrowed
+    char name[64];                   // routing id and instance name, "ingress-<pid>"
+    ingress_client_cfg_t client_cfg; // every client's limits and deadlines
+    int64_t liveness_ms;             // a peer not heard from this long is lost
+    zloop_t *loop;                   // owned
+    struct MHD_Daemon *http;         // owned
+    zsock_t *frontend;               // owned; DEALER to the broker
+    zsock_t *deliver;                // owned; DEALER to the builder
+    zsock_t *query;                  // owned; DEALER to persistence
+    zsock_t *state;                  // owned; SUB to the supervisor
+    zsock_t *events;                 // owned; PUSH to the supervisor (UP, beats)
+    zhashx_t *clients;               // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
+    zhashx_t *queries;               // "<seq>" -> ingress_conn_t, borrowed
+    uint64_t next_query_seq;         // the last QUERY's seq
+    ingress_link_t broker;           // on frontend
+    ingress_link_t builder;          // on deliver
+    ingress_link_t persist;          // on query
+    uint32_t host_state;             // sl_host_state_t from the last STATE
+    bool state_seen;                 // a STATE message arrived at all
+    bool woke;                       // a message in this drain resumed a connection
 };
 
 static void
-s_resume(ingress_client_t *c)
+s_resume(ingress_conn_t *k)
 {
-    if (c->suspended) {
-        c->suspended = false;
-        MHD_resume_connection(c->conn);
+    if (k->suspended) {
+        k->suspended = false;
+        MHD_resume_connection(k->conn);
     }
 }
 
 static void
-s_forget(ingress_t *self, ingress_client_t *c)
+s_suspend(ingress_conn_t *k)
 {
-    if (c->registered) {
-        zhashx_delete(self->clients, c->req_id);
-        c->registered = false;
+    k->suspended = true;
+    MHD_suspend_connection(k->conn);
+}
+
+static void
+s_query_key(uint64_t seq, char key[24])
+{
+    snprintf(key, 24, "%llu", (unsigned long long)seq);
+}
+
+static void
+s_forget(ingress_t *self, ingress_conn_t *k)
+{
+    if (k->registered) {
+        zhashx_delete(self->clients, ingress_client_req_id(k->client));
+        k->registered = false;
     }
-    if (c->query_seq) {
+    if (k->query_seq) {
         char key[24];
-        snprintf(key, sizeof key, "%llu", (unsigned long long)c->query_seq);
+        s_query_key(k->query_seq, key);
         zhashx_delete(self->queries, key);
-        c->query_seq = 0;
+        k->query_seq = 0;
     }
+}
+
+// The client's state changed: queue its response or let MHD take the new output.
+static void
+s_wake(ingress_t *self, ingress_conn_t *k)
+{
+    if (ingress_client_is_ended(k->client))
+        s_forget(self, k);
+    s_resume(k);
+    self->woke = true;
 }
 
 // Feeds MHD the stream's output; suspends the connection when there is none yet.
@@ -76,17 +134,13 @@ static ssize_t
 s_read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
-    ingress_client_t *c = cls;
-    if (c->out.len) {
-        size_t n = c->out.len < max ? c->out.len : max;
-        memcpy(buf, c->out.data, n);
-        sl_buf_consume(&c->out, n);
+    ingress_conn_t *k = cls;
+    size_t n = ingress_client_read(k->client, buf, max);
+    if (n)
         return (ssize_t)n;
-    }
-    if (c->ended)
+    if (ingress_client_is_ended(k->client) || k->closing)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    c->suspended = true;
-    MHD_suspend_connection(c->conn);
+    s_suspend(k);
     return 0;
 }
 
@@ -94,148 +148,180 @@ static void
 s_add_common_headers(struct MHD_Response *r, const ingress_client_t *c, const char *type)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (c->req_id[0])
-        MHD_add_response_header(r, "x-sluice-stream-id", c->req_id);
+    if (ingress_client_req_id(c)[0])
+        MHD_add_response_header(r, "x-sluice-stream-id", ingress_client_req_id(c));
 }
 
 // Queue the response the client has decided on.
 static enum MHD_Result
-s_queue(ingress_t *self, ingress_client_t *c)
+s_queue(ingress_conn_t *k)
 {
-    (void)self;
+    const ingress_client_t *c = k->client;
     struct MHD_Response *r;
-    if (c->state == INGRESS_CLIENT_STREAMING) {
+    if (ingress_client_state(c) == INGRESS_CLIENT_STREAMING) {
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, INGRESS_BLOCK_BYTES, s_read_stream,
-                                              c, NULL);
+                                              k, NULL);
         if (!r)
             return MHD_NO;
         s_add_common_headers(r, c, "text/event-stream; charset=utf-8");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
         MHD_add_response_header(r, "X-Accel-Buffering", "no");
     } else {
-        r = MHD_create_response_from_buffer(c->out.len, c->out.data, MHD_RESPMEM_MUST_COPY);
+        const sl_buf_t *out = ingress_client_out(c);
+        r = MHD_create_response_from_buffer(out->len, out->data, MHD_RESPMEM_MUST_COPY);
         if (!r)
             return MHD_NO;
         s_add_common_headers(r, c, "application/json");
     }
-    c->queued = true;
-    enum MHD_Result rc = MHD_queue_response(c->conn, c->status, r);
+    k->queued = true;
+    enum MHD_Result rc = MHD_queue_response(k->conn, ingress_client_status(c), r);
     MHD_destroy_response(r);
     return rc;
 }
 
-// Respond at once with the body in c->out.
+// Respond at once with body.
 static enum MHD_Result
-s_respond_now(ingress_t *self, ingress_client_t *c, unsigned status)
+s_respond_now(ingress_conn_t *k, unsigned status, const char *body, size_t len)
 {
-    c->status = status;
-    c->state = INGRESS_CLIENT_RESPOND;
-    c->ended = true;
-    return s_queue(self, c);
+    (void)ingress_client_respond(k->client, status, body, len); // too big: a 500 instead
+    return s_queue(k);
+}
+
+static int
+s_send_submit(ingress_t *self, const ingress_client_t *c)
+{
+    sl_msg_t msg;
+    if (!ingress_client_submit(c, self->name, &msg))
+        return 0;
+    return sl_sock_send(self->frontend, NULL, &msg);
+}
+
+static int
+s_send_query(ingress_t *self, const ingress_conn_t *k)
+{
+    sl_msg_t msg = {.type = SL_MSG_QUERY,
+                    .seq = k->query_seq,
+                    .req_id = sl_str(ingress_client_req_id(k->client))};
+    return sl_sock_send(self->query, NULL, &msg);
+}
+
+static void
+s_send_cancel(ingress_t *self, const ingress_client_t *c)
+{
+    sl_msg_t msg = {.type = SL_MSG_CANCEL, .req_id = sl_str(ingress_client_req_id(c))};
+    if (sl_sock_send(self->frontend, NULL, &msg) < 0)
+        sl_log_warn_rl("cancel req=%s not sent", ingress_client_req_id(c));
 }
 
 static enum MHD_Result
-s_submit(ingress_t *self, ingress_client_t *c)
+s_submit(ingress_t *self, ingress_conn_t *k)
 {
+    ingress_client_t *c = k->client;
     char id[SL_ID_LEN + 1];
-    sl_id_new(sl_clock_wall_ms(), id);
-    if (ingress_client_accept(c, id, sl_clock_wall_ms()) != 0)
-        return s_queue(self, c);
-    sl_msg_t msg = {.type = SL_MSG_SUBMIT,
-                    .req_id = sl_str(c->req_id),
-                    .ingress = sl_str(self->name),
-                    .model = sl_str(c->req.model),
-                    .api = c->api->api,
-                    .stream = c->req.stream,
-                    .body = sl_strn(c->req.body, c->req.body_len)};
-    int rc = sl_sock_send(self->frontend, NULL, &msg);
-    if (rc < 0) {
+    int64_t now_wall_ms = sl_clock_wall_ms();
+    sl_id_new(now_wall_ms, id);
+    if (ingress_client_accept(c, id, now_wall_ms) != 0)
+        return s_queue(k);
+    if (s_send_submit(self, c) < 0) {
         ingress_client_fail(c, 503, "overloaded", "the broker is not accepting requests", NULL);
-        return s_queue(self, c);
+        return s_queue(k);
     }
-    zhashx_insert(self->clients, c->req_id, c);
-    c->registered = true;
-    c->suspended = true;
-    MHD_suspend_connection(c->conn);
-    sl_log_debug("submit req=%s model=%s stream=%d", c->req_id, c->req.model, c->req.stream);
+    zhashx_insert(self->clients, ingress_client_req_id(c), k);
+    k->registered = true;
+    s_suspend(k);
+    const ingress_request_t *req = ingress_client_request(c);
+    sl_log_debug("submit req=%s model=%s stream=%d", id, req->model, req->stream);
     return MHD_YES;
 }
 
 static enum MHD_Result
-s_stream_get(ingress_t *self, ingress_client_t *c, const char *id)
+s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
 {
-    if (!sl_id_is_valid(id, strlen(id))) {
-        ingress_client_fail(c, 404, "invalid_request_error", "No stream with that id", NULL);
-        return s_queue(self, c);
-    }
-    snprintf(c->req_id, sizeof c->req_id, "%s", id);
-    c->query_seq = ++self->next_query_seq;
-    sl_msg_t msg = {.type = SL_MSG_QUERY, .seq = c->query_seq, .req_id = sl_str(id)};
-    if (sl_sock_send(self->query, NULL, &msg) < 0) {
-        c->query_seq = 0;
-        ingress_client_fail(c, 503, "overloaded", "persistence is not answering", NULL);
-        return s_queue(self, c);
+    if (ingress_client_query(k->client, id) != 0)
+        return s_queue(k);
+    k->query_seq = ++self->next_query_seq;
+    if (s_send_query(self, k) < 0) {
+        k->query_seq = 0;
+        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
+        return s_queue(k);
     }
     char key[24];
-    snprintf(key, sizeof key, "%llu", (unsigned long long)c->query_seq);
-    zhashx_insert(self->queries, key, c);
-    c->state = INGRESS_CLIENT_WAITING;
-    c->suspended = true;
-    MHD_suspend_connection(c->conn);
+    s_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    s_suspend(k);
     return MHD_YES;
 }
 
 static enum MHD_Result
-s_models(ingress_t *self, ingress_client_t *c)
+s_models(ingress_t *self, ingress_conn_t *k)
 {
-    sl_buf_t *out = &c->out;
-    sl_buf_free(out);
-    sl_buf_init(out, 1024 * 1024);
-    int rc = sl_buf_append_str(out, "{\"object\":\"list\",\"data\":[");
+    sl_buf_t out;
+    sl_buf_init(&out, INGRESS_MODELS_MAX);
+    int rc = sl_buf_append_str(&out, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < self->cfg->n_routes && rc == 0; i++) {
         const char *alias = self->cfg->routes[i].model;
-        rc = sl_buf_append_str(out, i ? ",{\"id\":\"" : "{\"id\":\"");
+        rc = sl_buf_append_str(&out, i ? ",{\"id\":\"" : "{\"id\":\"");
         if (rc == 0)
-            rc = sl_buf_append_json_str(out, alias, strlen(alias));
+            rc = sl_buf_append_json_str(&out, alias, strlen(alias));
         if (rc == 0)
-            rc = sl_buf_append_str(out, "\",\"object\":\"model\",\"created\":0,"
-                                        "\"owned_by\":\"sluice\"}");
+            rc = sl_buf_append_str(&out, "\",\"object\":\"model\",\"created\":0,"
+                                         "\"owned_by\":\"sluice\"}");
     }
     if (rc == 0)
-        rc = sl_buf_append_str(out, "]}");
-    if (rc != 0)
-        ingress_client_fail(c, 500, "server_error", "too many models to list", NULL);
-    return rc == 0 ? s_respond_now(self, c, 200) : s_queue(self, c);
+        rc = sl_buf_append_str(&out, "]}");
+    enum MHD_Result result;
+    if (rc == 0) {
+        result = s_respond_now(k, 200, out.data, out.len);
+    } else {
+        ingress_client_fail(k->client, 500, "server_error", "too many models to list", NULL);
+        result = s_queue(k);
+    }
+    sl_buf_free(&out);
+    return result;
+}
+
+// 200 only while the supervisor says every process is up; a host still starting, or one whose
+// processes keep crashing, is not ready for traffic.
+static enum MHD_Result
+s_health(ingress_t *self, ingress_conn_t *k)
+{
+    const char *body = "{\"status\":\"starting\"}";
+    unsigned status = 503;
+    if (self->state_seen && self->host_state == SL_HOST_UP) {
+        body = "{\"status\":\"ok\"}";
+        status = 200;
+    } else if (self->state_seen && self->host_state != SL_HOST_STARTING) {
+        body = "{\"status\":\"failing\"}";
+    }
+    return s_respond_now(k, status, body, strlen(body));
 }
 
 static enum MHD_Result
-s_route(ingress_t *self, ingress_client_t *c, const char *url, const char *method)
+s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
 {
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
-            return s_submit(self, c); // the client's api was picked by URL (s_api_for)
+            return s_submit(self, k); // the client's api was picked by URL (s_api_for)
     } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
         if (get)
-            return s_stream_get(self, c, url + strlen(INGRESS_STREAMS_PATH));
+            return s_stream_get(self, k, url + strlen(INGRESS_STREAMS_PATH));
     } else if (strcmp(url, "/v1/models") == 0) {
         if (get)
-            return s_models(self, c);
+            return s_models(self, k);
     } else if (strcmp(url, "/healthz") == 0) {
-        if (get) {
-            bool ok = self->all_up;
-            sl_buf_append_str(&c->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}");
-            return s_respond_now(self, c, ok ? 200 : 503);
-        }
+        if (get)
+            return s_health(self, k);
     } else {
         char msg[256];
         snprintf(msg, sizeof msg, "Unknown request URL: %s %.128s", method, url);
-        ingress_client_fail(c, 404, "invalid_request_error", msg, NULL);
-        return s_queue(self, c);
+        ingress_client_fail(k->client, 404, "invalid_request_error", msg, NULL);
+        return s_queue(k);
     }
-    ingress_client_fail(c, 405, "invalid_request_error", "Method not allowed for this URL", NULL);
-    return s_queue(self, c);
+    ingress_client_fail(k->client, 405, "invalid_request_error", "Method not allowed for this URL",
+                        NULL);
+    return s_queue(k);
 }
 
 // The API a URL speaks; its errors take that API's shape. Everything that is not Anthropic's
@@ -260,31 +346,35 @@ s_on_request(void *cls,
 {
     (void)version;
     ingress_t *self = cls;
-    ingress_client_t *c = *con_cls;
-    if (!c) {
-        c = ingress_client_new(conn, s_api_for(url), self->cfg->max_body_bytes,
-                               self->cfg->max_client_buffer_bytes);
-        *con_cls = c;
+    ingress_conn_t *k = *con_cls;
+    if (!k) {
+        k = sl_xcalloc(1, sizeof *k);
+        k->conn = conn;
+        k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
+        *con_cls = k;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!c->too_big && sl_buf_append(&c->body, upload_data, *upload_data_size) != 0)
-            c->too_big = true; // keep reading to answer 413 cleanly; stop storing
+        // Past the cap the rest is read and dropped, so the 413 is answered cleanly.
+        (void)ingress_client_feed(k->client, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (c->queued)
+    if (k->closing)
+        return MHD_NO;
+    if (k->queued)
         return MHD_YES;
-    switch (c->state) {
+    switch (ingress_client_state(k->client)) {
     case INGRESS_CLIENT_READING:
-        return s_route(self, c, url, method);
+        return s_route(self, k, url, method);
     case INGRESS_CLIENT_STREAMING:
     case INGRESS_CLIENT_RESPOND:
-        return s_queue(self, c);
+        return s_queue(k);
     case INGRESS_CLIENT_WAITING:
+    case INGRESS_CLIENT_COLLECTING:
+    case INGRESS_CLIENT_QUERYING:
         // Resumed with nothing decided yet (should not happen): wait again.
-        c->suspended = true;
-        MHD_suspend_connection(conn);
+        s_suspend(k);
         return MHD_YES;
     }
     return MHD_NO;
@@ -298,18 +388,17 @@ s_on_completed(void *cls,
 {
     (void)conn;
     ingress_t *self = cls;
-    ingress_client_t *c = *con_cls;
-    if (!c)
+    ingress_conn_t *k = *con_cls;
+    if (!k)
         return;
-    if (c->registered && !c->ended) {
+    if (k->registered && !ingress_client_is_ended(k->client) && !k->closing) {
         // The client left before its stream ended: stop paying for the upstream.
-        sl_msg_t msg = {.type = SL_MSG_CANCEL, .req_id = sl_str(c->req_id)};
-        if (sl_sock_send(self->frontend, NULL, &msg) < 0)
-            sl_log_warn_rl("cancel req=%s not sent", c->req_id);
-        sl_log_info("client left req=%s reason=%d", c->req_id, (int)toe);
+        s_send_cancel(self, k->client);
+        sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
     }
-    s_forget(self, c);
-    ingress_client_destroy(&c);
+    s_forget(self, k);
+    ingress_client_destroy(&k->client);
+    free(k);
     *con_cls = NULL;
 }
 
@@ -347,22 +436,97 @@ s_on_http(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+// Ask every client in table whether time has run out for it (or a keepalive is due); the
+// ones that must act are put on due, because acting may take them out of the table.
+static void
+s_tick_table(ingress_t *self, zhashx_t *table, zlist_t *due)
+{
+    for (ingress_conn_t *k = zhashx_first(table); k; k = zhashx_next(table)) {
+        k->act = ingress_client_tick(k->client, self->persist.peer.heard_ms);
+        if (k->act)
+            zlist_append(due, k);
+    }
+}
+
+// I5: deadlines and keepalives, at least every second.
 static int
-s_on_http_timer(zloop_t *loop, int timer_id, void *arg)
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     ingress_t *self = arg;
-    int64_t now_ms = sl_clock_mono_ms();
-    for (ingress_client_t *c = zhashx_first(self->clients); c; c = zhashx_next(self->clients))
-        if (ingress_client_keepalive(c, now_ms, INGRESS_KEEPALIVE_MS))
-            s_resume(c);
+    zlist_t *due = zlist_new();
+    s_tick_table(self, self->clients, due);
+    s_tick_table(self, self->queries, due);
+    for (ingress_conn_t *k = zlist_first(due); k; k = zlist_next(due)) {
+        if (k->act & INGRESS_CLIENT_CANCEL)
+            s_send_cancel(self, k->client);
+        s_wake(self, k);
+    }
+    zlist_destroy(&due);
     s_run_http(self); // resumed connections and connection timeouts
     return 0;
 }
 
-static ingress_client_t *
-s_client(ingress_t *self, sl_str_t req_id)
+static void
+s_note_lost(ingress_t *self, ingress_link_t *link, int64_t now_ms)
+{
+    if (!link->lost && link->peer.name[0]
+        && sl_peer_is_lost(&link->peer, now_ms, self->liveness_ms)) {
+        sl_log_warn("%s %s not heard from for %lld ms", link->role, link->peer.name,
+                    (long long)(now_ms - link->peer.heard_ms));
+        link->lost = true;
+    }
+}
+
+// Beats out on every link and to the supervisor; the peers answer with their own, which is
+// how a restarted one is noticed.
+static int
+s_on_beat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ingress_t *self = arg;
+    sl_sock_beat(self->frontend, NULL, self->name);
+    sl_sock_beat(self->deliver, NULL, self->name);
+    sl_sock_beat(self->query, NULL, self->name);
+    sl_sock_beat(self->events, NULL, self->name);
+    int64_t now_ms = sl_clock_mono_ms();
+    s_note_lost(self, &self->broker, now_ms);
+    s_note_lost(self, &self->builder, now_ms);
+    s_note_lost(self, &self->persist, now_ms);
+    return 0;
+}
+
+// A BEAT from the peer on link. Returns true when it comes from a new instance of a peer
+// heard before: that one restarted and lost what it held in memory.
+static bool
+s_link_heard(ingress_link_t *link, sl_str_t name)
+{
+    if (name.len == 0) {
+        sl_log_warn_rl("%s: BEAT without a name dropped", link->role);
+        return false;
+    }
+    char old[SL_PEER_NAME_MAX];
+    snprintf(old, sizeof old, "%s", link->peer.name);
+    bool fresh = sl_peer_heard(&link->peer, name, sl_clock_mono_ms());
+    // Bounded without a rate limit: only the beat timer sets lost, and a first name is heard
+    // once per link (empty ones are dropped above).
+    if (link->lost && !fresh)
+        sl_log_info("%s %s heard again", link->role, link->peer.name);
+    link->lost = false;
+    if (!fresh)
+        return false;
+    if (!old[0]) {
+        sl_log_info("%s is %s", link->role, link->peer.name);
+        return false;
+    }
+    sl_log_warn_rl("%s restarted: %s is now %s", link->role, old, link->peer.name);
+    return true;
+}
+
+static ingress_conn_t *
+s_conn(ingress_t *self, sl_str_t req_id)
 {
     char id[SL_ID_LEN + 1];
     if (req_id.len != SL_ID_LEN)
@@ -372,75 +536,189 @@ s_client(ingress_t *self, sl_str_t req_id)
     return zhashx_lookup(self->clients, id);
 }
 
-// The client's state changed: queue its response or let MHD take the new output.
 static void
-s_wake(ingress_t *self, ingress_client_t *c)
+s_unexpected(const char *socket, const sl_msg_t *msg)
 {
-    if (c->ended)
-        s_forget(self, c);
-    s_resume(c);
+    sl_log_warn_rl("%s: unexpected %s dropped", socket, sl_wire_type_name(msg->type));
 }
 
-// Apply one message to the client it concerns.
+// The broker lost its queue: every request still waiting for its first message may be in it.
+// SUBMIT is idempotent by req_id, so the ones the new broker (or a worker) already has are
+// harmless duplicates.
+static void
+s_resubmit(ingress_t *self)
+{
+    size_t sent = 0, failed = 0;
+    for (ingress_conn_t *k = zhashx_first(self->clients); k; k = zhashx_next(self->clients)) {
+        sl_msg_t msg;
+        if (!ingress_client_submit(k->client, self->name, &msg))
+            continue;
+        if (sl_sock_send(self->frontend, NULL, &msg) < 0)
+            failed++; // the first-token deadline answers these
+        else
+            sent++;
+    }
+    sl_log_warn_rl("broker restarted: %zu waiting requests submitted again (%zu not sent)", sent,
+                   failed);
+}
+
+// The store lost the queries it had not answered: ask again.
+static void
+s_requery(ingress_t *self)
+{
+    size_t sent = 0;
+    for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
+        if (s_send_query(self, k) == 0)
+            sent++;
+    sl_log_warn_rl("persistence restarted: %zu pending queries sent again", sent);
+}
+
+// frontend: REJECT for our requests, BEAT from the broker.
 static int
-s_socket_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)from_p;
     (void)frame_p;
     ingress_t *self = arg;
-    ingress_client_t *c = NULL;
-    bool changed = false;
+    ingress_conn_t *k;
     switch (msg->type) {
-    case SL_MSG_TOKENS:
-        if ((c = s_client(self, msg->req_id)))
-            changed = ingress_client_on_tokens(c, msg);
-        break;
-    case SL_MSG_END:
-        if ((c = s_client(self, msg->req_id)))
-            changed = ingress_client_on_end(c, msg);
+    case SL_MSG_BEAT:
+        if (s_link_heard(&self->broker, msg->name))
+            s_resubmit(self);
         break;
     case SL_MSG_REJECT:
-        if ((c = s_client(self, msg->req_id)))
-            changed = ingress_client_on_reject(c, msg);
-        break;
-    case SL_MSG_RECORD: {
-        char key[24];
-        snprintf(key, sizeof key, "%llu", (unsigned long long)msg->seq);
-        if ((c = zhashx_lookup(self->queries, key)))
-            changed = ingress_client_on_record(c, msg);
-        break;
-    }
-    case SL_MSG_STATE:
-        if (!self->up_seen || self->all_up != (msg->state == 1))
-            sl_log_info("processes %s (%llu up)", msg->state == 1 ? "all up" : "not all up",
-                        (unsigned long long)msg->count);
-        self->all_up = msg->state == 1;
-        self->up_seen = true;
+        if ((k = s_conn(self, msg->req_id)) && ingress_client_on_reject(k->client, msg))
+            s_wake(self, k);
         break;
     default:
-        sl_log_warn_rl("unexpected %s dropped", sl_wire_type_name(msg->type));
-    }
-    if (!c && (msg->type == SL_MSG_TOKENS || msg->type == SL_MSG_END))
-        sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg->type),
-                     (int)msg->req_id.len, msg->req_id.ptr);
-    if (c && changed) {
-        s_wake(self, c);
-        self->woke = true;
+        s_unexpected("frontend", msg);
     }
     return 0;
 }
 
+// deliver: a request's TOKENS and END from the builder, and its BEAT.
 static int
-s_on_socket(zloop_t *loop, zsock_t *sock, void *arg)
+s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
-    (void)loop;
+    (void)from_p;
+    (void)frame_p;
     ingress_t *self = arg;
+    ingress_conn_t *k = NULL;
+    bool changed = false;
+    switch (msg->type) {
+    case SL_MSG_BEAT:
+        // A restarted builder delivers its open streams again from an earlier index; the
+        // clients skip what they already have (client.h, I2). Nothing to send it.
+        (void)s_link_heard(&self->builder, msg->name);
+        return 0;
+    case SL_MSG_TOKENS:
+        if ((k = s_conn(self, msg->req_id)))
+            changed = ingress_client_on_tokens(k->client, msg);
+        break;
+    case SL_MSG_END:
+        if ((k = s_conn(self, msg->req_id)))
+            changed = ingress_client_on_end(k->client, msg);
+        break;
+    default:
+        s_unexpected("deliver", msg);
+        return 0;
+    }
+    if (!k)
+        sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg->type),
+                     (int)msg->req_id.len, msg->req_id.ptr);
+    else if (changed)
+        s_wake(self, k);
+    return 0;
+}
+
+// query: RECORD answers from persistence, and its BEAT.
+static int
+s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    ingress_t *self = arg;
+    switch (msg->type) {
+    case SL_MSG_BEAT:
+        if (s_link_heard(&self->persist, msg->name))
+            s_requery(self);
+        break;
+    case SL_MSG_RECORD: {
+        char key[24];
+        s_query_key(msg->seq, key);
+        ingress_conn_t *k = zhashx_lookup(self->queries, key);
+        if (k && ingress_client_on_record(k->client, msg))
+            s_wake(self, k);
+        break;
+    }
+    default:
+        s_unexpected("query", msg);
+    }
+    return 0;
+}
+
+// state: the supervisor's word on the host's processes.
+static int
+s_state_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    ingress_t *self = arg;
+    if (msg->type != SL_MSG_STATE) {
+        s_unexpected("state", msg);
+        return 0;
+    }
+    if (!self->state_seen || self->host_state != msg->state) {
+        static const char *const names[] = {"starting", "all up", "failing"};
+        sl_log_info("processes %s (%llu up)",
+                    msg->state <= SL_HOST_FAILING ? names[msg->state] : "?",
+                    (unsigned long long)msg->count);
+    }
+    self->host_state = msg->state;
+    self->state_seen = true;
+    return 0;
+}
+
+// Drain sock with fn; MHD takes resumed connections back only when it runs, and in external
+// epoll mode nothing wakes its epoll fd for that, so run it now rather than at the next tick.
+static void
+s_drain(ingress_t *self, zsock_t *sock, sl_sock_msg_fn *fn)
+{
     self->woke = false;
-    sl_sock_drain(sock, 512, s_socket_msg, self);
-    // MHD takes resumed connections back only when it runs; in external epoll mode nothing
-    // wakes its epoll fd for that, so run it now rather than at the next timer tick.
+    sl_sock_drain(sock, INGRESS_DRAIN_MAX, fn, self);
     if (self->woke)
         s_run_http(self);
+}
+
+static int
+s_on_frontend(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_drain(arg, sock, s_frontend_msg);
+    return 0;
+}
+
+static int
+s_on_deliver(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_drain(arg, sock, s_deliver_msg);
+    return 0;
+}
+
+static int
+s_on_query(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_drain(arg, sock, s_query_msg);
+    return 0;
+}
+
+static int
+s_on_state(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_drain(arg, sock, s_state_msg);
     return 0;
 }
 
@@ -468,11 +746,12 @@ s_listen(ingress_t *self)
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    // The logger goes first: MHD logs the options after it through it, and warns otherwise.
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_on_request, self, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, self, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)INGRESS_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)INGRESS_IDLE_TIMEOUT,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
+        flags, 0, NULL, NULL, s_on_request, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, self,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)INGRESS_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)INGRESS_IDLE_TIMEOUT, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d)
         sl_log_error("cannot listen on http://%s (in use?)", listen);
@@ -485,6 +764,21 @@ ingress_new(const sl_config_t *cfg)
     ingress_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
     snprintf(self->name, sizeof self->name, "ingress-%d", (int)getpid());
+    int64_t liveness_ms = (int64_t)cfg->liveness_beats * cfg->heartbeat_ms;
+    self->liveness_ms = liveness_ms > INGRESS_LIVENESS_MIN ? liveness_ms : INGRESS_LIVENESS_MIN;
+    self->client_cfg = (ingress_client_cfg_t){
+        .max_body_bytes = cfg->max_body_bytes,
+        .max_out_bytes = cfg->max_client_buffer_bytes,
+        .first_token_ms = cfg->timeout_first_token_ms,
+        .stream_idle_ms = cfg->timeout_stream_idle_ms,
+        .total_ms = cfg->timeout_total_ms,
+        .keepalive_ms = INGRESS_KEEPALIVE_MS,
+        .query_liveness_ms = self->liveness_ms,
+        .clock = NULL,
+    };
+    self->broker.role = "broker";
+    self->builder.role = "builder";
+    self->persist.role = "persistence";
     self->clients = zhashx_new();
     self->queries = zhashx_new();
     self->frontend = sl_sock_connect(ZMQ_DEALER, cfg->ep_frontend, SL_SOCK_HWM, self->name);
@@ -501,20 +795,40 @@ ingress_new(const sl_config_t *cfg)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->http, MHD_DAEMON_INFO_EPOLL_FD);
     if (!info)
         goto fail;
+    // Deadlines are checked at least every second, and more often when beats are faster (tests
+    // with short timings), so a deadline is never late by more than a tick.
+    int64_t tick_ms =
+        cfg->heartbeat_ms < INGRESS_TICK_MAX_MS ? cfg->heartbeat_ms : INGRESS_TICK_MAX_MS;
     zmq_pollitem_t item = {NULL, info->epoll_fd, ZMQ_POLLIN, 0};
     if (zloop_poller(self->loop, &item, s_on_http, self)
-        || zloop_timer(self->loop, 1000, 0, s_on_http_timer, self) < 0
-        || zloop_reader(self->loop, self->frontend, s_on_socket, self)
-        || zloop_reader(self->loop, self->deliver, s_on_socket, self)
-        || zloop_reader(self->loop, self->query, s_on_socket, self)
-        || zloop_reader(self->loop, self->state, s_on_socket, self))
+        || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0
+        || zloop_reader(self->loop, self->frontend, s_on_frontend, self)
+        || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
+        || zloop_reader(self->loop, self->query, s_on_query, self)
+        || zloop_reader(self->loop, self->state, s_on_state, self))
         goto fail;
-    self->events = sl_sock_announce_up(cfg, "ingress");
+    self->events = sl_sock_announce_up(cfg, self->name);
+    // The first beats go now, so the peers are known before the first heartbeat passes.
+    sl_sock_beat(self->frontend, NULL, self->name);
+    sl_sock_beat(self->deliver, NULL, self->name);
+    sl_sock_beat(self->query, NULL, self->name);
     sl_log_info("ingress up: http://%s name=%s", cfg->http_listen, self->name);
     return self;
 fail:
     ingress_destroy(&self);
     return NULL;
+}
+
+// Mark every parked connection closing and resume it, so MHD can close it and free its
+// client: MHD must not be stopped with suspended connections.
+static void
+s_close_all(zhashx_t *table)
+{
+    for (ingress_conn_t *k = zhashx_first(table); k; k = zhashx_next(table)) {
+        k->closing = true;
+        s_resume(k);
+    }
 }
 
 void
@@ -525,13 +839,8 @@ ingress_destroy(ingress_t **self_p)
     ingress_t *self = *self_p;
     zloop_destroy(&self->loop);
     if (self->http) {
-        // Resume every parked connection so MHD can close it and free its client.
-        for (ingress_client_t *c = zhashx_first(self->clients); c; c = zhashx_next(self->clients))
-            c->ended = true;
-        for (ingress_client_t *c = zhashx_first(self->clients); c; c = zhashx_next(self->clients))
-            s_resume(c);
-        for (ingress_client_t *c = zhashx_first(self->queries); c; c = zhashx_next(self->queries))
-            s_resume(c);
+        s_close_all(self->clients);
+        s_close_all(self->queries);
         MHD_stop_daemon(self->http);
     }
     zsock_destroy(&self->events);

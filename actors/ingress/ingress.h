@@ -6,7 +6,11 @@
 // (DEALER to `deliver`) and are written to the client as they arrive; stream reads go to
 // persistence (DEALER to `query`); process health comes from the supervisor (SUB to
 // `state`). The ingress's routing id, "ingress-<pid>", travels with each request so the
-// builder knows where to deliver. Not thread-safe: one per process.
+// builder knows where to deliver. Every heartbeat it sends BEAT on each link and to the
+// supervisor; the peers' answers tell it when one restarted, and it then sends again what
+// that one lost (SUBMITs still waiting for a first message, pending QUERYs). Each request's
+// indices and deadlines are kept by client.c (invariants I2 and I5 in client.h). Not
+// thread-safe: one per process.
 #ifndef INGRESS_INGRESS_H
 #define INGRESS_INGRESS_H
 #include "sl/config.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <czmq.h>
 
@@ -30,10 +31,13 @@ struct persist {
     persist_store_t *db;    // owned
     zsock_t *store;         // owned; ROUTER bound at cfg->ep_store, the builder's batches
     zsock_t *query;         // owned; ROUTER bound at cfg->ep_query, the ingress's reads
-    zsock_t *events;        // owned; PUSH to the supervisor (UP), NULL without one
+    zsock_t *events;        // owned; PUSH to the supervisor (UP, BEAT), NULL without one
     zloop_t *loop;          // owned
+    char name[64];          // instance name, "persist-<pid>"
+    uint64_t gaps;          // BATCHes refused for a gap (ACK 409) since start
     s_pending_t *group;     // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
+    int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
 };
 
 static void
@@ -43,15 +47,16 @@ s_pending_clear(s_pending_t *p)
     zframe_destroy(&p->frame);
 }
 
+// ACK one batch: status 200 when it is durable, 409 when it was refused for a gap.
 static void
-s_send_ack(persist_t *self, s_pending_t *p)
+s_send_ack(persist_t *self, s_pending_t *p, uint32_t status)
 {
     sl_msg_t ack = {
         .type = SL_MSG_ACK,
         .seq = p->msg.seq,
         .req_id = p->msg.req_id,
         .first_index = p->msg.first_index,
-        .status = 200,
+        .status = status,
     };
     int rc = sl_sock_send(self->store, p->from, &ack);
     if (rc == SL_EAGAIN)
@@ -63,8 +68,11 @@ s_send_ack(persist_t *self, s_pending_t *p)
 }
 
 // The store socket is readable: drain what is waiting (at most a group) without blocking,
-// write it in one transaction, then ack each batch. The cap keeps one wakeup short so
-// queries are served in between; zmq_poll is level-triggered, so the rest comes next turn.
+// write it in one transaction, then ack each batch: 200 durable, 409 refused for a gap (the
+// builder keeps it and sends it again after the batches before it). The cap keeps one wakeup
+// short so queries are served in between; zmq_poll is level-triggered, so the rest comes next
+// turn. A BEAT from the builder is answered at once: its reply tells a builder that persist
+// (re)started, so it resends what is unacknowledged.
 static int
 s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -79,6 +87,11 @@ s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
             break;
         if (rc < 0)
             continue; // malformed: sl_sock_recv logged and dropped it
+        if (p->msg.type == SL_MSG_BEAT) {
+            sl_sock_beat(self->store, p->from, self->name);
+            s_pending_clear(p);
+            continue;
+        }
         const char *why = NULL;
         if (persist_store_check(&p->msg, &why) != 0) {
             sl_log_warn_rl("store: %s dropped: %s", sl_wire_type_name(p->msg.type), why);
@@ -89,11 +102,20 @@ s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
     }
     if (n == 0)
         return 0;
-    int rc = persist_store_write(self->db, self->group_msgs, n);
+    int rc = persist_store_write(self->db, self->group_msgs, n, self->group_results);
     if (rc == 0) {
         sl_log_debug("store: wrote %zu batches", n);
-        for (size_t i = 0; i < n; i++)
-            s_send_ack(self, &self->group[i]);
+        for (size_t i = 0; i < n; i++) {
+            const sl_msg_t *b = &self->group[i].msg;
+            bool gap = self->group_results[i] == SL_EAGAIN;
+            if (gap) {
+                self->gaps++;
+                sl_log_warn_rl("store: batch refused, gap before it req=%.*s first_index=%" PRIu64
+                               " gaps=%" PRIu64,
+                               (int)b->req_id.len, b->req_id.ptr, b->first_index, self->gaps);
+            }
+            s_send_ack(self, &self->group[i], gap ? 409 : 200);
+        }
     } else {
         // Not acked, so nothing is lost: the builder resends after its timeout.
         sl_log_error_rl("store: write of %zu batches failed, not acked: %s", n,
@@ -131,7 +153,8 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
     default:
         record.status = 500;
         sl_log_error_rl("query: read failed req=%.*s: %s", (int)q->req_id.len, q->req_id.ptr,
-                        rc == SL_EIO ? persist_store_errmsg(self->db) : sl_strerror(rc));
+                        rc == SL_EIO || rc == SL_EPROTO ? persist_store_errmsg(self->db)
+                                                        : sl_strerror(rc));
         break;
     }
     int sent = sl_sock_send(self->query, from, &record);
@@ -149,7 +172,9 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
 {
     (void)frame_p;
     persist_t *self = arg;
-    if (q->type != SL_MSG_QUERY)
+    if (q->type == SL_MSG_BEAT)
+        sl_sock_beat(self->query, *from_p, self->name); // the ingress learns we are here
+    else if (q->type != SL_MSG_QUERY)
         sl_log_warn_rl("query: %s dropped: not a QUERY", sl_wire_type_name(q->type));
     else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
         sl_log_warn_rl("query: QUERY dropped: req_id: not a lowercase UUID");
@@ -176,11 +201,23 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+// Tell the supervisor we are alive; it restarts a process whose beats stop.
+static int
+s_on_beat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    persist_t *self = arg;
+    sl_sock_beat(self->events, NULL, self->name);
+    return 0;
+}
+
 persist_t *
 persist_new(const sl_config_t *cfg)
 {
     persist_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
+    snprintf(self->name, sizeof self->name, "persist-%d", (int)getpid());
     self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
     if (strcmp(cfg->persist_backend, "sqlite") != 0) {
         sl_log_error("persist: persist.backend '%s' is not built in (sqlite is)",
@@ -193,7 +230,10 @@ persist_new(const sl_config_t *cfg)
                      strerror(errno));
         goto fail;
     }
-    self->db = persist_store_new(cfg->persist_path, NULL);
+    // config.c accepts only "normal" and "full".
+    bool full = strcmp(cfg->persist_synchronous, "full") == 0;
+    self->db = persist_store_new(cfg->persist_path, NULL,
+                                 full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
     if (!self->db)
         goto fail;
     self->store = sl_sock_bind(ZMQ_ROUTER, cfg->ep_store, SL_SOCK_HWM);
@@ -205,13 +245,14 @@ persist_new(const sl_config_t *cfg)
     // with no timer pending might otherwise go unnoticed until the next message.
     if (zloop_reader(self->loop, self->store, s_on_store, self) != 0
         || zloop_reader(self->loop, self->query, s_on_query, self) != 0
-        || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0) {
-        sl_log_error("persist: cannot register socket readers");
+        || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {
+        sl_log_error("persist: cannot register socket readers and timers");
         goto fail;
     }
-    self->events = sl_sock_announce_up(cfg, "persist");
-    sl_log_info("persist: up store=%s query=%s db=%s", cfg->ep_store, cfg->ep_query,
-                cfg->persist_path);
+    self->events = sl_sock_announce_up(cfg, self->name);
+    sl_log_info("persist: up name=%s store=%s query=%s db=%s synchronous=%s", self->name,
+                cfg->ep_store, cfg->ep_query, cfg->persist_path, cfg->persist_synchronous);
     return self;
 fail:
     persist_destroy(&self);

@@ -2,11 +2,17 @@
 //
 // Two ROUTER sockets on one zloop. On `store` (cfg->ep_store) the builder's DEALER sends
 // BATCH; when the socket is readable, up to PERSIST_GROUP_MAX waiting batches are drained
-// without blocking, written in one SQLite transaction, and each is answered with ACK
-// {seq, req_id, first_index, status 200}: an ACK means durable, so on a write error nothing
-// is acked and the builder resends. On `query` (cfg->ep_query) the ingress sends QUERY and
-// gets RECORD {status 200, 404 unknown, 413 text too big, 500 store error}. Bad input is
-// logged (rate-limited) and dropped; no peer can stop the process. Not thread-safe.
+// without blocking, written in one SQLite transaction (store.h has the rules), and each is
+// answered with ACK {seq, req_id, first_index, status}: 200 means durable (stored, or already
+// stored); 409 means refused because indices before it are missing (a gap): nothing of it was
+// stored, and the builder keeps it and sends it again, in order. On a write error nothing is
+// acked and the builder resends. On `query` (cfg->ep_query) the ingress sends QUERY and gets
+// RECORD {status 200, 404 unknown, 413 text too big, 500 store error}. A BEAT {name} on either
+// socket is answered at once with BEAT {"persist-<pid>"}, so a peer learns persist (re)started
+// and resends what is unacknowledged. Every cfg->heartbeat_ms the actor sends BEAT to the
+// supervisor on the events socket it announced UP on. cfg->persist_synchronous picks the
+// store's durability (store.h). Bad input is logged (rate-limited) and dropped; no peer can
+// stop the process. Not thread-safe.
 #ifndef PERSIST_PERSIST_H
 #define PERSIST_PERSIST_H
 #include "sl/config.h"

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,10 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-// The deltas blob is the DELTAS field exactly as sl_wire encodes it, so there is one
-// definition of a delta on the wire and on disk. sl_wire has no entry point for one field, so
-// the store wraps the deltas in a TOKENS message whose other fields are empty: DELTAS is the
-// last field of TOKENS, so the blob is what follows that message's fixed prefix, and a blob
-// decodes (strictly, allocating nothing) once the prefix is put back. The prefix is taken from
-// sl_wire at open, never written out here.
-#define ENVELOPE_MAX 16 // bytes; TOKENS with empty fields and no deltas encodes in 8
-
-// Schema version 1. batches.text is a BLOB because a delta may hold NUL bytes, which SQLite's
-// text functions would cut at; the store never asks SQLite to interpret it.
-static const char s_schema_v1[] = "CREATE TABLE streams("
+// Schema version 2 (the tables of version 1; see store.h for what changed). batches.text is a
+// BLOB because a delta may hold NUL bytes, which SQLite's text functions would cut at; the
+// store never asks SQLite to interpret it.
+static const char s_schema_v2[] = "CREATE TABLE streams("
                                   " id TEXT PRIMARY KEY,"
                                   " model TEXT NOT NULL,"
                                   " state INTEGER NOT NULL,"
@@ -42,9 +36,27 @@ static const char s_schema_v1[] = "CREATE TABLE streams("
                                   " text BLOB NOT NULL,"
                                   " deltas BLOB NOT NULL,"
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                                  "PRAGMA user_version = 1;";
+                                  "PRAGMA user_version = 2;";
 
-// The statements, prepared once at open and reused for every write and read.
+// Version 1 -> 2: tokens of a streaming stream becomes the count of its contiguous indices.
+// Rows sorted by first_index; reach is the highest end of the rows before a row. The first
+// row that starts past its reach starts the first gap, and tokens is that reach; with no gap,
+// it is the highest end. Every row that starts at or before the result is then inside it, so
+// no later row can collide with the key of a suffix stored at tokens. A finished stream keeps
+// its tokens: the first final decided its end, and the builder sends nothing after a final.
+static const char s_migrate_v1[] =
+    "UPDATE streams SET tokens = coalesce("
+    " (SELECT reach FROM (SELECT first_index, coalesce(max(first_index + n) OVER (ORDER BY"
+    "   first_index ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS reach"
+    "   FROM batches WHERE stream_id = streams.id)"
+    "  WHERE first_index > reach ORDER BY first_index LIMIT 1),"
+    " (SELECT max(first_index + n) FROM batches WHERE stream_id = streams.id),"
+    " 0) WHERE state = 0;"
+    "PRAGMA user_version = 2;";
+
+// The statements, prepared once at open and reused for every write and read. insert_batch has
+// no ON CONFLICT: a row only ever starts at tokens, where the invariant says no row is, so a
+// conflict is a broken file and fails the transaction loudly.
 #define STORE_STATEMENTS(X)                                                                       \
     X(begin, "BEGIN IMMEDIATE")                                                                   \
     X(commit, "COMMIT")                                                                           \
@@ -52,9 +64,12 @@ static const char s_schema_v1[] = "CREATE TABLE streams("
     X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens,"  \
                    " completion_tokens, error, created_ms, updated_ms)"                           \
                    " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3) ON CONFLICT(id) DO NOTHING")      \
+    X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                  \
     X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, text, deltas)"                \
-                    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")                         \
-    X(bump_tokens, "UPDATE streams SET tokens = max(tokens, ?2), updated_ms = ?3 WHERE id = ?1")  \
+                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                                \
+    X(select_after, "SELECT first_index, n FROM batches"                                          \
+                    " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")            \
+    X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")                \
     X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"            \
               " completion_tokens = ?5, error = ?6, updated_ms = ?7 WHERE id = ?1 AND state = 0") \
     X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                 \
@@ -64,15 +79,12 @@ static const char s_schema_v1[] = "CREATE TABLE streams("
                       " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")
 
 struct persist_store {
-    sqlite3 *db;                  // owned
-    const sl_clock_t *clock;      // borrowed; NULL means the real clock
-    uint8_t prefix[ENVELOPE_MAX]; // TOKENS envelope before its DELTAS field
-    size_t prefix_len;            // bytes in prefix
-    sl_msg_t *envelope;           // owned; the TOKENS message a blob is read into or made from
-    sl_buf_t frame;               // owned; prefix + a stored blob, for sl_wire_decode
-    sl_buf_t text;                // owned; one batch's TEXT deltas, reused
-    persist_store_stats_t stats;  // counters since open
-    char errmsg[256];             // SQLite's message for the last SL_EIO
+    sqlite3 *db;                           // owned
+    const sl_clock_t *clock;               // borrowed; NULL means the real clock
+    sl_delta_t deltas[SL_WIRE_MAX_DELTAS]; // one stored row decoded; borrows from SQLite
+    sl_buf_t text;                         // owned; one row's TEXT deltas, reused
+    persist_store_stats_t stats;           // counters since open
+    char errmsg[256];                      // what went wrong last (see persist_store_errmsg)
     // Prepared statements, one per entry of STORE_STATEMENTS, each owned.
 #define X(name, sql) sqlite3_stmt *name;
     STORE_STATEMENTS(X)
@@ -141,47 +153,17 @@ s_column_dup(sqlite3_stmt *st, int col, size_t *len_p)
     return sl_xstrndup(data, *len_p);
 }
 
-// Learn the envelope's prefix: TOKENS with empty fields and no deltas ends in the empty
-// array (0x90), and everything before it is what precedes any DELTAS field.
+// Gather the TEXT deltas of deltas[0..n) into self->text, for the row's text column.
 static int
-s_envelope_init(persist_store_t *self)
-{
-    self->envelope = sl_xcalloc(1, sizeof *self->envelope);
-    self->envelope->type = SL_MSG_TOKENS;
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = sl_wire_encode(self->envelope, &data, &len);
-    if (rc == 0 && len >= 2 && len - 1 <= ENVELOPE_MAX && data[len - 1] == 0x90) {
-        self->prefix_len = len - 1;
-        memcpy(self->prefix, data, self->prefix_len);
-    } else {
-        snprintf(self->errmsg, sizeof self->errmsg, "deltas envelope: unexpected TOKENS encoding");
-        rc = SL_EINVAL;
-    }
-    free(data);
-    return rc;
-}
-
-// Encode the batch's deltas (*blob_p: caller owns, free() it, the blob starts at byte
-// self->prefix_len) and gather its TEXT deltas into self->text.
-static int
-s_encode_batch(persist_store_t *self, const sl_msg_t *batch, uint8_t **blob_p, size_t *len_p)
+s_gather_text(persist_store_t *self, const sl_delta_t *deltas, uint32_t n)
 {
     sl_buf_reset(&self->text);
-    for (uint32_t i = 0; i < batch->n_deltas; i++) {
-        const sl_delta_t *d = &batch->deltas[i];
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_delta_t *d = &deltas[i];
         if (d->kind == SL_DELTA_TEXT && d->text.len
             && sl_buf_append(&self->text, d->text.ptr, d->text.len) != 0)
             return SL_ETOOBIG;
     }
-    self->envelope->n_deltas = batch->n_deltas;
-    memcpy(self->envelope->deltas, batch->deltas, batch->n_deltas * sizeof batch->deltas[0]);
-    int rc = sl_wire_encode(self->envelope, blob_p, len_p);
-    self->envelope->n_deltas = 0; // the envelope borrowed the batch's strings
-    if (rc != 0)
-        return rc;
-    // The other fields are empty, so the prefix cannot differ: checked, as it is our invariant.
-    assert(*len_p > self->prefix_len && memcmp(*blob_p, self->prefix, self->prefix_len) == 0);
     return 0;
 }
 
@@ -189,25 +171,28 @@ s_encode_batch(persist_store_t *self, const sl_msg_t *batch, uint8_t **blob_p, s
 static int
 s_decode_deltas(persist_store_t *self, const s_row_t *row, persist_delta_fn *fn, void *arg)
 {
-    sl_buf_reset(&self->frame);
-    if (sl_buf_append(&self->frame, self->prefix, self->prefix_len) != 0
-        || sl_buf_append(&self->frame, row->deltas, row->deltas_len) != 0)
-        return SL_EPROTO;
-    sl_msg_t *m = self->envelope;
-    if (sl_wire_decode((const uint8_t *)self->frame.data, self->frame.len, m, NULL, 0) != 0
-        || m->type != SL_MSG_TOKENS || m->n_deltas != row->n)
-        return SL_EPROTO;
-    int rc = 0;
+    uint32_t n = 0;
+    char err[160];
+    int rc = sl_wire_decode_deltas(row->deltas, row->deltas_len, self->deltas, SL_WIRE_MAX_DELTAS,
+                                   &n, err, sizeof err);
+    if (rc == 0 && n != row->n) {
+        snprintf(err, sizeof err, "%" PRIu32 " deltas, column n says %" PRIu32, n, row->n);
+        rc = SL_EPROTO;
+    }
+    if (rc != 0) {
+        snprintf(self->errmsg, sizeof self->errmsg, "stored row first_index=%" PRIu64 ": %s",
+                 row->first_index, err);
+        return SL_EPROTO; // not a row this module wrote
+    }
     for (uint32_t i = row->skip; rc == 0 && i < row->n; i++)
-        rc = fn(arg, row->first_index + i, &m->deltas[i]);
-    memset(m, 0, sizeof *m); // drop the pointers into self->frame
-    m->type = SL_MSG_TOKENS;
+        rc = fn(arg, row->first_index + i, &self->deltas[i]);
+    memset(self->deltas, 0, n * sizeof self->deltas[0]); // drop the pointers into SQLite's row
     return rc;
 }
 
 // Walk the stored batches of id that hold an index >= from_index, in index order, calling fn
-// once per row. Rows are disjoint when the builder behaves; should two overlap, each index is
-// handed over once, from the row that starts first.
+// once per row. The write rules keep rows disjoint, but a version 1 file may hold overlapping
+// ones: should two overlap, each index is handed over once, from the row that starts first.
 static int
 s_walk(persist_store_t *self, sl_str_t id, uint64_t from_index, s_row_fn *fn, void *arg)
 {
@@ -308,8 +293,9 @@ s_user_version(persist_store_t *self, int *version)
     return err;
 }
 
-// Create the schema when the file has none; refuse a file from a newer build, whose meaning
-// this code cannot know. Done under a write lock so two processes starting at once agree.
+// Create the schema when the file has none, bring a version 1 file to version 2, refuse a
+// file from a newer build, whose meaning this code cannot know. Done under a write lock so two
+// processes starting at once agree; the migration commits with the version or not at all.
 static int
 s_migrate(persist_store_t *self)
 {
@@ -324,39 +310,65 @@ s_migrate(persist_store_t *self)
                  PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if (version == 0 && s_exec_sql(self, s_schema_v1, "create schema") != 0)
+    if (version == 0 && s_exec_sql(self, s_schema_v2, "create schema") != 0)
+        goto fail;
+    if (version == 1 && s_exec_sql(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
         goto fail;
     if (s_exec_sql(self, "COMMIT", "commit schema") != 0)
         goto fail;
+    if (version == 1)
+        sl_log_info("store: migrated schema 1 to 2: tokens of streaming streams recounted");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
     return SL_EIO;
 }
 
+// Read a one-row, one-column PRAGMA answer as text into out.
 static int
-s_configure(persist_store_t *self)
+s_pragma_text(persist_store_t *self, const char *sql, char *out, size_t out_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return s_fail(self, sql);
+    int rc = sqlite3_step(st);
+    const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int err = v ? 0 : s_fail(self, sql);
+    if (v)
+        snprintf(out, out_size, "%s", v);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static int
+s_configure(persist_store_t *self, persist_store_sync_t sync)
 {
     sqlite3_extended_result_codes(self->db, 1);
     if (sqlite3_busy_timeout(self->db, PERSIST_STORE_BUSY_MS) != SQLITE_OK)
         return s_fail(self, "busy_timeout");
     // journal_mode answers with the mode it ended in, which is not WAL on every file system.
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
-        return s_fail(self, "journal_mode");
-    int rc = sqlite3_step(st);
-    const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    bool wal = mode && strcmp(mode, "wal") == 0;
-    if (!wal) {
-        if (mode)
-            snprintf(self->errmsg, sizeof self->errmsg, "journal_mode: got %s, want wal", mode);
-        else
-            (void)s_fail(self, "journal_mode");
-    }
-    sqlite3_finalize(st);
-    if (!wal)
+    char mode[32];
+    if (s_pragma_text(self, "PRAGMA journal_mode=WAL", mode, sizeof mode) != 0)
         return SL_EIO;
-    return s_exec_sql(self, "PRAGMA synchronous=NORMAL", "synchronous");
+    if (strcmp(mode, "wal") != 0) {
+        snprintf(self->errmsg, sizeof self->errmsg, "journal_mode: got %s, want wal", mode);
+        return SL_EIO;
+    }
+    // SQLite ignores a synchronous level it does not take, so read it back: 1 NORMAL, 2 FULL.
+    bool full = sync == PERSIST_STORE_SYNC_FULL;
+    if (s_exec_sql(self, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                   "synchronous")
+        != 0)
+        return SL_EIO;
+    char level[32];
+    if (s_pragma_text(self, "PRAGMA synchronous", level, sizeof level) != 0)
+        return SL_EIO;
+    if (strcmp(level, full ? "2" : "1") != 0) {
+        snprintf(self->errmsg, sizeof self->errmsg, "synchronous: got %s, want %s", level,
+                 full ? "2 (full)" : "1 (normal)");
+        return SL_EIO;
+    }
+    return 0;
 }
 
 static int
@@ -371,52 +383,8 @@ s_prepare(persist_store_t *self)
     return 0;
 }
 
-// Store a batch's row unless it is there already (a resend), and raise the stream's tokens.
 static int
-s_insert_batch(persist_store_t *self,
-               const sl_msg_t *b,
-               int64_t now_ms,
-               persist_store_stats_t *stats)
-{
-    uint8_t *blob = NULL;
-    size_t blob_len = 0;
-    int rc = s_encode_batch(self, b, &blob, &blob_len);
-    if (rc != 0) {
-        snprintf(self->errmsg, sizeof self->errmsg, "encode deltas: %s", sl_strerror(rc));
-        return SL_EIO;
-    }
-    sqlite3_stmt *st = self->insert_batch;
-    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
-        || sqlite3_bind_int64(st, 2, (int64_t)b->first_index) != SQLITE_OK
-        || sqlite3_bind_int64(st, 3, b->n_deltas) != SQLITE_OK
-        || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
-        || s_bind_blob(st, 5, blob + self->prefix_len, blob_len - self->prefix_len) != SQLITE_OK) {
-        s_reset(st);
-        rc = s_fail(self, "bind insert_batch");
-    } else {
-        rc = s_exec(self, st, "insert batch");
-    }
-    free(blob);
-    if (rc != 0)
-        return SL_EIO;
-    if (sqlite3_changes(self->db) == 0) {
-        stats->batches_duplicate++; // a resend: the row is already there, nothing changes
-        return 0;
-    }
-    stats->batches_written++;
-    st = self->bump_tokens;
-    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
-        || sqlite3_bind_int64(st, 2, (int64_t)(b->first_index + b->n_deltas)) != SQLITE_OK
-        || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
-        s_reset(st);
-        return s_fail(self, "bind bump_tokens");
-    }
-    return s_exec(self, st, "bump tokens");
-}
-
-// Write one checked batch inside the open transaction. Counts into *stats.
-static int
-s_write_one(persist_store_t *self, const sl_msg_t *b, int64_t now_ms, persist_store_stats_t *stats)
+s_open_stream(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
 {
     sqlite3_stmt *st = self->open_stream;
     if (s_bind_str(st, 1, b->req_id) != SQLITE_OK || s_bind_str(st, 2, b->model) != SQLITE_OK
@@ -424,36 +392,169 @@ s_write_one(persist_store_t *self, const sl_msg_t *b, int64_t now_ms, persist_st
         s_reset(st);
         return s_fail(self, "bind open_stream");
     }
-    if (s_exec(self, st, "open stream") != 0)
-        return SL_EIO;
+    return s_exec(self, st, "open stream");
+}
 
-    if (b->n_deltas > 0 && s_insert_batch(self, b, now_ms, stats) != 0)
-        return SL_EIO;
-
-    if (b->final) {
-        st = self->finish;
-        int state = b->err_class == SL_ERRCLASS_NONE ? SL_STREAM_COMPLETE : SL_STREAM_ERROR;
-        if (s_bind_str(st, 1, b->req_id) != SQLITE_OK || sqlite3_bind_int(st, 2, state) != SQLITE_OK
-            || s_bind_str(st, 3, b->finish_reason) != SQLITE_OK
-            || sqlite3_bind_int64(st, 4, b->prompt_tokens) != SQLITE_OK
-            || sqlite3_bind_int64(st, 5, b->completion_tokens) != SQLITE_OK
-            || s_bind_str(st, 6, b->message) != SQLITE_OK
-            || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK) {
-            s_reset(st);
-            return s_fail(self, "bind finish");
-        }
-        if (s_exec(self, st, "finish stream") != 0)
-            return SL_EIO;
+// The stream's tokens (its contiguous count), or 0 with *found false for a stream not opened.
+static int
+s_select_tokens(persist_store_t *self, sl_str_t id, uint64_t *tokens_p, bool *found_p)
+{
+    sqlite3_stmt *st = self->select_tokens;
+    if (s_bind_str(st, 1, id) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind select_tokens");
     }
+    int rc = sqlite3_step(st);
+    int64_t tokens = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int err = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail(self, "select tokens");
+    s_reset(st);
+    if (err == 0 && tokens < 0) {
+        snprintf(self->errmsg, sizeof self->errmsg, "stream tokens %" PRId64 " < 0", tokens);
+        err = SL_EIO; // not a value this module wrote
+    }
+    *tokens_p = err == 0 ? (uint64_t)tokens : 0;
+    *found_p = err == 0 && rc == SQLITE_ROW;
+    return err;
+}
+
+// Raise *tokens_p over rows of id that start after `after` and at or before *tokens_p. Only a
+// file migrated from version 1 has such rows (written out of order by the old build, past a
+// gap): once the gap is filled they count. For a version 2 stream there are none, and this is
+// one lookup that finds nothing.
+static int
+s_absorb(persist_store_t *self, sl_str_t id, uint64_t after, uint64_t *tokens_p)
+{
+    sqlite3_stmt *st = self->select_after;
+    if (s_bind_str(st, 1, id) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (int64_t)after) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind select_after");
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t first = sqlite3_column_int64(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        if (first < 0 || (uint64_t)first > *tokens_p)
+            break; // the next gap
+        if (n > 0 && (uint64_t)first + (uint64_t)n > *tokens_p)
+            *tokens_p = (uint64_t)first + (uint64_t)n;
+    }
+    int err = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : s_fail(self, "select after");
+    s_reset(st);
+    return err;
+}
+
+// Store deltas[0..n) of batch b as the row at first_index (the stream's tokens, where the
+// invariant says no row starts), and raise tokens to first_index + n (or past it, over rows
+// of a version 1 file that follow without a gap).
+static int
+s_insert_row(persist_store_t *self,
+             const sl_msg_t *b,
+             uint64_t first_index,
+             const sl_delta_t *deltas,
+             uint32_t n,
+             int64_t now_ms)
+{
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    int rc = s_gather_text(self, deltas, n);
+    if (rc == 0)
+        rc = sl_wire_encode_deltas(deltas, n, &blob, &blob_len);
+    if (rc != 0) {
+        // persist_store_check passed, so only a batch near the frame cap gets here.
+        snprintf(self->errmsg, sizeof self->errmsg, "encode deltas: %s", sl_strerror(rc));
+        return SL_EIO;
+    }
+    sqlite3_stmt *st = self->insert_batch;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (int64_t)first_index) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, n) != SQLITE_OK
+        || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
+        || s_bind_blob(st, 5, blob, blob_len) != SQLITE_OK) {
+        s_reset(st);
+        rc = s_fail(self, "bind insert_batch");
+    } else {
+        rc = s_exec(self, st, "insert batch");
+    }
+    free(blob);
+    uint64_t tokens = first_index + n;
+    if (rc != 0 || s_absorb(self, b->req_id, first_index, &tokens) != 0)
+        return SL_EIO;
+    st = self->set_tokens;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (int64_t)tokens) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind set_tokens");
+    }
+    return s_exec(self, st, "set tokens");
+}
+
+// Close a streaming stream by final batch b; a stream already closed is left alone.
+static int
+s_finish(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
+{
+    sqlite3_stmt *st = self->finish;
+    int state = b->err_class == SL_ERRCLASS_NONE ? SL_STREAM_COMPLETE : SL_STREAM_ERROR;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK || sqlite3_bind_int(st, 2, state) != SQLITE_OK
+        || s_bind_str(st, 3, b->finish_reason) != SQLITE_OK
+        || sqlite3_bind_int64(st, 4, b->prompt_tokens) != SQLITE_OK
+        || sqlite3_bind_int64(st, 5, b->completion_tokens) != SQLITE_OK
+        || s_bind_str(st, 6, b->message) != SQLITE_OK
+        || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind finish");
+    }
+    return s_exec(self, st, "finish stream");
+}
+
+// Write one checked batch inside the open transaction, by the rules in store.h. Sets *result
+// to 0 (durable) or SL_EAGAIN (a gap: nothing written). Counts into *stats. Returns 0 or
+// SL_EIO, which fails the whole transaction.
+static int
+s_write_one(persist_store_t *self,
+            const sl_msg_t *b,
+            int64_t now_ms,
+            persist_store_stats_t *stats,
+            int *result)
+{
+    *result = 0;
+    if (b->n_deltas == 0 && !b->final)
+        return s_open_stream(self, b, now_ms); // holds no index, so it cannot leave a gap
+    uint64_t tokens = 0;
+    bool found = false;
+    if (s_select_tokens(self, b->req_id, &tokens, &found) != 0)
+        return SL_EIO;
+    if (b->first_index > tokens) {
+        // Storing it would leave tokens .. first-1 missing, and a final batch would close a
+        // stream that is not whole. The builder keeps it and sends it again.
+        stats->batches_gap++;
+        *result = SL_EAGAIN;
+        return 0;
+    }
+    if (!found && s_open_stream(self, b, now_ms) != 0)
+        return SL_EIO;
+    uint64_t end = b->first_index + b->n_deltas; // persist_store_check: no overflow
+    if (end > tokens) {
+        // Only what is new: a re-cut batch may start before tokens.
+        uint32_t skip = (uint32_t)(tokens - b->first_index);
+        if (s_insert_row(self, b, tokens, &b->deltas[skip], b->n_deltas - skip, now_ms) != 0)
+            return SL_EIO;
+        stats->batches_written++;
+    } else if (b->n_deltas > 0) {
+        stats->batches_duplicate++; // a resend: every index is stored, nothing changes
+    }
+    // A final batch that reaches this point is whole up to its end, so it may close the stream.
+    if (b->final && s_finish(self, b, now_ms) != 0)
+        return SL_EIO;
     return 0;
 }
 
 persist_store_t *
-persist_store_new(const char *path, const sl_clock_t *clock)
+persist_store_new(const char *path, const sl_clock_t *clock, persist_store_sync_t sync)
 {
     persist_store_t *self = sl_xcalloc(1, sizeof *self);
     self->clock = clock;
-    sl_buf_init(&self->frame, SL_WIRE_MAX_FRAME);
     sl_buf_init(&self->text, SL_WIRE_MAX_FRAME);
     int rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -463,10 +564,10 @@ persist_store_new(const char *path, const sl_clock_t *clock)
             snprintf(self->errmsg, sizeof self->errmsg, "open: %s", sqlite3_errstr(rc));
         goto fail;
     }
-    if (s_envelope_init(self) != 0 || s_configure(self) != 0 || s_migrate(self) != 0
-        || s_prepare(self) != 0)
+    if (s_configure(self, sync) != 0 || s_migrate(self) != 0 || s_prepare(self) != 0)
         goto fail;
-    sl_log_info("store: opened path=%s schema=%d", path, PERSIST_STORE_SCHEMA_VERSION);
+    sl_log_info("store: opened path=%s schema=%d synchronous=%s", path,
+                PERSIST_STORE_SCHEMA_VERSION, sync == PERSIST_STORE_SYNC_FULL ? "full" : "normal");
     return self;
 fail:
     sl_log_error("store: cannot open path=%s: %s", path, self->errmsg);
@@ -487,8 +588,6 @@ persist_store_destroy(persist_store_t **self_p)
     // last connection's close also checkpoints the WAL into the main file.
     if (sqlite3_close(self->db) != SQLITE_OK)
         sl_log_error("store: close: %s", sqlite3_errmsg(self->db));
-    sl_buf_free(&self->frame);
-    free(self->envelope);
     sl_buf_free(&self->text);
     free(self);
     *self_p = NULL;
@@ -516,12 +615,22 @@ persist_store_check(const sl_msg_t *batch, const char **why)
     return bad ? SL_EPROTO : 0;
 }
 
-int
-persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_t n)
+// Set results[0..n) to rc and return it: nothing of the group is durable.
+static int
+s_fail_all(int *results, size_t n, int rc)
 {
     for (size_t i = 0; i < n; i++)
+        results[i] = rc;
+    return rc;
+}
+
+int
+persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_t n, int *results)
+{
+    assert(results || n == 0);
+    for (size_t i = 0; i < n; i++)
         if (persist_store_check(batches[i], NULL) != 0)
-            return SL_EPROTO;
+            return s_fail_all(results, n, SL_EPROTO);
     if (n == 0)
         return 0;
     int64_t now_ms = sl_clock_now_wall_ms(self->clock);
@@ -529,13 +638,14 @@ persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_
     if (s_exec(self, self->begin, "begin") != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
-        if (s_write_one(self, batches[i], now_ms, &counted) != 0)
+        if (s_write_one(self, batches[i], now_ms, &counted, &results[i]) != 0)
             goto fail;
     if (s_exec(self, self->commit, "commit") != 0)
         goto fail;
     self->stats.commits++;
     self->stats.batches_written += counted.batches_written;
     self->stats.batches_duplicate += counted.batches_duplicate;
+    self->stats.batches_gap += counted.batches_gap;
     return 0;
 fail:
     // Some errors (disk full, I/O) roll the transaction back inside SQLite already.
@@ -546,7 +656,7 @@ fail:
         s_reset(self->rollback);
     }
     self->stats.rollbacks++;
-    return SL_EIO;
+    return s_fail_all(results, n, SL_EIO);
 }
 
 int

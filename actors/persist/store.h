@@ -1,22 +1,45 @@
 // store.h - the durable stream store: BATCH messages in, stream records and replays out (SQLite).
 //
-// One SQLite file in WAL mode with synchronous=NORMAL: a committed batch survives a crash of
-// this process (not of the machine before the next checkpoint, which DESIGN.md accepts for the
-// 7x write rate). Schema version 1 (PRAGMA user_version):
+// One SQLite file in WAL mode. Durability is persist.synchronous: with `full` SQLite syncs the
+// WAL at every commit, so a committed batch survives power loss as well; with `normal` (the
+// default) a committed batch survives a crash of any process (kill -9 included), but the last
+// transactions before a power loss or OS crash may be lost, which DESIGN.md accepts for the
+// write rate. Schema version 2 (PRAGMA user_version):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms)
 //   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
-// batches.deltas holds the batch's deltas exactly as sl_wire encodes a DELTAS field (a msgpack
-// array of [kind, text], or [kind, text, tool_index, tool_id, tool_name] for SL_DELTA_TOOL),
-// so a replay rebuilds every delta kind; batches.text holds the batch's SL_DELTA_TEXT deltas
-// concatenated, so reading text is one column per batch.
+// batches.deltas holds a row's deltas exactly as sl_wire_encode_deltas writes them (the DELTAS
+// field of a message: a msgpack array of [kind, text], or [kind, text, tool_index, tool_id,
+// tool_name] for SL_DELTA_TOOL), so a replay rebuilds every delta kind; batches.text holds the
+// row's SL_DELTA_TEXT deltas concatenated, so reading text is one column per row.
 //
-// Writes are idempotent and order-free, because the builder resends every unacknowledged batch
-// after a reconnect or timeout, in any order: a batch row is keyed by (stream id, first index)
-// and a second write of it changes nothing; tokens is the highest first_index + n stored; the
-// first final batch decides the state, finish reason, usage and error, and non-final batches
-// never touch them, so a final batch that overtakes earlier ones still leaves the state right.
+// The invariant, kept by every write: the rows of a stream are disjoint and contiguous, and
+// streams.tokens is their count: indices 0 .. tokens-1 are each stored exactly once, nothing
+// at or past tokens is. Version 1 had the same tables, but tokens was the highest
+// first_index + n and rows could leave gaps (the old build stored batches in any order);
+// opening a version 1 file recomputes tokens of the streams still streaming as their
+// contiguous count and sets version 2, in one transaction. Rows such a file holds past a gap
+// stay, and tokens takes them in once the gap is filled: they are the only rows that can lie
+// past tokens or overlap another, and reads hand each index over once. A finished version 1
+// stream keeps its tokens. A file newer than this build is refused; an older build refuses a
+// version 2 file, as it would break the invariant.
+//
+// Writes are idempotent by index, because the builder resends every unacknowledged batch after
+// a reconnect or timeout, and a restarted builder may cut them at other boundaries. Per batch
+// [first, first + n), in order, inside the group's one transaction:
+//   - no deltas and not final: it opens the stream row (state streaming, its model) if absent
+//     and is durable; it carries no index, so it is never a gap;
+//   - first > tokens: a GAP: nothing is stored (not even the stream row) and the batch is not
+//     durable (SL_EAGAIN in its result): the builder keeps it and sends it again once the
+//     batches before it are in;
+//   - first + n <= tokens: a duplicate: nothing is stored; durable;
+//   - first <= tokens < first + n: the new suffix [tokens, first + n) is stored as one row
+//     at first_index = tokens, and tokens becomes first + n; durable;
+//   - a final batch that is not a gap then decides the end: a streaming stream becomes
+//     complete (err_class SL_ERRCLASS_NONE) or error, with the batch's finish reason, usage and
+//     message. The first such final decides; later ones change nothing. So `complete` always
+//     means 0 .. tokens-1 are whole and the end was stored.
 //
 // No sockets: the actor decodes and validates, this module writes and reads. Not thread-safe;
 // one store per process (SQLite's own locking keeps a second process's writes consistent).
@@ -29,10 +52,16 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 1
+#define PERSIST_STORE_SCHEMA_VERSION 2
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque
+
+// How hard a commit waits for the disk (SQLite's synchronous pragma; see the top of the file).
+typedef enum {
+    PERSIST_STORE_SYNC_NORMAL = 0, // a commit survives a process crash, maybe not power loss
+    PERSIST_STORE_SYNC_FULL = 1,   // a commit survives power loss too; an fsync per commit
+} persist_store_sync_t;
 
 // A stream as the store holds it. Shown so callers keep it on the stack; release it with
 // persist_record_free. Strings are owned, NUL-terminated at their length, and may hold NULs.
@@ -44,7 +73,7 @@ typedef struct {
     size_t finish_reason_len;
     char *error; // owned; the final batch's message, "" when none
     size_t error_len;
-    uint64_t tokens;            // highest first_index + n stored
+    uint64_t tokens;            // indices 0 .. tokens-1 are stored, each once, and no other
     uint32_t prompt_tokens;     // usage from the final batch, 0 before it
     uint32_t completion_tokens; // usage from the final batch, 0 before it
     int64_t created_wall_ms;    // when the first batch of the stream was written
@@ -56,19 +85,22 @@ typedef struct {
 typedef struct {
     uint64_t commits;           // transactions committed
     uint64_t rollbacks;         // transactions rolled back after an error
-    uint64_t batches_written;   // batch rows inserted
-    uint64_t batches_duplicate; // batch rows already there (resends)
+    uint64_t batches_written;   // batches that stored deltas (all of them or a new suffix)
+    uint64_t batches_duplicate; // batches with deltas, all already stored (resends)
+    uint64_t batches_gap;       // batches refused for a gap before their first index
 } persist_store_stats_t;
 
 // Called once per stored delta, in index order. delta is borrowed: valid only during the call.
 // Return 0 to go on; any other value stops the replay, which returns it.
 typedef int(persist_delta_fn)(void *arg, uint64_t index, const sl_delta_t *delta);
 
-// Open (creating it and its schema when absent) the SQLite file at path. The directory must
-// exist. clock gives the wall time for created_ms/updated_ms (borrowed; NULL: the real clock).
-// NULL on failure: cannot open, not a database, schema newer than this build (logged with
+// Open (creating it and its schema when absent, migrating a version 1 file) the SQLite file at
+// path, with the given durability. The directory must exist. clock gives the wall time for
+// created_ms/updated_ms (borrowed; NULL: the real clock). NULL on failure: cannot open, not a
+// database, WAL or the synchronous level refused, schema newer than this build (logged with
 // SQLite's message). Caller owns the result.
-persist_store_t *persist_store_new(const char *path, const sl_clock_t *clock);
+persist_store_t *
+persist_store_new(const char *path, const sl_clock_t *clock, persist_store_sync_t sync);
 // Close the database and free self; set *self_p to NULL. Safe on NULL and on *self_p == NULL.
 void persist_store_destroy(persist_store_t **self_p);
 
@@ -77,13 +109,15 @@ void persist_store_destroy(persist_store_t **self_p);
 // Returns 0, or SL_EPROTO with *why (static text naming the field) set. Needs no store.
 int persist_store_check(const sl_msg_t *batch, const char **why);
 
-// Write n batches in one transaction: all of them or, on an SQLite error, none (rolled back).
-// Every batch must pass persist_store_check (checked again; a bad one fails the whole call
-// with SL_EPROTO before anything is written). A batch with deltas stores its row; any batch
-// opens the stream row (state streaming, its model) if absent; a final batch closes a
-// streaming stream: complete when err_class is SL_ERRCLASS_NONE, else error.
-// Returns 0 (every batch is durable), SL_EPROTO, or SL_EIO (persist_store_errmsg says why).
-int persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_t n);
+// Write n batches in one transaction, each by the rules at the top of this file: all of them
+// or, on an SQLite error, none (rolled back). Every batch must pass persist_store_check
+// (checked again; a bad one fails the whole call with SL_EPROTO before anything is written).
+// results (n ints) gets each batch's fate: 0 when it is durable (stored, or nothing to store),
+// SL_EAGAIN when it was refused for a gap and must be sent again later. Returns 0 (results
+// set), SL_EPROTO, or SL_EIO (persist_store_errmsg says why); on failure every results[i] is
+// the returned code, as nothing is durable.
+int
+persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_t n, int *results);
 
 // Read stream id into *rec (initialised here; call persist_record_free after, whatever the
 // result): its fields and, in rec->text, the concatenated TEXT deltas with index >= from_index.
@@ -104,7 +138,8 @@ void persist_record_free(persist_record_t *rec);
 int persist_store_replay(
     persist_store_t *self, sl_str_t id, uint64_t from_index, persist_delta_fn *fn, void *arg);
 
-// SQLite's message for the last SL_EIO; "" when none. Borrowed: valid until the next call.
+// What went wrong last: SQLite's message for an SL_EIO, or why a stored row did not decode for
+// an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.
 const char *persist_store_errmsg(const persist_store_t *self);
 // Counters since persist_store_new.
 persist_store_stats_t persist_store_stats(const persist_store_t *self);

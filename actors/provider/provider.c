@@ -9,26 +9,33 @@
 
 #include "sl/clock.h"
 #include "sl/err.h"
+#include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/peer.h"
 #include "sl/sock.h"
 #include "transfer.h"
 
-#define PROVIDER_HEARTBEAT_MS 1000 // READY interval; the broker expires us after 3 s
-#define PROVIDER_FLUSH_MS     10   // how soon paused transfers retry their sends
+#define PROVIDER_FLUSH_MS    10     // how soon paused transfers retry their sends
+#define PROVIDER_READY_IDS   100000 // request ids listed in one READY at most
+#define PROVIDER_KEEP_FACTOR 30     // an ended stream is kept at most this many resend intervals
 
 struct provider {
     const sl_config_t *cfg; // borrowed
     char name[64];          // routing id, "provider-<pid>"
     zloop_t *loop;          // owned
     zsock_t *backend;       // owned; DEALER to the broker
-    zsock_t *tokens;        // owned; PUSH to the builder
+    zsock_t *tokens;        // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
     zsock_t *events;        // owned; PUSH to the supervisor
     CURLM *multi;           // owned
     int curl_timer_id;      // zloop timer for curl's timeout, -1 when none
     int flush_timer_id;     // zloop timer retrying blocked sends, -1 when nothing is blocked
     zhashx_t *transfers;    // req_id -> provider_transfer_t, owned
-    uint32_t credits;       // concurrent streams we accept
+    zhashx_t *active;       // provider name -> count of transfers still upstream (uintptr_t)
+    uint32_t credits;       // concurrent streams we accept, all providers together
+    sl_peer_t builder;      // the builder instance we talk to
+    uint64_t rewinds;       // transfers sent again to a new builder
+    uint64_t abandoned;     // ended transfers dropped before the builder said durable
 };
 
 static void
@@ -61,7 +68,7 @@ s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
     return SL_EAGAIN;
 }
 
-// Forget t when everything it had to say is sent; else the flush timer finishes it.
+// Forget t when everything it had to say is sent and durable; else the sweep finishes it.
 static void
 s_reap(provider_t *self, provider_transfer_t *t)
 {
@@ -69,12 +76,55 @@ s_reap(provider_t *self, provider_transfer_t *t)
         zhashx_delete(self->transfers, provider_transfer_id(t));
 }
 
+// This worker's share of a provider's concurrency: the broker holds the whole of it, each of
+// the host's workers a fair part, so neither can pass it.
+static uint32_t
+s_share(const provider_t *self, const sl_provider_cfg_t *provider)
+{
+    uint32_t n = self->cfg->processes_provider ? self->cfg->processes_provider : 1;
+    return (provider->concurrency + n - 1) / n;
+}
+
+static uintptr_t
+s_active(provider_t *self, const char *provider)
+{
+    return (uintptr_t)zhashx_lookup(self->active, provider);
+}
+
+static void
+s_active_add(provider_t *self, const char *provider, int delta)
+{
+    uintptr_t n = s_active(self, provider);
+    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
+    if (n)
+        zhashx_update(self->active, provider, (void *)n);
+    else
+        zhashx_delete(self->active, provider);
+}
+
+// READY {name, credits, count, req_ids}: the heartbeat to the broker. It lists the requests
+// still upstream here, so a restarted broker learns what this worker is already serving.
 static void
 s_send_ready(provider_t *self)
 {
-    sl_msg_t msg = {.type = SL_MSG_READY, .name = sl_str(self->name), .credits = self->credits};
+    sl_buf_t ids;
+    sl_buf_init(&ids, (size_t)PROVIDER_READY_IDS * SL_ID_LEN);
+    uint64_t count = 0;
+    for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+         t = zhashx_next(self->transfers)) {
+        if (provider_transfer_is_ended(t))
+            continue;
+        count++;
+        (void)sl_buf_append(&ids, provider_transfer_id(t), SL_ID_LEN); // full: the rest unlisted
+    }
+    sl_msg_t msg = {.type = SL_MSG_READY,
+                    .name = sl_str(self->name),
+                    .credits = self->credits,
+                    .count = count,
+                    .req_ids = sl_strn(ids.data, ids.len)};
     if (sl_sock_send(self->backend, NULL, &msg) < 0)
         sl_log_debug("READY not sent: broker queue full");
+    sl_buf_free(&ids);
 }
 
 // Retry blocked sends, forget finished transfers, resume paused ones whose output drained.
@@ -91,8 +141,10 @@ s_sweep(provider_t *self)
             if (!done)
                 done = zlist_new();
             zlist_append(done, (void *)zhashx_cursor(self->transfers));
-        } else if (provider_transfer_wants_resume(t)) {
-            provider_transfer_resume(t);
+        } else if (provider_transfer_wants_resume(t) && provider_transfer_resume(t) < 0) {
+            curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
+            s_active_add(self, provider_transfer_provider(t), -1);
+            provider_transfer_complete(t, CURLE_ABORTED_BY_CALLBACK);
         }
         if (!provider_transfer_is_idle(t))
             waiting = true;
@@ -119,6 +171,7 @@ s_check_done(provider_t *self)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(self->multi, easy);
         if (t) {
+            s_active_add(self, provider_transfer_provider(t), -1);
             provider_transfer_complete(t, result);
             s_reap(self, t);
         }
@@ -204,6 +257,9 @@ s_reject_dispatch(provider_t *self, const sl_msg_t *d, uint32_t status, const ch
 {
     sl_log_warn("dispatch req=%.*s failed: %s", (int)d->req_id.len, d->req_id.ptr, why);
     sl_errclass_t cls = status < 500 ? SL_ERRCLASS_FATAL : SL_ERRCLASS_INTERNAL;
+    const char *type = status == 503  ? "overloaded"
+                       : status < 500 ? "invalid_request_error"
+                                      : "internal_error";
     sl_msg_t end = {.type = SL_MSG_END,
                     .req_id = d->req_id,
                     .ingress = d->ingress,
@@ -211,10 +267,21 @@ s_reject_dispatch(provider_t *self, const sl_msg_t *d, uint32_t status, const ch
                     .finish_reason = sl_str("error"),
                     .err_class = cls,
                     .status = status,
-                    .error_type = sl_str(status < 500 ? "invalid_request_error" : "internal_error"),
+                    .error_type = sl_str(type),
                     .message = sl_str(why)};
-    if (sl_sock_send(self->tokens, NULL, &end) < 0)
-        sl_log_error("dispatch req=%.*s: END not sent", (int)d->req_id.len, d->req_id.ptr);
+    // Nothing of this request exists in the store yet and the client waits for its status:
+    // START names the stream to the builder, END ends it. They are not kept: a full or
+    // restarting builder loses them, and the client's first-token deadline ends the request.
+    sl_msg_t start = {.type = SL_MSG_START,
+                      .req_id = d->req_id,
+                      .ingress = d->ingress,
+                      .model = d->model,
+                      .attempt = d->attempt,
+                      .provider = d->provider,
+                      .upstream_model = d->upstream_model};
+    if (sl_sock_send(self->tokens, NULL, &start) < 0 || sl_sock_send(self->tokens, NULL, &end) < 0)
+        sl_log_error_rl("dispatch req=%.*s: END not sent (builder full or gone)",
+                        (int)d->req_id.len, d->req_id.ptr);
     sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
                         .req_id = d->req_id,
                         .attempt = d->attempt,
@@ -238,6 +305,10 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
     } else if (!provider) {
         snprintf(err, sizeof err, "no provider named '%s' in this worker's config", pname);
         s_reject_dispatch(self, d, 500, err);
+    } else if (s_active(self, provider->name) >= s_share(self, provider)) {
+        snprintf(err, sizeof err, "provider '%s' is at its concurrency (%u on this worker)",
+                 provider->name, s_share(self, provider));
+        s_reject_dispatch(self, d, 503, err);
     } else {
         uint32_t status = 500;
         provider_transfer_t *t =
@@ -249,6 +320,7 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
             s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
             zhashx_insert(self->transfers, id, t);
+            s_active_add(self, provider->name, 1);
             provider_transfer_flush(t);
             sl_log_debug("dispatch req=%s provider=%s model=%.*s attempt=%u", id, pname,
                          (int)d->upstream_model.len, d->upstream_model.ptr, d->attempt);
@@ -263,8 +335,9 @@ s_handle_cancel(provider_t *self, const sl_msg_t *c)
 {
     char *id = sl_str_dup(c->req_id);
     provider_transfer_t *t = zhashx_lookup(self->transfers, id);
-    if (t) {
+    if (t && !provider_transfer_is_ended(t)) {
         curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
+        s_active_add(self, provider_transfer_provider(t), -1);
         provider_transfer_cancel(t);
         sl_log_debug("cancel req=%s", id);
         s_reap(self, t);
@@ -295,12 +368,101 @@ s_on_backend(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+// Messages from the builder: DURABLE (what is stored), BEAT (its instance), CANCEL (another
+// worker already serves this request: the broker dispatched it twice across its restart).
+static int
+s_tokens_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    provider_t *self = arg;
+    if (msg->type == SL_MSG_DURABLE) {
+        char *id = sl_str_dup(msg->req_id);
+        provider_transfer_t *t = zhashx_lookup(self->transfers, id);
+        if (t) {
+            provider_transfer_durable(t, msg->attempt, msg->count, msg->final);
+            s_reap(self, t);
+        }
+        free(id);
+    } else if (msg->type == SL_MSG_BEAT) {
+        bool first = self->builder.name[0] == '\0';
+        if (sl_peer_heard(&self->builder, msg->name, sl_clock_mono_ms()) && !first) {
+            // A new builder holds nothing of our streams: give it all we kept.
+            size_t n = 0;
+            for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+                 t = zhashx_next(self->transfers), n++)
+                provider_transfer_rewind(t);
+            self->rewinds += n;
+            sl_log_info("builder is now %s: %zu streams sent again", self->builder.name, n);
+            if (n)
+                s_arm_flush(self);
+        }
+    } else if (msg->type == SL_MSG_CANCEL) {
+        s_handle_cancel(self, msg);
+    } else {
+        sl_log_warn_rl("tokens: unexpected %s dropped", sl_wire_type_name(msg->type));
+    }
+    return 0;
+}
+
+static int
+s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    sl_sock_drain(sock, 256, s_tokens_msg, arg);
+    return 0;
+}
+
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_send_ready(arg);
+    provider_t *self = arg;
+    s_send_ready(self);
+    sl_sock_beat(self->tokens, NULL, self->name);
+    sl_sock_beat(self->events, NULL, self->name);
+    return 0;
+}
+
+// Ended streams whose last DURABLE did not come are sent again; ones kept far too long (the
+// builder cannot store them) are given up, loudly.
+static int
+s_on_resend(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    provider_t *self = arg;
+    int64_t now_ms = sl_clock_mono_ms();
+    int64_t after = self->cfg->resend_ms;
+    zlist_t *gone = NULL;
+    size_t rewound = 0;
+    for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+         t = zhashx_next(self->transfers)) {
+        if (provider_transfer_is_stale(t, now_ms, after * PROVIDER_KEEP_FACTOR)) {
+            if (!gone)
+                gone = zlist_new();
+            zlist_append(gone, (void *)zhashx_cursor(self->transfers));
+        } else if (provider_transfer_is_stale(t, now_ms, after)) {
+            provider_transfer_rewind(t);
+            rewound++;
+        }
+    }
+    if (gone) {
+        for (const char *key = zlist_first(gone); key; key = zlist_next(gone)) {
+            self->abandoned++;
+            sl_log_error("stream req=%s: not durable after %lld ms, given up (%llu so far)", key,
+                         (long long)(after * PROVIDER_KEEP_FACTOR),
+                         (unsigned long long)self->abandoned);
+            zhashx_delete(self->transfers, key);
+        }
+        zlist_destroy(&gone);
+    }
+    if (rewound) {
+        sl_log_info("%zu ended streams sent again: no DURABLE within %lld ms", rewound,
+                    (long long)after);
+        s_arm_flush(self);
+    }
     return 0;
 }
 
@@ -326,15 +488,17 @@ provider_new(const sl_config_t *cfg)
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
     uint64_t credits = 0;
     for (size_t i = 0; i < cfg->n_providers; i++)
-        credits += cfg->providers[i].concurrency;
-    self->credits = credits < 1 ? 1 : credits > 100000 ? 100000 : (uint32_t)credits;
+        credits += s_share(self, &cfg->providers[i]);
+    self->credits = credits < 1 ? 1 : credits > 1000000 ? 1000000 : (uint32_t)credits;
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
+    self->active = zhashx_new();
+    zhashx_set_destructor(self->active, NULL); // items are counts, not pointers
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         goto fail;
     self->multi = curl_multi_init();
     self->backend = sl_sock_connect(ZMQ_DEALER, cfg->ep_backend, SL_SOCK_HWM, self->name);
-    self->tokens = sl_sock_connect(ZMQ_PUSH, cfg->ep_tokens, SL_SOCK_HWM, NULL);
+    self->tokens = sl_sock_connect(ZMQ_DEALER, cfg->ep_tokens, SL_SOCK_HWM, self->name);
     self->loop = zloop_new();
     if (!self->multi || !self->backend || !self->tokens || !self->loop)
         goto fail;
@@ -343,10 +507,13 @@ provider_new(const sl_config_t *cfg)
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
     if (zloop_reader(self->loop, self->backend, s_on_backend, self)
-        || zloop_timer(self->loop, PROVIDER_HEARTBEAT_MS, 0, s_on_heartbeat, self) < 0)
+        || zloop_reader(self->loop, self->tokens, s_on_tokens, self)
+        || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->resend_ms, 0, s_on_resend, self) < 0)
         goto fail;
     s_send_ready(self);
-    self->events = sl_sock_announce_up(cfg, "provider");
+    sl_sock_beat(self->tokens, NULL, self->name);
+    self->events = sl_sock_announce_up(cfg, self->name);
     sl_log_info("provider worker up: name=%s credits=%u backend=%s tokens=%s", self->name,
                 self->credits, cfg->ep_backend, cfg->ep_tokens);
     return self;
@@ -367,6 +534,7 @@ provider_destroy(provider_t **self_p)
              t = zhashx_next(self->transfers))
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
     zhashx_destroy(&self->transfers);
+    zhashx_destroy(&self->active);
     zloop_destroy(&self->loop);
     if (self->multi)
         curl_multi_cleanup(self->multi);

@@ -7,6 +7,7 @@
 
 #include <czmq.h>
 
+#include "retain.h"
 #include "sl/buf.h"
 #include "sl/clock.h"
 #include "sl/deltas.h"
@@ -17,9 +18,8 @@
 #define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
 #define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
 
-// An encoded message waiting for its socket.
+// An encoded message for the broker waiting for its socket.
 typedef struct {
-    bool to_broker;
     uint8_t *data; // owned
     size_t len;
 } s_frame_t;
@@ -35,14 +35,16 @@ struct provider_transfer {
     provider_send_fn *send;            // where frames go
     void *send_arg;
     // From the DISPATCH, owned copies:
-    char *req_id, *ingress, *model, *upstream_model;
+    char *req_id, *ingress, *model, *upstream_model, *provider_name;
     uint32_t attempt;
     // Parsed, not yet sent:
-    sl_deltas_t parsed; // owned; deltas parsed and not yet packed into TOKENS
-    uint64_t seq;       // TOKENS messages sent in this attempt
-    uint64_t count;     // deltas produced in this attempt
-    zlistx_t *queue;    // s_frame_t, owned; frames the sockets did not take yet
-    bool paused;        // curl was told CURL_WRITEFUNC_PAUSE
+    sl_deltas_t parsed;        // owned; deltas parsed and not yet packed into TOKENS
+    uint64_t count;            // deltas produced: the index the next one gets
+    provider_retain_t *retain; // owned; TOKENS and END for the builder, kept until durable
+    bool start_pending;        // START must go (again) before the kept frames
+    zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
+    int64_t active_ms;         // monotonic time of the last send or DURABLE
+    bool paused;               // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
@@ -67,20 +69,46 @@ s_frame_free(void **item_p)
     *item_p = NULL;
 }
 
-// Encode and queue msg; flushing happens at the end of each curl callback.
 static void
-s_queue(provider_transfer_t *self, bool to_broker, const sl_msg_t *msg)
+s_encode_failed(const provider_transfer_t *self, const sl_msg_t *msg, int rc)
+{
+    sl_log_error("transfer: cannot encode %s req=%s: %s", sl_wire_type_name(msg->type),
+                 self->req_id, sl_strerror(rc));
+}
+
+// Encode msg for the builder and keep it until it is durable; [first, end) are its indices.
+static void
+s_keep(provider_transfer_t *self, const sl_msg_t *msg, uint64_t first, uint64_t end)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = sl_wire_encode(msg, &data, &len);
+    if (rc < 0)
+        s_encode_failed(self, msg, rc);
+    else
+        provider_retain_add(self->retain, &data, len, first, end, msg->type == SL_MSG_END);
+}
+
+// Encode msg for the broker and queue it; flushing happens at the end of each curl callback.
+static void
+s_queue_broker(provider_transfer_t *self, const sl_msg_t *msg)
 {
     s_frame_t *f = sl_xcalloc(1, sizeof *f);
-    f->to_broker = to_broker;
     int rc = sl_wire_encode(msg, &f->data, &f->len);
     if (rc < 0) {
-        sl_log_error("transfer: cannot encode %s req=%s: %s", sl_wire_type_name(msg->type),
-                     self->req_id, sl_strerror(rc));
+        s_encode_failed(self, msg, rc);
         free(f);
         return;
     }
-    zlistx_add_end(self->queue, f);
+    zlistx_add_end(self->broker_queue, f);
+}
+
+// True while frames wait for a socket: curl's data must wait too.
+static bool
+s_backlogged(const provider_transfer_t *self)
+{
+    return self->start_pending || provider_retain_unsent(self->retain) > 0
+           || zlistx_size(self->broker_queue) > 0;
 }
 
 // Move the parsed deltas into one TOKENS message.
@@ -95,10 +123,9 @@ s_pack_tokens(provider_transfer_t *self)
     msg.req_id = sl_str(self->req_id);
     msg.ingress = sl_str(self->ingress);
     msg.attempt = self->attempt;
-    msg.seq = self->seq++;
-    msg.first_index = self->count - self->parsed.count; // the builder gives the real indices
+    msg.first_index = self->count - self->parsed.count; // indices are given where tokens are born
     sl_deltas_fill(&self->parsed, &msg);
-    s_queue(self, false, &msg);
+    s_keep(self, &msg, msg.first_index, self->count);
     sl_deltas_reset(&self->parsed);
 }
 
@@ -176,7 +203,7 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
 {
     provider_transfer_t *self = arg;
     size_t len = size * nmemb;
-    if (zlistx_size(self->queue) > 0 || self->paused) {
+    if (s_backlogged(self) || self->paused) {
         // Backpressure: the builder has not taken what we parsed last time. curl keeps
         // these bytes and offers them again once we unpause.
         self->paused = true;
@@ -265,11 +292,13 @@ provider_transfer_new(const sl_config_t *cfg,
     self->model = sl_str_dup(dispatch->model);
     self->upstream_model = sl_str_dup(dispatch->upstream_model);
     self->attempt = dispatch->attempt;
+    self->provider_name = sl_str_dup(dispatch->provider);
     sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
     sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
     provider_request_init(&self->request);
-    self->queue = zlistx_new();
-    zlistx_set_destructor(self->queue, s_frame_free);
+    self->retain = provider_retain_new();
+    self->broker_queue = zlistx_new();
+    zlistx_set_destructor(self->broker_queue, s_frame_free);
     self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
     self->easy = curl_easy_init();
     if (!self->easy) {
@@ -287,14 +316,7 @@ provider_transfer_new(const sl_config_t *cfg,
         snprintf(err, err_size, "cannot set curl options");
         goto fail;
     }
-    sl_msg_t start = {.type = SL_MSG_START,
-                      .req_id = dispatch->req_id,
-                      .ingress = dispatch->ingress,
-                      .model = dispatch->model,
-                      .attempt = dispatch->attempt,
-                      .provider = dispatch->provider,
-                      .upstream_model = dispatch->upstream_model};
-    s_queue(self, false, &start);
+    self->start_pending = true;
     return self;
 fail:
     provider_transfer_destroy(&self);
@@ -313,13 +335,15 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     provider_request_free(&self->request);
     if (self->adapter && self->state)
         self->adapter->state_destroy(&self->state);
-    zlistx_destroy(&self->queue);
+    provider_retain_destroy(&self->retain);
+    zlistx_destroy(&self->broker_queue);
     sl_deltas_free(&self->parsed);
     sl_buf_free(&self->error_body);
     free(self->req_id);
     free(self->ingress);
     free(self->model);
     free(self->upstream_model);
+    free(self->provider_name);
     free(self->finish_reason);
     free(self->error_type);
     free(self->message);
@@ -333,23 +357,75 @@ provider_transfer_id(const provider_transfer_t *self)
     return self->req_id;
 }
 
+const char *
+provider_transfer_provider(const provider_transfer_t *self)
+{
+    return self->provider->name;
+}
+
 CURL *
 provider_transfer_easy(const provider_transfer_t *self)
 {
     return self->easy;
 }
 
+// Send START: it names the stream to a builder that does not know it, and first_index says
+// from which index the kept frames that follow begin.
+static int
+s_send_start(provider_transfer_t *self)
+{
+    sl_msg_t start = {.type = SL_MSG_START,
+                      .req_id = sl_str(self->req_id),
+                      .ingress = sl_str(self->ingress),
+                      .model = sl_str(self->model),
+                      .attempt = self->attempt,
+                      .provider = sl_str(self->provider_name),
+                      .upstream_model = sl_str(self->upstream_model),
+                      .first_index = provider_retain_durable_count(self->retain)};
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = sl_wire_encode(&start, &data, &len);
+    if (rc < 0) {
+        s_encode_failed(self, &start, rc);
+        return 0; // cannot happen with strings that came in a valid DISPATCH; go on
+    }
+    rc = self->send(self->send_arg, false, data, len);
+    free(data);
+    return rc;
+}
+
 bool
 provider_transfer_flush(provider_transfer_t *self)
 {
-    s_frame_t *f;
-    while ((f = zlistx_first(self->queue))) {
-        int rc = self->send(self->send_arg, f->to_broker, f->data, f->len);
+    int64_t now_ms = sl_clock_mono_ms();
+    if (self->start_pending) {
+        int rc = s_send_start(self);
         if (rc == SL_EAGAIN)
             return false;
-        if (rc < 0)
-            sl_log_error("transfer: req=%s frame dropped: %s", self->req_id, sl_strerror(rc));
-        zlistx_delete(self->queue, zlistx_cursor(self->queue));
+        if (rc < 0) // the socket cannot take it now; a rewind sends it again
+            sl_log_warn_rl("transfer: req=%s START not sent: %s", self->req_id, sl_strerror(rc));
+        self->start_pending = false;
+        self->active_ms = now_ms;
+    }
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    while (provider_retain_peek(self->retain, &data, &len)) {
+        int rc = self->send(self->send_arg, false, data, len);
+        if (rc == SL_EAGAIN)
+            return false;
+        if (rc < 0) // kept all the same: a rewind sends it again
+            sl_log_warn_rl("transfer: req=%s frame not sent: %s", self->req_id, sl_strerror(rc));
+        provider_retain_sent(self->retain);
+        self->active_ms = now_ms;
+    }
+    s_frame_t *f;
+    while ((f = zlistx_first(self->broker_queue))) {
+        int rc = self->send(self->send_arg, true, f->data, f->len);
+        if (rc == SL_EAGAIN)
+            return false;
+        if (rc < 0) // the broker takes the worker's next READY as the truth about its load
+            sl_log_warn_rl("transfer: req=%s OUTCOME dropped: %s", self->req_id, sl_strerror(rc));
+        zlistx_delete(self->broker_queue, zlistx_cursor(self->broker_queue));
     }
     return true;
 }
@@ -357,23 +433,61 @@ provider_transfer_flush(provider_transfer_t *self)
 bool
 provider_transfer_is_idle(const provider_transfer_t *self)
 {
-    return zlistx_size(self->queue) == 0 && !self->paused;
+    return !s_backlogged(self) && !self->paused;
 }
 
 bool
 provider_transfer_wants_resume(const provider_transfer_t *self)
 {
-    return self->paused && zlistx_size(self->queue) == 0;
+    return self->paused && !s_backlogged(self);
+}
+
+int
+provider_transfer_resume(provider_transfer_t *self)
+{
+    // curl may call the write callback from inside curl_easy_pause, which may pause again.
+    self->paused = false;
+    CURLcode rc = curl_easy_pause(self->easy, CURLPAUSE_CONT);
+    if (rc == CURLE_OK)
+        return 0;
+    // The transfer stays paused and can never go on: the caller ends it.
+    self->paused = true;
+    char msg[160];
+    snprintf(msg, sizeof msg, "cannot resume the upstream transfer: %s", curl_easy_strerror(rc));
+    s_set_error(self, SL_ERRCLASS_INTERNAL, 500, "internal_error", msg);
+    sl_log_warn_rl("transfer: req=%s %s", self->req_id, msg);
+    return SL_ESYS;
 }
 
 void
-provider_transfer_resume(provider_transfer_t *self)
+provider_transfer_durable(provider_transfer_t *self, uint32_t attempt, uint64_t count, bool final)
 {
-    self->paused = false;
-    // curl may call the write callback from inside curl_easy_pause.
-    CURLcode rc = curl_easy_pause(self->easy, CURLPAUSE_CONT);
-    if (rc != CURLE_OK)
-        sl_log_warn("transfer: req=%s cannot resume: %s", self->req_id, curl_easy_strerror(rc));
+    if (attempt != self->attempt)
+        return; // about another attempt of the request
+    provider_retain_durable(self->retain, count, final);
+    self->active_ms = sl_clock_mono_ms();
+}
+
+void
+provider_transfer_rewind(provider_transfer_t *self)
+{
+    if (provider_retain_is_final(self->retain))
+        return; // all of it is stored: nothing to tell a new builder
+    provider_retain_rewind(self->retain);
+    self->start_pending = true;
+}
+
+bool
+provider_transfer_is_stale(const provider_transfer_t *self, int64_t now_ms, int64_t after_ms)
+{
+    return self->finished && !s_backlogged(self) && !provider_retain_is_final(self->retain)
+           && now_ms - self->active_ms >= after_ms;
+}
+
+uint64_t
+provider_transfer_kept(const provider_transfer_t *self)
+{
+    return provider_retain_size(self->retain);
 }
 
 static sl_errclass_t
@@ -406,7 +520,7 @@ s_finish(provider_transfer_t *self)
                     .error_type = sl_str(self->error_type),
                     .message = sl_str(self->message),
                     .count = self->count};
-    s_queue(self, false, &end);
+    s_keep(self, &end, self->count, self->count);
     sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
                         .req_id = sl_str(self->req_id),
                         .attempt = self->attempt,
@@ -415,7 +529,7 @@ s_finish(provider_transfer_t *self)
                         .err_class = end.err_class,
                         .status = end.status,
                         .count = self->count};
-    s_queue(self, true, &outcome);
+    s_queue_broker(self, &outcome);
     self->finished = true;
     provider_transfer_flush(self);
 }
@@ -446,8 +560,8 @@ provider_transfer_complete(provider_transfer_t *self, CURLcode result)
                     "upstream stream ended before its terminal event");
     }
     if (self->has_error)
-        sl_log_warn("transfer: req=%s provider=%s class=%d status=%u: %s", self->req_id,
-                    self->provider->name, self->err_class, self->status, self->message);
+        sl_log_warn_rl("transfer: req=%s provider=%s class=%d status=%u: %s", self->req_id,
+                       self->provider->name, self->err_class, self->status, self->message);
     s_finish(self);
 }
 
@@ -463,5 +577,11 @@ provider_transfer_cancel(provider_transfer_t *self)
 bool
 provider_transfer_is_finished(const provider_transfer_t *self)
 {
-    return self->finished && zlistx_size(self->queue) == 0;
+    return self->finished && !s_backlogged(self) && provider_retain_is_final(self->retain);
+}
+
+bool
+provider_transfer_is_ended(const provider_transfer_t *self)
+{
+    return self->finished;
 }

@@ -2,10 +2,12 @@
 // messages it produces (START, TOKENS, END for the builder; OUTCOME for the broker).
 //
 // Bytes from curl go straight to the adapter's parser; the deltas parsed from one read
-// travel together in one TOKENS message (up to SL_WIRE_MAX_DELTAS). Output waits in a small
-// bounded queue; while it is not empty the transfer refuses curl's data with
-// CURL_WRITEFUNC_PAUSE, so a builder that does not keep up closes the provider's TCP window
-// instead of growing memory. Not thread-safe.
+// travel together in one TOKENS message (up to SL_WIRE_MAX_DELTAS), whose first_index is the
+// index of its first delta: indices are given here, where tokens are born. Every TOKENS and
+// the END are kept (retain.h) until the builder says they are durable, and sent again from
+// the first kept one when the builder was restarted. While a frame waits for its socket the
+// transfer refuses curl's data with CURL_WRITEFUNC_PAUSE, so a builder that does not keep up
+// closes the provider's TCP window instead of growing memory. Not thread-safe.
 #ifndef PROVIDER_TRANSFER_H
 #define PROVIDER_TRANSFER_H
 #include <stdbool.h>
@@ -39,22 +41,43 @@ provider_transfer_t *provider_transfer_new(const sl_config_t *cfg,
 void provider_transfer_destroy(provider_transfer_t **self_p);
 
 const char *provider_transfer_id(const provider_transfer_t *self);
+// Name of the provider (from the config) this transfer streams from. Borrowed.
+const char *provider_transfer_provider(const provider_transfer_t *self);
 // The easy handle, to add to a multi handle. Borrowed.
 CURL *provider_transfer_easy(const provider_transfer_t *self);
 
-// Offer queued messages to the send function. Returns true when nothing is left queued.
+// Offer waiting messages to the send function: START when due, the kept frames not sent yet,
+// then OUTCOME. Returns true when nothing is left waiting.
 bool provider_transfer_flush(provider_transfer_t *self);
-// True when nothing waits: no queued message and curl not paused.
+// True when nothing waits: no unsent message and curl not paused.
 bool provider_transfer_is_idle(const provider_transfer_t *self);
-// True when curl was told to pause and the queue has drained: the caller unpauses it.
+// True when curl was told to pause and everything has been sent: the caller unpauses it.
 bool provider_transfer_wants_resume(const provider_transfer_t *self);
-void provider_transfer_resume(provider_transfer_t *self);
+// Unpause curl. 0, or SL_ESYS when curl refused: the transfer is then marked failed
+// (internal error) and the caller removes it from the multi handle and completes it.
+int provider_transfer_resume(provider_transfer_t *self);
+
+// DURABLE from the builder for this attempt: indices below count are stored, and the END too
+// when final. Frames wholly below count are forgotten. Another attempt's DURABLE is ignored.
+void
+provider_transfer_durable(provider_transfer_t *self, uint32_t attempt, uint64_t count, bool final);
+// The builder was restarted: send START and every kept frame again. Nothing once final.
+void provider_transfer_rewind(provider_transfer_t *self);
+// True when the transfer has ended, sent everything, is not final yet, and neither sent nor
+// heard anything for after_ms: its last DURABLE was probably lost, so the caller rewinds it
+// (persistence stores by index; a resend stores nothing twice and is answered again).
+bool provider_transfer_is_stale(const provider_transfer_t *self, int64_t now_ms, int64_t after_ms);
+// Frames kept for the builder (sent or not).
+uint64_t provider_transfer_kept(const provider_transfer_t *self);
 
 // curl finished (result from CURLMSG_DONE): queue END and OUTCOME with the classified result.
 void provider_transfer_complete(provider_transfer_t *self, CURLcode result);
 // The client went away or the broker cancelled: queue END and OUTCOME as a user abort.
 void provider_transfer_cancel(provider_transfer_t *self);
-// True once END and OUTCOME have been handed to the send function: the transfer can go.
+// True once END and OUTCOME have been sent and the builder said the whole stream is durable:
+// the transfer can go.
 bool provider_transfer_is_finished(const provider_transfer_t *self);
+// True once the upstream transfer is over (END and OUTCOME made), durable or not.
+bool provider_transfer_is_ended(const provider_transfer_t *self);
 
 #endif

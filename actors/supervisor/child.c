@@ -21,21 +21,30 @@
 
 // The fd the exec-error pipe is moved to in the child, so every fd above it can be closed.
 #define S_ERR_FD 3
+// Exit times kept: one more than the failing threshold, so "all kept entries are inside the
+// window" is "more than SUPERVISOR_CHILD_FAILING_RESTARTS restarts within it".
+#define S_RESTARTS_KEPT (SUPERVISOR_CHILD_FAILING_RESTARTS + 1)
 
 struct supervisor_child {
-    char *name;        // owned
-    char **argv;       // owned, NULL-terminated; argv[0] is the program's path
-    bool sends_up;     // false: up as soon as spawned (the demo mock sends no UP)
-    sl_clock_t *clock; // borrowed; NULL means the real clock
-    pid_t pid;         // running process, 0 when none
-    supervisor_child_state_t state;
-    int64_t up_since_ms; // monotonic time of the last UP, -1 when not up since the last spawn
-    int64_t backoff_ms;  // delay chosen at the last exit; 0 before any
-    int64_t due_ms;      // monotonic; BACKOFF: restart at or after this
-    // Exit times that were granted a restart, oldest first, at most SUPERVISOR_CHILD_BUDGET:
-    // the sliding budget window is "entries younger than SUPERVISOR_CHILD_BUDGET_MS".
-    int64_t restarts_ms[SUPERVISOR_CHILD_BUDGET];
+    char *name;                       // owned
+    char **argv;                      // owned, NULL-terminated; argv[0] is the program's path
+    bool sends_up;                    // false: up once spawned, never hung (the demo mock)
+    supervisor_child_policy_t policy; // copied at creation
+    sl_clock_t *clock;                // borrowed; NULL means the real clock
+    pid_t pid;                        // running process, 0 when none
+    supervisor_child_state_t state;   // STARTING, UP or HUNG exactly while pid > 0
+    int64_t spawned_ms;               // monotonic time of the last spawn
+    int64_t heard_ms;      // monotonic time of the last UP or BEAT (the spawn before either)
+    int64_t up_since_ms;   // monotonic time of the last UP, -1 when not up since the last spawn
+    int64_t next_delay_ms; // delay the next exit that is not calm gets
+    int64_t backoff_ms;    // delay chosen at the last exit; 0 before any
+    int64_t due_ms;        // monotonic; BACKOFF: restart at or after this
+    // Exit times since the last calm exit, oldest first, at most S_RESTARTS_KEPT: the child
+    // is failing when all S_RESTARTS_KEPT are younger than SUPERVISOR_CHILD_FAILING_WINDOW_MS.
+    int64_t restarts_ms[S_RESTARTS_KEPT];
     uint32_t n_restarts; // entries in restarts_ms
+    bool failing;        // in a failing episode: set by on_exit, cleared by recover
+    bool last_exit_calm; // the last exit came after restart_calm_ms of being UP
 };
 
 static int64_t
@@ -50,7 +59,9 @@ s_now_ms(const supervisor_child_t *self)
 static void __attribute__((noreturn))
 s_exec_child(const supervisor_child_t *self, int err_fd, pid_t parent, long max_fd)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+    // SIGKILL, not SIGTERM: the actors catch SIGTERM, and a caught signal is only a request
+    // (see child.h).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         goto fail;
     // The parent may have died between fork and prctl; then no death signal will come, and
     // the program would run as an orphan.
@@ -86,10 +97,15 @@ fail:;
 }
 
 supervisor_child_t *
-supervisor_child_new(
-    const char *name, const char *path, const char *const *args, bool sends_up, sl_clock_t *clock)
+supervisor_child_new(const char *name,
+                     const char *path,
+                     const char *const *args,
+                     bool sends_up,
+                     const supervisor_child_policy_t *policy,
+                     sl_clock_t *clock)
 {
-    assert(name && path);
+    assert(name && path && policy);
+    assert(policy->restart_base_ms > 0 && policy->restart_max_ms > 0);
     supervisor_child_t *self = sl_xcalloc(1, sizeof *self);
     self->name = sl_xstrdup(name);
     size_t n_args = 0;
@@ -100,9 +116,11 @@ supervisor_child_new(
     for (size_t i = 0; i < n_args; i++)
         self->argv[i + 1] = sl_xstrdup(args[i]);
     self->sends_up = sends_up;
+    self->policy = *policy;
     self->clock = clock;
     self->state = SUPERVISOR_CHILD_STOPPED;
     self->up_since_ms = -1;
+    self->next_delay_ms = policy->restart_base_ms;
     return self;
 }
 
@@ -184,12 +202,14 @@ supervisor_child_spawn(supervisor_child_t *self)
         return SL_ESYS;
     }
     self->pid = pid;
+    self->spawned_ms = s_now_ms(self);
+    self->heard_ms = self->spawned_ms;
     if (self->sends_up) {
         self->state = SUPERVISOR_CHILD_STARTING;
         self->up_since_ms = -1;
     } else {
         self->state = SUPERVISOR_CHILD_UP;
-        self->up_since_ms = s_now_ms(self);
+        self->up_since_ms = self->spawned_ms;
     }
     return 0;
 }
@@ -236,39 +256,87 @@ supervisor_child_mark_up(supervisor_child_t *self)
         return false;
     self->state = SUPERVISOR_CHILD_UP;
     self->up_since_ms = s_now_ms(self);
+    self->heard_ms = self->up_since_ms;
     return true;
+}
+
+bool
+supervisor_child_mark_beat(supervisor_child_t *self)
+{
+    assert(self);
+    if (self->state != SUPERVISOR_CHILD_STARTING && self->state != SUPERVISOR_CHILD_UP)
+        return false;
+    self->heard_ms = s_now_ms(self);
+    return true;
+}
+
+bool
+supervisor_child_is_hung(const supervisor_child_t *self)
+{
+    assert(self);
+    int64_t now_ms = s_now_ms(self);
+    switch (self->state) {
+    case SUPERVISOR_CHILD_STARTING:
+        return now_ms - self->spawned_ms > self->policy.start_timeout_ms;
+    case SUPERVISOR_CHILD_UP:
+        return self->sends_up && now_ms - self->heard_ms > self->policy.liveness_ms;
+    case SUPERVISOR_CHILD_STOPPED:
+    case SUPERVISOR_CHILD_HUNG:
+    case SUPERVISOR_CHILD_BACKOFF:
+        break;
+    }
+    return false;
+}
+
+int
+supervisor_child_kill_hung(supervisor_child_t *self)
+{
+    assert(self);
+    if (self->pid <= 0)
+        return 0;
+    // SIGKILL is the one signal a stopped process acts on at once: SIGTERM would stay
+    // pending until a SIGCONT, and a hung loop would never read CZMQ's flag anyway.
+    if (supervisor_child_kill(self, SIGKILL) < 0)
+        return SL_ESYS;
+    self->state = SUPERVISOR_CHILD_HUNG;
+    return 0;
+}
+
+int64_t
+supervisor_child_silent_ms(const supervisor_child_t *self)
+{
+    assert(self);
+    return self->pid > 0 ? s_now_ms(self) - self->heard_ms : 0;
 }
 
 void
 supervisor_child_on_exit(supervisor_child_t *self)
 {
     assert(self);
-    if (self->state == SUPERVISOR_CHILD_FAILED)
-        return;
     int64_t now_ms = s_now_ms(self);
     // A child that served for a while and then died is a new failure, not the next step of a
-    // crash loop: start the backoff over.
-    if (self->up_since_ms >= 0 && now_ms - self->up_since_ms >= SUPERVISOR_CHILD_STABLE_MS)
-        self->backoff_ms = 0;
+    // crash loop: restart it at once and start the backoff and the crash count over.
+    bool calm =
+        self->up_since_ms >= 0 && now_ms - self->up_since_ms >= self->policy.restart_calm_ms;
     self->up_since_ms = -1;
-    uint32_t in_window = supervisor_child_restarts_in_window(self);
-    if (in_window >= SUPERVISOR_CHILD_BUDGET) {
-        self->state = SUPERVISOR_CHILD_FAILED;
-        return;
+    self->last_exit_calm = calm;
+    if (calm) {
+        self->backoff_ms = 0;
+        self->next_delay_ms = self->policy.restart_base_ms;
+        self->n_restarts = 0;
+    } else {
+        int64_t max_ms = self->policy.restart_max_ms;
+        self->backoff_ms = self->next_delay_ms < max_ms ? self->next_delay_ms : max_ms;
+        self->next_delay_ms = self->backoff_ms > max_ms / 2 ? max_ms : self->backoff_ms * 2;
     }
-    if (self->n_restarts == SUPERVISOR_CHILD_BUDGET) {
-        // Full, and the oldest is out of the window (in_window < BUDGET): drop it.
+    if (self->n_restarts == S_RESTARTS_KEPT) {
         memmove(self->restarts_ms, self->restarts_ms + 1,
-                (SUPERVISOR_CHILD_BUDGET - 1) * sizeof self->restarts_ms[0]);
+                (S_RESTARTS_KEPT - 1) * sizeof self->restarts_ms[0]);
         self->n_restarts--;
     }
     self->restarts_ms[self->n_restarts++] = now_ms;
-    if (self->backoff_ms == 0)
-        self->backoff_ms = SUPERVISOR_CHILD_BACKOFF_BASE_MS;
-    else if (self->backoff_ms * 2 > SUPERVISOR_CHILD_BACKOFF_CAP_MS)
-        self->backoff_ms = SUPERVISOR_CHILD_BACKOFF_CAP_MS;
-    else
-        self->backoff_ms *= 2;
+    if (supervisor_child_restarts_in_window(self) > SUPERVISOR_CHILD_FAILING_RESTARTS)
+        self->failing = true;
     self->due_ms = now_ms + self->backoff_ms;
     self->state = SUPERVISOR_CHILD_BACKOFF;
 }
@@ -278,6 +346,27 @@ supervisor_child_is_restart_due(const supervisor_child_t *self)
 {
     assert(self);
     return self->state == SUPERVISOR_CHILD_BACKOFF && s_now_ms(self) >= self->due_ms;
+}
+
+bool
+supervisor_child_is_failing(const supervisor_child_t *self)
+{
+    assert(self);
+    return self->failing;
+}
+
+bool
+supervisor_child_recover(supervisor_child_t *self)
+{
+    assert(self);
+    if (!self->failing)
+        return false;
+    bool calm_now = self->state == SUPERVISOR_CHILD_UP && self->up_since_ms >= 0
+                    && s_now_ms(self) - self->up_since_ms >= self->policy.restart_calm_ms;
+    if (!calm_now && !self->last_exit_calm)
+        return false;
+    self->failing = false;
+    return true;
 }
 
 supervisor_child_state_t
@@ -336,7 +425,7 @@ supervisor_child_restarts_in_window(const supervisor_child_t *self)
     int64_t now_ms = s_now_ms(self);
     uint32_t n = 0;
     for (uint32_t i = 0; i < self->n_restarts; i++)
-        if (now_ms - self->restarts_ms[i] < SUPERVISOR_CHILD_BUDGET_MS)
+        if (now_ms - self->restarts_ms[i] < SUPERVISOR_CHILD_FAILING_WINDOW_MS)
             n++;
     return n;
 }

@@ -1,16 +1,32 @@
-// child.h - one child process of the supervisor: spawn, reap, state, restart policy.
+// child.h - one child process of the supervisor: spawn, reap, liveness, restart policy.
 //
 // The process part (fork/exec, waitpid, kill) is kept apart from the policy part, which is
-// pure arithmetic over an injected clock: supervisor_child_on_exit() takes a wait status and
-// decides when to restart (backoff 100 ms doubling to a 5 s cap) or that the child has used
-// up its restart budget (more than 10 restarts within 60 s), so tests can drive the policy
-// with a fake clock and no process at all. A child that stayed up for 10 s gets the base
-// delay again on its next exit; the budget window slides and is never reset.
+// pure arithmetic over an injected clock, so tests drive it with a fake clock and no process:
 //
-// A spawned process gets PR_SET_PDEATHSIG(SIGTERM): when the thread that forked it dies
-// (fork only from the main thread), even by SIGKILL, the kernel sends it SIGTERM, so no
-// child outlives the supervisor. It starts with the default signal mask and handlers, its
-// file descriptors above 2 closed, and stdin/stdout/stderr inherited. Not thread-safe.
+// - Restart delay (supervisor_child_on_exit): the first restart after a crash waits
+//   restart_base_ms, and each further one twice as long, up to restart_max_ms. A child that
+//   had been UP for restart_calm_ms before it exited was serving, not crash-looping: it is
+//   restarted at once (delay 0) and its backoff and crash count start over.
+// - Failing: a child that needed more than SUPERVISOR_CHILD_FAILING_RESTARTS restarts within
+//   SUPERVISOR_CHILD_FAILING_WINDOW_MS, with no calm exit in between, is failing. Nothing
+//   gives up on it: it is still restarted with the capped backoff, for as long as it takes.
+//   The episode ends (supervisor_child_recover) when it has been UP for restart_calm_ms, or
+//   its last exit came after such a calm period.
+// - Liveness (supervisor_child_is_hung): a child that is UP and has sent neither BEAT nor UP
+//   for more than liveness_ms, or that is still STARTING more than start_timeout_ms after its
+//   spawn, is hung. The supervisor SIGKILLs it (supervisor_child_kill_hung), which also ends
+//   a SIGSTOPped process, and the reap and restart path turns the hang into a crash.
+//
+// A spawned process gets PR_SET_PDEATHSIG(SIGKILL): when the thread that forked it dies
+// (fork only from the main thread), even by SIGKILL, the kernel kills it, so no child
+// outlives the supervisor. SIGKILL and not SIGTERM because every actor catches SIGTERM (CZMQ
+// turns it into a flag the loop reads when it wakes): an actor that is hung, stopped, or
+// whose wake-up was lost (zmq_poll goes back to sleep when the signal lands while it handles
+// socket commands between two poll() calls) would otherwise live on as an orphan. The pid of
+// the parent is taken before fork and compared with getppid() after the prctl, because a
+// parent that died in between sends no signal. A child starts with the default signal mask
+// and handlers, its file descriptors above 2 closed, and stdin/stdout/stderr inherited.
+// Not thread-safe.
 #ifndef SUPERVISOR_CHILD_H
 #define SUPERVISOR_CHILD_H
 #include <stdbool.h>
@@ -20,11 +36,22 @@
 
 #include "sl/clock.h"
 
-#define SUPERVISOR_CHILD_BACKOFF_BASE_MS 100   // first restart delay
-#define SUPERVISOR_CHILD_BACKOFF_CAP_MS  5000  // the delay doubles up to this
-#define SUPERVISOR_CHILD_BUDGET          10    // restarts allowed within the window
-#define SUPERVISOR_CHILD_BUDGET_MS       60000 // the sliding budget window
-#define SUPERVISOR_CHILD_STABLE_MS       10000 // up this long: the next delay is the base again
+// A child is failing after more than this many restarts within the window below. Five
+// quick crashes with a 100 ms base are over within ~3 s, so a crash loop shows within
+// seconds, while a chaos test that kills each actor now and then never trips it.
+#define SUPERVISOR_CHILD_FAILING_RESTARTS 5
+// The sliding window for SUPERVISOR_CHILD_FAILING_RESTARTS. A calm exit empties it.
+#define SUPERVISOR_CHILD_FAILING_WINDOW_MS 60000
+
+// Timing of one child, from the config (reliability.*); copied by supervisor_child_new.
+// Shown so the supervisor and tests can fill it in on the stack.
+typedef struct {
+    int64_t restart_base_ms;  // first restart delay after a crash, > 0
+    int64_t restart_max_ms;   // the delay doubles up to this, > 0
+    int64_t restart_calm_ms;  // UP this long: the next restart is at once and backoff resets
+    int64_t liveness_ms;      // UP and silent (no BEAT, no UP) longer than this: hung
+    int64_t start_timeout_ms; // STARTING (spawned, no UP yet) longer than this: hung
+} supervisor_child_policy_t;
 
 typedef struct supervisor_child supervisor_child_t; // opaque
 
@@ -32,17 +59,21 @@ typedef enum {
     SUPERVISOR_CHILD_STOPPED = 0, // no process: never started, or reaped while not restarting
     SUPERVISOR_CHILD_STARTING,    // process running, its UP not seen yet
     SUPERVISOR_CHILD_UP,          // process running and ready
+    SUPERVISOR_CHILD_HUNG,        // process silent past its deadline, SIGKILLed, not reaped yet
     SUPERVISOR_CHILD_BACKOFF,     // process gone; restart due at supervisor_child_restart_due_ms
-    SUPERVISOR_CHILD_FAILED,      // process gone and the restart budget is used up: stays down
 } supervisor_child_state_t;
 
-// New child called name (copied; used in logs and matched against UP messages) that runs
-// the executable at path with the NULL-terminated extra arguments args (copied; NULL for
-// none); argv[0] is path. sends_up false means the program never sends UP: it counts as up
-// as soon as it is spawned. clock is borrowed (NULL: the real clock). Nothing is spawned
-// yet. Caller owns the result; never NULL.
-supervisor_child_t *supervisor_child_new(
-    const char *name, const char *path, const char *const *args, bool sends_up, sl_clock_t *clock);
+// New child called name (copied; used in logs) that runs the executable at path with the
+// NULL-terminated extra arguments args (copied; NULL for none); argv[0] is path. sends_up
+// false means the program sends neither UP nor BEAT: it counts as up as soon as it is
+// spawned and is never taken for hung. policy is copied. clock is borrowed (NULL: the real
+// clock). Nothing is spawned yet. Caller owns the result; never NULL.
+supervisor_child_t *supervisor_child_new(const char *name,
+                                         const char *path,
+                                         const char *const *args,
+                                         bool sends_up,
+                                         const supervisor_child_policy_t *policy,
+                                         sl_clock_t *clock);
 // Free self and set *self_p to NULL. Safe on NULL and on *self_p == NULL. A process still
 // running is killed with SIGKILL and reaped first, so a forgotten child never lingers.
 void supervisor_child_destroy(supervisor_child_t **self_p);
@@ -60,16 +91,38 @@ int supervisor_child_reap(supervisor_child_t *self, int *status_p);
 // Send signal sig to the process. Returns 0 (also when there is no process); SL_ESYS on error.
 int supervisor_child_kill(supervisor_child_t *self, int sig);
 
-// The process sent UP: STARTING becomes UP and true is returned. In any other state nothing
-// changes and false is returned (an UP from a process already reaped is stale).
+// The process sent UP: STARTING becomes UP, it counts as heard from now, and true is
+// returned. In any other state nothing changes and false is returned (an UP from a process
+// already reaped or killed is stale, and a second UP changes nothing).
 bool supervisor_child_mark_up(supervisor_child_t *self);
-// Apply the restart policy to an exit, at the clock's current time. The state becomes
-// BACKOFF with a restart due after supervisor_child_backoff_ms, or FAILED when this would be
-// restart number SUPERVISOR_CHILD_BUDGET + 1 within SUPERVISOR_CHILD_BUDGET_MS. FAILED stays
-// FAILED. Needs no process: the policy can be tested alone.
+// The process sent BEAT: while it is STARTING or UP it counts as heard from now and true is
+// returned; in any other state false. A BEAT does not make a STARTING child UP: only UP says
+// that its sockets are set up.
+bool supervisor_child_mark_beat(supervisor_child_t *self);
+// True when the process is silent past its deadline at the clock's current time: UP (and
+// sends_up) with nothing heard for more than liveness_ms, or STARTING for more than
+// start_timeout_ms since the spawn. False in every other state.
+bool supervisor_child_is_hung(const supervisor_child_t *self);
+// SIGKILL the process (stopped or not) and set the state to HUNG until it is reaped.
+// Returns 0 (also when there is no process); SL_ESYS when kill failed (state unchanged).
+int supervisor_child_kill_hung(supervisor_child_t *self);
+// Milliseconds since the process was last heard from (UP or BEAT; the spawn before either).
+// 0 when there is no process.
+int64_t supervisor_child_silent_ms(const supervisor_child_t *self);
+
+// Apply the restart policy to an exit, at the clock's current time: the state becomes
+// BACKOFF with a restart due after supervisor_child_backoff_ms (0 after a calm exit), and the
+// child becomes failing when this is restart number SUPERVISOR_CHILD_FAILING_RESTARTS + 1
+// within SUPERVISOR_CHILD_FAILING_WINDOW_MS. Needs no process: the policy can be tested alone.
 void supervisor_child_on_exit(supervisor_child_t *self);
 // True when the state is BACKOFF and the restart is due at the clock's current time.
 bool supervisor_child_is_restart_due(const supervisor_child_t *self);
+// True from the exit that made the child failing until supervisor_child_recover ends it.
+bool supervisor_child_is_failing(const supervisor_child_t *self);
+// End a failing episode when the child is calm again: it has been UP for restart_calm_ms,
+// or its last exit came after being UP that long. Returns true when the episode ended now
+// (once per episode), false otherwise. Call it on every tick.
+bool supervisor_child_recover(supervisor_child_t *self);
 
 supervisor_child_state_t supervisor_child_state(const supervisor_child_t *self);
 // Name given at creation. Borrowed; valid while self lives.
@@ -80,11 +133,12 @@ const char *supervisor_child_path(const supervisor_child_t *self);
 pid_t supervisor_child_pid(const supervisor_child_t *self);
 // True while a process exists (spawned and not yet reaped).
 bool supervisor_child_is_running(const supervisor_child_t *self);
-// Delay chosen at the last exit, in ms (0 before the first exit).
+// Delay chosen at the last exit, in ms (0 before the first exit, and after a calm exit).
 int64_t supervisor_child_backoff_ms(const supervisor_child_t *self);
 // Monotonic time at which the restart is due; meaningful in BACKOFF.
 int64_t supervisor_child_restart_due_ms(const supervisor_child_t *self);
-// Restarts counted in the current budget window (0..SUPERVISOR_CHILD_BUDGET).
+// Restarts in the failing window at the clock's current time, counted since the last calm
+// exit (0..SUPERVISOR_CHILD_FAILING_RESTARTS + 1).
 uint32_t supervisor_child_restarts_in_window(const supervisor_child_t *self);
 
 // Describe a wait status for logs: "exit:3", "signal:9", "signal:11+core". Writes into out

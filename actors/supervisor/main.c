@@ -1,7 +1,8 @@
 // main.c - the sluice command: `sluice up [-c FILE]`, `sluice version`, `sluice help`.
 //
 // Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 when the config is bad or sluice
-// could not run or keep its processes running, 2 for a usage error.
+// could not start its processes, 2 for a usage error. A process that keeps crashing later
+// does not stop sluice: it is restarted, and /healthz answers 503 meanwhile.
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>

@@ -25,36 +25,48 @@
 #include "sl/sock.h"
 #include "sl/wire.h"
 
-#define S_TICK_MS          100   // reap and restart children this often
+#define S_TICK_MAX_MS      100   // reap, restart and check liveness at least this often
+#define S_TICK_MIN_MS      5     // ... and never more often than this
 #define S_STATE_EVERY_MS   1000  // STATE is re-published this often, changed or not
 #define S_STOP_GRACE_MS    5000  // SIGTERM'd children get this long before SIGKILL
 #define S_KILL_WAIT_MS     2000  // then this long to be reaped before we block on them
 #define S_STOP_POLL_MS     10    // how often waitpid is polled while stopping
 #define S_EVENTS_PER_WAKE  256   // messages read per wake-up, so timers still run under a flood
-#define S_MAX_CHILDREN     8     // the demo mock and five actors, with room
+#define S_START_MIN_MS     10000 // a child may take this long (or 10 beats) to send UP
+#define S_START_BEATS      10    // ... or this many heartbeats, whichever is longer
+#define S_MAX_PROVIDERS    64    // processes.provider's upper bound in the config
+#define S_MAX_CHILDREN     (1 + 4 + S_MAX_PROVIDERS) // the demo mock, four actors, the workers
+#define S_NAME_MAX         32    // bytes of a child's name, "provider.64" included
 #define S_BANNER_MAX       16384 // bytes; the banner is one line
 #define S_BANNER_MODELS_AT 2048  // past this many bytes of banner, models are cut with "..."
 #define S_CHILD_PREFIX     "sluice-"
 #define S_MOCK_NAME        "mockllm"
+#define S_PROVIDER_NAME    "provider"
 
 // The actors, in start order: the store first, the front door last, so each one's peers
-// are there (or at least bound) when it comes up.
-static const char *const s_actor_names[] = {"persist", "builder", "broker", "provider", "ingress"};
+// are there (or at least bound) when it comes up. The provider worker runs
+// cfg->processes_provider times.
+static const char *const s_actor_names[] = {"persist", "builder", "broker", S_PROVIDER_NAME,
+                                            "ingress"};
 
 struct supervisor {
     const sl_config_t *cfg;                       // borrowed; outlives self
     char *bin_dir;                                // owned
-    zsock_t *events;                              // owned; PULL, UP from the actors
+    supervisor_child_policy_t policy;             // timing of every child, from cfg
+    int64_t tick_ms;                              // period of s_on_tick
+    zsock_t *events;                              // owned; PULL, UP and BEAT from the actors
     zsock_t *state;                               // owned; PUB, STATE
     zsock_t *control;                             // owned; ROUTER, commands (none yet)
     zloop_t *loop;                                // owned
     supervisor_child_t *children[S_MAX_CHILDREN]; // owned, in start order
     size_t n_children;
-    bool owns_run_dir; // no other instance is live: the ipc files are ours to remove
-    bool announced;    // the "sluice is up" line was printed
-    bool failed;       // a child could not be started or used up its budget
-    int last_state;    // last STATE published: state, or -1 before the first
-    int last_count;    // last STATE published: count
+    bool owns_run_dir;      // no other instance is live: the ipc files are ours to remove
+    bool announced;         // the "sluice is up" line was printed
+    bool failed;            // a child could not be started the first time
+    int last_state;         // last STATE published: sl_host_state_t, or -1 before the first
+    int last_count;         // last STATE published: count
+    int64_t last_tick_ms;   // monotonic time of the last tick, 0 before the first
+    int64_t grace_until_ms; // monotonic; no child is taken for hung before this
 };
 
 // Sleep ms milliseconds (less when a signal arrives; callers poll with a deadline anyway).
@@ -66,21 +78,23 @@ s_sleep_ms(int64_t ms)
 }
 
 static supervisor_child_t *
-s_add_child(supervisor_t *self, const char *name, const char *const *args, bool sends_up)
+s_add_child(
+    supervisor_t *self, const char *kind, const char *name, const char *const *args, bool sends_up)
 {
     assert(self->n_children < S_MAX_CHILDREN);
     char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/%s%s", self->bin_dir, S_CHILD_PREFIX, name);
+    int n = snprintf(path, sizeof path, "%s/%s%s", self->bin_dir, S_CHILD_PREFIX, kind);
     if (n < 0 || (size_t)n >= sizeof path) {
         sl_log_error("bin dir too long: %s", self->bin_dir);
         return NULL;
     }
     if (access(path, X_OK) < 0) {
         sl_log_error("missing program %s%s: %s: %s (build it, or set SLUICE_BIN_DIR)",
-                     S_CHILD_PREFIX, name, path, strerror(errno));
+                     S_CHILD_PREFIX, kind, path, strerror(errno));
         return NULL;
     }
-    supervisor_child_t *child = supervisor_child_new(name, path, args, sends_up, NULL);
+    supervisor_child_t *child =
+        supervisor_child_new(name, path, args, sends_up, &self->policy, NULL);
     self->children[self->n_children++] = child;
     return child;
 }
@@ -89,26 +103,52 @@ static int
 s_add_children(supervisor_t *self)
 {
     const sl_config_t *cfg = self->cfg;
+    if (cfg->processes_provider < 1 || cfg->processes_provider > S_MAX_PROVIDERS) {
+        sl_log_error("processes.provider %u is out of range 1..%d",
+                     (unsigned)cfg->processes_provider, S_MAX_PROVIDERS);
+        return SL_EINVAL;
+    }
     if (cfg->demo_enabled) {
         char port[16], rate[16];
         snprintf(port, sizeof port, "%u", (unsigned)cfg->demo_port);
         snprintf(rate, sizeof rate, "%u", (unsigned)cfg->demo_tokens_per_s);
         const char *const args[] = {"--port", port, "--tokens-per-s", rate, NULL};
-        if (!s_add_child(self, S_MOCK_NAME, args, false))
+        if (!s_add_child(self, S_MOCK_NAME, S_MOCK_NAME, args, false))
             return SL_ENOTFOUND;
     }
     const char *const args[] = {"-c", cfg->path, NULL};
-    for (size_t i = 0; i < sizeof s_actor_names / sizeof s_actor_names[0]; i++)
-        if (!s_add_child(self, s_actor_names[i], cfg->path ? args : NULL, true))
-            return SL_ENOTFOUND;
+    for (size_t i = 0; i < sizeof s_actor_names / sizeof s_actor_names[0]; i++) {
+        const char *kind = s_actor_names[i];
+        bool workers = strcmp(kind, S_PROVIDER_NAME) == 0;
+        uint32_t copies = workers ? cfg->processes_provider : 1;
+        for (uint32_t k = 1; k <= copies; k++) {
+            char name[S_NAME_MAX];
+            if (workers) // each worker has a name of its own in the logs: provider.1, ...
+                snprintf(name, sizeof name, "%s.%u", kind, (unsigned)k);
+            else
+                snprintf(name, sizeof name, "%s", kind);
+            if (!s_add_child(self, kind, name, cfg->path ? args : NULL, true))
+                return SL_ENOTFOUND;
+        }
+    }
     return 0;
 }
 
 static supervisor_child_t *
 s_child_by_name(supervisor_t *self, sl_str_t name)
 {
+    // An instance name is "<kind>-<pid>": the pid picks the child, so a message from an
+    // instance already replaced matches nothing.
+    size_t dash = name.len;
+    while (dash > 0 && name.ptr[dash - 1] != '-')
+        dash--;
+    long pid = dash > 0 && dash < name.len ? 0 : -1;
+    for (size_t i = dash; pid >= 0 && i < name.len; i++)
+        pid = name.ptr[i] >= '0' && name.ptr[i] <= '9' && pid < 1L << 30
+                  ? pid * 10 + (name.ptr[i] - '0')
+                  : -1;
     for (size_t i = 0; i < self->n_children; i++)
-        if (sl_str_eq(name, supervisor_child_name(self->children[i])))
+        if (pid > 0 && supervisor_child_pid(self->children[i]) == (pid_t)pid)
             return self->children[i];
     return NULL;
 }
@@ -125,21 +165,29 @@ s_publish_state(supervisor_t *self, int state, int count)
 }
 
 // Publish STATE when it changed (or when force), and print the banner the first time every
-// child is up.
+// child is up. FAILING wins over the count: a child in a crash loop may be UP for a moment
+// between two crashes, and the ingress must keep answering 503 until it is calm again.
 static void
 s_update_state(supervisor_t *self, bool force)
 {
     int count = 0;
-    for (size_t i = 0; i < self->n_children; i++)
+    bool failing = false;
+    for (size_t i = 0; i < self->n_children; i++) {
         if (supervisor_child_state(self->children[i]) == SUPERVISOR_CHILD_UP)
             count++;
-    int state = self->n_children > 0 && (size_t)count == self->n_children ? 1 : 0;
+        failing = failing || supervisor_child_is_failing(self->children[i]);
+    }
+    int state = SL_HOST_STARTING;
+    if (failing)
+        state = SL_HOST_FAILING;
+    else if (self->n_children > 0 && (size_t)count == self->n_children)
+        state = SL_HOST_UP;
     bool changed = state != self->last_state || count != self->last_count;
     if (changed || force)
         s_publish_state(self, state, count);
     if (changed)
         sl_log_info("state up=%d children=%d/%zu", state, count, self->n_children);
-    if (state && !self->announced) {
+    if (state == SL_HOST_UP && !self->announced) {
         self->announced = true;
         char *banner = supervisor_banner(self->cfg);
         sl_log_info("%s", banner);
@@ -151,37 +199,39 @@ s_update_state(supervisor_t *self, bool force)
     }
 }
 
-// Apply the restart policy to child's exit (or failed start) and log the decision. Returns
-// false when the child is past its budget: sluice must stop.
-static bool
+// Apply the restart policy to child's exit (or failed start) and log the decision. The
+// first exit that makes a child failing is logged as an error, once per episode; the child
+// is restarted all the same, and the other children are left alone.
+static void
 s_schedule_restart(supervisor_child_t *child)
 {
+    bool was_failing = supervisor_child_is_failing(child);
     supervisor_child_on_exit(child);
-    if (supervisor_child_state(child) == SUPERVISOR_CHILD_FAILED) {
-        sl_log_error("child failed name=%s: more than %d restarts within %d s, stopping sluice",
-                     supervisor_child_name(child), SUPERVISOR_CHILD_BUDGET,
-                     SUPERVISOR_CHILD_BUDGET_MS / 1000);
-        return false;
-    }
-    sl_log_info("child restart name=%s in_ms=%lld restarts=%u", supervisor_child_name(child),
+    if (!was_failing && supervisor_child_is_failing(child))
+        sl_log_error("child failing name=%s: more than %d restarts within %d s; it is "
+                     "restarted with backoff up to the cap, and /healthz answers 503 until it "
+                     "stays up",
+                     supervisor_child_name(child), SUPERVISOR_CHILD_FAILING_RESTARTS,
+                     SUPERVISOR_CHILD_FAILING_WINDOW_MS / 1000);
+    sl_log_info("child restart name=%s in_ms=%lld restarts=%u%s", supervisor_child_name(child),
                 (long long)supervisor_child_backoff_ms(child),
-                (unsigned)supervisor_child_restarts_in_window(child));
-    return true;
+                (unsigned)supervisor_child_restarts_in_window(child),
+                supervisor_child_is_failing(child) ? " failing=1" : "");
 }
 
 // Start child. A failed start counts like a crash, so a program that vanished cannot make us
-// loop fast. Returns false when the child is past its budget.
-static bool
+// loop fast.
+static void
 s_start_child(supervisor_child_t *child)
 {
     if (supervisor_child_spawn(child) == 0) {
         sl_log_info("child started name=%s pid=%d", supervisor_child_name(child),
                     (int)supervisor_child_pid(child));
-        return true;
+        return;
     }
     sl_log_error("cannot start name=%s path=%s: %s", supervisor_child_name(child),
                  supervisor_child_path(child), strerror(errno));
-    return s_schedule_restart(child);
+    s_schedule_restart(child);
 }
 
 // Reap child if it ended and log it. Returns true when it had ended.
@@ -204,46 +254,20 @@ s_reap(supervisor_child_t *child)
     return true;
 }
 
-static int
-s_on_tick(zloop_t *loop, int timer_id, void *arg)
+// SIGKILL child when it is hung; its reap and restart follow on a later tick.
+static void
+s_check_liveness(supervisor_child_t *child)
 {
-    (void)loop;
-    (void)timer_id;
-    supervisor_t *self = arg;
-    for (size_t i = 0; i < self->n_children; i++) {
-        supervisor_child_t *child = self->children[i];
-        if (!s_reap(child))
-            continue;
-        // Checked after waitpid: a signal sent to the whole process group reached us before
-        // the child could exit from it, so an exit that follows Ctrl-C is seen here as
-        // shutdown, never as a crash.
-        if (zsys_interrupted)
-            return -1;
-        if (!s_schedule_restart(child)) {
-            self->failed = true;
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < self->n_children && !zsys_interrupted; i++) {
-        supervisor_child_t *child = self->children[i];
-        if (supervisor_child_is_restart_due(child) && !s_start_child(child)) {
-            self->failed = true;
-            return -1;
-        }
-    }
-    if (zsys_interrupted)
-        return -1;
-    s_update_state(self, false);
-    return 0;
-}
-
-static int
-s_on_state_timer(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    s_update_state(arg, true);
-    return 0;
+    if (!supervisor_child_is_hung(child))
+        return;
+    bool starting = supervisor_child_state(child) == SUPERVISOR_CHILD_STARTING;
+    sl_log_error("child hung name=%s pid=%d silent_ms=%lld (%s), killing it",
+                 supervisor_child_name(child), (int)supervisor_child_pid(child),
+                 (long long)supervisor_child_silent_ms(child),
+                 starting ? "no UP since its start" : "no BEAT");
+    if (supervisor_child_kill_hung(child) < 0)
+        sl_log_error("cannot kill name=%s pid=%d: %s", supervisor_child_name(child),
+                     (int)supervisor_child_pid(child), strerror(errno));
 }
 
 static void
@@ -258,8 +282,19 @@ s_on_up(supervisor_t *self, sl_str_t name)
     if (supervisor_child_mark_up(child))
         sl_log_info("child up name=%s pid=%d", supervisor_child_name(child),
                     (int)supervisor_child_pid(child));
-    else // sent by an instance already reaped, or a second UP
+    else // sent by an instance already killed, or a second UP
         sl_log_debug("events: UP ignored name=%s", supervisor_child_name(child));
+}
+
+static void
+s_on_beat(supervisor_t *self, sl_str_t name)
+{
+    supervisor_child_t *child = s_child_by_name(self, name);
+    if (!child) // an instance already reaped, whose last beats were still queued
+        sl_log_debug("events: BEAT from unknown process name=%.*s",
+                     name.len > 64 ? 64 : (int)name.len, name.ptr);
+    else if (!supervisor_child_mark_beat(child))
+        sl_log_debug("events: BEAT ignored name=%s", supervisor_child_name(child));
 }
 
 static int
@@ -267,10 +302,72 @@ s_events_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)from_p;
     (void)frame_p;
-    if (msg->type == SL_MSG_UP)
+    switch (msg->type) {
+    case SL_MSG_UP:
         s_on_up(arg, msg->name);
-    else // OUTCOME and friends feed the circuit breakers, which come later
+        break;
+    case SL_MSG_BEAT:
+        s_on_beat(arg, msg->name);
+        break;
+    default: // OUTCOME and friends feed the circuit breakers, which come later
         sl_log_debug("events: %s ignored", sl_wire_type_name(msg->type));
+        break;
+    }
+    return 0;
+}
+
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    supervisor_t *self = arg;
+    // Beats that wait in the socket are news, not silence: read them before judging anyone.
+    // zloop runs due timers before readers, so without this a busy wake-up would see a
+    // child as silent while its BEAT sits unread.
+    sl_sock_drain(self->events, S_EVENTS_PER_WAKE, s_events_msg, self);
+    int64_t now_ms = sl_clock_mono_ms();
+    // When we were stalled ourselves (stopped, swapped out, a slow fork), the children's
+    // silence is ours: give every one a full liveness period before judging again.
+    if (self->last_tick_ms > 0 && now_ms - self->last_tick_ms > self->policy.liveness_ms / 2) {
+        sl_log_warn("supervisor stalled for %lld ms; liveness checks resume in %lld ms",
+                    (long long)(now_ms - self->last_tick_ms), (long long)self->policy.liveness_ms);
+        self->grace_until_ms = now_ms + self->policy.liveness_ms;
+    }
+    self->last_tick_ms = now_ms;
+    for (size_t i = 0; i < self->n_children; i++) {
+        supervisor_child_t *child = self->children[i];
+        if (s_reap(child)) {
+            // Checked after waitpid: a signal sent to the whole process group reached us
+            // before the child could exit from it, so an exit that follows Ctrl-C is seen
+            // here as shutdown, never as a crash.
+            if (zsys_interrupted)
+                return -1;
+            s_schedule_restart(child);
+        } else if (now_ms >= self->grace_until_ms) {
+            s_check_liveness(child);
+        }
+        if (supervisor_child_recover(child))
+            sl_log_info("child recovered name=%s: calm for %lld ms, no longer failing",
+                        supervisor_child_name(child), (long long)self->policy.restart_calm_ms);
+    }
+    for (size_t i = 0; i < self->n_children && !zsys_interrupted; i++) {
+        supervisor_child_t *child = self->children[i];
+        if (supervisor_child_is_restart_due(child))
+            s_start_child(child);
+    }
+    if (zsys_interrupted)
+        return -1;
+    s_update_state(self, false);
+    return 0;
+}
+
+static int
+s_on_state_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_update_state(arg, true);
     return 0;
 }
 
@@ -346,6 +443,21 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
     self->cfg = cfg;
     self->bin_dir = sl_xstrdup(bin_dir);
     self->last_state = -1;
+    int64_t liveness_ms = cfg->heartbeat_ms * (int64_t)cfg->liveness_beats;
+    int64_t start_ms = cfg->heartbeat_ms * S_START_BEATS;
+    self->policy = (supervisor_child_policy_t){
+        .restart_base_ms = cfg->restart_base_ms,
+        .restart_max_ms = cfg->restart_max_ms,
+        .restart_calm_ms = cfg->restart_calm_ms,
+        .liveness_ms = liveness_ms,
+        .start_timeout_ms = start_ms > S_START_MIN_MS ? start_ms : S_START_MIN_MS,
+    };
+    // Twice a heartbeat at least, so a hang is seen within about liveness + heartbeat / 2.
+    self->tick_ms = cfg->heartbeat_ms / 2;
+    if (self->tick_ms > S_TICK_MAX_MS)
+        self->tick_ms = S_TICK_MAX_MS;
+    if (self->tick_ms < S_TICK_MIN_MS)
+        self->tick_ms = S_TICK_MIN_MS;
     if (s_add_children(self) < 0)
         goto fail;
     int rc = sl_fs_mkdir_p(cfg->data_dir, 0700);
@@ -381,13 +493,14 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
         goto fail;
     if (zloop_reader(self->loop, self->events, s_on_events, self) < 0
         || zloop_reader(self->loop, self->control, s_on_control, self) < 0
-        || zloop_timer(self->loop, S_TICK_MS, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, (size_t)self->tick_ms, 0, s_on_tick, self) < 0
         || zloop_timer(self->loop, S_STATE_EVERY_MS, 0, s_on_state_timer, self) < 0) {
         sl_log_error("cannot set up the loop");
         goto fail;
     }
-    sl_log_info("bound events=%s state=%s control=%s", cfg->ep_events, cfg->ep_state,
-                cfg->ep_control);
+    sl_log_info("bound events=%s state=%s control=%s children=%zu liveness_ms=%lld tick_ms=%lld",
+                cfg->ep_events, cfg->ep_state, cfg->ep_control, self->n_children,
+                (long long)liveness_ms, (long long)self->tick_ms);
     return self;
 fail:
     supervisor_destroy(&self);

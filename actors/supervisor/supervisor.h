@@ -2,19 +2,29 @@
 // host, restarts them when they die, and publishes whether all of them are up.
 //
 // Sockets (endpoints from the config): PULL bind `events`, where each actor sends UP {name}
-// once it is ready; PUB bind `state`, where STATE {state: 1 when every child is up else 0,
-// count: children up} goes out at each change and every 1000 ms (count includes the demo
-// mock when it runs); ROUTER bind `control`, bound for the commands to come and dropping
-// everything for now.
+// once it is ready and BEAT {name} every heartbeat_ms after that (name is the instance name
+// "<kind>-<pid>", and the pid picks the child); PUB bind `state`, where STATE {state, count}
+// goes out at each change and every 1000 ms: state is SL_HOST_FAILING while any child is
+// failing, else SL_HOST_UP when every child is up, else SL_HOST_STARTING; count is the
+// children up (the demo mock included when it runs). ROUTER bind `control`, bound for the
+// commands to come and dropping everything for now.
 //
 // Children, in start order: sluice-mockllm when demo is enabled (it sends no UP: up once
-// spawned), then sluice-persist, -builder, -broker, -provider and -ingress, each given
-// "-c <file>" when the config came from a file. A child that exits is restarted after a
-// backoff (child.h); one that exits more than 10 times within 60 s makes the supervisor stop
-// everything and fail. SIGINT/SIGTERM (CZMQ's handler sets zsys_interrupted) stop the loop:
-// every child gets SIGTERM, then SIGKILL after 5 s, all are reaped, and the ipc files are
-// removed. Exits seen after the signal are never taken for crashes: Ctrl-C in a terminal
-// signals the whole process group, so the children may exit on their own at the same time.
+// spawned), then sluice-persist, -builder, -broker, processes.provider instances of
+// sluice-provider (named provider.1, provider.2 ... in the logs, each restarted on its own)
+// and -ingress, each given "-c <file>" when the config came from a file.
+//
+// A child that exits is restarted with the policy in child.h: restart_base_ms doubling to
+// restart_max_ms, at once after restart_calm_ms of being up. A child that is up and has not
+// beaten for liveness_beats * heartbeat_ms, or has not sent UP within max(10 s, 10 beats) of
+// its start, is hung: it is logged and SIGKILLed, and then restarted like a crash. A child
+// in a crash loop is failing: it is logged once per episode and still restarted, STATE says
+// SL_HOST_FAILING until it is calm again, and the other children are never touched; nothing
+// makes the supervisor give up. SIGINT/SIGTERM (CZMQ's handler sets zsys_interrupted) stop
+// the loop: every child gets SIGTERM, then SIGKILL after 5 s, all are reaped, and the ipc
+// files are removed. Exits seen after the signal are never taken for crashes: Ctrl-C in a
+// terminal signals the whole process group, so the children may exit on their own at the
+// same time.
 //
 // Environment: SLUICE_BIN_DIR, when set and not empty, is the directory the child programs
 // are taken from instead of the directory of the running binary (tests point it at fakes).
@@ -37,9 +47,10 @@ supervisor_t *supervisor_new(const sl_config_t *cfg, const char *bin_dir);
 // (only if this supervisor got to own them), free self and set *self_p to NULL. Safe on NULL
 // and on *self_p == NULL.
 void supervisor_destroy(supervisor_t **self_p);
-// Start the children and run until SIGINT/SIGTERM or a failure, then stop every child.
-// Returns 0 after a signal; SL_ESYS when a child could not be started or used up its restart
-// budget (logged). Prints the "sluice is up" line to stdout once, when all children are up.
+// Start the children and run until SIGINT/SIGTERM, then stop every child. Returns 0 after a
+// signal; SL_ESYS when a child could not be started the first time (logged): later exits and
+// failed starts are only ever restarted. Prints the "sluice is up" line to stdout once, when
+// all children are up.
 int supervisor_run(supervisor_t *self);
 
 // The directory to take child programs from: $SLUICE_BIN_DIR, or the directory of

@@ -45,6 +45,7 @@ static const char *const s_kinds[] = {
 };
 // Persistence backends.
 static const char *const s_backends[] = {"sqlite", NULL};
+static const char *const s_synchronous[] = {"normal", "full", NULL};
 
 // What a key accepts.
 typedef enum {
@@ -108,6 +109,8 @@ static const s_field_t s_fields[] = {
     S_INTF("timeouts", "connect_ms", timeout_connect_ms, 1, 600000, 10000),
     S_INTF("timeouts", "idle_ms", timeout_idle_ms, 1, 600000, 5000),
     S_INTF("timeouts", "total_ms", timeout_total_ms, 1, 86400000, 600000),
+    S_INTF("timeouts", "first_token_ms", timeout_first_token_ms, 1, 3600000, 60000),
+    S_INTF("timeouts", "stream_idle_ms", timeout_stream_idle_ms, 1, 3600000, 30000),
     S_INTF("limits", "max_body_bytes", max_body_bytes, 1024, 64 << 20, 4 << 20),
     S_INTF("limits", "max_client_buffer_bytes", max_client_buffer_bytes, 4096, 256 << 20, 1 << 20),
     S_INTF("limits", "max_event_bytes", max_event_bytes, 4096, 256 << 20, 4 << 20),
@@ -116,6 +119,16 @@ static const s_field_t s_fields[] = {
     {S_FIELD(sl_config_t, "persist", "backend", S_CHOICE, persist_backend), .def_str = "sqlite",
      .choices = s_backends},
     S_STRF("persist", "path", S_STR, persist_path, NULL),
+    {S_FIELD(sl_config_t, "persist", "synchronous", S_CHOICE, persist_synchronous),
+     .def_str = "normal", .choices = s_synchronous},
+    S_INTF("processes", "provider", processes_provider, 1, 64, 2),
+    S_INTF("reliability", "heartbeat_ms", heartbeat_ms, 10, 60000, 1000),
+    S_INTF("reliability", "liveness_beats", liveness_beats, 2, 100, 3),
+    S_INTF("reliability", "resend_ms", resend_ms, 10, 600000, 2000),
+    S_INTF("reliability", "outbox_max", outbox_max, 16, 10000000, 100000),
+    S_INTF("reliability", "restart_base_ms", restart_base_ms, 1, 60000, 100),
+    S_INTF("reliability", "restart_max_ms", restart_max_ms, 1, 600000, 5000),
+    S_INTF("reliability", "restart_calm_ms", restart_calm_ms, 1, 3600000, 10000),
     {.section = "demo", .key = "enabled", .kind = S_DEMO},
     S_INTF("demo", "port", demo_port, 1, 65535, 8081),
     S_INTF("demo", "tokens_per_s", demo_tokens_per_s, 0, 100000, 40),
@@ -127,7 +140,7 @@ static const s_field_t s_provider_keys[] = {
     {S_PROVIDER("kind", S_CHOICE, kind), .required = true, .choices = s_kinds},
     {S_PROVIDER("base_url", S_URL, base_url), .required = true},
     {S_PROVIDER("api_key_env", S_ENV, api_key_env)},
-    {S_PROVIDER("concurrency", S_INT, concurrency), .min = 1, .max = 10000, .def = 64},
+    {S_PROVIDER("concurrency", S_INT, concurrency), .min = 1, .max = 1000000, .def = 10000},
 };
 
 static const s_field_t s_route_keys[] = {

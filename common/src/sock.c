@@ -152,3 +152,14 @@ sl_sock_announce_up(const sl_config_t *cfg, const char *name)
         sl_log_warn("socket: could not queue UP for %s", name);
     return events;
 }
+
+void
+sl_sock_beat(zsock_t *sock, zframe_t *to, const char *name)
+{
+    if (!sock)
+        return;
+    sl_msg_t msg = {.type = SL_MSG_BEAT, .name = sl_str(name)};
+    int rc = sl_sock_send(sock, to, &msg);
+    if (rc < 0)
+        sl_log_debug("beat from %s not sent: %s", name, sl_strerror(rc));
+}

@@ -117,6 +117,29 @@ s_str_ok(sl_str_t s)
     return s.ptr || s.len == 0;
 }
 
+// Checks a DELTAS field the encoder would otherwise trust and adds its exact encoded size to
+// *size_p. Shared by messages and sl_wire_encode_deltas, so both write the same bytes.
+static int
+s_deltas_size(const sl_delta_t *deltas, uint32_t n, uint64_t *size_p)
+{
+    if (n > SL_WIRE_MAX_DELTAS)
+        return SL_ETOOBIG;
+    uint64_t size = s_array_size(n);
+    for (uint32_t j = 0; j < n; j++) {
+        const sl_delta_t *d = &deltas[j];
+        if (d->kind >= SL_DELTA_MAX_ || !s_str_ok(d->text))
+            return SL_EINVAL;
+        size += 1 + s_uint_size(d->kind) + s_str_size(d->text);
+        if (d->kind != SL_DELTA_TOOL)
+            continue;
+        if (!s_str_ok(d->tool_id) || !s_str_ok(d->tool_name))
+            return SL_EINVAL;
+        size += s_uint_size(d->tool_index) + s_str_size(d->tool_id) + s_str_size(d->tool_name);
+    }
+    *size_p += size;
+    return 0;
+}
+
 // Checks what the encoder would otherwise trust, and sets *size_p to the exact encoded size.
 // 64-bit arithmetic: 13 strings of 4 GB plus 64 deltas of three cannot overflow it.
 static int
@@ -144,23 +167,12 @@ s_encoded_size(const sl_msg_t *msg, const s_msg_info_t *info, uint64_t *size_p)
         case K_BOOL:
             size += 1;
             break;
-        case K_DELTAS:
-            if (msg->n_deltas > SL_WIRE_MAX_DELTAS)
-                return SL_ETOOBIG;
-            size += s_array_size(msg->n_deltas);
-            for (uint32_t j = 0; j < msg->n_deltas; j++) {
-                const sl_delta_t *d = &msg->deltas[j];
-                if (d->kind >= SL_DELTA_MAX_ || !s_str_ok(d->text))
-                    return SL_EINVAL;
-                size += 1 + s_uint_size(d->kind) + s_str_size(d->text);
-                if (d->kind != SL_DELTA_TOOL)
-                    continue;
-                if (!s_str_ok(d->tool_id) || !s_str_ok(d->tool_name))
-                    return SL_EINVAL;
-                size +=
-                    s_uint_size(d->tool_index) + s_str_size(d->tool_id) + s_str_size(d->tool_name);
-            }
+        case K_DELTAS: {
+            int rc = s_deltas_size(msg->deltas, msg->n_deltas, &size);
+            if (rc < 0)
+                return rc;
             break;
+        }
         default:
             assert(!"unknown field kind");
         }
@@ -183,13 +195,14 @@ s_pack_bool(msgpack_packer *pk, bool b)
     return b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
+// Packs a DELTAS field s_deltas_size accepted.
 static int
-s_pack_deltas(msgpack_packer *pk, const sl_msg_t *msg)
+s_pack_deltas(msgpack_packer *pk, const sl_delta_t *deltas, uint32_t n)
 {
-    if (msgpack_pack_array(pk, msg->n_deltas) != 0)
+    if (msgpack_pack_array(pk, n) != 0)
         return -1;
-    for (uint32_t i = 0; i < msg->n_deltas; i++) {
-        const sl_delta_t *d = &msg->deltas[i];
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_delta_t *d = &deltas[i];
         bool tool = d->kind == SL_DELTA_TOOL;
         if (msgpack_pack_array(pk, tool ? 5 : 2) != 0 || msgpack_pack_uint8(pk, d->kind) != 0
             || s_pack_str(pk, d->text) != 0)
@@ -231,7 +244,7 @@ s_pack(msgpack_packer *pk, const sl_msg_t *msg, const s_msg_info_t *info)
             rc = s_pack_bool(pk, *b);
             break;
         case K_DELTAS:
-            rc = s_pack_deltas(pk, msg);
+            rc = s_pack_deltas(pk, msg->deltas, msg->n_deltas);
             break;
         default:
             assert(!"unknown field kind");
@@ -239,6 +252,41 @@ s_pack(msgpack_packer *pk, const sl_msg_t *msg, const s_msg_info_t *info)
         if (rc != 0)
             return -1;
     }
+    return 0;
+}
+
+// msgpack_sbuffer's fields are public: handing it a buffer of the exact size means one
+// allocation and no realloc while packing. The caller frees it with free().
+static void
+s_packer_init(msgpack_sbuffer *sbuf, msgpack_packer *pk, uint64_t size)
+{
+    *sbuf = (msgpack_sbuffer){.size = 0, .data = sl_xrealloc(NULL, size), .alloc = size};
+    msgpack_packer_init(pk, sbuf, msgpack_sbuffer_write);
+}
+
+// Hand what was packed (pack_rc: the packing's result; size: what the size pass said) to
+// the caller: *data_p owns sbuf's buffer.
+static int
+s_packer_take(msgpack_sbuffer *sbuf,
+              int pack_rc,
+              uint64_t size,
+              const char *what,
+              uint8_t **data_p,
+              size_t *len_p)
+{
+    if (pack_rc != 0) {
+        // The sbuffer only fails when realloc does: out of memory aborts, as sl_xrealloc does.
+        sl_log_error("wire: out of memory encoding %s", what);
+        abort();
+    }
+    assert(sbuf->size == size); // the size pass and the packing agree
+    (void)size;
+    if (sbuf->size > SL_WIRE_MAX_FRAME) {
+        msgpack_sbuffer_destroy(sbuf);
+        return SL_ETOOBIG;
+    }
+    *data_p = (uint8_t *)sbuf->data;
+    *len_p = sbuf->size;
     return 0;
 }
 
@@ -259,16 +307,20 @@ s_fail(s_reader_t *r, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (!r->type)
+    // A lone DELTAS field (sl_wire_decode_deltas) has no type: "deltas[3].text: ...".
+    const char *type = r->type ? r->type : "";
+    const char *dot = r->type ? "." : "";
+    if (!r->field && !r->type)
         snprintf(r->err, r->err_size, "%s", what);
     else if (!r->field)
-        snprintf(r->err, r->err_size, "%s: %s", r->type, what);
+        snprintf(r->err, r->err_size, "%s: %s", type, what);
     else if (r->delta < 0)
-        snprintf(r->err, r->err_size, "%s.%s: %s", r->type, r->field, what);
+        snprintf(r->err, r->err_size, "%s%s%s: %s", type, dot, r->field, what);
     else if (!r->sub)
-        snprintf(r->err, r->err_size, "%s.%s[%" PRId64 "]: %s", r->type, r->field, r->delta, what);
+        snprintf(r->err, r->err_size, "%s%s%s[%" PRId64 "]: %s", type, dot, r->field, r->delta,
+                 what);
     else
-        snprintf(r->err, r->err_size, "%s.%s[%" PRId64 "].%s: %s", r->type, r->field, r->delta,
+        snprintf(r->err, r->err_size, "%s%s%s[%" PRId64 "].%s: %s", type, dot, r->field, r->delta,
                  r->sub, what);
     return rc;
 }
@@ -464,22 +516,26 @@ s_read_delta(s_reader_t *r, sl_delta_t *d)
     return 0;
 }
 
+// Reads a DELTAS field of at most max deltas into out (each delta zeroed first, so a text
+// delta's tool members are empty). *n_p is set only on success. Shared by messages and
+// sl_wire_decode_deltas.
 static int
-s_read_deltas(s_reader_t *r, sl_msg_t *msg)
+s_read_deltas(s_reader_t *r, sl_delta_t *out, uint32_t max, uint32_t *n_p)
 {
     uint32_t n;
     int rc = s_read_array(r, &n);
     if (rc < 0)
         return rc;
-    if (n > SL_WIRE_MAX_DELTAS)
-        return s_fail(r, SL_ETOOBIG, "%" PRIu32 " deltas, max %d", n, SL_WIRE_MAX_DELTAS);
+    if (n > max)
+        return s_fail(r, SL_ETOOBIG, "%" PRIu32 " deltas, max %" PRIu32, n, max);
     for (uint32_t i = 0; i < n; i++) {
         r->delta = i;
-        if ((rc = s_read_delta(r, &msg->deltas[i])) < 0)
+        memset(&out[i], 0, sizeof out[i]);
+        if ((rc = s_read_delta(r, &out[i])) < 0)
             return rc;
     }
     r->delta = -1;
-    msg->n_deltas = n;
+    *n_p = n;
     return 0;
 }
 
@@ -504,7 +560,7 @@ s_read_field(s_reader_t *r, const s_field_t *f, sl_msg_t *msg)
     case K_BOOL:
         return s_read_bool(r, p);
     case K_DELTAS:
-        return s_read_deltas(r, msg);
+        return s_read_deltas(r, msg->deltas, SL_WIRE_MAX_DELTAS, &msg->n_deltas);
     default:
         assert(!"unknown field kind");
         return SL_EPROTO;
@@ -572,24 +628,28 @@ sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p)
         return rc;
     if (size > SL_WIRE_MAX_FRAME)
         return SL_ETOOBIG;
-    // msgpack_sbuffer's fields are public: handing it a buffer of the exact size means one
-    // allocation and no realloc while packing. The caller frees it with free().
-    msgpack_sbuffer sbuf = {.size = 0, .data = sl_xrealloc(NULL, size), .alloc = size};
+    msgpack_sbuffer sbuf;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    if (s_pack(&pk, msg, info) != 0) {
-        // The sbuffer only fails when realloc does: out of memory aborts, as sl_xrealloc does.
-        sl_log_error("wire: out of memory encoding %s", info->name);
-        abort();
-    }
-    assert(sbuf.size == size); // s_encoded_size and s_pack agree
-    if (sbuf.size > SL_WIRE_MAX_FRAME) {
-        msgpack_sbuffer_destroy(&sbuf);
+    s_packer_init(&sbuf, &pk, size);
+    return s_packer_take(&sbuf, s_pack(&pk, msg, info), size, info->name, data_p, len_p);
+}
+
+int
+sl_wire_encode_deltas(const sl_delta_t *deltas, uint32_t n, uint8_t **data_p, size_t *len_p)
+{
+    assert((deltas || n == 0) && data_p && len_p);
+    *data_p = NULL;
+    *len_p = 0;
+    uint64_t size = 0;
+    int rc = s_deltas_size(deltas, n, &size);
+    if (rc < 0)
+        return rc;
+    if (size > SL_WIRE_MAX_FRAME)
         return SL_ETOOBIG;
-    }
-    *data_p = (uint8_t *)sbuf.data;
-    *len_p = sbuf.size;
-    return 0;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    s_packer_init(&sbuf, &pk, size);
+    return s_packer_take(&sbuf, s_pack_deltas(&pk, deltas, n), size, "deltas", data_p, len_p);
 }
 
 int
@@ -610,6 +670,41 @@ sl_wire_decode(const uint8_t *data, size_t len, sl_msg_t *msg, char *err, size_t
     if (rc < 0)
         memset(msg, 0, sizeof *msg); // no half-decoded message for a caller that skips rc
     return rc;
+}
+
+int
+sl_wire_decode_deltas(const uint8_t *data,
+                      size_t len,
+                      sl_delta_t *out,
+                      uint32_t max,
+                      uint32_t *n_p,
+                      char *err,
+                      size_t err_size)
+{
+    assert((out || max == 0) && n_p);
+    *n_p = 0;
+    if (err && err_size)
+        err[0] = '\0';
+    s_reader_t r = {.field = "deltas", .delta = -1, .err = err, .err_size = err_size};
+    if (len > SL_WIRE_MAX_FRAME)
+        return s_fail(&r, SL_ETOOBIG, "%zu bytes, max %u", len, SL_WIRE_MAX_FRAME);
+    if (len == 0 || !data)
+        return s_fail(&r, SL_EPROTO, "empty");
+    r.p = data;
+    r.end = data + len;
+    uint32_t n = 0;
+    int rc = s_read_deltas(&r, out, max, &n);
+    if (rc == 0 && r.p != r.end)
+        rc = s_fail(&r, SL_EPROTO, "%zu trailing bytes", s_left(&r));
+    if (rc < 0) {
+        // No half-decoded deltas for a caller that skips rc: clear the ones written to.
+        size_t touched = n ? n : (size_t)(r.delta + 1);
+        if (touched)
+            memset(out, 0, touched * sizeof *out);
+        return rc;
+    }
+    *n_p = n;
+    return 0;
 }
 
 sl_str_t

@@ -53,6 +53,14 @@ test_chat_parse(const test_http_t *r, test_chat_parsed_t *p)
             cJSON_Delete(chunk);
             continue;
         }
+        cJSON *error = cJSON_GetObjectItem(chunk, "error");
+        if (cJSON_IsObject(error)) {
+            p->error_events++;
+            p->error_last = i + 1 == r->n_events;
+            cJSON *type = cJSON_GetObjectItem(error, "type");
+            snprintf(p->error_type, sizeof p->error_type, "%s",
+                     cJSON_IsString(type) ? type->valuestring : "");
+        }
         cJSON *choices = cJSON_GetObjectItem(chunk, "choices");
         cJSON *usage = cJSON_GetObjectItem(chunk, "usage");
         if (cJSON_IsArray(choices) && cJSON_GetArraySize(choices) == 0 && cJSON_IsObject(usage)) {

@@ -21,9 +21,12 @@ typedef struct {
     char finish[32];    // the finish_reason
     int usage_chunks;   // chunks with choices [] and usage
     long prompt_tokens, completion_tokens;
-    bool role_first; // the first event carries role "assistant"
-    bool done_last;  // the last event is [DONE]
-    int bad_events;  // events that are not JSON objects
+    bool role_first;     // the first event carries role "assistant"
+    bool done_last;      // the last event is [DONE]
+    int bad_events;      // events that are not JSON objects
+    int error_events;    // events holding an "error" object (a stream that failed after 200)
+    bool error_last;     // the last event is such an error event
+    char error_type[64]; // the last error event's error.type
 } test_chat_parsed_t;
 
 // What the mock will send for a request body (its script).

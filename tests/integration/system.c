@@ -96,6 +96,35 @@ test_system_pid(const test_system_t *sys, const char *name)
     return -1;
 }
 
+size_t
+test_system_pids(const test_system_t *sys, const char *name, pid_t *pids, size_t max)
+{
+    char want[64];
+    snprintf(want, sizeof want, "sluice-%s", name);
+    test_system_proc_t procs[128];
+    size_t n = test_system_procs(sys, procs, 128);
+    size_t found = 0;
+    for (size_t i = 0; i < n && i < 128 && found < max; i++)
+        if (strcmp(procs[i].name, want) == 0)
+            pids[found++] = procs[i].pid;
+    return found;
+}
+
+bool
+test_system_replaced(const test_system_t *sys, const char *name, const pid_t *old, size_t n)
+{
+    pid_t now[64];
+    size_t k = test_system_pids(sys, name, now, 64);
+    for (size_t i = 0; i < k; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = now[i] == old[j];
+        if (!seen)
+            return true;
+    }
+    return false;
+}
+
 static int
 s_count_ipc(const char *dir)
 {

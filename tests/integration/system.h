@@ -36,6 +36,11 @@ bool test_system_stop(test_system_t *sys);
 bool test_system_healthy(const test_system_t *sys);
 // The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.
 pid_t test_system_pid(const test_system_t *sys, const char *name);
+// True when a sluice-<name> of this system runs whose pid is none of the n in old: the process
+// killed has been replaced (there may be several of a kind: provider workers).
+bool test_system_replaced(const test_system_t *sys, const char *name, const pid_t *old, size_t n);
+// The pids of every running sluice-<name>, up to max into pids; returns how many went there.
+size_t test_system_pids(const test_system_t *sys, const char *name, pid_t *pids, size_t max);
 // A live process of this sluice: `sluice up` or one of the processes it started.
 typedef struct {
     pid_t pid;

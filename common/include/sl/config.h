@@ -18,15 +18,19 @@
 //   run_dir:   <data_dir>/run              # ipc socket files live here
 //   endpoints: {frontend, backend, tokens, deliver, store, query, events, state, control}
 //              # default "ipc://<run_dir>/<name>.ipc"; "tcp://host:port" for clusters
-//   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 64}]
+//   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 10000}]
 //              # name, kind and base_url are required; api_key_env may be left out (no key)
 //   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}]}]
 //              # model and a non-empty targets list are required
 //   batch:     {max_tokens: 16, max_age_ms: 1000}
-//   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000}
+//   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000, first_token_ms: 60000,
+//               stream_idle_ms: 30000}
 //   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
 //               max_event_bytes: 4194304, queue_max: 1024, max_unacked_batches: 4096}
-//   persist:   {backend: sqlite, path: <data_dir>/sluice.db}
+//   persist:   {backend: sqlite, path: <data_dir>/sluice.db, synchronous: normal}
+//   processes: {provider: 2}
+//   reliability: {heartbeat_ms: 1000, liveness_beats: 3, resend_ms: 2000, outbox_max: 100000,
+//                 restart_base_ms: 100, restart_max_ms: 5000, restart_calm_ms: 10000}
 //   demo:      {enabled: auto, port: 8081, tokens_per_s: 40}
 //
 // With no file, or a file without providers and routes, and demo.enabled auto (the default),
@@ -60,7 +64,7 @@ typedef struct {
     char *kind;           // owned; "openai" (more kinds follow)
     char *base_url;       // owned; e.g. "https://api.openai.com/v1", no trailing slash
     char *api_key_env;    // owned; name of the environment variable, or NULL for no key
-    uint32_t concurrency; // most concurrent upstream streams this provider gets per worker
+    uint32_t concurrency; // most concurrent upstream streams of this provider, all workers together
 } sl_provider_cfg_t;
 
 typedef struct {
@@ -99,6 +103,8 @@ typedef struct {
     int64_t timeout_connect_ms;     // 1..600000
     int64_t timeout_idle_ms;        // 1..600000: longest gap between upstream bytes
     int64_t timeout_total_ms;       // 1..86400000
+    int64_t timeout_first_token_ms; // ingress: longest wait for a request's first message
+    int64_t timeout_stream_idle_ms; // ingress: longest gap between a stream's messages
     size_t max_body_bytes;          // request body cap, 1 KiB..64 MiB
     size_t max_client_buffer_bytes; // per-client unsent output cap, 4 KiB..256 MiB
     size_t max_event_bytes;         // one upstream SSE event / line cap, 4 KiB..256 MiB
@@ -106,6 +112,15 @@ typedef struct {
     uint32_t max_unacked_batches;   // builder's batches awaiting persistence, 1..1000000
     char *persist_backend;          // owned; "sqlite"
     char *persist_path;             // owned; SQLite file
+    char *persist_synchronous;      // owned; "normal" or "full" (SQLite's synchronous pragma)
+    uint32_t processes_provider;    // provider worker processes per host, 1..64
+    int64_t heartbeat_ms;           // beat interval on every link and to the supervisor
+    uint32_t liveness_beats;        // beats missed before a peer or process counts as lost
+    int64_t resend_ms;              // builder: an unacknowledged batch is sent again after this
+    uint32_t outbox_max;            // builder: live messages held for unreachable ingresses
+    int64_t restart_base_ms;        // supervisor: first restart delay after a crash
+    int64_t restart_max_ms;         // supervisor: the delay doubles up to this
+    int64_t restart_calm_ms;        // supervisor: up this long, the next restart is at once
     bool demo_enabled;              // resolved from auto/true/false
     uint16_t demo_port;             // mock's port on 127.0.0.1
     uint32_t demo_tokens_per_s;     // mock's pacing for the demo, 0 = no pacing

@@ -1,6 +1,12 @@
 // sl/ids.h - request ids: UUIDv7 (RFC 9562), time-ordered so they index well.
 //
-// Not thread-safe: the random state is per process, seeded from the OS once.
+// An id is the only key to a stored stream (GET /v1/streams/<id>), so it must not be
+// guessable: its 74 random bits come from the kernel's CSPRNG (getrandom(), or /dev/urandom
+// where that fails), read into a per-process pool of a few KiB and never reused, also not
+// across fork(). Without either source the process logs why and aborts rather than issue
+// predictable ids. Layout: 48-bit big-endian Unix milliseconds, version 7, 12 random bits,
+// variant 10, 62 random bits. Ids of one millisecond are unique but not ordered among
+// themselves. Not thread-safe: the pool is per process, without a lock.
 #ifndef SL_IDS_H
 #define SL_IDS_H
 #include <stddef.h>

@@ -47,9 +47,13 @@ typedef int(sl_sock_msg_fn)(void *arg, zframe_t **from_p, zframe_t **frame_p, sl
 // messages handed to fn.
 int sl_sock_drain(zsock_t *sock, int max, sl_sock_msg_fn *fn, void *arg);
 
-// Tell the supervisor this process is up: sends UP {name} on a short-lived PUSH to
-// cfg->ep_events and keeps it open for later events. Returns the socket (caller owns) or
-// NULL when the endpoint is unusable (logged; a process without a supervisor still runs).
+// Tell the supervisor this process is up: sends UP {name} on a PUSH to cfg->ep_events and
+// keeps it open for the beats. name is the instance name, "<kind>-<pid>" ("builder-4242"):
+// the supervisor knows its children by pid. Returns the socket (caller owns) or NULL when the
+// endpoint is unusable (logged; a process without a supervisor still runs).
 zsock_t *sl_sock_announce_up(const sl_config_t *cfg, const char *name);
+// Send BEAT {name} on sock (to: a ROUTER's peer, else NULL) without blocking. A beat that
+// cannot be sent is not kept: the next one follows within a heartbeat. Safe on a NULL sock.
+void sl_sock_beat(zsock_t *sock, zframe_t *to, const char *name);
 
 #endif

@@ -51,6 +51,13 @@ typedef enum {
     SL_STREAM_ERROR = 2
 } sl_stream_state_t;
 
+// What STATE says about the host's processes.
+typedef enum {
+    SL_HOST_STARTING = 0, // some process is not up yet (or is being restarted)
+    SL_HOST_UP = 1,       // every process is up
+    SL_HOST_FAILING = 2,  // some process keeps crashing: it is restarted with a capped backoff
+} sl_host_state_t;
+
 // Kinds of delta a token can carry.
 typedef enum {
     SL_DELTA_TEXT = 0,      // visible text
@@ -94,6 +101,7 @@ typedef struct {
     X(STATE, state, U32)                         \
     X(NAME, name, STR)                           \
     X(TEXT, text, STR)                           \
+    X(REQ_IDS, req_ids, STR)                     \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
@@ -102,11 +110,11 @@ typedef struct {
     X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
     X(CANCEL, 2, REQ_ID)                                                                         \
     X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE)                                            \
-    X(READY, 4, NAME, CREDITS)                                                                   \
+    X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                   \
     X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY) \
     X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT)           \
-    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL)                       \
-    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, SEQ, FIRST_INDEX, DELTAS)                             \
+    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX)          \
+    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                  \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
       ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT)                                             \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
@@ -116,7 +124,9 @@ typedef struct {
     X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,        \
       COMPLETION_TOKENS, TEXT)                                                                   \
     X(UP, 14, NAME)                                                                              \
-    X(STATE, 15, STATE, COUNT)
+    X(STATE, 15, STATE, COUNT)                                                                   \
+    X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \
+    X(BEAT, 17, NAME)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -152,9 +162,11 @@ typedef struct {
     uint32_t completion_tokens;
     uint32_t credits; // concurrent attempts a worker can take
     bool final;       // BATCH: the stream ends with this batch
-    uint32_t state;   // sl_stream_state_t in RECORD; 1 = all processes up in STATE
+    uint32_t state;   // sl_stream_state_t in RECORD; sl_host_state_t in STATE
     sl_str_t name;    // process or worker name
     sl_str_t text;    // RECORD: the stored text
+    sl_str_t
+        req_ids; // READY: the ids of the requests in flight, SL_ID_LEN bytes each, no separator
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;
@@ -177,6 +189,29 @@ int sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p);
 // there (NUL-terminated, truncated to err_size), e.g. "TOKENS.deltas[3].text: expected str,
 // got int". Allocates nothing; lengths are checked against the bytes left before use.
 int sl_wire_decode(const uint8_t *data, size_t len, sl_msg_t *msg, char *err, size_t err_size);
+
+// Encode n deltas alone, as exactly the bytes of a DELTAS field inside a message (a msgpack
+// array of [kind, text] and [kind, text, tool_index, tool_id, tool_name]), for storing them
+// outside a message. Same contract as sl_wire_encode: *data_p (caller owns, free()) and *len_p
+// on success, *data_p NULL on failure; SL_EINVAL for an unknown kind or a string with ptr NULL
+// and len > 0; SL_ETOOBIG when n > SL_WIRE_MAX_DELTAS or the bytes would pass
+// SL_WIRE_MAX_FRAME.
+int sl_wire_encode_deltas(const sl_delta_t *deltas, uint32_t n, uint8_t **data_p, size_t *len_p);
+
+// Decode a lone DELTAS field (what sl_wire_encode_deltas wrote) into out[0..max), as strictly
+// as sl_wire_decode: SL_EPROTO for anything malformed (truncated, trailing bytes, a wrong
+// msgpack type or element count, an unknown kind), SL_ETOOBIG for more than max deltas or
+// len > SL_WIRE_MAX_FRAME. Sets *n_p to the count (0 on failure, when the out entries written
+// to are zeroed again). Each delta is zeroed before it is read, so a text delta's tool members
+// are empty. The error text names the field without a message type, e.g.
+// "deltas[3].text: expected str, got int". Strings borrow from data. Allocates nothing.
+int sl_wire_decode_deltas(const uint8_t *data,
+                          size_t len,
+                          sl_delta_t *out,
+                          uint32_t max,
+                          uint32_t *n_p,
+                          char *err,
+                          size_t err_size);
 
 // A borrowed sl_str_t for a NUL-terminated C string (NULL gives the empty string).
 sl_str_t sl_str(const char *s);

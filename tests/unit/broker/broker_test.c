@@ -28,8 +28,9 @@
 #include "sl/wire.h"
 
 #define QUEUE_TIMEOUT_MS 1500 // timeouts.connect_ms in the config below
-#define LIVENESS_MS      3000 // the broker's worker expiry
-#define BEAT_MS          500  // how often the fake worker sends READY while it is alive
+#define LIVENESS_MS      3000 // the broker's worker expiry: heartbeat_ms * liveness_beats below
+#define ADOPTED_ID       "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f" // served before a restart
+#define BEAT_MS          500 // how often the fake worker sends READY while it is alive
 
 // What the test holds; file-scope so the exit handler can show the broker's log.
 static struct {
@@ -230,7 +231,8 @@ s_start(const char *bin)
              "routes:\n"
              "  - {model: m1, targets: [{provider: p1, model: up-1}]}\n"
              "limits: {queue_max: 2}\n"
-             "timeouts: {connect_ms: %d}\n",
+             "timeouts: {connect_ms: %d}\n"
+             "reliability: {heartbeat_ms: 500, liveness_beats: 6}\n",
              s_t.dir, run_dir, QUEUE_TIMEOUT_MS);
     test_write_file(s_t.cfg_path, yaml);
     sl_diag_t diag;
@@ -252,7 +254,9 @@ s_start(const char *bin)
     sl_msg_t msg;
     s_recv(s_t.events, test_ms(10000), false, &frame, &msg);
     CHECK_STR(sl_wire_type_name(msg.type), "UP");
-    CHECK_MEM(msg.name.ptr, msg.name.len, "broker", 6);
+    char want[64];
+    snprintf(want, sizeof want, "broker-%d", (int)s_t.broker.pid);
+    CHECK_MEM(msg.name.ptr, msg.name.len, want, strlen(want));
     zframe_destroy(&frame);
 
     s_t.ingress = sl_sock_connect(ZMQ_DEALER, s_t.cfg->ep_frontend, 100, "ingress-test");
@@ -321,18 +325,36 @@ main(int argc, char **argv)
     s_submit("req-b", "m1", SL_API_OPENAI, false, body_b);
     s_submit("req-c", "m1", SL_API_OPENAI, true, "{}");
     s_expect_reject("req-c", 503, "overloaded", "no capacity, retry later", test_ms(2000), false);
+    // The same id again from the same ingress is a re-submission (the ingress does that after
+    // a broker restart): it changes nothing. From another ingress it is refused.
     s_submit("req-a", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", test_ms(2000),
-                    false);
+    s_sync_ingress(false);
+    zsock_t *other = sl_sock_connect(ZMQ_DEALER, s_t.cfg->ep_frontend, 100, "ingress-other");
+    CHECK(other);
+    sl_msg_t dup = {.type = SL_MSG_SUBMIT,
+                    .req_id = sl_str("req-a"),
+                    .ingress = sl_str("ingress-other"),
+                    .model = sl_str("m1"),
+                    .body = sl_str("{}")};
+    CHECK_INT(sl_sock_send(other, NULL, &dup), ==, 0);
+    zframe_t *oframe = NULL;
+    sl_msg_t omsg;
+    zsock_set_rcvtimeo(other, (int)test_ms(2000));
+    oframe = zframe_recv(other);
+    CHECK(oframe != NULL);
+    CHECK_INT(sl_wire_decode(zframe_data(oframe), zframe_size(oframe), &omsg, NULL, 0), ==, 0);
+    CHECK_STR(sl_wire_type_name(omsg.type), "REJECT");
+    CHECK_INT(omsg.status, ==, 409);
+    zframe_destroy(&oframe);
+    zsock_destroy(&other);
 
     // A worker with one credit gets the queue's head, all fields as submitted, and nothing
     // more: its one credit is taken.
     s_ready(1);
     s_expect_dispatch("req-a", SL_API_ANTHROPIC, true, body_a);
     s_expect_silence(s_t.worker, 300);
-    s_submit("req-a", "m1", SL_API_OPENAI, true, "{}");
-    s_expect_reject("req-a", 409, "invalid_request_error", "duplicate request id", test_ms(2000),
-                    true);
+    s_submit("req-a", "m1", SL_API_OPENAI, true, "{}"); // re-submitted while in flight: no-op
+    s_expect_silence(s_t.worker, 300);
 
     // Its OUTCOME frees the credit: the next queued request goes out.
     s_outcome("req-a", SL_ERRCLASS_NONE, 200);
@@ -362,11 +384,35 @@ main(int argc, char **argv)
                     true);
     CHECK_INT(sl_clock_mono_ms() - queued_ms, >=, QUEUE_TIMEOUT_MS - 1);
 
-    // The worker falls silent: after its liveness its in-flight request ends with 502.
+    // A READY that lists a request this broker never dispatched (a restarted broker hears of
+    // what its predecessor dispatched): it is adopted, and the ingress's re-submission of it
+    // is not dispatched a second time.
+    sl_msg_t listing = {.type = SL_MSG_READY,
+                        .name = sl_str("w1"),
+                        .credits = 1,
+                        .count = 2,
+                        .req_ids = sl_str(ADOPTED_ID)};
+    CHECK_INT(sl_sock_send(s_t.worker, NULL, &listing), ==, 0);
+    s_expect_silence(s_t.worker, 200); // READY and SUBMIT come on two sockets: READY first
+    s_submit(ADOPTED_ID, "m1", SL_API_OPENAI, true, "{}");
+    s_expect_silence(s_t.worker, 300);
+
+    // The worker falls silent: after its liveness its in-flight requests end with 502, the
+    // adopted one too (its ingress re-submitted it, so the broker knows whom to tell).
     int64_t silent_from_ms = s_t.last_beat_ms;
-    s_expect_reject("req-e", 502, "provider_worker_lost",
-                    "the provider worker serving this request stopped", test_ms(LIVENESS_MS + 5000),
-                    false);
+    bool lost_e = false, lost_adopted = false;
+    for (int i = 0; i < 2; i++) {
+        zframe_t *lframe = NULL;
+        sl_msg_t lmsg;
+        s_recv(s_t.ingress, test_ms(LIVENESS_MS + 5000), false, &lframe, &lmsg);
+        CHECK_STR(sl_wire_type_name(lmsg.type), "REJECT");
+        CHECK_INT(lmsg.status, ==, 502);
+        CHECK(sl_str_eq(lmsg.error_type, "provider_worker_lost"));
+        lost_e = lost_e || sl_str_eq(lmsg.req_id, "req-e");
+        lost_adopted = lost_adopted || sl_str_eq(lmsg.req_id, ADOPTED_ID);
+        zframe_destroy(&lframe);
+    }
+    CHECK(lost_e && lost_adopted);
     CHECK_INT(sl_clock_mono_ms() - silent_from_ms, >=, LIVENESS_MS - 1);
     // Its late OUTCOME matches nothing and changes nothing.
     s_outcome("req-e", SL_ERRCLASS_NONE, 200);
@@ -375,7 +421,7 @@ main(int argc, char **argv)
     s_stop();
     CHECK(s_log_has("worker join worker=worker-1 name=w1 credits=1"));
     CHECK(s_log_has("dispatch req=req-a worker=worker-1 target=p1/up-1 attempt=1"));
-    CHECK(s_log_has("worker expired worker=worker-1 name=w1 in_flight=1"));
+    CHECK(s_log_has("worker expired worker=worker-1 name=w1 in_flight=2"));
 
     zsock_destroy(&s_t.worker);
     zsock_destroy(&s_t.ingress);

@@ -1,5 +1,6 @@
 // outbox_test.c - messages for an ingress that is not connected yet wait, in order, and
-// go out once it connects; an ingress that never comes is dropped after max_age.
+// go out once it connects; an ingress that never comes is dropped after max_age, one that
+// still beats is never dropped.
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,14 @@ s_send(builder_outbox_t *o, zsock_t *router, const char *peer, const char *text,
     uint8_t *data = (uint8_t *)sl_xstrdup(text);
     CHECK_INT(builder_outbox_send(o, router, peer, &data, strlen(text), now), ==, 0);
     CHECK(data == NULL);
+}
+
+// The test's view of which ingresses beat: only "ingress-alive".
+static bool
+s_alive(void *arg, const char *peer)
+{
+    (void)arg;
+    return strcmp(peer, "ingress-alive") == 0;
 }
 
 static void
@@ -39,7 +48,8 @@ main(void)
     s_send(o, router, "ingress-a", "one", 0);
     s_send(o, router, "ingress-a", "two", 1);
     CHECK_INT(builder_outbox_size(o), ==, 2);
-    CHECK_INT(builder_outbox_flush(o, router, 500), ==, 0); // still young, still queued
+    CHECK_INT(builder_outbox_flush(o, router, 500, s_alive, NULL), ==,
+              0); // still young, still queued
     CHECK_INT(builder_outbox_size(o), ==, 2);
 
     // The peer connects: a flush delivers both in order, and later sends go straight out.
@@ -47,7 +57,7 @@ main(void)
     zsock_set_identity(dealer, "ingress-a");
     CHECK_INT(zsock_connect(dealer, "tcp://127.0.0.1:%d", port), ==, 0);
     for (int i = 0; i < 200 && builder_outbox_size(o) > 0; i++) {
-        builder_outbox_flush(o, router, 600);
+        builder_outbox_flush(o, router, 600, s_alive, NULL);
         zclock_sleep(10);
     }
     CHECK_INT(builder_outbox_size(o), ==, 0);
@@ -64,8 +74,15 @@ main(void)
     uint8_t *data = (uint8_t *)sl_xstrdup("over");
     CHECK_INT(builder_outbox_send(o, router, "ingress-gone", &data, 4, 1003), ==, SL_ETOOBIG);
     CHECK(data == NULL);
-    CHECK_INT(builder_outbox_flush(o, router, 1999), ==, 0);
-    CHECK_INT(builder_outbox_flush(o, router, 2000), ==, 3);
+    CHECK_INT(builder_outbox_flush(o, router, 1999, s_alive, NULL), ==, 0);
+    CHECK_INT(builder_outbox_flush(o, router, 2000, s_alive, NULL), ==, 3);
+    CHECK_INT(builder_outbox_size(o), ==, 0);
+
+    // An ingress that still beats but is not reachable yet keeps its queue however old.
+    s_send(o, router, "ingress-alive", "kept", 3000);
+    CHECK_INT(builder_outbox_flush(o, router, 99000, s_alive, NULL), ==, 0);
+    CHECK_INT(builder_outbox_size(o), ==, 1);
+    CHECK_INT(builder_outbox_flush(o, router, 99000, NULL, NULL), ==, 1); // no liveness: age
     CHECK_INT(builder_outbox_size(o), ==, 0);
 
     s_send(o, router, "ingress-gone", "left", 3000); // destroyed while holding: no leak

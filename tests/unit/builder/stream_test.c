@@ -34,7 +34,8 @@ int
 main(void)
 {
     sl_msg_t start = s_start();
-    builder_stream_t *s = builder_stream_new(&start, 4);
+    builder_stream_t *s = builder_stream_new(&start, "provider-9", 4);
+    CHECK_STR(builder_stream_worker(s), "provider-9");
     CHECK_STR(builder_stream_id(s), "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f");
     CHECK_STR(builder_stream_ingress(s), "ingress-1");
     CHECK_STR(builder_stream_model(s), "m1");
@@ -105,11 +106,49 @@ main(void)
     CHECK_INT(b.n_deltas, ==, 0);
     free(data);
 
-    builder_stream_unacked_add(s, 2);
-    builder_stream_unacked_add(s, -1);
+    // Three batches wait (seq 7: 0..4, seq 8: final 4..5, seq 9: empty at 5). Durable moves
+    // only along acknowledged batches in cut order.
+    CHECK_INT(builder_stream_unacked(s), ==, 3);
+    CHECK(!builder_stream_acked(s, 8)); // acknowledged before seq 7: waits for it
+    CHECK_INT(builder_stream_durable(s), ==, 0);
+    CHECK(!builder_stream_is_durable_final(s));
+    CHECK(builder_stream_acked(s, 7)); // 7 and 8 are durable now, the final one too
+    CHECK_INT(builder_stream_durable(s), ==, 5);
+    CHECK(builder_stream_is_durable_final(s));
+    CHECK(!builder_stream_acked(s, 7));  // a duplicate ACK
+    CHECK(!builder_stream_acked(s, 42)); // not this stream's
     CHECK_INT(builder_stream_unacked(s), ==, 1);
-    builder_stream_unacked_add(s, -5); // never below zero
+    CHECK(!builder_stream_acked(s, 9)); // the empty batch moves nothing
     CHECK_INT(builder_stream_unacked(s), ==, 0);
+    builder_stream_destroy(&s);
+
+    // A stream rebuilt after a builder restart starts where the worker's kept tokens begin;
+    // TOKENS that overlap what it has are cut, ones past it are a gap.
+    start.first_index = 32;
+    s = builder_stream_new(&start, "provider-9", 16);
+    CHECK_INT(builder_stream_next_index(s), ==, 32);
+    CHECK_INT(builder_stream_durable(s), ==, 32);
+    sl_msg_t tokens;
+    memset(&tokens, 0, sizeof tokens);
+    tokens.type = SL_MSG_TOKENS;
+    tokens.n_deltas = 4;
+    uint32_t skip = 99;
+    tokens.first_index = 32;
+    CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_NEW);
+    CHECK_INT(skip, ==, 0);
+    tokens.first_index = 30;
+    CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_NEW);
+    CHECK_INT(skip, ==, 2);
+    tokens.first_index = 28;
+    CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_DUPLICATE);
+    tokens.first_index = 33;
+    CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_GAP);
+    // A later attempt, on another worker, takes the stream over.
+    start.attempt = 2;
+    builder_stream_restart(s, &start, "provider-10");
+    CHECK_STR(builder_stream_worker(s), "provider-10");
+    CHECK_INT(builder_stream_attempt(s), ==, 2);
+    CHECK_INT(builder_stream_next_index(s), ==, 32);
     builder_stream_destroy(&s);
     CHECK(s == NULL);
     builder_stream_destroy(&s);

@@ -92,7 +92,7 @@ s_check_demo(const sl_config_t *cfg, size_t provider_i, size_t route_i, const ch
     CHECK(cfg->demo_enabled);
     CHECK_INT(cfg->n_providers, >, provider_i);
     CHECK_INT(cfg->n_routes, >, route_i);
-    s_check_provider(&cfg->providers[provider_i], "demo", base_url, NULL, 64);
+    s_check_provider(&cfg->providers[provider_i], "demo", base_url, NULL, 10000);
     s_check_route(&cfg->routes[route_i], "demo", "demo", "mock-1");
 }
 
@@ -102,7 +102,7 @@ s_check_openai(const sl_config_t *cfg, size_t provider_i, size_t route_i)
     CHECK_INT(cfg->n_providers, ==, provider_i + 1);
     CHECK_INT(cfg->n_routes, ==, route_i + 3);
     s_check_provider(&cfg->providers[provider_i], "openai", "https://api.openai.com/v1",
-                     "OPENAI_API_KEY", 64);
+                     "OPENAI_API_KEY", 10000);
     s_check_route(&cfg->routes[route_i], "gpt-4o-mini", "openai", "gpt-4o-mini");
     s_check_route(&cfg->routes[route_i + 1], "gpt-4o", "openai", "gpt-4o");
     s_check_route(&cfg->routes[route_i + 2], "gpt-4.1-mini", "openai", "gpt-4.1-mini");
@@ -125,7 +125,7 @@ s_test_example(void)
     s_check_defaults(cfg);
     CHECK_INT(cfg->n_providers, ==, 1);
     s_check_provider(&cfg->providers[0], "up-openai", "http://127.0.0.1:9100/v1", "OPENAI_API_KEY",
-                     64);
+                     10000);
     CHECK_INT(cfg->n_routes, ==, 1);
     s_check_route(&cfg->routes[0], "my-gpt", "up-openai", "gpt-4o-mini");
     CHECK(!cfg->demo_enabled);
@@ -237,7 +237,7 @@ s_test_demo(void)
                     "demo: {enabled: true, port: 9000, tokens_per_s: 0}\n");
     CHECK_INT(cfg->n_providers, ==, 2);
     CHECK_INT(cfg->n_routes, ==, 2);
-    s_check_provider(&cfg->providers[0], "a", "https://h.example/v1", NULL, 64);
+    s_check_provider(&cfg->providers[0], "a", "https://h.example/v1", NULL, 10000);
     s_check_demo(cfg, 1, 1, "http://127.0.0.1:9000/v1");
     CHECK_STR(cfg->routes[0].model, "m");
     CHECK_INT(cfg->routes[0].n_targets, ==, 2);
@@ -453,9 +453,9 @@ static const struct {
     {"demo: {tokens_per_s: 100001}\n",
      "sluice.yaml:1: demo.tokens_per_s: must be an integer in 0..100000, got '100001'"},
     {"providers: [{name: a, kind: openai, base_url: \"http://h\", concurrency: 0}]\n",
-     "sluice.yaml:1: providers[0].concurrency: must be an integer in 1..10000, got '0'"},
-    {"providers: [{name: a, kind: openai, base_url: \"http://h\", concurrency: 10001}]\n",
-     "sluice.yaml:1: providers[0].concurrency: must be an integer in 1..10000, got '10001'"},
+     "sluice.yaml:1: providers[0].concurrency: must be an integer in 1..1000000, got '0'"},
+    {"providers: [{name: a, kind: openai, base_url: \"http://h\", concurrency: 1000001}]\n",
+     "sluice.yaml:1: providers[0].concurrency: must be an integer in 1..1000000, got '1000001'"},
 
     // Booleans and choices.
     {"demo: {enabled: yes}\n",

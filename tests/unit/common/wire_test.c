@@ -290,10 +290,10 @@ s_test_golden(void)
         {{.type = SL_MSG_CANCEL, .req_id = {"ab", 2}},
          B("\x92\x02\xa2"
            "ab")},
-        {{.type = SL_MSG_READY, .name = {"w1", 2}, .credits = 300},
-         B("\x93\x04\xa2"
+        {{.type = SL_MSG_READY, .name = {"w1", 2}, .credits = 300, .count = 1, .req_ids = {"q", 1}},
+         B("\x95\x04\xa2"
            "w1"
-           "\xcd\x01\x2c")},
+           "\xcd\x01\x2c\x01\xa1q")},
         {{.type = SL_MSG_SUBMIT,
           .req_id = {"r", 1},
           .ingress = {"i", 1},
@@ -308,7 +308,6 @@ s_test_golden(void)
           .req_id = {"r", 1},
           .ingress = {"i", 1},
           .attempt = 1,
-          .seq = 2,
           .first_index = 70000,
           .n_deltas = 2,
           .deltas = {{.kind = SL_DELTA_TEXT, .text = {"a", 1}, .tool_index = 9},
@@ -317,7 +316,7 @@ s_test_golden(void)
                       .tool_index = 4,
                       .tool_id = {"c", 1},
                       .tool_name = {"f", 1}}}},
-         B("\x97\x08\xa1r\xa1i\x01\x02\xce\x00\x01\x11\x70\x92\x92\x00\xa1"
+         B("\x96\x08\xa1r\xa1i\x01\xce\x00\x01\x11\x70\x92\x92\x00\xa1"
            "a"
            "\x95\x02\xa0\x04\xa1"
            "c"
@@ -347,7 +346,8 @@ s_test_lenient(void)
     CHECK_INT(sl_wire_decode(str8, sizeof str8, &m, err, sizeof err), ==, 0);
     CHECK(sl_str_eq(m.req_id, "x"));
     // Wide and signed ints holding small non-negative values.
-    static const uint8_t ints[] = {0x93, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x04, 0xa0, 0xd2, 0, 0, 0, 5};
+    static const uint8_t ints[] = {0x95, 0xcf, 0,    0, 0, 0, 0, 0,    0,
+                                   0x04, 0xa0, 0xd2, 0, 0, 0, 5, 0x00, 0xa0};
     CHECK_INT(sl_wire_decode(ints, sizeof ints, &m, err, sizeof err), ==, 0);
     CHECK_INT(m.type, ==, SL_MSG_READY);
     CHECK_INT(m.credits, ==, 5);
@@ -367,7 +367,7 @@ static void
 s_test_bad_frames(void)
 {
     // TOKENS up to its deltas: [8, "", "", 1, 0, 0, ...].
-#define TOK "\x97\x08\xa0\xa0\x01\x00\x00"
+#define TOK "\x96\x08\xa0\xa0\x01\x00"
     static const struct {
         const char *in;
         size_t len;
@@ -380,7 +380,7 @@ s_test_bad_frames(void)
         {B("\x90"), SL_EPROTO, "message: expected [type, fields...], got an empty array"},
         {B("\x91\x63"), SL_EPROTO, "unknown message type 99"},
         {B("\x91\x00"), SL_EPROTO, "unknown message type 0"},
-        {B("\x91\x10"), SL_EPROTO, "unknown message type 16"},
+        {B("\x91\x12"), SL_EPROTO, "unknown message type 18"},
         {B("\x91\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), SL_EPROTO,
          "unknown message type 18446744073709551615"},
         {B("\x91\xff"), SL_EPROTO, "message.type: expected uint, got negative int"},
@@ -412,10 +412,11 @@ s_test_bad_frames(void)
         {B("\x92\x02\x80"), SL_EPROTO, "CANCEL.req_id: expected str, got map"},
         {B("\x92\x02\xd4\x01\x00"), SL_EPROTO, "CANCEL.req_id: expected str, got ext"},
         {B("\x92\x02\xc1"), SL_EPROTO, "CANCEL.req_id: expected str, got reserved byte 0xc1"},
-        {B("\x93\x04\xa0\xcf\x00\x00\x00\x01\x00\x00\x00\x00"), SL_EPROTO,
+        {B("\x95\x04\xa0\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x00\xa0"), SL_EPROTO,
          "READY.credits: expected uint32, got 4294967296"},
-        {B("\x93\x04\xa0\xd0\xff"), SL_EPROTO, "READY.credits: expected uint32, got negative int"},
-        {B("\x93\x04\xa0\xc3"), SL_EPROTO, "READY.credits: expected uint32, got bool"},
+        {B("\x95\x04\xa0\xd0\xff\x00\xa0"), SL_EPROTO,
+         "READY.credits: expected uint32, got negative int"},
+        {B("\x95\x04\xa0\xc3\x00\xa0"), SL_EPROTO, "READY.credits: expected uint32, got bool"},
         {B("\x93\x0f\x00\xd3\x80\x00\x00\x00\x00\x00\x00\x00"), SL_EPROTO,
          "STATE.count: expected uint64, got negative int"},
         {B("\x97\x01\xa0\xa0\xa0\x00\x01\xa0"), SL_EPROTO, "SUBMIT.stream: expected bool, got int"},
@@ -718,12 +719,224 @@ s_test_names_and_strings(void)
     free(dup);
 }
 
+// True when needle occurs in hay.
+static bool
+s_contains(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t needle_len)
+{
+    for (size_t i = 0; i + needle_len <= hay_len; i++)
+        if (memcmp(hay + i, needle, needle_len) == 0)
+            return true;
+    return false;
+}
+
+// True when all len bytes at p are b.
+static bool
+s_all_bytes(const void *p, size_t len, uint8_t b)
+{
+    for (size_t i = 0; i < len; i++)
+        if (((const uint8_t *)p)[i] != b)
+            return false;
+    return true;
+}
+
+// The lone DELTAS codec: every kind round-trips, and the bytes are the DELTAS field of a
+// message, byte for byte (the store keeps them on disk, so they must never drift).
+static void
+s_test_deltas_codec(void)
+{
+    static const char nul[] = "a\0b";
+    sl_delta_t in[4] = {
+        {.kind = SL_DELTA_TEXT, .text = sl_str("Hi")},
+        {.kind = SL_DELTA_REASONING, .text = sl_strn(nul, 3)},
+        {.kind = SL_DELTA_TOOL,
+         .text = sl_str("{}"),
+         .tool_index = 3,
+         .tool_id = sl_str("c"),
+         .tool_name = sl_str("f")},
+        {.kind = SL_DELTA_TOOL, .text = sl_str("x"), .tool_index = 70000}, // no id, no name
+    };
+    uint8_t *data = NULL;
+    size_t len = 0;
+    CHECK_INT(sl_wire_encode_deltas(in, 3, &data, &len), ==, 0);
+    static const uint8_t want[] = {
+        0x93,                                                    // 3 deltas
+        0x92, 0x00, 0xa2, 'H', 'i',                              // [TEXT, "Hi"]
+        0x92, 0x01, 0xa3, 'a', 0x00, 'b',                        // [REASONING, "a\0b"]
+        0x95, 0x02, 0xa2, '{', '}',  0x03, 0xa1, 'c', 0xa1, 'f', // [TOOL, "{}", 3, "c", "f"]
+    };
+    CHECK_MEM(data, len, want, sizeof want);
+    free(data);
+
+    CHECK_INT(sl_wire_encode_deltas(in, 4, &data, &len), ==, 0);
+    // The same bytes sit inside a BATCH carrying these deltas.
+    static sl_msg_t batch;
+    memset(&batch, 0, sizeof batch);
+    batch.type = SL_MSG_BATCH;
+    batch.req_id = sl_str("r");
+    batch.n_deltas = 4;
+    memcpy(batch.deltas, in, sizeof in);
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    CHECK_INT(sl_wire_encode(&batch, &frame, &frame_len), ==, 0);
+    CHECK(s_contains(frame, frame_len, data, len));
+    free(frame);
+
+    sl_delta_t out[4];
+    memset(out, 0xab, sizeof out); // stale garbage: decode must clear what it does not set
+    uint32_t n = 99;
+    char err[160];
+    CHECK_INT(sl_wire_decode_deltas(data, len, out, 4, &n, err, sizeof err), ==, 0);
+    CHECK_STR(err, "");
+    CHECK_INT(n, ==, 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        CHECK_INT(out[i].kind, ==, in[i].kind);
+        CHECK(s_str_same(out[i].text, in[i].text));
+        // Borrowed: the strings point into data.
+        CHECK((const uint8_t *)out[i].text.ptr >= data
+              && (const uint8_t *)out[i].text.ptr + out[i].text.len <= data + len);
+        CHECK_INT(out[i].tool_index, ==, in[i].tool_index);
+        CHECK(s_str_same(out[i].tool_id, in[i].tool_id));
+        CHECK(s_str_same(out[i].tool_name, in[i].tool_name));
+    }
+    CHECK(out[0].tool_id.ptr == NULL && out[0].tool_name.len == 0); // zeroed, not stale
+    // Exactly as many deltas as max decodes; one fewer slot is SL_ETOOBIG.
+    CHECK_INT(sl_wire_decode_deltas(data, len, out, 3, &n, err, sizeof err), ==, SL_ETOOBIG);
+    CHECK_STR(err, "deltas: 4 deltas, max 3");
+    CHECK_INT(n, ==, 0);
+    // Every truncation is refused, and leaves no half-decoded delta behind.
+    for (size_t cut = 0; cut < len; cut++) {
+        n = 99;
+        memset(out, 0xab, sizeof out);
+        CHECK_INT(sl_wire_decode_deltas(data, cut, out, 4, &n, err, sizeof err), ==, SL_EPROTO);
+        CHECK_INT(n, ==, 0);
+        CHECK(err[0] != '\0');
+        for (size_t i = 0; i < 4; i++)
+            CHECK(s_all_bytes(&out[i], sizeof out[i], 0xab)
+                  || s_all_bytes(&out[i], sizeof out[i], 0));
+    }
+    free(data);
+
+    // No deltas: an empty array.
+    CHECK_INT(sl_wire_encode_deltas(NULL, 0, &data, &len), ==, 0);
+    CHECK_MEM(data, len, "\x90", 1);
+    CHECK_INT(sl_wire_decode_deltas(data, len, NULL, 0, &n, err, sizeof err), ==, 0);
+    CHECK_INT(n, ==, 0);
+    free(data);
+
+    // The cap: SL_WIRE_MAX_DELTAS encode and decode, one more does not encode.
+    static sl_delta_t many[SL_WIRE_MAX_DELTAS + 1];
+    static sl_delta_t back[SL_WIRE_MAX_DELTAS];
+    for (size_t i = 0; i < SL_WIRE_MAX_DELTAS + 1; i++)
+        many[i] = (sl_delta_t){.kind = SL_DELTA_TEXT, .text = sl_str("t")};
+    CHECK_INT(sl_wire_encode_deltas(many, SL_WIRE_MAX_DELTAS, &data, &len), ==, 0);
+    CHECK_INT(sl_wire_decode_deltas(data, len, back, SL_WIRE_MAX_DELTAS, &n, err, sizeof err), ==,
+              0);
+    CHECK_INT(n, ==, SL_WIRE_MAX_DELTAS);
+    CHECK(sl_str_eq(back[63].text, "t"));
+    free(data);
+    data = (uint8_t *)"x";
+    len = 5;
+    CHECK_INT(sl_wire_encode_deltas(many, SL_WIRE_MAX_DELTAS + 1, &data, &len), ==, SL_ETOOBIG);
+    CHECK(data == NULL && len == 0);
+
+    // What the encoder refuses: an unknown kind, a NULL string with a length.
+    sl_delta_t bad = {.kind = SL_DELTA_MAX_};
+    CHECK_INT(sl_wire_encode_deltas(&bad, 1, &data, &len), ==, SL_EINVAL);
+    CHECK(data == NULL);
+    bad = (sl_delta_t){.kind = SL_DELTA_TEXT, .text = {NULL, 2}};
+    CHECK_INT(sl_wire_encode_deltas(&bad, 1, &data, &len), ==, SL_EINVAL);
+    bad = (sl_delta_t){.kind = SL_DELTA_TOOL, .tool_id = {NULL, 1}};
+    CHECK_INT(sl_wire_encode_deltas(&bad, 1, &data, &len), ==, SL_EINVAL);
+    // A text delta's tool members are not read.
+    bad = (sl_delta_t){.kind = SL_DELTA_TEXT, .tool_id = {NULL, 1}};
+    CHECK_INT(sl_wire_encode_deltas(&bad, 1, &data, &len), ==, 0);
+    CHECK_MEM(data, len, "\x91\x92\x00\xa0", 4);
+    free(data);
+}
+
+// What the lone DELTAS decoder refuses, each with the message that names the place.
+static void
+s_test_deltas_strict(void)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        int rc;
+        const char *err;
+    } cases[] = {
+        {"", 0, SL_EPROTO, "deltas: empty"},
+        {"\x80", 1, SL_EPROTO, "deltas: expected array, got map"},
+        {"\xa1x", 2, SL_EPROTO, "deltas: expected array, got str"},
+        {"\x92", 1, SL_EPROTO, "deltas: truncated: array of 2 elements, 0 bytes left"},
+        {"\x90\xc0", 2, SL_EPROTO, "deltas: 1 trailing bytes"},
+        {"\x91\xc0", 2, SL_EPROTO, "deltas[0]: expected array, got nil"},
+        {"\x91\x90", 2, SL_EPROTO, "deltas[0]: expected [kind, text, ...], got an empty array"},
+        {"\x91\x92\xa0\xa0", 4, SL_EPROTO, "deltas[0].kind: expected uint, got str"},
+        {"\x91\x92\x03\xa0", 4, SL_EPROTO, "deltas[0].kind: unknown delta kind 3"},
+        {"\x91\x92\x00\x05", 4, SL_EPROTO, "deltas[0].text: expected str, got int"},
+        {"\x91\x93\x00\xa0\xa0", 5, SL_EPROTO, "deltas[0]: expected 2 elements for kind 0, got 3"},
+        {"\x91\x92\x02\xa0", 4, SL_EPROTO, "deltas[0]: expected 5 elements for kind 2, got 2"},
+        {"\x91\x92\x00\xa3\x61", 5, SL_EPROTO, "deltas[0].text: truncated: str of 3 bytes, 1 left"},
+        {"\x91\x95\x02\xa0\xcf\x00\x00\x00\x01\x00\x00\x00\x00\xa0\xa0", 15, SL_EPROTO,
+         "deltas[0].tool_index: expected uint32, got 4294967296"},
+        {"\x91\x95\x02\xa0\x00\x07\xa0", 7, SL_EPROTO, "deltas[0].tool_id: expected str, got int"},
+        {"\x91\x95\x02\xa0\x00\xa0\xc3", 7, SL_EPROTO,
+         "deltas[0].tool_name: expected str, got bool"},
+        // The fourth delta is the bad one: the index in the message is where it is.
+        {"\x94\x92\x00\xa0\x92\x00\xa0\x92\x01\xa0\x92\x00\x2a", 13, SL_EPROTO,
+         "deltas[3].text: expected str, got int"},
+        {"\x95\x92\x00\xa0\x92\x00\xa0\x92\x00\xa0\x92\x00\xa0\x92\x00\xa0", 16, SL_ETOOBIG,
+         "deltas: 5 deltas, max 4"},
+        {"\x92\x92\x00\xa1\x61\x92\x01\xa1\x62", 9, 0, ""}, // ["a", reasoning "b"]
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_delta_t out[4];
+        memset(out, 0xab, sizeof out);
+        uint32_t n = 99;
+        char err[160];
+        uint8_t *copy = malloc(cases[i].len ? cases[i].len : 1); // exact size, for ASan
+        CHECK(copy);
+        memcpy(copy, cases[i].in, cases[i].len);
+        int rc = sl_wire_decode_deltas(copy, cases[i].len, out, 4, &n, err, sizeof err);
+        if (rc != cases[i].rc || strcmp(err, cases[i].err) != 0)
+            fprintf(stderr, "deltas case %zu\n", i);
+        CHECK_INT(rc, ==, cases[i].rc);
+        CHECK_STR(err, cases[i].err);
+        if (rc == 0) {
+            CHECK_INT(n, ==, 2);
+            CHECK(sl_str_eq(out[0].text, "a") && out[0].kind == SL_DELTA_TEXT);
+            CHECK(sl_str_eq(out[1].text, "b") && out[1].kind == SL_DELTA_REASONING);
+        } else {
+            CHECK_INT(n, ==, 0);
+        }
+        free(copy);
+    }
+    // A failure clears the deltas it had already filled in: here the second one is bad.
+    static const uint8_t second_bad[] = {0x92, 0x92, 0x00, 0xa1, 'a', 0x92, 0x00, 0xc0};
+    sl_delta_t out[2];
+    uint32_t n = 99;
+    CHECK_INT(sl_wire_decode_deltas(second_bad, sizeof second_bad, out, 2, &n, NULL, 0), ==,
+              SL_EPROTO);
+    CHECK(out[0].text.ptr == NULL && out[0].text.len == 0 && out[1].text.ptr == NULL);
+    // The frame cap is checked before a byte is read.
+    uint8_t *big = malloc(SL_WIRE_MAX_FRAME + 1);
+    CHECK(big);
+    memset(big, 0x90, SL_WIRE_MAX_FRAME + 1);
+    char err[160];
+    CHECK_INT(sl_wire_decode_deltas(big, SL_WIRE_MAX_FRAME + 1, out, 2, &n, err, sizeof err), ==,
+              SL_ETOOBIG);
+    CHECK_STR(err, "deltas: 16777217 bytes, max 16777216");
+    free(big);
+}
+
 int
 main(int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof s_big; i++)
         s_big[i] = (char)(i * 7 + 13);
     s_test_names_and_strings();
+    s_test_deltas_codec();
+    s_test_deltas_strict();
     s_test_golden();
     s_test_round_trips(argc > 1 ? argv[1] : NULL);
     s_test_lenient();

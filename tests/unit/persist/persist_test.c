@@ -1,6 +1,8 @@
 // persist_test.c - the real sluice-persist process over its ipc sockets: BATCH in, ACK out
-// (resends and a final batch included), QUERY in, RECORD out (200, 404, 413), bad input
-// dropped without harm, clean exit on SIGTERM/SIGINT, data still there after a restart.
+// (resends and a final batch included: 200; a batch after a gap: 409 until the gap is filled),
+// QUERY in, RECORD out (200, 404, 413), BEAT answered on both sockets and sent to the
+// supervisor every heartbeat, UP with the instance name, bad input dropped without harm, clean
+// exit on SIGTERM/SIGINT, data still there after a restart.
 //
 // Usage: persist_test PATH-TO-sluice-persist (CTest passes it). Timeouts are multiplied by
 // SL_TEST_TIMEOUT_MULTIPLIER. The process's stderr goes to persist.log in the temp directory,
@@ -26,9 +28,11 @@
 #define ID1 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e01"
 #define ID2 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e02"
 #define ID3 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e03"
+#define ID4 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e04"
 #define IDX "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9eff" // never written
 
-#define BIG_DELTA (128 * 1024) // bytes per delta in the 413 stream: 64 of them make 8 MiB
+#define BIG_DELTA    (128 * 1024) // bytes per delta in the 413 stream: 64 of them make 8 MiB
+#define HEARTBEAT_MS 50           // reliability.heartbeat_ms in the test's config
 
 static char s_log_path[PATH_MAX]; // the process's stderr
 static bool s_passed;             // set at the end; else the log is shown at exit
@@ -84,14 +88,66 @@ s_recv(zsock_t *sock, zframe_t **frame_p, sl_msg_t *msg, int64_t timeout_ms)
     }
 }
 
+// The instance name persist gives itself: "persist-<pid>".
 static void
-s_wait_up(zsock_t *events)
+s_name(const test_proc_t *p, char *name, size_t size)
 {
+    snprintf(name, size, "persist-%d", (int)p->pid);
+}
+
+// Wait for UP {persist-<pid>} from p. Beats of an earlier process may still be queued: skipped.
+static void
+s_wait_up(zsock_t *events, const test_proc_t *p)
+{
+    char name[64];
+    s_name(p, name, sizeof name);
+    for (;;) {
+        zframe_t *frame = NULL;
+        sl_msg_t msg;
+        CHECK_INT(s_recv(events, &frame, &msg, test_ms(10000)), ==, 0);
+        if (msg.type == SL_MSG_BEAT) {
+            zframe_destroy(&frame);
+            continue;
+        }
+        CHECK_INT(msg.type, ==, SL_MSG_UP);
+        CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
+        zframe_destroy(&frame);
+        return;
+    }
+}
+
+// After UP, persist beats to the supervisor every heartbeat, not once: three beats, each with
+// the instance name, come within a few heartbeats. (How evenly they are paced is zloop's
+// business; a loaded test machine would make a check of it flaky.)
+static void
+test_supervisor_beats(zsock_t *events, const test_proc_t *p)
+{
+    char name[64];
+    s_name(p, name, sizeof name);
+    for (int i = 0; i < 3; i++) {
+        zframe_t *frame = NULL;
+        sl_msg_t msg;
+        CHECK_INT(s_recv(events, &frame, &msg, test_ms(20 * HEARTBEAT_MS)), ==, 0);
+        CHECK_INT(msg.type, ==, SL_MSG_BEAT);
+        CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
+        zframe_destroy(&frame);
+    }
+}
+
+// A BEAT on either ROUTER is answered at once with persist's own name, so a builder or an
+// ingress learns that persist (re)started.
+static void
+test_beat_reply(zsock_t *sock, const char *peer, const test_proc_t *p)
+{
+    char name[64];
+    s_name(p, name, sizeof name);
+    sl_msg_t beat = {.type = SL_MSG_BEAT, .name = sl_str(peer)};
+    CHECK_INT(sl_sock_send(sock, NULL, &beat), ==, 0);
     zframe_t *frame = NULL;
     sl_msg_t msg;
-    CHECK_INT(s_recv(events, &frame, &msg, test_ms(10000)), ==, 0);
-    CHECK_INT(msg.type, ==, SL_MSG_UP);
-    CHECK(sl_str_eq(msg.name, "persist"));
+    CHECK_INT(s_recv(sock, &frame, &msg, test_ms(10000)), ==, 0);
+    CHECK_INT(msg.type, ==, SL_MSG_BEAT);
+    CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
     zframe_destroy(&frame);
 }
 
@@ -123,14 +179,16 @@ s_send(zsock_t *sock, const sl_msg_t *m)
     CHECK_INT(sl_sock_send(sock, NULL, m), ==, 0);
 }
 
-// Receive ACKs until every seq in want[] came back once, acked 200 for its batch; any other
-// message, or a timeout, fails. first_index[i] and id[i] describe want[i].
+// Receive ACKs until every seq in want[] came back once, acked with status[i] (NULL: all 200)
+// for its batch; any other message, or a timeout, fails. first_index[i] and id[i] describe
+// want[i].
 static void
-s_wait_acks(zsock_t *store,
-            size_t n,
-            const uint64_t *want,
-            const uint64_t *first_index,
-            const char *const *id)
+s_wait_acks_status(zsock_t *store,
+                   size_t n,
+                   const uint64_t *want,
+                   const uint64_t *first_index,
+                   const char *const *id,
+                   const uint32_t *status)
 {
     bool got[16] = {false};
     CHECK(n <= 16);
@@ -139,17 +197,34 @@ s_wait_acks(zsock_t *store,
         sl_msg_t ack;
         CHECK_INT(s_recv(store, &frame, &ack, test_ms(10000)), ==, 0);
         CHECK_INT(ack.type, ==, SL_MSG_ACK);
-        CHECK_INT(ack.status, ==, 200);
         size_t i = 0;
         while (i < n && want[i] != ack.seq)
             i++;
         CHECK(i < n);   // an ACK for a batch that was not to be acked
         CHECK(!got[i]); // acked twice
         got[i] = true;
+        CHECK_INT(ack.status, ==, status ? status[i] : 200);
         CHECK_INT(ack.first_index, ==, first_index[i]);
         CHECK(sl_str_eq(ack.req_id, id[i]));
         zframe_destroy(&frame);
     }
+}
+
+static void
+s_wait_acks(zsock_t *store,
+            size_t n,
+            const uint64_t *want,
+            const uint64_t *first_index,
+            const char *const *id)
+{
+    s_wait_acks_status(store, n, want, first_index, id, NULL);
+}
+
+// Wait for the one ACK of batch seq (id, first_index) with status.
+static void
+s_wait_ack(zsock_t *store, uint64_t seq, const char *id, uint64_t first_index, uint32_t status)
+{
+    s_wait_acks_status(store, 1, &seq, &first_index, &id, &status);
 }
 
 typedef struct {
@@ -270,6 +345,41 @@ test_query(zsock_t *query)
     s_query(query, 106, ID1, 0, &s_id1);
 }
 
+// A batch after a gap is refused with 409 and nothing of it is stored; once the batch before
+// it is in, the same batch sent again is acked 200 and the stream completes.
+static void
+test_gap(zsock_t *store, zsock_t *query)
+{
+    sl_msg_t *m = s_batch(30, ID4, 3);
+    s_add(m, SL_DELTA_TEXT, "d");
+    s_add(m, SL_DELTA_TEXT, "e");
+    m->final = true;
+    m->finish_reason = sl_str("stop");
+    s_send(store, m);
+    s_wait_ack(store, 30, ID4, 3, 409);
+    s_expect_t unknown = {404, "", 0, "", 0, 0, 0, ""};
+    s_query(query, 400, ID4, 0, &unknown);
+
+    m = s_batch(31, ID4, 0);
+    s_add(m, SL_DELTA_TEXT, "a");
+    s_add(m, SL_DELTA_TEXT, "b");
+    s_add(m, SL_DELTA_TEXT, "c");
+    s_send(store, m);
+    s_wait_ack(store, 31, ID4, 0, 200);
+    s_expect_t partial = {200, "gpt-test", SL_STREAM_STREAMING, "", 3, 0, 0, "abc"};
+    s_query(query, 401, ID4, 0, &partial);
+
+    m = s_batch(30, ID4, 3); // the builder resends the refused batch as it was
+    s_add(m, SL_DELTA_TEXT, "d");
+    s_add(m, SL_DELTA_TEXT, "e");
+    m->final = true;
+    m->finish_reason = sl_str("stop");
+    s_send(store, m);
+    s_wait_ack(store, 30, ID4, 3, 200);
+    s_expect_t whole = {200, "gpt-test", SL_STREAM_COMPLETE, "stop", 5, 0, 0, "abcde"};
+    s_query(query, 402, ID4, 0, &whole);
+}
+
 // A stream whose text passes the RECORD cap: 413 with empty text; from a later index, 200.
 static void
 test_too_big(zsock_t *store, zsock_t *query)
@@ -318,7 +428,8 @@ main(int argc, char **argv)
     snprintf(run_dir, sizeof run_dir, "%s/run", dir);
     snprintf(data_dir, sizeof data_dir, "%s/data", dir); // persist creates it
     char yaml[3 * PATH_MAX];
-    snprintf(yaml, sizeof yaml, "data_dir: %s\nrun_dir: %s\n", data_dir, run_dir);
+    snprintf(yaml, sizeof yaml, "data_dir: %s\nrun_dir: %s\nreliability: {heartbeat_ms: %d}\n",
+             data_dir, run_dir, HEARTBEAT_MS);
     test_write_file(cfg_path, yaml);
     CHECK_INT(mkdir(run_dir, 0700), ==, 0);
 
@@ -333,21 +444,26 @@ main(int argc, char **argv)
     CHECK(events != NULL);
 
     test_proc_t proc = s_start(bin, cfg_path);
-    s_wait_up(events);
+    s_wait_up(events, &proc);
+    test_supervisor_beats(events, &proc);
     struct stat st;
     CHECK_INT(stat(data_dir, &st), ==, 0);
     CHECK_INT(st.st_mode & 0777, ==, 0700);
     zsock_t *store = sl_sock_connect(ZMQ_DEALER, cfg->ep_store, SL_SOCK_HWM, "builder-test");
     zsock_t *query = sl_sock_connect(ZMQ_DEALER, cfg->ep_query, SL_SOCK_HWM, "ingress-test");
     CHECK(store && query);
+    test_beat_reply(store, "builder-test", &proc);
+    test_beat_reply(query, "ingress-test", &proc);
     test_store(store);
     test_query(query);
+    test_gap(store, query);
     test_too_big(store, query);
     s_stop(&proc, SIGTERM);
 
     // A new process serves what the old one acknowledged; SIGINT stops it cleanly too.
     proc = s_start(bin, cfg_path);
-    s_wait_up(events);
+    s_wait_up(events, &proc);
+    test_beat_reply(store, "builder-test", &proc); // the reply names the new process
     s_query(query, 300, ID1, 0, &s_id1);
     s_stop(&proc, SIGINT);
 

@@ -1,7 +1,10 @@
-// store_test.c - the SQLite stream store: idempotent and order-free writes, final states,
-// reads from any index, group commit and rollback, durability across a reopen.
+// store_test.c - the SQLite stream store: writes idempotent by index (duplicates, overlaps cut
+// to their new suffix, gaps refused), final states only on a whole stream, reads from any
+// index, group commit and rollback, both durability levels, durability across a reopen, and
+// the migration of a version 1 file.
 #define _XOPEN_SOURCE 700 // nftw
 #include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,9 @@
 #define ID4 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e04"
 #define ID5 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e05"
 #define ID6 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e06"
+#define ID7 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e07"
+#define ID8 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e08"
+#define ID9 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e09"
 #define IDX "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9eff" // never written
 
 #define BIG (1024 * 1024) // text cap for reads that must not hit it
@@ -65,10 +71,37 @@ s_final(sl_msg_t *m, uint32_t err_class, const char *finish, const char *message
     m->completion_tokens = 7;
 }
 
+// Write one batch; the call must succeed. Returns the batch's result: 0 durable, SL_EAGAIN gap.
 static int
 s_write1(persist_store_t *store, const sl_msg_t *m)
 {
-    return persist_store_write(store, &m, 1);
+    int result = 12345;
+    CHECK_INT(persist_store_write(store, &m, 1, &result), ==, 0);
+    return result;
+}
+
+// Write n batches in one call that must succeed, and check each batch's result against want.
+static void
+s_write_n(persist_store_t *store, const sl_msg_t *const *batches, size_t n, const int *want)
+{
+    int results[64];
+    CHECK(n <= 64);
+    for (size_t i = 0; i < n; i++)
+        results[i] = 12345;
+    CHECK_INT(persist_store_write(store, batches, n, results), ==, 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK_INT(results[i], ==, want[i]);
+}
+
+// Read id from 0 and check its state and tokens.
+static void
+s_expect_state(persist_store_t *store, const char *id, uint32_t state, uint64_t tokens)
+{
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(id), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, state);
+    CHECK_INT(rec.tokens, ==, tokens);
+    persist_record_free(&rec);
 }
 
 // Read id from from_index and check the text; returns the record for more checks (free it).
@@ -81,21 +114,23 @@ s_expect_text(persist_store_t *store, const char *id, uint64_t from, const char 
     persist_record_free(&rec);
 }
 
+#define SEEN_MAX 64
+
 typedef struct {
     size_t n;
-    uint64_t index[16];
-    uint8_t kind[16];
-    char text[16][32];
-    uint32_t tool_index[16];
-    char tool_id[16][16];
-    char tool_name[16][16];
+    uint64_t index[SEEN_MAX];
+    uint8_t kind[SEEN_MAX];
+    char text[SEEN_MAX][32];
+    uint32_t tool_index[SEEN_MAX];
+    char tool_id[SEEN_MAX][16];
+    char tool_name[SEEN_MAX][16];
 } s_seen_t;
 
 static int
 s_collect(void *arg, uint64_t index, const sl_delta_t *d)
 {
     s_seen_t *seen = arg;
-    CHECK(seen->n < 16);
+    CHECK(seen->n < SEEN_MAX);
     size_t i = seen->n++;
     seen->index[i] = index;
     seen->kind[i] = d->kind;
@@ -263,10 +298,11 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
     persist_record_free(&rec);
 }
 
-// The final batch first, then the earlier ones (a resend after a reconnect), then the final
-// again: the state ends right and the text is in index order.
+// A batch that starts past what is stored is refused (not durable, nothing written), while
+// the others of its group commit; once the missing batch is in, the resend is taken. A final
+// batch behind a gap leaves the stream streaming: complete means whole.
 static void
-test_out_of_order(persist_store_t *store)
+test_gap(persist_store_t *store, sl_clock_t *clock)
 {
     sl_msg_t *fin = s_batch(0, ID2, 4);
     s_add_text(fin, "E");
@@ -277,31 +313,93 @@ test_out_of_order(persist_store_t *store)
     sl_msg_t *b0 = s_batch(2, ID2, 0);
     s_add_text(b0, "A");
     s_add_text(b0, "B");
-    CHECK_INT(s_write1(store, fin), ==, 0);
+
+    // The final batch first: a gap. Nothing is stored, not even the stream row.
+    persist_store_stats_t before = persist_store_stats(store);
+    CHECK_INT(s_write1(store, fin), ==, SL_EAGAIN);
+    persist_store_stats_t after = persist_store_stats(store);
+    CHECK_INT(after.batches_gap, ==, before.batches_gap + 1);
+    CHECK_INT(after.batches_written, ==, before.batches_written);
+    CHECK_INT(after.commits, ==, before.commits + 1);
     persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
-    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
-    CHECK_INT(rec.tokens, ==, 5);
-    CHECK_STR(sl_buf_str(&rec.text), "E");
+    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, SL_ENOTFOUND);
     persist_record_free(&rec);
-    const sl_msg_t *rest[] = {b2, b0, fin};
-    CHECK_INT(persist_store_write(store, rest, 3), ==, 0);
+
+    // One group, b2 before b0: b2 is still a gap when its turn comes, b0 commits anyway.
+    const sl_msg_t *group[] = {b2, b0};
+    s_write_n(store, group, 2, (const int[]){SL_EAGAIN, 0});
+    CHECK_INT(persist_store_stats(store).batches_gap, ==, before.batches_gap + 2);
+    s_expect_state(store, ID2, SL_STREAM_STREAMING, 2);
+    s_expect_text(store, ID2, 0, "AB");
+
+    // The final batch again: 2 and 3 are still missing, so the stream stays streaming.
+    CHECK_INT(s_write1(store, fin), ==, SL_EAGAIN);
+    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_STREAMING);
+    CHECK_STR(rec.finish_reason, "");
+    CHECK_STR(rec.error, "");
+    CHECK_INT(rec.prompt_tokens, ==, 0);
+    CHECK_INT(rec.tokens, ==, 2);
+    persist_record_free(&rec);
+
+    // The missing batch, then the final in the same group: whole, so it closes as an error.
+    const sl_msg_t *rest[] = {b2, fin};
+    s_write_n(store, rest, 2, (const int[]){0, 0});
     CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
     CHECK_STR(rec.finish_reason, "error");
     CHECK_STR(rec.error, "upstream 503");
     CHECK_INT(rec.tokens, ==, 5);
+    CHECK_INT(rec.prompt_tokens, ==, 10);
     CHECK_STR(sl_buf_str(&rec.text), "ABCDE");
+    int64_t updated_ms = rec.updated_wall_ms;
     persist_record_free(&rec);
     s_expect_text(store, ID2, 3, "DE");
 
+    // A second, different final changes nothing; nor does a resend of the first.
+    sl_clock_advance_ms(clock, 7);
+    sl_msg_t *other = s_batch(3, ID2, 5);
+    s_final(other, SL_ERRCLASS_NONE, "stop", "");
+    other->prompt_tokens = 99;
+    CHECK_INT(s_write1(store, other), ==, 0);
+    CHECK_INT(s_write1(store, fin), ==, 0);
+    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
+    CHECK_STR(rec.finish_reason, "error");
+    CHECK_STR(rec.error, "upstream 503");
+    CHECK_INT(rec.prompt_tokens, ==, 10);
+    CHECK_INT(rec.tokens, ==, 5);
+    CHECK_INT(rec.updated_wall_ms, ==, updated_ms);
+    persist_record_free(&rec);
+
+    // An empty, non-final batch holds no index: it opens the stream wherever it says it starts.
+    sl_msg_t *open = s_batch(4, ID7, 9);
+    CHECK_INT(s_write1(store, open), ==, 0);
+    s_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
+    // An empty final batch is a gap like any other when it starts past tokens...
+    sl_msg_t *end = s_batch(5, ID7, 1);
+    s_final(end, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, end), ==, SL_EAGAIN);
+    s_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
+    // ... and closes the stream where it stands when it does not.
+    end->first_index = 0;
+    CHECK_INT(s_write1(store, end), ==, 0);
+    s_expect_state(store, ID7, SL_STREAM_COMPLETE, 0);
+}
+
+// Final batches that are accepted: the stream is complete (or error) and tokens is exactly
+// where the final batch ends, also when a restarted builder re-cut it over stored indices.
+static void
+test_final(persist_store_t *store)
+{
     // A final batch without deltas closes the stream where it stands.
     sl_msg_t *c0 = s_batch(0, ID3, 0);
     s_add_text(c0, "x");
     sl_msg_t *c1 = s_batch(1, ID3, 1);
     s_final(c1, SL_ERRCLASS_NONE, "length", "");
     const sl_msg_t *both[] = {c0, c1};
-    CHECK_INT(persist_store_write(store, both, 2), ==, 0);
+    s_write_n(store, both, 2, (const int[]){0, 0});
+    persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID3), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
     CHECK_STR(rec.finish_reason, "length");
@@ -309,18 +407,133 @@ test_out_of_order(persist_store_t *store)
     CHECK_STR(sl_buf_str(&rec.text), "x");
     persist_record_free(&rec);
 
-    // Overlapping rows (not what the builder sends): each index still appears once.
-    sl_msg_t *o0 = s_batch(0, ID5, 0);
+    // 0..15 stored; the final batch was re-cut as 10..19: 16..19 are stored, and it closes.
+    sl_msg_t *head = s_batch(2, ID8, 0);
+    for (int i = 0; i < 16; i++)
+        s_add_text(head, "h");
+    CHECK_INT(s_write1(store, head), ==, 0);
+    sl_msg_t *tail = s_batch(3, ID8, 10);
+    for (int i = 0; i < 10; i++)
+        s_add_text(tail, i < 6 ? "X" : "t");
+    s_final(tail, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, tail), ==, 0);
+    CHECK_INT(persist_store_read(store, sl_str(ID8), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
+    CHECK_INT(rec.tokens, ==, 20); // first + n of the final batch
+    CHECK_STR(sl_buf_str(&rec.text), "hhhhhhhhhhhhhhhhtttt");
+    persist_record_free(&rec);
+
+    // A final batch whose indices are all stored already still decides the end.
+    sl_msg_t *all = s_batch(4, ID9, 0);
+    for (int i = 0; i < 8; i++)
+        s_add_text(all, "a");
+    CHECK_INT(s_write1(store, all), ==, 0);
+    persist_store_stats_t before = persist_store_stats(store);
+    sl_msg_t *again = s_batch(5, ID9, 4);
     for (int i = 0; i < 4; i++)
-        s_add_text(o0, (const char *[]){"a", "b", "c", "d"}[i]);
-    sl_msg_t *o2 = s_batch(1, ID5, 2);
-    for (int i = 0; i < 4; i++)
-        s_add_text(o2, (const char *[]){"C", "D", "e", "f"}[i]);
-    const sl_msg_t *overlap[] = {o0, o2};
-    CHECK_INT(persist_store_write(store, overlap, 2), ==, 0);
-    s_expect_text(store, ID5, 0, "abcdef");
-    s_expect_text(store, ID5, 3, "def");
-    s_expect_text(store, ID5, 5, "f");
+        s_add_text(again, "a");
+    s_final(again, SL_ERRCLASS_USER_ABORT, "error", "client went away");
+    CHECK_INT(s_write1(store, again), ==, 0);
+    CHECK_INT(persist_store_stats(store).batches_duplicate, ==, before.batches_duplicate + 1);
+    CHECK_INT(persist_store_stats(store).batches_written, ==, before.batches_written);
+    CHECK_INT(persist_store_read(store, sl_str(ID9), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
+    CHECK_STR(rec.error, "client went away");
+    CHECK_INT(rec.tokens, ==, 8);
+    CHECK_STR(sl_buf_str(&rec.text), "aaaaaaaa");
+    persist_record_free(&rec);
+}
+
+// Stored 0..15; a re-cut batch 8..23 stores only 16..23, as one row at 16. Each index is
+// stored once: a replay hands out 0..23 in order, each once, with the first text stored.
+static void
+test_overlap(persist_store_t *store, const char *path)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwx";
+    sl_msg_t *first = s_batch(0, ID5, 0);
+    for (int i = 0; i < 16; i++)
+        s_add(first, SL_DELTA_TEXT, &letters[i], 1);
+    CHECK_INT(s_write1(store, first), ==, 0);
+    persist_store_stats_t before = persist_store_stats(store);
+    sl_msg_t *recut = s_batch(1, ID5, 8);
+    for (int i = 8; i < 24; i++) {
+        if (i < 16)
+            s_add_text(recut, "X"); // differs from what is stored, to show it is not taken
+        else
+            s_add(recut, SL_DELTA_TEXT, &letters[i], 1);
+    }
+    recut->deltas[8].kind = SL_DELTA_REASONING; // index 16: a kind other than text survives
+    CHECK_INT(s_write1(store, recut), ==, 0);
+    persist_store_stats_t after = persist_store_stats(store);
+    CHECK_INT(after.batches_written, ==, before.batches_written + 1);
+    CHECK_INT(after.batches_duplicate, ==, before.batches_duplicate);
+
+    s_expect_state(store, ID5, SL_STREAM_STREAMING, 24);
+    s_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // 16 ('q') is reasoning
+    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM batches WHERE stream_id = '" ID5 "'"), ==, 2);
+    CHECK_INT(
+        s_sql_int(path, "SELECT n FROM batches WHERE stream_id = '" ID5 "' AND first_index = 16"),
+        ==, 8);
+    // The new row holds the suffix alone, its blob encoded from those 8 deltas.
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    CHECK_INT(sl_wire_encode_deltas(&recut->deltas[8], 8, &blob, &blob_len), ==, 0);
+    char hex[256];
+    CHECK(2 * blob_len < sizeof hex);
+    for (size_t i = 0; i < blob_len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", blob[i]);
+    free(blob);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT deltas = x'%s' AND text = CAST('rstuvwx' AS BLOB) FROM batches"
+             " WHERE stream_id = '" ID5 "' AND first_index = 16",
+             hex);
+    CHECK_INT(s_sql_int(path, sql), ==, 1);
+
+    s_seen_t seen = {0};
+    CHECK_INT(persist_store_replay(store, sl_str(ID5), 0, s_collect, &seen), ==, 0);
+    CHECK_INT(seen.n, ==, 24);
+    for (size_t i = 0; i < 24; i++) {
+        CHECK_INT(seen.index[i], ==, i);
+        CHECK_INT(seen.kind[i], ==, i == 16 ? SL_DELTA_REASONING : SL_DELTA_TEXT);
+        CHECK_MEM(seen.text[i], strlen(seen.text[i]), &letters[i], 1);
+    }
+    memset(&seen, 0, sizeof seen);
+    CHECK_INT(persist_store_replay(store, sl_str(ID5), 14, s_collect, &seen), ==, 0);
+    CHECK_INT(seen.n, ==, 10);
+    CHECK_INT(seen.index[0], ==, 14);
+    CHECK_INT(seen.index[9], ==, 23);
+    s_expect_text(store, ID5, 15, "prstuvwx");
+}
+
+// Exact resends and batches inside what is stored change nothing, not even updated_ms.
+static void
+test_duplicate(persist_store_t *store, sl_clock_t *clock, const char *path)
+{
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(ID5), 0, BIG, &rec), ==, 0);
+    int64_t updated_ms = rec.updated_wall_ms;
+    persist_record_free(&rec);
+    sl_clock_advance_ms(clock, 11);
+    persist_store_stats_t before = persist_store_stats(store);
+    sl_msg_t *same = s_batch(0, ID5, 0); // exactly the first batch of test_overlap
+    for (int i = 0; i < 16; i++)
+        s_add(same, SL_DELTA_TEXT, &"abcdefghijklmnop"[i], 1);
+    sl_msg_t *inside = s_batch(1, ID5, 4); // a re-cut wholly inside 0..23
+    for (int i = 0; i < 16; i++)
+        s_add_text(inside, "Z");
+    const sl_msg_t *group[] = {same, inside, same};
+    s_write_n(store, group, 3, (const int[]){0, 0, 0});
+    persist_store_stats_t after = persist_store_stats(store);
+    CHECK_INT(after.batches_duplicate, ==, before.batches_duplicate + 3);
+    CHECK_INT(after.batches_written, ==, before.batches_written);
+    CHECK_INT(after.batches_gap, ==, before.batches_gap);
+    CHECK_INT(persist_store_read(store, sl_str(ID5), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.tokens, ==, 24);
+    CHECK_INT(rec.updated_wall_ms, ==, updated_ms);
+    CHECK_STR(sl_buf_str(&rec.text), "abcdefghijklmnoprstuvwx");
+    persist_record_free(&rec);
+    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM batches WHERE stream_id = '" ID5 "'"), ==, 2);
 }
 
 // Any bytes survive: UTF-8 and NULs, whole and cut at an index. The text cap gives ETOOBIG.
@@ -407,7 +620,10 @@ test_check(persist_store_t *store)
         CHECK_STR(why, cases[i].why);
         // One bad batch fails the whole call before anything is written.
         const sl_msg_t *pair[] = {ok, m};
-        CHECK_INT(persist_store_write(store, pair, 2), ==, SL_EPROTO);
+        int results[2] = {12345, 12345};
+        CHECK_INT(persist_store_write(store, pair, 2, results), ==, SL_EPROTO);
+        CHECK_INT(results[0], ==, SL_EPROTO);
+        CHECK_INT(results[1], ==, SL_EPROTO);
     }
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(IDX), 0, BIG, &rec), ==, SL_ENOTFOUND);
@@ -425,16 +641,23 @@ test_group(persist_store_t *store, const char *path)
     char ids[64][SL_ID_LEN + 1];
     for (int i = 0; i < 64; i++) {
         snprintf(ids[i], sizeof ids[i], "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d%04x", 0x1000 + i);
-        sl_msg_t *m = s_batch(i, ids[i], 16 * (uint64_t)i);
-        for (int k = 0; k < 16; k++)
+        sl_msg_t *m = s_batch(i, ids[i], 0);
+        for (int k = 0; k <= i % 16; k++)
             s_add_text(m, "t");
         group[i] = m;
     }
     // Make SQLite fail on the last row only, from another connection, as a full disk would.
-    s_sql(path, "CREATE TRIGGER fail_last BEFORE INSERT ON batches WHEN NEW.first_index = 1008"
-                " BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER fail_last BEFORE INSERT ON batches WHEN NEW.stream_id = '%s'"
+             " BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+             ids[63]);
+    s_sql(path, sql);
     persist_store_stats_t before = persist_store_stats(store);
-    CHECK_INT(persist_store_write(store, group, 64), ==, SL_EIO);
+    int results[64];
+    CHECK_INT(persist_store_write(store, group, 64, results), ==, SL_EIO);
+    for (int i = 0; i < 64; i++)
+        CHECK_INT(results[i], ==, SL_EIO); // nothing of the group is durable
     CHECK(strstr(persist_store_errmsg(store), "injected failure") != NULL);
     persist_store_stats_t after = persist_store_stats(store);
     CHECK_INT(after.rollbacks, ==, before.rollbacks + 1);
@@ -446,14 +669,15 @@ test_group(persist_store_t *store, const char *path)
 
     // The builder resends; this time the whole group commits at once.
     s_sql(path, "DROP TRIGGER fail_last;");
-    CHECK_INT(persist_store_write(store, group, 64), ==, 0);
+    static const int zeros[64];
+    s_write_n(store, group, 64, zeros);
     after = persist_store_stats(store);
     CHECK_INT(after.commits, ==, before.commits + 1);
     CHECK_INT(after.batches_written, ==, before.batches_written + 64);
     for (int i = 0; i < 64; i++) {
         CHECK_INT(persist_store_read(store, sl_str(ids[i]), 0, BIG, &rec), ==, 0);
-        CHECK_INT(rec.tokens, ==, 16 * (uint64_t)i + 16);
-        CHECK_STR(sl_buf_str(&rec.text), "tttttttttttttttt");
+        CHECK_INT(rec.tokens, ==, i % 16 + 1);
+        CHECK_MEM(rec.text.data, rec.text.len, "tttttttttttttttt", (size_t)(i % 16 + 1));
         persist_record_free(&rec);
     }
 }
@@ -495,11 +719,128 @@ test_corrupt(persist_store_t *store, const char *path)
     s_sql(path,
           "UPDATE batches SET deltas = x'c1' WHERE stream_id = '" ID5 "' AND first_index = 0");
     persist_record_t rec;
-    s_expect_text(store, ID5, 0, "abcdef"); // whole rows read their text column only
+    s_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // whole rows: text column only
     CHECK_INT(persist_store_read(store, sl_str(ID5), 1, BIG, &rec), ==, SL_EPROTO);
+    CHECK_STR(persist_store_errmsg(store),
+              "stored row first_index=0: deltas: expected array, got reserved byte 0xc1");
     persist_record_free(&rec);
     s_seen_t seen = {0};
     CHECK_INT(persist_store_replay(store, sl_str(ID5), 0, s_collect, &seen), ==, SL_EPROTO);
+    CHECK_INT(seen.n, ==, 0);
+    // A blob that decodes but disagrees with its row's n is not trusted either.
+    s_sql(path, "UPDATE batches SET deltas = x'9192' || x'00a178'"
+                " WHERE stream_id = '" ID5 "' AND first_index = 0");
+    CHECK_INT(persist_store_replay(store, sl_str(ID5), 0, s_collect, &seen), ==, SL_EPROTO);
+    CHECK_STR(persist_store_errmsg(store), "stored row first_index=0: 1 deltas, column n says 16");
+}
+
+// synchronous=full: the store opens, writes and reads; a reopen at normal finds it all.
+static void
+test_sync_full(const char *path, sl_clock_t *clock)
+{
+    persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_FULL);
+    CHECK(store != NULL);
+    sl_msg_t *b = s_batch(0, ID1, 0);
+    s_add_text(b, "durable");
+    s_add_text(b, "!");
+    s_final(b, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, b), ==, 0);
+    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
+    persist_store_destroy(&store);
+    store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
+    s_expect_text(store, ID1, 0, "durable!");
+    persist_store_destroy(&store);
+}
+
+// Insert a version 1 row of n one-letter text deltas, as the old build wrote it.
+static void
+s_sql_v1_row(const char *path, const char *id, uint64_t first_index, uint32_t n, char letter)
+{
+    sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
+    char text[SL_WIRE_MAX_DELTAS + 1];
+    CHECK(n <= SL_WIRE_MAX_DELTAS);
+    memset(text, letter, n);
+    text[n] = '\0';
+    for (uint32_t i = 0; i < n; i++)
+        deltas[i] = (sl_delta_t){.kind = SL_DELTA_TEXT, .text = sl_strn(&text[i], 1)};
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    CHECK_INT(sl_wire_encode_deltas(deltas, n, &blob, &len), ==, 0);
+    char hex[2 * 200 + 1];
+    CHECK(len <= 200);
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", blob[i]);
+    free(blob);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO batches VALUES('%s', %" PRIu64 ", %" PRIu32 ", CAST('%s' AS BLOB),"
+             " x'%s');",
+             id, first_index, n, text, hex);
+    s_sql(path, sql);
+}
+
+// A version 1 file: tokens was the highest end stored, rows could leave gaps. Opening it
+// recounts a streaming stream's tokens, so the batch that fills its gap is stored (not taken
+// for a duplicate), and the rows past the gap count once it is filled.
+static void
+test_migrate_v1(const char *path, sl_clock_t *clock)
+{
+    s_sql(path, "CREATE TABLE streams(id TEXT PRIMARY KEY, model TEXT NOT NULL,"
+                " state INTEGER NOT NULL, finish_reason TEXT NOT NULL, tokens INTEGER NOT NULL,"
+                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+                " error TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+                "CREATE TABLE batches(stream_id TEXT NOT NULL, first_index INTEGER NOT NULL,"
+                " n INTEGER NOT NULL, text BLOB NOT NULL, deltas BLOB NOT NULL,"
+                " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
+                "PRAGMA user_version = 1;"
+                // ID1 streaming with 16..31 missing; ID2 finished the same way; ID3 no rows.
+                "INSERT INTO streams VALUES('" ID1 "', 'm', 0, '', 48, 0, 0, '', 1, 1);"
+                "INSERT INTO streams VALUES('" ID2 "', 'm', 1, 'stop', 48, 0, 0, '', 1, 1);"
+                "INSERT INTO streams VALUES('" ID3 "', 'm', 0, '', 0, 0, 0, '', 1, 1);");
+    s_sql_v1_row(path, ID1, 0, 16, 'a');
+    s_sql_v1_row(path, ID1, 32, 16, 'c');
+    s_sql_v1_row(path, ID2, 0, 16, 'a');
+    s_sql_v1_row(path, ID2, 32, 16, 'c');
+
+    persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 2);
+    s_expect_state(store, ID1, SL_STREAM_STREAMING, 16); // recounted: 0..15 are whole
+    s_expect_state(store, ID2, SL_STREAM_COMPLETE, 48);  // finished: left alone
+    s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
+
+    // A batch past the gap is refused, though its rows are there; the filler is stored, and
+    // tokens runs on over the old rows that follow it.
+    sl_msg_t *late = s_batch(0, ID1, 32);
+    for (int i = 0; i < 16; i++)
+        s_add_text(late, "c");
+    CHECK_INT(s_write1(store, late), ==, SL_EAGAIN);
+    sl_msg_t *fill = s_batch(1, ID1, 16);
+    for (int i = 0; i < 16; i++)
+        s_add_text(fill, "b");
+    CHECK_INT(s_write1(store, fill), ==, 0);
+    s_expect_state(store, ID1, SL_STREAM_STREAMING, 48);
+    CHECK_INT(s_write1(store, late), ==, 0); // now a duplicate
+    sl_msg_t *fin = s_batch(2, ID1, 40);
+    for (int i = 0; i < 10; i++)
+        s_add_text(fin, i < 8 ? "c" : "d");
+    s_final(fin, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, fin), ==, 0);
+    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
+    s_expect_text(store, ID1, 0, "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdd");
+    s_seen_t seen = {0};
+    CHECK_INT(persist_store_replay(store, sl_str(ID1), 0, s_collect, &seen), ==, 0);
+    CHECK_INT(seen.n, ==, 50);
+    for (size_t i = 0; i < 50; i++)
+        CHECK_INT(seen.index[i], ==, i);
+    persist_store_destroy(&store);
+    // Opening it again migrates nothing more.
+    store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
+    persist_store_destroy(&store);
 }
 
 int
@@ -507,17 +848,22 @@ main(void)
 {
     char dir[] = "/tmp/store_test.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char path[128], newer[128], missing[128];
+    char path[128], newer[128], missing[128], full[128], v1[128];
     snprintf(path, sizeof path, "%s/sluice.db", dir);
     snprintf(newer, sizeof newer, "%s/newer.db", dir);
     snprintf(missing, sizeof missing, "%s/no/such/dir/x.db", dir);
+    snprintf(full, sizeof full, "%s/full.db", dir);
+    snprintf(v1, sizeof v1, "%s/v1.db", dir);
     sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000, .fake_wall_ms = 1700000000000};
 
-    persist_store_t *store = persist_store_new(path, &clock);
+    persist_store_t *store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     CHECK_STR(persist_store_errmsg(store), "");
     test_in_order(store, &clock);
-    test_out_of_order(store);
+    test_gap(store, &clock);
+    test_final(store);
+    test_overlap(store, path);
+    test_duplicate(store, &clock, path);
     test_bytes(store);
     test_check(store);
     test_group(store, path);
@@ -527,7 +873,7 @@ main(void)
     persist_store_destroy(&store); // a second destroy is a no-op
 
     // Reopen: everything acknowledged is still there, and the schema is the one we wrote.
-    store = persist_store_new(path, &clock);
+    store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     s_expect_text(store, ID1, 0, "Hello world!");
     s_expect_text(store, ID2, 0, "ABCDE");
@@ -539,12 +885,20 @@ main(void)
     test_corrupt(store, path);
     persist_store_destroy(&store);
     CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, PERSIST_STORE_SCHEMA_VERSION);
-    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM streams"), ==, 6 + 64);
+    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM streams"), ==, 9 + 64);
+    // Rows are disjoint: no row starts inside another of its stream.
+    CHECK_INT(s_sql_int(path, "SELECT count(*) FROM batches a JOIN batches b"
+                              " ON a.stream_id = b.stream_id AND b.first_index > a.first_index"
+                              " AND b.first_index < a.first_index + a.n"),
+              ==, 0);
+
+    test_sync_full(full, &clock);
+    test_migrate_v1(v1, &clock);
 
     // A file from a newer build, or a directory that is not there: no store.
-    s_sql(newer, "PRAGMA user_version = 2;");
-    CHECK(persist_store_new(newer, NULL) == NULL);
-    CHECK(persist_store_new(missing, NULL) == NULL);
+    s_sql(newer, "PRAGMA user_version = 3;");
+    CHECK(persist_store_new(newer, NULL, PERSIST_STORE_SYNC_NORMAL) == NULL);
+    CHECK(persist_store_new(missing, NULL, PERSIST_STORE_SYNC_FULL) == NULL);
 
     CHECK_INT(nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS), ==, 0);
     printf("store_test: ok\n");
