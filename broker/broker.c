@@ -449,11 +449,25 @@ s_adopt(broker_t *self, zframe_t *from, const sl_msg_t *msg)
     }
     for (uint32_t at = 0; at < msg->req_ids.len; at += SL_ID_LEN) {
         char req_id[BROKER_MAX_REQ_ID + 1];
-        if (!s_req_id_copy(sl_strn(msg->req_ids.ptr + at, SL_ID_LEN), req_id)
-            || zhashx_lookup(self->requests, req_id))
+        if (!s_req_id_copy(sl_strn(msg->req_ids.ptr + at, SL_ID_LEN), req_id))
             continue;
+        request_t *held = zhashx_lookup(self->requests, req_id);
+        if (held && held->state != REQUEST_QUEUED)
+            continue; // dispatched or adopted already
         if (broker_credit_adopt(self->credit, zframe_data(from), zframe_size(from), req_id) != 0)
             continue;
+        if (held) {
+            // Re-submitted by its ingress before this READY came (during the settle period):
+            // the worker serves it already, so it leaves the queue instead of going out again.
+            broker_queue_remove(self->queue, held->queued);
+            held->queued = NULL;
+            held->state = REQUEST_IN_FLIGHT;
+            held->worker = zframe_dup(from);
+            held->adopted = true;
+            s_check_request(held);
+            sl_log_debug("ready: adopted queued req=%s", req_id);
+            continue;
+        }
         request_t *req = sl_xcalloc(1, sizeof *req);
         memcpy(req->req_id, req_id, sizeof req_id);
         req->state = REQUEST_IN_FLIGHT;

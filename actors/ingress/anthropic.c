@@ -433,6 +433,6 @@ const ingress_api_t ingress_anthropic_api = {
     .error_event = s_error_event,
     .error_body = s_error_body,
     .response = s_response,
-    // What Anthropic itself sends; the SDKs skip it (reference section 7.3).
+    // What Anthropic itself sends; the SDKs skip it (docs/providers.md §Client SDKs).
     .keepalive = "event: ping\ndata: {\"type\": \"ping\"}\n\n",
 };

@@ -1,6 +1,6 @@
 // anthropic.h - the Anthropic Messages API as sluice's clients see it: the named SSE events
-// and the whole `message` the official SDKs expect (reference/provider-streams.md sections 2
-// and 7.3). Requests are validated and normalized in anthropic_request.c.
+// and the whole `message` the official SDKs expect (docs/providers.md §Anthropic and §Client
+// SDKs). Requests are validated and normalized in anthropic_request.c.
 //
 // A stream is message_start, then content blocks numbered 0, 1, 2 ... in the order their
 // first delta arrives (text -> `text`, reasoning -> `thinking`, each tool call -> `tool_use`),

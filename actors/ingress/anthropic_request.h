@@ -1,7 +1,7 @@
 // anthropic_request.h - an Anthropic Messages request from a client, validated and turned
 // into the normalized request every provider adapter reads (docs/protocol.md).
 //
-// Accepted (reference/provider-streams.md 2.1): model, max_tokens (both required), messages
+// Accepted (docs/providers.md §Anthropic): model, max_tokens (both required), messages
 // (non-empty; roles user and assistant; content a string or blocks: text, tool_use in
 // assistant turns, tool_result in user turns, thinking and redacted_thinking, which are
 // dropped), system (a string or text blocks), tools [{name, description, input_schema}],

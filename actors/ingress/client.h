@@ -17,7 +17,8 @@
 //   COLLECTING ──END/REJECT/deadline/gap/overflow──▶ RESPOND
 //   STREAMING ends in place: `ended` is set once its last event is in the output.
 //
-// The rules this machine keeps for every request (DESIGN.md's invariants):
+// The rules this machine keeps for every request (the crash-consistency invariants of
+// docs/architecture.md):
 //
 // I2 - indices. A client sees strictly increasing, gap-free indices. `tokens` counts the
 //   deltas the client has taken (the next index it expects). TOKENS with first_index f and n

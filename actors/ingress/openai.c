@@ -372,8 +372,8 @@ s_state_destroy(void **state_p)
 }
 
 // The role chunk waits for the first delta, so it can say what OpenAI says: content "" before
-// text, null before a tool call (reference section 1.3); a stream without deltas gets it at the
-// end, because openai-node's ChatCompletionStream needs a role for every choice.
+// text, null before a tool call (docs/providers.md §OpenAI); a stream without deltas gets it at
+// the end, because openai-node's ChatCompletionStream needs a role for every choice.
 static int
 s_begin(void *state, sl_buf_t *out)
 {
@@ -450,6 +450,6 @@ const ingress_api_t ingress_openai_api = {
     .error_body = s_error_body,
     .response = s_response,
     // A comment line without a blank line after it: every SSE parser ignores it, and it adds
-    // no empty event for clients that dispatch on blank lines (reference section 7.2).
+    // no empty event for clients that dispatch on blank lines (docs/providers.md §Client SDKs).
     .keepalive = ": keepalive\n",
 };

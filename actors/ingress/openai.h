@@ -1,10 +1,10 @@
 // openai.h - the OpenAI Chat Completions API as sluice's clients see it: request
 // validation and normalization, and the exact output the official SDKs expect
-// (reference/provider-streams.md sections 1 and 7.2).
+// (docs/providers.md §OpenAI and §Client SDKs).
 //
 // Output is written from templates with one JSON string escaper (sl_buf_append_json_str),
 // not built as a tree and printed: this runs for every token. Streams carry no `event:` and
-// no `id:` lines (openai-python breaks on a blank line after an id; section 7.2). Pure; not
+// no `id:` lines (openai-python breaks on a blank line after an id; §Client SDKs). Pure; not
 // thread-safe.
 #ifndef INGRESS_OPENAI_H
 #define INGRESS_OPENAI_H

@@ -3,8 +3,9 @@
 // One SQLite file in WAL mode. Durability is persist.synchronous: with `full` SQLite syncs the
 // WAL at every commit, so a committed batch survives power loss as well; with `normal` (the
 // default) a committed batch survives a crash of any process (kill -9 included), but the last
-// transactions before a power loss or OS crash may be lost, which DESIGN.md accepts for the
-// write rate. Schema version 2 (PRAGMA user_version):
+// transactions before a power loss or OS crash may be lost, a risk the default accepts for
+// about twice the write rate of `full` (docs/architecture.md, I4; docs/benchmarks.md). Schema
+// version 2 (PRAGMA user_version):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms)
 //   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))

@@ -105,7 +105,8 @@ const provider_adapter_t *provider_adapter_find(const char *kind);
 // NULL (tests). Written into out (size bytes, NUL-terminated).
 void provider_made_up_call_id(const char *req_id, uint32_t index, char *out, size_t size);
 
-// Error class for an upstream HTTP status, as DESIGN.md's error table has it.
+// Error class for an upstream HTTP status, as the error-class table in docs/architecture.md
+// has it.
 sl_errclass_t provider_errclass_for_status(uint32_t status);
 
 #endif

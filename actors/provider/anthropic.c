@@ -1,10 +1,11 @@
 // anthropic.c - the Anthropic Messages adapter (see adapter.h).
 //
-// Wire format: reference/provider-streams.md section 2. The request moves system messages to
+// Wire format: docs/providers.md §Anthropic. The request moves system messages to
 // the top-level `system`, tool calls into `tool_use` blocks and tool results into a user turn's
 // `tool_result` blocks. The stream's content blocks (text, thinking, tool_use) start, get
 // deltas and stop; `message_delta` has the stop reason and usage, which is cumulative: the last
-// value wins, nothing is summed (quirk 17). `message_stop` ends it; `event: error` breaks it.
+// value wins, nothing is summed (docs/providers.md §Quirks Q11). `message_stop` ends it;
+// `event: error` breaks it.
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -514,7 +515,8 @@ s_block_index(const cJSON *data)
 
 // An error object, from an HTTP error body (status) or an `event: error` (status 0: it takes
 // the status Anthropic gives its type over HTTP, 500 for an unknown type). A known type
-// decides the class, since in-stream errors keep the 200 (quirk 11); else the status does.
+// decides the class, since in-stream errors keep the 200 (docs/providers.md §Quirks Q7); else
+// the status does.
 static void
 s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t status)
 {

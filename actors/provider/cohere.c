@@ -1,6 +1,6 @@
 // cohere.c - the Cohere v2 Chat adapter (see adapter.h).
 //
-// Wire format: reference/provider-streams.md section 4.1. The v2 request is close to OpenAI's:
+// Wire format: docs/providers.md §Cohere. The v2 request is close to OpenAI's:
 // system, user, assistant and tool messages, function tools; an assistant turn with tool calls
 // carries its text as `tool_plan`. The stream is SSE with `event:` names: content blocks (text
 // or thinking), a tool plan, tool calls (start, argument deltas, end, keyed by `index`), and

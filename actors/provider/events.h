@@ -2,9 +2,9 @@
 // `event: <name>` lines with `data: <JSON object>` whose "type" repeats the name.
 //
 // Each event goes to the handler its name picks. An event without an `event:` line (proxies
-// that drop them, reference/provider-streams.md section 8, quirk 12) is named by its data's
-// "type". Events the table does not name are ignored unparsed, so a new event type never
-// breaks a stream; a handled event whose data is not a JSON object makes the stream malformed.
+// that drop them, docs/providers.md §Quirks Q8) is named by its data's "type". Events the
+// table does not name are ignored unparsed, so a new event type never breaks a stream; a
+// handled event whose data is not a JSON object makes the stream malformed.
 // `data: [DONE]`, which Cohere's fixtures send after their terminal event, is ignored. Not
 // thread-safe; one per upstream stream.
 #ifndef PROVIDER_EVENTS_H

@@ -1,6 +1,6 @@
 // gemini.c - the Google Gemini adapter (see adapter.h): models/<model>:streamGenerateContent.
 //
-// Wire format: reference/provider-streams.md section 3. We ask for alt=sse, where each chunk is
+// Wire format: docs/providers.md §Gemini. We ask for alt=sse, where each chunk is
 // one SSE `data:` event (CRLF line ends) holding a whole GenerateContentResponse; without it
 // (a proxy that drops the query, an operator's base_url) Gemini writes one JSON array whose
 // elements are the same objects, pretty-printed. The first byte that is not whitespace tells

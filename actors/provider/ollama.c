@@ -1,6 +1,6 @@
 // ollama.c - the Ollama native adapter (see adapter.h): POST /api/chat, streamed as NDJSON.
 //
-// Wire format: reference/provider-streams.md section 5. Each line is one JSON object; the last
+// Wire format: docs/providers.md §Ollama. Each line is one JSON object; the last
 // has "done": true with done_reason and the token counts. Tool calls arrive whole, arguments
 // as a JSON object, usually without ids; done_reason stays "stop" after tool calls. A failure
 // after the 200 is a line {"error": "..."} and the stream ends without done. (Ollama's

@@ -1,7 +1,7 @@
 // openai.c - the OpenAI Chat Completions adapter (see adapter.h), also for any
 // OpenAI-compatible server (vLLM, llama.cpp, Ollama's /v1, Azure-style base URLs).
 //
-// Wire format: reference/provider-streams.md section 1. Every chunk is one SSE `data:` event
+// Wire format: docs/providers.md §OpenAI. Every chunk is one SSE `data:` event
 // holding a JSON object; the stream ends with `data: [DONE]`. Usage arrives in a last chunk
 // with `choices: []` because the request always asks for it (stream_options.include_usage).
 // Chunks from compatible servers may lack `choices` or `delta` (Azure content-filter chunks,
@@ -94,13 +94,12 @@ s_emit_tool_calls(const provider_sink_t *sink, const cJSON *calls)
     int position = 0;
     cJSON_ArrayForEach(call, calls)
     {
-        const cJSON *index = cJSON_GetObjectItemCaseSensitive(call, "index");
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
         sl_delta_t d = {.kind = SL_DELTA_TOOL};
-        // Some compatible servers omit index: fall back to the position in this chunk.
-        d.tool_index = cJSON_IsNumber(index) && index->valuedouble >= 0
-                           ? (uint32_t)index->valuedouble
-                           : (uint32_t)position;
+        // Some compatible servers omit index: fall back to the position in this chunk. A
+        // number out of range is clamped, never cast as it is (undefined behaviour).
+        d.tool_index = (uint32_t)position;
+        (void)provider_normalized_count(call, "index", &d.tool_index);
         d.tool_id = sl_str(provider_normalized_string(call, "id"));
         d.tool_name = sl_str(provider_normalized_string(fn, "name"));
         d.text = sl_str(provider_normalized_string(fn, "arguments"));
@@ -180,10 +179,9 @@ s_on_event(void *arg, const sl_sse_event_t *event)
     }
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
     if (cJSON_IsObject(usage)) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-        uint32_t pt = cJSON_IsNumber(p) && p->valuedouble >= 0 ? (uint32_t)p->valuedouble : 0;
-        uint32_t ct = cJSON_IsNumber(c) && c->valuedouble >= 0 ? (uint32_t)c->valuedouble : 0;
+        uint32_t pt = 0, ct = 0;
+        (void)provider_normalized_count(usage, "prompt_tokens", &pt);
+        (void)provider_normalized_count(usage, "completion_tokens", &ct);
         sink->usage(sink->arg, pt, ct);
     }
     cJSON_Delete(chunk);

@@ -249,48 +249,16 @@ s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-// A dispatch we cannot start: tell the builder (so the client hears) and the broker. A 4xx
-// status means the request cannot go to this provider as it is (the client's to fix); 500
-// means sluice failed.
+// A dispatch we cannot start: the client hears it through the builder like any stream's end
+// (START and an error END, kept until durable), the broker through OUTCOME. A 4xx status means
+// the request cannot go to this provider as it is (the client's to fix); 503 that this worker
+// is at the provider's share; 500 that sluice failed.
 static void
 s_reject_dispatch(provider_t *self, const sl_msg_t *d, uint32_t status, const char *why)
 {
-    sl_log_warn("dispatch req=%.*s failed: %s", (int)d->req_id.len, d->req_id.ptr, why);
-    sl_errclass_t cls = status < 500 ? SL_ERRCLASS_FATAL : SL_ERRCLASS_INTERNAL;
-    const char *type = status == 503  ? "overloaded"
-                       : status < 500 ? "invalid_request_error"
-                                      : "internal_error";
-    sl_msg_t end = {.type = SL_MSG_END,
-                    .req_id = d->req_id,
-                    .ingress = d->ingress,
-                    .attempt = d->attempt,
-                    .finish_reason = sl_str("error"),
-                    .err_class = cls,
-                    .status = status,
-                    .error_type = sl_str(type),
-                    .message = sl_str(why)};
-    // Nothing of this request exists in the store yet and the client waits for its status:
-    // START names the stream to the builder, END ends it. They are not kept: a full or
-    // restarting builder loses them, and the client's first-token deadline ends the request.
-    sl_msg_t start = {.type = SL_MSG_START,
-                      .req_id = d->req_id,
-                      .ingress = d->ingress,
-                      .model = d->model,
-                      .attempt = d->attempt,
-                      .provider = d->provider,
-                      .upstream_model = d->upstream_model};
-    if (sl_sock_send(self->tokens, NULL, &start) < 0 || sl_sock_send(self->tokens, NULL, &end) < 0)
-        sl_log_error_rl("dispatch req=%.*s: END not sent (builder full or gone)",
-                        (int)d->req_id.len, d->req_id.ptr);
-    sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
-                        .req_id = d->req_id,
-                        .attempt = d->attempt,
-                        .provider = d->provider,
-                        .upstream_model = d->upstream_model,
-                        .err_class = cls,
-                        .status = status};
-    if (sl_sock_send(self->backend, NULL, &outcome) < 0)
-        sl_log_error("dispatch req=%.*s: OUTCOME not sent", (int)d->req_id.len, d->req_id.ptr);
+    sl_log_warn_rl("dispatch req=%.*s failed: %s", (int)d->req_id.len, d->req_id.ptr, why);
+    provider_transfer_t *t = provider_transfer_failed(d, s_send, self, status, why);
+    zhashx_insert(self->transfers, provider_transfer_id(t), t);
 }
 
 static void

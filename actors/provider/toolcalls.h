@@ -5,8 +5,8 @@
 // sluice numbers a response's tool calls 0, 1, 2 ... in order of first appearance
 // (docs/protocol.md "Deltas"), whatever the provider numbers. A call that ends without any
 // argument text must still give its clients a JSON object: several clients crashed on
-// JSON.parse("") for parameterless Anthropic tools (reference/provider-streams.md section 8,
-// quirk 13), so provider_toolcalls_end tells the adapter to send "{}". Fixed size, no
+// JSON.parse("") for parameterless Anthropic tools (docs/providers.md §Quirks Q9), so
+// provider_toolcalls_end tells the adapter to send "{}". Fixed size, no
 // allocation: embed it in an adapter's stream state. Not thread-safe.
 #ifndef PROVIDER_TOOLCALLS_H
 #define PROVIDER_TOOLCALLS_H

@@ -195,7 +195,7 @@ s_parse_failed(provider_transfer_t *self, int rc)
     char msg[128];
     snprintf(msg, sizeof msg, "malformed stream from upstream: %s", sl_strerror(rc));
     s_set_error(self, SL_ERRCLASS_PROVIDER_DOWN, 502, "upstream_error", msg);
-    sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider->name, msg);
+    sl_log_warn_rl("transfer: req=%s provider=%s %s", self->req_id, self->provider_name, msg);
 }
 
 static size_t
@@ -264,6 +264,47 @@ s_set_options(provider_transfer_t *self)
     return rc == CURLE_OK ? 0 : SL_EINVAL;
 }
 
+// The part of a transfer every one has, running or failed at its start.
+static provider_transfer_t *
+s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
+{
+    provider_transfer_t *self = sl_xcalloc(1, sizeof *self);
+    self->send = send;
+    self->send_arg = send_arg;
+    self->req_id = sl_str_dup(dispatch->req_id);
+    self->ingress = sl_str_dup(dispatch->ingress);
+    self->model = sl_str_dup(dispatch->model);
+    self->upstream_model = sl_str_dup(dispatch->upstream_model);
+    self->attempt = dispatch->attempt;
+    self->provider_name = sl_str_dup(dispatch->provider);
+    sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
+    sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
+    provider_request_init(&self->request);
+    self->retain = provider_retain_new();
+    self->broker_queue = zlistx_new();
+    zlistx_set_destructor(self->broker_queue, s_frame_free);
+    self->start_pending = true;
+    return self;
+}
+
+static void s_finish(provider_transfer_t *self);
+
+provider_transfer_t *
+provider_transfer_failed(const sl_msg_t *dispatch,
+                         provider_send_fn *send,
+                         void *send_arg,
+                         uint32_t status,
+                         const char *why)
+{
+    provider_transfer_t *self = s_new(dispatch, send, send_arg);
+    const char *type = status == 503  ? "overloaded"
+                       : status < 500 ? "invalid_request_error"
+                                      : "internal_error";
+    s_set_error(self, status < 500 ? SL_ERRCLASS_FATAL : SL_ERRCLASS_INTERNAL, status, type, why);
+    s_finish(self);
+    return self;
+}
+
 provider_transfer_t *
 provider_transfer_new(const sl_config_t *cfg,
                       const sl_provider_cfg_t *provider,
@@ -281,24 +322,10 @@ provider_transfer_new(const sl_config_t *cfg,
                  provider->kind);
         return NULL;
     }
-    provider_transfer_t *self = sl_xcalloc(1, sizeof *self);
+    provider_transfer_t *self = s_new(dispatch, send, send_arg);
     self->cfg = cfg;
     self->provider = provider;
     self->adapter = adapter;
-    self->send = send;
-    self->send_arg = send_arg;
-    self->req_id = sl_str_dup(dispatch->req_id);
-    self->ingress = sl_str_dup(dispatch->ingress);
-    self->model = sl_str_dup(dispatch->model);
-    self->upstream_model = sl_str_dup(dispatch->upstream_model);
-    self->attempt = dispatch->attempt;
-    self->provider_name = sl_str_dup(dispatch->provider);
-    sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
-    sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
-    provider_request_init(&self->request);
-    self->retain = provider_retain_new();
-    self->broker_queue = zlistx_new();
-    zlistx_set_destructor(self->broker_queue, s_frame_free);
     self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
     self->easy = curl_easy_init();
     if (!self->easy) {
@@ -316,7 +343,6 @@ provider_transfer_new(const sl_config_t *cfg,
         snprintf(err, err_size, "cannot set curl options");
         goto fail;
     }
-    self->start_pending = true;
     return self;
 fail:
     provider_transfer_destroy(&self);
@@ -360,7 +386,7 @@ provider_transfer_id(const provider_transfer_t *self)
 const char *
 provider_transfer_provider(const provider_transfer_t *self)
 {
-    return self->provider->name;
+    return self->provider_name;
 }
 
 CURL *
@@ -524,7 +550,7 @@ s_finish(provider_transfer_t *self)
     sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
                         .req_id = sl_str(self->req_id),
                         .attempt = self->attempt,
-                        .provider = sl_str(self->provider->name),
+                        .provider = sl_str(self->provider_name),
                         .upstream_model = sl_str(self->upstream_model),
                         .err_class = end.err_class,
                         .status = end.status,
@@ -551,7 +577,7 @@ provider_transfer_complete(provider_transfer_t *self, CURLcode result)
                                   self->error_body.len, &sink);
     } else if (!self->has_error && result != CURLE_OK) {
         char msg[256];
-        snprintf(msg, sizeof msg, "upstream %s: %s", self->provider->name,
+        snprintf(msg, sizeof msg, "upstream %s: %s", self->provider_name,
                  curl_easy_strerror(result));
         sl_errclass_t cls = s_class_for_curl(result);
         s_set_error(self, cls, cls == SL_ERRCLASS_TIMEOUT ? 504 : 502, "upstream_error", msg);
@@ -561,7 +587,7 @@ provider_transfer_complete(provider_transfer_t *self, CURLcode result)
     }
     if (self->has_error)
         sl_log_warn_rl("transfer: req=%s provider=%s class=%d status=%u: %s", self->req_id,
-                       self->provider->name, self->err_class, self->status, self->message);
+                       self->provider_name, self->err_class, self->status, self->message);
     s_finish(self);
 }
 

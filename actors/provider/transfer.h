@@ -38,6 +38,15 @@ provider_transfer_t *provider_transfer_new(const sl_config_t *cfg,
                                            char *err,
                                            size_t err_size,
                                            uint32_t *status_p);
+// A transfer for a DISPATCH that cannot start (status and why say why: 4xx the request cannot
+// go to this provider as it is, 503 the worker is at its share, 500 sluice failed). It has
+// no upstream: it is ended from the start, with START and an error END kept for the builder
+// like any stream's, until durable, and OUTCOME queued for the broker. Never NULL.
+provider_transfer_t *provider_transfer_failed(const sl_msg_t *dispatch,
+                                              provider_send_fn *send,
+                                              void *send_arg,
+                                              uint32_t status,
+                                              const char *why);
 void provider_transfer_destroy(provider_transfer_t **self_p);
 
 const char *provider_transfer_id(const provider_transfer_t *self);

@@ -310,7 +310,7 @@ s_response(const mockllm_script_t *s, int64_t created_s, sl_buf_t *out)
     return mockllm_render_commit(out, &b, rc);
 }
 
-// Anthropic's error types by status (reference section 2.4).
+// Anthropic's error types by status (docs/providers.md §Anthropic).
 static const char *
 s_error_type(int status)
 {

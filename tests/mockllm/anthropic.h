@@ -6,7 +6,7 @@
 // message), "tools" (tools[].name), "stop_sequences", "stream". Tool-call ids: "toolu_01" + 22
 // base62.
 //
-// Stream (reference provider-streams.md, sections 2.2-2.3), every event an "event: <type>" line,
+// Stream (docs/providers.md §Anthropic), every event an "event: <type>" line,
 // a "data: " line whose JSON "type" is the same name, and a blank line (LF, or CRLF with crlf=1):
 //   message_start  {"type":"message_start","message":{"id":"msg_mock_<seed hex>","type":
 //                   "message","role":"assistant","model":M,"content":[],"stop_reason":null,

@@ -4,7 +4,7 @@
 // string, an array of {"type":"text"} parts, or absent), "tools" (tools[].function.name),
 // "max_tokens", "stop_sequences", "stream". Tool-call ids: "<name>_" + 12 base36.
 //
-// Stream (reference provider-streams.md, section 4.1), every event an "event: <type>" line and
+// Stream (docs/providers.md §Cohere), every event an "event: <type>" line and
 // a "data: " line whose JSON "type" is the same name, then a blank line (LF, or CRLF with
 // crlf=1):
 //   message-start   {"type":"message-start","id":<uuid from the seed>,"delta":{"message":

@@ -338,7 +338,7 @@ s_response(const mockllm_script_t *s, int64_t created_s, sl_buf_t *out)
     return mockllm_render_commit(out, &b, rc);
 }
 
-// google.rpc.Code names by HTTP status (reference section 3.4).
+// google.rpc.Code names by HTTP status (docs/providers.md §Gemini).
 static const char *
 s_status_name(int status)
 {

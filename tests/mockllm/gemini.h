@@ -12,7 +12,7 @@
 // the real API does. Gemini sends no tool-call ids.
 //
 // Each chunk is a GenerateContentResponse in Google's compact style ("key": value, no space
-// after ','), reference provider-streams.md sections 3.2-3.3:
+// after ','), docs/providers.md §Gemini:
 //   {"candidates": [{"content": {"parts": [<parts>],"role": "model"},["finishReason": R,]
 //    "index": 0}],"usageMetadata": {"promptTokenCount": P,"candidatesTokenCount": U,
 //    "totalTokenCount": P+U},"modelVersion": M,"responseId": "mock-<seed hex>"}

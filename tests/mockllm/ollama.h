@@ -4,7 +4,7 @@
 // (tools[].function.name), "stream" (default TRUE, as Ollama's), "options.num_predict" (a
 // negative value means no cap), "options.stop". Ollama sends no tool-call ids.
 //
-// Stream (reference provider-streams.md, section 5.1): NDJSON, Content-Type
+// Stream (docs/providers.md §Ollama): NDJSON, Content-Type
 // application/x-ndjson, one compact object per line ending in "\n" (crlf= and pings= do not
 // apply), field order as Ollama's Go structs print them:
 //   {"model":M,"created_at":T,"message":{"role":"assistant","content":<token>},"done":false}

@@ -5,7 +5,7 @@
 // "max_completion_tokens" (the smaller caps), "stop" (a string or an array), "tools"
 // (tools[].function.name of the "function" tools). Tool-call ids: "call_" + 24 base62.
 //
-// Stream (reference provider-streams.md, sections 1.2-1.3), every event one "data: " line and a
+// Stream (docs/providers.md §OpenAI), every event one "data: " line and a
 // blank line, LF or (crlf=1) CRLF:
 //   {"id":"chatcmpl-mock-<seed hex>","object":"chat.completion.chunk","created":C,"model":M,
 //    "system_fingerprint":"fp_mock","choices":[{"index":0,"delta":{"role":"assistant",

@@ -1,11 +1,11 @@
 // split.h - where to cut an event into separate writes (the split=1 option).
 //
 // Real networks deliver an event in arbitrary pieces; a parser that decodes each read on its
-// own corrupts split UTF-8 and misses a CR/LF pair split across reads (reference section 8,
-// quirks 1-3). The cuts here make those cases certain instead of lucky: whenever the event holds
-// a multi-byte UTF-8 sequence one cut falls inside one, whenever it holds a CRLF one cut falls
-// between CR and LF, and a few more fall anywhere. Pure and deterministic given the generator;
-// not thread-safe per generator.
+// own corrupts split UTF-8 and misses a CR/LF pair split across reads (docs/providers.md
+// §Quirks Q1, Q2). The cuts here make those cases certain instead of lucky: whenever the event
+// holds a multi-byte UTF-8 sequence one cut falls inside one, whenever it holds a CRLF one cut
+// falls between CR and LF, and a few more fall anywhere. Pure and deterministic given the
+// generator; not thread-safe per generator.
 #ifndef MOCKLLM_SPLIT_H
 #define MOCKLLM_SPLIT_H
 #include <stddef.h>

@@ -53,7 +53,7 @@ function checkAnswer(got, exp, sdk) {
 }
 
 // The raw stream's shape, beyond what checkAnswer compares: what the SDKs' own accumulators
-// and other clients rely on (reference/provider-streams.md section 7).
+// and other clients rely on (docs/providers.md §Client SDKs).
 function checkRawShape(got, sdk) {
     if (sdk === 'openai') {
         assert.equal(got.roleChunks, 1, 'chunks with delta.role');

@@ -1,7 +1,7 @@
 // sl/ndjson.h - incremental NDJSON splitter: newline-delimited JSON (Ollama, Cohere v1), fed
 // bytes as they arrive from the network, handing over one complete line at a time.
 //
-// Rules (reference/provider-streams.md 6.8): lines end at "\n"; one "\r" before it is dropped,
+// Rules (docs/providers.md §NDJSON): lines end at "\n"; one "\r" before it is dropped,
 // so CRLF works too; lines holding only JSON whitespace (space, tab, CR) are skipped; a line
 // cut by a feed boundary is held until its end arrives. At end of stream, sl_ndjson_splitter_finish
 // hands over a held non-empty tail once (servers may omit the last "\n"): the caller's JSON

@@ -32,7 +32,7 @@ typedef struct {
 // Which client API a request came in on; decides the ingress's output format.
 typedef enum { SL_API_OPENAI = 0, SL_API_ANTHROPIC = 1, SL_API_NATIVE = 2 } sl_api_t;
 
-// What went wrong with an attempt, as DESIGN.md's error table classifies it.
+// What went wrong with an attempt, as the error-class table in docs/architecture.md classifies it.
 typedef enum {
     SL_ERRCLASS_NONE = 0,      // success
     SL_ERRCLASS_RATE_LIMIT,    // 429 or a rate-limit event: retry the same target

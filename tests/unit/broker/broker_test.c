@@ -30,6 +30,7 @@
 #define QUEUE_TIMEOUT_MS 1500 // timeouts.connect_ms in the config below
 #define LIVENESS_MS      3000 // the broker's worker expiry: heartbeat_ms * liveness_beats below
 #define ADOPTED_ID       "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f" // served before a restart
+#define ADOPTED2_ID      "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e90"
 #define BEAT_MS          500 // how often the fake worker sends READY while it is alive
 
 // What the test holds; file-scope so the exit handler can show the broker's log.
@@ -417,6 +418,25 @@ main(int argc, char **argv)
     // Its late OUTCOME matches nothing and changes nothing.
     s_outcome("req-e", SL_ERRCLASS_NONE, 200);
     s_sync_ingress(false);
+
+    // A request waiting in the queue that a worker's READY then lists (its ingress re-submitted
+    // it to a restarted broker before the worker's READY came) leaves the queue: it is adopted,
+    // never dispatched a second time, and its OUTCOME frees the credit.
+    s_ready(0);
+    s_submit(ADOPTED2_ID, "m1", SL_API_OPENAI, true, "{}");
+    s_sync_ingress(true);
+    sl_msg_t listing2 = {.type = SL_MSG_READY,
+                         .name = sl_str("w1"),
+                         .credits = 0,
+                         .count = 1,
+                         .req_ids = sl_str(ADOPTED2_ID)};
+    CHECK_INT(sl_sock_send(s_t.worker, NULL, &listing2), ==, 0);
+    s_expect_silence(s_t.worker, 200);
+    s_ready(1); // a credit, but the adopted request holds it: nothing goes out
+    s_expect_silence(s_t.worker, 300);
+    s_outcome(ADOPTED2_ID, SL_ERRCLASS_NONE, 200);
+    s_submit("req-g", "m1", SL_API_OPENAI, true, "{\"g\":1}"); // the freed credit serves it
+    s_expect_dispatch("req-g", SL_API_OPENAI, true, "{\"g\":1}");
 
     s_stop();
     CHECK(s_log_has("worker join worker=worker-1 name=w1 credits=1"));

@@ -73,7 +73,7 @@ static const char s_anthropic[] =
     "data: {\"type\":\"message_stop\"}\n\n";
 
 static const case_t s_cases[] = {
-    // Reference section 6.6: the spec's examples and openai-python's framing tests.
+    // docs/providers.md §SSE: the spec's examples and openai-python's framing tests.
     {"spec: stock ticker", S("data: YHOO\ndata: +2\ndata: 10\n\n"), 0, 0, 0, {MSG("YHOO\n+2\n10")}},
     {"spec: comment, id, id reset, two spaces",
      S(": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\n"
@@ -241,7 +241,7 @@ static const case_t s_cases[] = {
      {MSG("h\xC3\xA9llo \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x98\x80"),
       {"\xC3\xBC", "\xF0\x9F\x98\x80", "\xE2\x82\xAC", 0, 0}}},
 
-    // Provider streams (reference sections 1.3 and 2.3, shortened).
+    // Provider streams (docs/providers.md §OpenAI and §Anthropic, shortened).
     {"OpenAI stream",
      s_openai,
      sizeof s_openai - 1,

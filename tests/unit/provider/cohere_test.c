@@ -39,7 +39,8 @@
 #define TOKENS(in, out) "{\"tokens\":{\"input_tokens\":" #in ",\"output_tokens\":" #out "}}"
 #define DONE            "data: [DONE]\n\n"
 
-// The text stream from the reference (vercel/ai's fixture with billed units).
+// A text stream as vercel/ai's Cohere fixture has it, with billed units (docs/providers.md
+// §Cohere).
 static const char s_text_stream[] =
     EV("message-start",
        "{\"type\":\"message-start\",\"id\":\"586ac33f-9c64-452c-8f8d-e5890e73b6fb\",\"delta\":{"
@@ -52,7 +53,7 @@ static const char s_text_stream[] =
 
 static const char s_text_heard[] = "D0[0|||Hello]D0[0|||, World! Köln 日本]U[34,12]F[stop]";
 
-// The reference's tool call stream (pretty-printed arguments) with a second, parallel call.
+// That fixture's tool call stream (pretty-printed arguments) with a second, parallel call.
 static const char s_tools_stream[] =
     MESSAGE_START EV("tool-plan-delta",
                      "{\"type\":\"tool-plan-delta\",\"delta\":{\"message\":{"

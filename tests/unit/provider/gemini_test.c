@@ -13,7 +13,7 @@
 
 // ---------------------------------------------------------------------------------------------
 // Streams. Chunks as Google writes them (": " after keys, "," without a space), from
-// reference/provider-streams.md 3.3; SSE lines end in CRLF as on the real wire.
+// docs/providers.md §Gemini; SSE lines end in CRLF as on the real wire.
 
 #define SSE(chunk) "data: " chunk "\r\n\r\n"
 
@@ -270,7 +270,7 @@ s_test_request(void)
 // ---------------------------------------------------------------------------------------------
 // HTTP errors
 
-// As Google writes it: pretty-printed, with details (reference/provider-streams.md 3.4).
+// As Google writes it: pretty-printed, with details (docs/providers.md §Gemini).
 static const char s_quota_body[] =
     "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"You exceeded your current quota.\","
     "\n    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [\n      {\"@type\": "

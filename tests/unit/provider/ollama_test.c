@@ -116,7 +116,7 @@ s_test_request(void)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Streams (reference/provider-streams.md 5.1)
+// Streams (docs/providers.md §Ollama)
 
 #define LINE(message, rest)                                                           \
     "{\"model\":\"llama3.2\",\"created_at\":\"2023-08-04T08:52:19.385406455-07:00\"," \

@@ -135,6 +135,15 @@ main(void)
     s_test_request();
     s_every_split(s_text_stream, s_text_heard, 0, 1);
     s_every_split(s_tool_stream, s_tool_heard, 0, 1);
+    // Numbers out of uint32 range are clamped, never cast (undefined behaviour under UBSan):
+    // a tool index of 1e20 and usage of -5 and 1e30.
+    s_every_split(CHUNK("[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1e20,\"id\":"
+                        "\"c\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                        "\"finish_reason\":\"tool_calls\"}]") "data: {\"choices\":[],\"usage\":"
+                                                              "{\"prompt_tokens\":-5,"
+                                                              "\"completion_tokens\":1e30}}\n\n"
+                                                              "data: [DONE]\n\n",
+                  "D2[4294967295|c|f|{}]F[tool_calls]U[0,4294967295]", 0, 1);
     // Mid-stream error: the SDKs raise on any chunk with an error key.
     s_every_split(CHUNK("[{\"index\":0,\"delta\":{\"content\":\"a\"}}]") "data: {\"error\":{"
                                                                          "\"message\":\"server "
