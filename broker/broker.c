@@ -19,6 +19,7 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
+#include "sl/tally.h"
 #include "sl/wire.h"
 
 // Messages one reader takes per wake-up, so a busy socket cannot starve the other or the timer.
@@ -126,30 +127,13 @@ s_check_request(const request_t *req)
            || (req->worker && !req->queued && (req->attempt >= 1 || req->adopted)));
 }
 
-static uintptr_t
-s_load(broker_t *self, const char *provider)
-{
-    return (uintptr_t)zhashx_lookup(self->provider_load, provider);
-}
-
-static void
-s_load_add(broker_t *self, const char *provider, int delta)
-{
-    uintptr_t n = s_load(self, provider);
-    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
-    if (n)
-        zhashx_update(self->provider_load, provider, (void *)n);
-    else
-        zhashx_delete(self->provider_load, provider);
-}
-
 // True when req's next target's provider is below its concurrency, all workers together.
 static bool
 s_provider_has_room(broker_t *self, const request_t *req)
 {
     const sl_target_cfg_t *target = broker_route_target(req->route, req->target);
     const sl_provider_cfg_t *p = target ? sl_config_provider(self->cfg, target->provider) : NULL;
-    return !p || s_load(self, p->name) < p->concurrency;
+    return !p || sl_tally_get(self->provider_load, p->name) < p->concurrency;
 }
 
 // Send REJECT to the ingress with routing id to. A failed send is logged and dropped: the
@@ -198,7 +182,7 @@ s_forget(broker_t *self, request_t **req_p)
     if (req->queued)
         broker_queue_remove(self->queue, req->queued);
     if (req->provider)
-        s_load_add(self, req->provider, -1);
+        sl_tally_add(self->provider_load, req->provider, -1);
     zframe_destroy(&req->worker);
     zframe_destroy(&req->ingress_rid);
     zframe_destroy(&req->submit);
@@ -257,7 +241,7 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
     const sl_provider_cfg_t *p = sl_config_provider(self->cfg, target->provider);
     req->provider = p ? p->name : NULL;
     if (req->provider)
-        s_load_add(self, req->provider, 1);
+        sl_tally_add(self->provider_load, req->provider, 1);
     s_check_request(req);
     sl_log_debug("dispatch req=%s worker=%s target=%s/%s attempt=%u", req->req_id,
                  s_frame_text(to, who), target->provider, target->model, attempt);
@@ -672,8 +656,7 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     }
     self->credit = broker_credit_new(clock, cfg->heartbeat_ms * cfg->liveness_beats);
     self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
-    self->provider_load = zhashx_new();
-    zhashx_set_destructor(self->provider_load, NULL); // items are counts
+    self->provider_load = sl_tally_new();
     self->queue = broker_queue_new(cfg->queue_max, clock);
     // Keys live in the request records, which the table outlives: no copies to manage.
     self->requests = zhashx_new();

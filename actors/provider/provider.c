@@ -14,6 +14,7 @@
 #include "sl/mem.h"
 #include "sl/peer.h"
 #include "sl/sock.h"
+#include "sl/tally.h"
 #include "transfer.h"
 
 #define PROVIDER_FLUSH_MS    10     // how soon paused transfers retry their sends
@@ -85,23 +86,6 @@ s_share(const provider_t *self, const sl_provider_cfg_t *provider)
     return (provider->concurrency + n - 1) / n;
 }
 
-static uintptr_t
-s_active(provider_t *self, const char *provider)
-{
-    return (uintptr_t)zhashx_lookup(self->active, provider);
-}
-
-static void
-s_active_add(provider_t *self, const char *provider, int delta)
-{
-    uintptr_t n = s_active(self, provider);
-    n = delta < 0 ? (n ? n - 1 : 0) : n + 1;
-    if (n)
-        zhashx_update(self->active, provider, (void *)n);
-    else
-        zhashx_delete(self->active, provider);
-}
-
 // READY {name, credits, count, req_ids}: the heartbeat to the broker. It lists the requests
 // still upstream here, so a restarted broker learns what this worker is already serving.
 static void
@@ -143,7 +127,7 @@ s_sweep(provider_t *self)
             zlist_append(done, (void *)zhashx_cursor(self->transfers));
         } else if (provider_transfer_wants_resume(t) && provider_transfer_resume(t) < 0) {
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
-            s_active_add(self, provider_transfer_provider(t), -1);
+            sl_tally_add(self->active, provider_transfer_provider(t), -1);
             provider_transfer_complete(t, CURLE_ABORTED_BY_CALLBACK);
         }
         if (!provider_transfer_is_idle(t))
@@ -171,7 +155,7 @@ s_check_done(provider_t *self)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(self->multi, easy);
         if (t) {
-            s_active_add(self, provider_transfer_provider(t), -1);
+            sl_tally_add(self->active, provider_transfer_provider(t), -1);
             provider_transfer_complete(t, result);
             s_reap(self, t);
         }
@@ -273,7 +257,7 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
     } else if (!provider) {
         snprintf(err, sizeof err, "no provider named '%s' in this worker's config", pname);
         s_reject_dispatch(self, d, 500, err);
-    } else if (s_active(self, provider->name) >= s_share(self, provider)) {
+    } else if (sl_tally_get(self->active, provider->name) >= s_share(self, provider)) {
         snprintf(err, sizeof err, "provider '%s' is at its concurrency (%u on this worker)",
                  provider->name, s_share(self, provider));
         s_reject_dispatch(self, d, 503, err);
@@ -288,7 +272,7 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
             s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
             zhashx_insert(self->transfers, id, t);
-            s_active_add(self, provider->name, 1);
+            sl_tally_add(self->active, provider->name, 1);
             provider_transfer_flush(t);
             sl_log_debug("dispatch req=%s provider=%s model=%.*s attempt=%u", id, pname,
                          (int)d->upstream_model.len, d->upstream_model.ptr, d->attempt);
@@ -305,7 +289,7 @@ s_handle_cancel(provider_t *self, const sl_msg_t *c)
     provider_transfer_t *t = zhashx_lookup(self->transfers, id);
     if (t && !provider_transfer_is_ended(t)) {
         curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
-        s_active_add(self, provider_transfer_provider(t), -1);
+        sl_tally_add(self->active, provider_transfer_provider(t), -1);
         provider_transfer_cancel(t);
         sl_log_debug("cancel req=%s", id);
         s_reap(self, t);
@@ -460,8 +444,7 @@ provider_new(const sl_config_t *cfg)
     self->credits = credits < 1 ? 1 : credits > 1000000 ? 1000000 : (uint32_t)credits;
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
-    self->active = zhashx_new();
-    zhashx_set_destructor(self->active, NULL); // items are counts, not pointers
+    self->active = sl_tally_new();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         goto fail;
     self->multi = curl_multi_init();
