@@ -61,19 +61,20 @@ typedef struct {
 } request_t;
 
 struct broker {
-    const sl_config_t *cfg;  // borrowed: outlives self
-    const sl_clock_t *clock; // borrowed; NULL means the real clock
-    broker_route_t *routes;  // owned
-    broker_credit_t *credit; // owned: the workers and what each serves
-    broker_queue_t *queue;   // owned; items borrowed from requests
-    zhashx_t *requests;      // owned: req_id -> request_t (owned), queued or in flight
-    zsock_t *frontend;       // owned: ROUTER bound at cfg->ep_frontend; ingress connect
-    zsock_t *backend;        // owned: ROUTER bound at cfg->ep_backend; workers connect
-    zsock_t *events;         // owned: PUSH to the supervisor from announce_up; may be NULL
-    zhashx_t *provider_load; // provider name -> in-flight count (uintptr_t), dispatched here
-    int64_t settle_until_ms; // no dispatch before this (monotonic): workers' READYs come first
-    zloop_t *loop;           // owned
-    char name[64];           // instance name, "broker-<pid>"
+    const sl_config_t *cfg;   // borrowed: outlives self
+    const sl_clock_t *clock;  // borrowed; NULL means the real clock
+    broker_route_t *routes;   // owned
+    broker_credit_t *credit;  // owned: the workers and what each serves
+    broker_queue_t *queue;    // owned; items borrowed from requests
+    zhashx_t *requests;       // owned: req_id -> request_t (owned), queued or in flight
+    zsock_t *frontend;        // owned: ROUTER bound at cfg->ep_frontend; ingress connect
+    zsock_t *backend;         // owned: ROUTER bound at cfg->ep_backend; workers connect
+    zsock_t *events;          // owned: PUSH to the supervisor from announce_up; may be NULL
+    zhashx_t *provider_load;  // provider name -> in-flight count (uintptr_t), dispatched here
+    int64_t settle_until_ms;  // no dispatch before this (monotonic): workers' READYs come first
+    uint64_t rejects_dropped; // REJECTs an ingress's socket could not take
+    zloop_t *loop;            // owned
+    char name[64];            // instance name, "broker-<pid>"
 };
 
 // Peer-chosen bytes made safe for a log line: as they are when all printable ASCII, else hex
@@ -153,9 +154,10 @@ s_reject_to(broker_t *self,
                     .message = sl_str(message)};
     int rc = sl_sock_send(self->frontend, to, &msg);
     char who[BROKER_LOG_TEXT];
-    if (rc < 0)
-        sl_log_warn_rl("reject: not sent req=%.*s status=%u ingress=%s: %s", (int)req_id.len,
-                       req_id.ptr, status, s_frame_text(to, who), sl_strerror(rc));
+    if (rc < 0) // the ingress's own deadlines answer its client
+        sl_log_warn_rl("reject: not sent req=%.*s status=%u ingress=%s: %s (%llu so far)",
+                       (int)req_id.len, req_id.ptr, status, s_frame_text(to, who), sl_strerror(rc),
+                       (unsigned long long)++self->rejects_dropped);
     else
         sl_log_debug("reject req=%.*s status=%u type=%s", (int)req_id.len, req_id.ptr, status,
                      error_type);

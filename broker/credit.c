@@ -149,20 +149,27 @@ broker_credit_pick(const broker_credit_t *self)
 {
     assert(self);
     int64_t now_ms = sl_clock_now_mono_ms(self->clock);
-    const broker_credit_worker_t *best = NULL;
-    uint32_t best_free = 0;
+    // A worker heard within half its liveness is fresh; one silent longer may be hung (it is
+    // not dead before its expiry), so it gets work only when no fresh one has a credit.
+    int64_t fresh_after_ms = self->liveness_ms / 2;
+    const broker_credit_worker_t *best = NULL, *best_stale = NULL;
+    uint32_t best_free = 0, best_stale_free = 0;
     for (size_t i = 0; i < self->n_workers; i++) {
         const broker_credit_worker_t *worker = self->workers[i];
         if (worker->suspended || now_ms >= worker->expiry_ms)
             continue;
         uint32_t free_credits = s_free_credits(worker);
+        bool fresh = worker->expiry_ms - now_ms >= self->liveness_ms - fresh_after_ms;
         // Strictly more: on a tie the earlier registration keeps the pick.
-        if (free_credits > best_free) {
+        if (fresh && free_credits > best_free) {
             best = worker;
             best_free = free_credits;
+        } else if (!fresh && free_credits > best_stale_free) {
+            best_stale = worker;
+            best_stale_free = free_credits;
         }
     }
-    return best;
+    return best ? best : best_stale;
 }
 
 const broker_credit_worker_t *

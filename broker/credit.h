@@ -52,7 +52,9 @@ int broker_credit_ready(broker_credit_t *self,
 
 // The worker that should get the next attempt: among workers that are alive (now < expiry),
 // not suspended and have a free credit, the one with the most free credits (capacity minus
-// in flight); on a tie, the one that registered first. NULL when none has a free credit.
+// in flight); on a tie, the one that registered first. Workers heard from within half their
+// liveness come first: one silent longer may be hung, and gets work only when no fresher one
+// has a credit. NULL when none has a free credit.
 // Borrowed: valid until the next call that changes self.
 const broker_credit_worker_t *broker_credit_pick(const broker_credit_t *self);
 // The worker with this routing id, or NULL. Borrowed: valid until the next change to self.

@@ -238,7 +238,18 @@ s_handle_start(builder_t *self, const char *worker, const sl_msg_t *msg)
     if (builder_stream_is_ended(stream))
         return;
     if (msg->attempt > builder_stream_attempt(stream)) {
-        builder_stream_restart(stream, msg, worker); // a retry, here or on another worker
+        // A retry, here or on another worker: it must go on where the stream is.
+        if (!builder_stream_restart(stream, msg, worker)) {
+            char text[160];
+            snprintf(text, sizeof text,
+                     "attempt %u would restart the answer at index %llu after %llu tokens",
+                     msg->attempt, (unsigned long long)msg->first_index,
+                     (unsigned long long)builder_stream_next_index(stream));
+            sl_log_error_rl("start: req=%s %s", builder_stream_id(stream), text);
+            s_cancel_worker(self, builder_stream_worker(stream), builder_stream_id(stream));
+            s_fail(self, stream, "stream_interrupted", text);
+            s_cancel_worker(self, worker, builder_stream_id(stream));
+        }
     } else if (strcmp(builder_stream_worker(stream), worker) != 0) {
         // The same attempt from a second worker: dispatched twice across a broker restart.
         sl_log_warn_rl("start: req=%s already served by worker=%s; cancelling it on %s",

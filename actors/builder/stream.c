@@ -110,15 +110,18 @@ builder_stream_worker(const builder_stream_t *self)
     return self->worker;
 }
 
-void
+bool
 builder_stream_restart(builder_stream_t *self, const sl_msg_t *start, const char *worker)
 {
+    if (start->first_index != self->next_index)
+        return false;
     free(self->model);
     self->model = s_dup(start->model);
     free(self->worker);
     self->worker = sl_xstrdup(worker);
     if (start->attempt > self->attempt)
         self->attempt = start->attempt;
+    return true;
 }
 
 builder_fit_t

@@ -34,8 +34,11 @@ const char *builder_stream_model(const builder_stream_t *self);
 // Routing id of the worker serving the current attempt. Borrowed from self.
 const char *builder_stream_worker(const builder_stream_t *self);
 // A START of a later attempt (a retry, perhaps on another worker): take its attempt, model
-// and worker. Indices go on from where they are.
-void builder_stream_restart(builder_stream_t *self, const sl_msg_t *start, const char *worker);
+// and worker, and return true. A retry may only begin where the stream is (its first_index is
+// the next index: nothing of the earlier attempt is lost or repeated); one that would begin
+// elsewhere is refused (false, nothing changes): the caller ends the stream with an error
+// rather than mix two answers.
+bool builder_stream_restart(builder_stream_t *self, const sl_msg_t *start, const char *worker);
 uint32_t builder_stream_attempt(const builder_stream_t *self);
 
 // How a TOKENS message fits the stream: NEW (deltas from *skip_p on are the next ones; the

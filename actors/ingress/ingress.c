@@ -498,8 +498,8 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-// A BEAT from the peer on link. Returns true when it comes from a new instance of a peer
-// heard before: that one restarted and lost what it held in memory.
+// A BEAT from the peer on link. Returns true when it comes from an instance not heard before:
+// the first one, or one that replaced a restarted peer, which lost what it held in memory.
 static bool
 s_link_heard(ingress_link_t *link, sl_str_t name)
 {
@@ -518,8 +518,10 @@ s_link_heard(ingress_link_t *link, sl_str_t name)
     if (!fresh)
         return false;
     if (!old[0]) {
+        // The first instance heard: requests sent before it answered may have gone to one
+        // that died meanwhile, so it gets them again too (a repeat changes nothing).
         sl_log_info("%s is %s", link->role, link->peer.name);
-        return false;
+        return true;
     }
     sl_log_warn_rl("%s restarted: %s is now %s", link->role, old, link->peer.name);
     return true;
@@ -558,8 +560,9 @@ s_resubmit(ingress_t *self)
         else
             sent++;
     }
-    sl_log_warn_rl("broker restarted: %zu waiting requests submitted again (%zu not sent)", sent,
-                   failed);
+    if (sent || failed)
+        sl_log_warn_rl("broker is new: %zu waiting requests submitted again (%zu not sent)", sent,
+                       failed);
 }
 
 // The store lost the queries it had not answered: ask again.
@@ -570,7 +573,8 @@ s_requery(ingress_t *self)
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
         if (s_send_query(self, k) == 0)
             sent++;
-    sl_log_warn_rl("persistence restarted: %zu pending queries sent again", sent);
+    if (sent)
+        sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
 }
 
 // frontend: REJECT for our requests, BEAT from the broker.

@@ -27,15 +27,17 @@ typedef struct {
 } s_pending_t;
 
 struct persist {
-    const sl_config_t *cfg; // borrowed; outlives the actor
-    persist_store_t *db;    // owned
-    zsock_t *store;         // owned; ROUTER bound at cfg->ep_store, the builder's batches
-    zsock_t *query;         // owned; ROUTER bound at cfg->ep_query, the ingress's reads
-    zsock_t *events;        // owned; PUSH to the supervisor (UP, BEAT), NULL without one
-    zloop_t *loop;          // owned
-    char name[64];          // instance name, "persist-<pid>"
-    uint64_t gaps;          // BATCHes refused for a gap (ACK 409) since start
-    s_pending_t *group;     // owned array of PERSIST_GROUP_MAX; only during s_on_store
+    const sl_config_t *cfg;   // borrowed; outlives the actor
+    persist_store_t *db;      // owned
+    zsock_t *store;           // owned; ROUTER bound at cfg->ep_store, the builder's batches
+    zsock_t *query;           // owned; ROUTER bound at cfg->ep_query, the ingress's reads
+    zsock_t *events;          // owned; PUSH to the supervisor (UP, BEAT), NULL without one
+    zloop_t *loop;            // owned
+    char name[64];            // instance name, "persist-<pid>"
+    uint64_t acks_dropped;    // ACKs the builder's socket could not take
+    uint64_t records_dropped; // RECORDs an ingress's socket could not take
+    uint64_t gaps;            // BATCHes refused for a gap (ACK 409) since start
+    s_pending_t *group;       // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
 };
@@ -59,9 +61,11 @@ s_send_ack(persist_t *self, s_pending_t *p, uint32_t status)
         .status = status,
     };
     int rc = sl_sock_send(self->store, p->from, &ack);
-    if (rc == SL_EAGAIN)
-        sl_log_debug("store: ack dropped, builder gone or full req=%.*s first_index=%" PRIu64,
-                     (int)p->msg.req_id.len, p->msg.req_id.ptr, p->msg.first_index);
+    if (rc == SL_EAGAIN) // the builder re-sends what is not acknowledged: this costs a rewrite
+        sl_log_warn_rl("store: ack dropped (builder gone or full, %llu so far) req=%.*s "
+                       "first_index=%" PRIu64,
+                       (unsigned long long)++self->acks_dropped, (int)p->msg.req_id.len,
+                       p->msg.req_id.ptr, p->msg.first_index);
     else if (rc < 0)
         sl_log_warn_rl("store: ack not sent req=%.*s: %s", (int)p->msg.req_id.len,
                        p->msg.req_id.ptr, sl_strerror(rc));
@@ -158,9 +162,10 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
         break;
     }
     int sent = sl_sock_send(self->query, from, &record);
-    if (sent == SL_EAGAIN)
-        sl_log_debug("query: record dropped, ingress gone or full req=%.*s", (int)q->req_id.len,
-                     q->req_id.ptr);
+    if (sent == SL_EAGAIN) // the ingress's query deadline answers its client
+        sl_log_warn_rl("query: record dropped (ingress gone or full, %llu so far) req=%.*s",
+                       (unsigned long long)++self->records_dropped, (int)q->req_id.len,
+                       q->req_id.ptr);
     else if (sent < 0)
         sl_log_warn_rl("query: record not sent req=%.*s: %s", (int)q->req_id.len, q->req_id.ptr,
                        sl_strerror(sent));

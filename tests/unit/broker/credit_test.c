@@ -160,7 +160,15 @@ test_expiry(void)
     CHECK_INT(s_ready(credit, "C", 1), ==, 1); // expires at 4000
     CHECK_INT(broker_credit_worker_expiry_ms(broker_credit_find(credit, "C", 1)), ==, 4000);
 
+    // Half a liveness after its READY a worker counts as maybe hung: the fresher ones come
+    // first even with fewer free credits (A 2 free, heard at 0; C 1 free, heard at 1000).
+    clock.fake_mono_ms = 1500;
+    CHECK_STR(s_pick_name(credit), "A"); // A is still fresh at exactly half
+    clock.fake_mono_ms = 1501;
+    CHECK_STR(s_pick_name(credit), "C");
+
     // One ms before A's expiry nothing goes; at its expiry exactly A goes, with its requests.
+    // Everyone is stale by then: the most free credits win again.
     clock.fake_mono_ms = 2999;
     CHECK_INT(broker_credit_expire(credit, s_record_lost, &log), ==, 0);
     CHECK_STR(s_pick_name(credit), "A");

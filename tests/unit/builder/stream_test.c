@@ -143,9 +143,15 @@ main(void)
     CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_DUPLICATE);
     tokens.first_index = 33;
     CHECK_INT(builder_stream_fit(s, &tokens, &skip), ==, BUILDER_TOKENS_GAP);
-    // A later attempt, on another worker, takes the stream over.
+    // A later attempt, on another worker, takes the stream over where it is; one that would
+    // begin elsewhere (a retry after tokens were delivered) is refused and changes nothing.
     start.attempt = 2;
-    builder_stream_restart(s, &start, "provider-10");
+    start.first_index = 0;
+    CHECK(!builder_stream_restart(s, &start, "provider-10"));
+    CHECK_STR(builder_stream_worker(s), "provider-9");
+    CHECK_INT(builder_stream_attempt(s), ==, 1);
+    start.first_index = 32;
+    CHECK(builder_stream_restart(s, &start, "provider-10"));
     CHECK_STR(builder_stream_worker(s), "provider-10");
     CHECK_INT(builder_stream_attempt(s), ==, 2);
     CHECK_INT(builder_stream_next_index(s), ==, 32);
