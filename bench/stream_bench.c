@@ -447,13 +447,13 @@ s_parse_args(int argc, char **argv, opts_t *o)
         }
         i++; // every other option takes a value
         if (strcmp(a, "--concurrency") == 0)
-            o->concurrency = s_int_arg(a, v, 1, 1000);
+            o->concurrency = s_int_arg(a, v, 1, 4000);
         else if (strcmp(a, "--tokens") == 0)
             o->tokens = s_int_arg(a, v, 1, max_tokens);
         else if (strcmp(a, "--rounds") == 0)
             o->rounds = s_int_arg(a, v, 1, 1000);
         else if (strcmp(a, "--paced-concurrency") == 0)
-            o->paced_concurrency = s_int_arg(a, v, 1, 1000);
+            o->paced_concurrency = s_int_arg(a, v, 1, 4000);
         else if (strcmp(a, "--paced-tokens") == 0)
             o->paced_tokens = s_int_arg(a, v, 2, max_tokens);
         else if (strcmp(a, "--paced-rounds") == 0)

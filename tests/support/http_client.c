@@ -11,7 +11,7 @@
 
 struct test_http_multi {
     CURLM *multi;
-    test_http_t *reqs[1024];
+    test_http_t *reqs[4096];
     size_t n;
 };
 
