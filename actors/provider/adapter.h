@@ -29,6 +29,10 @@ typedef struct {
                   uint32_t status,
                   const char *error_type,
                   const char *message);
+    // How long the provider asks to wait before the next request, when its error body says so
+    // (Gemini's RetryInfo retryDelay); HTTP's Retry-After and retry-after-ms headers are read
+    // by the transfer itself. Optional: NULL when the caller does not want it.
+    void (*retry_after)(void *arg, int64_t ms);
 } provider_sink_t;
 
 // An upstream HTTP request. Header values may hold secrets: never log them.

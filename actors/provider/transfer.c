@@ -44,6 +44,7 @@ struct provider_transfer {
     bool start_pending;        // START must go (again) before the kept frames
     zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
     int64_t active_ms;         // monotonic time of the last send or DURABLE
+    int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
     bool paused;               // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
@@ -178,6 +179,14 @@ s_sink_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, co
     s_set_error(arg, cls, status, type, message);
 }
 
+static void
+s_sink_retry_after(void *arg, int64_t ms)
+{
+    provider_transfer_t *self = arg;
+    if (ms > self->retry_after_ms)
+        self->retry_after_ms = ms;
+}
+
 static long
 s_http_status(const provider_transfer_t *self)
 {
@@ -218,7 +227,8 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
     }
     if (self->parse_failed || self->has_error)
         return len; // the stream is already judged; drain it
-    provider_sink_t sink = {self, s_sink_delta, s_sink_finish, s_sink_usage, s_sink_error};
+    provider_sink_t sink = {self,         s_sink_delta, s_sink_finish,
+                            s_sink_usage, s_sink_error, s_sink_retry_after};
     int rc = self->adapter->feed(self->state, data, len, &sink);
     s_pack_tokens(self);
     if (rc < 0) {
@@ -566,13 +576,15 @@ provider_transfer_complete(provider_transfer_t *self, CURLcode result)
     long status = s_http_status(self);
     if (!self->has_error && status == 200 && result == CURLE_OK && self->adapter->eof) {
         // A clean end: the adapter may still hold a last line without its line end.
-        provider_sink_t sink = {self, s_sink_delta, s_sink_finish, s_sink_usage, s_sink_error};
+        provider_sink_t sink = {self,         s_sink_delta, s_sink_finish,
+                                s_sink_usage, s_sink_error, s_sink_retry_after};
         int rc = self->adapter->eof(self->state, &sink);
         if (rc < 0)
             s_parse_failed(self, rc);
     }
     if (!self->has_error && status != 200 && status != 0) {
-        provider_sink_t sink = {self, s_sink_delta, s_sink_finish, s_sink_usage, s_sink_error};
+        provider_sink_t sink = {self,         s_sink_delta, s_sink_finish,
+                                s_sink_usage, s_sink_error, s_sink_retry_after};
         self->adapter->http_error((uint32_t)status, sl_buf_str(&self->error_body),
                                   self->error_body.len, &sink);
     } else if (!self->has_error && result != CURLE_OK) {

@@ -48,7 +48,7 @@ s_run(const char *input, size_t len, size_t cut, sl_buf_t *log)
 {
     const provider_adapter_t *a = provider_adapter_find(FUZZ_KIND);
     void *state = a->state_new(4096, NULL);
-    provider_sink_t sink = {log, s_delta, s_finish, s_usage, s_error};
+    provider_sink_t sink = {log, s_delta, s_finish, s_usage, s_error, NULL};
     int rc = a->feed(state, input, cut, &sink);
     if (rc == 0)
         rc = a->feed(state, input + cut, len - cut, &sink);
@@ -105,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_buf_free(&whole);
     sl_buf_free(&split);
     s_request(input, len);
-    provider_sink_t sink = {NULL, s_delta, s_finish, s_usage, s_count_error};
+    provider_sink_t sink = {NULL, s_delta, s_finish, s_usage, s_count_error, NULL};
     s_errors = 0;
     provider_adapter_find(FUZZ_KIND)->http_error(400 + data[0], input, len, &sink);
     if (s_errors != 1)

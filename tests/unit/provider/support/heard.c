@@ -69,7 +69,7 @@ heard_free(heard_t *self)
 provider_sink_t
 heard_sink(heard_t *self)
 {
-    return (provider_sink_t){self, s_delta, s_finish, s_usage, s_error};
+    return (provider_sink_t){self, s_delta, s_finish, s_usage, s_error, NULL};
 }
 
 int
