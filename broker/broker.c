@@ -13,6 +13,7 @@
 
 #include "credit.h"
 #include "queue.h"
+#include "retry.h"
 #include "route.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -30,12 +31,17 @@
 typedef enum {
     REQUEST_QUEUED = 1, // waiting in self->queue for a worker with a free credit
     REQUEST_IN_FLIGHT,  // dispatched; ends with the worker's OUTCOME or the worker's loss
+    REQUEST_RETRY_WAIT, // an attempt failed before any token: the next one is due on a timer
 } request_state_t;
 
 // One client request the broker holds, from its SUBMIT to its OUTCOME or REJECT.
 // Invariant: QUEUED <=> queued != NULL and worker == NULL;
 //            IN_FLIGHT <=> worker != NULL, queued == NULL, and the worker's credit registry
-//            lists req_id; attempt >= 1 unless adopted.
+//            lists req_id; attempt >= 1 unless adopted;
+//            RETRY_WAIT <=> retry_timer >= 0, queued == NULL, worker == NULL.
+// held_worker, when set, is the worker that holds the END of the last failed attempt, waiting
+// for a VERDICT: "another attempt follows" once the next one is dispatched, "final" when the
+// request ends without one (then that END is what the client hears).
 // An adopted request is one a worker's READY listed that this broker never dispatched (it
 // was dispatched before a restart): it has attempt 0 and no ingress until the ingress
 // re-submits it.
@@ -51,7 +57,11 @@ typedef struct {
     uint32_t api;                 // sl_api_t, passed through
     bool stream;                  // passed through
     const sl_route_cfg_t *route;  // borrowed from the config: the alias's targets
-    size_t target;                // index in route->targets of the current or next attempt
+    broker_retry_t retry;         // target of the current or next attempt, retries of it
+    int retry_timer;              // RETRY_WAIT: zloop timer of the next attempt; else -1
+    zframe_t *held_worker;        // owned; the worker holding the last failed attempt's END
+    uint32_t held_attempt;        // that attempt's number
+    broker_t *broker;             // borrowed: the owner, for the retry timer's callback
     uint32_t attempt;             // number of the last attempt dispatched; 0 before the first
     broker_queue_entry_t *queued; // QUEUED: handle in self->queue; else NULL
     zframe_t *worker;             // IN_FLIGHT: owned copy of the worker's routing id; else NULL
@@ -73,6 +83,7 @@ struct broker {
     zhashx_t *provider_load;  // provider name -> in-flight count (uintptr_t), dispatched here
     int64_t settle_until_ms;  // no dispatch before this (monotonic): workers' READYs come first
     uint64_t rejects_dropped; // REJECTs an ingress's socket could not take
+    uint64_t rng;             // xorshift state for retry jitter
     zloop_t *loop;            // owned
     char name[64];            // instance name, "broker-<pid>"
 };
@@ -119,6 +130,16 @@ s_req_id_copy(sl_str_t req_id, char out[BROKER_MAX_REQ_ID + 1])
     return true;
 }
 
+// A random number for a retry's jitter (not for anything that must be unpredictable).
+static uint32_t
+s_jitter(broker_t *self)
+{
+    self->rng ^= self->rng << 13;
+    self->rng ^= self->rng >> 7;
+    self->rng ^= self->rng << 17;
+    return (uint32_t)(self->rng >> 32);
+}
+
 static void
 s_check_request(const request_t *req)
 {
@@ -126,13 +147,15 @@ s_check_request(const request_t *req)
     assert(req->state != REQUEST_QUEUED || (req->queued && !req->worker));
     assert(req->state != REQUEST_IN_FLIGHT
            || (req->worker && !req->queued && (req->attempt >= 1 || req->adopted)));
+    assert(req->state != REQUEST_RETRY_WAIT
+           || (req->retry_timer >= 0 && !req->queued && !req->worker));
 }
 
 // True when req's next target's provider is below its concurrency, all workers together.
 static bool
 s_provider_has_room(broker_t *self, const request_t *req)
 {
-    const sl_target_cfg_t *target = broker_route_target(req->route, req->target);
+    const sl_target_cfg_t *target = broker_route_target(req->route, req->retry.target);
     const sl_provider_cfg_t *p = target ? sl_config_provider(self->cfg, target->provider) : NULL;
     return !p || sl_tally_get(self->provider_load, p->name) < p->concurrency;
 }
@@ -174,12 +197,34 @@ s_reject(broker_t *self,
         s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message);
 }
 
+// Tell the worker holding req's last failed attempt what becomes of it: final, its END goes
+// to the client; else another attempt follows and it says nothing more.
+static void
+s_verdict(broker_t *self, request_t *req, bool final)
+{
+    if (!req->held_worker)
+        return;
+    sl_msg_t msg = {.type = SL_MSG_VERDICT,
+                    .req_id = sl_str(req->req_id),
+                    .attempt = req->held_attempt,
+                    .final = final};
+    char who[BROKER_LOG_TEXT];
+    int rc = sl_sock_send(self->backend, req->held_worker, &msg);
+    if (rc < 0) // the worker sends its END itself when no verdict comes
+        sl_log_warn_rl("verdict: not sent req=%s worker=%s: %s", req->req_id,
+                       s_frame_text(req->held_worker, who), sl_strerror(rc));
+    zframe_destroy(&req->held_worker);
+}
+
 // Drop req from the table and the queue and free it. An in-flight request's credit must have
 // been settled first (released on OUTCOME, or gone with its worker).
 static void
 s_forget(broker_t *self, request_t **req_p)
 {
     request_t *req = *req_p;
+    s_verdict(self, req, true); // no attempt follows: the failure held is the answer
+    if (req->retry_timer >= 0)
+        zloop_timer_end(self->loop, req->retry_timer);
     zhashx_delete(self->requests, req->req_id);
     if (req->queued)
         broker_queue_remove(self->queue, req->queued);
@@ -199,7 +244,7 @@ s_forget(broker_t *self, request_t **req_p)
 static int
 s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
 {
-    const sl_target_cfg_t *target = broker_route_target(req->route, req->target);
+    const sl_target_cfg_t *target = broker_route_target(req->route, req->retry.target);
     assert(target);
     size_t id_len = 0;
     const uint8_t *id = broker_credit_worker_id(worker, &id_len);
@@ -240,6 +285,7 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
     req->state = REQUEST_IN_FLIGHT;
     req->worker = to;
     req->attempt = attempt;
+    s_verdict(self, req, false); // the attempt before this one failed silently
     const sl_provider_cfg_t *p = sl_config_provider(self->cfg, target->provider);
     req->provider = p ? p->name : NULL;
     if (req->provider)
@@ -363,6 +409,8 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
         return;
     }
     request_t *req = sl_xcalloc(1, sizeof *req);
+    req->retry_timer = -1;
+    req->broker = self;
     memcpy(req->req_id, req_id, sizeof req_id);
     req->submit = *frame_p;
     *frame_p = NULL;
@@ -374,7 +422,7 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     req->api = msg->api;
     req->stream = msg->stream;
     req->route = route;
-    req->target = 0; // fallback moves this on to the next target of the route
+    req->retry.target = 0; // fallback moves this on to the next target of the route
     int rc = zhashx_insert(self->requests, req->req_id, req);
     assert(rc == 0); // looked up just above
     (void)rc;
@@ -404,6 +452,7 @@ s_on_cancel(broker_t *self, zframe_t *from, const sl_msg_t *msg)
     }
     switch (req->state) {
     case REQUEST_QUEUED:
+    case REQUEST_RETRY_WAIT:
         sl_log_debug("cancel: req=%s left the queue", req_id);
         s_forget(self, &req);
         break;
@@ -455,6 +504,10 @@ s_adopt(broker_t *self, zframe_t *from, const sl_msg_t *msg)
             continue;
         }
         request_t *req = sl_xcalloc(1, sizeof *req);
+        req->retry_timer = -1;
+        req->broker = self;
+        req->retry_timer = -1;
+        req->broker = self;
         memcpy(req->req_id, req_id, sizeof req_id);
         req->state = REQUEST_IN_FLIGHT;
         req->worker = zframe_dup(from);
@@ -490,6 +543,19 @@ s_on_ready(broker_t *self, zframe_t *from, const sl_msg_t *msg)
     s_drain(self);
 }
 
+// The next attempt of a request in RETRY_WAIT is due: admit it like a new request (it takes a
+// free credit, or waits in the queue, or is shed).
+static int
+s_on_retry_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    request_t *req = arg;
+    req->retry_timer = -1; // one-shot: already gone
+    s_admit(req->broker, req);
+    return 0;
+}
+
 // OUTCOME from a worker: one attempt is over, its credit is free again.
 static void
 s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
@@ -518,10 +584,39 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
                  req_id, s_frame_text(from, who), (int)msg->provider.len, msg->provider.ptr,
                  (int)msg->upstream_model.len, msg->upstream_model.ptr, msg->attempt,
                  msg->err_class, msg->status, msg->count);
-    // Every outcome ends the request for now: the worker has already sent END to the builder.
-    // Retries and fallback branch on msg->err_class right here: RATE_LIMIT and TIMEOUT retry
-    // the same req->target, PROVIDER_DOWN moves on to broker_route_target(req->route,
-    // req->target + 1); either re-admits req (attempt + 1) instead of forgetting it.
+    if (req->provider) {
+        sl_tally_add(self->provider_load, req->provider, -1);
+        req->provider = NULL;
+    }
+    zframe_destroy(&req->worker);
+    // A failure before any token: the worker holds its END for our verdict, and the request
+    // may go on (retry.h). Any other outcome ends it; the worker already sent its END.
+    if (msg->err_class != SL_ERRCLASS_NONE && msg->count == 0
+        && (msg->err_class == SL_ERRCLASS_RATE_LIMIT || msg->err_class == SL_ERRCLASS_TIMEOUT
+            || msg->err_class == SL_ERRCLASS_PROVIDER_DOWN)) {
+        req->held_worker = zframe_dup(from);
+        req->held_attempt = msg->attempt;
+        int64_t delay = req->route ? broker_retry_next(req->route, &req->retry, msg->err_class,
+                                                       (int64_t)msg->retry_after_ms, s_jitter(self))
+                                   : -1;
+        if (delay >= 0) {
+            const sl_target_cfg_t *next = broker_route_target(req->route, req->retry.target);
+            sl_log_info("retry req=%s after attempt=%u err_class=%u status=%u: %s/%s in %lld ms",
+                        req_id, msg->attempt, msg->err_class, msg->status, next->provider,
+                        next->model, (long long)delay);
+            req->state = REQUEST_RETRY_WAIT;
+            req->retry_timer =
+                zloop_timer(self->loop, (size_t)(delay > 0 ? delay : 0), 1, s_on_retry_due, req);
+            if (req->retry_timer < 0) {
+                sl_log_error("retry req=%s: no timer, the failure stands", req_id);
+                s_forget(self, &req);
+            } else {
+                s_check_request(req);
+            }
+            s_drain(self);
+            return;
+        }
+    }
     s_forget(self, &req);
     s_drain(self);
 }
@@ -657,6 +752,7 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
         goto fail;
     }
     self->credit = broker_credit_new(clock, cfg->heartbeat_ms * cfg->liveness_beats);
+    self->rng = (((uint64_t)sl_clock_wall_ms() * 2654435761u) ^ (uint64_t)getpid()) | 1;
     self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
     self->provider_load = sl_tally_new();
     self->queue = broker_queue_new(cfg->queue_max, clock);

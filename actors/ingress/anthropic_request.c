@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "openai.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 
@@ -496,6 +497,8 @@ ingress_anthropic_parse(const char *body,
     memset(out, 0, sizeof *out);
     *param = NULL;
     s_diag_t d = {err, err_size, param};
+    if (ingress_openai_utf8_check(body, len, err, err_size) != 0)
+        return SL_EINVAL; // the same check as OpenAI's endpoint; *param stays NULL
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
         return s_bad(&d, NULL, "The request body is not valid JSON.");

@@ -21,8 +21,9 @@
 // false. Text given as blocks stays a list of text parts; a string stays a string. A
 // tool_result's is_error has no equivalent and is dropped.
 //
-// Errors name the field the way Anthropic does: "messages.1.content.0.type: ...". Pure; not
-// thread-safe (cJSON's error pointer is global).
+// A body that is not UTF-8 is refused first, naming the offset of the first bad byte
+// (ingress_openai_utf8_check). Errors name the field the way Anthropic does:
+// "messages.1.content.0.type: ...". Pure; not thread-safe (cJSON's error pointer is global).
 #ifndef INGRESS_ANTHROPIC_REQUEST_H
 #define INGRESS_ANTHROPIC_REQUEST_H
 #include <stddef.h>

@@ -44,9 +44,11 @@ struct ingress_client {
     // I2: the next index the client expects. Only ever grows, one by one, as deltas are
     // taken in order; no delta below it is taken again and none above it is taken at all.
     uint64_t tokens;
-    int64_t since_ms;    // monotonic: accept (or the query); deadlines count from here
-    int64_t last_msg_ms; // monotonic: the last message that moved the request on
-    int64_t last_out_ms; // monotonic: output was last added (keepalives)
+    int64_t since_ms;        // monotonic: accept (or the query); deadlines count from here
+    int64_t last_msg_ms;     // monotonic: the last message that moved the request on
+    int64_t last_out_ms;     // monotonic: output was last added (keepalives)
+    uint32_t attempts;       // the attempt that answered (TOKENS or END); 0 before
+    uint64_t retry_after_ms; // from a failed END or a REJECT: the client's Retry-After
 };
 
 // The invariants client.h promises, checked after every change.
@@ -314,6 +316,8 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
 {
     if (!s_is_open(self))
         return false;
+    if (!self->attempts)
+        self->attempts = tokens->attempt;
     uint64_t first = tokens->first_index;
     if (first > self->tokens) {
         s_gap(self, first);
@@ -397,6 +401,9 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
 {
     if (!s_is_open(self))
         return false;
+    if (!self->attempts)
+        self->attempts = end->attempt;
+    self->retry_after_ms = end->retry_after_ms;
     s_heard(self);
     if (end->err_class != SL_ERRCLASS_NONE)
         return s_failed(self, end);
@@ -444,6 +451,7 @@ ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject)
 {
     if (!s_is_open(self))
         return false;
+    self->retry_after_ms = reject->retry_after_ms;
     s_heard(self);
     return s_failed(self, reject);
 }
@@ -622,4 +630,20 @@ const ingress_request_t *
 ingress_client_request(const ingress_client_t *self)
 {
     return &self->req;
+}
+
+uint32_t
+ingress_client_attempts(const ingress_client_t *self)
+{
+    return self->attempts;
+}
+
+int64_t
+ingress_client_retry_after_s(const ingress_client_t *self)
+{
+    if (self->status != 429 && self->status != 503)
+        return 0;
+    // Whole seconds, rounded up; sluice's own 429/503 says at least 1 s.
+    int64_t s = (int64_t)((self->retry_after_ms + 999) / 1000);
+    return s > 0 ? s : 1;
 }

@@ -121,6 +121,12 @@ int ingress_client_respond(ingress_client_t *self, unsigned status, const char *
 bool ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens);
 bool ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end);
 bool ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject);
+// The attempt that answered (from the first TOKENS or the END): the x-sluice-attempts
+// header. 0 before any, or when the broker answered (REJECT).
+uint32_t ingress_client_attempts(const ingress_client_t *self);
+// The Retry-After header's seconds for a 429 or 503 response: the upstream's word (through
+// END or REJECT) rounded up, at least 1; 0 for any other status (no header).
+int64_t ingress_client_retry_after_s(const ingress_client_t *self);
 bool ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record);
 
 // Let time pass: the deadlines above, then a keepalive for an idle stream (so proxies keep

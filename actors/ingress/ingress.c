@@ -150,6 +150,15 @@ s_add_common_headers(struct MHD_Response *r, const ingress_client_t *c, const ch
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (ingress_client_req_id(c)[0])
         MHD_add_response_header(r, "x-sluice-stream-id", ingress_client_req_id(c));
+    char value[32];
+    if (ingress_client_attempts(c)) {
+        snprintf(value, sizeof value, "%u", ingress_client_attempts(c));
+        MHD_add_response_header(r, "x-sluice-attempts", value);
+    }
+    if (ingress_client_retry_after_s(c)) {
+        snprintf(value, sizeof value, "%lld", (long long)ingress_client_retry_after_s(c));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, value);
+    }
 }
 
 // Queue the response the client has decided on.

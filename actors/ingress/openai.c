@@ -2,6 +2,7 @@
 #include "openai.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,55 @@ s_fail(char *err, size_t err_size, const char **param, const char *field, const 
 }
 
 int
+ingress_openai_utf8_check(const char *body, size_t len, char *err, size_t err_size)
+{
+    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000}; // by sequence length
+    const unsigned char *s = (const unsigned char *)body;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        uint32_t cp = n == 1 ? c : c & (0x7fu >> n); // the lead byte's payload bits
+        bool ok = n > 0 && i + n <= len;
+        for (size_t j = 1; ok && j < n; j++) {
+            ok = (s[i + j] & 0xc0) == 0x80;
+            cp = cp << 6 | (s[i + j] & 0x3fu);
+        }
+        if (!ok || cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            snprintf(err, err_size,
+                     "The request body is not valid UTF-8: byte 0x%02x at offset %zu does not "
+                     "start a well-formed character.",
+                     c, i);
+            return SL_EINVAL;
+        }
+        i += n;
+    }
+    return 0;
+}
+
+// n: how many choices. sluice streams one, so more is refused rather than silently answered
+// with one; n = 1 and null are OpenAI's default.
+static int
+s_check_n(const cJSON *root, char *err, size_t err_size, const char **param)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "n");
+    if (!n || cJSON_IsNull(n))
+        return 0;
+    double v = cJSON_IsNumber(n) ? n->valuedouble : 0.5;
+    // Range first: casting a double past int64's range is undefined behaviour.
+    if (!(v >= -1e15 && v <= 1e15) || v != (double)(int64_t)v)
+        return s_fail(err, err_size, param, "n", "n: expected an integer");
+    if (v < 1)
+        return s_fail(err, err_size, param, "n", "n: must be at least 1");
+    if (v > 1)
+        return s_fail(err, err_size, param, "n", "n: only 1 is supported");
+    return 0;
+}
+
+int
 ingress_openai_parse(const char *body,
                      size_t len,
                      ingress_request_t *out,
@@ -31,6 +81,8 @@ ingress_openai_parse(const char *body,
 {
     memset(out, 0, sizeof *out);
     *param = NULL;
+    if (ingress_openai_utf8_check(body, len, err, err_size) != 0)
+        return SL_EINVAL;
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
         return s_fail(err, err_size, param, NULL,
@@ -70,20 +122,19 @@ ingress_openai_parse(const char *body,
         rc = s_fail(err, err_size, param, "stream", "'stream' must be a boolean");
         goto done;
     }
+    if (s_check_n(root, err, err_size, param) != 0)
+        goto done; // rc is SL_EINVAL
     out->stream = cJSON_IsTrue(stream);
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
     out->include_usage = cJSON_IsObject(opts)
                          && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "include_usage"));
     out->model = sl_xstrdup(model->valuestring);
-    // The normalized request is the client's body without what sluice decides itself.
+    // The normalized request is the client's body without what sluice decides itself. The
+    // token caps stay as sent: OpenAI's reasoning models refuse max_tokens, and the adapters of
+    // other providers read either (provider_normalized_max_tokens).
     cJSON_DeleteItemFromObjectCaseSensitive(root, "model");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "stream");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "stream_options");
-    cJSON *mct = cJSON_DetachItemFromObjectCaseSensitive(root, "max_completion_tokens");
-    if (mct) {
-        cJSON_DeleteItemFromObjectCaseSensitive(root, "max_tokens");
-        cJSON_AddItemToObject(root, "max_tokens", mct);
-    }
     out->body = cJSON_PrintUnformatted(root);
     if (!out->body) {
         rc = s_fail(err, err_size, param, NULL, "could not normalize the request");

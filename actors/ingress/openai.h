@@ -27,13 +27,22 @@ typedef struct {
 
 // Validate a Chat Completions body. Returns 0 and fills out (caller frees with
 // ingress_request_free), or SL_EINVAL with err describing the problem and *param naming the
-// offending field (for OpenAI's error "param"), or NULL.
+// offending field (for OpenAI's error "param"), or NULL. Refused besides a body that is not a
+// JSON object with a model and messages: bytes that are not UTF-8 (ingress_openai_utf8_check)
+// and `n` other than 1 (one choice is all sluice streams). The normalized body keeps
+// max_tokens and max_completion_tokens as the client sent them (docs/protocol.md).
 int ingress_openai_parse(const char *body,
                          size_t len,
                          ingress_request_t *out,
                          char *err,
                          size_t err_size,
                          const char **param);
+
+// Check that body is UTF-8, as JSON must be (RFC 8259) and as the upstreams' APIs refuse it
+// otherwise: well-formed per RFC 3629, so no overlong forms, surrogates or code points past
+// U+10FFFF. Returns 0, or SL_EINVAL with err naming the first bad byte and its offset. Both
+// client APIs use it (anthropic_request.c too). Thread-safe.
+int ingress_openai_utf8_check(const char *body, size_t len, char *err, size_t err_size);
 
 void ingress_openai_ctx_init(ingress_openai_ctx_t *ctx,
                              const char *req_id,

@@ -8,12 +8,14 @@
 #include <cjson/cJSON.h>
 
 #include "sl/err.h"
+#include "sl/kinds.h"
 #include "sl/mem.h"
 
-static const provider_adapter_t *const s_adapters[] = {
-    &provider_openai_adapter, &provider_anthropic_adapter, &provider_cohere_adapter,
-    &provider_gemini_adapter, &provider_ollama_adapter,
-};
+// One adapter per kind the config accepts, from the same list (sl/kinds.h): a kind without its
+// provider_<kind>_adapter does not link, and a kind the config refuses has no adapter here.
+#define X(kind) &provider_##kind##_adapter,
+static const provider_adapter_t *const s_adapters[] = {SL_PROVIDER_KINDS(X)};
+#undef X
 
 #define PROVIDER_MAX_URL  8192
 #define PROVIDER_MAX_BODY (64u * 1024 * 1024)

@@ -13,6 +13,7 @@
 
 #include "sl/buf.h"
 #include "sl/config.h"
+#include "sl/kinds.h"
 #include "sl/wire.h"
 
 #define PROVIDER_MAX_HEADERS 8
@@ -77,12 +78,11 @@ typedef struct {
     void (*http_error)(uint32_t status, const char *body, size_t len, const provider_sink_t *sink);
 } provider_adapter_t;
 
-// The adapters, one per kind, each in its own file; adapter.c's table lists them.
-extern const provider_adapter_t provider_openai_adapter;
-extern const provider_adapter_t provider_anthropic_adapter;
-extern const provider_adapter_t provider_cohere_adapter;
-extern const provider_adapter_t provider_gemini_adapter;
-extern const provider_adapter_t provider_ollama_adapter;
+// The adapters, one per kind of sl/kinds.h, each in its own file (<kind>.c), named
+// provider_<kind>_adapter with .kind "<kind>"; adapter.c's table is built from the same list.
+#define X(kind) extern const provider_adapter_t provider_##kind##_adapter;
+SL_PROVIDER_KINDS(X)
+#undef X
 
 struct cJSON;
 

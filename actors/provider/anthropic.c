@@ -15,10 +15,11 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "callsig.h"
 #include "events.h"
+#include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
-#include "sl/mem.h"
 #include "toolcalls.h"
 
 // Anthropic requires max_tokens; a client that gave none gets this many.
@@ -26,9 +27,7 @@
 #define ANTHROPIC_VERSION            "2023-06-01"
 
 typedef struct {
-    provider_events_t *events;   // owned
-    const provider_sink_t *sink; // borrowed during a feed
-    provider_toolcalls_t tools;  // tool_use blocks, keyed by content block index
+    provider_kit_t kit; // first: events, the sink during a feed, tool_use blocks by block index
     // Usage, each the last value the stream gave (tokens):
     uint32_t input_tokens;
     uint32_t cache_creation_input_tokens;
@@ -372,9 +371,7 @@ s_tool_choice(s_req_t *r, const cJSON *root, cJSON *body)
 static int
 s_max_tokens(s_req_t *r, const cJSON *root, cJSON *body)
 {
-    const cJSON *max = provider_normalized_get(root, "max_tokens");
-    if (!max)
-        max = provider_normalized_get(root, "max_completion_tokens");
+    const cJSON *max = provider_normalized_max_tokens(root, NULL);
     if (max
         && (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 1e9
             || max->valuedouble != (double)(int64_t)max->valuedouble))
@@ -459,6 +456,7 @@ s_request(const sl_provider_cfg_t *provider,
     cJSON *root = provider_normalized_parse(body, len, err, err_size);
     if (!root)
         return SL_EINVAL;
+    provider_callsig_strip(root); // Gemini's signatures in ids: tool_use ids must not carry them
     s_req_t r = {.err = err, .err_size = err_size};
     cJSON *anthropic = s_body(&r, root, upstream_model);
     cJSON_Delete(root);
@@ -490,27 +488,8 @@ s_usage(s_state_t *st, const cJSON *usage)
     provider_normalized_count(usage, "output_tokens", &st->output_tokens);
     uint64_t prompt =
         (uint64_t)st->input_tokens + st->cache_creation_input_tokens + st->cache_read_input_tokens;
-    st->sink->usage(st->sink->arg, prompt > UINT32_MAX ? UINT32_MAX : (uint32_t)prompt,
-                    st->output_tokens);
-}
-
-static void
-s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
-{
-    if (!text || !*text)
-        return;
-    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
-    sink->delta(sink->arg, &d);
-}
-
-// The content block index of an event, or PROVIDER_TOOLCALLS_NO_KEY.
-static int64_t
-s_block_index(const cJSON *data)
-{
-    const cJSON *index = cJSON_GetObjectItemCaseSensitive(data, "index");
-    if (!cJSON_IsNumber(index) || !(index->valuedouble >= 0) || index->valuedouble > 1e15)
-        return PROVIDER_TOOLCALLS_NO_KEY;
-    return (int64_t)index->valuedouble;
+    st->kit.sink->usage(st->kit.sink->arg, prompt > UINT32_MAX ? UINT32_MAX : (uint32_t)prompt,
+                        st->output_tokens);
 }
 
 // An error object, from an HTTP error body (status) or an `event: error` (status 0: it takes
@@ -527,10 +506,9 @@ s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t status)
         if (strcmp(type, s_error_types[i].type) == 0)
             type_status = s_error_types[i].status;
     char fallback[64];
-    if (!message || !*message) {
-        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);
-        message = status ? fallback : "upstream stream failed";
-    }
+    if (status == 0 && (!message || !*message))
+        message = "upstream stream failed";
+    message = provider_kit_message(message, status, fallback, sizeof fallback);
     if (status == 0)
         status = type_status ? type_status : 500;
     sl_errclass_t cls = provider_errclass_for_status(type_status ? type_status : status);
@@ -555,29 +533,22 @@ s_on_block_start(void *arg, const cJSON *data)
         return 0;
     // Blocks may start with text already in them: keep it, as the SDKs' accumulators do.
     if (strcmp(type, "text") == 0 || strcmp(type, "thinking") == 0) {
-        s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(block, "text"));
-        s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(block, "thinking"));
+        provider_kit_text(st->kit.sink, SL_DELTA_TEXT, provider_normalized_string(block, "text"));
+        provider_kit_text(st->kit.sink, SL_DELTA_REASONING,
+                          provider_normalized_string(block, "thinking"));
         return 0;
     }
     if (strcmp(type, "tool_use") != 0)
         return 0; // redacted_thinking, server tools and their results: not the client's
-    int64_t index = provider_toolcalls_start(&st->tools, s_block_index(data));
-    if (index < 0)
-        return (int)index;
     // The input is {} at the start and arrives as input_json_delta fragments; a proxy that
     // sends it whole here has it count as the first fragment.
     const cJSON *input = provider_normalized_get(block, "input");
     char *args = cJSON_IsObject(input) && input->child ? cJSON_PrintUnformatted(input) : NULL;
-    sl_delta_t d = {.kind = SL_DELTA_TOOL,
-                    .tool_index = (uint32_t)index,
-                    .tool_id = sl_str(provider_normalized_string(block, "id")),
-                    .tool_name = sl_str(provider_normalized_string(block, "name")),
-                    .text = sl_str(args)};
-    st->sink->delta(st->sink->arg, &d);
-    if (args)
-        provider_toolcalls_note_args(&st->tools, (uint32_t)index);
+    int rc = provider_kit_call_start(&st->kit, provider_kit_index(data),
+                                     provider_normalized_string(block, "id"),
+                                     provider_normalized_string(block, "name"), args);
     free(args);
-    return 0;
+    return rc;
 }
 
 static int
@@ -589,18 +560,15 @@ s_on_block_delta(void *arg, const cJSON *data)
     if (!type)
         return 0;
     if (strcmp(type, "text_delta") == 0) {
-        s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(delta, "text"));
+        provider_kit_text(st->kit.sink, SL_DELTA_TEXT, provider_normalized_string(delta, "text"));
     } else if (strcmp(type, "thinking_delta") == 0) {
-        s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(delta, "thinking"));
+        provider_kit_text(st->kit.sink, SL_DELTA_REASONING,
+                          provider_normalized_string(delta, "thinking"));
     } else if (strcmp(type, "input_json_delta") == 0) {
-        // Only client tool calls: a server tool's input (no tool_use start) is not ours.
-        int64_t index = provider_toolcalls_find(&st->tools, s_block_index(data));
-        const char *json = provider_normalized_string(delta, "partial_json");
-        if (index < 0 || !json || !*json)
-            return 0; // the first fragment is often "": it carries nothing
-        sl_delta_t d = {.kind = SL_DELTA_TOOL, .tool_index = (uint32_t)index, .text = sl_str(json)};
-        st->sink->delta(st->sink->arg, &d);
-        provider_toolcalls_note_args(&st->tools, (uint32_t)index);
+        // Only client tool calls: a server tool's input (no tool_use start) is not ours. The
+        // first fragment is often "": it carries nothing.
+        provider_kit_call_args(&st->kit, provider_kit_index(data),
+                               provider_normalized_string(delta, "partial_json"));
     }
     return 0; // signature_delta, citations_delta and new types carry no text for the client
 }
@@ -609,14 +577,9 @@ static int
 s_on_block_stop(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    int64_t key = s_block_index(data);
-    if (key == PROVIDER_TOOLCALLS_NO_KEY)
-        return 0;
-    int64_t index = provider_toolcalls_find(&st->tools, key);
-    if (index >= 0 && provider_toolcalls_end(&st->tools, (uint32_t)index)) {
-        sl_delta_t d = {.kind = SL_DELTA_TOOL, .tool_index = (uint32_t)index, .text = sl_str("{}")};
-        st->sink->delta(st->sink->arg, &d);
-    }
+    int64_t key = provider_kit_index(data);
+    if (key != PROVIDER_TOOLCALLS_NO_KEY) // a stop names its block; no other block is ended
+        provider_kit_call_end(&st->kit, key);
     return 0;
 }
 
@@ -631,7 +594,7 @@ s_on_message_delta(void *arg, const cJSON *data)
         for (size_t i = 0; i < sizeof s_stop_reasons / sizeof s_stop_reasons[0]; i++)
             if (strcmp(reason, s_stop_reasons[i].anthropic) == 0)
                 mapped = s_stop_reasons[i].sluice;
-        st->sink->finish(st->sink->arg, mapped);
+        st->kit.sink->finish(st->kit.sink->arg, mapped);
     }
     s_usage(st, provider_normalized_get(data, "usage"));
     return 0;
@@ -643,7 +606,7 @@ s_on_message_stop(void *arg, const cJSON *data)
     s_state_t *st = arg;
     (void)data;
     st->stopped = true;
-    provider_events_end(st->events);
+    provider_events_end(st->kit.events);
     return 0;
 }
 
@@ -652,8 +615,8 @@ s_on_error(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
     const cJSON *error = provider_normalized_get(data, "error");
-    s_emit_error(st->sink, cJSON_IsObject(error) ? error : NULL, 0);
-    provider_events_end(st->events); // the server closes after it; no message_stop comes
+    s_emit_error(st->kit.sink, cJSON_IsObject(error) ? error : NULL, 0);
+    provider_events_end(st->kit.events); // the server closes after it; no message_stop comes
     return 0;
 }
 
@@ -673,32 +636,8 @@ static void *
 s_state_new(size_t max_event_bytes, const char *req_id)
 {
     (void)req_id; // the provider names its own tool calls
-    s_state_t *st = sl_xcalloc(1, sizeof *st);
-    st->events =
-        provider_events_new(s_events, sizeof s_events / sizeof s_events[0], max_event_bytes);
-    provider_toolcalls_init(&st->tools);
-    return st;
-}
-
-static void
-s_state_destroy(void **state_p)
-{
-    s_state_t *st = *state_p;
-    if (!st)
-        return;
-    provider_events_destroy(&st->events);
-    free(st);
-    *state_p = NULL;
-}
-
-static int
-s_feed(void *state, const char *data, size_t len, const provider_sink_t *sink)
-{
-    s_state_t *st = state;
-    st->sink = sink;
-    int rc = provider_events_feed(st->events, data, len, st);
-    st->sink = NULL;
-    return rc;
+    return provider_kit_new(sizeof(s_state_t), s_events, sizeof s_events / sizeof s_events[0],
+                            max_event_bytes);
 }
 
 static int
@@ -721,8 +660,8 @@ const provider_adapter_t provider_anthropic_adapter = {
     .kind = "anthropic",
     .request = s_request,
     .state_new = s_state_new,
-    .state_destroy = s_state_destroy,
-    .feed = s_feed,
+    .state_destroy = provider_kit_destroy,
+    .feed = provider_kit_feed,
     .is_complete = s_is_complete,
     .http_error = s_http_error,
 };

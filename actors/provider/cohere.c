@@ -15,11 +15,11 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "callsig.h"
 #include "events.h"
+#include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
-#include "sl/mem.h"
-#include "toolcalls.h"
 
 // Cohere's p must lie in [0.01, 0.99]; OpenAI's top_p may be 0 to 1 and is often sent as 1
 // (the default). The nearest value Cohere takes keeps the client's intent.
@@ -29,9 +29,7 @@
 #define COHERE_MAX_PLAN_BYTES (16u * 1024 * 1024)
 
 typedef struct {
-    provider_events_t *events;   // owned
-    const provider_sink_t *sink; // borrowed during a feed
-    provider_toolcalls_t tools;  // tool calls, keyed by Cohere's index
+    provider_kit_t kit; // first: events, the sink during a feed, tool calls by Cohere's index
 } s_state_t;
 
 // Finish reasons in sluice's vocabulary (docs/protocol.md); ERROR and TIMEOUT are errors and
@@ -258,9 +256,7 @@ s_tool_choice(const cJSON *choice, cJSON *body, char *err, size_t err_size)
 static int
 s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
 {
-    const cJSON *max = provider_normalized_get(root, "max_tokens");
-    if (!max)
-        max = provider_normalized_get(root, "max_completion_tokens");
+    const cJSON *max = provider_normalized_max_tokens(root, NULL);
     if (max) {
         if (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 1e9
             || max->valuedouble != (double)(int64_t)max->valuedouble)
@@ -326,6 +322,7 @@ s_request(const sl_provider_cfg_t *provider,
     cJSON *root = provider_normalized_parse(body, len, err, err_size);
     if (!root)
         return SL_EINVAL;
+    provider_callsig_strip(root); // Gemini's signatures in ids are not Cohere's
     cJSON *cohere = s_body(root, upstream_model, err, err_size);
     cJSON_Delete(root);
     if (!cohere)
@@ -339,31 +336,11 @@ s_request(const sl_provider_cfg_t *provider,
     return rc;
 }
 
-static void
-s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
-{
-    if (!text || !*text)
-        return;
-    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
-    sink->delta(sink->arg, &d);
-}
-
 // The event's delta.message, where Cohere puts every payload.
 static const cJSON *
 s_message_of(const cJSON *data)
 {
     return provider_normalized_get(provider_normalized_get(data, "delta"), "message");
-}
-
-// The tool call index of an event, or PROVIDER_TOOLCALLS_NO_KEY: some servers leave it out,
-// and then the event is about the current call.
-static int64_t
-s_index(const cJSON *data)
-{
-    const cJSON *index = cJSON_GetObjectItemCaseSensitive(data, "index");
-    if (!cJSON_IsNumber(index) || !(index->valuedouble >= 0) || index->valuedouble > 1e15)
-        return PROVIDER_TOOLCALLS_NO_KEY;
-    return (int64_t)index->valuedouble;
 }
 
 // content-start and content-delta: text or thinking, whichever the content holds.
@@ -372,8 +349,9 @@ s_on_content(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
     const cJSON *content = provider_normalized_get(s_message_of(data), "content");
-    s_emit_text(st->sink, SL_DELTA_TEXT, provider_normalized_string(content, "text"));
-    s_emit_text(st->sink, SL_DELTA_REASONING, provider_normalized_string(content, "thinking"));
+    provider_kit_text(st->kit.sink, SL_DELTA_TEXT, provider_normalized_string(content, "text"));
+    provider_kit_text(st->kit.sink, SL_DELTA_REASONING,
+                      provider_normalized_string(content, "thinking"));
     return 0;
 }
 
@@ -382,11 +360,13 @@ static int
 s_on_tool_plan(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    s_emit_text(st->sink, SL_DELTA_REASONING,
-                provider_normalized_string(s_message_of(data), "tool_plan"));
+    provider_kit_text(st->kit.sink, SL_DELTA_REASONING,
+                      provider_normalized_string(s_message_of(data), "tool_plan"));
     return 0;
 }
 
+// Tool events carry the call's index; some servers leave it out, and then the event is about
+// the current call (provider_kit_index gives PROVIDER_TOOLCALLS_NO_KEY).
 static int
 s_on_tool_start(void *arg, const cJSON *data)
 {
@@ -394,19 +374,9 @@ s_on_tool_start(void *arg, const cJSON *data)
     const cJSON *call =
         provider_normalized_get(s_message_of(data), "tool_calls"); // one object, not an array
     const cJSON *fn = provider_normalized_get(call, "function");
-    int64_t index = provider_toolcalls_start(&st->tools, s_index(data));
-    if (index < 0)
-        return (int)index;
-    const char *args = provider_normalized_string(fn, "arguments");
-    sl_delta_t d = {.kind = SL_DELTA_TOOL,
-                    .tool_index = (uint32_t)index,
-                    .tool_id = sl_str(provider_normalized_string(call, "id")),
-                    .tool_name = sl_str(provider_normalized_string(fn, "name")),
-                    .text = sl_str(args)};
-    st->sink->delta(st->sink->arg, &d);
-    if (args && *args)
-        provider_toolcalls_note_args(&st->tools, (uint32_t)index);
-    return 0;
+    return provider_kit_call_start(
+        &st->kit, provider_kit_index(data), provider_normalized_string(call, "id"),
+        provider_normalized_string(fn, "name"), provider_normalized_string(fn, "arguments"));
 }
 
 static int
@@ -415,13 +385,8 @@ s_on_tool_delta(void *arg, const cJSON *data)
     s_state_t *st = arg;
     const cJSON *fn = provider_normalized_get(
         provider_normalized_get(s_message_of(data), "tool_calls"), "function");
-    const char *args = provider_normalized_string(fn, "arguments");
-    int64_t index = provider_toolcalls_find(&st->tools, s_index(data));
-    if (index < 0 || !args || !*args)
-        return 0; // a fragment of no call we know, or an empty one
-    sl_delta_t d = {.kind = SL_DELTA_TOOL, .tool_index = (uint32_t)index, .text = sl_str(args)};
-    st->sink->delta(st->sink->arg, &d);
-    provider_toolcalls_note_args(&st->tools, (uint32_t)index);
+    provider_kit_call_args(&st->kit, provider_kit_index(data),
+                           provider_normalized_string(fn, "arguments"));
     return 0;
 }
 
@@ -429,11 +394,7 @@ static int
 s_on_tool_end(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
-    int64_t index = provider_toolcalls_find(&st->tools, s_index(data));
-    if (index >= 0 && provider_toolcalls_end(&st->tools, (uint32_t)index)) {
-        sl_delta_t d = {.kind = SL_DELTA_TOOL, .tool_index = (uint32_t)index, .text = sl_str("{}")};
-        st->sink->delta(st->sink->arg, &d);
-    }
+    provider_kit_call_end(&st->kit, provider_kit_index(data));
     return 0;
 }
 
@@ -456,7 +417,7 @@ s_usage(s_state_t *st, const cJSON *usage)
     else
         any = true;
     if (any)
-        st->sink->usage(st->sink->arg, input, output);
+        st->kit.sink->usage(st->kit.sink->arg, input, output);
 }
 
 static int
@@ -464,7 +425,7 @@ s_on_message_end(void *arg, const cJSON *data)
 {
     s_state_t *st = arg;
     const cJSON *delta = provider_normalized_get(data, "delta");
-    provider_events_end(st->events); // [DONE] and anything else after it add nothing
+    provider_events_end(st->kit.events); // [DONE] and anything else after it add nothing
     s_usage(st, provider_normalized_get(delta, "usage"));
     const char *reason = provider_normalized_string(delta, "finish_reason");
     if (reason && (strcmp(reason, "ERROR") == 0 || strcmp(reason, "TIMEOUT") == 0)) {
@@ -473,8 +434,9 @@ s_on_message_end(void *arg, const cJSON *data)
         const char *message = provider_normalized_string(delta, "error");
         if (!message || !*message)
             message = timeout ? "upstream timed out" : "upstream stream failed";
-        st->sink->error(st->sink->arg, timeout ? SL_ERRCLASS_TIMEOUT : SL_ERRCLASS_PROVIDER_DOWN,
-                        timeout ? 504 : 500, timeout ? "timeout" : "upstream_error", message);
+        st->kit.sink->error(st->kit.sink->arg,
+                            timeout ? SL_ERRCLASS_TIMEOUT : SL_ERRCLASS_PROVIDER_DOWN,
+                            timeout ? 504 : 500, timeout ? "timeout" : "upstream_error", message);
         return 0;
     }
     if (reason) {
@@ -482,7 +444,7 @@ s_on_message_end(void *arg, const cJSON *data)
         for (size_t i = 0; i < sizeof s_finish_reasons / sizeof s_finish_reasons[0]; i++)
             if (strcmp(reason, s_finish_reasons[i].cohere) == 0)
                 mapped = s_finish_reasons[i].sluice;
-        st->sink->finish(st->sink->arg, mapped);
+        st->kit.sink->finish(st->kit.sink->arg, mapped);
     }
     return 0;
 }
@@ -507,39 +469,15 @@ static void *
 s_state_new(size_t max_event_bytes, const char *req_id)
 {
     (void)req_id; // the provider names its own tool calls
-    s_state_t *st = sl_xcalloc(1, sizeof *st);
-    st->events =
-        provider_events_new(s_events, sizeof s_events / sizeof s_events[0], max_event_bytes);
-    provider_toolcalls_init(&st->tools);
-    return st;
-}
-
-static void
-s_state_destroy(void **state_p)
-{
-    s_state_t *st = *state_p;
-    if (!st)
-        return;
-    provider_events_destroy(&st->events);
-    free(st);
-    *state_p = NULL;
-}
-
-static int
-s_feed(void *state, const char *data, size_t len, const provider_sink_t *sink)
-{
-    s_state_t *st = state;
-    st->sink = sink;
-    int rc = provider_events_feed(st->events, data, len, st);
-    st->sink = NULL;
-    return rc;
+    return provider_kit_new(sizeof(s_state_t), s_events, sizeof s_events / sizeof s_events[0],
+                            max_event_bytes);
 }
 
 static int
 s_is_complete(const void *state)
 {
     const s_state_t *st = state;
-    return provider_events_is_ended(st->events); // only message-end ends the stream
+    return provider_events_is_ended(st->kit.events); // only message-end ends the stream
 }
 
 // Cohere's error body is {"message": ...}, sometimes with an id; it has no type, so the type
@@ -548,12 +486,9 @@ static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
-    const char *message = provider_normalized_string(root, "message");
     char fallback[64];
-    if (!message || !*message) {
-        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);
-        message = fallback;
-    }
+    const char *message = provider_kit_message(provider_normalized_string(root, "message"), status,
+                                               fallback, sizeof fallback);
     const char *type = "upstream_error";
     for (size_t i = 0; i < sizeof s_error_types / sizeof s_error_types[0]; i++)
         if (s_error_types[i].status == status)
@@ -566,8 +501,8 @@ const provider_adapter_t provider_cohere_adapter = {
     .kind = "cohere",
     .request = s_request,
     .state_new = s_state_new,
-    .state_destroy = s_state_destroy,
-    .feed = s_feed,
+    .state_destroy = provider_kit_destroy,
+    .feed = provider_kit_feed,
     .is_complete = s_is_complete,
     .http_error = s_http_error,
 };

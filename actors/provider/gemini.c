@@ -6,7 +6,10 @@
 // elements are the same objects, pretty-printed. The first byte that is not whitespace tells
 // the two apart ("[" or not), so both are parsed whatever the Content-Type says. There is no
 // terminator: the stream is complete once a chunk carried a finishReason, and EOF after that is
-// the normal end. Function calls arrive whole, without ids; usageMetadata is cumulative.
+// the normal end. Function calls arrive whole, without ids; a call's thoughtSignature rides in
+// the id sluice gives it and goes back on the call in the next turn (callsig.h). Tool schemas
+// go as parametersJsonSchema; an error's RetryInfo.retryDelay reaches sink->retry_after.
+// usageMetadata is cumulative.
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "callsig.h"
+#include "kit.h"
 #include "normalized.h"
 #include "sl/buf.h"
 #include "sl/err.h"
@@ -117,8 +122,10 @@ s_text_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_si
     return 0;
 }
 
-// Append {"functionCall": {name, args}} for each of an assistant message's tool calls. The ids
-// stay behind: ours are made up (call_<n>), and Gemini matches results by name and order.
+// Append {"functionCall": {name, args}} for each of an assistant message's tool calls, with the
+// thoughtSignature the call's id carries back (callsig.h): Gemini 3 refuses a turn whose calls
+// lack the signatures it gave them. The ids themselves stay behind: ours are made up, and Gemini
+// matches results by name and order.
 static int
 s_call_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_size)
 {
@@ -134,9 +141,15 @@ s_call_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_si
         int rc = provider_normalized_call(call, index, i++, &name, &args, err, err_size);
         if (rc < 0)
             return rc;
-        cJSON *fc = cJSON_AddObjectToObject(s_push(parts), "functionCall");
+        cJSON *part = s_push(parts);
+        cJSON *fc = cJSON_AddObjectToObject(part, "functionCall");
         cJSON_AddStringToObject(fc, "name", name);
         cJSON_AddItemToObject(fc, "args", args);
+        size_t base_len;
+        char *signature = provider_callsig_split(provider_normalized_string(call, "id"), &base_len);
+        if (signature)
+            cJSON_AddStringToObject(part, "thoughtSignature", signature);
+        free(signature);
     }
     return 0;
 }
@@ -306,9 +319,11 @@ s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
         const char *description = provider_normalized_string(fn, "description");
         if (description)
             cJSON_AddStringToObject(decl, "description", description);
+        // parametersJsonSchema takes JSON Schema as it is; `parameters` is an OpenAPI subset
+        // that refuses keywords clients send ($ref, anyOf with const, additionalProperties ...).
         const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
         if (cJSON_IsObject(parameters))
-            cJSON_AddItemToObject(decl, "parameters", cJSON_Duplicate(parameters, 1));
+            cJSON_AddItemToObject(decl, "parametersJsonSchema", cJSON_Duplicate(parameters, 1));
         i++;
     }
     return s_tool_config(in, req, err, err_size);
@@ -401,7 +416,59 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
-// An error object {code, message, status}; http_status 0 means inside a 200 stream.
+// A google.protobuf.Duration in its JSON form ("30s", "0.5s", "1.000340s") in ms, rounded up;
+// -1 when text is not one. At most 12 digits of seconds (the type's range) and 9 of fraction.
+static int64_t
+s_duration_ms(const char *text)
+{
+    int64_t ms = 0;
+    size_t i = 0;
+    for (; text[i] >= '0' && text[i] <= '9'; i++) {
+        if (i == 12)
+            return -1;
+        ms = ms * 10 + (text[i] - '0') * 1000;
+    }
+    if (i == 0)
+        return -1;
+    int64_t frac_ns = 0, scale = 100000000; // the fraction's first digit is 10^8 ns
+    if (text[i] == '.') {
+        size_t start = ++i;
+        for (; text[i] >= '0' && text[i] <= '9'; i++) {
+            if (i - start == 9)
+                return -1;
+            frac_ns += (text[i] - '0') * scale;
+            scale /= 10;
+        }
+        if (i == start)
+            return -1;
+    }
+    if (text[i] != 's' || text[i + 1] != '\0')
+        return -1;
+    return ms + (frac_ns + 999999) / 1000000;
+}
+
+// The wait a RetryInfo among the error's details asks for (Gemini has no Retry-After header),
+// reported when the sink takes it.
+static void
+s_retry_info(const provider_sink_t *sink, const cJSON *error)
+{
+    static const char type[] = "google.rpc.RetryInfo";
+    const cJSON *detail;
+    cJSON_ArrayForEach(detail, provider_normalized_get(error, "details"))
+    {
+        const char *at_type = provider_normalized_string(detail, "@type");
+        const char *delay = provider_normalized_string(detail, "retryDelay");
+        size_t len = at_type ? strlen(at_type) : 0;
+        if (!delay || len < sizeof type - 1 || strcmp(at_type + len - (sizeof type - 1), type) != 0)
+            continue;
+        int64_t ms = s_duration_ms(delay);
+        if (ms > 0 && sink->retry_after)
+            sink->retry_after(sink->arg, ms);
+        return;
+    }
+}
+
+// An error object {code, message, status, details}; http_status 0 means inside a 200 stream.
 static void
 s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t http_status)
 {
@@ -416,45 +483,25 @@ s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t http_stat
         if (strcmp(status, s_status_classes[i].status) == 0)
             cls = s_status_classes[i].err_class;
     char fallback[64];
-    if (!message || !*message) {
-        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", http_status);
-        message = fallback;
-    }
+    message = provider_kit_message(message, http_status, fallback, sizeof fallback);
+    s_retry_info(sink, error);
     sink->error(sink->arg, cls, http_status, status ? status : "upstream_error", message);
 }
 
+// A whole function call: one tool fragment with a made-up id unless Gemini gave one. The part's
+// thoughtSignature rides in the id (callsig.h), for the next turn to give back.
 static void
-s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
-{
-    if (!text || !*text)
-        return;
-    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
-    sink->delta(sink->arg, &d);
-}
-
-// A whole function call: one tool fragment with a made-up id unless Gemini gave one.
-static void
-s_emit_call(s_state_t *st, const cJSON *call)
+s_emit_call(s_state_t *st, const cJSON *call, const char *signature)
 {
     uint32_t index = st->n_calls++;
     char made_up[48];
-    const char *id = provider_normalized_string(call, "id");
-    if (!id || !*id) {
-        provider_made_up_call_id(st->req_id[0] ? st->req_id : NULL, index, made_up, sizeof made_up);
-        id = made_up;
-    }
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive(call, "args");
-    char *text = args && !cJSON_IsNull(args) ? cJSON_PrintUnformatted(args) : sl_xstrdup("{}");
-    if (!text)
-        abort(); // cJSON ran out of memory: as sl/mem.h does
-    const char *name = provider_normalized_string(call, "name");
-    sl_delta_t d = {.kind = SL_DELTA_TOOL,
-                    .tool_index = index,
-                    .tool_id = sl_str(id),
-                    .tool_name = sl_str(name),
-                    .text = sl_str(text)};
-    st->sink->delta(st->sink->arg, &d);
-    free(text);
+    const char *id = provider_kit_call_id(provider_normalized_string(call, "id"), st->req_id, index,
+                                          made_up, sizeof made_up);
+    char *signed_id = provider_callsig_join(id, signature); // NULL: none, or not carried
+    provider_kit_whole_call(st->sink, index, signed_id ? signed_id : id,
+                            provider_normalized_string(call, "name"),
+                            cJSON_GetObjectItemCaseSensitive(call, "args"));
+    free(signed_id);
 }
 
 static const char *
@@ -522,12 +569,12 @@ s_on_chunk(s_state_t *st, const char *json, size_t len)
         // a part without functionCall is text.
         const cJSON *call = cJSON_GetObjectItemCaseSensitive(part, "functionCall");
         if (cJSON_IsObject(call)) {
-            s_emit_call(st, call);
+            s_emit_call(st, call, provider_normalized_string(part, "thoughtSignature"));
             continue;
         }
         bool thought = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "thought"));
-        s_emit_text(sink, thought ? SL_DELTA_REASONING : SL_DELTA_TEXT,
-                    provider_normalized_string(part, "text"));
+        provider_kit_text(sink, thought ? SL_DELTA_REASONING : SL_DELTA_TEXT,
+                          provider_normalized_string(part, "text"));
     }
     const char *reason = provider_normalized_string(candidate, "finishReason");
     const cJSON *feedback = cJSON_GetObjectItemCaseSensitive(chunk, "promptFeedback");

@@ -214,6 +214,20 @@ provider_normalized_string(const cJSON *from, const char *key)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
+const cJSON *
+provider_normalized_max_tokens(const cJSON *in, const char **key_p)
+{
+    const char *key = "max_completion_tokens";
+    const cJSON *max = provider_normalized_get(in, key);
+    if (!max) {
+        key = "max_tokens";
+        max = provider_normalized_get(in, key);
+    }
+    if (key_p)
+        *key_p = max ? key : NULL;
+    return max;
+}
+
 int
 provider_normalized_copy_sampling(const cJSON *in,
                                   cJSON *out,
@@ -223,15 +237,15 @@ provider_normalized_copy_sampling(const cJSON *in,
                                   size_t err_size)
 {
     cJSON *obj = cJSON_CreateObject();
-    const char *max_key =
-        cJSON_GetObjectItemCaseSensitive(in, "max_tokens") ? "max_tokens" : "max_completion_tokens";
+    const char *max_key = NULL;
+    (void)provider_normalized_max_tokens(in, &max_key); // NULL: neither is set
     int rc = 0;
     if (keys->temperature)
         rc = provider_normalized_copy_number(in, "temperature", obj, keys->temperature, err,
                                              err_size);
     if (rc == 0 && keys->top_p)
         rc = provider_normalized_copy_number(in, "top_p", obj, keys->top_p, err, err_size);
-    if (rc == 0 && keys->max_tokens)
+    if (rc == 0 && keys->max_tokens && max_key)
         rc = provider_normalized_copy_number(in, max_key, obj, keys->max_tokens, err, err_size);
     if (rc == 0 && keys->stop)
         rc = provider_normalized_copy_stop(in, obj, keys->stop, err, err_size);

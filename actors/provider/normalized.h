@@ -76,11 +76,18 @@ bool provider_normalized_count(const cJSON *from, const char *key, uint32_t *out
 // The value of from->key when it is a string, else NULL. Borrowed from from.
 const char *provider_normalized_string(const cJSON *from, const char *key);
 
+// The client's cap on output tokens, as the normalized request keeps it (both fields as the
+// client sent them: docs/protocol.md): max_completion_tokens when it is there and not null, else
+// max_tokens; NULL when neither is. The newer field wins when a client sends both, as it did
+// when the ingress renamed it. *key_p, when key_p is set, gets the field's name (for errors).
+// Borrowed from in.
+const cJSON *provider_normalized_max_tokens(const cJSON *in, const char **key_p);
+
 // The names a provider gives the sampling settings; NULL for one it does not take.
 typedef struct {
     const char *temperature;
     const char *top_p;
-    const char *max_tokens; // from max_tokens, else max_completion_tokens
+    const char *max_tokens; // from provider_normalized_max_tokens
     const char *stop;
 } provider_sampling_keys_t;
 

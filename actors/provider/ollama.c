@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "callsig.h"
+#include "kit.h"
 #include "normalized.h"
 #include "sl/buf.h"
 #include "sl/err.h"
@@ -154,6 +156,7 @@ s_request(const sl_provider_cfg_t *provider,
     cJSON *in = provider_normalized_parse(body, len, err, err_size);
     if (!in)
         return SL_EINVAL;
+    provider_callsig_strip(in); // Gemini's signatures in ids are not Ollama's
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "model", upstream_model);
     int rc = s_messages(in, req, err, err_size);
@@ -201,15 +204,6 @@ s_state_destroy(void **state_p)
     *state_p = NULL;
 }
 
-static void
-s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
-{
-    if (!text || !*text)
-        return;
-    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
-    sink->delta(sink->arg, &d);
-}
-
 // Whole tool calls: one fragment each, with a made-up id unless the server gave one.
 static void
 s_emit_calls(s_state_t *st, const cJSON *calls)
@@ -222,29 +216,10 @@ s_emit_calls(s_state_t *st, const cJSON *calls)
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
         uint32_t index = st->n_calls++;
         char made_up[48];
-        const char *id = provider_normalized_string(call, "id");
-        if (!id || !*id) {
-            provider_made_up_call_id(st->req_id[0] ? st->req_id : NULL, index, made_up,
-                                     sizeof made_up);
-            id = made_up;
-        }
-        const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-        char *text;
-        if (cJSON_IsString(args)) // a relay that kept OpenAI's string form
-            text = sl_xstrdup(args->valuestring);
-        else if (args && !cJSON_IsNull(args))
-            text = cJSON_PrintUnformatted(args);
-        else
-            text = sl_xstrdup("{}");
-        if (!text)
-            abort(); // cJSON ran out of memory: as sl/mem.h does
-        sl_delta_t d = {.kind = SL_DELTA_TOOL,
-                        .tool_index = index,
-                        .tool_id = sl_str(id),
-                        .tool_name = sl_str(provider_normalized_string(fn, "name")),
-                        .text = sl_str(text)};
-        st->sink->delta(st->sink->arg, &d);
-        free(text);
+        const char *id = provider_kit_call_id(provider_normalized_string(call, "id"), st->req_id,
+                                              index, made_up, sizeof made_up);
+        provider_kit_whole_call(st->sink, index, id, provider_normalized_string(fn, "name"),
+                                cJSON_GetObjectItemCaseSensitive(fn, "arguments"));
     }
 }
 
@@ -283,8 +258,8 @@ s_on_line(void *arg, const char *line, size_t len)
         return 0;
     }
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(chunk, "message");
-    s_emit_text(sink, SL_DELTA_REASONING, provider_normalized_string(message, "thinking"));
-    s_emit_text(sink, SL_DELTA_TEXT, provider_normalized_string(message, "content"));
+    provider_kit_text(sink, SL_DELTA_REASONING, provider_normalized_string(message, "thinking"));
+    provider_kit_text(sink, SL_DELTA_TEXT, provider_normalized_string(message, "content"));
     s_emit_calls(st, cJSON_GetObjectItemCaseSensitive(message, "tool_calls"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(chunk, "done"))) {
         st->done = st->stopped = true;
@@ -338,10 +313,7 @@ s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_
     const char *message =
         cJSON_IsString(error) ? error->valuestring : provider_normalized_string(error, "message");
     char fallback[64];
-    if (!message || !*message) {
-        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);
-        message = fallback;
-    }
+    message = provider_kit_message(message, status, fallback, sizeof fallback);
     sink->error(sink->arg, provider_errclass_for_status(status), status, "upstream_error", message);
     cJSON_Delete(root);
 }

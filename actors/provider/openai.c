@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "callsig.h"
+#include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
 #include "sl/mem.h"
@@ -41,6 +43,8 @@ s_request(const sl_provider_cfg_t *provider,
         cJSON_Delete(root);
         return SL_EINVAL;
     }
+    // Gemini's signatures ride in tool call ids (callsig.h); OpenAI refuses ids over 40 bytes.
+    provider_callsig_strip(root);
     cJSON_DeleteItemFromObjectCaseSensitive(root, "model");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "stream");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "stream_options");
@@ -79,15 +83,6 @@ s_state_destroy(void **state_p)
 }
 
 static void
-s_emit_text(const provider_sink_t *sink, uint8_t kind, const char *text)
-{
-    if (!text || !*text)
-        return;
-    sl_delta_t d = {.kind = kind, .text = sl_str(text)};
-    sink->delta(sink->arg, &d);
-}
-
-static void
 s_emit_tool_calls(const provider_sink_t *sink, const cJSON *calls)
 {
     const cJSON *call;
@@ -121,10 +116,7 @@ s_emit_error(const provider_sink_t *sink, const cJSON *error, uint32_t status)
     if (type && strcmp(type, "insufficient_quota") == 0)
         cls = SL_ERRCLASS_FATAL;
     char fallback[64];
-    if (!message || !*message) {
-        snprintf(fallback, sizeof fallback, "upstream returned HTTP %u", status);
-        message = fallback;
-    }
+    message = provider_kit_message(message, status, fallback, sizeof fallback);
     sink->error(sink->arg, cls, status, type ? type : "upstream_error", message);
 }
 
@@ -163,10 +155,11 @@ s_on_event(void *arg, const sl_sse_event_t *event)
             continue; // n > 1 is not supported: choice 0 is the stream
         const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
         if (cJSON_IsObject(delta)) {
-            s_emit_text(sink, SL_DELTA_REASONING,
-                        provider_normalized_string(delta, "reasoning_content"));
-            s_emit_text(sink, SL_DELTA_REASONING, provider_normalized_string(delta, "reasoning"));
-            s_emit_text(sink, SL_DELTA_TEXT, provider_normalized_string(delta, "content"));
+            provider_kit_text(sink, SL_DELTA_REASONING,
+                              provider_normalized_string(delta, "reasoning_content"));
+            provider_kit_text(sink, SL_DELTA_REASONING,
+                              provider_normalized_string(delta, "reasoning"));
+            provider_kit_text(sink, SL_DELTA_TEXT, provider_normalized_string(delta, "content"));
             const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
             if (cJSON_IsArray(calls))
                 s_emit_tool_calls(sink, calls);

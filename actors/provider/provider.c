@@ -252,7 +252,15 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
     char *pname = sl_str_dup(d->provider);
     char err[256] = "";
     const sl_provider_cfg_t *provider = sl_config_provider(self->cfg, pname);
-    if (zhashx_lookup(self->transfers, id)) {
+    provider_transfer_t *old = zhashx_lookup(self->transfers, id);
+    if (old && provider_transfer_is_ended(old) && provider_transfer_attempt(old) < d->attempt) {
+        // The next attempt of a request whose last one failed here: that one is superseded
+        // (the broker's VERDICT saying so follows this DISPATCH).
+        provider_transfer_verdict(old, provider_transfer_attempt(old), false);
+        zhashx_delete(self->transfers, id);
+        old = NULL;
+    }
+    if (old) {
         sl_log_warn_rl("dispatch req=%s: already running, dropped", id);
     } else if (!provider) {
         snprintf(err, sizeof err, "no provider named '%s' in this worker's config", pname);
@@ -303,11 +311,19 @@ s_backend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     (void)from_p;
     (void)frame_p;
     provider_t *self = arg;
-    if (msg->type == SL_MSG_DISPATCH)
+    if (msg->type == SL_MSG_DISPATCH) {
         s_handle_dispatch(self, msg);
-    else if (msg->type == SL_MSG_CANCEL)
+    } else if (msg->type == SL_MSG_CANCEL) {
         s_handle_cancel(self, msg);
-    else
+    } else if (msg->type == SL_MSG_VERDICT) {
+        char *id = sl_str_dup(msg->req_id);
+        provider_transfer_t *t = zhashx_lookup(self->transfers, id);
+        if (t) {
+            provider_transfer_verdict(t, msg->attempt, msg->final);
+            s_reap(self, t);
+        }
+        free(id);
+    } else
         sl_log_warn_rl("backend: unexpected %s dropped", sl_wire_type_name(msg->type));
     return 0;
 }
@@ -389,8 +405,22 @@ s_on_resend(zloop_t *loop, int timer_id, void *arg)
     int64_t after = self->cfg->resend_ms;
     zlist_t *gone = NULL;
     size_t rewound = 0;
+    // The broker answers at once, or when the next attempt goes out: after its longest delay.
+    int64_t longest = 0;
+    for (size_t i = 0; i < self->cfg->n_routes; i++)
+        if (self->cfg->routes[i].retry_max_ms > longest)
+            longest = self->cfg->routes[i].retry_max_ms;
+    int64_t verdict_wait = 2 * self->cfg->heartbeat_ms * self->cfg->liveness_beats + longest;
     for (provider_transfer_t *t = zhashx_first(self->transfers); t;
          t = zhashx_next(self->transfers)) {
+        int64_t waited = 0;
+        if (provider_transfer_awaits_verdict(t, now_ms, &waited) && waited >= verdict_wait) {
+            // No verdict: the broker that would give it is gone. The failure is the answer.
+            sl_log_warn_rl("stream req=%s: no verdict after %lld ms, its failure ends it",
+                           provider_transfer_id(t), (long long)waited);
+            provider_transfer_verdict(t, provider_transfer_attempt(t), true);
+            s_arm_flush(self);
+        }
         if (provider_transfer_is_stale(t, now_ms, after * PROVIDER_KEEP_FACTOR)) {
             if (!gone)
                 gone = zlist_new();

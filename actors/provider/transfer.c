@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <czmq.h>
 
@@ -45,7 +46,11 @@ struct provider_transfer {
     zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
     int64_t active_ms;         // monotonic time of the last send or DURABLE
     int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
-    bool paused;               // curl was told CURL_WRITEFUNC_PAUSE
+    uint8_t *held_end;         // owned; a retryable failure's END, waiting for the verdict
+    size_t held_end_len;
+    int64_t finished_ms; // monotonic time the attempt ended
+    bool dropped;        // the broker tries again elsewhere: this attempt is done
+    bool paused;         // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
@@ -179,6 +184,46 @@ s_sink_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, co
     s_set_error(arg, cls, status, type, message);
 }
 
+// Failures the broker may answer with another attempt (the error-class table).
+static bool
+s_is_retryable(uint32_t err_class)
+{
+    return err_class == SL_ERRCLASS_RATE_LIMIT || err_class == SL_ERRCLASS_TIMEOUT
+           || err_class == SL_ERRCLASS_PROVIDER_DOWN;
+}
+
+// Retry-After (seconds; an HTTP date is not honoured) and retry-after-ms, as the upstream
+// answers a 429 or 503 with them.
+static size_t
+s_on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    provider_transfer_t *self = arg;
+    size_t len = size * nmemb;
+    static const char sec[] = "retry-after:", ms[] = "retry-after-ms:";
+    int64_t factor = 0;
+    size_t at = 0;
+    if (len > sizeof ms - 1 && strncasecmp(data, ms, sizeof ms - 1) == 0) {
+        factor = 1;
+        at = sizeof ms - 1;
+    } else if (len > sizeof sec - 1 && strncasecmp(data, sec, sizeof sec - 1) == 0) {
+        factor = 1000;
+        at = sizeof sec - 1;
+    }
+    if (factor) {
+        while (at < len && (data[at] == ' ' || data[at] == '\t'))
+            at++;
+        int64_t v = 0;
+        size_t digits = 0;
+        while (at < len && data[at] >= '0' && data[at] <= '9' && v < INT64_C(1) << 40) {
+            v = v * 10 + (data[at++] - '0');
+            digits++;
+        }
+        if (digits && v * factor > self->retry_after_ms)
+            self->retry_after_ms = v * factor;
+    }
+    return len;
+}
+
 static void
 s_sink_retry_after(void *arg, int64_t ms)
 {
@@ -260,6 +305,8 @@ s_set_options(provider_transfer_t *self)
     SET(CURLOPT_HTTPHEADER, self->headers);
     SET(CURLOPT_WRITEFUNCTION, s_on_write);
     SET(CURLOPT_WRITEDATA, self);
+    SET(CURLOPT_HEADERFUNCTION, s_on_header);
+    SET(CURLOPT_HEADERDATA, self);
     SET(CURLOPT_PRIVATE, self);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_connect_ms);
@@ -372,6 +419,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     if (self->adapter && self->state)
         self->adapter->state_destroy(&self->state);
     provider_retain_destroy(&self->retain);
+    free(self->held_end);
     zlistx_destroy(&self->broker_queue);
     sl_deltas_free(&self->parsed);
     sl_buf_free(&self->error_body);
@@ -391,6 +439,12 @@ const char *
 provider_transfer_id(const provider_transfer_t *self)
 {
     return self->req_id;
+}
+
+uint32_t
+provider_transfer_attempt(const provider_transfer_t *self)
+{
+    return self->attempt;
 }
 
 const char *
@@ -517,7 +571,7 @@ bool
 provider_transfer_is_stale(const provider_transfer_t *self, int64_t now_ms, int64_t after_ms)
 {
     return self->finished && !s_backlogged(self) && !provider_retain_is_final(self->retain)
-           && now_ms - self->active_ms >= after_ms;
+           && !self->held_end && !self->dropped && now_ms - self->active_ms >= after_ms;
 }
 
 uint64_t
@@ -556,7 +610,20 @@ s_finish(provider_transfer_t *self)
                     .error_type = sl_str(self->error_type),
                     .message = sl_str(self->message),
                     .count = self->count};
-    s_keep(self, &end, self->count, self->count);
+    end.retry_after_ms = (uint64_t)self->retry_after_ms;
+    if (s_is_retryable(end.err_class) && self->count == 0) {
+        // Nothing reached anyone yet: the broker may try again, here or elsewhere. The END
+        // waits for its verdict, so the client sees either the next attempt or this failure.
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int rc = sl_wire_encode(&end, &data, &len);
+        if (rc < 0)
+            s_encode_failed(self, &end, rc);
+        self->held_end = data;
+        self->held_end_len = len;
+    } else {
+        s_keep(self, &end, self->count, self->count);
+    }
     sl_msg_t outcome = {.type = SL_MSG_OUTCOME,
                         .req_id = sl_str(self->req_id),
                         .attempt = self->attempt,
@@ -564,10 +631,38 @@ s_finish(provider_transfer_t *self)
                         .upstream_model = sl_str(self->upstream_model),
                         .err_class = end.err_class,
                         .status = end.status,
-                        .count = self->count};
+                        .count = self->count,
+                        .retry_after_ms = end.retry_after_ms};
     s_queue_broker(self, &outcome);
     self->finished = true;
+    self->finished_ms = sl_clock_mono_ms();
     provider_transfer_flush(self);
+}
+
+void
+provider_transfer_verdict(provider_transfer_t *self, uint32_t attempt, bool final)
+{
+    if (attempt != self->attempt || !self->held_end)
+        return; // about another attempt, or nothing held (a repeated verdict)
+    if (final) {
+        provider_retain_add(self->retain, &self->held_end, self->held_end_len, self->count,
+                            self->count, true);
+    } else {
+        // Another attempt follows: this one says nothing more. Nothing of it is kept.
+        free(self->held_end);
+        self->dropped = true;
+    }
+    self->held_end = NULL;
+    provider_transfer_flush(self);
+}
+
+bool
+provider_transfer_awaits_verdict(const provider_transfer_t *self, int64_t now_ms, int64_t *since_ms)
+{
+    if (!self->held_end)
+        return false;
+    *since_ms = now_ms - self->finished_ms;
+    return true;
 }
 
 void
@@ -615,7 +710,8 @@ provider_transfer_cancel(provider_transfer_t *self)
 bool
 provider_transfer_is_finished(const provider_transfer_t *self)
 {
-    return self->finished && !s_backlogged(self) && provider_retain_is_final(self->retain);
+    return self->finished && !s_backlogged(self)
+           && (self->dropped || provider_retain_is_final(self->retain));
 }
 
 bool

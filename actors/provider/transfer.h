@@ -50,6 +50,8 @@ provider_transfer_t *provider_transfer_failed(const sl_msg_t *dispatch,
 void provider_transfer_destroy(provider_transfer_t **self_p);
 
 const char *provider_transfer_id(const provider_transfer_t *self);
+// The attempt number this transfer serves.
+uint32_t provider_transfer_attempt(const provider_transfer_t *self);
 // Name of the provider (from the config) this transfer streams from. Borrowed.
 const char *provider_transfer_provider(const provider_transfer_t *self);
 // The easy handle, to add to a multi handle. Borrowed.
@@ -83,8 +85,20 @@ uint64_t provider_transfer_kept(const provider_transfer_t *self);
 void provider_transfer_complete(provider_transfer_t *self, CURLcode result);
 // The client went away or the broker cancelled: queue END and OUTCOME as a user abort.
 void provider_transfer_cancel(provider_transfer_t *self);
-// True once END and OUTCOME have been sent and the builder said the whole stream is durable:
-// the transfer can go.
+// A failed attempt that produced no token and may be tried again (rate limit, timeout,
+// provider down) does not send its END at once: it waits for the broker's VERDICT. final:
+// this failure is the request's end, the END goes to the builder and is kept until durable;
+// else another attempt follows and this one is forgotten. A verdict for another attempt, or a
+// second one, changes nothing.
+void provider_transfer_verdict(provider_transfer_t *self, uint32_t attempt, bool final);
+// True while the END waits for a verdict; *since_ms gets how long it has waited (a worker
+// gives up waiting after a while and sends it: the broker may have been restarted).
+bool provider_transfer_awaits_verdict(const provider_transfer_t *self,
+                                      int64_t now_ms,
+                                      int64_t *since_ms);
+
+// True once END and OUTCOME have been sent and the builder said the whole stream is durable
+// (or the broker said another attempt follows): the transfer can go.
 bool provider_transfer_is_finished(const provider_transfer_t *self);
 // True once the upstream transfer is over (END and OUTCOME made), durable or not.
 bool provider_transfer_is_ended(const provider_transfer_t *self);

@@ -16,6 +16,7 @@
 
 #include "sl/buf.h"
 #include "sl/err.h"
+#include "sl/kinds.h"
 #include "sl/mem.h"
 #include "sl/text.h"
 #include "sl/wire.h"
@@ -39,10 +40,10 @@
 #define S_OPENAI_BASE_URL "https://api.openai.com/v1"
 static const char *const s_openai_models[] = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"};
 
-// Provider kinds sluice can talk to: a new kind is one more line.
-static const char *const s_kinds[] = {
-    "openai", "anthropic", "gemini", "cohere", "ollama", NULL,
-};
+// Provider kinds sluice can talk to: the list lives in sl/kinds.h, shared with the worker.
+#define X(kind) #kind,
+static const char *const s_kinds[] = {SL_PROVIDER_KINDS(X) NULL};
+#undef X
 // Persistence backends.
 static const char *const s_backends[] = {"sqlite", NULL};
 static const char *const s_synchronous[] = {"normal", "full", NULL};
@@ -146,6 +147,11 @@ static const s_field_t s_provider_keys[] = {
 static const s_field_t s_route_keys[] = {
     {S_FIELD(sl_route_cfg_t, NULL, "model", S_MODEL, model), .required = true},
     {S_FIELD(sl_route_cfg_t, NULL, "targets", S_TARGETS, targets), .required = true},
+    {S_FIELD(sl_route_cfg_t, NULL, "retries", S_INT, retries), .min = 0, .max = 20, .def = 3},
+    {S_FIELD(sl_route_cfg_t, NULL, "retry_base_ms", S_INT, retry_base_ms), .min = 0, .max = 600000,
+     .def = 1000},
+    {S_FIELD(sl_route_cfg_t, NULL, "retry_max_ms", S_INT, retry_max_ms), .min = 0, .max = 3600000,
+     .def = 30000},
 };
 
 static const s_field_t s_target_keys[] = {
@@ -614,6 +620,7 @@ s_parse_route(s_loader_t *self, void *parent, struct fy_node *item, const char *
 {
     sl_config_t *cfg = parent;
     sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
+    s_init_ints(s_route_keys, S_COUNT(s_route_keys), r);
     int rc = s_parse_map(self, item, path, line, s_route_keys, S_COUNT(s_route_keys), NULL, r);
     for (size_t i = 0; !rc && i + 1 < cfg->n_routes; i++)
         if (strcmp(cfg->routes[i].model, r->model) == 0)
@@ -637,6 +644,7 @@ static void
 s_add_route(sl_config_t *cfg, const char *alias, const char *provider, const char *model)
 {
     sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
+    s_init_ints(s_route_keys, S_COUNT(s_route_keys), r);
     r->model = sl_xstrdup(alias);
     sl_target_cfg_t *t = s_entry_add(&r->targets, &r->n_targets, sizeof *t);
     t->provider = sl_xstrdup(provider);

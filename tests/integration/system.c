@@ -28,6 +28,36 @@ test_system_start(test_system_t *sys,
                   const char *mock_bin,
                   const char *extra_yaml)
 {
+    test_system_start_with(sys, sluice_bin, mock_bin, NULL, NULL, extra_yaml);
+}
+
+// text with every "@MOCK@" replaced by host:port, into out (size bytes).
+static void
+s_expand(const char *text, const char *host_port, char *out, size_t size)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (const char *p = text ? text : ""; *p && at + 1 < size;) {
+        if (strncmp(p, "@MOCK@", 6) == 0) {
+            at += (size_t)snprintf(out + at, size - at, "%s", host_port);
+            p += 6;
+        } else {
+            out[at++] = *p++;
+            out[at] = '\0';
+        }
+    }
+    if (at >= size)
+        out[size - 1] = '\0';
+}
+
+void
+test_system_start_with(test_system_t *sys,
+                       const char *sluice_bin,
+                       const char *mock_bin,
+                       const char *extra_providers,
+                       const char *extra_routes,
+                       const char *extra_yaml)
+{
     memset(sys, 0, sizeof *sys);
     test_tmpdir("sluice-it", sys->dir, sizeof sys->dir);
     snprintf(sys->cfg, sizeof sys->cfg, "%s/sluice.yaml", sys->dir);
@@ -48,6 +78,10 @@ test_system_start(test_system_t *sys,
 
     sys->http_port = test_free_port();
     snprintf(sys->base, sizeof sys->base, "http://127.0.0.1:%d", sys->http_port);
+    char host_port[32], providers[4096], routes[4096];
+    snprintf(host_port, sizeof host_port, "127.0.0.1:%d", sys->mock_port);
+    s_expand(extra_providers, host_port, providers, sizeof providers);
+    s_expand(extra_routes, host_port, routes, sizeof routes);
     char yaml[16384];
     snprintf(yaml, sizeof yaml,
              "listen: {http: \"127.0.0.1:%d\"}\n"
@@ -56,17 +90,25 @@ test_system_start(test_system_t *sys,
              "  - {name: mock, kind: openai, base_url: \"http://127.0.0.1:%d/v1\"}\n"
              "  - {name: mock-anthropic, kind: anthropic, base_url: \"http://127.0.0.1:%d/v1\"}\n"
              "  - {name: mock-cohere, kind: cohere, base_url: \"http://127.0.0.1:%d/v2\"}\n"
+             "%s"
              "routes:\n"
              "  - model: m1\n"
              "    targets: [{provider: mock, model: mock-up}]\n"
+             "    retry_base_ms: 20\n"
+             "    retry_max_ms: 200\n"
              "  - model: m-anthropic\n"
              "    targets: [{provider: mock-anthropic, model: mock-up}]\n"
+             "    retry_base_ms: 20\n"
+             "    retry_max_ms: 200\n"
              "  - model: m-cohere\n"
              "    targets: [{provider: mock-cohere, model: mock-up}]\n"
+             "    retry_base_ms: 20\n"
+             "    retry_max_ms: 200\n"
+             "%s"
              "demo: {enabled: false}\n"
              "%s",
-             sys->http_port, sys->dir, sys->mock_port, sys->mock_port, sys->mock_port,
-             extra_yaml ? extra_yaml : "");
+             sys->http_port, sys->dir, sys->mock_port, sys->mock_port, sys->mock_port, providers,
+             routes, extra_yaml ? extra_yaml : "");
     test_write_file(sys->cfg, yaml);
 
     char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};

@@ -29,6 +29,15 @@ void test_system_start(test_system_t *sys,
                        const char *sluice_bin,
                        const char *mock_bin,
                        const char *extra_yaml);
+// The same with more providers and routes: extra_providers and extra_routes are YAML list
+// items ("  - {name: ...}\n") added to those lists (may be NULL), in which "@MOCK@" stands for
+// the mock's "127.0.0.1:<port>".
+void test_system_start_with(test_system_t *sys,
+                            const char *sluice_bin,
+                            const char *mock_bin,
+                            const char *extra_providers,
+                            const char *extra_routes,
+                            const char *extra_yaml);
 // SIGTERM sluice and check it exits 0 within the deadline, leaving no process that was
 // started with this config and no ipc file; then stop the mock. Returns true when clean.
 bool test_system_stop(test_system_t *sys);

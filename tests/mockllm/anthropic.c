@@ -264,6 +264,13 @@ s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev
     const char *eol = mockllm_render_eol(s->opts.crlf);
     if (ev->kind == MOCKLLM_EVENT_PING)
         return sl_buf_printf(out, "event: ping%sdata: {\"type\": \"ping\"}%s%s", eol, eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_MALFORMED) // named, so a parser that dispatches by name reads it
+        return sl_buf_printf(out, "event: content_block_delta%sdata: {not json%s%s", eol, eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_ERROR)
+        return sl_buf_printf(out,
+                             "event: error%sdata: {\"type\":\"error\",\"error\":{\"type\":"
+                             "\"overloaded_error\",\"message\":\"Overloaded\"}}%s%s",
+                             eol, eol, eol);
     sl_buf_t json, b;
     sl_buf_init(&json, out->max_len - out->len);
     const char *name = "";

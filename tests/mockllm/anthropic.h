@@ -20,7 +20,10 @@
 //   message_delta  {"type":"message_delta","delta":{"stop_reason":R,"stop_sequence":S|null},
 //                   "usage":{"output_tokens":C}}   R: end_turn|max_tokens|tool_use|stop_sequence
 //   message_stop   {"type":"message_stop"}
-// pings=1 puts "event: ping" / {"type": "ping"} between every two events. One-shot: a "message"
+// pings=1 puts "event: ping" / {"type": "ping"} between every two events. Faults (script.h):
+// malformed= sends "event: content_block_delta" with "data: {not json"; error_event= sends
+// "event: error" with {"type":"error","error":{"type":"overloaded_error","message":
+// "Overloaded"}}; either ends the stream (no message_stop). One-shot: a "message"
 // object with content blocks (tool_use "input" as an object). Errors: {"type":"error","error":
 // {"type":T,"message":M},"request_id":"req_mock"}, T from the status (429 rate_limit_error,
 // 529 overloaded_error, ...). Pure; thread-safe.

@@ -212,6 +212,14 @@ s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev
     const char *eol = mockllm_render_eol(s->opts.crlf);
     if (ev->kind == S_DONE)
         return sl_buf_printf(out, "data: [DONE]%s%s", eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_MALFORMED)
+        return sl_buf_printf(out, "event: content-delta%sdata: {not json%s%s", eol, eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_ERROR) // the terminal event, failed (docs/providers.md §Cohere)
+        return sl_buf_printf(out,
+                             "event: message-end%sdata: {\"type\":\"message-end\",\"delta\":"
+                             "{\"finish_reason\":\"ERROR\",\"error\":\"internal server error "
+                             "(mock error_event)\"}}%s%s",
+                             eol, eol, eol);
     sl_buf_t json, b;
     sl_buf_init(&json, out->max_len - out->len);
     const char *name = "";

@@ -20,9 +20,12 @@
 //                    {"input_tokens":P,"output_tokens":C},"tokens":{"input_tokens":P,
 //                    "output_tokens":C}}}}   R: COMPLETE|MAX_TOKENS|TOOL_CALL|STOP_SEQUENCE
 //   data: [DONE]    (a data-only event, as the fixtures end)
-// pings: none. One-shot: {"id","finish_reason","message":{"role":"assistant","content":[{"type":
-// "text","text":...}]} or, with calls, {"role","tool_plan"?,"tool_calls":[...]},"usage":{...}}.
-// Errors: {"message": M}. Pure; thread-safe.
+// Faults (script.h): malformed= sends "event: content-delta" with "data: {not json";
+// error_event= sends message-end {"type":"message-end","delta":{"finish_reason":"ERROR",
+// "error":M}}; either ends the stream (no [DONE]). pings: none. One-shot:
+// {"id","finish_reason","message":{"role":"assistant","content":[{"type": "text","text":...}]} or,
+// with calls, {"role","tool_plan"?,"tool_calls":[...]},"usage":{...}}. Errors: {"message": M}.
+// Pure; thread-safe.
 #ifndef MOCKLLM_COHERE_H
 #define MOCKLLM_COHERE_H
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rng.h"
 #include "sl/err.h"
 
 // One option: its name and range. The index in s_options is the switch case in s_apply.
@@ -25,8 +26,20 @@ static const s_option_t s_options[] = {
     {"text_before", 0, 1},
     {"pings", 0, 1},
     {"status", 400, 599},
+    {"fail", 0, MOCKLLM_DIRECTIVE_MAX_FAIL},
+    {"retry_after", 0, 3600},
+    {"retry_after_ms", 0, 3600000},
+    {"reset", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"stall", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"malformed", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"error_event", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
+    {"first_byte_ms", 0, MOCKLLM_DIRECTIVE_MAX_WAIT_MS},
 };
-#define S_N_OPTIONS (sizeof s_options / sizeof s_options[0])
+// The option index of the first fault in s_options: reset, stall, malformed, error_event follow
+// in mockllm_fault_t's order.
+#define S_FIRST_FAULT 13
+#define S_N_OPTIONS   (sizeof s_options / sizeof s_options[0])
+_Static_assert(S_N_OPTIONS == 18, "s_set has a case for every option");
 
 static void s_set_err(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -84,8 +97,9 @@ s_find(const char *text, size_t len)
     return NULL;
 }
 
-static void
-s_set(size_t k, uint64_t v, mockllm_directive_t *opts)
+// Set option k to v. Returns 0, or SL_EINVAL when a second kind of fault is asked for.
+static int
+s_set(size_t k, uint64_t v, mockllm_directive_t *opts, char *err, size_t err_size)
 {
     switch (k) {
     case 0:
@@ -117,10 +131,54 @@ s_set(size_t k, uint64_t v, mockllm_directive_t *opts)
     case 8:
         opts->pings = v != 0;
         break;
-    default:
+    case 9:
         opts->status = (int)v;
         break;
+    case 10:
+        opts->fail = (uint32_t)v;
+        break;
+    case 11:
+        opts->retry_after_s = (uint32_t)v;
+        opts->has_retry_after = true;
+        break;
+    case 12:
+        opts->retry_after_ms = (uint32_t)v;
+        opts->has_retry_after_ms = true;
+        break;
+    case 17:
+        opts->first_byte_ms = (uint32_t)v;
+        break;
+    default: {
+        mockllm_fault_t fault = (mockllm_fault_t)(MOCKLLM_FAULT_RESET + (k - S_FIRST_FAULT));
+        if (opts->fault != MOCKLLM_FAULT_NONE && opts->fault != fault) {
+            s_set_err(err, err_size,
+                      MOCKLLM_DIRECTIVE_ERR "options '%s' and '%s' cannot be combined: a stream "
+                                            "breaks one way",
+                      mockllm_directive_fault_name(opts->fault), s_options[k].name);
+            return SL_EINVAL;
+        }
+        opts->fault = fault;
+        opts->fault_units = (uint32_t)v;
+        break;
     }
+    }
+    return 0;
+}
+
+// The checks that need the whole directive, and fail='s default fault.
+static int
+s_finish(mockllm_directive_t *opts, char *err, size_t err_size)
+{
+    if (opts->status && opts->fault != MOCKLLM_FAULT_NONE) {
+        s_set_err(err, err_size,
+                  MOCKLLM_DIRECTIVE_ERR "options 'status' and '%s' cannot be combined: an error "
+                                        "answer is sent whole",
+                  mockllm_directive_fault_name(opts->fault));
+        return SL_EINVAL;
+    }
+    if (opts->fail && !mockllm_directive_has_fault(opts))
+        opts->status = MOCKLLM_DIRECTIVE_FAIL_STATUS;
+    return 0;
 }
 
 // Apply one "name=value" option to opts.
@@ -167,8 +225,7 @@ s_apply(const char *name,
                   (unsigned long long)v, (unsigned long long)o->min);
         return SL_EINVAL;
     }
-    s_set(k, v, opts);
-    return 0;
+    return s_set(k, v, opts, err, err_size);
 }
 
 int
@@ -187,8 +244,10 @@ mockllm_directive_parse(
             s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "missing ']'");
             return SL_EINVAL;
         }
-        if (*p == ']')
-            return 0;
+        if (*p == ']') {
+            opts->text_hash = mockllm_rng_fnv1a64(start, (size_t)(p + 1 - start));
+            return s_finish(opts, err, err_size);
+        }
         const char *name = p;
         while (p < end && !s_is_space(*p) && *p != ']' && *p != '=')
             p++;
@@ -207,4 +266,37 @@ mockllm_directive_parse(
         if (rc)
             return rc;
     }
+}
+
+bool
+mockllm_directive_has_fault(const mockllm_directive_t *opts)
+{
+    return opts->status || opts->fault != MOCKLLM_FAULT_NONE || opts->first_byte_ms;
+}
+
+void
+mockllm_directive_clear_faults(mockllm_directive_t *opts)
+{
+    opts->status = 0;
+    opts->fault = MOCKLLM_FAULT_NONE;
+    opts->fault_units = 0;
+    opts->first_byte_ms = 0;
+}
+
+const char *
+mockllm_directive_fault_name(mockllm_fault_t fault)
+{
+    switch (fault) {
+    case MOCKLLM_FAULT_RESET:
+        return "reset";
+    case MOCKLLM_FAULT_STALL:
+        return "stall";
+    case MOCKLLM_FAULT_MALFORMED:
+        return "malformed";
+    case MOCKLLM_FAULT_ERROR_EVENT:
+        return "error_event";
+    case MOCKLLM_FAULT_NONE:
+        break;
+    }
+    return "";
 }

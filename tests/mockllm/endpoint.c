@@ -23,18 +23,14 @@ s_init(mockllm_endpoint_answer_t *out)
     sl_buf_init(&out->body, MOCKLLM_ENDPOINT_BODY_MAX);
 }
 
+// Answer the error e in fmt's shape.
 static void
-s_error_in(const mockllm_format_t *fmt,
-           int status,
-           const char *code,
-           const char *message,
-           mockllm_endpoint_answer_t *out)
+s_error_as(const mockllm_format_t *fmt, mockllm_format_error_t e, mockllm_endpoint_answer_t *out)
 {
     sl_buf_reset(&out->body);
-    out->status = status;
+    out->status = e.status;
     out->content_type = S_JSON;
     out->stream = false;
-    mockllm_format_error_t e = {.status = status, .code = code, .message = message};
     sl_buf_t body;
     sl_buf_init(&body, S_ERROR_MAX);
     if (fmt->error(&e, &body) != 0) {
@@ -44,6 +40,50 @@ s_error_in(const mockllm_format_t *fmt,
     }
     (void)sl_buf_append(&out->body, sl_buf_str(&body), body.len); // far below the body cap
     sl_buf_free(&body);
+}
+
+static void
+s_error_in(const mockllm_format_t *fmt,
+           int status,
+           const char *code,
+           const char *message,
+           mockllm_endpoint_answer_t *out)
+{
+    mockllm_format_error_t e = {.status = status, .code = code, .message = message};
+    s_error_as(fmt, e, out);
+}
+
+// The retry-after headers of an error answer into out->extra, and the same delay as Gemini's
+// RetryInfo says it into delay ("" for its default): retry_after= and retry_after_ms= as given,
+// else "retry-after: 1" on a 429.
+static void
+s_retry_after(const mockllm_directive_t *o,
+              int status,
+              mockllm_endpoint_answer_t *out,
+              char *delay,
+              size_t delay_size)
+{
+    size_t n = 0;
+    delay[0] = '\0';
+    if (o->has_retry_after) {
+        n += (size_t)snprintf(out->extra + n, sizeof out->extra - n, "retry-after: %u\r\n",
+                              (unsigned)o->retry_after_s);
+        snprintf(delay, delay_size, "%us", (unsigned)o->retry_after_s);
+    }
+    if (o->has_retry_after_ms) {
+        (void)snprintf(out->extra + n, sizeof out->extra - n, "retry-after-ms: %u\r\n",
+                       (unsigned)o->retry_after_ms);
+        // The finer of the two wins: Duration's JSON form takes 3 fractional digits.
+        unsigned s = (unsigned)(o->retry_after_ms / 1000),
+                 ms = (unsigned)(o->retry_after_ms % 1000);
+        if (ms)
+            snprintf(delay, delay_size, "%u.%03us", s, ms);
+        else
+            snprintf(delay, delay_size, "%us", s);
+    }
+    // Small and true: the Node SDKs wait exactly this long before retrying.
+    if (!o->has_retry_after && !o->has_retry_after_ms && status == 429)
+        snprintf(out->extra, sizeof out->extra, "retry-after: 1\r\n");
 }
 
 // A failed plan: 400 with a code saying which kind of mistake.
@@ -56,17 +96,19 @@ s_bad_request(const mockllm_format_t *fmt, int rc, const char *err, mockllm_endp
     s_error_in(fmt, 400, code, err, out);
 }
 
-// What status=NNN answers: a message and OpenAI code that fit the status.
+// What status=NNN answers: a message and OpenAI code that fit the status, and the retry-after
+// headers.
 static void
-s_status_error(const mockllm_format_t *fmt, int status, mockllm_endpoint_answer_t *out)
+s_status_error(const mockllm_format_t *fmt,
+               const mockllm_directive_t *o,
+               mockllm_endpoint_answer_t *out)
 {
+    int status = o->status;
     const char *what = "Mock error", *code = NULL;
     switch (status) {
     case 429:
         what = "Rate limit reached for requests";
         code = "rate_limit_exceeded";
-        // Small and true: the Node SDKs wait exactly this long before retrying.
-        snprintf(out->extra, sizeof out->extra, "retry-after: 1\r\n");
         break;
     case 500:
         what = "The server had an error while processing your request";
@@ -81,13 +123,17 @@ s_status_error(const mockllm_format_t *fmt, int status, mockllm_endpoint_answer_
     default:
         break;
     }
-    char msg[128];
+    char msg[128], delay[32];
     snprintf(msg, sizeof msg, "%s (mock status=%d)", what, status);
-    s_error_in(fmt, status, code, msg, out);
+    s_retry_after(o, status, out, delay, sizeof delay);
+    mockllm_format_error_t e = {
+        .status = status, .code = code, .message = msg, .retry_delay = delay[0] ? delay : NULL};
+    s_error_as(fmt, e, out);
 }
 
 static void
 s_format_answer(const mockllm_format_t *fmt,
+                mockllm_ledger_t *ledger,
                 const char *path,
                 const char *query,
                 const char *body,
@@ -103,10 +149,22 @@ s_format_answer(const mockllm_format_t *fmt,
         s_bad_request(fmt, rc, err, out);
         return;
     }
-    if (out->script.opts.status) {
-        s_status_error(fmt, out->script.opts.status, out);
+    mockllm_directive_t *o = &out->script.opts;
+    if (ledger && !mockllm_ledger_admit(ledger, path, o))
+        mockllm_directive_clear_faults(o); // past its fail= count: served normally
+    out->first_byte_ms = o->first_byte_ms;
+    if (o->status) {
+        s_status_error(fmt, o, out);
         mockllm_script_destroy(&out->script);
         return;
+    }
+    // reset= and stall= act before the first byte at 0, and on a one-shot answer, which has no
+    // units to count; the stream handles them after K > 0 units.
+    bool first_byte = o->fault_units == 0 || !out->script.stream;
+    if (first_byte && (o->fault == MOCKLLM_FAULT_RESET || o->fault == MOCKLLM_FAULT_STALL)) {
+        out->reset = o->fault == MOCKLLM_FAULT_RESET;
+        out->stall = o->fault == MOCKLLM_FAULT_STALL;
+        o->fault = MOCKLLM_FAULT_NONE;
     }
     out->status = 200;
     out->content_type = fmt->content_type(&out->script);
@@ -180,6 +238,70 @@ done:
     cJSON_Delete(root);
 }
 
+// The value of query parameter name as a decimal u64: 0, 1 when absent, SL_EINVAL when it is
+// not a decimal integer.
+static int
+s_query_u64(const char *query, const char *name, uint64_t *out)
+{
+    size_t name_len = strlen(name);
+    for (const char *p = query; *p;) {
+        size_t len = strcspn(p, "&");
+        if (len > name_len && p[name_len] == '=' && strncmp(p, name, name_len) == 0) {
+            const char *v = p + name_len + 1;
+            size_t v_len = len - name_len - 1;
+            uint64_t x = 0;
+            for (size_t i = 0; i < v_len; i++) {
+                if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
+                    return SL_EINVAL;
+                x = x * 10 + (uint64_t)(v[i] - '0');
+            }
+            *out = x;
+            return v_len ? 0 : SL_EINVAL;
+        }
+        p += len + (p[len] == '&');
+    }
+    return 1;
+}
+
+// GET /mock/requests[?seed=S] and POST /mock/reset; false when path is neither.
+static bool
+s_ledger_answer(mockllm_ledger_t *ledger,
+                const char *method,
+                const char *path,
+                const char *query,
+                mockllm_endpoint_answer_t *out)
+{
+    const mockllm_format_t *openai = &mockllm_openai_format;
+    bool requests = strcmp(path, "/mock/requests") == 0;
+    bool reset = strcmp(path, "/mock/reset") == 0;
+    if (!ledger || (!requests && !reset))
+        return false;
+    const char *want = requests ? "GET" : "POST";
+    if (strcmp(method, want) != 0) {
+        char msg[MOCKLLM_HTTP_MAX_PATH + 64];
+        snprintf(msg, sizeof msg, "Method %s is not allowed for %s (use %s)", method, path, want);
+        s_error_in(openai, 405, "method_not_allowed", msg, out);
+        snprintf(out->extra, sizeof out->extra, "Allow: %s\r\n", want);
+        return true;
+    }
+    out->status = 200;
+    out->content_type = S_JSON;
+    if (reset) {
+        (void)sl_buf_printf(&out->body, "{\"reset\":%zu}", mockllm_ledger_reset(ledger));
+        return true;
+    }
+    uint64_t seed = 0;
+    int rc = s_query_u64(query, "seed", &seed);
+    if (rc < 0)
+        s_error_in(openai, 400, "invalid_request", "'seed' must be a decimal integer", out);
+    else if (rc == 0)
+        (void)sl_buf_printf(&out->body, "{\"requests\":%llu}",
+                            (unsigned long long)mockllm_ledger_seed_requests(ledger, seed));
+    else if (mockllm_ledger_json(ledger, &out->body) != 0)
+        s_error_in(openai, 500, NULL, "request counts too large for the mock", out);
+    return true;
+}
+
 void
 mockllm_endpoint_answer(const char *method,
                         const char *path,
@@ -189,7 +311,23 @@ mockllm_endpoint_answer(const char *method,
                         int64_t created_s,
                         mockllm_endpoint_answer_t *out)
 {
+    mockllm_endpoint_serve(NULL, method, path, query, body, len, created_s, out);
+}
+
+void
+mockllm_endpoint_serve(mockllm_ledger_t *ledger,
+                       const char *method,
+                       const char *path,
+                       const char *query,
+                       const char *body,
+                       size_t len,
+                       int64_t created_s,
+                       mockllm_endpoint_answer_t *out)
+{
     s_init(out);
+    query = query ? query : "";
+    if (s_ledger_answer(ledger, method, path, query, out))
+        return;
     bool post = strcmp(method, "POST") == 0;
     const mockllm_format_t *fmt = mockllm_format_for_path(path);
     bool script = strcmp(path, "/mock/script") == 0;
@@ -199,7 +337,7 @@ mockllm_endpoint_answer(const char *method,
         s_error_in(fmt ? fmt : &mockllm_openai_format, 405, "method_not_allowed", msg, out);
         snprintf(out->extra, sizeof out->extra, "Allow: POST\r\n");
     } else if (fmt) {
-        s_format_answer(fmt, path, query ? query : "", body, len, created_s, out);
+        s_format_answer(fmt, ledger, path, query, body, len, created_s, out);
     } else if (script) {
         s_script_answer(body, len, out);
     } else {

@@ -1,14 +1,21 @@
 // endpoint.h - what the mock answers: the format endpoints, POST /mock/script, and errors in
 // the shape of whichever format a path belongs to.
 //
-// The server owns connections and the two endpoints that need its state (GET /healthz, POST
+// The server owns connections and the endpoints that need them (GET /healthz, POST
 // /mock/release); everything else is decided here, without sockets, so tests call it directly:
 //   POST <a format's path>  plan the script; 400 in the format's error shape for bad JSON, a bad
 //                           request or a bad directive (OpenAI codes invalid_json,
-//                           invalid_request, invalid_mock_directive); status=NNN in the
-//                           directive answers NNN in the format's shape (429 with
+//                           invalid_request, invalid_mock_directive); with a ledger, note it
+//                           there (fail=K: past K requests of its key, its faults are dropped);
+//                           status=NNN in the directive answers NNN in the format's shape with
+//                           retry_after= / retry_after_ms= as headers (429 without them:
 //                           "retry-after: 1"); else a stream (the server runs it) or a one-shot
-//                           response
+//                           response. first_byte_ms=, and reset= / stall= at 0 or on a
+//                           one-shot answer, are left to the server in the answer's fields
+//   GET  /mock/requests     with a ledger: mockllm_ledger_json; ?seed=S: {"requests":n}, the
+//                           planned requests whose script seed is S (400 for a bad S)
+//   POST /mock/reset        with a ledger: forget every count; {"reset":n}, n the fail=
+//                           counters dropped
 //   POST /mock/script       {"format":"openai|anthropic|gemini|cohere|ollama","path":"...",
 //                           "request":{...}} -> 200 and mockllm_script_json of the script that
 //                           POST path (default: the format's main path) with that body would
@@ -24,6 +31,7 @@
 #include <stdint.h>
 
 #include "format.h"
+#include "ledger.h"
 #include "script.h"
 #include "sl/buf.h"
 
@@ -39,11 +47,25 @@ typedef struct {
     bool stream;                            // start a stream of script in fmt
     const mockllm_format_t *fmt;            // borrowed (static); the stream's format
     mockllm_script_t script;                // owned; the stream's script, to be taken
+    int64_t first_byte_ms;                  // send nothing for this long (first_byte_ms=)
+    bool stall;                             // send nothing until POST /mock/release (stall=)
+    bool reset;                             // reset the connection instead of answering (reset=)
 } mockllm_endpoint_answer_t;
 
-// Answer a request: method and path (without query) and query from its head, len body bytes.
-// created_s is the wall-clock second a one-shot response carries. out is overwritten; free it
-// with mockllm_endpoint_answer_free.
+// Answer a request as the server does: method and path (without query) and query from its head,
+// len body bytes. ledger (borrowed; NULL for none) counts fail= keys and seeds and serves
+// /mock/requests and /mock/reset; without one, fail= is never used up (every request gets the
+// faults) and those two paths are 404. created_s is the wall-clock second a one-shot response
+// carries. out is overwritten; free it with mockllm_endpoint_answer_free.
+void mockllm_endpoint_serve(mockllm_ledger_t *ledger,
+                            const char *method,
+                            const char *path,
+                            const char *query,
+                            const char *body,
+                            size_t len,
+                            int64_t created_s,
+                            mockllm_endpoint_answer_t *out);
+// mockllm_endpoint_serve without a ledger: a pure function of the request.
 void mockllm_endpoint_answer(const char *method,
                              const char *path,
                              const char *query,

@@ -43,3 +43,21 @@ mockllm_events_add(
     s_push(self, kind, call, index);
     return 0;
 }
+
+bool
+mockllm_events_fault(mockllm_events_t *self, uint8_t kind, uint32_t fault_units)
+{
+    // cut: the first position whose events before it carry fault_units units.
+    size_t cut = 0;
+    while (cut < self->n && (cut == 0 ? 0 : self->items[cut - 1].units) < fault_units)
+        cut++;
+    uint32_t units = cut == 0 ? 0 : self->items[cut - 1].units;
+    if (units < fault_units)
+        return false;
+    self->n = cut;
+    self->units = units;
+    // No check against MOCKLLM_EVENT_MAX: at most one event more than the list held, and no
+    // request can ask for a list near the cap.
+    s_push(self, kind, 0, (uint32_t)cut);
+    return true;
+}

@@ -5,21 +5,25 @@
 // holds by content units (text tokens and argument fragments): each event records how many
 // units have been sent once it is out, so an event that carries none (framing) or several
 // (Gemini's whole calls) needs no special case. With pings on, a keepalive event
-// (MOCKLLM_EVENT_PING) goes between every two events. Not thread-safe; one list per stream.
+// (MOCKLLM_EVENT_PING) goes between every two events. A malformed= or error_event= fault ends
+// the list early with one event of a kind every format renders (MOCKLLM_EVENT_MALFORMED,
+// MOCKLLM_EVENT_ERROR). Not thread-safe; one list per stream.
 #ifndef MOCKLLM_EVENT_H
 #define MOCKLLM_EVENT_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MOCKLLM_EVENT_PING 0          // a keepalive; formats number their own kinds from 1
-#define MOCKLLM_EVENT_MAX  (1u << 21) // events in one list: tokens and fragments, doubled by pings
+#define MOCKLLM_EVENT_PING      0          // a keepalive; formats number their own kinds from 1
+#define MOCKLLM_EVENT_MALFORMED 0xfe       // malformed=: a broken event in the format's framing
+#define MOCKLLM_EVENT_ERROR     0xff       // error_event=: the format's in-stream error
+#define MOCKLLM_EVENT_MAX       (1u << 21) // events in one list: tokens and fragments, and pings
 
 // One event. Shown so lists are plain arrays.
 typedef struct {
     uint8_t kind;   // the format's kind, or MOCKLLM_EVENT_PING
     uint16_t call;  // the tool call it belongs to, for tool-call kinds
-    uint32_t index; // the text token or argument fragment it carries, by kind
+    uint32_t index; // the token or fragment it carries, by kind; fault kinds: events before it
     uint32_t units; // content units sent once this event is out (cumulative)
 } mockllm_event_t;
 
@@ -39,5 +43,11 @@ void mockllm_events_free(mockllm_events_t *self);
 // the list is not empty). Returns 0 or SL_ETOOBIG past MOCKLLM_EVENT_MAX (list unchanged).
 int mockllm_events_add(
     mockllm_events_t *self, uint8_t kind, uint16_t call, uint32_t index, uint32_t units);
+// End the list once fault_units content units are out: drop every event after that point and
+// put one event of kind (MOCKLLM_EVENT_MALFORMED or MOCKLLM_EVENT_ERROR) in their place, with no
+// keepalive before it. The point is right after the event that brings the units to fault_units
+// (0: before the first event); an event carrying several units can step over it. Returns true
+// when the fault was placed, false (list unchanged) when the list carries fewer units.
+bool mockllm_events_fault(mockllm_events_t *self, uint8_t kind, uint32_t fault_units);
 
 #endif

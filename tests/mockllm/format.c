@@ -78,9 +78,16 @@ mockllm_format_layout(const mockllm_format_t *fmt,
 {
     mockllm_events_init(events, script->opts.pings);
     int rc = fmt->layout(script, events);
-    if (rc)
+    if (rc) {
         mockllm_events_free(events);
-    return rc;
+        return rc;
+    }
+    // The faults that are bytes end the list; reset= and stall= are the stream's (stream.c).
+    if (script->opts.fault == MOCKLLM_FAULT_MALFORMED)
+        (void)mockllm_events_fault(events, MOCKLLM_EVENT_MALFORMED, script->opts.fault_units);
+    else if (script->opts.fault == MOCKLLM_FAULT_ERROR_EVENT)
+        (void)mockllm_events_fault(events, MOCKLLM_EVENT_ERROR, script->opts.fault_units);
+    return 0;
 }
 
 int

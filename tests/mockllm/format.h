@@ -19,10 +19,11 @@
 
 // An error reply, before the format gives it its shape. Pointers are borrowed.
 typedef struct {
-    int status;          // HTTP status, e.g. 400
-    const char *type;    // e.g. "invalid_request_error"; NULL: the format's type for status
-    const char *code;    // machine-readable code (OpenAI's "code"), or NULL for JSON null
-    const char *message; // human-readable; names the problem
+    int status;              // HTTP status, e.g. 400
+    const char *type;        // e.g. "invalid_request_error"; NULL: the format's type for status
+    const char *code;        // machine-readable code (OpenAI's "code"), or NULL for JSON null
+    const char *message;     // human-readable; names the problem
+    const char *retry_delay; // Gemini 429: RetryInfo's retryDelay, e.g. "1.500s"; NULL: "1s"
 } mockllm_format_error_t;
 
 // A request as a format's reader sees it. Pointers are borrowed.
@@ -51,7 +52,10 @@ typedef struct {
     // SL_ETOOBIG.
     int (*layout)(const mockllm_script_t *script, mockllm_events_t *events);
     // Append event ev (from layout) with its line ends to out. created_s is the response's
-    // wall-clock second. Returns 0 or SL_ETOOBIG (out's cap; out unchanged).
+    // wall-clock second. Besides the format's own kinds and MOCKLLM_EVENT_PING, every format
+    // renders MOCKLLM_EVENT_MALFORMED (an event its framing carries but whose JSON is broken)
+    // and MOCKLLM_EVENT_ERROR (its in-stream error), each the last event of its stream.
+    // Returns 0 or SL_ETOOBIG (out's cap; out unchanged).
     int (*render)(const mockllm_script_t *script,
                   int64_t created_s,
                   const mockllm_event_t *ev,
@@ -80,8 +84,10 @@ int mockllm_format_plan(const mockllm_format_t *fmt,
                         mockllm_script_t *out,
                         char *err,
                         size_t err_size);
-// Lay out script's stream in fmt (keepalives when the directive asks for pings). events is
-// initialised here; free it with mockllm_events_free. Returns 0 or SL_ETOOBIG.
+// Lay out script's stream in fmt (keepalives when the directive asks for pings; with
+// malformed=K or error_event=K, the list ends with that event once K content units are out, as
+// mockllm_events_fault places it). events is initialised here; free it with
+// mockllm_events_free. Returns 0 or SL_ETOOBIG.
 int mockllm_format_layout(const mockllm_format_t *fmt,
                           const mockllm_script_t *script,
                           mockllm_events_t *events);

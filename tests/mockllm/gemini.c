@@ -277,12 +277,36 @@ s_chunk(sl_buf_t *b, const mockllm_script_t *s, const char *parts, bool finish, 
            || sl_buf_printf(b, ",\"responseId\": \"mock-%" PRIx64 "\"}", s->opts.seed);
 }
 
+// A fault event: a broken chunk, or the in-stream error; in the array it is the last element
+// and closes the array, so the element is the only thing wrong with the body.
+static int
+s_render_fault(const mockllm_script_t *s, const mockllm_event_t *ev, sl_buf_t *out)
+{
+    static const char error[] = "{\"error\": {\"code\": 503,\"message\": \"The model is "
+                                "overloaded. Please try again later. (mock error_event)\","
+                                "\"status\": \"UNAVAILABLE\"}}";
+    bool malformed = ev->kind == MOCKLLM_EVENT_MALFORMED;
+    if (!s->array)
+        return sl_buf_printf(out, "data: %s\r\n\r\n", malformed ? "{not json" : error);
+    sl_buf_t b;
+    mockllm_render_begin(&b, out);
+    int rc = sl_buf_append_str(&b, ev->index == 0 ? "[" : S_ARRAY_SEP);
+    if (malformed) // braces balance, so a splitter that tracks nesting hands it over whole
+        rc = rc || sl_buf_append_str(&b, "{not json}");
+    else
+        rc = rc || mockllm_render_pretty(&b, error, sizeof error - 1, S_PRETTY_EOL);
+    rc = rc || sl_buf_append_str(&b, S_ARRAY_END);
+    return mockllm_render_commit(out, &b, rc);
+}
+
 static int
 s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev, sl_buf_t *out)
 {
     (void)created_s; // Gemini's chunks carry no timestamp
     if (ev->kind == S_CLOSE)
         return sl_buf_append_str(out, S_ARRAY_END);
+    if (ev->kind == MOCKLLM_EVENT_MALFORMED || ev->kind == MOCKLLM_EVENT_ERROR)
+        return s_render_fault(s, ev, out);
     sl_buf_t parts, json, b;
     sl_buf_init(&parts, out->max_len - out->len);
     sl_buf_init(&json, out->max_len - out->len);
@@ -379,7 +403,9 @@ s_error(const mockllm_format_error_t *e, sl_buf_t *out)
         rc = rc
              || sl_buf_append_str(&json, ",\"details\": [{\"@type\": "
                                          "\"type.googleapis.com/google.rpc.RetryInfo\","
-                                         "\"retryDelay\": \"1s\"}]");
+                                         "\"retryDelay\": ")
+             || mockllm_render_str(&json, e->retry_delay ? e->retry_delay : "1s")
+             || sl_buf_append_str(&json, "}]");
     rc = rc || sl_buf_append_str(&json, "}}");
     mockllm_render_begin(&b, out);
     rc = rc || mockllm_render_pretty(&b, sl_buf_str(&json), json.len, S_PRETTY_EOL);

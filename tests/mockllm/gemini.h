@@ -24,8 +24,13 @@
 // SSE: "data: <chunk>" lines, always CRLF line ends, no terminator (the connection closes).
 // JSON array: "[" + chunk 0 pretty-printed (two-space indent, LF), then "\r\n,\r\n" + each next
 // chunk, then "\r\n]". One-shot: the whole answer as one pretty-printed response. pings: none.
+// Faults (script.h): malformed= sends "data: {not json" (the array: the element "{not json}",
+// then "\r\n]"); error_event= a chunk holding only {"error": {"code": 503,"message": M,
+// "status": "UNAVAILABLE"}} (the array: that element, pretty-printed, then "\r\n]"); either
+// ends the stream.
 // Errors, pretty-printed: {"error": {"code": N,"message": M,"status": S}} with S from the
-// status (429 RESOURCE_EXHAUSTED plus a RetryInfo detail, 503 UNAVAILABLE ...). Pure;
+// status (429 RESOURCE_EXHAUSTED plus a RetryInfo detail whose retryDelay is the error's, "1s"
+// by default; 503 UNAVAILABLE ...). Pure;
 // thread-safe.
 #ifndef MOCKLLM_GEMINI_H
 #define MOCKLLM_GEMINI_H

@@ -174,6 +174,11 @@ s_done(sl_buf_t *b, const mockllm_script_t *s)
 static int
 s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev, sl_buf_t *out)
 {
+    if (ev->kind == MOCKLLM_EVENT_MALFORMED)
+        return sl_buf_append_str(out, "{not json\n");
+    if (ev->kind == MOCKLLM_EVENT_ERROR) // the line Ollama ends a failed stream with, no "done"
+        return sl_buf_append_str(out, "{\"error\":\"an error was encountered while running the "
+                                      "model (mock error_event)\"}\n");
     sl_buf_t b;
     mockllm_render_begin(&b, out);
     int rc = s_head(&b, s, created_s)

@@ -16,7 +16,9 @@
 //       "prompt_eval_duration":P*100000,"eval_count":C,"eval_duration":C*1000000}
 // R: "stop" (also for calls and stop sequences) or "length". T is created_s as RFC 3339 UTC
 // ("2024-05-01T12:00:00Z"). Metrics that are 0 are left out (Go's omitempty). "stream": false
-// gives one object: the whole content and the calls, done_reason, done, metrics.
+// gives one object: the whole content and the calls, done_reason, done, metrics. Faults
+// (script.h): malformed= sends the line "{not json"; error_event= the line {"error":M}; either
+// ends the stream (no done line).
 // Errors: {"error": M}. Pure; thread-safe.
 #ifndef MOCKLLM_OLLAMA_H
 #define MOCKLLM_OLLAMA_H

@@ -10,6 +10,9 @@
 #include "sl/err.h"
 
 #define S_DEFAULT_MODEL "mock-1"
+#define S_STREAM_ERROR                                                                \
+    "The server had an error while processing your request. Sorry about that! (mock " \
+    "error_event)"
 
 // Event kinds (MOCKLLM_EVENT_PING is 0).
 enum {
@@ -232,6 +235,13 @@ s_render(const mockllm_script_t *s, int64_t created_s, const mockllm_event_t *ev
         return sl_buf_printf(out, ": keepalive%s%s", eol, eol);
     if (ev->kind == S_DONE)
         return sl_buf_printf(out, "data: [DONE]%s%s", eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_MALFORMED)
+        return sl_buf_printf(out, "data: {not json%s%s", eol, eol);
+    if (ev->kind == MOCKLLM_EVENT_ERROR)
+        return sl_buf_printf(out,
+                             "data: {\"error\":{\"message\":\"" S_STREAM_ERROR "\",\"type\":"
+                             "\"server_error\",\"param\":null,\"code\":null}}%s%s",
+                             eol, eol);
     sl_buf_t b;
     mockllm_render_begin(&b, out);
     int rc = sl_buf_append_str(&b, "data: ") || s_head(&b, s, "chat.completion.chunk", created_s);

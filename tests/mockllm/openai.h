@@ -18,9 +18,11 @@
 //   with stream_options.include_usage only: "choices":[] and "usage":{"prompt_tokens":P,
 //    "completion_tokens":N,"total_tokens":P+N}
 //   data: [DONE]
-// pings=1 puts a ": keepalive" comment block between every two events. All chunks of one stream
-// share id, created and model. One-shot: a "chat.completion" object whose message has
-// "content" (null when there are calls and no text) and "tool_calls". Errors:
+// pings=1 puts a ": keepalive" comment block between every two events. Faults (script.h):
+// malformed= sends "data: {not json"; error_event= sends data: {"error":{"message":...,"type":
+// "server_error","param":null,"code":null}}; either ends the stream (no finish, no [DONE]). All
+// chunks of one stream share id, created and model. One-shot: a "chat.completion" object whose
+// message has "content" (null when there are calls and no text) and "tool_calls". Errors:
 // {"error":{"message":...,"type":...,"param":null,"code":...}}. Pure; thread-safe.
 #ifndef MOCKLLM_OPENAI_H
 #define MOCKLLM_OPENAI_H

@@ -34,6 +34,35 @@
 // - Usage: prompt_tokens = words in every text of the request's messages (string contents and
 //   text parts; a system prompt counts as one message) + 3 per message; completion_tokens =
 //   content units sent (text tokens + argument fragments of the calls made).
+// - Faults (directive.h) change how the answer goes out, never what it says; opts keeps them
+//   for the endpoint, the stream and the server:
+//   status=NNN: the format's error (before any stream) instead of the answer; retry_after= and
+//     retry_after_ms= become retry-after / retry-after-ms headers (a 429 without them gets
+//     "retry-after: 1"), and Gemini's 429 RetryInfo.retryDelay says the same ("2s", "2.500s";
+//     retry_after_ms= when both are given).
+//   fail=K: the faults hit only the first K requests with the same path (without query), seed
+//     and directive text; later ones get the plain answer (ledger.h). Alone it means status=503.
+//   first_byte_ms=MS: nothing of any answer (error, one-shot, stream) leaves for MS ms; a stream's
+//     pacing starts then.
+//   reset=K: the TCP connection is reset (RST) after K content units, before anything else of
+//     the stream: no terminator, no end of the chunked body. reset=0 (or any K on a one-shot
+//     answer) resets before the first byte.
+//   stall=K: after K content units nothing more is sent (no keepalives either) until POST
+//     /mock/release or the client leaves, then the stream goes on. stall=0 (or any K on a
+//     one-shot answer) stalls before the first byte.
+//   malformed=K: after K content units, one event whose framing is right and whose JSON is not
+//     (OpenAI/Gemini SSE "data: {not json", Anthropic "event: content_block_delta" with that
+//     data, Cohere "event: content-delta" likewise, Ollama a line "{not json", the Gemini
+//     array an element "{not json}" closing the array); then the body ends cleanly.
+//   error_event=K: after K content units, the format's in-stream error, then the body ends:
+//     OpenAI data: {"error":{...,"type":"server_error",...}} (no [DONE]); Anthropic event:
+//     error, overloaded_error (no message_stop); Gemini a chunk holding only {"error": {"code":
+//     503,...,"status": "UNAVAILABLE"}} (in the array, its last element); Cohere message-end
+//     with finish_reason ERROR and "error" (no [DONE]); Ollama a line {"error": ...} (no done).
+//   K counts content units as hold= does: the point is right after the event that brings the
+//   count to K (0: before the first event), or after the whole calls event that steps over it;
+//   a K above the units of the answer never fires. malformed= and error_event= apply to streams
+//   only.
 // Not thread-safe (cJSON's error pointer is global); no other state.
 #ifndef MOCKLLM_SCRIPT_H
 #define MOCKLLM_SCRIPT_H

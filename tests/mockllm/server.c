@@ -12,12 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 #include "endpoint.h"
 #include "format.h"
 #include "http.h"
+#include "ledger.h"
 #include "script.h"
 #include "sl/buf.h"
 #include "sl/clock.h"
@@ -31,15 +36,19 @@
 #define S_HOLD_MAX_US     (600 * 1000000LL)   // a stream held longer was abandoned
 #define S_LINGER_US       (2 * 1000000LL)     // how long a closing connection drains input
 #define S_ACCEPT_PAUSE_US 100000              // listener rest after EMFILE, instead of spinning
+#define S_ABORT_WAIT_US   (2 * 1000000LL)     // reset=: how long the peer may take to ack
+#define S_ABORT_CHECK_US  1000                // reset=: how often to look for those acks
 #define S_OUT_MAX         (32u * 1024 * 1024) // one response, framed; 100000 tokens fit
 #define S_READ_CHUNK      (64u * 1024)
 
 typedef enum {
-    S_READ_HEAD, // waiting for a whole request head
-    S_READ_BODY, // head parsed; waiting for Content-Length body bytes
-    S_RESPOND,   // a whole response is in out: flush, then next request or close
-    S_STREAM,    // sending a stream's events, paced, split or held
-    S_LINGER,    // response complete and write side shut: drain input until EOF, then close
+    S_READ_HEAD,  // waiting for a whole request head
+    S_READ_BODY,  // head parsed; waiting for Content-Length body bytes
+    S_FIRST_BYTE, // answer decided; nothing leaves before first_us (first_byte_ms=, stall=)
+    S_RESPOND,    // a whole response is in out: flush, then next request or close
+    S_STREAM,     // sending a stream's events, paced, split or held
+    S_ABORT,      // reset=: out is written; reset once the peer acked it (or gave up waiting)
+    S_LINGER,     // response complete and write side shut: drain input until EOF, then close
 } s_state_t;
 
 typedef struct {
@@ -56,6 +65,13 @@ typedef struct {
     int64_t progress_us;      // monotonic; last read or write that moved bytes
     int64_t linger_until_us;  // monotonic; S_LINGER gives up draining at this time
     mockllm_stream_t *stream; // owned; the response being streamed (S_STREAM)
+    int64_t first_us;         // S_FIRST_BYTE: monotonic; the answer starts then; INT64_MAX: stalled
+    int64_t waiting_since_us; // S_FIRST_BYTE: monotonic; when the wait began
+    bool reset_first;         // S_FIRST_BYTE: reset the connection instead of answering
+    const mockllm_format_t *pending_fmt; // borrowed (static); S_FIRST_BYTE: the stream to start
+    mockllm_script_t pending;            // owned; S_FIRST_BYTE: that stream's script
+    int64_t abort_until_us;              // S_ABORT: monotonic; reset even without the acks then
+    int64_t abort_check_us;              // S_ABORT: monotonic; look for the acks again then
 } s_conn_t;
 
 struct mockllm_server {
@@ -70,6 +86,7 @@ struct mockllm_server {
     struct pollfd *pfds;           // owned; max_conns + 2 entries, rebuilt every iteration
     int64_t accept_pause_until_us; // monotonic; the listener is not polled before this
     char *rbuf;                    // owned; S_READ_CHUNK bytes that recv() fills
+    mockllm_ledger_t *ledger;      // owned; request counts and fail= counters
 };
 
 // --- connections -----------------------------------------------------------------------------
@@ -97,6 +114,7 @@ s_conn_destroy(s_conn_t **self_p)
     sl_buf_free(&c->in);
     sl_buf_free(&c->out);
     mockllm_stream_destroy(&c->stream);
+    mockllm_script_destroy(&c->pending);
     free(c);
     *self_p = NULL;
 }
@@ -163,11 +181,42 @@ s_reply_error(s_conn_t *c,
     mockllm_endpoint_answer_free(&a);
 }
 
+// --- faults ----------------------------------------------------------------------------------
+
+// Bytes written that the peer has not acknowledged yet; 0 where the system cannot tell.
+static int
+s_unacked(int fd)
+{
+#ifdef SIOCOUTQ
+    int n = 0;
+    if (ioctl(fd, SIOCOUTQ, &n) == 0)
+        return n;
+#else
+    (void)fd;
+#endif
+    return 0;
+}
+
+// reset=: from now on a close resets the connection (SO_LINGER 0: RST, not FIN). What out
+// holds is still written; S_ABORT then waits for the peer's acks, since a reset throws away
+// whatever the kernel has not delivered yet.
+static void
+s_abort(s_conn_t *c, int64_t now_us)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+        sl_log_warn_rl("reset fd=%d: SO_LINGER: %s", c->fd, strerror(errno));
+    sl_log_debug("reset fd=%d", c->fd);
+    c->state = S_ABORT;
+    c->abort_until_us = now_us + S_ABORT_WAIT_US;
+    c->abort_check_us = now_us;
+}
+
 // --- streams ---------------------------------------------------------------------------------
 
 // Move the stream forward as far as time, the hold and the socket allow.
-// Returns 0 to keep going, 1 when the whole stream has been written, SL_ECLOSED when the
-// client is gone or the stream cannot go on.
+// Returns 0 to keep going, 1 when the whole stream has been written, 2 at its reset= point (all
+// before it written), SL_ECLOSED when the client is gone or the stream cannot go on.
 static int
 s_stream_pump(s_conn_t *c, int64_t now_us)
 {
@@ -186,6 +235,8 @@ s_stream_pump(s_conn_t *c, int64_t now_us)
             return 0;
         case MOCKLLM_STREAM_DONE:
             return 1;
+        case MOCKLLM_STREAM_RESET:
+            return 2;
         default:
             sl_log_warn_rl("stream fd=%d: %s, closing", c->fd, sl_strerror(rc));
             return SL_ECLOSED;
@@ -210,9 +261,10 @@ s_start_stream(mockllm_server_t *self,
         .chunked = c->req.version_minor == 1, // HTTP/1.0 knows no chunks
         .created_s = sl_clock_wall_ms() / 1000,
     };
-    sl_log_debug("stream fd=%d format=%s tokens=%zu rate=%lld hold=%u split=%d crlf=%d", c->fd,
-                 fmt->name, script->n_tokens, (long long)cfg.rate, o->hold, (int)o->split,
-                 (int)o->crlf);
+    sl_log_debug("stream fd=%d format=%s tokens=%zu rate=%lld hold=%u split=%d crlf=%d fault=%s:%u",
+                 c->fd, fmt->name, script->n_tokens, (long long)cfg.rate, o->hold, (int)o->split,
+                 (int)o->crlf, o->fault ? mockllm_directive_fault_name(o->fault) : "none",
+                 o->fault_units);
     mockllm_stream_destroy(&c->stream);
     c->stream = mockllm_stream_new(fmt, script, &cfg, now_us);
     if (!c->stream) {
@@ -227,15 +279,58 @@ s_start_stream(mockllm_server_t *self,
     c->state = S_STREAM;
 }
 
-// Release every held stream. Returns how many were released.
+// Keep the answer back until its first byte is due: first_byte_ms= from now, or (stall=)
+// a release. A stream is started only then, so its pacing starts with its first byte.
+static void
+s_defer(s_conn_t *c, mockllm_endpoint_answer_t *a, int64_t now_us)
+{
+    if (a->stream) {
+        c->pending_fmt = a->fmt;
+        c->pending = a->script;
+        memset(&a->script, 0, sizeof a->script);
+    } else {
+        s_reply(c, a->status, a->content_type, sl_buf_str(&a->body), a->body.len, c->req.keep_alive,
+                a->extra[0] ? a->extra : NULL);
+    }
+    c->state = S_FIRST_BYTE;
+    c->first_us = a->stall ? INT64_MAX : now_us + a->first_byte_ms * 1000;
+    c->waiting_since_us = now_us;
+    c->reset_first = a->reset;
+    sl_log_debug("defer fd=%d first_byte_ms=%lld stall=%d reset=%d", c->fd,
+                 (long long)a->first_byte_ms, (int)a->stall, (int)a->reset);
+}
+
+// The answer's first byte is due: reset, start the stream, or send what out holds.
+static void
+s_first_byte(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
+{
+    if (c->reset_first) {
+        sl_buf_reset(&c->out); // nothing of the answer leaves
+        s_abort(c, now_us);
+    } else if (c->pending_fmt) {
+        const mockllm_format_t *fmt = c->pending_fmt;
+        c->pending_fmt = NULL;
+        s_start_stream(self, c, fmt, &c->pending, now_us);
+    } else {
+        c->state = S_RESPOND;
+    }
+}
+
+// Release every held stream and every stalled answer. Returns how many were released.
 static size_t
 s_release_all(mockllm_server_t *self, int64_t now_us)
 {
     size_t n = 0;
     for (size_t i = 0; i < self->n_conns; i++) {
         s_conn_t *c = self->conns[i];
-        if (!c->dead && c->state == S_STREAM && mockllm_stream_release(c->stream, now_us))
+        if (c->dead)
+            continue;
+        if (c->state == S_STREAM && mockllm_stream_release(c->stream, now_us)) {
             n++;
+        } else if (c->state == S_FIRST_BYTE && c->first_us == INT64_MAX) {
+            c->first_us = now_us; // the run loop's timer pass starts it
+            n++;
+        }
     }
     return n;
 }
@@ -263,6 +358,7 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
     bool get = strcmp(c->req.method, "GET") == 0;
     bool ka = c->req.keep_alive;
     sl_log_debug("request fd=%d %s %s body=%zu", c->fd, c->req.method, path, c->body_len);
+    mockllm_ledger_count(self->ledger, path);
     if (strcmp(path, "/healthz") == 0) {
         if (get)
             s_reply(c, 200, "text/plain", "ok", 2, ka, NULL);
@@ -278,9 +374,11 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
         }
     } else {
         mockllm_endpoint_answer_t a;
-        mockllm_endpoint_answer(c->req.method, path, c->req.query, body, c->body_len,
-                                sl_clock_wall_ms() / 1000, &a);
-        if (a.stream)
+        mockllm_endpoint_serve(self->ledger, c->req.method, path, c->req.query, body, c->body_len,
+                               sl_clock_wall_ms() / 1000, &a);
+        if (a.first_byte_ms || a.stall || a.reset)
+            s_defer(c, &a, now_us);
+        else if (a.stream)
             s_start_stream(self, c, a.fmt, &a.script, now_us);
         else
             s_reply(c, a.status, a.content_type, sl_buf_str(&a.body), a.body.len, ka,
@@ -294,9 +392,15 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
 // Reject the request being read; the connection closes after the answer, since the rest of
 // what the client sends can no longer be framed.
 static void
-s_reject(s_conn_t *c, const char *path, int status, const char *code, const char *message)
+s_reject(mockllm_server_t *self,
+         s_conn_t *c,
+         const char *path,
+         int status,
+         const char *code,
+         const char *message)
 {
     sl_log_warn_rl("rejected fd=%d status=%d: %s", c->fd, status, message);
+    mockllm_ledger_count(self->ledger, path);
     s_reply_error(c, path, status, code, message, false, NULL);
 }
 
@@ -339,29 +443,30 @@ s_take_request(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
         if (!s_head_complete(c)) {
             if (c->in.len <= MOCKLLM_HTTP_MAX_HEAD)
                 return false;
-            s_reject(c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
+            s_reject(self, c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
             return true;
         }
         int rc = mockllm_http_parse(c->in.data, c->in.len, MOCKLLM_HTTP_MAX_HEAD, &c->req);
         if (rc == SL_ETOOBIG) {
-            s_reject(c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
+            s_reject(self, c, "/", 431, "headers_too_large", "request head is over 65536 bytes");
             return true;
         }
         if (rc != 0) {
-            s_reject(c, "/", 400, "bad_request", "malformed HTTP request head");
+            s_reject(self, c, "/", 400, "bad_request", "malformed HTTP request head");
             return true;
         }
         if (c->req.has_transfer_encoding) {
-            s_reject(c, c->req.path, 411, "length_required",
+            s_reject(self, c, c->req.path, 411, "length_required",
                      "Transfer-Encoding request bodies are not supported: send Content-Length");
             return true;
         }
         if (c->req.content_length < 0 && strcmp(c->req.method, "POST") == 0) {
-            s_reject(c, c->req.path, 411, "length_required", "POST needs a Content-Length header");
+            s_reject(self, c, c->req.path, 411, "length_required",
+                     "POST needs a Content-Length header");
             return true;
         }
         if (c->req.content_length > (int64_t)MOCKLLM_HTTP_MAX_BODY) {
-            s_reject(c, c->req.path, 413, "payload_too_large",
+            s_reject(self, c, c->req.path, 413, "payload_too_large",
                      "request body is over 8388608 bytes");
             return true;
         }
@@ -421,14 +526,36 @@ s_advance(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
             }
             c->state = S_READ_HEAD; // keep-alive: a pipelined request may already be in c->in
             break;
+        case S_FIRST_BYTE:
+            if (now_us < c->first_us)
+                return;
+            s_first_byte(self, c, now_us);
+            break;
         case S_STREAM: {
             int rc = s_stream_pump(c, now_us);
             if (rc < 0)
                 c->dead = true;
             else if (rc == 1)
                 s_linger(c, now_us);
-            return;
+            else if (rc == 2)
+                s_abort(c, now_us);
+            if (c->state != S_ABORT)
+                return;
+            break;
         }
+        case S_ABORT:
+            if (s_flush(c, now_us) != 0) {
+                c->dead = true;
+                return;
+            }
+            if (c->out.len)
+                return;
+            if (s_unacked(c->fd) > 0 && now_us < c->abort_until_us) {
+                c->abort_check_us = now_us + S_ABORT_CHECK_US;
+                return;
+            }
+            c->dead = true; // SO_LINGER 0: the close in s_conn_destroy resets
+            return;
         case S_LINGER:
             return;
         }
@@ -436,14 +563,15 @@ s_advance(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
 }
 
 // Read what the socket has. Returns 0 (setting c->peer_eof at EOF), or SL_ECLOSED on an error
-// such as a reset. While a request is being read the bytes go to c->in; at other times they are
-// read and dropped, so the socket's receive queue stays empty (see s_linger) and a client that
-// leaves mid-stream is noticed.
+// such as a reset. While a request is being read, or an answer waits for its first byte, the
+// bytes go to c->in (a pipelined request keeps); at other times they are read and dropped, so
+// the socket's receive queue stays empty (see s_linger) and a client that leaves mid-stream is
+// noticed.
 static int
 s_read(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
 {
     for (;;) {
-        bool keep = c->state == S_READ_HEAD || c->state == S_READ_BODY;
+        bool keep = c->state == S_READ_HEAD || c->state == S_READ_BODY || c->state == S_FIRST_BYTE;
         size_t room = keep ? c->in.max_len - c->in.len : S_READ_CHUNK;
         if (room == 0)
             return 0; // a whole request fills in: it is answered before more is read
@@ -479,6 +607,10 @@ s_deadline(const s_conn_t *c)
     case S_READ_HEAD:
     case S_READ_BODY:
         return c->progress_us + S_READ_IDLE_US;
+    case S_FIRST_BYTE: // first_byte_ms= is bounded; a stall is a hold
+        return c->first_us == INT64_MAX ? c->waiting_since_us + S_HOLD_MAX_US : INT64_MAX;
+    case S_ABORT:
+        return c->out.len ? c->progress_us + S_WRITE_STALL_US : c->abort_until_us;
     case S_RESPOND:
         return c->progress_us + S_WRITE_STALL_US;
     case S_STREAM:
@@ -493,11 +625,18 @@ s_deadline(const s_conn_t *c)
     return INT64_MAX;
 }
 
-// When a stream's timer (pacing, split gap) wants it pumped; INT64_MAX for no timer.
+// When a timer (a stream's pacing or split gap, first_byte_ms=, reset='s wait for acks) wants
+// c advanced; INT64_MAX for no timer.
 static int64_t
 s_due(const s_conn_t *c)
 {
-    if (c->state != S_STREAM || c->out.len)
+    if (c->state == S_FIRST_BYTE)
+        return c->first_us; // INT64_MAX while stalled
+    if (c->out.len)
+        return INT64_MAX;
+    if (c->state == S_ABORT)
+        return c->abort_check_us;
+    if (c->state != S_STREAM)
         return INT64_MAX;
     return mockllm_stream_due_us(c->stream); // INT64_MAX while held
 }
@@ -505,10 +644,13 @@ s_due(const s_conn_t *c)
 static short
 s_poll_events(const s_conn_t *c)
 {
-    short ev = c->out.len ? POLLOUT : 0;
+    // S_FIRST_BYTE holds its answer in out: nothing is written before its time.
+    short ev = c->out.len && c->state != S_FIRST_BYTE ? POLLOUT : 0;
     // S_RESPOND does not read: a pipelined request waits in the socket until its turn. After
-    // EOF the socket stays readable forever: polling it then would spin.
-    if (c->state != S_RESPOND && !c->peer_eof)
+    // EOF the socket stays readable forever: polling it then would spin; so would a full c->in
+    // that S_FIRST_BYTE cannot empty.
+    bool full = c->state == S_FIRST_BYTE && c->in.len == c->in.max_len;
+    if (c->state != S_RESPOND && !c->peer_eof && !full)
         ev |= POLLIN;
     return ev;
 }
@@ -573,6 +715,7 @@ mockllm_server_new(const mockllm_server_cfg_t *cfg)
     self->conns = sl_xcalloc(self->max_conns, sizeof *self->conns);
     self->pfds = sl_xcalloc(self->max_conns + 2, sizeof *self->pfds);
     self->rbuf = sl_xcalloc(1, S_READ_CHUNK);
+    self->ledger = mockllm_ledger_new(0);
 
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -643,6 +786,7 @@ mockllm_server_destroy(mockllm_server_t **self_p)
         s_conn_destroy(&self->conns[i]);
     if (self->listen_fd >= 0)
         close(self->listen_fd);
+    mockllm_ledger_destroy(&self->ledger);
     free(self->rbuf);
     free(self->pfds);
     free(self->conns);
@@ -734,7 +878,7 @@ mockllm_server_run(mockllm_server_t *self, int stop_fd)
             if (c->dead)
                 continue;
             if (now_us >= s_deadline(c)) {
-                if (c->state != S_LINGER)
+                if (c->state != S_LINGER && c->state != S_ABORT)
                     sl_log_warn_rl("closing fd=%d: timed out in state %d", c->fd, (int)c->state);
                 c->dead = true;
             } else if (now_us >= s_due(c)) {

@@ -1,18 +1,28 @@
 // server.h - sluice-mockllm's HTTP server: one poll() loop, non-blocking sockets, timers.
 //
-// Serves every format in format.c's table and POST /mock/script (endpoint.h decides what each
-// request gets), plus the two endpoints that need the server's state:
+// Serves every format in format.c's table, POST /mock/script, GET /mock/requests and POST
+// /mock/reset (endpoint.h decides what each request gets, with the server's ledger.h), plus the
+// endpoints that need the connections:
 //   GET  /healthz       200 "ok"
-//   POST /mock/release  releases every stream waiting at its hold= point; 200 {"released":n}
+//   POST /mock/release  releases every stream waiting at its hold= or stall= point and every
+//                       answer stalled before its first byte (stall=0); 200 {"released":n}
+// Every complete request is counted in the ledger (the mock's own /healthz and /mock/* are not),
+// rejected ones included, before it is answered.
 // A stream is paced by its rate (token k leaves at start + k/rate, by timer, never by sleeping),
 // may be held, and with split=1 leaves in several writes a short timer gap apart, while other
 // connections keep being served. Streams end with Connection: close (the server closes after
 // the last chunk, as OpenAI does); every other response keeps the connection alive when the
-// client allows it. Limits: request head 64 KiB (431), body 8 MiB (413), Content-Length
+// client allows it. Faults: first_byte_ms= keeps any answer (error, one-shot, stream) back that
+// long, a stream starting its pacing only then; stall=0 keeps it back until a release; reset=0
+// resets the connection (SO_LINGER 0: RST) at the moment the first byte would leave, sending
+// nothing; a stream's reset=K point (stream.h) is reached once everything before it is written,
+// and the reset waits up to 2 s for the peer to acknowledge those bytes, since a reset discards
+// what the kernel has not delivered. A client that closes while its answer is kept back is
+// gone. Limits: request head 64 KiB (431), body 8 MiB (413), Content-Length
 // required on POST (411; chunked request bodies get 411 too), max_conns connections (the
 // listener is not polled while full), 30 s idle while reading a request, 30 s without write
-// progress, 600 s held; past any of these the connection is closed. A client that goes away
-// mid-stream is closed and freed. Not thread-safe: one server per thread.
+// progress, 600 s held or stalled; past any of these the connection is closed. A client that
+// goes away mid-stream is closed and freed. Not thread-safe: one server per thread.
 #ifndef MOCKLLM_SERVER_H
 #define MOCKLLM_SERVER_H
 #include <stddef.h>

@@ -19,9 +19,11 @@ struct mockllm_stream {
     size_t units_sent;           // content units (tokens, fragments) handed out so far
     int64_t pace_base_us;        // monotonic; content unit pace_base_unit is due at this time
     size_t pace_base_unit;       // see pace_base_us
-    bool held;                   // waiting at the hold point
-    bool hold_done;              // released once: the hold point is behind us
-    int64_t held_since_us;       // monotonic; when the current hold began
+    bool held;                   // waiting at a pause point (hold= or stall=)
+    bool hold_done;              // released once: the hold= point is behind us
+    bool stall_done;             // released once: the stall= point is behind us
+    bool ended;                  // the end of the body (the last chunk) has been handed out
+    int64_t held_since_us;       // monotonic; when the current pause began
     int64_t due_us;              // monotonic; nothing leaves before this
     sl_buf_t scratch;            // one rendered event before framing; cap EVENT_MAX
     sl_buf_t event;              // split: the framed event being handed out in pieces
@@ -32,22 +34,37 @@ struct mockllm_stream {
     mockllm_rng_t rng;                   // split cut points
 };
 
-// Whether event next_event may be rendered at now_us; if not, sets held or due_us.
-static bool
-s_event_ready(mockllm_stream_t *self, int64_t now_us)
+// The points "after K content units" (hold=, stall=, reset=) are checked at every boundary:
+// before each event, and before the end of the body. An event carrying several units (Gemini's
+// whole calls) can step over K: the point is then right after it. With K equal to the unit
+// count the point is before the events that carry none (a finish event) or before the end.
+
+// At the boundary before event next_event (or before the end): 0 to go on, MOCKLLM_STREAM_WAIT
+// at a pause point (held is then set), MOCKLLM_STREAM_RESET at the reset point.
+static int
+s_boundary(mockllm_stream_t *self, int64_t now_us)
 {
-    // The hold point is "after K content units", whatever event comes next: with K equal to
-    // the unit count the stream stops before its finish event. An event carrying several units
-    // (Gemini's whole calls) can step over K: the stream then holds right after it.
-    uint32_t hold = self->script.opts.hold;
-    if (hold && !self->hold_done && self->units_sent >= hold) {
+    const mockllm_directive_t *o = &self->script.opts;
+    bool at_hold = o->hold && !self->hold_done && self->units_sent >= o->hold;
+    bool at_stall =
+        o->fault == MOCKLLM_FAULT_STALL && !self->stall_done && self->units_sent >= o->fault_units;
+    if (at_hold || at_stall) {
         if (!self->held) {
             self->held = true;
             self->held_since_us = now_us;
         }
         self->due_us = INT64_MAX;
-        return false;
+        return MOCKLLM_STREAM_WAIT;
     }
+    if (o->fault == MOCKLLM_FAULT_RESET && self->units_sent >= o->fault_units)
+        return MOCKLLM_STREAM_RESET;
+    return 0;
+}
+
+// Whether pacing lets event next_event leave at now_us; if not, sets due_us.
+static bool
+s_paced_ready(mockllm_stream_t *self, int64_t now_us)
+{
     // Only events that carry content are paced; each is due when its first unit is.
     const mockllm_event_t *ev = &self->events.items[self->next_event];
     if (ev->units == self->units_sent || self->cfg.rate <= 0)
@@ -61,6 +78,17 @@ s_event_ready(mockllm_stream_t *self, int64_t now_us)
     return true;
 }
 
+// Hand out the end of the body: the last chunk; nothing without chunks (the close ends it).
+// Returns 0 or SL_ETOOBIG (out unchanged, not ended).
+static int
+s_end(mockllm_stream_t *self, sl_buf_t *out)
+{
+    if (self->cfg.chunked && mockllm_http_chunk(out, NULL, 0) != 0)
+        return SL_ETOOBIG;
+    self->ended = true;
+    return 0;
+}
+
 // Render the next event, framed, onto dst; the event's own bytes (what split may cut) are
 // *payload_len bytes at *payload_at. Returns 0 or SL_ETOOBIG (dst unchanged, nothing consumed).
 static int
@@ -72,17 +100,14 @@ s_render(mockllm_stream_t *self, sl_buf_t *dst, size_t *payload_at, size_t *payl
     if (rc)
         return rc;
     size_t len = self->scratch.len;
-    bool last = self->next_event + 1 == self->events.n;
     size_t header = self->cfg.chunked ? mockllm_http_chunk_header_len(len) : 0;
-    size_t trailer = self->cfg.chunked ? 2 + (last ? 5 : 0) : 0; // CRLF, then "0\r\n\r\n"
+    size_t trailer = self->cfg.chunked ? 2 : 0; // the CRLF after the chunk's data
     if (header + len + trailer > dst->max_len - dst->len)
         return SL_ETOOBIG; // checked first: the appends below cannot fail half-way
     *payload_at = dst->len + header;
     *payload_len = len;
     if (self->cfg.chunked) {
         (void)mockllm_http_chunk(dst, sl_buf_str(&self->scratch), len);
-        if (last)
-            (void)mockllm_http_chunk(dst, NULL, 0);
     } else {
         (void)sl_buf_append(dst, sl_buf_str(&self->scratch), len);
     }
@@ -148,14 +173,25 @@ mockllm_stream_next(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
 {
     if (self->event_pos < self->event.len)
         return s_next_piece(self, now_us, out);
-    if (self->next_event == self->events.n)
+    if (self->ended)
         return MOCKLLM_STREAM_DONE;
-    if (!s_event_ready(self, now_us))
+    int rc = s_boundary(self, now_us);
+    if (rc)
+        return rc;
+    if (self->next_event == self->events.n) {
+        if (!self->cfg.chunked) {
+            self->ended = true; // nothing to hand out: the close ends the body
+            return MOCKLLM_STREAM_DONE;
+        }
+        rc = s_end(self, out);
+        return rc ? rc : MOCKLLM_STREAM_MORE;
+    }
+    if (!s_paced_ready(self, now_us))
         return MOCKLLM_STREAM_WAIT;
     size_t at, len;
     if (self->script.opts.split) {
         sl_buf_reset(&self->event);
-        int rc = s_render(self, &self->event, &at, &len);
+        rc = s_render(self, &self->event, &at, &len);
         if (rc)
             return rc;
         self->n_cuts = mockllm_split_cuts(self->event.data + at, len, &self->rng, self->cuts,
@@ -167,14 +203,18 @@ mockllm_stream_next(mockllm_stream_t *self, int64_t now_us, sl_buf_t *out)
         self->due_us = now_us;
         return s_next_piece(self, now_us, out);
     }
-    // Unsplit: every event that is ready now, up to a batch, in one go.
-    int rc = s_render(self, out, &at, &len);
+    // Unsplit: every event that is ready now, up to a batch, in one go, and the end with them.
+    rc = s_render(self, out, &at, &len);
     if (rc)
         return rc;
-    while (self->next_event < self->events.n && out->len < MOCKLLM_STREAM_BATCH_BYTES
-           && s_event_ready(self, now_us))
-        if (s_render(self, out, &at, &len) != 0)
-            break; // out is full: the event goes out on the next call
+    while (out->len < MOCKLLM_STREAM_BATCH_BYTES && s_boundary(self, now_us) == 0) {
+        if (self->next_event == self->events.n) {
+            (void)s_end(self, out); // fails only when out is full: then on the next call
+            break;
+        }
+        if (!s_paced_ready(self, now_us) || s_render(self, out, &at, &len) != 0)
+            break; // not due yet, or out is full: the event goes out on the next call
+    }
     return MOCKLLM_STREAM_MORE;
 }
 
@@ -201,8 +241,13 @@ mockllm_stream_release(mockllm_stream_t *self, int64_t now_us)
 {
     if (!self->held)
         return false;
+    const mockllm_directive_t *o = &self->script.opts;
     self->held = false;
-    self->hold_done = true;
+    // Both points may be here at once: the hold is released first, then the stall.
+    if (o->hold && !self->hold_done && self->units_sent >= o->hold)
+        self->hold_done = true;
+    else
+        self->stall_done = true;
     self->pace_base_us = now_us;
     self->pace_base_unit = self->units_sent;
     self->due_us = now_us;

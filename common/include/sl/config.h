@@ -20,7 +20,8 @@
 //              # default "ipc://<run_dir>/<name>.ipc"; "tcp://host:port" for clusters
 //   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 10000}]
 //              # name, kind and base_url are required; api_key_env may be left out (no key)
-//   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}]}]
+//   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}],
+//                retries: 3, retry_base_ms: 1000, retry_max_ms: 30000}]
 //              # model and a non-empty targets list are required
 //   batch:     {max_tokens: 16, max_age_ms: 1000}
 //   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000, first_token_ms: 60000,
@@ -61,7 +62,7 @@ typedef struct {
 
 typedef struct {
     char *name;           // owned; unique among providers
-    char *kind;           // owned; "openai" (more kinds follow)
+    char *kind;           // owned; one of SL_PROVIDER_KINDS (sl/kinds.h)
     char *base_url;       // owned; e.g. "https://api.openai.com/v1", no trailing slash
     char *api_key_env;    // owned; name of the environment variable, or NULL for no key
     uint32_t concurrency; // most concurrent upstream streams of this provider, all workers together
@@ -76,6 +77,9 @@ typedef struct {
     char *model;              // owned; the alias clients send; unique among routes
     sl_target_cfg_t *targets; // owned array, in fallback order
     size_t n_targets;         // >= 1
+    uint32_t retries;         // retries of one target before the next (0..20, default 3)
+    int64_t retry_base_ms;    // first retry delay; each next one 1.5 times longer, ±20 %
+    int64_t retry_max_ms;     // longest delay, and the cap on an upstream's Retry-After
 } sl_route_cfg_t;
 
 // The loaded configuration. Shown because every process reads many fields; treat as read-only.

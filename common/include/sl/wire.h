@@ -102,6 +102,7 @@ typedef struct {
     X(NAME, name, STR)                           \
     X(TEXT, text, STR)                           \
     X(REQ_IDS, req_ids, STR)                     \
+    X(RETRY_AFTER_MS, retry_after_ms, U64)       \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
@@ -109,14 +110,15 @@ typedef struct {
 #define SL_WIRE_MESSAGES(X)                                                                      \
     X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
     X(CANCEL, 2, REQ_ID)                                                                         \
-    X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE)                                            \
+    X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                            \
     X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                   \
     X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY) \
-    X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT)           \
+    X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT,           \
+      RETRY_AFTER_MS)                                                                            \
     X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX)          \
     X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                  \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
-      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT)                                             \
+      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                             \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
       PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE)                                                 \
     X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                 \
@@ -126,7 +128,8 @@ typedef struct {
     X(UP, 14, NAME)                                                                              \
     X(STATE, 15, STATE, COUNT)                                                                   \
     X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \
-    X(BEAT, 17, NAME)
+    X(BEAT, 17, NAME)                                                                            \
+    X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -167,6 +170,7 @@ typedef struct {
     sl_str_t text;    // RECORD: the stored text
     sl_str_t
         req_ids; // READY: the ids of the requests in flight, SL_ID_LEN bytes each, no separator
+    uint64_t retry_after_ms; // OUTCOME, END, REJECT: wait this long before asking again; 0: no word
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;

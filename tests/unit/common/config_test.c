@@ -9,6 +9,7 @@
 #include "check.h"
 #include "sl/config.h"
 #include "sl/err.h"
+#include "sl/kinds.h"
 
 static sl_config_t *
 s_load_ok(const char *yaml)
@@ -800,6 +801,34 @@ s_test_files(void)
     CHECK_INT(rmdir(dir), ==, 0);
 }
 
+// The kinds the loader accepts are exactly sl/kinds.h's list, the one the provider worker's
+// adapter table is built from: each loads, and the refusal of an unknown kind lists them all.
+static void
+s_test_kinds(void)
+{
+    static const char *const kinds[] = {
+#define X(kind) #kind,
+        SL_PROVIDER_KINDS(X)
+#undef X
+    };
+    char yaml[256], want[512] = "sluice.yaml:1: providers[0].kind: 'nope' is not one of: ";
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        snprintf(yaml, sizeof yaml, "providers: [{name: a, kind: %s, base_url: \"http://h\"}]\n",
+                 kinds[i]);
+        sl_config_t *cfg = s_load_ok(yaml);
+        CHECK_STR(cfg->providers[0].kind, kinds[i]);
+        sl_config_destroy(&cfg);
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? ", " : "", kinds[i]);
+    }
+    sl_config_t *cfg = NULL;
+    sl_diag_t diag = {{0}};
+    CHECK_INT(sl_config_load_string("providers: [{name: a, kind: nope, base_url: \"http://h\"}]\n",
+                                    "sluice.yaml", &cfg, &diag),
+              ==, SL_ECONFIG);
+    CHECK_STR(diag.msg, want);
+    CHECK(cfg == NULL);
+}
+
 int
 main(void)
 {
@@ -811,6 +840,7 @@ main(void)
     s_test_values();
     s_test_errors();
     s_test_size();
+    s_test_kinds();
     s_test_files();
     printf("config_test: ok\n");
     return 0;

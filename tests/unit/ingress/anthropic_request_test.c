@@ -29,6 +29,12 @@ static const struct {
     // The minimum.
     {"{'model':'m1','max_tokens':256,'messages':[{'role':'user','content':'Hello'}]}",
      "{'messages':[{'role':'user','content':'Hello'}],'max_tokens':256}", false},
+    // UTF-8 of every length passes as it is.
+    {"{'model':'m1','max_tokens':2,'messages':[{'role':'user','content':'caf\xc3\xa9 \xe6\x97\xa5 "
+     "\xf0\x9f\x98\x80'}]}",
+     "{'messages':[{'role':'user','content':'caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80'}],"
+     "'max_tokens':2}",
+     false},
     // System string, sampling, stop sequences; unknown fields are dropped.
     {"{'model':'m1','max_tokens':10,'stream':true,'system':'Be terse.','temperature':0.5,"
      "'top_p':0.9,'top_k':5,'metadata':{'user_id':'u'},'thinking':{'type':'enabled',"
@@ -106,6 +112,14 @@ static const struct {
     const char *err;   // the start of the message
 } bad[] = {
     {"{", NULL, "The request body is not valid JSON."},
+    // Not UTF-8: refused before the JSON is read, naming the first bad byte's offset.
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':'caf\xc3'}]}", NULL,
+     "The request body is not valid UTF-8: byte 0xc3 at offset 69 does not start a well-formed "
+     "character."},
+    {"{'model':'m','max_tokens':1,'system':'\xed\xa0\x80','messages':[{'role':'user','content':"
+     "'x'}]}",
+     NULL, "The request body is not valid UTF-8: byte 0xed at offset 38 "},
+    {"\xef\xbb", NULL, "The request body is not valid UTF-8: byte 0xef at offset 0 "},
     {"[]", NULL, "The request body must be a JSON object."},
     {"{'max_tokens':1,'messages':[{'role':'user','content':'x'}]}", "model",
      "model: Field required"},
@@ -226,9 +240,10 @@ main(void)
         CHECK(req.model == NULL && req.body == NULL);
         free(in);
     }
-    // Through the API table, and a body that is not NUL-terminated.
+    // Through the API table, and a body that is not NUL-terminated: what lies past its length
+    // (here a byte that is not UTF-8) is not looked at.
     const char body[] = "{\"model\":\"m1\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\","
-                        "\"content\":\"hi\"}]}XXXX";
+                        "\"content\":\"hi\"}]}\xffXXX";
     CHECK_INT(ingress_anthropic_api.parse(body, sizeof body - 5, &req, err, sizeof err, &param), ==,
               0);
     CHECK_STR(req.body, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}");

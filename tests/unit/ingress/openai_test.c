@@ -1,4 +1,5 @@
-// openai_test.c - the ingress's OpenAI request validation and output templates.
+// openai_test.c - the ingress's OpenAI request validation (n, the token caps as sent, UTF-8)
+// and output templates.
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +41,9 @@ s_test_parse(void)
     CHECK(cJSON_GetObjectItem(norm, "model") == NULL);
     CHECK(cJSON_GetObjectItem(norm, "stream") == NULL);
     CHECK(cJSON_GetObjectItem(norm, "stream_options") == NULL);
-    CHECK(cJSON_GetObjectItem(norm, "max_completion_tokens") == NULL);
-    CHECK_INT(cJSON_GetObjectItem(norm, "max_tokens")->valueint, ==, 7);
+    // Reasoning models take max_completion_tokens and refuse max_tokens: the caps stay as sent.
+    CHECK_INT(cJSON_GetObjectItem(norm, "max_completion_tokens")->valueint, ==, 7);
+    CHECK(cJSON_GetObjectItem(norm, "max_tokens") == NULL);
     CHECK(cJSON_GetObjectItem(norm, "temperature")->valuedouble == 0.5);
     cJSON_Delete(norm);
     ingress_request_free(&req);
@@ -60,6 +62,21 @@ s_test_parse(void)
         {"{\"model\":\"m\",\"messages\":[5]}", "messages", "messages[0]"},
         {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"stream\":\"yes\"}", "stream",
          "boolean"},
+        // One choice is all sluice streams: more is refused, never answered with one.
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":2}", "n",
+         "n: only 1 is supported"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":128}", "n",
+         "n: only 1 is supported"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":0}", "n",
+         "n: must be at least 1"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":-3}", "n",
+         "n: must be at least 1"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":1.5}", "n",
+         "n: expected an integer"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":\"2\"}", "n",
+         "n: expected an integer"},
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":1e300}", "n",
+         "n: expected an integer"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         param = "unset";
@@ -73,6 +90,108 @@ s_test_parse(void)
         CHECK(strstr(err, bad[i].part) != NULL);
         CHECK(req.model == NULL && req.body == NULL);
     }
+}
+
+// n = 1 and null are OpenAI's default and pass; so does a body without n.
+static void
+s_test_n_one(void)
+{
+    static const char *const ok[] = {
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":1}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":1.0}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":null}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ingress_request_t req;
+        char err[256];
+        const char *param = NULL;
+        CHECK_INT(ingress_openai_parse(ok[i], strlen(ok[i]), &req, err, sizeof err, &param), ==, 0);
+        ingress_request_free(&req);
+    }
+}
+
+// Both caps, either alone: each reaches the normalized body as the client sent it.
+static void
+s_test_max_tokens(void)
+{
+    static const struct {
+        const char *caps;
+        int max_tokens; // -1: absent
+        int max_completion_tokens;
+    } cases[] = {
+        {"\"max_tokens\":5", 5, -1},
+        {"\"max_completion_tokens\":6", -1, 6},
+        {"\"max_tokens\":5,\"max_completion_tokens\":900", 5, 900},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],%s}",
+                 cases[i].caps);
+        ingress_request_t req;
+        char err[256];
+        const char *param = NULL;
+        CHECK_INT(ingress_openai_parse(body, strlen(body), &req, err, sizeof err, &param), ==, 0);
+        cJSON *norm = cJSON_Parse(req.body);
+        const cJSON *mt = cJSON_GetObjectItem(norm, "max_tokens");
+        const cJSON *mct = cJSON_GetObjectItem(norm, "max_completion_tokens");
+        CHECK_INT(mt ? mt->valueint : -1, ==, cases[i].max_tokens);
+        CHECK_INT(mct ? mct->valueint : -1, ==, cases[i].max_completion_tokens);
+        cJSON_Delete(norm);
+        ingress_request_free(&req);
+    }
+}
+
+// Bodies that are not UTF-8 get 400 naming the first bad byte's offset; UTF-8 of every length
+// passes, as do JSON escapes, which are ASCII.
+static void
+s_test_utf8(void)
+{
+#define B(s) s, sizeof s - 1
+    static const struct {
+        const char *body;
+        size_t len;
+        const char *err; // NULL: valid
+    } cases[] = {
+        {B("{\"x\":\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"}"), NULL},
+        {B("{\"x\":\"\\ud83d\\ude00\"}"), NULL},
+        {B("\xff"), "byte 0xff at offset 0 "},
+        {B("{\"x\":\"\x80\"}"), "byte 0x80 at offset 6 "},                 // a lone continuation
+        {B("{\"x\":\"\xc0\xaf\"}"), "byte 0xc0 at offset 6 "},             // overlong '/'
+        {B("{\"x\":\"\xe0\x80\xaf\"}"), "byte 0xe0 at offset 6 "},         // overlong, 3 bytes
+        {B("{\"x\":\"\xed\xa0\x80\"}"), "byte 0xed at offset 6 "},         // a surrogate
+        {B("{\"x\":\"\xf4\x90\x80\x80\"}"), "byte 0xf4 at offset 6 "},     // past U+10FFFF
+        {B("{\"x\":\"\xf8\x88\x80\x80\x80\"}"), "byte 0xf8 at offset 6 "}, // 5-byte form
+        {B("{\"x\":\"ok\xc3\"}"), "byte 0xc3 at offset 8 "},               // cut by the quote
+        {B("{\"x\":\"\xc3\xa9\xe6\x97"), "byte 0xe6 at offset 8 "},        // cut by the end
+        {B("{\"x\":\"\xe6\x97\x41\"}"), "byte 0xe6 at offset 6 "},         // a non-continuation
+    };
+#undef B
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        int rc = ingress_openai_utf8_check(cases[i].body, cases[i].len, err, sizeof err);
+        if (!cases[i].err) {
+            CHECK_INT(rc, ==, 0);
+            continue;
+        }
+        CHECK_INT(rc, ==, SL_EINVAL);
+        if (!strstr(err, cases[i].err))
+            fprintf(stderr, "case %zu: %s\n", i, err);
+        CHECK(strstr(err, "The request body is not valid UTF-8: ") == err);
+        CHECK(strstr(err, cases[i].err) != NULL);
+    }
+    // Through the endpoint's parser: 400 with no param, before the JSON is looked at.
+    static const char body[] = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+                               "\"\xe2\x82\"}]}";
+    ingress_request_t req;
+    char err[256];
+    const char *param = "unset";
+    CHECK_INT(ingress_openai_parse(body, sizeof body - 1, &req, err, sizeof err, &param), ==,
+              SL_EINVAL);
+    CHECK(param == NULL);
+    CHECK_STR(err, "The request body is not valid UTF-8: byte 0xe2 at offset 51 does not start a "
+                   "well-formed character.");
+    CHECK(req.model == NULL && req.body == NULL);
 }
 
 static void
@@ -323,6 +442,9 @@ int
 main(void)
 {
     s_test_parse();
+    s_test_n_one();
+    s_test_max_tokens();
+    s_test_utf8();
     s_test_stream_output();
     s_test_bodies();
     s_test_api_streams();

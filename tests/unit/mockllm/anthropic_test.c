@@ -1,7 +1,7 @@
 // anthropic_test.c - Anthropic Messages rendering, byte for byte: a text stream (LF, CRLF,
 // pings, a stop sequence), tool_use blocks single and parallel, one-shot messages, error
-// bodies by status; and the request reader: required fields, system, the last user message
-// that holds text, tool names, stop_sequences.
+// bodies by status; the request reader: required fields, system, the last user message
+// that holds text, tool names, stop_sequences; and the malformed= and error_event= faults.
 #include "anthropic.h"
 #include "check.h"
 #include "fixture.h"
@@ -135,7 +135,7 @@ s_test_errors(void)
     sl_buf_t b;
     sl_buf_init(&b, 1 << 16);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        mockllm_format_error_t e = {cases[i].status, NULL, "ignored", "Over\"loaded"};
+        mockllm_format_error_t e = {cases[i].status, NULL, "ignored", "Over\"loaded", NULL};
         sl_buf_reset(&b);
         CHECK_INT(mockllm_anthropic_format.error(&e, &b), ==, 0);
         char want[256];
@@ -243,6 +243,49 @@ s_test_reader(void)
         ==, SL_EPROTO);
 }
 
+static void
+s_test_faults(void)
+{
+#define ERROR_EV                                                                            \
+    EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":" \
+                "\"Overloaded\"}}")
+    // error_event=K: event: error in place of the rest: no message_stop.
+    mockllm_script_t s = fixture_text(MOCKLLM_FINISH_STOP, "end_turn", false);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    fixture_check_stream(&mockllm_anthropic_format, &s, ERROR_EV); // before message_start
+    s.opts.fault_units = 2;
+    fixture_check_stream(&mockllm_anthropic_format, &s,
+                         START TEXT_START TEXT("Hi") TEXT(" \\\"x\\\"\\n\\t\\\\") ERROR_EV);
+    s.opts.fault_units = 3; // every unit: before the block closes
+    fixture_check_stream(&mockllm_anthropic_format, &s, START TEXT_START TEXTS ERROR_EV);
+    static char want[8192];
+    fixture_crlf(START TEXT_START TEXTS ERROR_EV, want, sizeof want);
+    s.opts.crlf = true;
+    fixture_check_stream(&mockllm_anthropic_format, &s, want);
+
+    // malformed=K: a named delta whose data is not JSON.
+    s = fixture_text(MOCKLLM_FINISH_STOP, "end_turn", false);
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    s.opts.fault_units = 1;
+    fixture_check_stream(&mockllm_anthropic_format, &s,
+                         START TEXT_START TEXT("Hi") "event: content_block_delta\n"
+                                                     "data: {not json\n\n");
+    // With pings: none right before it.
+    s.opts.pings = true;
+    fixture_check_stream(&mockllm_anthropic_format, &s,
+                         START PING TEXT_START PING TEXT("Hi") "event: content_block_delta\n"
+                                                               "data: {not json\n\n");
+    // In a tool_use block, after one of its fragments.
+    s = fixture_calls(1, false, "tool_use", "toolu_A", "toolu_B");
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 1;
+    fixture_check_stream(&mockllm_anthropic_format, &s,
+                         START BLOCK_START(0, "{\"type\":\"tool_use\",\"id\":\"toolu_A\",\"name\":"
+                                              "\"get_weather\",\"input\":{}}") JSON(0, "")
+                             JSON(0, "{\\\"ci") ERROR_EV);
+#undef ERROR_EV
+}
+
 int
 main(void)
 {
@@ -253,6 +296,7 @@ main(void)
     s_test_reader();
     CHECK(mockllm_anthropic_format.serves("/v1/messages"));
     CHECK(!mockllm_anthropic_format.serves("/v1/messages/count_tokens"));
+    s_test_faults();
     printf("anthropic_test: ok\n");
     return 0;
 }

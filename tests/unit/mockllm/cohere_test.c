@@ -1,6 +1,6 @@
 // cohere_test.c - Cohere v2 rendering, byte for byte: a text stream (LF, CRLF, no pings),
 // tool plans and tool calls single and parallel, the [DONE] ending, one-shot responses,
-// errors; and the request reader.
+// errors; the request reader; and the malformed= and error_event= faults.
 #include "check.h"
 #include "cohere.h"
 #include "fixture.h"
@@ -116,7 +116,7 @@ s_test_response_and_errors(void)
     CHECK_STR(sl_buf_str(&b), want);
 
     sl_buf_reset(&b);
-    mockllm_format_error_t e = {429, NULL, "x", "too \"many\""};
+    mockllm_format_error_t e = {429, NULL, "x", "too \"many\"", NULL};
     CHECK_INT(mockllm_cohere_format.error(&e, &b), ==, 0);
     CHECK_STR(sl_buf_str(&b), "{\"message\":\"too \\\"many\\\"\"}");
     sl_buf_free(&b);
@@ -172,6 +172,37 @@ s_test_reader(void)
     }
 }
 
+static void
+s_test_faults(void)
+{
+#define ERROR_END                                                                         \
+    EV("message-end", "{\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"ERROR\"," \
+                      "\"error\":\"internal server error (mock error_event)\"}}")
+    // error_event=K: message-end with finish_reason ERROR in place of the rest; no [DONE].
+    mockllm_script_t s = fixture_text(MOCKLLM_FINISH_STOP, "COMPLETE", false);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 2;
+    s_check(&s, START CONTENT_START CONTENT(T0) CONTENT(T1) ERROR_END);
+    s.opts.fault_units = 0;
+    fixture_check_stream(&mockllm_cohere_format, &s, ERROR_END); // before message-start
+    // malformed=K: a named content-delta whose data is not JSON (CRLF here).
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    s.opts.fault_units = 3;
+    static char want[8192];
+    fixture_crlf(START CONTENT_START CONTENT(T0) CONTENT(T1)
+                     CONTENT(T2) "event: content-delta\ndata: {not json\n\n",
+                 want, sizeof want);
+    s.opts.crlf = true;
+    s_check(&s, want);
+    // In a tool call, after its first fragment.
+    s = fixture_calls(1, false, "TOOL_CALL", "get_weather_abc", NULL);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 1;
+    s_check(&s, START CALL_START(0, "get_weather_abc", "get_weather") CALL_DELTA(0, "{\\\"ci")
+                    ERROR_END);
+#undef ERROR_END
+}
+
 int
 main(void)
 {
@@ -180,6 +211,7 @@ main(void)
     s_test_reader();
     CHECK(mockllm_cohere_format.serves("/v2/chat"));
     CHECK(!mockllm_cohere_format.serves("/v1/chat"));
+    s_test_faults();
     printf("cohere_test: ok\n");
     return 0;
 }

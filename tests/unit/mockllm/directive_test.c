@@ -1,5 +1,8 @@
 // directive_test.c - the "[mock ...]" parser from tables: every option, its range, the first
-// directive counting, and every kind of mistake named in the error.
+// directive counting, and every kind of mistake named in the error; the fault options (fail=
+// and its default status, retry_after=, retry_after_ms=, reset=, stall=, malformed=,
+// error_event=, first_byte_ms=), the combinations refused, the text hash that keys fail=
+// counters, and clearing the faults.
 #include "check.h"
 #include "directive.h"
 #include "sl/err.h"
@@ -86,6 +89,26 @@ s_test_bad(void)
         {"[mock tokens=5", "missing ']'"},
         {"text [mock", "missing ']'"},
         {"[mock =5]", "option without a name"},
+        {"[mock fail=1000001]", "option 'fail': 1000001 is above 1000000"},
+        {"[mock fail]", "option 'fail' needs a value"},
+        {"[mock retry_after=3601]", "option 'retry_after': 3601 is above 3600"},
+        {"[mock retry_after=1.5]", "option 'retry_after': '1.5' is not a decimal integer"},
+        {"[mock retry_after_ms=3600001]", "option 'retry_after_ms': 3600001 is above 3600000"},
+        {"[mock reset=100001]", "option 'reset': 100001 is above 100000"},
+        {"[mock reset=-1]", "option 'reset': '-1' is not a decimal integer"},
+        {"[mock stall=]", "option 'stall': '' is not a decimal integer"},
+        {"[mock malformed=100001]", "option 'malformed': 100001 is above 100000"},
+        {"[mock error_event=x]", "option 'error_event': 'x' is not a decimal integer"},
+        {"[mock first_byte_ms=600001]", "option 'first_byte_ms': 600001 is above 600000"},
+        {"[mock reset=1 stall=2]", "options 'reset' and 'stall' cannot be combined"},
+        {"[mock malformed=0 error_event=0]",
+         "options 'malformed' and 'error_event' cannot be combined"},
+        {"[mock error_event=3 reset=3]", "options 'error_event' and 'reset' cannot be combined"},
+        {"[mock stall=1 malformed=1]", "options 'stall' and 'malformed' cannot be combined"},
+        {"[mock status=503 reset=0]", "options 'status' and 'reset' cannot be combined"},
+        {"[mock error_event=2 fail=1 status=429]",
+         "options 'status' and 'error_event' cannot be combined"},
+        {"[mock retry_after_ms=5", "missing ']'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mockllm_directive_t d = {0};
@@ -120,12 +143,114 @@ s_test_edges(void)
     CHECK_INT(mockllm_directive_parse("[mock bogus=1]", 14, &d, NULL, 0), ==, SL_EINVAL);
 }
 
+static void
+s_test_faults(void)
+{
+    static const struct {
+        const char *text;
+        uint32_t fail;
+        int status;             // after the directive: fail= alone sets 503
+        long retry_after_s;     // -1: not given
+        long retry_after_ms;    // -1: not given
+        mockllm_fault_t fault;  // how the stream breaks
+        uint32_t fault_units;   // after how many units
+        uint32_t first_byte_ms; // 0: none
+    } ok[] = {
+        {"[mock tokens=3]", 0, 0, -1, -1, MOCKLLM_FAULT_NONE, 0, 0},
+        {"[mock fail=2]", 2, 503, -1, -1, MOCKLLM_FAULT_NONE, 0, 0},
+        {"[mock fail=1 status=429 retry_after=7]", 1, 429, 7, -1, MOCKLLM_FAULT_NONE, 0, 0},
+        {"[mock status=429 retry_after_ms=1500]", 0, 429, -1, 1500, MOCKLLM_FAULT_NONE, 0, 0},
+        {"[mock status=503 retry_after=0 retry_after_ms=0]", 0, 503, 0, 0, MOCKLLM_FAULT_NONE, 0,
+         0},
+        {"[mock retry_after=3600 retry_after_ms=3600000]", 0, 0, 3600, 3600000, MOCKLLM_FAULT_NONE,
+         0, 0},
+        {"[mock fail=1000000 retry_after=2]", 1000000, 503, 2, -1, MOCKLLM_FAULT_NONE, 0, 0},
+        {"[mock reset=0]", 0, 0, -1, -1, MOCKLLM_FAULT_RESET, 0, 0},
+        {"[mock reset=3 reset=5]", 0, 0, -1, -1, MOCKLLM_FAULT_RESET, 5, 0}, // last one counts
+        {"[mock stall=100000]", 0, 0, -1, -1, MOCKLLM_FAULT_STALL, 100000, 0},
+        {"[mock malformed=2]", 0, 0, -1, -1, MOCKLLM_FAULT_MALFORMED, 2, 0},
+        {"[mock error_event=0]", 0, 0, -1, -1, MOCKLLM_FAULT_ERROR_EVENT, 0, 0},
+        {"[mock first_byte_ms=600000]", 0, 0, -1, -1, MOCKLLM_FAULT_NONE, 0, 600000},
+        // fail= with another fault: that fault, no default status.
+        {"[mock fail=2 reset=4]", 2, 0, -1, -1, MOCKLLM_FAULT_RESET, 4, 0},
+        {"[mock fail=1 stall=0]", 1, 0, -1, -1, MOCKLLM_FAULT_STALL, 0, 0},
+        {"[mock fail=3 first_byte_ms=250]", 3, 0, -1, -1, MOCKLLM_FAULT_NONE, 0, 250},
+        {"[mock fail=1 error_event=1 first_byte_ms=5]", 1, 0, -1, -1, MOCKLLM_FAULT_ERROR_EVENT, 1,
+         5},
+        {"[mock fail=0]", 0, 0, -1, -1, MOCKLLM_FAULT_NONE, 0, 0}, // 0: off, no default
+        {"[mock status=500 first_byte_ms=10 hold=2]", 0, 500, -1, -1, MOCKLLM_FAULT_NONE, 0, 10},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        mockllm_directive_t d = {.rate = MOCKLLM_DIRECTIVE_RATE_UNSET};
+        char err[128] = "";
+        int rc = mockllm_directive_parse(ok[i].text, strlen(ok[i].text), &d, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "case %zu: %s\n", i, err);
+        CHECK_INT(rc, ==, 0);
+        CHECK_INT(d.fail, ==, ok[i].fail);
+        CHECK_INT(d.status, ==, ok[i].status);
+        CHECK_INT(d.has_retry_after, ==, ok[i].retry_after_s >= 0);
+        if (ok[i].retry_after_s >= 0)
+            CHECK_INT(d.retry_after_s, ==, ok[i].retry_after_s);
+        CHECK_INT(d.has_retry_after_ms, ==, ok[i].retry_after_ms >= 0);
+        if (ok[i].retry_after_ms >= 0)
+            CHECK_INT(d.retry_after_ms, ==, ok[i].retry_after_ms);
+        CHECK_INT(d.fault, ==, ok[i].fault);
+        CHECK_INT(d.fault_units, ==, ok[i].fault_units);
+        CHECK_INT(d.first_byte_ms, ==, ok[i].first_byte_ms);
+        CHECK_INT(mockllm_directive_has_fault(&d), ==,
+                  ok[i].status || ok[i].fault != MOCKLLM_FAULT_NONE || ok[i].first_byte_ms);
+        // Past its fail= count a request is served normally: no fault is left, the rest stays.
+        mockllm_directive_t cleared = d;
+        mockllm_directive_clear_faults(&cleared);
+        CHECK(!mockllm_directive_has_fault(&cleared));
+        CHECK_INT(cleared.fault, ==, MOCKLLM_FAULT_NONE);
+        CHECK_INT(cleared.fail, ==, d.fail);
+        CHECK_INT(cleared.hold, ==, d.hold);
+        CHECK(cleared.text_hash == d.text_hash);
+    }
+    CHECK_STR(mockllm_directive_fault_name(MOCKLLM_FAULT_RESET), "reset");
+    CHECK_STR(mockllm_directive_fault_name(MOCKLLM_FAULT_STALL), "stall");
+    CHECK_STR(mockllm_directive_fault_name(MOCKLLM_FAULT_MALFORMED), "malformed");
+    CHECK_STR(mockllm_directive_fault_name(MOCKLLM_FAULT_ERROR_EVENT), "error_event");
+    CHECK_STR(mockllm_directive_fault_name(MOCKLLM_FAULT_NONE), "");
+}
+
+static void
+s_test_text_hash(void)
+{
+    // The hash covers exactly "[mock" to "]": the text around it does not count, any change
+    // inside it does, and no directive hashes to 0.
+    static const char *const same[] = {"[mock fail=2]", "before [mock fail=2] after",
+                                       "x[mock fail=2]]"};
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        mockllm_directive_t d = {0};
+        CHECK_INT(mockllm_directive_parse(same[i], strlen(same[i]), &d, NULL, 0), ==, 0);
+        CHECK(d.text_hash != 0);
+        if (i == 0)
+            h = d.text_hash;
+        CHECK(d.text_hash == h);
+    }
+    static const char *const other[] = {"[mock fail=3]", "[mock  fail=2]", "[mock fail=2 seed=1]"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        mockllm_directive_t d = {0};
+        CHECK_INT(mockllm_directive_parse(other[i], strlen(other[i]), &d, NULL, 0), ==, 0);
+        CHECK(d.text_hash != h);
+    }
+    mockllm_directive_t d = {0};
+    CHECK_INT(mockllm_directive_parse("no directive", 12, &d, NULL, 0), ==, 0);
+    CHECK(d.text_hash == 0);
+}
+
 int
 main(void)
 {
     s_test_ok();
     s_test_bad();
     s_test_edges();
+    s_test_faults();
+    s_test_text_hash();
     printf("directive_test: ok\n");
     return 0;
 }

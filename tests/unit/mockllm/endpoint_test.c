@@ -1,11 +1,17 @@
 // endpoint_test.c - what the mock answers, without a socket: each format's path (stream or
 // one-shot), 404/405 in the shape of the path's family, 400 for bad JSON, bad requests and bad
 // directives in the format's shape, status=NNN (retry-after on 429), and POST /mock/script for
-// every format, which must be exactly the script the format path plans.
+// every format, which must be exactly the script the format path plans. With a ledger: fail=K
+// (K errors, then normal answers with every fault dropped), retry_after= / retry_after_ms=
+// headers and Gemini's retryDelay, which faults are left to the server (first_byte_ms=, reset=
+// and stall= at 0 or on a one-shot) and which to the stream, GET /mock/requests (?seed=) and
+// POST /mock/reset.
 #include <cjson/cJSON.h>
 
 #include "check.h"
 #include "endpoint.h"
+#include "ledger.h"
+#include "rng.h"
 #include "sl/err.h"
 
 static void
@@ -315,6 +321,219 @@ s_test_script_errors(void)
     mockllm_endpoint_answer_free(&a);
 }
 
+// POST body to path_query through a ledger (NULL: none); GET when body is NULL.
+static void
+s_serve(mockllm_ledger_t *l, const char *path_query, const char *body, mockllm_endpoint_answer_t *a)
+{
+    char path[512];
+    const char *q = strchr(path_query, '?');
+    snprintf(path, sizeof path, "%.*s", (int)(q ? q - path_query : (long)strlen(path_query)),
+             path_query);
+    mockllm_endpoint_serve(l, body ? "POST" : "GET", path, q ? q + 1 : "", body,
+                           body ? strlen(body) : 0, 1714564800, a);
+}
+
+static void
+s_test_fail(void)
+{
+    mockllm_ledger_t *l = mockllm_ledger_new(0);
+    char body[1024];
+    s_body("openai", "[mock fail=2 tokens=4 first_byte_ms=20 reset=0]", body, sizeof body);
+    // The faults, twice: first_byte_ms and reset=0 left to the server.
+    for (int i = 0; i < 2; i++) {
+        mockllm_endpoint_answer_t a;
+        s_serve(l, "/v1/chat/completions", body, &a);
+        CHECK_INT(a.status, ==, 200);
+        CHECK(a.stream);
+        CHECK(a.reset);
+        CHECK(!a.stall);
+        CHECK_INT(a.first_byte_ms, ==, 20);
+        CHECK_INT(a.script.opts.fault, ==, MOCKLLM_FAULT_NONE); // the server's, not the stream's
+        mockllm_endpoint_answer_free(&a);
+    }
+    // Then none of them.
+    mockllm_endpoint_answer_t a;
+    s_serve(l, "/v1/chat/completions", body, &a);
+    CHECK(a.stream && !a.reset && !a.stall && a.first_byte_ms == 0);
+    CHECK_INT(a.script.opts.fault, ==, MOCKLLM_FAULT_NONE);
+    CHECK_INT(a.script.n_tokens, ==, 4);
+    mockllm_endpoint_answer_free(&a);
+
+    // fail= alone: 503 in the format's shape, then the answer.
+    s_body("anthropic", "[mock fail=1]", body, sizeof body);
+    s_serve(l, "/v1/messages", body, &a);
+    CHECK_INT(a.status, ==, 503);
+    CHECK(strstr(sl_buf_str(&a.body), "\"type\":\"api_error\"") != NULL);
+    CHECK_STR(a.extra, "");
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/v1/messages", body, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK(a.stream);
+    mockllm_endpoint_answer_free(&a);
+    // Without a ledger nothing is counted: every request gets the fault.
+    for (int i = 0; i < 3; i++) {
+        s_answer("POST", "/v1/messages", body, &a);
+        CHECK_INT(a.status, ==, 503);
+        mockllm_endpoint_answer_free(&a);
+    }
+
+    // The counts: by seed from here, by path from the server (it counts every request).
+    mockllm_ledger_count(l, "/v1/chat/completions");
+    s_serve(l, "/mock/requests", NULL, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK_STR(a.content_type, "application/json");
+    CHECK_STR(sl_buf_str(&a.body), "{\"requests\":1,\"by_path\":{\"/v1/chat/completions\":1}}");
+    mockllm_endpoint_answer_free(&a);
+    char path[64];
+    snprintf(path, sizeof path, "/mock/requests?seed=%llu",
+             (unsigned long long)mockllm_rng_fnv1a64("hi [mock fail=1]", 16));
+    s_serve(l, path, NULL, &a);
+    CHECK_STR(sl_buf_str(&a.body), "{\"requests\":2}");
+    mockllm_endpoint_answer_free(&a);
+    static const char *const bad[] = {"/mock/requests?seed=", "/mock/requests?seed=1x",
+                                      "/mock/requests?seed=18446744073709551616"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_serve(l, bad[i], NULL, &a);
+        CHECK_INT(a.status, ==, 400);
+        mockllm_endpoint_answer_free(&a);
+    }
+    s_serve(l, "/mock/reset", "", &a);
+    CHECK_STR(sl_buf_str(&a.body), "{\"reset\":2}");
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/mock/requests", "", &a); // POST
+    CHECK_INT(a.status, ==, 405);
+    CHECK_STR(a.extra, "Allow: GET\r\n");
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/mock/reset", NULL, &a); // GET
+    CHECK_INT(a.status, ==, 405);
+    CHECK_STR(a.extra, "Allow: POST\r\n");
+    mockllm_endpoint_answer_free(&a);
+    // Without a ledger they do not exist.
+    s_answer("GET", "/mock/requests", NULL, &a);
+    CHECK_INT(a.status, ==, 404);
+    mockllm_endpoint_answer_free(&a);
+    mockllm_ledger_destroy(&l);
+}
+
+static void
+s_test_retry_after(void)
+{
+    static const struct {
+        const char *format;
+        const char *path;
+        const char *directive;
+        const char *extra;
+        const char *has; // in the body, or NULL
+    } cases[] = {
+        {"openai", "/v1/chat/completions", "[mock status=429 retry_after=7]", "retry-after: 7\r\n",
+         NULL},
+        {"openai", "/v1/chat/completions", "[mock status=429 retry_after_ms=250]",
+         "retry-after-ms: 250\r\n", NULL},
+        {"cohere", "/v2/chat", "[mock status=503 retry_after=2 retry_after_ms=2500]",
+         "retry-after: 2\r\nretry-after-ms: 2500\r\n", NULL},
+        {"ollama", "/api/chat", "[mock status=500]", "", NULL},
+        {"openai", "/v1/chat/completions", "[mock fail=1 retry_after=0]", "retry-after: 0\r\n",
+         NULL},
+        // Gemini: the RetryInfo says the same delay, the finer one when both are given.
+        {"gemini", "/v1beta/models/g:generateContent", "[mock status=429 retry_after=2]",
+         "retry-after: 2\r\n", "\"retryDelay\": \"2s\""},
+        {"gemini", "/v1beta/models/g:generateContent",
+         "[mock status=429 retry_after=2 retry_after_ms=2500]",
+         "retry-after: 2\r\nretry-after-ms: 2500\r\n", "\"retryDelay\": \"2.500s\""},
+        {"gemini", "/v1beta/models/g:generateContent", "[mock status=429 retry_after_ms=3000]",
+         "retry-after-ms: 3000\r\n", "\"retryDelay\": \"3s\""},
+        {"gemini", "/v1beta/models/g:generateContent", "[mock status=429 retry_after_ms=5]",
+         "retry-after-ms: 5\r\n", "\"retryDelay\": \"0.005s\""},
+        {"gemini", "/v1beta/models/g:generateContent", "[mock status=503 retry_after=4]",
+         "retry-after: 4\r\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[1024];
+        s_body(cases[i].format, cases[i].directive, body, sizeof body);
+        mockllm_endpoint_answer_t a;
+        s_answer("POST", cases[i].path, body, &a);
+        CHECK_INT(a.status, >=, 429);
+        CHECK_STR(a.extra, cases[i].extra);
+        if (cases[i].has && !strstr(sl_buf_str(&a.body), cases[i].has))
+            fprintf(stderr, "case %zu: %s\n", i, sl_buf_str(&a.body));
+        CHECK(!cases[i].has || strstr(sl_buf_str(&a.body), cases[i].has));
+        if (strcmp(cases[i].format, "gemini") == 0 && strstr(cases[i].directive, "503"))
+            CHECK(!strstr(sl_buf_str(&a.body), "retryDelay")); // a 429's detail only
+        mockllm_endpoint_answer_free(&a);
+    }
+    // Without an error status they are ignored.
+    char body[1024];
+    s_body("openai", "[mock retry_after=5]", body, sizeof body);
+    mockllm_endpoint_answer_t a;
+    s_answer("POST", "/v1/chat/completions", body, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK_STR(a.extra, "");
+    mockllm_endpoint_answer_free(&a);
+}
+
+static void
+s_test_fault_fields(void)
+{
+    static const struct {
+        const char *format;
+        const char *path;
+        const char *directive;
+        bool stream;
+        bool reset, stall;     // left to the server
+        mockllm_fault_t fault; // left to the stream
+        int64_t first_byte_ms;
+    } cases[] = {
+        {"openai", "/v1/chat/completions", "[mock reset=0]", true, true, false, MOCKLLM_FAULT_NONE,
+         0},
+        {"openai", "/v1/chat/completions", "[mock reset=3]", true, false, false,
+         MOCKLLM_FAULT_RESET, 0},
+        {"anthropic", "/v1/messages", "[mock stall=0 first_byte_ms=9]", true, false, true,
+         MOCKLLM_FAULT_NONE, 9},
+        {"cohere", "/v2/chat", "[mock stall=2]", true, false, false, MOCKLLM_FAULT_STALL, 0},
+        {"gemini", "/v1beta/models/g:streamGenerateContent", "[mock malformed=0]", true, false,
+         false, MOCKLLM_FAULT_MALFORMED, 0},
+        {"ollama", "/api/chat", "[mock error_event=1]", true, false, false,
+         MOCKLLM_FAULT_ERROR_EVENT, 0},
+        // One-shot answers have no units: reset= and stall= act before the first byte.
+        {"gemini", "/v1beta/models/g:generateContent", "[mock reset=5]", false, true, false,
+         MOCKLLM_FAULT_NONE, 0},
+        {"gemini", "/v1beta/models/g:generateContent", "[mock stall=5 first_byte_ms=1]", false,
+         false, true, MOCKLLM_FAULT_NONE, 1},
+        {"gemini", "/v1beta/models/g:generateContent", "[mock error_event=1]", false, false, false,
+         MOCKLLM_FAULT_NONE, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[1024];
+        s_body(cases[i].format, cases[i].directive, body, sizeof body);
+        mockllm_endpoint_answer_t a;
+        s_answer("POST", cases[i].path, body, &a);
+        CHECK_INT(a.status, ==, 200);
+        CHECK_INT(a.stream, ==, cases[i].stream);
+        CHECK_INT(a.reset, ==, cases[i].reset);
+        CHECK_INT(a.stall, ==, cases[i].stall);
+        CHECK_INT(a.first_byte_ms, ==, cases[i].first_byte_ms);
+        if (cases[i].stream)
+            CHECK_INT(a.script.opts.fault, ==, cases[i].fault);
+        else
+            CHECK(a.body.len > 0); // the one-shot body, whole
+        mockllm_endpoint_answer_free(&a);
+    }
+    // An error answer carries first_byte_ms= too.
+    char body[1024];
+    s_body("openai", "[mock status=502 first_byte_ms=300]", body, sizeof body);
+    mockllm_endpoint_answer_t a;
+    s_answer("POST", "/v1/chat/completions", body, &a);
+    CHECK_INT(a.status, ==, 502);
+    CHECK_INT(a.first_byte_ms, ==, 300);
+    mockllm_endpoint_answer_free(&a);
+    // A bad fault combination is a directive error.
+    s_body("openai", "[mock status=503 stall=1]", body, sizeof body);
+    s_answer("POST", "/v1/chat/completions", body, &a);
+    CHECK_INT(a.status, ==, 400);
+    CHECK(strstr(sl_buf_str(&a.body), "invalid_mock_directive") != NULL);
+    mockllm_endpoint_answer_free(&a);
+}
+
 int
 main(void)
 {
@@ -322,6 +541,9 @@ main(void)
     s_test_formats_and_script();
     s_test_status();
     s_test_script_errors();
+    s_test_fail();
+    s_test_retry_after();
+    s_test_fault_fields();
     printf("endpoint_test: ok\n");
     return 0;
 }

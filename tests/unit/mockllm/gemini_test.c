@@ -1,7 +1,8 @@
 // gemini_test.c - Gemini rendering, byte for byte: SSE chunks (always CRLF, cumulative usage,
 // the finish on the last chunk), whole function calls in one chunk, the streamed JSON array,
 // the pretty-printed one-shot response and errors; and the request reader: paths, alt=sse,
-// camelCase and snake_case, roles, function declarations.
+// camelCase and snake_case, roles, function declarations; the malformed= and error_event=
+// faults in SSE and in the array, and a 429's retryDelay.
 #include <cjson/cJSON.h>
 
 #include "check.h"
@@ -173,7 +174,7 @@ s_test_response_and_errors(void)
     cJSON_Delete(r);
 
     sl_buf_reset(&b);
-    mockllm_format_error_t e = {429, NULL, "x", "m \"q\""};
+    mockllm_format_error_t e = {429, NULL, "x", "m \"q\"", NULL};
     CHECK_INT(mockllm_gemini_format.error(&e, &b), ==, 0);
     CHECK_STR(sl_buf_str(&b), "{\n"
                               "  \"error\": {\n"
@@ -194,7 +195,7 @@ s_test_response_and_errors(void)
     } names[] = {{400, "INVALID_ARGUMENT"}, {403, "PERMISSION_DENIED"}, {404, "NOT_FOUND"},
                  {500, "INTERNAL"},         {503, "UNAVAILABLE"},       {504, "DEADLINE_EXCEEDED"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        mockllm_format_error_t t = {names[i].status, NULL, NULL, "m"};
+        mockllm_format_error_t t = {names[i].status, NULL, NULL, "m", NULL};
         sl_buf_reset(&b);
         CHECK_INT(mockllm_gemini_format.error(&t, &b), ==, 0);
         char want[256];
@@ -281,6 +282,74 @@ s_test_reader(void)
     }
 }
 
+static void
+s_test_faults(void)
+{
+#define ERROR_JSON                                                                                \
+    "{\"error\": {\"code\": 503,\"message\": \"The model is overloaded. Please try again later. " \
+    "(mock error_event)\",\"status\": \"UNAVAILABLE\"}}"
+    // SSE: a data line that is not JSON, or one holding only the error; no finishReason.
+    mockllm_script_t s = fixture_text(MOCKLLM_FINISH_STOP, "STOP", false);
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    s.opts.fault_units = 1;
+    fixture_check_stream(&mockllm_gemini_format, &s,
+                         CHUNK(T0, "", USAGE(1, 10)) "data: {not json\r\n\r\n");
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 0;
+    fixture_check_stream(&mockllm_gemini_format, &s, "data: " ERROR_JSON "\r\n\r\n");
+    // Every unit: after the chunk with the finish (no event follows it in SSE).
+    s.opts.fault_units = 3;
+    fixture_check_stream(&mockllm_gemini_format, &s,
+                         CHUNK(T0, "", USAGE(1, 10)) CHUNK(T1, "", USAGE(2, 11))
+                             CHUNK(T2, STOP, USAGE(3, 12)) "data: " ERROR_JSON "\r\n\r\n");
+    s.opts.fault_units = 4; // more than there are: no error
+    fixture_check_stream(&mockllm_gemini_format, &s,
+                         CHUNK(T0, "", USAGE(1, 10)) CHUNK(T1, "", USAGE(2, 11))
+                             CHUNK(T2, STOP, USAGE(3, 12)));
+
+    // JSON array: the broken element closes the array, so it is the only thing wrong.
+    s = fixture_text(MOCKLLM_FINISH_STOP, "STOP", false);
+    s.array = true;
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    fixture_check_stream(&mockllm_gemini_format, &s, "[{not json}\r\n]");
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    fixture_check_stream(&mockllm_gemini_format, &s,
+                         "[{\n"
+                         "  \"error\": {\n"
+                         "    \"code\": 503,\n"
+                         "    \"message\": \"The model is overloaded. Please try again later. "
+                         "(mock error_event)\",\n"
+                         "    \"status\": \"UNAVAILABLE\"\n"
+                         "  }\n"
+                         "}\r\n]");
+    // After a chunk: the error is the array's second element, and the array still parses.
+    s.opts.fault_units = 1;
+    sl_buf_t b;
+    sl_buf_init(&b, 1 << 16);
+    CHECK_INT(mockllm_format_stream(&mockllm_gemini_format, &s, 0, &b), ==, 0);
+    CHECK(strstr(sl_buf_str(&b), "}\r\n,\r\n{\n  \"error\": {\n    \"code\": 503,\n") != NULL);
+    cJSON *arr = cJSON_Parse(sl_buf_str(&b));
+    CHECK_INT(cJSON_GetArraySize(arr), ==, 2);
+    const cJSON *e = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "error");
+    CHECK_STR(cJSON_GetObjectItem(e, "status")->valuestring, "UNAVAILABLE");
+    cJSON_Delete(arr);
+    sl_buf_reset(&b);
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    CHECK_INT(mockllm_format_stream(&mockllm_gemini_format, &s, 0, &b), ==, 0);
+    const char *tail = "}\r\n,\r\n{not json}\r\n]";
+    CHECK(b.len > strlen(tail));
+    CHECK_STR(sl_buf_str(&b) + b.len - strlen(tail), tail);
+    sl_buf_free(&b);
+
+    // A 429's RetryInfo says the delay it is given.
+    sl_buf_init(&b, 1 << 16);
+    mockllm_format_error_t err = {429, NULL, NULL, "slow down", "1.500s"};
+    CHECK_INT(mockllm_gemini_format.error(&err, &b), ==, 0);
+    CHECK(strstr(sl_buf_str(&b), "\"retryDelay\": \"1.500s\"") != NULL);
+    sl_buf_free(&b);
+#undef ERROR_JSON
+}
+
 int
 main(void)
 {
@@ -289,6 +358,7 @@ main(void)
     s_test_array();
     s_test_response_and_errors();
     s_test_reader();
+    s_test_faults();
     printf("gemini_test: ok\n");
     return 0;
 }

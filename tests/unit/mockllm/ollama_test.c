@@ -1,6 +1,7 @@
 // ollama_test.c - Ollama rendering, byte for byte: NDJSON lines for text, whole tool calls in
 // one line, the done line with its metrics (zero ones left out), the one-shot object, errors;
-// and the request reader: stream by default, options.num_predict and options.stop.
+// the request reader: stream by default, options.num_predict and options.stop; and the
+// malformed= and error_event= faults.
 #include "check.h"
 #include "fixture.h"
 #include "ollama.h"
@@ -73,7 +74,7 @@ s_test_response_and_errors(void)
               CALLS("") WEATHER "," TIME "]},\"done_reason\":\"stop\",\"done\":"
                                 "true," METRICS(6900000, 9, 900000, 5, 5000000) "}");
     sl_buf_reset(&b);
-    mockllm_format_error_t e = {404, NULL, "x", "model \"m\" not found"};
+    mockllm_format_error_t e = {404, NULL, "x", "model \"m\" not found", NULL};
     CHECK_INT(mockllm_ollama_format.error(&e, &b), ==, 0);
     CHECK_STR(sl_buf_str(&b), "{\"error\":\"model \\\"m\\\" not found\"}");
     sl_buf_free(&b);
@@ -140,12 +141,42 @@ s_test_reader(void)
     }
 }
 
+static void
+s_test_faults(void)
+{
+#define ERROR_LINE                                                                        \
+    "{\"error\":\"an error was encountered while running the model (mock error_event)\"}" \
+    "\n"
+    // error_event=K: the error line in place of the rest; no done line.
+    mockllm_script_t s = fixture_text(MOCKLLM_FINISH_STOP, "stop", false);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 2;
+    fixture_check_stream(&mockllm_ollama_format, &s, LINE(T0) LINE(T1) ERROR_LINE);
+    s.opts.fault_units = 3;
+    fixture_check_stream(&mockllm_ollama_format, &s, LINE(T0) LINE(T1) LINE(T2) ERROR_LINE);
+    s.opts.fault_units = 0;
+    fixture_check_stream(&mockllm_ollama_format, &s, ERROR_LINE);
+    // malformed=K: a line that is not JSON.
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    s.opts.fault_units = 1;
+    fixture_check_stream(&mockllm_ollama_format, &s, LINE(T0) "{not json\n");
+    // Whole calls step over K: the fault comes right after them.
+    s = fixture_calls(1, true, "stop", NULL, NULL);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 4;
+    fixture_check_stream(&mockllm_ollama_format, &s,
+                         LINE(T0) LINE(T1) LINE(T2) CALLS("") WEATHER
+                         "]},\"done\":false}\n" ERROR_LINE);
+#undef ERROR_LINE
+}
+
 int
 main(void)
 {
     s_test_stream();
     s_test_response_and_errors();
     s_test_reader();
+    s_test_faults();
     printf("ollama_test: ok\n");
     return 0;
 }

@@ -1,6 +1,7 @@
 // openai_test.c - OpenAI rendering, byte for byte: a text stream (LF, CRLF, with and without
 // the usage chunk, with keepalives), tool calls single and parallel (with and without text),
-// one-shot responses, error bodies, the cap, and the request reader's tool names.
+// one-shot responses, error bodies, the cap, the request reader's tool names, and the
+// malformed= and error_event= faults.
 #include "check.h"
 #include "fixture.h"
 #include "openai.h"
@@ -133,7 +134,7 @@ s_test_errors_and_cap(void)
 {
     sl_buf_t b;
     sl_buf_init(&b, 1 << 16);
-    mockllm_format_error_t e = {404, NULL, "unknown_url", "Invalid URL (GET /x\")"};
+    mockllm_format_error_t e = {404, NULL, "unknown_url", "Invalid URL (GET /x\")", NULL};
     CHECK_INT(mockllm_openai_format.error(&e, &b), ==, 0);
     CHECK_STR(sl_buf_str(&b),
               "{\"error\":{\"message\":\"Invalid URL (GET /x\\\")\",\"type\":"
@@ -147,7 +148,7 @@ s_test_errors_and_cap(void)
                  {503, "server_error"},
                  {529, "server_error"}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        mockllm_format_error_t t = {types[i].status, NULL, NULL, "m"};
+        mockllm_format_error_t t = {types[i].status, NULL, NULL, "m", NULL};
         sl_buf_reset(&b);
         CHECK_INT(mockllm_openai_format.error(&t, &b), ==, 0);
         char want[256];
@@ -223,6 +224,49 @@ s_test_reader(void)
     }
 }
 
+static void
+s_test_faults(void)
+{
+    // malformed=2: two tokens, then a data line that is not JSON; no finish, no [DONE].
+    mockllm_script_t s = fixture_text(MOCKLLM_FINISH_STOP, "stop", false);
+    s.opts.fault = MOCKLLM_FAULT_MALFORMED;
+    s.opts.fault_units = 2;
+    fixture_check_stream(&mockllm_openai_format, &s, ROLE TEXT0 TEXT1 "data: {not json\n\n");
+    static char want[8192];
+    fixture_crlf(ROLE TEXT0 TEXT1 "data: {not json\n\n", want, sizeof want);
+    s.opts.crlf = true;
+    fixture_check_stream(&mockllm_openai_format, &s, want);
+
+    // error_event=K: the error chunk in place of the rest, at 0 before the role chunk, at every
+    // unit before the finish, and never past the units there are.
+#define ERROR_CHUNK                                                                             \
+    "data: {\"error\":{\"message\":\"The server had an error while processing your request. "   \
+    "Sorry about that! (mock error_event)\",\"type\":\"server_error\",\"param\":null,\"code\":" \
+    "null}}\n\n"
+    s = fixture_text(MOCKLLM_FINISH_STOP, "stop", false);
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    fixture_check_stream(&mockllm_openai_format, &s, ERROR_CHUNK);
+    s.opts.fault_units = 3;
+    s.include_usage = true;
+    fixture_check_stream(&mockllm_openai_format, &s, ROLE TEXT0 TEXT1 TEXT2 ERROR_CHUNK);
+    s.opts.fault_units = 4;
+    fixture_check_stream(&mockllm_openai_format, &s,
+                         ROLE TEXT0 TEXT1 TEXT2 CHUNK("{}", "\"stop\"") USAGE(9, 3, 12) DONE);
+    // With keepalives: none right before the error.
+    s.opts.fault_units = 1;
+    s.opts.pings = true;
+    fixture_check_stream(&mockllm_openai_format, &s, ROLE ": keepalive\n\n" TEXT0 ERROR_CHUNK);
+    // Inside a tool call's arguments.
+    s = fixture_calls(1, false, "tool_calls", "call_A", "call_B");
+    s.opts.fault = MOCKLLM_FAULT_ERROR_EVENT;
+    s.opts.fault_units = 1;
+    fixture_check_stream(&mockllm_openai_format, &s,
+                         ROLE_NULL TC("{\"index\":0,\"id\":\"call_A\",\"type\":\"function\","
+                                      "\"function\":{\"name\":\"get_weather\",\"arguments\":"
+                                      "\"\"}}") ARGS(0, "{\\\"ci") ERROR_CHUNK);
+#undef ERROR_CHUNK
+}
+
 int
 main(void)
 {
@@ -240,6 +284,7 @@ main(void)
     char id[MOCKLLM_OPENAI_ID_SIZE];
     mockllm_openai_id(&s, id);
     CHECK_STR(id, "chatcmpl-mock-abc");
+    s_test_faults();
     printf("openai_test: ok\n");
     return 0;
 }

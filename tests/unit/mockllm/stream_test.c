@@ -2,7 +2,9 @@
 // microsecond, hold and release (also at the last token, also paced), split pieces with their
 // gaps and cut points, HTTP/1.0 framing, and the cap. Every byte handed out must add up to
 // exactly the format's events, framed. Events carrying several units (Gemini's whole calls)
-// and keepalives (no units) are paced and held by units.
+// and keepalives (no units) are paced and held by units. The reset= point (RESET after exactly
+// the events before it, never the last chunk), the stall= point (held, nothing at all until a
+// release; with hold= on the same point, two releases), and the points at the very end.
 #include "check.h"
 #include "format.h"
 #include "gemini.h"
@@ -349,6 +351,185 @@ s_test_units(void)
     sl_buf_free(&all);
 }
 
+// The first n events of s in fmt, chunk-framed, without the end of the body.
+static void
+s_first_events(const mockllm_format_t *fmt, const mockllm_script_t *s, size_t n, sl_buf_t *out)
+{
+    sl_buf_t ev;
+    sl_buf_init(&ev, 1 << 20);
+    mockllm_events_t events;
+    CHECK_INT(mockllm_format_layout(fmt, s, &events), ==, 0);
+    CHECK_INT(n, <=, events.n);
+    for (size_t i = 0; i < n; i++) {
+        sl_buf_reset(&ev);
+        CHECK_INT(fmt->render(s, 42, &events.items[i], &ev), ==, 0);
+        CHECK_INT(mockllm_http_chunk(out, ev.data, ev.len), ==, 0);
+    }
+    mockllm_events_free(&events);
+    sl_buf_free(&ev);
+}
+
+static void
+s_test_reset(void)
+{
+    static const struct {
+        const char *directive;
+        int64_t rate;  // content units per second
+        size_t events; // handed out before the reset: the role chunk and the tokens
+    } cases[] = {
+        {"[mock tokens=4 reset=2]", 0, 1 + 2},
+        {"[mock tokens=4 reset=4]", 0, 1 + 4}, // every unit: before the finish
+        {"[mock tokens=4 reset=0]", 0, 0},     // before anything
+        {"[mock tokens=4 reset=2 split=1]", 0, 1 + 2},
+        {"[mock tokens=4 reset=3]", 10, 1 + 3}, // paced: the reset waits for its units
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_buf_t want, out, all, prefix;
+        sl_buf_init(&out, 1 << 20);
+        sl_buf_init(&all, 1 << 20);
+        sl_buf_init(&prefix, 1 << 20);
+        mockllm_stream_t *st = s_new(cases[i].directive, true, cases[i].rate, &want);
+        s_first_events(&mockllm_openai_format, mockllm_stream_script(st), cases[i].events, &prefix);
+        int64_t now = T0;
+        int rc;
+        while ((rc = s_step(st, now, &out, &all)) != MOCKLLM_STREAM_RESET) {
+            CHECK(rc == MOCKLLM_STREAM_MORE || rc == MOCKLLM_STREAM_WAIT);
+            if (rc == MOCKLLM_STREAM_WAIT)
+                now = mockllm_stream_due_us(st);
+        }
+        CHECK_INT(out.len, ==, 0);
+        CHECK_MEM(all.data ? all.data : "", all.len, prefix.data ? prefix.data : "", prefix.len);
+        if (cases[i].rate) // the third unit is due 2 periods after the first
+            CHECK_INT(now, ==, T0 + 200000);
+        CHECK_INT(s_step(st, now + 1000000, &out, &all), ==, MOCKLLM_STREAM_RESET); // it stays
+        CHECK(!mockllm_stream_is_held(st));
+        mockllm_stream_destroy(&st);
+        sl_buf_free(&want);
+        sl_buf_free(&out);
+        sl_buf_free(&all);
+        sl_buf_free(&prefix);
+    }
+    // A reset point past the answer's units is never reached.
+    sl_buf_t want, out, all;
+    sl_buf_init(&out, 1 << 20);
+    sl_buf_init(&all, 1 << 20);
+    mockllm_stream_t *st = s_new("[mock tokens=4 reset=5]", true, 0, &want);
+    while (s_step(st, T0, &out, &all) == MOCKLLM_STREAM_MORE)
+        ;
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_DONE);
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+    sl_buf_free(&out);
+    sl_buf_free(&all);
+}
+
+static void
+s_test_stall(void)
+{
+    sl_buf_t want, out, all;
+    sl_buf_init(&out, 1 << 20);
+    sl_buf_init(&all, 1 << 20);
+    // stall=2 with keepalives on: the role chunk and 2 tokens (their pings between them), then
+    // nothing at all, pings included, whatever the time; after the release, the rest.
+    mockllm_stream_t *st = s_new("[mock tokens=4 stall=2 pings=1]", true, 0, &want);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_INT(s_count_events(out.data, out.len), ==, 3);
+    CHECK(!strstr(out.data + out.len - 40, ": keepalive")); // none after the last token
+    CHECK_INT(s_step(st, T0 + 1, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK(mockllm_stream_is_held(st));
+    CHECK_INT(mockllm_stream_held_since_us(st), ==, T0);
+    CHECK(mockllm_stream_due_us(st) == INT64_MAX);
+    CHECK_INT(s_step(st, T0 + 500000000, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK_INT(out.len, ==, 0);
+    CHECK(mockllm_stream_release(st, T0 + 600000000));
+    CHECK(!mockllm_stream_release(st, T0 + 600000000));
+    while (s_step(st, T0 + 600000000, &out, &all) == MOCKLLM_STREAM_MORE)
+        ;
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+
+    // hold= and stall= on one point: the first release passes the hold, the second the stall.
+    sl_buf_reset(&all);
+    st = s_new("[mock tokens=3 hold=1 stall=1]", true, 0, &want);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK(mockllm_stream_release(st, T0 + 10));
+    CHECK_INT(s_step(st, T0 + 10, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK(mockllm_stream_is_held(st));
+    CHECK_INT(mockllm_stream_held_since_us(st), ==, T0 + 10);
+    CHECK(mockllm_stream_release(st, T0 + 20));
+    while (s_step(st, T0 + 20, &out, &all) == MOCKLLM_STREAM_MORE)
+        ;
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+
+    // stall=0: before the first event.
+    sl_buf_reset(&all);
+    st = s_new("[mock tokens=2 stall=0]", true, 0, &want);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK_INT(all.len, ==, 0);
+    CHECK(mockllm_stream_release(st, T0));
+    while (s_step(st, T0, &out, &all) == MOCKLLM_STREAM_MORE)
+        ;
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+    sl_buf_free(&out);
+    sl_buf_free(&all);
+}
+
+static void
+s_test_end_points(void)
+{
+    // Gemini SSE ends with the chunk carrying the last token: a point at every unit lies before
+    // the end of the body (the last chunk), which then waits for the release.
+    const char *body = "{\"contents\":[{\"parts\":[{\"text\":\"[mock tokens=2 stall=2]\"}]}]}";
+    mockllm_script_t s;
+    char err[256];
+    CHECK_INT(mockllm_format_plan(&mockllm_gemini_format,
+                                  "/v1beta/models/g:streamGenerateContent?alt=sse", body,
+                                  strlen(body), &s, err, sizeof err),
+              ==, 0);
+    sl_buf_t want, out, all;
+    sl_buf_init(&want, 1 << 20);
+    sl_buf_init(&out, 1 << 20);
+    sl_buf_init(&all, 1 << 20);
+    s_expected_in(&mockllm_gemini_format, &s, true, &want);
+    mockllm_stream_cfg_t cfg = {.rate = 0, .cut_seed = 1, .chunked = true, .created_s = 42};
+    mockllm_stream_t *st = mockllm_stream_new(&mockllm_gemini_format, &s, &cfg, T0);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_INT(s_count_events(out.data, out.len), ==, 2);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_WAIT);
+    CHECK(mockllm_stream_is_held(st));
+    CHECK(mockllm_stream_release(st, T0));
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_STR(sl_buf_str(&out), "0\r\n\r\n"); // the end of the body alone
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_DONE);
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+
+    // reset= at every unit there: the last chunk never leaves.
+    body = "{\"contents\":[{\"parts\":[{\"text\":\"[mock tokens=2 reset=2]\"}]}]}";
+    CHECK_INT(mockllm_format_plan(&mockllm_gemini_format,
+                                  "/v1beta/models/g:streamGenerateContent?alt=sse", body,
+                                  strlen(body), &s, err, sizeof err),
+              ==, 0);
+    sl_buf_reset(&want);
+    sl_buf_reset(&all);
+    s_first_events(&mockllm_gemini_format, &s, 2, &want);
+    st = mockllm_stream_new(&mockllm_gemini_format, &s, &cfg, T0);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_MORE);
+    CHECK_INT(s_step(st, T0, &out, &all), ==, MOCKLLM_STREAM_RESET);
+    CHECK_MEM(all.data, all.len, want.data, want.len);
+    mockllm_stream_destroy(&st);
+    sl_buf_free(&want);
+    sl_buf_free(&out);
+    sl_buf_free(&all);
+}
+
 int
 main(void)
 {
@@ -358,6 +539,9 @@ main(void)
     s_test_split();
     s_test_cap();
     s_test_units();
+    s_test_reset();
+    s_test_stall();
+    s_test_end_points();
     printf("stream_test: ok\n");
     return 0;
 }

@@ -1,7 +1,9 @@
 // gemini_test.c - the Gemini adapter: request translation (system, multi-turn, tools, calls and
 // results in the history, generation config, content parts, the URL and key), the stream in
 // both framings (SSE with CRLF, one JSON array) parsed identically at every split, function
-// calls, finish reasons, cumulative usage, mid-stream and HTTP errors, malformed streams.
+// calls, finish reasons, cumulative usage, mid-stream and HTTP errors, malformed streams;
+// thought signatures carried in call ids and given back, tool schemas as JSON Schema, and the
+// RetryInfo delay of an error.
 #include <string.h>
 
 #include "adapter.h"
@@ -144,7 +146,8 @@ s_test_request(void)
         "{\"role\":\"user\",\"parts\":[{\"text\":\"And \"},{\"text\":\"tomorrow?\"}]}],"
         "\"systemInstruction\":{\"parts\":[{\"text\":\"You are terse.\"}]},"
         "\"tools\":[{\"functionDeclarations\":[{\"name\":\"get_weather\",\"description\":"
-        "\"Current weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":"
+        "\"Current "
+        "weather\",\"parametersJsonSchema\":{\"type\":\"object\",\"properties\":{\"city\":"
         "{\"type\":\"string\"}},\"required\":[\"city\"]}},{\"name\":\"get_time\"}]}],"
         "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\",\"allowedFunctionNames\":"
         "[\"get_weather\"]}},"
@@ -284,7 +287,7 @@ s_test_http_errors(void)
         const char *body;
         const char *heard;
     } cases[] = {
-        {429, s_quota_body, "E[1,429,RESOURCE_EXHAUSTED,You exceeded your current quota.]"},
+        {429, s_quota_body, "R[26000]E[1,429,RESOURCE_EXHAUSTED,You exceeded your current quota.]"},
         {503, "{\"error\":{\"code\":503,\"message\":\"overloaded\",\"status\":\"UNAVAILABLE\"}}",
          "E[3,503,UNAVAILABLE,overloaded]"},
         {400,
@@ -439,6 +442,193 @@ s_test_made_up_ids(void)
     heard_free(&h);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Thought signatures (Gemini 3): a signature on a functionCall part rides in the call's id, and
+// the next request gives it back on that call's part, exactly as received.
+
+#define SIG "CiQB0e2Kb+/zAQ==" // standard base64 with padding, as Google writes it
+#define SIGNED_CALLS                                                                              \
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"get_weather\"," \
+    "\"args\": {\"city\": \"Paris\"}},\"thoughtSignature\": \"" SIG "\"},"                        \
+    "{\"functionCall\": {\"name\": \"get_time\",\"args\": {}}}],\"role\": \"model\"},"            \
+    "\"finishReason\": \"STOP\",\"index\": 0}]}"
+
+// The tool ids a sink heard, in order.
+typedef struct {
+    char ids[4][256];
+    int n;
+} s_ids_t;
+
+static void
+s_ids_delta(void *arg, const sl_delta_t *d)
+{
+    s_ids_t *ids = arg;
+    if (d->kind == SL_DELTA_TOOL && d->tool_id.len && ids->n < 4) {
+        CHECK(d->tool_id.len < sizeof ids->ids[0]);
+        memcpy(ids->ids[ids->n++], d->tool_id.ptr, d->tool_id.len);
+    }
+}
+
+static void
+s_ids_finish(void *arg, const char *reason)
+{
+    (void)arg;
+    (void)reason;
+}
+
+static void
+s_ids_usage(void *arg, uint32_t p, uint32_t c)
+{
+    (void)arg;
+    (void)p;
+    (void)c;
+}
+
+static void
+s_ids_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const char *message)
+{
+    (void)arg;
+    (void)cls;
+    (void)status;
+    (void)type;
+    (void)message;
+    CHECK(!"no error expected");
+}
+
+static void
+s_test_signatures(void)
+{
+    // Only the call that had a signature carries one; the signature is unpadded base64url.
+    s_every_split(SSE(SIGNED_CALLS),
+                  "D2[0|call_0__thought__CiQB0e2Kb-_zAQ|get_weather|{\"city\":\"Paris\"}]"
+                  "D2[1|call_1|get_time|{}]F[tool_calls]",
+                  0, 1);
+    // A signature that is not base64 cannot be carried: the call keeps its plain id.
+    s_every_split(SSE(CALLS2), s_calls2_heard, 0, 1);
+
+    // The round trip: the ids a real request id makes, echoed by the client in the history.
+    const provider_adapter_t *a = provider_adapter_find("gemini");
+    void *state = a->state_new(1 << 20, "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f");
+    s_ids_t ids = {0};
+    provider_sink_t sink = {&ids, s_ids_delta, s_ids_finish, s_ids_usage, s_ids_error, NULL};
+    const char *stream = SSE(SIGNED_CALLS);
+    CHECK_INT(a->feed(state, stream, strlen(stream), &sink), ==, 0);
+    a->state_destroy(&state);
+    CHECK_INT(ids.n, ==, 2);
+    CHECK_STR(ids.ids[0], "call_5b2a1c0d9e8f_0__thought__CiQB0e2Kb-_zAQ");
+    CHECK_STR(ids.ids[1], "call_5b2a1c0d9e8f_1");
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},"
+             "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+             "{\"id\":\"%s\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+             "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},"
+             "{\"id\":\"%s\",\"type\":\"function\",\"function\":{\"name\":\"get_time\","
+             "\"arguments\":\"{}\"}}]},"
+             "{\"role\":\"tool\",\"tool_call_id\":\"%s\",\"content\":\"{\\\"temp\\\":21}\"},"
+             "{\"role\":\"tool\",\"tool_call_id\":\"%s\",\"content\":\"noon\"}]}",
+             ids.ids[0], ids.ids[1], ids.ids[0], ids.ids[1]);
+    translate_check_body(
+        &s_flash, body,
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Weather?\"}]},"
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"get_weather\",\"args\":"
+        "{\"city\":\"Paris\"}},\"thoughtSignature\":\"" SIG "\"},"
+        "{\"functionCall\":{\"name\":\"get_time\",\"args\":{}}}]},"
+        "{\"role\":\"user\",\"parts\":["
+        "{\"functionResponse\":{\"name\":\"get_weather\",\"response\":{\"temp\":21}}},"
+        "{\"functionResponse\":{\"name\":\"get_time\",\"response\":{\"output\":\"noon\"}}}]}]}");
+    // An id of the client's own that holds the separator but no base64url after it is sent as
+    // a plain call.
+    translate_check_body(&s_flash,
+                         "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":"
+                         "\"mine__thought__a+b\",\"function\":{\"name\":\"f\"}}]}]}",
+                         "{\"contents\":[{\"role\":\"model\",\"parts\":[{\"functionCall\":"
+                         "{\"name\":\"f\",\"args\":{}}}]}]}");
+}
+
+// Tool schemas go as JSON Schema through parametersJsonSchema, keywords the OpenAPI subset of
+// `parameters` refuses included, exactly as the client wrote them.
+static void
+s_test_json_schema(void)
+{
+#define SCHEMA                                                                                   \
+    "{\"type\":\"object\",\"$defs\":{\"unit\":{\"enum\":[\"c\",\"f\"]}},\"properties\":{"        \
+    "\"unit\":{\"$ref\":\"#/$defs/unit\"},\"when\":{\"anyOf\":[{\"type\":\"string\",\"format\":" \
+    "\"date\"},{\"const\":\"now\"}]},\"tags\":{\"type\":\"array\",\"items\":{\"type\":"          \
+    "\"string\"},\"minItems\":1}},\"required\":[\"unit\"],\"additionalProperties\":false}"
+    translate_check_body(
+        &s_flash,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":"
+        "\"function\",\"function\":{\"name\":\"f\",\"parameters\":" SCHEMA "}}]}",
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+        "\"tools\":[{\"functionDeclarations\":[{\"name\":\"f\","
+        "\"parametersJsonSchema\":" SCHEMA "}]}]}");
+#undef SCHEMA
+}
+
+// RetryInfo.retryDelay (a protobuf Duration: seconds with an optional fraction, then "s") is the
+// wait a 429 asks for; it reaches the sink in ms, rounded up, before the error.
+static void
+s_test_retry_delay(void)
+{
+    static const struct {
+        const char *delay; // the retryDelay JSON value
+        const char *heard; // what comes before the error
+    } cases[] = {
+        {"\"1s\"", "R[1000]"},
+        {"\"0.5s\"", "R[500]"},
+        {"\"30s\"", "R[30000]"},
+        {"\"1.000340s\"", "R[1001]"},
+        {"\"0.000000001s\"", "R[1]"},
+        {"\"999999999999s\"", "R[999999999999000]"},
+        {"\"0s\"", ""}, // no wait: nothing to say
+        {"\"1000000000000s\"", ""},
+        {"\"1.1234567891s\"", ""},
+        {"\"1.5\"", ""},
+        {"\"s\"", ""},
+        {"\".5s\"", ""},
+        {"\"1.s\"", ""},
+        {"\"-1s\"", ""},
+        {"\"2m\"", ""},
+        {"\"1s \"", ""},
+        {"2", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[512], want[256];
+        snprintf(body, sizeof body,
+                 "{\"error\":{\"code\":429,\"message\":\"q\",\"status\":\"RESOURCE_EXHAUSTED\","
+                 "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\","
+                 "\"violations\":[]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+                 "\"retryDelay\":%s}]}}",
+                 cases[i].delay);
+        snprintf(want, sizeof want, "%sE[1,429,RESOURCE_EXHAUSTED,q]", cases[i].heard);
+        heard_http_error("gemini", 429, body, want);
+    }
+    // Only a RetryInfo counts; an error without details has no word.
+    heard_http_error("gemini", 429,
+                     "{\"error\":{\"code\":429,\"message\":\"q\",\"details\":[{\"@type\":"
+                     "\"type.googleapis.com/google.rpc.Help\",\"retryDelay\":\"5s\"}]}}",
+                     "E[1,429,upstream_error,q]");
+    heard_http_error("gemini", 503,
+                     "[{\"error\":{\"code\":503,\"message\":\"busy\",\"status\":\"UNAVAILABLE\","
+                     "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+                     "\"retryDelay\":\"2s\"}]}}]",
+                     "R[2000]E[3,503,UNAVAILABLE,busy]");
+    // Inside a 200 stream too.
+    s_every_split(SSE("{\"error\": {\"code\": 429, \"message\": \"slow\", \"status\": "
+                      "\"RESOURCE_EXHAUSTED\", \"details\": [{\"@type\": "
+                      "\"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"7s\"}]}}"),
+                  "R[7000]E[1,429,RESOURCE_EXHAUSTED,slow]", 0, 0);
+    // A sink that does not want the delay may leave retry_after NULL.
+    heard_t h;
+    heard_init(&h, 4096);
+    provider_sink_t sink = heard_sink(&h);
+    sink.retry_after = NULL;
+    provider_adapter_find("gemini")->http_error(429, s_quota_body, strlen(s_quota_body), &sink);
+    CHECK_STR(sl_buf_str(&h.log), "E[1,429,RESOURCE_EXHAUSTED,You exceeded your current quota.]");
+    heard_free(&h);
+}
+
 int
 main(void)
 {
@@ -449,6 +639,9 @@ main(void)
     s_test_bad_streams();
     s_test_lead_cap();
     s_test_usage_last();
+    s_test_signatures();
+    s_test_json_schema();
+    s_test_retry_delay();
     printf("gemini_test: ok\n");
     return 0;
 }

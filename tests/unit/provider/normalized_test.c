@@ -1,6 +1,7 @@
 // normalized_test.c - reading the normalized request: roles, content text, the tool call a
-// result answers, tool-call arguments, numbers and stop sequences, and the errors that name
-// the field.
+// result answers, tool-call arguments, numbers and stop sequences, the token cap from either
+// field, and the errors that name the field.
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -172,6 +173,60 @@ s_test_numbers_and_stop(void)
     }
 }
 
+// The token cap: the normalized request keeps max_tokens and max_completion_tokens as the
+// client sent them; the newer one wins when both are there, and a null one is not there.
+static void
+s_test_max_tokens(void)
+{
+    static const struct {
+        const char *in;
+        const char *key; // NULL: no cap
+        int value;
+        const char *sampling; // what copy_sampling writes under "o" with max_tokens as "mx"
+    } cases[] = {
+        {"{\"max_tokens\":5}", "max_tokens", 5, "{\"o\":{\"mx\":5}}"},
+        {"{\"max_completion_tokens\":6}", "max_completion_tokens", 6, "{\"o\":{\"mx\":6}}"},
+        {"{\"max_tokens\":5,\"max_completion_tokens\":900}", "max_completion_tokens", 900,
+         "{\"o\":{\"mx\":900}}"},
+        {"{\"max_tokens\":null,\"max_completion_tokens\":7}", "max_completion_tokens", 7,
+         "{\"o\":{\"mx\":7}}"},
+        {"{\"max_tokens\":8,\"max_completion_tokens\":null}", "max_tokens", 8,
+         "{\"o\":{\"mx\":8}}"},
+        {"{\"max_tokens\":null}", NULL, 0, "{}"},
+        {"{}", NULL, 0, "{}"},
+    };
+    static const provider_sampling_keys_t keys = {NULL, NULL, "mx", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *in = cJSON_Parse(cases[i].in);
+        const char *key = "unset";
+        const cJSON *max = provider_normalized_max_tokens(in, &key);
+        if (cases[i].key) {
+            CHECK_STR(key, cases[i].key);
+            CHECK_INT(max->valueint, ==, cases[i].value);
+        } else {
+            CHECK(max == NULL && key == NULL);
+        }
+        CHECK(provider_normalized_max_tokens(in, NULL) == max);
+        cJSON *out = cJSON_CreateObject();
+        char err[128];
+        CHECK_INT(provider_normalized_copy_sampling(in, out, "o", &keys, err, sizeof err), ==, 0);
+        char *text = cJSON_PrintUnformatted(out);
+        CHECK_STR(text, cases[i].sampling);
+        free(text);
+        cJSON_Delete(out);
+        cJSON_Delete(in);
+    }
+    // A cap that is not a number is named by its own field.
+    cJSON *in = cJSON_Parse("{\"max_completion_tokens\":\"9\"}");
+    cJSON *out = cJSON_CreateObject();
+    char err[128];
+    CHECK_INT(provider_normalized_copy_sampling(in, out, "o", &keys, err, sizeof err), ==,
+              SL_EINVAL);
+    CHECK_STR(err, "max_completion_tokens: not a number");
+    cJSON_Delete(out);
+    cJSON_Delete(in);
+}
+
 int
 main(void)
 {
@@ -180,6 +235,7 @@ main(void)
     s_test_tool_name();
     s_test_arguments();
     s_test_numbers_and_stop();
+    s_test_max_tokens();
     printf("normalized_test: ok\n");
     return 0;
 }

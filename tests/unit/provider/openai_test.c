@@ -1,5 +1,6 @@
-// openai_test.c - the OpenAI adapter: request translation, the stream parsed identically at
-// every split, tool calls, usage, mid-stream and HTTP errors, malformed streams.
+// openai_test.c - the OpenAI adapter: request translation (the token caps as sent), the stream
+// parsed identically at every split, tool calls, usage, mid-stream and HTTP errors, malformed
+// streams.
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,10 +130,32 @@ s_test_http_errors(void)
     CHECK_INT(provider_errclass_for_status(200), ==, SL_ERRCLASS_NONE);
 }
 
+// The token caps reach OpenAI as the client sent them: its reasoning models take only
+// max_completion_tokens and refuse max_tokens, so neither is renamed into the other.
+static void
+s_test_caps_as_sent(void)
+{
+    sl_provider_cfg_t p = {.name = "up", .kind = "openai", .base_url = "http://h:1/v1"};
+    const translate_target_t t = {&p, NULL, "o4-mini"};
+    translate_check_body(&t,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                         "\"max_completion_tokens\":64}",
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                         "\"max_completion_tokens\":64,\"model\":\"o4-mini\",\"stream\":true,"
+                         "\"stream_options\":{\"include_usage\":true}}");
+    translate_check_body(&t,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,"
+                         "\"max_completion_tokens\":64}",
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,"
+                         "\"max_completion_tokens\":64,\"model\":\"o4-mini\",\"stream\":true,"
+                         "\"stream_options\":{\"include_usage\":true}}");
+}
+
 int
 main(void)
 {
     s_test_request();
+    s_test_caps_as_sent();
     s_every_split(s_text_stream, s_text_heard, 0, 1);
     s_every_split(s_tool_stream, s_tool_heard, 0, 1);
     // Numbers out of uint32 range are clamped, never cast (undefined behaviour under UBSan):

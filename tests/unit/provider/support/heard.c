@@ -45,6 +45,13 @@ s_error(void *arg, sl_errclass_t cls, uint32_t status, const char *type, const c
     sl_buf_printf(&h->log, "E[%d,%u,%s,%s]", cls, status, type, message);
 }
 
+static void
+s_retry_after(void *arg, int64_t ms)
+{
+    heard_t *h = arg;
+    sl_buf_printf(&h->log, "R[%lld]", (long long)ms);
+}
+
 static const provider_adapter_t *
 s_adapter(const char *kind)
 {
@@ -69,7 +76,7 @@ heard_free(heard_t *self)
 provider_sink_t
 heard_sink(heard_t *self)
 {
-    return (provider_sink_t){self, s_delta, s_finish, s_usage, s_error, NULL};
+    return (provider_sink_t){self, s_delta, s_finish, s_usage, s_error, s_retry_after};
 }
 
 int

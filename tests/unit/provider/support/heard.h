@@ -2,8 +2,8 @@
 // one comparable string, and a stream fed to an adapter split at every offset.
 //
 // The calls are appended in order as D<kind>[<tool index>|<tool id>|<tool name>|<text>],
-// F[<finish reason>], U[<prompt>,<completion>] and E[<class>,<status>,<type>,<message>], so a
-// test compares one string with the one it expects. Not thread-safe.
+// F[<finish reason>], U[<prompt>,<completion>], E[<class>,<status>,<type>,<message>] and
+// R[<retry after ms>], so a test compares one string with the one it expects. Not thread-safe.
 #ifndef PROVIDER_TEST_HEARD_H
 #define PROVIDER_TEST_HEARD_H
 #include <stddef.h>

@@ -1,0 +1,185 @@
+// retry_test.c - provider failures before the first token are retried or fall back, invisibly
+// to the client; what cannot be saved reaches it once, with Retry-After where it applies.
+//
+// Through the real processes and the mock upstream, on both client APIs:
+// - a one-target route whose upstream always answers 429: exactly 4 attempts (1 + 3 retries),
+//   then 429 with Retry-After, never sooner than the upstream's Retry-After (capped by the
+//   route's retry_max_ms) allows; the stored stream says error;
+// - the same for 503 (provider down, no other target);
+// - a route whose first target refuses connections falls back to the second: 200, the whole
+//   answer, 2 attempts, stored complete;
+// - 400 and 401 are the client's: passed through, 1 attempt.
+// Usage: retry_test <sluice> <sluice-mockllm>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "chat.h"
+#include "check.h"
+#include "http_client.h"
+#include "sl/clock.h"
+#include "system.h"
+
+#define RETRY_MAX_MS 150 // the routes' retry_max_ms: caps the mock's Retry-After of 1 s
+
+static test_system_t s_sys;
+
+static long
+s_header_long(const test_http_t *r, const char *name)
+{
+    char value[64];
+    if (!test_http_header(r, name, value, sizeof value))
+        return -1;
+    return atol(value);
+}
+
+// The stored stream's status, once it has left "streaming" (or what it was at the deadline).
+static void
+s_stored_status(const test_http_t *r, char *out, size_t size)
+{
+    char id[64], url[256];
+    CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
+    snprintf(url, sizeof url, "%s/v1/streams/%s", s_sys.base, id);
+    snprintf(out, size, "%s", "missing");
+    for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
+        test_http_t *g = test_http_new(url, NULL);
+        if (test_http_run(g, 2000) && g->status == 200) {
+            cJSON *json = cJSON_Parse(sl_buf_str(&g->body));
+            snprintf(out, size, "%s", cJSON_GetObjectItem(json, "status")->valuestring);
+            cJSON_Delete(json);
+        }
+        test_http_destroy(&g);
+        if (strcmp(out, "streaming") != 0 && strcmp(out, "missing") != 0)
+            return;
+        test_sleep_ms(50);
+    }
+}
+
+static test_http_t *
+s_post(const char *path, const char *body, int64_t *elapsed_ms)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
+    test_http_t *r = test_http_new(url, body);
+    int64_t t0 = sl_clock_mono_ms();
+    CHECK(test_http_run(r, test_ms(30000)));
+    if (elapsed_ms)
+        *elapsed_ms = sl_clock_mono_ms() - t0;
+    return r;
+}
+
+// A route whose upstream always fails with status: exactly 4 attempts, then that status.
+static void
+s_test_spent(const char *path, const char *model, int status, bool stream)
+{
+    char body[512];
+    if (strcmp(path, "/v1/messages") == 0)
+        snprintf(body, sizeof body,
+                 "{\"model\":\"%s\",\"max_tokens\":50,\"stream\":%s,\"messages\":[{\"role\":"
+                 "\"user\",\"content\":\"spent [mock status=%d]\"}]}",
+                 model, stream ? "true" : "false", status);
+    else
+        snprintf(body, sizeof body,
+                 "{\"model\":\"%s\",\"stream\":%s,\"messages\":[{\"role\":\"user\",\"content\":"
+                 "\"spent [mock status=%d]\"}]}",
+                 model, stream ? "true" : "false", status);
+    int64_t elapsed = 0;
+    test_http_t *r = s_post(path, body, &elapsed);
+    CHECK_INT(r->status, ==, status);
+    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 4);
+    if (status == 429 || status == 503)
+        CHECK(s_header_long(r, "retry-after") >= 1);
+    if (status == 429) {
+        // The mock says retry-after: 1; the route caps it at RETRY_MAX_MS, and no retry may
+        // come sooner: three waits of it.
+        CHECK_INT(elapsed, >=, 3 * RETRY_MAX_MS);
+    }
+    // The error has the client API's shape.
+    cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+    CHECK(cJSON_IsObject(cJSON_GetObjectItem(json, "error")));
+    if (strcmp(path, "/v1/messages") == 0)
+        CHECK_STR(cJSON_GetObjectItem(json, "type")->valuestring, "error");
+    cJSON_Delete(json);
+    char stored[32];
+    s_stored_status(r, stored, sizeof stored);
+    CHECK_STR(stored, "error");
+    printf("%s %s status=%d stream=%d: 4 attempts in %lld ms, then %d: ok\n", path, model, status,
+           stream, (long long)elapsed, status);
+    test_http_destroy(&r);
+}
+
+// The first target refuses connections: the second serves the whole answer.
+static void
+s_test_fallback(void)
+{
+    char *body = test_chat_body("fb", "fall back [mock tokens=25]", true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
+    test_http_t *r = s_post("/v1/chat/completions", body, NULL);
+    CHECK_INT(r->status, ==, 200);
+    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 2);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.done_last);
+    CHECK_STR(p.finish, "stop");
+    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
+    char stored[32];
+    s_stored_status(r, stored, sizeof stored);
+    CHECK_STR(stored, "complete");
+    sl_buf_free(&p.text);
+    sl_buf_free(&e.text);
+    free(body);
+    test_http_destroy(&r);
+    printf("fallback to the second target: ok\n");
+}
+
+// The client's own errors are never retried.
+static void
+s_test_fatal(int status)
+{
+    char content[64];
+    snprintf(content, sizeof content, "fatal [mock status=%d]", status);
+    char *body = test_chat_body("m1", content, false);
+    test_http_t *r = s_post("/v1/chat/completions", body, NULL);
+    CHECK_INT(r->status, ==, status);
+    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 1);
+    CHECK_INT(s_header_long(r, "retry-after"), ==, -1);
+    free(body);
+    test_http_destroy(&r);
+    printf("status %d passed through, 1 attempt: ok\n", status);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: retry_test <sluice> <sluice-mockllm>\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char routes[512];
+    snprintf(routes, sizeof routes,
+             "  - model: fb\n"
+             "    targets: [{provider: refused, model: x}, {provider: mock, model: mock-up}]\n"
+             "  - model: tight\n"
+             "    targets: [{provider: mock, model: mock-up}]\n"
+             "    retry_base_ms: 20\n"
+             "    retry_max_ms: %d\n",
+             RETRY_MAX_MS);
+    test_system_start_with(
+        &s_sys, argv[1], argv[2],
+        "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n", routes, NULL);
+    s_test_spent("/v1/chat/completions", "tight", 429, true);
+    s_test_spent("/v1/chat/completions", "tight", 429, false);
+    s_test_spent("/v1/chat/completions", "tight", 503, true);
+    s_test_spent("/v1/messages", "tight", 429, true);
+    s_test_spent("/v1/messages", "tight", 529, false);
+    s_test_fallback();
+    s_test_fatal(400);
+    s_test_fatal(401);
+    CHECK(test_system_stop(&s_sys));
+    printf("retry_test: ok\n");
+    return 0;
+}
