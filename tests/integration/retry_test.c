@@ -135,6 +135,50 @@ s_test_fallback(void)
     printf("fallback to the second target: ok\n");
 }
 
+// Upstream attempts the mock answered for requests whose script seed is seed.
+static long
+s_mock_attempts(unsigned seed)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/mock/requests?seed=%u", s_sys.mock, seed);
+    test_http_t *g = test_http_new(url, NULL);
+    CHECK(test_http_run(g, 5000));
+    CHECK_INT(g->status, ==, 200);
+    cJSON *json = cJSON_Parse(sl_buf_str(&g->body));
+    long n = (long)cJSON_GetObjectItem(json, "requests")->valuedouble;
+    cJSON_Delete(json);
+    test_http_destroy(&g);
+    return n;
+}
+
+// A failure once, then success: the client sees only the success, after exactly 2 upstream
+// attempts, and the whole answer is stored.
+static void
+s_test_recovers(const char *model, const char *fault, unsigned seed)
+{
+    char content[128];
+    snprintf(content, sizeof content, "recover [mock tokens=12 seed=%u fail=1 %s]", seed, fault);
+    char *body = test_chat_body(model, content, true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
+    test_http_t *r = s_post("/v1/chat/completions", body, NULL);
+    CHECK_INT(r->status, ==, 200);
+    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 2);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.done_last);
+    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
+    CHECK_INT(s_mock_attempts(seed), ==, 2);
+    char stored[32];
+    s_stored_status(r, stored, sizeof stored);
+    CHECK_STR(stored, "complete");
+    sl_buf_free(&p.text);
+    sl_buf_free(&e.text);
+    free(body);
+    test_http_destroy(&r);
+    printf("%s once, then the answer: 2 attempts: ok\n", fault);
+}
+
 // The client's own errors are never retried.
 static void
 s_test_fatal(int status)
@@ -177,6 +221,9 @@ main(int argc, char **argv)
     s_test_spent("/v1/messages", "tight", 429, true);
     s_test_spent("/v1/messages", "tight", 529, false);
     s_test_fallback();
+    s_test_recovers("tight", "status=429", 7001);
+    s_test_recovers("tight", "status=503", 7002);
+    s_test_recovers("tight", "reset=0", 7003);
     s_test_fatal(400);
     s_test_fatal(401);
     CHECK(test_system_stop(&s_sys));
