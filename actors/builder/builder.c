@@ -59,6 +59,18 @@ s_peer_free(void **item_p)
     *item_p = NULL;
 }
 
+// A peer's routing id as a C string in out (cut to fit; peers name themselves
+// "<kind>-<pid>"), without a heap copy: this runs for every message on the token path.
+static const char *
+s_peer_id(zframe_t *frame, char out[SL_PEER_NAME_MAX])
+{
+    size_t len =
+        zframe_size(frame) < SL_PEER_NAME_MAX - 1 ? zframe_size(frame) : SL_PEER_NAME_MAX - 1;
+    memcpy(out, zframe_data(frame), len);
+    out[len] = '\0';
+    return out;
+}
+
 // Note a message from peer id in table; true when it is the first one from it.
 static bool
 s_heard(zhashx_t *table, const char *id, int64_t now_ms)
@@ -340,7 +352,8 @@ s_tokens_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)frame_p;
     builder_t *self = arg;
-    char *worker = zframe_strdup(*from_p);
+    char worker_buf[SL_PEER_NAME_MAX];
+    const char *worker = s_peer_id(*from_p, worker_buf);
     if (s_heard(self->workers, worker, sl_clock_mono_ms()) || msg->type == SL_MSG_BEAT)
         sl_sock_beat(self->tokens, *from_p, self->name); // a new worker learns who we are now
     switch (msg->type) {
@@ -358,7 +371,6 @@ s_tokens_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     default:
         sl_log_warn_rl("tokens: unexpected %s dropped", sl_wire_type_name(msg->type));
     }
-    free(worker);
     s_update_backpressure(self);
     return !self->reading_tokens; // paused: leave the rest in the workers' queues
 }
@@ -430,14 +442,14 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)frame_p;
     builder_t *self = arg;
-    char *ingress = zframe_strdup(*from_p);
+    char ingress_buf[SL_PEER_NAME_MAX];
+    const char *ingress = s_peer_id(*from_p, ingress_buf);
     (void)s_heard(self->ingresses, ingress, sl_clock_mono_ms());
     if (msg->type == SL_MSG_BEAT)
         sl_sock_beat(self->deliver, *from_p, self->name);
     else
         sl_log_warn_rl("deliver: unexpected %s from ingress=%s dropped",
                        sl_wire_type_name(msg->type), ingress);
-    free(ingress);
     return 0;
 }
 

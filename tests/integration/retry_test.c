@@ -110,31 +110,6 @@ s_test_spent(const char *path, const char *model, int status, bool stream)
     test_http_destroy(&r);
 }
 
-// The first target refuses connections: the second serves the whole answer.
-static void
-s_test_fallback(void)
-{
-    char *body = test_chat_body("fb", "fall back [mock tokens=25]", true);
-    test_chat_expected_t e;
-    CHECK_INT(test_chat_expect(body, &e), ==, 0);
-    test_http_t *r = s_post("/v1/chat/completions", body, NULL);
-    CHECK_INT(r->status, ==, 200);
-    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 2);
-    test_chat_parsed_t p;
-    test_chat_parse(r, &p);
-    CHECK(p.done_last);
-    CHECK_STR(p.finish, "stop");
-    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
-    char stored[32];
-    s_stored_status(r, stored, sizeof stored);
-    CHECK_STR(stored, "complete");
-    sl_buf_free(&p.text);
-    sl_buf_free(&e.text);
-    free(body);
-    test_http_destroy(&r);
-    printf("fallback to the second target: ok\n");
-}
-
 // Upstream attempts the mock answered for requests whose script seed is seed.
 static long
 s_mock_attempts(unsigned seed)
@@ -151,24 +126,22 @@ s_mock_attempts(unsigned seed)
     return n;
 }
 
-// A failure once, then success: the client sees only the success, after exactly 2 upstream
-// attempts, and the whole answer is stored.
+// A stream through model whose failed attempts the client never sees: 200, the mock's whole
+// answer with stop and [DONE], after exactly `attempts` attempts, stored complete.
 static void
-s_test_recovers(const char *model, const char *fault, unsigned seed)
+s_expect_whole(const char *model, const char *content, long attempts)
 {
-    char content[128];
-    snprintf(content, sizeof content, "recover [mock tokens=12 seed=%u fail=1 %s]", seed, fault);
     char *body = test_chat_body(model, content, true);
     test_chat_expected_t e;
     CHECK_INT(test_chat_expect(body, &e), ==, 0);
     test_http_t *r = s_post("/v1/chat/completions", body, NULL);
     CHECK_INT(r->status, ==, 200);
-    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 2);
+    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, attempts);
     test_chat_parsed_t p;
     test_chat_parse(r, &p);
     CHECK(p.done_last);
+    CHECK_STR(p.finish, "stop");
     CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
-    CHECK_INT(s_mock_attempts(seed), ==, 2);
     char stored[32];
     s_stored_status(r, stored, sizeof stored);
     CHECK_STR(stored, "complete");
@@ -176,6 +149,24 @@ s_test_recovers(const char *model, const char *fault, unsigned seed)
     sl_buf_free(&e.text);
     free(body);
     test_http_destroy(&r);
+}
+
+// The first target refuses connections: the second serves the whole answer.
+static void
+s_test_fallback(void)
+{
+    s_expect_whole("fb", "fall back [mock tokens=25]", 2);
+    printf("fallback to the second target: ok\n");
+}
+
+// A failure once, then success: exactly 2 upstream attempts, as the mock counts them.
+static void
+s_test_recovers(const char *model, const char *fault, unsigned seed)
+{
+    char content[128];
+    snprintf(content, sizeof content, "recover [mock tokens=12 seed=%u fail=1 %s]", seed, fault);
+    s_expect_whole(model, content, 2);
+    CHECK_INT(s_mock_attempts(seed), ==, 2);
     printf("%s once, then the answer: 2 attempts: ok\n", fault);
 }
 
