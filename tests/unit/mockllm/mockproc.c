@@ -1,10 +1,16 @@
 // mockproc.c - the mock server process for tests (see mockproc.h).
 #include "mockproc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,4 +117,54 @@ int
 mockproc_port(void)
 {
     return s_port;
+}
+
+int
+mockproc_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mockproc_port())};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    struct timeval tv = {.tv_sec = 10 * mockproc_mult()};
+    CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    return fd;
+}
+
+void
+mockproc_send_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        CHECK_INT(n, >, 0);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+static int64_t
+s_days(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int64_t
+mockproc_created(const char *body)
+{
+    long long c;
+    const char *at = strstr(body, "\"created\":");
+    if (at && sscanf(at, "\"created\":%lld", &c) == 1)
+        return c;
+    int y, mo, d, h, mi, s;
+    at = strstr(body, "\"created_at\":\"");
+    if (at && sscanf(at, "\"created_at\":\"%d-%d-%dT%d:%d:%dZ\"", &y, &mo, &d, &h, &mi, &s) == 6)
+        return s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return 0;
 }

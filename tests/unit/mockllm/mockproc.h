@@ -5,6 +5,7 @@
 // failed CHECK left behind. Not thread-safe.
 #ifndef MOCKLLM_MOCKPROC_H
 #define MOCKLLM_MOCKPROC_H
+#include <stddef.h>
 #include <stdint.h>
 
 // Start the binary at path with --port 0 --seed 5. CHECKs that it starts and prints exactly
@@ -18,5 +19,13 @@ const char *mockproc_base(void);
 int mockproc_port(void);
 // SL_TEST_TIMEOUT_MULTIPLIER (at least 1): multiply every deadline by it.
 int64_t mockproc_mult(void);
+// A TCP connection to the server, with a 10 s (times the multiplier) receive timeout, so a
+// test that waits for bytes that never come fails instead of hanging. CHECKs it connects.
+int mockproc_connect(void);
+// Send all len bytes of data on fd; CHECKs every send.
+void mockproc_send_all(int fd, const char *data, size_t len);
+// The wall-clock second the server stamped a response body with: OpenAI's "created" or
+// Ollama's "created_at"; 0 when the format has none.
+int64_t mockproc_created(const char *body);
 
 #endif

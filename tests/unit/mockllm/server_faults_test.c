@@ -93,41 +93,19 @@ s_resp_parse(s_resp_t *r)
     }
 }
 
-static int
-s_connect(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    CHECK(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mockproc_port())};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    return fd;
-}
-
-static void
-s_send_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        CHECK_INT(n, >, 0);
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
 // A request with Connection: close (so every answer ends with the connection); body may be
 // NULL. Returns the connected socket.
 static int
 s_open(const char *method, const char *path, const char *body)
 {
-    int fd = s_connect();
+    int fd = mockproc_connect();
     char head[1024];
     snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%zu\r\n\r\n",
              method, path,
              "Content-Type: application/json\r\nContent-Length: ", body ? strlen(body) : 0);
-    s_send_all(fd, head, strlen(head));
+    mockproc_send_all(fd, head, strlen(head));
     if (body)
-        s_send_all(fd, body, strlen(body));
+        mockproc_send_all(fd, body, strlen(body));
     return fd;
 }
 
@@ -234,33 +212,6 @@ s_expect(const char *method, const char *path, const char *body, const char *wan
 
 // --- the expected bytes ----------------------------------------------------------------------
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-static int64_t
-s_days(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-// The wall-clock second the server stamped the response with (0 when the format has none).
-static int64_t
-s_created(const char *body)
-{
-    long long c;
-    const char *at = strstr(body, "\"created\":");
-    if (at && sscanf(at, "\"created\":%lld", &c) == 1)
-        return c;
-    int y, mo, d, h, mi, s;
-    at = strstr(body, "\"created_at\":\"");
-    if (at && sscanf(at, "\"created_at\":\"%d-%d-%dT%d:%d:%dZ\"", &y, &mo, &d, &h, &mi, &s) == 6)
-        return s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-    return 0;
-}
-
 // The whole stream the mock renders for body at path (with its query), stamped like got.
 static void
 s_render(const char *path, const char *body, const char *got, sl_buf_t *out)
@@ -276,7 +227,7 @@ s_render(const char *path, const char *body, const char *got, sl_buf_t *out)
         fprintf(stderr, "plan %s: %s\n", path, err);
     CHECK_INT(rc, ==, 0);
     sl_buf_init(out, 16u << 20);
-    CHECK_INT(mockllm_format_stream(fmt, &s, s_created(got), out), ==, 0);
+    CHECK_INT(mockllm_format_stream(fmt, &s, mockproc_created(got), out), ==, 0);
     mockllm_script_destroy(&s);
 }
 
@@ -374,8 +325,8 @@ s_test_fail_and_counts(void)
     s_resp_t r;
     CHECK_INT(s_exchange("POST", "/v1/nope", "{}", &r), ==, 404);
     s_resp_free(&r);
-    int fd = s_connect();
-    s_send_all(fd, "GARBAGE\r\n\r\n", 11);
+    int fd = mockproc_connect();
+    mockproc_send_all(fd, "GARBAGE\r\n\r\n", 11);
     s_resp_init(&r);
     s_read_to_end(fd, &r);
     close(fd);
@@ -695,8 +646,8 @@ s_test_first_byte(void)
              "POST " CHAT " HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s"
              "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
              strlen(body), body);
-    int fd = s_connect();
-    s_send_all(fd, req, strlen(req));
+    int fd = mockproc_connect();
+    mockproc_send_all(fd, req, strlen(req));
     s_resp_t r;
     s_resp_init(&r);
     s_read_to_end(fd, &r);

@@ -85,33 +85,6 @@ s_has_header(const s_reply_t *r, const char *line)
     return strstr(sl_buf_str(&r->headers), line) != NULL;
 }
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-static int64_t
-s_days(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-// The wall-clock second the server stamped the response with (0 when the format has none).
-static int64_t
-s_created(const char *body)
-{
-    long long c;
-    const char *at = strstr(body, "\"created\":");
-    if (at && sscanf(at, "\"created\":%lld", &c) == 1)
-        return c;
-    int y, mo, d, h, mi, s;
-    at = strstr(body, "\"created_at\":\"");
-    if (at && sscanf(at, "\"created_at\":\"%d-%d-%dT%d:%d:%dZ\"", &y, &mo, &d, &h, &mi, &s) == 6)
-        return s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-    return 0;
-}
-
 // The script the mock plans for body at path.
 static void
 s_plan(const mockllm_format_t *fmt, const char *path, const char *body, mockllm_script_t *s)
@@ -189,7 +162,8 @@ s_test_streams(void)
             s_plan(fmt, s_cases[i].path, body, &s);
             sl_buf_t want;
             sl_buf_init(&want, 16u << 20);
-            CHECK_INT(mockllm_format_stream(fmt, &s, s_created(sl_buf_str(&r.body)), &want), ==, 0);
+            CHECK_INT(mockllm_format_stream(fmt, &s, mockproc_created(sl_buf_str(&r.body)), &want),
+                      ==, 0);
             if (r.body.len != want.len || memcmp(r.body.data, want.data, want.len) != 0)
                 fprintf(stderr, "%s %s: got\n%s\nwant\n%s\n", s_cases[i].path, s_directives[d],
                         sl_buf_str(&r.body), sl_buf_str(&want));
@@ -237,7 +211,7 @@ s_test_one_shot(void)
         CHECK(!s.stream);
         sl_buf_t want;
         sl_buf_init(&want, 1u << 20);
-        CHECK_INT(fmt->response(&s, s_created(sl_buf_str(&r.body)), &want), ==, 0);
+        CHECK_INT(fmt->response(&s, mockproc_created(sl_buf_str(&r.body)), &want), ==, 0);
         CHECK_STR(sl_buf_str(&r.body), sl_buf_str(&want));
         char ct[128];
         snprintf(ct, sizeof ct, "Content-Type: %s\r\n", fmt->content_type(&s));

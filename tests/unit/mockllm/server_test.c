@@ -548,30 +548,6 @@ s_test_errors(void)
 
 // --- raw sockets: limits and many connections ------------------------------------------------
 
-static int
-s_connect(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    CHECK(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mockproc_port())};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    struct timeval tv = {.tv_sec = 10 * mockproc_mult()};
-    CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
-    return fd;
-}
-
-static void
-s_send_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        CHECK_INT(n, >, 0);
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
 // Read until the server closes; the response lands in out.
 static void
 s_read_all(int fd, sl_buf_t *out)
@@ -599,8 +575,8 @@ s_test_limits(void)
         {"GET /healthz HTTP/1.0\r\n\r\n", "HTTP/1.1 200 "}, // 1.0: answered, then closed
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int fd = s_connect();
-        s_send_all(fd, cases[i].head, strlen(cases[i].head));
+        int fd = mockproc_connect();
+        mockproc_send_all(fd, cases[i].head, strlen(cases[i].head));
         sl_buf_t resp;
         sl_buf_init(&resp, 1 << 20);
         s_read_all(fd, &resp);
@@ -611,11 +587,11 @@ s_test_limits(void)
         close(fd);
     }
     // A head over 64 KiB: 431, even while the client is still sending.
-    int fd = s_connect();
+    int fd = mockproc_connect();
     static char big[70 * 1024];
     memset(big, 'a', sizeof big);
     memcpy(big, "GET /healthz HTTP/1.1\r\nX: ", 26);
-    s_send_all(fd, big, sizeof big);
+    mockproc_send_all(fd, big, sizeof big);
     sl_buf_t resp;
     sl_buf_init(&resp, 1 << 20);
     s_read_all(fd, &resp);
@@ -624,10 +600,10 @@ s_test_limits(void)
     close(fd);
 
     // Pipelined keep-alive requests on one connection are answered in order.
-    fd = s_connect();
+    fd = mockproc_connect();
     const char *two =
         "GET /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
-    s_send_all(fd, two, strlen(two));
+    mockproc_send_all(fd, two, strlen(two));
     sl_buf_init(&resp, 1 << 20);
     s_read_all(fd, &resp);
     CHECK_STR(sl_buf_str(&resp), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
@@ -645,12 +621,12 @@ s_test_http10_stream_and_half_close(void)
     const char *body =
         "{\"model\":\"old\",\"stream\":true,\"stream_options\":{\"include_usage\":"
         "true},\"messages\":[{\"role\":\"user\",\"content\":\"[mock crlf=1 split=1]\"}]}";
-    int fd = s_connect();
+    int fd = mockproc_connect();
     char head[256];
     snprintf(head, sizeof head, "POST /v1/chat/completions HTTP/1.0\r\nContent-Length: %zu\r\n\r\n",
              strlen(body));
-    s_send_all(fd, head, strlen(head));
-    s_send_all(fd, body, strlen(body));
+    mockproc_send_all(fd, head, strlen(head));
+    mockproc_send_all(fd, body, strlen(body));
     sl_buf_t resp;
     sl_buf_init(&resp, 1 << 20);
     s_read_all(fd, &resp);
@@ -669,9 +645,9 @@ s_test_http10_stream_and_half_close(void)
     sl_buf_free(&resp);
 
     // A client that closes its sending side right after its request still gets the answer.
-    fd = s_connect();
+    fd = mockproc_connect();
     const char *req = "GET /healthz HTTP/1.1\r\n\r\n";
-    s_send_all(fd, req, strlen(req));
+    mockproc_send_all(fd, req, strlen(req));
     CHECK(shutdown(fd, SHUT_WR) == 0);
     sl_buf_init(&resp, 4096);
     s_read_all(fd, &resp);
@@ -689,9 +665,9 @@ s_test_many_connections(void)
     static int fds[N];
     const char *req = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
     for (int i = 0; i < N; i++)
-        fds[i] = s_connect();
+        fds[i] = mockproc_connect();
     for (int i = 0; i < N; i++)
-        s_send_all(fds[i], req, strlen(req));
+        mockproc_send_all(fds[i], req, strlen(req));
     for (int i = 0; i < N; i++) {
         sl_buf_t resp;
         sl_buf_init(&resp, 4096);
@@ -708,14 +684,14 @@ s_test_client_leaves(void)
     // A paced stream whose client disconnects after the first events: the server frees it and
     // goes on serving (and exits clean at the end, which ASan checks for leaks).
     for (int round = 0; round < 5; round++) {
-        int fd = s_connect();
+        int fd = mockproc_connect();
         const char *body = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
                            "\"[mock tokens=500 rate=100 split=1]\"}]}";
         char head[256];
         snprintf(head, sizeof head,
                  "POST /v1/chat/completions HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", strlen(body));
-        s_send_all(fd, head, strlen(head));
-        s_send_all(fd, body, strlen(body));
+        mockproc_send_all(fd, head, strlen(head));
+        mockproc_send_all(fd, body, strlen(body));
         char buf[512];
         CHECK_INT(recv(fd, buf, sizeof buf, 0), >, 0); // the stream has started
         if (round % 2) {
