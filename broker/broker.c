@@ -11,6 +11,7 @@
 
 #include <czmq.h>
 
+#include "circuits.h"
 #include "credit.h"
 #include "queue.h"
 #include "retry.h"
@@ -19,14 +20,19 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/metrics.h"
+#include "sl/reload.h"
 #include "sl/sock.h"
 #include "sl/tally.h"
+#include "sl/text.h"
 #include "sl/wire.h"
 
 // Messages one reader takes per wake-up, so a busy socket cannot starve the other or the timer.
 #define BROKER_READ_BATCH 64
 // Bytes of a peer-chosen string (routing id, alias) shown in a log line.
 #define BROKER_LOG_TEXT 96
+// Retry-After the broker asks for when it sheds a request for want of capacity.
+#define S_OVERLOAD_RETRY_MS 1000
 
 typedef enum {
     REQUEST_QUEUED = 1, // waiting in self->queue for a worker with a free credit
@@ -68,48 +74,38 @@ typedef struct {
     bool adopted;                 // listed by a worker's READY, not dispatched by this broker
     const char *provider;         // IN_FLIGHT, dispatched here: the target's provider (borrowed
                                   // from the config), counted in self->provider_load
+    const sl_target_cfg_t *probe; // IN_FLIGHT: the target when the attempt holds probe slots
+                                  // of its half-open breakers (broker_circuits_take)
 } request_t;
 
 struct broker {
-    const sl_config_t *cfg;   // borrowed: outlives self
-    const sl_clock_t *clock;  // borrowed; NULL means the real clock
-    broker_route_t *routes;   // owned
-    broker_credit_t *credit;  // owned: the workers and what each serves
-    broker_queue_t *queue;    // owned; items borrowed from requests
-    zhashx_t *requests;       // owned: req_id -> request_t (owned), queued or in flight
-    zsock_t *frontend;        // owned: ROUTER bound at cfg->ep_frontend; ingress connect
-    zsock_t *backend;         // owned: ROUTER bound at cfg->ep_backend; workers connect
-    zsock_t *events;          // owned: PUSH to the supervisor from announce_up; may be NULL
-    zhashx_t *provider_load;  // provider name -> in-flight count (uintptr_t), dispatched here
-    int64_t settle_until_ms;  // no dispatch before this (monotonic): workers' READYs come first
-    uint64_t rejects_dropped; // REJECTs an ingress's socket could not take
-    uint64_t rng;             // xorshift state for retry jitter
-    zloop_t *loop;            // owned
-    char name[64];            // instance name, "broker-<pid>"
+    const sl_config_t *cfg;      // borrowed: outlives self
+    const sl_clock_t *clock;     // borrowed; NULL means the real clock
+    broker_route_t *routes;      // owned
+    broker_credit_t *credit;     // owned: the workers and what each serves
+    broker_queue_t *queue;       // owned; items borrowed from requests
+    zhashx_t *requests;          // owned: req_id -> request_t (owned), queued or in flight
+    zsock_t *frontend;           // owned: ROUTER bound at cfg->ep_frontend; ingress connect
+    zsock_t *backend;            // owned: ROUTER bound at cfg->ep_backend; workers connect
+    zsock_t *events;             // owned: PUSH to the supervisor from announce_up; may be NULL
+    zsock_t *state;              // owned: SUB to the supervisor's CIRCUIT (and STATE) words
+    broker_circuits_t *circuits; // owned: which targets their breakers admit
+    zhashx_t *provider_load;     // provider name -> in-flight count (uintptr_t), dispatched here
+    zhashx_t *retries;           // tally: route alias -> attempts made again on the same target
+    zhashx_t *fallbacks;         // tally: route alias -> attempts moved to a later target
+    zhashx_t *rejects;           // tally: status -> requests answered by the broker itself
+    int64_t settle_until_ms;     // no dispatch before this (monotonic): workers' READYs come first
+    uint64_t rejects_dropped;    // REJECTs an ingress's socket could not take
+    uint64_t rng;                // xorshift state for retry jitter
+    zloop_t *loop;               // owned
+    char name[64];               // instance name, "broker-<pid>"
 };
 
-// Peer-chosen bytes made safe for a log line: as they are when all printable ASCII, else hex
-// (CZMQ's generated routing ids start with a zero byte); cut to fit out.
+// Peer-chosen bytes made safe for a log line (sl_text_shown).
 static const char *
 s_peer_text(const void *data, size_t len, char out[BROKER_LOG_TEXT])
 {
-    const unsigned char *bytes = data;
-    bool printable = len > 0;
-    for (size_t i = 0; i < len && printable; i++)
-        printable = bytes[i] >= 0x20 && bytes[i] < 0x7f;
-    size_t at = 0;
-    if (printable) {
-        for (size_t i = 0; i < len && at + 1 < BROKER_LOG_TEXT; i++)
-            out[at++] = (char)bytes[i];
-    } else {
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < len && at + 3 < BROKER_LOG_TEXT; i++) {
-            out[at++] = hex[bytes[i] >> 4];
-            out[at++] = hex[bytes[i] & 0xf];
-        }
-    }
-    out[at] = '\0';
-    return out;
+    return sl_text_shown(data, len, out, BROKER_LOG_TEXT);
 }
 
 static const char *
@@ -168,13 +164,18 @@ s_reject_to(broker_t *self,
             sl_str_t req_id,
             uint32_t status,
             const char *error_type,
-            const char *message)
+            const char *message,
+            int64_t retry_after_ms)
 {
     sl_msg_t msg = {.type = SL_MSG_REJECT,
                     .req_id = req_id,
                     .status = status,
                     .error_type = sl_str(error_type),
-                    .message = sl_str(message)};
+                    .message = sl_str(message),
+                    .retry_after_ms = retry_after_ms > 0 ? (uint64_t)retry_after_ms : 0};
+    char code[16];
+    snprintf(code, sizeof code, "%u", status);
+    sl_tally_add(self->rejects, code, 1);
     int rc = sl_sock_send(self->frontend, to, &msg);
     char who[BROKER_LOG_TEXT];
     if (rc < 0) // the ingress's own deadlines answer its client
@@ -191,10 +192,12 @@ s_reject(broker_t *self,
          const request_t *req,
          uint32_t status,
          const char *error_type,
-         const char *message)
+         const char *message,
+         int64_t retry_after_ms)
 {
     if (req->ingress_rid) // an adopted request nobody re-submitted has no one to tell
-        s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message);
+        s_reject_to(self, req->ingress_rid, sl_str(req->req_id), status, error_type, message,
+                    retry_after_ms);
 }
 
 // Tell the worker holding req's last failed attempt what becomes of it: final, its END goes
@@ -216,6 +219,15 @@ s_verdict(broker_t *self, request_t *req, bool final)
     zframe_destroy(&req->held_worker);
 }
 
+// req's attempt is over: give back the probe slots it held, if any.
+static void
+s_probe_over(broker_t *self, request_t *req)
+{
+    if (req->probe)
+        broker_circuits_give(self->circuits, req->probe->provider, req->probe->model);
+    req->probe = NULL;
+}
+
 // Drop req from the table and the queue and free it. An in-flight request's credit must have
 // been settled first (released on OUTCOME, or gone with its worker).
 static void
@@ -230,6 +242,7 @@ s_forget(broker_t *self, request_t **req_p)
         broker_queue_remove(self->queue, req->queued);
     if (req->provider)
         sl_tally_add(self->provider_load, req->provider, -1);
+    s_probe_over(self, req);
     zframe_destroy(&req->worker);
     zframe_destroy(&req->ingress_rid);
     zframe_destroy(&req->submit);
@@ -290,10 +303,56 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
     req->provider = p ? p->name : NULL;
     if (req->provider)
         sl_tally_add(self->provider_load, req->provider, 1);
+    if (broker_circuits_take(self->circuits, target->provider, target->model))
+        req->probe = target; // a half-open breaker's probe: its outcome decides
     s_check_request(req);
     sl_log_debug("dispatch req=%s worker=%s target=%s/%s attempt=%u", req->req_id,
                  s_frame_text(to, who), target->provider, target->model, attempt);
     return 0;
+}
+
+// Move *req_p to the first target, from its current one on, whose circuit breakers admit an
+// attempt now (a skipped target counts as a fallback). True when there is one. When there is
+// none the request ends here and false is returned (*req_p is freed and NULL): with the
+// failure of its last attempt when a worker holds one (the client hears what the upstream
+// said), else with 503 and a Retry-After of the shortest wait until a breaker half-opens.
+static bool
+s_pick_target(broker_t *self, request_t **req_p)
+{
+    request_t *req = *req_p;
+    int64_t wait_ms = 0;
+    for (uint32_t t = req->retry.target; t < req->route->n_targets; t++) {
+        const sl_target_cfg_t *target = broker_route_target(req->route, t);
+        int64_t wait = 0;
+        if (broker_circuits_admit(self->circuits, target->provider, target->model, &wait)) {
+            if (t != req->retry.target) {
+                sl_log_debug("circuit: req=%s skips %u open target(s), goes to %s/%s", req->req_id,
+                             t - req->retry.target, target->provider, target->model);
+                req->retry.target = t;
+                req->retry.retries = 0;
+                sl_tally_add(self->fallbacks, req->route->model, 1);
+            }
+            return true;
+        }
+        if (wait_ms == 0 || wait < wait_ms)
+            wait_ms = wait;
+    }
+    if (req->held_worker) {
+        sl_log_info("circuit: req=%s has no target left with a closed breaker; its last "
+                    "failure stands",
+                    req->req_id);
+    } else {
+        char text[BROKER_LOG_TEXT + 128];
+        snprintf(text, sizeof text,
+                 "every target of model '%.*s' is failing and its circuit breaker is open; "
+                 "retry later",
+                 BROKER_LOG_TEXT, req->route->model);
+        sl_log_info("circuit: req=%s rejected, every target open (retry in %lld ms)", req->req_id,
+                    (long long)wait_ms);
+        s_reject(self, req, 503, "overloaded", text, wait_ms);
+    }
+    s_forget(self, req_p);
+    return false;
 }
 
 // Hand queued requests to workers with free credits, oldest first, until either runs out.
@@ -303,15 +362,18 @@ s_drain(broker_t *self)
 {
     for (;;) {
         request_t *req = broker_queue_head(self->queue);
-        if (!req || sl_clock_now_mono_ms(self->clock) < self->settle_until_ms
-            || !s_provider_has_room(self, req))
+        if (!req || sl_clock_now_mono_ms(self->clock) < self->settle_until_ms)
+            return;
+        if (broker_circuits_shut(self->circuits) > 0 && !s_pick_target(self, &req))
+            continue; // a breaker opened while it waited: answered, and gone from the queue
+        if (!s_provider_has_room(self, req))
             return; // the head waits; so does everyone behind it (FIFO)
         const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
         if (!worker)
             return;
         int rc = s_dispatch(self, req, worker);
         if (rc < 0 && rc != SL_EAGAIN) {
-            s_reject(self, req, 500, "internal_error", "the request could not be dispatched");
+            s_reject(self, req, 500, "internal_error", "the request could not be dispatched", 0);
             s_forget(self, &req);
         }
         // On SL_EAGAIN the head keeps its place and the next pick skips the suspended worker.
@@ -323,6 +385,8 @@ s_drain(broker_t *self)
 static void
 s_admit(broker_t *self, request_t *req)
 {
+    if (broker_circuits_shut(self->circuits) > 0 && !s_pick_target(self, &req))
+        return;
     if (broker_queue_size(self->queue) == 0
         && sl_clock_now_mono_ms(self->clock) >= self->settle_until_ms
         && s_provider_has_room(self, req)) {
@@ -334,7 +398,8 @@ s_admit(broker_t *self, request_t *req)
             if (rc == 0)
                 return;
             if (rc != SL_EAGAIN) {
-                s_reject(self, req, 500, "internal_error", "the request could not be dispatched");
+                s_reject(self, req, 500, "internal_error", "the request could not be dispatched",
+                         0);
                 s_forget(self, &req);
                 return;
             }
@@ -344,7 +409,7 @@ s_admit(broker_t *self, request_t *req)
     if (!req->queued) {
         sl_log_warn_rl("admit: queue full (%zu), shed req=%s", broker_queue_max(self->queue),
                        req->req_id);
-        s_reject(self, req, 503, "overloaded", "no capacity, retry later");
+        s_reject(self, req, 503, "overloaded", "no capacity, retry later", S_OVERLOAD_RETRY_MS);
         s_forget(self, &req);
         return;
     }
@@ -391,7 +456,7 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
         sl_log_warn_rl("submit: duplicate req=%s from ingress=%s", req_id,
                        s_frame_text(*from_p, who));
         s_reject_to(self, *from_p, msg->req_id, 409, "invalid_request_error",
-                    "duplicate request id");
+                    "duplicate request id", 0);
         return;
     }
     const sl_route_cfg_t *route = broker_route_lookup(self->routes, msg->model.ptr, msg->model.len);
@@ -405,7 +470,7 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
         snprintf(text, sizeof text, "The model '%.*s' does not exist", (int)len, msg->model.ptr);
         sl_log_debug("submit: unknown model=%s req=%s",
                      s_peer_text(msg->model.ptr, msg->model.len, who), req_id);
-        s_reject_to(self, *from_p, msg->req_id, 404, "invalid_request_error", text);
+        s_reject_to(self, *from_p, msg->req_id, 404, "invalid_request_error", text, 0);
         return;
     }
     request_t *req = sl_xcalloc(1, sizeof *req);
@@ -506,8 +571,6 @@ s_adopt(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         request_t *req = sl_xcalloc(1, sizeof *req);
         req->retry_timer = -1;
         req->broker = self;
-        req->retry_timer = -1;
-        req->broker = self;
         memcpy(req->req_id, req_id, sizeof req_id);
         req->state = REQUEST_IN_FLIGHT;
         req->worker = zframe_dup(from);
@@ -588,6 +651,7 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         sl_tally_add(self->provider_load, req->provider, -1);
         req->provider = NULL;
     }
+    s_probe_over(self, req);
     zframe_destroy(&req->worker);
     // A failure before any token: the worker holds its END for our verdict, and the request
     // may go on (retry.h). Any other outcome ends it; the worker already sent its END.
@@ -596,10 +660,13 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
             || msg->err_class == SL_ERRCLASS_PROVIDER_DOWN)) {
         req->held_worker = zframe_dup(from);
         req->held_attempt = msg->attempt;
+        uint32_t target_before = req->retry.target;
         int64_t delay = req->route ? broker_retry_next(req->route, &req->retry, msg->err_class,
                                                        (int64_t)msg->retry_after_ms, s_jitter(self))
                                    : -1;
         if (delay >= 0) {
+            sl_tally_add(req->retry.target == target_before ? self->retries : self->fallbacks,
+                         req->route->model, 1);
             const sl_target_cfg_t *next = broker_route_target(req->route, req->retry.target);
             sl_log_info("retry req=%s after attempt=%u err_class=%u status=%u: %s/%s in %lld ms",
                         req_id, msg->attempt, msg->err_class, msg->status, next->provider,
@@ -642,9 +709,30 @@ s_on_worker_lost(void *arg, const broker_credit_worker_t *worker)
         // the broker learns what reached the client; until then every one ends now.
         sl_log_warn_rl("worker lost req=%s worker=%s attempt=%u", req->req_id, who, req->attempt);
         s_reject(self, req, 502, "provider_worker_lost",
-                 "the provider worker serving this request stopped");
+                 "the provider worker serving this request stopped", 0);
         s_forget(self, &req);
     }
+}
+
+// SIGHUP: take the config file's routes and providers (sl/reload.h). Requests held keep the
+// route they started with; new ones and the queue's next dispatches see the new table.
+static void
+s_reload(broker_t *self)
+{
+    sl_config_t *fresh = sl_reload_load(self->cfg->path);
+    if (!fresh)
+        return;
+    broker_route_t *routes = broker_route_new(fresh->routes, fresh->n_routes);
+    if (!routes) {
+        sl_log_warn("reload: the routes have a duplicate alias or no targets; nothing changed");
+        sl_config_destroy(&fresh);
+        return;
+    }
+    sl_reload_keep(fresh);
+    broker_route_destroy(&self->routes);
+    self->routes = routes;
+    self->cfg = fresh;
+    sl_log_info("reload: %zu routes, %zu providers", fresh->n_routes, fresh->n_providers);
 }
 
 static int
@@ -653,6 +741,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     broker_t *self = arg;
+    if (sl_reload_take())
+        s_reload(self);
     broker_credit_expire(self->credit, s_on_worker_lost, self);
     s_drain(self); // the settle period may have ended
     for (;;) {
@@ -662,10 +752,30 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         req->queued = NULL;
         sl_log_warn_rl("queue: req=%s waited over %" PRId64 " ms for a worker, rejected",
                        req->req_id, self->cfg->timeout_connect_ms);
-        s_reject(self, req, 503, "overloaded", "no provider worker available");
+        s_reject(self, req, 503, "overloaded", "no provider worker available", S_OVERLOAD_RETRY_MS);
         s_forget(self, &req);
     }
     return 0;
+}
+
+// STATS for the supervisor: queue, requests held, retries, fallbacks, rejects, drops.
+static void
+s_send_stats(broker_t *self)
+{
+    sl_buf_t out;
+    sl_buf_init(&out, SL_SOCK_STATS_MAX);
+    size_t queued = broker_queue_size(self->queue);
+    size_t held = zhashx_size(self->requests);
+    if (sl_metrics_sample(&out, "sluice_queue_depth", NULL, (double)queued) == 0
+        && sl_metrics_sample(&out, "sluice_requests_in_flight", NULL, (double)(held - queued)) == 0
+        && sl_tally_samples(self->retries, &out, "sluice_retries_total", "route") == 0
+        && sl_tally_samples(self->fallbacks, &out, "sluice_fallbacks_total", "route") == 0
+        && sl_tally_samples(self->rejects, &out, "sluice_rejects_total", "status") == 0
+        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
+                             "process=\"broker\",message=\"REJECT\"", (double)self->rejects_dropped)
+               == 0)
+        sl_sock_stats(self->events, self->name, &out);
+    sl_buf_free(&out);
 }
 
 static int
@@ -675,6 +785,35 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     broker_t *self = arg;
     sl_sock_beat(self->events, NULL, self->name);
+    s_send_stats(self);
+    return 0;
+}
+
+// A word from the supervisor: CIRCUIT changes what may be dispatched; STATE is for the
+// ingress and ignored here.
+static int
+s_state_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    broker_t *self = arg;
+    if (msg->type != SL_MSG_CIRCUIT)
+        return 0;
+    int64_t wait = msg->retry_after_ms > INT32_MAX ? INT32_MAX : (int64_t)msg->retry_after_ms;
+    if (broker_circuits_set(self->circuits, msg->name.ptr, msg->name.len, msg->state, wait)) {
+        char key[BROKER_LOG_TEXT];
+        sl_log_info("circuit key=%s state=%u", s_peer_text(msg->name.ptr, msg->name.len, key),
+                    msg->state);
+        s_drain(self); // a target may be open to probes or closed again
+    }
+    return 0;
+}
+
+static int
+s_on_state(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    sl_sock_drain(reader, BROKER_READ_BATCH, s_state_msg, arg);
     return 0;
 }
 
@@ -755,6 +894,10 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     self->rng = (((uint64_t)sl_clock_wall_ms() * 2654435761u) ^ (uint64_t)getpid()) | 1;
     self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
     self->provider_load = sl_tally_new();
+    self->retries = sl_tally_new();
+    self->fallbacks = sl_tally_new();
+    self->rejects = sl_tally_new();
+    self->circuits = broker_circuits_new(cfg->circuit_probes, clock);
     self->queue = broker_queue_new(cfg->queue_max, clock);
     // Keys live in the request records, which the table outlives: no copies to manage.
     self->requests = zhashx_new();
@@ -762,8 +905,11 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     zhashx_set_key_destructor(self->requests, NULL);
     self->frontend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_frontend, SL_SOCK_HWM);
     self->backend = sl_sock_bind(ZMQ_ROUTER, cfg->ep_backend, SL_SOCK_HWM);
+    self->state = sl_sock_connect(ZMQ_SUB, cfg->ep_state, SL_SOCK_HWM, NULL);
+    if (self->state)
+        zsock_set_subscribe(self->state, "");
     self->loop = zloop_new();
-    if (!self->credit || !self->frontend || !self->backend || !self->loop)
+    if (!self->credit || !self->frontend || !self->backend || !self->state || !self->loop)
         goto fail;
     int64_t tick_ms =
         cfg->heartbeat_ms / 2 < BROKER_TICK_MS ? cfg->heartbeat_ms / 2 : BROKER_TICK_MS;
@@ -771,6 +917,7 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
         tick_ms = 5;
     if (zloop_reader(self->loop, self->frontend, s_on_frontend, self) < 0
         || zloop_reader(self->loop, self->backend, s_on_backend, self) < 0
+        || zloop_reader(self->loop, self->state, s_on_state, self) < 0
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_tick, self) < 0
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {
         sl_log_error("broker: cannot register with the loop");
@@ -795,6 +942,7 @@ broker_destroy(broker_t **self_p)
         return;
     zloop_destroy(&self->loop);
     zsock_destroy(&self->events);
+    zsock_destroy(&self->state);
     zsock_destroy(&self->backend);
     zsock_destroy(&self->frontend);
     if (self->requests) {
@@ -809,6 +957,10 @@ broker_destroy(broker_t **self_p)
         zhashx_destroy(&self->requests);
     }
     zhashx_destroy(&self->provider_load);
+    zhashx_destroy(&self->retries);
+    zhashx_destroy(&self->fallbacks);
+    zhashx_destroy(&self->rejects);
+    broker_circuits_destroy(&self->circuits);
     broker_queue_destroy(&self->queue);
     broker_credit_destroy(&self->credit);
     broker_route_destroy(&self->routes);

@@ -13,6 +13,7 @@
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/metrics.h"
 #include "sl/peer.h"
 #include "sl/sock.h"
 #include "stream.h"
@@ -553,6 +554,17 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     builder_t *self = arg;
     sl_sock_beat(self->store, NULL, self->name);
     sl_sock_beat(self->events, NULL, self->name);
+    sl_buf_t out;
+    sl_buf_init(&out, SL_SOCK_STATS_MAX);
+    if (sl_metrics_sample(&out, "sluice_batches_unacked", NULL,
+                          (double)builder_ledger_count(self->ledger))
+            == 0
+        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
+                             "process=\"builder\",message=\"deliver\"",
+                             (double)self->delivery_drops)
+               == 0)
+        sl_sock_stats(self->events, self->name, &out);
+    sl_buf_free(&out);
     int64_t now_ms = sl_clock_mono_ms();
     s_expire_workers(self, now_ms);
     // Forget ingress processes long gone (their queues were dropped by the outbox).

@@ -49,6 +49,7 @@ struct ingress_client {
     int64_t last_out_ms;     // monotonic: output was last added (keepalives)
     uint32_t attempts;       // the attempt that answered (TOKENS or END); 0 before
     uint64_t retry_after_ms; // from a failed END or a REJECT: the client's Retry-After
+    const char *awaiting;    // QUERYING for ingress_client_await: who must answer; else NULL
 };
 
 // The invariants client.h promises, checked after every change.
@@ -209,6 +210,16 @@ ingress_client_query(ingress_client_t *self, const char *id)
     return 0;
 }
 
+void
+ingress_client_await(ingress_client_t *self, const char *who)
+{
+    assert(self->state == INGRESS_CLIENT_READING);
+    self->state = INGRESS_CLIENT_QUERYING;
+    self->since_ms = s_now_ms(self);
+    self->awaiting = who;
+    s_check_invariants(self);
+}
+
 // An error response must fit even when out is nearly full: it replaces what is there.
 void
 ingress_client_fail(ingress_client_t *self,
@@ -265,7 +276,8 @@ s_overflow(ingress_client_t *self)
 }
 
 // The request ends in error: an error event once the stream's 200 is out, else an error
-// response with status. Either way nothing follows it (no [DONE], no message_stop).
+// response with status. Either way nothing but the API's terminator follows it (OpenAI's
+// [DONE]; never a finish reason, never message_stop).
 static void
 s_end_in_error(ingress_client_t *self, unsigned status, const char *type, const char *message)
 {
@@ -543,6 +555,14 @@ ingress_client_tick(ingress_client_t *self, int64_t persist_heard_ms)
     char message[256];
     switch (self->state) {
     case INGRESS_CLIENT_QUERYING: {
+        if (self->awaiting) {
+            if (now_ms - self->since_ms < INGRESS_CLIENT_AWAIT_MS)
+                return 0;
+            snprintf(message, sizeof message, "%s did not answer", self->awaiting);
+            sl_log_warn_rl("%s", message);
+            ingress_client_fail(self, 504, "server_error", message, NULL);
+            return INGRESS_CLIENT_WAKE;
+        }
         // A live store answers within a beat or so; one not heard from for a liveness period
         // is gone (or hung), and the query with it. A store that beats but never answers this
         // query is bounded too, by first_token_ms.

@@ -29,7 +29,8 @@
 //     f >  tokens      a gap: indices tokens .. f-1 were lost. The request ends at once with
 //                      an error that names them and says the stream is stored whole at
 //                      /v1/streams/<id>: an error event when streaming, 502 while the status
-//                      is still open (WAITING, COLLECTING). Never [DONE] or message_stop.
+//                      is still open (WAITING, COLLECTING). Never a finish reason or
+//                      message_stop (OpenAI's error event is followed by [DONE]).
 //   END without an error class must have count == tokens; otherwise the client missed tokens
 //   and gets the same kind of error, not a clean finish. A whole (non-streaming) answer follows
 //   the same rules: it is whole or it is an error.
@@ -55,6 +56,9 @@
 #include "sl/buf.h"
 #include "sl/clock.h"
 #include "sl/wire.h"
+
+// How long ingress_client_await waits; the supervisor answers within milliseconds.
+#define INGRESS_CLIENT_AWAIT_MS 5000
 
 typedef enum {
     INGRESS_CLIENT_READING,    // the body is still arriving
@@ -106,6 +110,10 @@ bool ingress_client_submit(const ingress_client_t *self, const char *ingress, sl
 // (QUERYING from now), SL_EINVAL when id is no stream id (a 404 is decided).
 int ingress_client_query(ingress_client_t *self, const char *id);
 
+// Wait for an answer from another process that is not a stream (the supervisor's, for
+// /admin and /metrics): QUERYING from now, ended by ingress_client_respond, or after
+// INGRESS_CLIENT_AWAIT_MS by a 504 that names who (static text) did not answer.
+void ingress_client_await(ingress_client_t *self, const char *who);
 // Make the whole response an error in the client API's shape; status is the HTTP status.
 void ingress_client_fail(ingress_client_t *self,
                          unsigned status,

@@ -12,7 +12,9 @@
 // talks to and sends again what a restarted peer lost (sl/peer.h).
 #include "ingress.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,13 +23,17 @@
 #include <czmq.h>
 #include <microhttpd.h>
 
+#include "admin.h"
 #include "client.h"
+#include "link.h"
+#include "meter.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/peer.h"
+#include "sl/reload.h"
 #include "sl/sock.h"
 
 #define INGRESS_BLOCK_BYTES  (64 * 1024) // MHD asks the reader for at most this much
@@ -40,13 +46,6 @@
 #define INGRESS_MODELS_MAX   (1024 * 1024) // bytes of the /v1/models answer
 #define INGRESS_LIVENESS_MIN 1000          // ms; a peer is never given up on sooner than this
 
-// One peer on a link, as its beats tell of it.
-typedef struct {
-    const char *role; // "broker", "builder", "persistence": for the log
-    sl_peer_t peer;   // its instance name and when it was last heard
-    bool lost;        // logged as lost; cleared when it is heard again
-} ingress_link_t;
-
 // One HTTP connection: the request's client and what MHD and the tables know of it.
 typedef struct {
     ingress_client_t *client;    // owned
@@ -55,7 +54,12 @@ typedef struct {
     bool suspended;              // the MHD connection is suspended
     bool registered;             // self->clients knows it by req_id
     bool closing;                // the actor is stopping: end the response, send nothing
-    uint64_t query_seq;          // the QUERY it waits for (GET /v1/streams), 0 for none
+    uint64_t query_seq;          // the QUERY or CTL it waits for, 0 for none
+    bool admin;                  // query_seq is a CTL to the supervisor (/admin, /metrics)
+    bool text;                   // the response is Prometheus text, not JSON
+    bool chat;                   // a chat request: counted in the metrics when it ends
+    int64_t submit_ms;           // monotonic: when a chat request was submitted
+    int64_t tokens_ms;           // monotonic: when its last tokens were taken; 0 before
     unsigned act;                // INGRESS_CLIENT_* flags from the tick being handled
 } ingress_conn_t;
 
@@ -70,7 +74,10 @@ struct ingress {
     zsock_t *deliver;                // owned; DEALER to the builder
     zsock_t *query;                  // owned; DEALER to persistence
     zsock_t *state;                  // owned; SUB to the supervisor
-    zsock_t *events;                 // owned; PUSH to the supervisor (UP, beats)
+    zsock_t *events;                 // owned; PUSH to the supervisor (UP, beats, STATS)
+    zsock_t *control;                // owned; DEALER to the supervisor's control socket
+    ingress_meter_t *meter;          // owned; what /metrics shows of this ingress
+    char *admin_key;                 // owned; admin.key_env's value, NULL when none
     zhashx_t *clients;               // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
     zhashx_t *queries;               // "<seq>" -> ingress_conn_t, borrowed
     uint64_t next_query_seq;         // the last QUERY's seq
@@ -180,7 +187,8 @@ s_queue(ingress_conn_t *k)
         r = MHD_create_response_from_buffer(out->len, out->data, MHD_RESPMEM_MUST_COPY);
         if (!r)
             return MHD_NO;
-        s_add_common_headers(r, c, "application/json");
+        s_add_common_headers(
+            r, c, k->text ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
     }
     k->queued = true;
     enum MHD_Result rc = MHD_queue_response(k->conn, ingress_client_status(c), r);
@@ -229,8 +237,14 @@ s_submit(ingress_t *self, ingress_conn_t *k)
     char id[SL_ID_LEN + 1];
     int64_t now_wall_ms = sl_clock_wall_ms();
     sl_id_new(now_wall_ms, id);
+    k->chat = true;
+    k->submit_ms = sl_clock_mono_ms();
     if (ingress_client_accept(c, id, now_wall_ms) != 0)
         return s_queue(k);
+    if (self->host_state == SL_HOST_DRAINING) {
+        ingress_client_fail(c, 503, "overloaded", "sluice is draining: no new requests", NULL);
+        return s_queue(k);
+    }
     if (s_send_submit(self, c) < 0) {
         ingress_client_fail(c, 503, "overloaded", "the broker is not accepting requests", NULL);
         return s_queue(k);
@@ -299,10 +313,68 @@ s_health(ingress_t *self, ingress_conn_t *k)
     if (self->state_seen && self->host_state == SL_HOST_UP) {
         body = "{\"status\":\"ok\"}";
         status = 200;
+    } else if (self->state_seen && self->host_state == SL_HOST_DRAINING) {
+        body = "{\"status\":\"draining\"}";
     } else if (self->state_seen && self->host_state != SL_HOST_STARTING) {
         body = "{\"status\":\"failing\"}";
     }
     return s_respond_now(k, status, body, strlen(body));
+}
+
+// True when the connection's peer is on a loopback address (127.0.0.0/8, ::1).
+static bool
+s_is_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24)
+               == 127;
+    if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+// /admin/* and /metrics: ask the supervisor (admin.h says who may), answer with its reply.
+static enum MHD_Result
+s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
+{
+    ingress_admin_ask_t ask;
+    ingress_admin_decide(
+        url, method, s_is_loopback(k->conn), self->admin_key,
+        MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, "x-api-key"), &ask);
+    if (ask.status) {
+        ingress_client_fail(k->client, ask.status,
+                            ask.status == 401   ? "authentication_error"
+                            : ask.status == 403 ? "permission_error"
+                                                : "invalid_request_error",
+                            ask.message, NULL);
+        return s_queue(k);
+    }
+    k->query_seq = ++self->next_query_seq;
+    k->admin = true;
+    k->text = ask.text;
+    sl_msg_t msg = {.type = SL_MSG_CTL,
+                    .seq = k->query_seq,
+                    .name = sl_str(ask.command),
+                    .text = sl_str(ask.arg)};
+    if (sl_sock_send(self->control, NULL, &msg) < 0) {
+        k->query_seq = 0;
+        k->text = false;
+        ingress_client_fail(k->client, 503, "server_error", "the supervisor is not answering",
+                            NULL);
+        return s_queue(k);
+    }
+    ingress_client_await(k->client, "the supervisor");
+    char key[24];
+    s_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    s_suspend(k);
+    return MHD_YES;
 }
 
 static enum MHD_Result
@@ -310,6 +382,8 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
 {
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (ingress_admin_owns(url))
+        return s_admin(self, k, url, method);
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
@@ -405,6 +479,11 @@ s_on_completed(void *cls,
         s_send_cancel(self, k->client);
         sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
     }
+    if (k->chat) { // 499: the client left before any status was decided
+        unsigned status = ingress_client_status(k->client);
+        const ingress_request_t *req = ingress_client_request(k->client);
+        ingress_meter_request(self->meter, req ? req->model : NULL, status ? status : 499);
+    }
     s_forget(self, k);
     ingress_client_destroy(&k->client);
     free(k);
@@ -457,6 +536,20 @@ s_tick_table(ingress_t *self, zhashx_t *table, zlist_t *due)
     }
 }
 
+// SIGHUP: take the config file's routes (sl/reload.h), for /v1/models and the metrics'
+// route labels. Everything else the ingress reads from the config needs a restart.
+static void
+s_reload(ingress_t *self)
+{
+    sl_config_t *fresh = sl_reload_load(self->cfg->path);
+    if (!fresh)
+        return;
+    sl_reload_keep(fresh);
+    self->cfg = fresh;
+    ingress_meter_set_config(self->meter, fresh);
+    sl_log_info("reload: %zu routes", fresh->n_routes);
+}
+
 // I5: deadlines and keepalives, at least every second.
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
@@ -464,6 +557,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     ingress_t *self = arg;
+    if (sl_reload_take())
+        s_reload(self);
     zlist_t *due = zlist_new();
     s_tick_table(self, self->clients, due);
     s_tick_table(self, self->queries, due);
@@ -475,17 +570,6 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     zlist_destroy(&due);
     s_run_http(self); // resumed connections and connection timeouts
     return 0;
-}
-
-static void
-s_note_lost(ingress_t *self, ingress_link_t *link, int64_t now_ms)
-{
-    if (!link->lost && link->peer.name[0]
-        && sl_peer_is_lost(&link->peer, now_ms, self->liveness_ms)) {
-        sl_log_warn("%s %s not heard from for %lld ms", link->role, link->peer.name,
-                    (long long)(now_ms - link->peer.heard_ms));
-        link->lost = true;
-    }
 }
 
 // Beats out on every link and to the supervisor; the peers answer with their own, which is
@@ -500,40 +584,16 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     sl_sock_beat(self->deliver, NULL, self->name);
     sl_sock_beat(self->query, NULL, self->name);
     sl_sock_beat(self->events, NULL, self->name);
+    sl_buf_t stats;
+    sl_buf_init(&stats, SL_SOCK_STATS_MAX);
+    if (ingress_meter_write(self->meter, &stats, zhashx_size(self->clients)) == 0)
+        sl_sock_stats(self->events, self->name, &stats);
+    sl_buf_free(&stats);
     int64_t now_ms = sl_clock_mono_ms();
-    s_note_lost(self, &self->broker, now_ms);
-    s_note_lost(self, &self->builder, now_ms);
-    s_note_lost(self, &self->persist, now_ms);
+    ingress_link_check(&self->broker, now_ms, self->liveness_ms);
+    ingress_link_check(&self->builder, now_ms, self->liveness_ms);
+    ingress_link_check(&self->persist, now_ms, self->liveness_ms);
     return 0;
-}
-
-// A BEAT from the peer on link. Returns true when it comes from an instance not heard before:
-// the first one, or one that replaced a restarted peer, which lost what it held in memory.
-static bool
-s_link_heard(ingress_link_t *link, sl_str_t name)
-{
-    if (name.len == 0) {
-        sl_log_warn_rl("%s: BEAT without a name dropped", link->role);
-        return false;
-    }
-    char old[SL_PEER_NAME_MAX];
-    snprintf(old, sizeof old, "%s", link->peer.name);
-    bool fresh = sl_peer_heard(&link->peer, name, sl_clock_mono_ms());
-    // Bounded without a rate limit: only the beat timer sets lost, and a first name is heard
-    // once per link (empty ones are dropped above).
-    if (link->lost && !fresh)
-        sl_log_info("%s %s heard again", link->role, link->peer.name);
-    link->lost = false;
-    if (!fresh)
-        return false;
-    if (!old[0]) {
-        // The first instance heard: requests sent before it answered may have gone to one
-        // that died meanwhile, so it gets them again too (a repeat changes nothing).
-        sl_log_info("%s is %s", link->role, link->peer.name);
-        return true;
-    }
-    sl_log_warn_rl("%s restarted: %s is now %s", link->role, old, link->peer.name);
-    return true;
 }
 
 static ingress_conn_t *
@@ -580,7 +640,7 @@ s_requery(ingress_t *self)
 {
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
-        if (s_send_query(self, k) == 0)
+        if (!k->admin && s_send_query(self, k) == 0)
             sent++;
     if (sent)
         sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
@@ -596,7 +656,7 @@ s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     ingress_conn_t *k;
     switch (msg->type) {
     case SL_MSG_BEAT:
-        if (s_link_heard(&self->broker, msg->name))
+        if (ingress_link_heard(&self->broker, msg->name))
             s_resubmit(self);
         break;
     case SL_MSG_REJECT:
@@ -607,6 +667,21 @@ s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         s_unexpected("frontend", msg);
     }
     return 0;
+}
+
+// n tokens were just taken for k's client: count them, with its time to first token or the
+// gap since its last tokens.
+static void
+s_meter_tokens(ingress_t *self, ingress_conn_t *k, uint64_t n)
+{
+    if (n == 0)
+        return;
+    int64_t now_ms = sl_clock_mono_ms();
+    const ingress_request_t *req = ingress_client_request(k->client);
+    ingress_meter_tokens(self->meter, req ? req->model : NULL, n,
+                         k->tokens_ms ? -1 : now_ms - k->submit_ms,
+                         k->tokens_ms ? now_ms - k->tokens_ms : -1);
+    k->tokens_ms = now_ms;
 }
 
 // deliver: a request's TOKENS and END from the builder, and its BEAT.
@@ -622,11 +697,14 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     case SL_MSG_BEAT:
         // A restarted builder delivers its open streams again from an earlier index; the
         // clients skip what they already have (client.h, I2). Nothing to send it.
-        (void)s_link_heard(&self->builder, msg->name);
+        (void)ingress_link_heard(&self->builder, msg->name);
         return 0;
     case SL_MSG_TOKENS:
-        if ((k = s_conn(self, msg->req_id)))
+        if ((k = s_conn(self, msg->req_id))) {
+            uint64_t before = ingress_client_tokens(k->client);
             changed = ingress_client_on_tokens(k->client, msg);
+            s_meter_tokens(self, k, ingress_client_tokens(k->client) - before);
+        }
         break;
     case SL_MSG_END:
         if ((k = s_conn(self, msg->req_id)))
@@ -653,20 +731,42 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     ingress_t *self = arg;
     switch (msg->type) {
     case SL_MSG_BEAT:
-        if (s_link_heard(&self->persist, msg->name))
+        if (ingress_link_heard(&self->persist, msg->name))
             s_requery(self);
         break;
     case SL_MSG_RECORD: {
         char key[24];
         s_query_key(msg->seq, key);
         ingress_conn_t *k = zhashx_lookup(self->queries, key);
-        if (k && ingress_client_on_record(k->client, msg))
+        if (k && !k->admin && ingress_client_on_record(k->client, msg))
             s_wake(self, k);
         break;
     }
     default:
         s_unexpected("query", msg);
     }
+    return 0;
+}
+
+// control: the supervisor's CTL_REPLY to an /admin or /metrics request.
+static int
+s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
+{
+    (void)from_p;
+    (void)frame_p;
+    ingress_t *self = arg;
+    if (msg->type != SL_MSG_CTL_REPLY) {
+        s_unexpected("control", msg);
+        return 0;
+    }
+    char key[24];
+    s_query_key(msg->seq, key);
+    ingress_conn_t *k = zhashx_lookup(self->queries, key);
+    if (!k || !k->admin || ingress_client_state(k->client) != INGRESS_CLIENT_QUERYING)
+        return 0; // answered already (timed out), or the caller left
+    k->text = k->text && msg->status == 200;
+    (void)ingress_client_respond(k->client, msg->status, msg->text.ptr, msg->text.len);
+    s_wake(self, k);
     return 0;
 }
 
@@ -677,14 +777,16 @@ s_state_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     (void)from_p;
     (void)frame_p;
     ingress_t *self = arg;
+    if (msg->type == SL_MSG_CIRCUIT)
+        return 0; // the broker's business
     if (msg->type != SL_MSG_STATE) {
         s_unexpected("state", msg);
         return 0;
     }
     if (!self->state_seen || self->host_state != msg->state) {
-        static const char *const names[] = {"starting", "all up", "failing"};
+        static const char *const names[] = {"starting", "all up", "failing", "draining"};
         sl_log_info("processes %s (%llu up)",
-                    msg->state <= SL_HOST_FAILING ? names[msg->state] : "?",
+                    msg->state <= SL_HOST_DRAINING ? names[msg->state] : "?",
                     (unsigned long long)msg->count);
     }
     self->host_state = msg->state;
@@ -724,6 +826,14 @@ s_on_query(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_drain(arg, sock, s_query_msg);
+    return 0;
+}
+
+static int
+s_on_control(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_drain(arg, sock, s_control_msg);
     return 0;
 }
 
@@ -798,8 +908,16 @@ ingress_new(const sl_config_t *cfg)
     self->deliver = sl_sock_connect(ZMQ_DEALER, cfg->ep_deliver, SL_SOCK_HWM, self->name);
     self->query = sl_sock_connect(ZMQ_DEALER, cfg->ep_query, SL_SOCK_HWM, self->name);
     self->state = sl_sock_connect(ZMQ_SUB, cfg->ep_state, SL_SOCK_HWM, NULL);
+    self->control = sl_sock_connect(ZMQ_DEALER, cfg->ep_control, SL_SOCK_HWM, NULL);
+    self->meter = ingress_meter_new(cfg);
+    const char *admin_key = cfg->admin_key_env ? getenv(cfg->admin_key_env) : NULL;
+    self->admin_key = admin_key && *admin_key ? sl_xstrdup(admin_key) : NULL;
+    if (cfg->admin_key_env && !self->admin_key)
+        sl_log_warn("admin.key_env names %s, which is not set: /admin answers loopback only",
+                    cfg->admin_key_env);
     self->loop = zloop_new();
-    if (!self->frontend || !self->deliver || !self->query || !self->state || !self->loop)
+    if (!self->frontend || !self->deliver || !self->query || !self->state || !self->control
+        || !self->loop)
         goto fail;
     zsock_set_subscribe(self->state, "");
     self->http = s_listen(self);
@@ -819,7 +937,8 @@ ingress_new(const sl_config_t *cfg)
         || zloop_reader(self->loop, self->frontend, s_on_frontend, self)
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
         || zloop_reader(self->loop, self->query, s_on_query, self)
-        || zloop_reader(self->loop, self->state, s_on_state, self))
+        || zloop_reader(self->loop, self->state, s_on_state, self)
+        || zloop_reader(self->loop, self->control, s_on_control, self))
         goto fail;
     self->events = sl_sock_announce_up(cfg, self->name);
     // The first beats go now, so the peers are known before the first heartbeat passes.
@@ -857,8 +976,11 @@ ingress_destroy(ingress_t **self_p)
         MHD_stop_daemon(self->http);
     }
     zsock_destroy(&self->events);
+    zsock_destroy(&self->control);
     zsock_destroy(&self->state);
     zsock_destroy(&self->query);
+    ingress_meter_destroy(&self->meter);
+    free(self->admin_key);
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->frontend);
     zhashx_destroy(&self->queries);

@@ -470,7 +470,12 @@ s_error_event(void *state, sl_buf_t *out, unsigned status, const char *type, con
 {
     (void)state;
     (void)status; // OpenAI's mid-stream errors carry a type, not a status
-    return ingress_openai_error_event(out, type, message);
+    size_t mark = out->len;
+    // The SDKs raise on the error chunk; [DONE] after it ends a hand-written loop that reads
+    // to [DONE] instead of leaving it to wait for the connection to close.
+    if (ingress_openai_error_event(out, type, message) != 0 || ingress_openai_done(out) != 0)
+        return sl_buf_rollback(out, mark);
+    return 0;
 }
 
 static int

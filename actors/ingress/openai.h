@@ -63,7 +63,7 @@ int ingress_openai_chunk_usage(sl_buf_t *out,
                                uint32_t prompt_tokens,
                                uint32_t completion_tokens);
 int ingress_openai_done(sl_buf_t *out);
-// A mid-stream error event: {"error":{...}}. The stream then ends without [DONE].
+// A mid-stream error event: {"error":{...}}. The API's error_event adds [DONE] after it.
 int ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message);
 
 // An error response body: {"error":{"message","type","param","code"}}.

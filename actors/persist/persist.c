@@ -16,6 +16,7 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/metrics.h"
 #include "sl/sock.h"
 #include "store.h"
 
@@ -37,6 +38,7 @@ struct persist {
     uint64_t acks_dropped;    // ACKs the builder's socket could not take
     uint64_t records_dropped; // RECORDs an ingress's socket could not take
     uint64_t gaps;            // BATCHes refused for a gap (ACK 409) since start
+    uint64_t stored;          // BATCHes acknowledged durable (ACK 200) since start
     s_pending_t *group;       // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
@@ -60,6 +62,7 @@ s_send_ack(persist_t *self, s_pending_t *p, uint32_t status)
         .first_index = p->msg.first_index,
         .status = status,
     };
+    self->stored += status == 200;
     int rc = sl_sock_send(self->store, p->from, &ack);
     if (rc == SL_EAGAIN) // the builder re-sends what is not acknowledged: this costs a rewrite
         sl_log_warn_rl("store: ack dropped (builder gone or full, %llu so far) req=%.*s "
@@ -214,6 +217,18 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     persist_t *self = arg;
     sl_sock_beat(self->events, NULL, self->name);
+    sl_buf_t out;
+    sl_buf_init(&out, SL_SOCK_STATS_MAX);
+    if (sl_metrics_sample(&out, "sluice_batches_stored_total", NULL, (double)self->stored) == 0
+        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
+                             "process=\"persist\",message=\"ACK\"", (double)self->acks_dropped)
+               == 0
+        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
+                             "process=\"persist\",message=\"RECORD\"",
+                             (double)self->records_dropped)
+               == 0)
+        sl_sock_stats(self->events, self->name, &out);
+    sl_buf_free(&out);
     return 0;
 }
 

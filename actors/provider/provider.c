@@ -12,7 +12,9 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/metrics.h"
 #include "sl/peer.h"
+#include "sl/reload.h"
 #include "sl/sock.h"
 #include "sl/tally.h"
 #include "transfer.h"
@@ -22,21 +24,22 @@
 #define PROVIDER_KEEP_FACTOR 30     // an ended stream is kept at most this many resend intervals
 
 struct provider {
-    const sl_config_t *cfg; // borrowed
-    char name[64];          // routing id, "provider-<pid>"
-    zloop_t *loop;          // owned
-    zsock_t *backend;       // owned; DEALER to the broker
-    zsock_t *tokens;        // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
-    zsock_t *events;        // owned; PUSH to the supervisor
-    CURLM *multi;           // owned
-    int curl_timer_id;      // zloop timer for curl's timeout, -1 when none
-    int flush_timer_id;     // zloop timer retrying blocked sends, -1 when nothing is blocked
-    zhashx_t *transfers;    // req_id -> provider_transfer_t, owned
-    zhashx_t *active;       // provider name -> count of transfers still upstream (uintptr_t)
-    uint32_t credits;       // concurrent streams we accept, all providers together
-    sl_peer_t builder;      // the builder instance we talk to
-    uint64_t rewinds;       // transfers sent again to a new builder
-    uint64_t abandoned;     // ended transfers dropped before the builder said durable
+    const sl_config_t *cfg;    // borrowed
+    char name[64];             // routing id, "provider-<pid>"
+    zloop_t *loop;             // owned
+    zsock_t *backend;          // owned; DEALER to the broker
+    zsock_t *tokens;           // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
+    zsock_t *events;           // owned; PUSH to the supervisor
+    uint64_t outcomes_dropped; // OUTCOMEs the supervisor's socket could not take
+    CURLM *multi;              // owned
+    int curl_timer_id;         // zloop timer for curl's timeout, -1 when none
+    int flush_timer_id;        // zloop timer retrying blocked sends, -1 when nothing is blocked
+    zhashx_t *transfers;       // req_id -> provider_transfer_t, owned
+    zhashx_t *active;          // provider name -> count of transfers still upstream (uintptr_t)
+    uint32_t credits;          // concurrent streams we accept, all providers together
+    sl_peer_t builder;         // the builder instance we talk to
+    uint64_t rewinds;          // transfers sent again to a new builder
+    uint64_t abandoned;        // ended transfers dropped before the builder said durable
 };
 
 static void
@@ -61,8 +64,15 @@ s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
 {
     provider_t *self = arg;
     zsock_t *sock = to_broker ? self->backend : self->tokens;
-    if (zmq_send(zsock_resolve(sock), data, len, ZMQ_DONTWAIT) >= 0)
+    if (zmq_send(zsock_resolve(sock), data, len, ZMQ_DONTWAIT) >= 0) {
+        // What goes to the broker is an attempt's OUTCOME: the supervisor's circuit breakers
+        // count it too. Best effort: a breaker that misses one outcome still sees the rest.
+        if (to_broker && self->events
+            && zmq_send(zsock_resolve(self->events), data, len, ZMQ_DONTWAIT) < 0)
+            sl_log_warn_rl("outcome: not sent to the supervisor (%llu so far): %s",
+                           (unsigned long long)++self->outcomes_dropped, zmq_strerror(zmq_errno()));
         return 0;
+    }
     if (zmq_errno() != EAGAIN)
         return SL_ESYS;
     s_arm_flush(self);
@@ -75,6 +85,17 @@ s_reap(provider_t *self, provider_transfer_t *t)
 {
     if (provider_transfer_is_finished(t))
         zhashx_delete(self->transfers, provider_transfer_id(t));
+}
+
+// How often silent upstreams are looked for: a quarter of the shortest limit, 10..250 ms.
+static int64_t
+s_watch_ms(const sl_config_t *cfg)
+{
+    int64_t limit = cfg->timeout_idle_ms < cfg->timeout_first_content_ms
+                        ? cfg->timeout_idle_ms
+                        : cfg->timeout_first_content_ms;
+    int64_t ms = limit / 4;
+    return ms < 10 ? 10 : ms > 250 ? 250 : ms;
 }
 
 // This worker's share of a provider's concurrency: the broker holds the whole of it, each of
@@ -381,15 +402,87 @@ s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+// The credits a config gives this worker: its share of every provider's concurrency.
+static uint32_t
+s_credits(const provider_t *self, const sl_config_t *cfg)
+{
+    uint64_t credits = 0;
+    for (size_t i = 0; i < cfg->n_providers; i++)
+        credits += s_share(self, &cfg->providers[i]);
+    return credits < 1 ? 1 : credits > 1000000 ? 1000000 : (uint32_t)credits;
+}
+
+// SIGHUP: take the config file's providers (sl/reload.h). Transfers under way keep the
+// provider settings they started with; the next READY carries the new credits.
+static void
+s_reload(provider_t *self)
+{
+    sl_config_t *fresh = sl_reload_load(self->cfg->path);
+    if (!fresh)
+        return;
+    sl_reload_keep(fresh);
+    self->cfg = fresh;
+    self->credits = s_credits(self, fresh);
+    sl_log_info("reload: %zu providers, credits=%u", fresh->n_providers, self->credits);
+}
+
+// STATS for the supervisor: the transfers this worker has upstream, and what it dropped.
+static void
+s_send_stats(provider_t *self)
+{
+    sl_buf_t out;
+    sl_buf_init(&out, SL_SOCK_STATS_MAX);
+    uint64_t upstream = 0;
+    for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+         t = zhashx_next(self->transfers))
+        upstream += !provider_transfer_is_ended(t);
+    if (sl_metrics_sample(&out, "sluice_upstream_transfers", NULL, (double)upstream) == 0
+        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
+                             "process=\"provider\",message=\"OUTCOME\"",
+                             (double)self->outcomes_dropped)
+               == 0)
+        sl_sock_stats(self->events, self->name, &out);
+    sl_buf_free(&out);
+}
+
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     provider_t *self = arg;
+    if (sl_reload_take())
+        s_reload(self);
+    s_send_stats(self);
     s_send_ready(self);
     sl_sock_beat(self->tokens, NULL, self->name);
     sl_sock_beat(self->events, NULL, self->name);
+    return 0;
+}
+
+// Upstreams silent past their limit (provider_transfer_silent_ms) are ended as timeouts.
+static int
+s_on_watch(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    provider_t *self = arg;
+    int64_t now_ms = sl_clock_mono_ms();
+    zlist_t *silent = NULL;
+    for (provider_transfer_t *t = zhashx_first(self->transfers); t;
+         t = zhashx_next(self->transfers))
+        if (provider_transfer_silent_ms(t, now_ms) > 0) {
+            if (!silent)
+                silent = zlist_new();
+            zlist_append(silent, t);
+        }
+    for (provider_transfer_t *t = silent ? zlist_first(silent) : NULL; t; t = zlist_next(silent)) {
+        curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
+        sl_tally_add(self->active, provider_transfer_provider(t), -1);
+        provider_transfer_time_out(t, provider_transfer_silent_ms(t, now_ms));
+        s_reap(self, t);
+    }
+    zlist_destroy(&silent);
     return 0;
 }
 
@@ -468,10 +561,7 @@ provider_new(const sl_config_t *cfg)
     self->cfg = cfg;
     self->curl_timer_id = -1;
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
-    uint64_t credits = 0;
-    for (size_t i = 0; i < cfg->n_providers; i++)
-        credits += s_share(self, &cfg->providers[i]);
-    self->credits = credits < 1 ? 1 : credits > 1000000 ? 1000000 : (uint32_t)credits;
+    self->credits = s_credits(self, cfg);
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
     self->active = sl_tally_new();
@@ -490,7 +580,8 @@ provider_new(const sl_config_t *cfg)
     if (zloop_reader(self->loop, self->backend, s_on_backend, self)
         || zloop_reader(self->loop, self->tokens, s_on_tokens, self)
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0
-        || zloop_timer(self->loop, (size_t)cfg->resend_ms, 0, s_on_resend, self) < 0)
+        || zloop_timer(self->loop, (size_t)cfg->resend_ms, 0, s_on_resend, self) < 0
+        || zloop_timer(self->loop, (size_t)s_watch_ms(cfg), 0, s_on_watch, self) < 0)
         goto fail;
     s_send_ready(self);
     sl_sock_beat(self->tokens, NULL, self->name);

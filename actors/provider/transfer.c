@@ -45,6 +45,7 @@ struct provider_transfer {
     bool start_pending;        // START must go (again) before the kept frames
     zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
     int64_t active_ms;         // monotonic time of the last send or DURABLE
+    int64_t content_ms;        // monotonic time of the start, the last delta or a resume
     int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
     uint8_t *held_end;         // owned; a retryable failure's END, waiting for the verdict
     size_t held_end_len;
@@ -144,6 +145,7 @@ s_sink_delta(void *arg, const sl_delta_t *delta)
         (void)sl_deltas_push(&self->parsed, delta);
     }
     self->count++;
+    self->content_ms = sl_clock_mono_ms(); // a content event: pings and comments never get here
 }
 
 static void
@@ -288,7 +290,6 @@ static int
 s_set_options(provider_transfer_t *self)
 {
     const sl_config_t *cfg = self->cfg;
-    long idle_s = (long)((cfg->timeout_idle_ms + 999) / 1000);
     for (int i = 0; i < self->request.n_headers; i++) {
         struct curl_slist *h = curl_slist_append(self->headers, self->request.headers[i]);
         if (!h)
@@ -311,9 +312,8 @@ s_set_options(provider_transfer_t *self)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_connect_ms);
     SET(CURLOPT_TIMEOUT_MS, (long)cfg->timeout_total_ms);
-    // Idle-chunk timeout: less than one byte per idle_s seconds ends the transfer.
-    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-    SET(CURLOPT_LOW_SPEED_TIME, idle_s);
+    // The gaps between content events are timed by provider_transfer_silent_ms, not by
+    // curl's low-speed rule, which any keepalive byte satisfies.
     SET(CURLOPT_TCP_NODELAY, 1L);
     SET(CURLOPT_ACCEPT_ENCODING, NULL); // SSE must not be compressed: it would be buffered
     SET(CURLOPT_USERAGENT, "sluice/0.1");
@@ -381,6 +381,7 @@ provider_transfer_new(const sl_config_t *cfg,
     }
     provider_transfer_t *self = s_new(dispatch, send, send_arg);
     self->cfg = cfg;
+    self->content_ms = sl_clock_mono_ms();
     self->provider = provider;
     self->adapter = adapter;
     self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
@@ -537,6 +538,7 @@ provider_transfer_resume(provider_transfer_t *self)
 {
     // curl may call the write callback from inside curl_easy_pause, which may pause again.
     self->paused = false;
+    self->content_ms = sl_clock_mono_ms(); // the silence while paused was ours
     CURLcode rc = curl_easy_pause(self->easy, CURLPAUSE_CONT);
     if (rc == CURLE_OK)
         return 0;
@@ -695,6 +697,30 @@ provider_transfer_complete(provider_transfer_t *self, CURLcode result)
     if (self->has_error)
         sl_log_warn_rl("transfer: req=%s provider=%s class=%d status=%u: %s", self->req_id,
                        self->provider_name, self->err_class, self->status, self->message);
+    s_finish(self);
+}
+
+int64_t
+provider_transfer_silent_ms(const provider_transfer_t *self, int64_t now_ms)
+{
+    if (self->finished || self->paused || !self->cfg)
+        return 0;
+    int64_t limit =
+        self->count == 0 ? self->cfg->timeout_first_content_ms : self->cfg->timeout_idle_ms;
+    int64_t silent = now_ms - self->content_ms;
+    return silent > limit ? silent : 0;
+}
+
+void
+provider_transfer_time_out(provider_transfer_t *self, int64_t silent_ms)
+{
+    if (self->finished)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "upstream %s sent no %s for %lld ms", self->provider_name,
+             self->count == 0 ? "content" : "more content", (long long)silent_ms);
+    s_set_error(self, SL_ERRCLASS_TIMEOUT, 504, "upstream_timeout", msg);
+    sl_log_warn_rl("transfer: req=%s %s", self->req_id, msg);
     s_finish(self);
 }
 

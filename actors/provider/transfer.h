@@ -84,6 +84,15 @@ uint64_t provider_transfer_kept(const provider_transfer_t *self);
 // curl finished (result from CURLMSG_DONE): queue END and OUTCOME with the classified result.
 void provider_transfer_complete(provider_transfer_t *self, CURLcode result);
 // The client went away or the broker cancelled: queue END and OUTCOME as a user abort.
+// How long the upstream has been silent past its limit at now_ms, or 0 while it is not: the
+// limit is timeouts.first_content_ms before the first content event (connect and response
+// head included) and timeouts.idle_ms between two of them. Only content events (deltas)
+// count: keepalive comments, pings and empty events do not. 0 while the transfer is paused by
+// backpressure (that silence is sluice's) and once it has ended.
+int64_t provider_transfer_silent_ms(const provider_transfer_t *self, int64_t now_ms);
+// End the transfer as a timeout (TIMEOUT, 504, retried before the first token like any
+// timeout). The caller removes its easy handle from the multi first.
+void provider_transfer_time_out(provider_transfer_t *self, int64_t silent_ms);
 void provider_transfer_cancel(provider_transfer_t *self);
 // A failed attempt that produced no token and may be tried again (rate limit, timeout,
 // provider down) does not send its END at once: it waits for the broker's VERDICT. final:

@@ -45,6 +45,7 @@ struct supervisor_child {
     uint32_t n_restarts; // entries in restarts_ms
     bool failing;        // in a failing episode: set by on_exit, cleared by recover
     bool last_exit_calm; // the last exit came after restart_calm_ms of being UP
+    uint32_t exits;      // exits since the child was created, for status and metrics
 };
 
 static int64_t
@@ -314,6 +315,7 @@ supervisor_child_on_exit(supervisor_child_t *self)
 {
     assert(self);
     int64_t now_ms = s_now_ms(self);
+    self->exits++;
     // A child that served for a while and then died is a new failure, not the next step of a
     // crash loop: restart it at once and start the backoff and the crash count over.
     bool calm =
@@ -416,6 +418,22 @@ supervisor_child_restart_due_ms(const supervisor_child_t *self)
 {
     assert(self);
     return self->due_ms;
+}
+
+uint32_t
+supervisor_child_exits(const supervisor_child_t *self)
+{
+    assert(self);
+    return self->exits;
+}
+
+int64_t
+supervisor_child_up_ms(const supervisor_child_t *self)
+{
+    assert(self);
+    if (self->state != SUPERVISOR_CHILD_UP || self->up_since_ms < 0)
+        return -1;
+    return s_now_ms(self) - self->up_since_ms;
 }
 
 uint32_t

@@ -137,6 +137,10 @@ bool supervisor_child_is_running(const supervisor_child_t *self);
 int64_t supervisor_child_backoff_ms(const supervisor_child_t *self);
 // Monotonic time at which the restart is due; meaningful in BACKOFF.
 int64_t supervisor_child_restart_due_ms(const supervisor_child_t *self);
+// Exits (crashes, kills, failed starts: each is followed by a restart) since creation.
+uint32_t supervisor_child_exits(const supervisor_child_t *self);
+// Milliseconds the process has been UP, or -1 when it is not UP.
+int64_t supervisor_child_up_ms(const supervisor_child_t *self);
 // Restarts in the failing window at the clock's current time, counted since the last calm
 // exit (0..SUPERVISOR_CHILD_FAILING_RESTARTS + 1).
 uint32_t supervisor_child_restarts_in_window(const supervisor_child_t *self);

@@ -1,13 +1,16 @@
-// main.c - the sluice command: `sluice up [-c FILE]`, `sluice version`, `sluice help`.
+// main.c - the sluice command: `sluice up [-c FILE]`, `sluice ctl [-c FILE] COMMAND`,
+// `sluice version`, `sluice help`.
 //
 // Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 when the config is bad or sluice
 // could not start its processes, 2 for a usage error. A process that keeps crashing later
 // does not stop sluice: it is restarted, and /healthz answers 503 meanwhile.
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "sl/config.h"
 #include "sl/err.h"
 #include "sl/log.h"
@@ -21,6 +24,8 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out, "usage: sluice up [-c FILE]   start every sluice process and keep them running\n"
+                 "       sluice ctl [-c FILE] COMMAND   ask a running sluice (status, circuits,\n"
+                 "                             open, close, reset, drain, reload, metrics, top)\n"
                  "       sluice version        print the version\n"
                  "       sluice help           print this help\n"
                  "\n"
@@ -70,6 +75,21 @@ s_up(const char *config_path)
     return rc == 0 ? 0 : 1;
 }
 
+static int
+s_ctl(const char *config_path, int argc, char **argv)
+{
+    sl_log_init("ctl");
+    sl_config_t *cfg = NULL;
+    sl_diag_t diag = {{0}};
+    if (sl_config_load(config_path, &cfg, &diag) < 0) {
+        fprintf(stderr, "sluice: %s\n", diag.msg);
+        return 1;
+    }
+    int rc = supervisor_ctl_main(cfg, argc, argv);
+    sl_config_destroy(&cfg);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,19 +107,23 @@ main(int argc, char **argv)
         printf("sluice %s\n", SLUICE_VERSION);
         return 0;
     }
-    if (strcmp(command, "up") != 0)
+    bool ctl = strcmp(command, "ctl") == 0;
+    if (strcmp(command, "up") != 0 && !ctl)
         return s_usage_error("unknown command", command);
     const char *config_path = NULL;
-    for (int i = 2; i < argc; i++) {
+    int i = 2;
+    for (; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc)
                 return s_usage_error("missing FILE after", argv[i]);
             if (config_path)
                 return s_usage_error("config given twice", argv[i + 1]);
             config_path = argv[++i];
+        } else if (ctl) {
+            break; // the rest is the ctl command
         } else {
             return s_usage_error("unexpected argument", argv[i]);
         }
     }
-    return s_up(config_path);
+    return ctl ? s_ctl(config_path, argc - i, argv + i) : s_up(config_path);
 }

@@ -14,7 +14,9 @@
 
 #include <czmq.h>
 
+#include "breakers.h"
 #include "child.h"
+#include "control.h"
 #include "rundir.h"
 #include "sl/buf.h"
 #include "sl/clock.h"
@@ -24,6 +26,7 @@
 #include "sl/mem.h"
 #include "sl/sock.h"
 #include "sl/wire.h"
+#include "stats.h"
 
 #define S_TICK_MAX_MS      100   // reap, restart and check liveness at least this often
 #define S_TICK_MIN_MS      5     // ... and never more often than this
@@ -56,7 +59,7 @@ struct supervisor {
     int64_t tick_ms;                              // period of s_on_tick
     zsock_t *events;                              // owned; PULL, UP and BEAT from the actors
     zsock_t *state;                               // owned; PUB, STATE
-    zsock_t *control;                             // owned; ROUTER, commands (none yet)
+    zsock_t *control;                             // owned; ROUTER, CTL commands
     zloop_t *loop;                                // owned
     supervisor_child_t *children[S_MAX_CHILDREN]; // owned, in start order
     size_t n_children;
@@ -67,7 +70,14 @@ struct supervisor {
     int last_count;         // last STATE published: count
     int64_t last_tick_ms;   // monotonic time of the last tick, 0 before the first
     int64_t grace_until_ms; // monotonic; no child is taken for hung before this
+    supervisor_breakers_t *breakers; // owned; circuit breakers fed by OUTCOME
+    supervisor_stats_t *stats;       // owned; every child's latest STATS
+    int64_t started_ms;              // monotonic time supervisor_new ran
+    int64_t drain_since_ms;          // monotonic start of `sluice ctl drain`; 0: not draining
+    int64_t drain_until_ms;          // draining: stop by then, in flight or not
 };
+
+static int s_drain_check(supervisor_t *self, int64_t now_ms);
 
 // Sleep ms milliseconds (less when a signal arrives; callers poll with a deadline anyway).
 static void
@@ -135,7 +145,7 @@ s_add_children(supervisor_t *self)
 }
 
 static supervisor_child_t *
-s_child_by_name(supervisor_t *self, sl_str_t name)
+s_child_by_name(supervisor_t *self, sl_str_t name, size_t *slot_p)
 {
     // An instance name is "<kind>-<pid>": the pid picks the child, so a message from an
     // instance already replaced matches nothing.
@@ -148,8 +158,11 @@ s_child_by_name(supervisor_t *self, sl_str_t name)
                   ? pid * 10 + (name.ptr[i] - '0')
                   : -1;
     for (size_t i = 0; i < self->n_children; i++)
-        if (pid > 0 && supervisor_child_pid(self->children[i]) == (pid_t)pid)
+        if (pid > 0 && supervisor_child_pid(self->children[i]) == (pid_t)pid) {
+            if (slot_p)
+                *slot_p = i;
             return self->children[i];
+        }
     return NULL;
 }
 
@@ -178,7 +191,9 @@ s_update_state(supervisor_t *self, bool force)
         failing = failing || supervisor_child_is_failing(self->children[i]);
     }
     int state = SL_HOST_STARTING;
-    if (failing)
+    if (self->drain_since_ms > 0)
+        state = SL_HOST_DRAINING; // the ingress must keep refusing new requests
+    else if (failing)
         state = SL_HOST_FAILING;
     else if (self->n_children > 0 && (size_t)count == self->n_children)
         state = SL_HOST_UP;
@@ -274,7 +289,7 @@ static void
 s_on_up(supervisor_t *self, sl_str_t name)
 {
     int name_len = name.len > 64 ? 64 : (int)name.len;
-    supervisor_child_t *child = s_child_by_name(self, name);
+    supervisor_child_t *child = s_child_by_name(self, name, NULL);
     if (!child) {
         sl_log_warn_rl("events: UP from unknown process name=%.*s", name_len, name.ptr);
         return;
@@ -289,7 +304,7 @@ s_on_up(supervisor_t *self, sl_str_t name)
 static void
 s_on_beat(supervisor_t *self, sl_str_t name)
 {
-    supervisor_child_t *child = s_child_by_name(self, name);
+    supervisor_child_t *child = s_child_by_name(self, name, NULL);
     if (!child) // an instance already reaped, whose last beats were still queued
         sl_log_debug("events: BEAT from unknown process name=%.*s",
                      name.len > 64 ? 64 : (int)name.len, name.ptr);
@@ -297,19 +312,38 @@ s_on_beat(supervisor_t *self, sl_str_t name)
         sl_log_debug("events: BEAT ignored name=%s", supervisor_child_name(child));
 }
 
+static void
+s_on_stats(supervisor_t *self, const sl_msg_t *msg)
+{
+    size_t slot = 0;
+    if (!s_child_by_name(self, msg->name, &slot)) // a process already replaced
+        return;
+    int rc = supervisor_stats_set(self->stats, slot, msg->text.ptr, msg->text.len);
+    if (rc < 0)
+        sl_log_warn_rl("events: STATS of name=%s refused: %s (%u bytes)",
+                       supervisor_child_name(self->children[slot]), sl_strerror(rc), msg->text.len);
+}
+
 static int
 s_events_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
     (void)from_p;
     (void)frame_p;
+    supervisor_t *self = arg;
     switch (msg->type) {
     case SL_MSG_UP:
-        s_on_up(arg, msg->name);
+        s_on_up(self, msg->name);
         break;
     case SL_MSG_BEAT:
-        s_on_beat(arg, msg->name);
+        s_on_beat(self, msg->name);
         break;
-    default: // OUTCOME and friends feed the circuit breakers, which come later
+    case SL_MSG_OUTCOME:
+        supervisor_breakers_outcome(self->breakers, msg);
+        break;
+    case SL_MSG_STATS:
+        s_on_stats(self, msg);
+        break;
+    default:
         sl_log_debug("events: %s ignored", sl_wire_type_name(msg->type));
         break;
     }
@@ -343,6 +377,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
             // here as shutdown, never as a crash.
             if (zsys_interrupted)
                 return -1;
+            supervisor_stats_clear(self->stats, i);
             s_schedule_restart(child);
         } else if (now_ms >= self->grace_until_ms) {
             s_check_liveness(child);
@@ -358,6 +393,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     }
     if (zsys_interrupted)
         return -1;
+    supervisor_breakers_tick(self->breakers);
     s_update_state(self, false);
     return 0;
 }
@@ -367,8 +403,11 @@ s_on_state_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_update_state(arg, true);
-    return 0;
+    supervisor_t *self = arg;
+    int64_t now_ms = sl_clock_mono_ms();
+    supervisor_stats_tick(self->stats, now_ms);
+    s_update_state(self, true);
+    return s_drain_check(self, now_ms);
 }
 
 static int
@@ -380,13 +419,203 @@ s_on_events(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static supervisor_control_view_t
+s_view(supervisor_t *self)
+{
+    static const char *const names[] = {"starting", "up", "failing", "draining"};
+    int64_t now_ms = sl_clock_mono_ms();
+    int state = self->last_state >= 0 && self->last_state <= SL_HOST_DRAINING ? self->last_state
+                                                                              : SL_HOST_STARTING;
+    return (supervisor_control_view_t){
+        .children = self->children,
+        .n_children = self->n_children,
+        .breakers = self->breakers,
+        .stats = self->stats,
+        .state = names[state],
+        .uptime_ms = now_ms - self->started_ms,
+        .drain_left = self->drain_since_ms > 0 && self->drain_until_ms > now_ms
+                          ? self->drain_until_ms - now_ms
+                          : 0,
+    };
+}
+
+// Draining: stop the loop (and so every process) once nothing is in flight, or when the
+// drain's time is up. Returns -1 to stop, else 0. The processes report every heartbeat, so
+// the count is only trusted two heartbeats after the drain began, when every report was made
+// after the ingress stopped admitting.
+static int
+s_drain_check(supervisor_t *self, int64_t now_ms)
+{
+    if (self->drain_since_ms == 0)
+        return 0;
+    supervisor_control_view_t view = s_view(self);
+    double in_flight = supervisor_control_in_flight(&view);
+    if (now_ms - self->drain_since_ms >= 2 * self->cfg->heartbeat_ms + S_STATE_EVERY_MS
+        && in_flight <= 0) {
+        sl_log_info("drain: nothing in flight after %lld ms, stopping",
+                    (long long)(now_ms - self->drain_since_ms));
+        return -1;
+    }
+    if (now_ms >= self->drain_until_ms) {
+        sl_log_warn("drain: %.0f still in flight after %lld ms (timeouts.total_ms), stopping",
+                    in_flight, (long long)(now_ms - self->drain_since_ms));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_drain_start(supervisor_t *self, sl_buf_t *out)
+{
+    if (self->drain_since_ms == 0) {
+        self->drain_since_ms = sl_clock_mono_ms();
+        self->drain_until_ms = self->drain_since_ms + self->cfg->timeout_total_ms;
+        sl_log_info("drain: no new requests; stopping once in-flight streams end (at most %lld "
+                    "ms)",
+                    (long long)self->cfg->timeout_total_ms);
+        s_update_state(self, true);
+    }
+    supervisor_control_view_t view = s_view(self);
+    (void)sl_buf_printf(out, "{\"draining\":true,\"in_flight\":%.0f,\"drain_left_ms\":%lld}",
+                        supervisor_control_in_flight(&view), (long long)view.drain_left);
+    return 200;
+}
+
+// Keys whose new value needs `sluice up` again: reload leaves them as they were.
+static void
+s_restart_needed(const sl_config_t *was, const sl_config_t *now, sl_buf_t *out)
+{
+    struct {
+        const char *key, *a, *b;
+    } strs[] = {
+        {"listen.http", was->http_listen, now->http_listen},
+        {"data_dir", was->data_dir, now->data_dir},
+        {"run_dir", was->run_dir, now->run_dir},
+        {"persist.path", was->persist_path, now->persist_path},
+        {"persist.backend", was->persist_backend, now->persist_backend},
+        {"endpoints.frontend", was->ep_frontend, now->ep_frontend},
+        {"endpoints.backend", was->ep_backend, now->ep_backend},
+        {"endpoints.tokens", was->ep_tokens, now->ep_tokens},
+        {"endpoints.deliver", was->ep_deliver, now->ep_deliver},
+        {"endpoints.store", was->ep_store, now->ep_store},
+        {"endpoints.query", was->ep_query, now->ep_query},
+        {"endpoints.events", was->ep_events, now->ep_events},
+        {"endpoints.state", was->ep_state, now->ep_state},
+        {"endpoints.control", was->ep_control, now->ep_control},
+    };
+    bool first = true;
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (strcmp(strs[i].a, strs[i].b) != 0) {
+            (void)sl_buf_printf(out, "%s\"%s\"", first ? "" : ",", strs[i].key);
+            first = false;
+        }
+    if (was->processes_provider != now->processes_provider)
+        (void)sl_buf_printf(out, "%s\"processes.provider\"", first ? "" : ",");
+}
+
+// Re-read the config file and have the broker, the workers and the ingress take its routes
+// and providers (SIGHUP: each re-reads the file itself; streams in flight keep the settings
+// they started with). A file that does not load changes nothing.
+static int
+s_reload(supervisor_t *self, sl_buf_t *out)
+{
+    if (!self->cfg->path) {
+        (void)sl_buf_append_str(out, "{\"error\":\"sluice was started without a config file "
+                                     "(-c FILE): there is nothing to re-read\"}");
+        return 409;
+    }
+    sl_config_t *fresh = NULL;
+    sl_diag_t diag = {{0}};
+    if (sl_config_load(self->cfg->path, &fresh, &diag) < 0) {
+        sl_log_warn("reload: %s; nothing changed", diag.msg);
+        (void)sl_buf_append_str(out, "{\"error\":\"");
+        (void)sl_buf_append_json_str(out, diag.msg, strlen(diag.msg));
+        (void)sl_buf_append_str(out, "\"}");
+        return 400;
+    }
+    unsigned signalled = 0;
+    for (size_t i = 0; i < self->n_children; i++) {
+        const char *name = supervisor_child_name(self->children[i]);
+        if ((strcmp(name, "broker") == 0 || strcmp(name, "ingress") == 0
+             || strncmp(name, S_PROVIDER_NAME ".", sizeof S_PROVIDER_NAME) == 0)
+            && supervisor_child_is_running(self->children[i])
+            && supervisor_child_kill(self->children[i], SIGHUP) == 0)
+            signalled++;
+    }
+    sl_log_info("reload: %s read (%zu providers, %zu routes), %u processes told", self->cfg->path,
+                fresh->n_providers, fresh->n_routes, signalled);
+    (void)sl_buf_printf(out,
+                        "{\"reloaded\":true,\"providers\":%zu,\"routes\":%zu,\"signalled\":%u,"
+                        "\"restart_needed\":[",
+                        fresh->n_providers, fresh->n_routes, signalled);
+    s_restart_needed(self->cfg, fresh, out);
+    (void)sl_buf_append_str(out, "]}");
+    sl_config_destroy(&fresh);
+    return 200;
+}
+
+// One CTL command: write its answer into out, return its status.
+static int
+s_command(supervisor_t *self, const char *command, const char *arg, sl_buf_t *out)
+{
+    supervisor_control_view_t view = s_view(self);
+    if (strcmp(command, "status") == 0)
+        return supervisor_control_status(&view, out) == 0 ? 200 : 500;
+    if (strcmp(command, "circuits") == 0)
+        return supervisor_breakers_json(self->breakers, out) == 0 ? 200 : 500;
+    if (strcmp(command, "metrics") == 0)
+        return supervisor_control_metrics(&view, out) == 0 ? 200 : 500;
+    if (strcmp(command, "open") == 0 || strcmp(command, "close") == 0
+        || strcmp(command, "reset") == 0)
+        return supervisor_breakers_command(self->breakers, command, arg, out);
+    if (strcmp(command, "reset-stats") == 0) {
+        supervisor_control_reset_stats(&view);
+        (void)sl_buf_append_str(out, "{\"ok\":true}");
+        return 200;
+    }
+    if (strcmp(command, "drain") == 0)
+        return s_drain_start(self, out);
+    if (strcmp(command, "reload") == 0)
+        return s_reload(self, out);
+    (void)sl_buf_append_str(out, "{\"error\":\"unknown command '");
+    (void)sl_buf_append_json_str(out, command, strlen(command));
+    (void)sl_buf_append_str(out, "': status, circuits, metrics, open KEY, close KEY, reset "
+                                 "[KEY], reset-stats, drain, reload\"}");
+    return 400;
+}
+
 static int
 s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
 {
-    (void)arg;
-    (void)from_p;
     (void)frame_p;
-    sl_log_debug("control: %s dropped (no commands yet)", sl_wire_type_name(msg->type));
+    supervisor_t *self = arg;
+    if (msg->type != SL_MSG_CTL) {
+        sl_log_warn_rl("control: unexpected %s, dropped", sl_wire_type_name(msg->type));
+        return 0;
+    }
+    char command[32], key[SUPERVISOR_CIRCUIT_MAX_KEY + 1];
+    sl_buf_t out;
+    sl_buf_init(&out, SUPERVISOR_CONTROL_MAX_REPLY);
+    int status = 400;
+    if (msg->name.len >= sizeof command || msg->text.len >= sizeof key
+        || memchr(msg->name.ptr, 0, msg->name.len) || memchr(msg->text.ptr, 0, msg->text.len)) {
+        (void)sl_buf_append_str(&out, "{\"error\":\"command or argument too long\"}");
+    } else {
+        memcpy(command, msg->name.ptr, msg->name.len);
+        command[msg->name.len] = '\0';
+        memcpy(key, msg->text.ptr, msg->text.len);
+        key[msg->text.len] = '\0';
+        status = s_command(self, command, key, &out);
+        sl_log_debug("control: %s %s -> %d", command, key, status);
+    }
+    sl_msg_t reply = {.type = SL_MSG_CTL_REPLY,
+                      .seq = msg->seq,
+                      .status = (uint32_t)status,
+                      .text = sl_strn(out.data ? out.data : "", (uint32_t)out.len)};
+    int rc = sl_sock_send(self->control, *from_p, &reply);
+    if (rc < 0)
+        sl_log_warn_rl("control: reply not sent: %s", sl_strerror(rc));
+    sl_buf_free(&out);
     return 0;
 }
 
@@ -443,6 +672,7 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
     self->cfg = cfg;
     self->bin_dir = sl_xstrdup(bin_dir);
     self->last_state = -1;
+    self->started_ms = sl_clock_mono_ms();
     int64_t liveness_ms = cfg->heartbeat_ms * (int64_t)cfg->liveness_beats;
     int64_t start_ms = cfg->heartbeat_ms * S_START_BEATS;
     self->policy = (supervisor_child_policy_t){
@@ -488,6 +718,8 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
     self->control = sl_sock_bind(ZMQ_ROUTER, cfg->ep_control, SL_SOCK_HWM);
     if (!self->events || !self->state || !self->control)
         goto fail; // logged by sl_sock_bind with the endpoint
+    self->breakers = supervisor_breakers_new(cfg, self->state, NULL);
+    self->stats = supervisor_stats_new(self->n_children);
     self->loop = zloop_new();
     if (!self->loop)
         goto fail;
@@ -522,6 +754,8 @@ supervisor_destroy(supervisor_t **self_p)
         s_stop_children(self);
     for (size_t i = 0; i < self->n_children; i++)
         supervisor_child_destroy(&self->children[i]);
+    supervisor_breakers_destroy(&self->breakers);
+    supervisor_stats_destroy(&self->stats);
     zsock_destroy(&self->control);
     zsock_destroy(&self->state);
     zsock_destroy(&self->events);

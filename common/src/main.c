@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "sl/log.h"
+#include "sl/reload.h"
 
 // Raise the soft open-files limit to the hard one (logged when it cannot be).
 static void
@@ -41,5 +43,9 @@ sl_main_init(int argc, char **argv, const char *name, sl_config_t **cfg_p)
         fprintf(stderr, "sluice-%s: %s\n", name, diag.msg);
         return 1;
     }
+    // SIGHUP re-reads the config where a process takes it (sl/reload.h); elsewhere it is a
+    // no-op instead of the default, which would end the process.
+    sl_reload_install();
+    atexit(sl_reload_free_all);
     return 0;
 }

@@ -163,3 +163,16 @@ sl_sock_beat(zsock_t *sock, zframe_t *to, const char *name)
     if (rc < 0)
         sl_log_debug("beat from %s not sent: %s", name, sl_strerror(rc));
 }
+
+void
+sl_sock_stats(zsock_t *events, const char *name, const sl_buf_t *stats)
+{
+    if (!events)
+        return;
+    sl_msg_t msg = {.type = SL_MSG_STATS,
+                    .name = sl_str(name),
+                    .text = sl_strn(stats->data ? stats->data : "", stats->len)};
+    int rc = sl_sock_send(events, NULL, &msg);
+    if (rc < 0)
+        sl_log_debug("stats from %s not sent: %s", name, sl_strerror(rc));
+}

@@ -101,3 +101,25 @@ sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p)
     }
     return 0;
 }
+
+const char *
+sl_text_shown(const void *data, size_t len, char *out, size_t out_size)
+{
+    const unsigned char *bytes = data;
+    bool printable = len > 0;
+    for (size_t i = 0; i < len && printable; i++)
+        printable = bytes[i] >= 0x20 && bytes[i] < 0x7f;
+    size_t at = 0;
+    if (printable) {
+        for (size_t i = 0; i < len && at + 1 < out_size; i++)
+            out[at++] = (char)bytes[i];
+    } else {
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < len && at + 3 < out_size; i++) {
+            out[at++] = hex[bytes[i] >> 4];
+            out[at++] = hex[bytes[i] & 0xf];
+        }
+    }
+    out[at] = '\0';
+    return out;
+}

@@ -613,6 +613,14 @@ sl_wire_type_name(int type)
     return info ? info->name : "?";
 }
 
+const char *
+sl_errclass_name(uint32_t err_class)
+{
+    static const char *const names[SL_ERRCLASS_MAX_] = {
+        "ok", "rate_limit", "timeout", "provider_down", "fatal", "user_abort", "internal"};
+    return err_class < SL_ERRCLASS_MAX_ ? names[err_class] : "unknown";
+}
+
 int
 sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p)
 {

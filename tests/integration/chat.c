@@ -45,6 +45,10 @@ test_chat_parse(const test_http_t *r, test_chat_parsed_t *p)
         const char *data = r->events[i];
         if (strcmp(data, "[DONE]") == 0) {
             p->done_last = i + 1 == r->n_events;
+            // An error event then [DONE] ends a stream in error, as an error event alone does.
+            p->error_last = p->error_last
+                            || (p->done_last && p->error_events > 0 && i > 0
+                                && strstr(r->events[i - 1], "\"error\"") != NULL);
             continue;
         }
         cJSON *chunk = cJSON_Parse(data);

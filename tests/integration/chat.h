@@ -25,7 +25,7 @@ typedef struct {
     bool done_last;      // the last event is [DONE]
     int bad_events;      // events that are not JSON objects
     int error_events;    // events holding an "error" object (a stream that failed after 200)
-    bool error_last;     // the last event is such an error event
+    bool error_last;     // the last event is such an error event, or it and then [DONE]
     char error_type[64]; // the last error event's error.type
 } test_chat_parsed_t;
 

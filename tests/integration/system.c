@@ -106,9 +106,16 @@ test_system_start_with(test_system_t *sys,
              "    retry_max_ms: 200\n"
              "%s"
              "demo: {enabled: false}\n"
+             "%s"
              "%s",
              sys->http_port, sys->dir, sys->mock_port, sys->mock_port, sys->mock_port, providers,
-             routes, extra_yaml ? extra_yaml : "");
+             routes,
+             // Breakers are off unless a test sets them: a failure test's failures must not
+             // shut a target for the next one.
+             extra_yaml && strstr(extra_yaml, "circuit:")
+                 ? ""
+                 : "circuit: {min_failures: 0, failure_ratio_pct: 0}\n",
+             extra_yaml ? extra_yaml : "");
     test_write_file(sys->cfg, yaml);
 
     char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};

@@ -8,38 +8,40 @@
 #include "rng.h"
 #include "sl/err.h"
 
-// One option: its name and range. The index in s_options is the switch case in s_apply.
+// One option: its name and range. The index in s_options is the switch case in s_set.
 typedef struct {
     const char *name;
     uint64_t min;
-    uint64_t max;
+    uint64_t max; // a name's most bytes, for is_name
+    bool is_name; // the value is a name, not a decimal integer
 } s_option_t;
 
 static const s_option_t s_options[] = {
-    {"tokens", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"seed", 0, UINT64_MAX},
-    {"rate", 0, MOCKLLM_DIRECTIVE_MAX_RATE},
-    {"hold", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"split", 0, 1},
-    {"crlf", 0, 1},
-    {"tools", 0, MOCKLLM_DIRECTIVE_MAX_TOOLS},
-    {"text_before", 0, 1},
-    {"pings", 0, 1},
-    {"status", 400, 599},
-    {"fail", 0, MOCKLLM_DIRECTIVE_MAX_FAIL},
-    {"retry_after", 0, 3600},
-    {"retry_after_ms", 0, 3600000},
-    {"reset", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"stall", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"malformed", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"error_event", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS},
-    {"first_byte_ms", 0, MOCKLLM_DIRECTIVE_MAX_WAIT_MS},
+    {"tokens", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"seed", 0, UINT64_MAX, false},
+    {"rate", 0, MOCKLLM_DIRECTIVE_MAX_RATE, false},
+    {"hold", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"split", 0, 1, false},
+    {"crlf", 0, 1, false},
+    {"tools", 0, MOCKLLM_DIRECTIVE_MAX_TOOLS, false},
+    {"text_before", 0, 1, false},
+    {"pings", 0, 1, false},
+    {"status", 400, 599, false},
+    {"fail", 0, MOCKLLM_DIRECTIVE_MAX_FAIL, false},
+    {"retry_after", 0, 3600, false},
+    {"retry_after_ms", 0, 3600000, false},
+    {"reset", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"stall", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"malformed", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"error_event", 0, MOCKLLM_DIRECTIVE_MAX_TOKENS, false},
+    {"first_byte_ms", 0, MOCKLLM_DIRECTIVE_MAX_WAIT_MS, false},
+    {"fail_model", 1, MOCKLLM_DIRECTIVE_MAX_NAME, true},
 };
 // The option index of the first fault in s_options: reset, stall, malformed, error_event follow
 // in mockllm_fault_t's order.
 #define S_FIRST_FAULT 13
 #define S_N_OPTIONS   (sizeof s_options / sizeof s_options[0])
-_Static_assert(S_N_OPTIONS == 18, "s_set has a case for every option");
+_Static_assert(S_N_OPTIONS == 19, "s_set has a case for every option");
 
 static void s_set_err(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -176,7 +178,7 @@ s_finish(mockllm_directive_t *opts, char *err, size_t err_size)
                   mockllm_directive_fault_name(opts->fault));
         return SL_EINVAL;
     }
-    if (opts->fail && !mockllm_directive_has_fault(opts))
+    if ((opts->fail || opts->has_fail_model) && !mockllm_directive_has_fault(opts))
         opts->status = MOCKLLM_DIRECTIVE_FAIL_STATUS;
     return 0;
 }
@@ -204,9 +206,21 @@ s_apply(const char *name,
     }
     const s_option_t *o = &s_options[k];
     if (!has_value) {
-        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option '%s' needs a value (%s=N)", o->name,
-                  o->name);
+        s_set_err(err, err_size, MOCKLLM_DIRECTIVE_ERR "option '%s' needs a value (%s=%s)", o->name,
+                  o->name, o->is_name ? "NAME" : "N");
         return SL_EINVAL;
+    }
+    if (o->is_name) {
+        if (value_len < o->min || value_len > o->max) {
+            s_set_err(err, err_size,
+                      MOCKLLM_DIRECTIVE_ERR "option '%s': a name of %llu to %llu bytes", o->name,
+                      (unsigned long long)o->min, (unsigned long long)o->max);
+            return SL_EINVAL;
+        }
+        // Only fail_model= takes a name; its hash is all a request needs to compare.
+        opts->has_fail_model = true;
+        opts->fail_model_hash = mockllm_rng_fnv1a64(value, value_len);
+        return 0;
     }
     uint64_t v;
     if (s_parse_u64(value, value_len, &v) != 0) {
@@ -281,6 +295,14 @@ mockllm_directive_clear_faults(mockllm_directive_t *opts)
     opts->fault = MOCKLLM_FAULT_NONE;
     opts->fault_units = 0;
     opts->first_byte_ms = 0;
+}
+
+bool
+mockllm_directive_is_fail_model(const mockllm_directive_t *opts, const char *model)
+{
+    if (!opts->has_fail_model)
+        return true;
+    return model && mockllm_rng_fnv1a64(model, strlen(model)) == opts->fail_model_hash;
 }
 
 const char *

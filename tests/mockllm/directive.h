@@ -6,9 +6,9 @@
 //     [mock tokens=200 seed=7 rate=0 hold=5 split=1 crlf=1 tools=2 text_before=1 pings=1]
 //
 // "[mock" (lower case) followed by a space or "]" starts it, "]" ends it, and options are
-// name=value pairs separated by whitespace; values are decimal integers. Every option is
-// optional; the first directive in the text counts and an option given twice keeps its last
-// value.
+// name=value pairs separated by whitespace; values are decimal integers (fail_model='s a name).
+// Every option is optional; the first directive in the text counts and an option given twice keeps
+// its last value.
 //     tokens=N       text tokens to plan, 0..MOCKLLM_DIRECTIVE_MAX_TOKENS
 //     seed=S         PRNG seed, 0..2^64-1
 //     rate=R         content units per second, 0..MOCKLLM_DIRECTIVE_MAX_RATE, 0 = unpaced
@@ -33,6 +33,11 @@
 //     malformed=K    after K content units, one malformed event in the format's framing, then end
 //     error_event=K  after K content units, the format's in-stream error, then end
 //     first_byte_ms=MS  wait MS before the response's first byte, 0..MOCKLLM_DIRECTIVE_MAX_WAIT_MS
+//     fail_model=NAME  the faults only for requests whose upstream model is NAME (1 to
+//                    MOCKLLM_DIRECTIVE_MAX_NAME bytes, neither whitespace nor "]"); a request for
+//                    another model is served normally and leaves the fail= count alone, so a
+//                    route's fallback target of the same format gets the answer. Given without
+//                    another fault, the fault is status=503, as with fail=
 // At most one of reset=, stall=, malformed= and error_event= (a stream breaks one way), and none
 // of them with status= (an error answer is sent whole). An unknown option, a missing value, a
 // value that is not a number or out of range, two of those options together, or a directive
@@ -52,6 +57,7 @@
 #define MOCKLLM_DIRECTIVE_MAX_FAIL    1000000 // fail=
 #define MOCKLLM_DIRECTIVE_MAX_WAIT_MS 600000  // first_byte_ms=; the server's longest hold, too
 #define MOCKLLM_DIRECTIVE_FAIL_STATUS 503     // the fault of a fail= given without another
+#define MOCKLLM_DIRECTIVE_MAX_NAME    256     // fail_model='s value, bytes
 // Every directive error message starts with this, so a server can give it its own error code.
 #define MOCKLLM_DIRECTIVE_ERR "mock directive: "
 
@@ -81,17 +87,19 @@ typedef struct {
     uint32_t fail;          // faults only for the first fail requests of the key; 0 = for every one
     bool has_retry_after;   // retry_after= was given
     uint32_t retry_after_s; // retry-after header with an error status, seconds
-    bool has_retry_after_ms; // retry_after_ms= was given
-    uint32_t retry_after_ms; // retry-after-ms header with an error status
-    mockllm_fault_t fault;   // how the stream breaks
-    uint32_t fault_units;    // content units sent before it breaks
-    uint32_t first_byte_ms;  // wait before the response's first byte; 0 = none
-    uint64_t text_hash;      // FNV-1a 64 of the directive's text, "[mock" to "]"; 0: none
+    bool has_retry_after_ms;  // retry_after_ms= was given
+    uint32_t retry_after_ms;  // retry-after-ms header with an error status
+    mockllm_fault_t fault;    // how the stream breaks
+    uint32_t fault_units;     // content units sent before it breaks
+    uint32_t first_byte_ms;   // wait before the response's first byte; 0 = none
+    uint64_t text_hash;       // FNV-1a 64 of the directive's text, "[mock" to "]"; 0: none
+    bool has_fail_model;      // fail_model= was given: the faults are for that model only
+    uint64_t fail_model_hash; // FNV-1a 64 of fail_model='s name
 } mockllm_directive_t;
 
 // Parse the first directive in text (len bytes, need not be NUL-terminated; NULL with len 0 is
 // no text) into opts. Options the directive does not set are left as they are, so the caller
-// presets the defaults; a fail= without another fault sets status to
+// presets the defaults; a fail= or fail_model= without another fault sets status to
 // MOCKLLM_DIRECTIVE_FAIL_STATUS. Returns 0 (also when there is no directive) or SL_EINVAL with
 // err naming the option (NUL-terminated, truncated to err_size); opts may then be half set.
 int mockllm_directive_parse(
@@ -101,6 +109,9 @@ int mockllm_directive_parse(
 bool mockllm_directive_has_fault(const mockllm_directive_t *opts);
 // Turn every fault in opts off: what a request past its fail= count gets.
 void mockllm_directive_clear_faults(mockllm_directive_t *opts);
+// True unless opts names a fail_model= other than model (NUL-terminated; NULL: none): whether
+// the directive's faults are meant for a request to that model.
+bool mockllm_directive_is_fail_model(const mockllm_directive_t *opts, const char *model);
 // The name of fault as an option ("reset" ...); "" for MOCKLLM_FAULT_NONE. Static.
 const char *mockllm_directive_fault_name(mockllm_fault_t fault);
 

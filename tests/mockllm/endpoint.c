@@ -138,9 +138,10 @@ s_format_answer(const mockllm_format_t *fmt,
                 const char *query,
                 const char *body,
                 size_t len,
-                int64_t created_s,
+                int64_t now_wall_us,
                 mockllm_endpoint_answer_t *out)
 {
+    int64_t created_s = now_wall_us / 1000000;
     char err[256] = "";
     mockllm_format_req_t req = {.path = path, .query = query, .body = body, .len = len};
     int rc = fmt->plan(&req, &out->script, err, sizeof err);
@@ -150,8 +151,19 @@ s_format_answer(const mockllm_format_t *fmt,
         return;
     }
     mockllm_directive_t *o = &out->script.opts;
-    if (ledger && !mockllm_ledger_admit(ledger, path, o))
-        mockllm_directive_clear_faults(o); // past its fail= count: served normally
+    // fail_model= for another model: served normally, and its fail= counter is not touched, so
+    // a fallback to another model of the same format never uses up the first model's faults.
+    bool faults = mockllm_directive_is_fail_model(o, out->script.model);
+    if (ledger) {
+        mockllm_directive_t counted = *o;
+        counted.fail = faults ? o->fail : 0; // fail=0: only the seed is counted
+        faults = mockllm_ledger_admit(ledger, path, &counted) && faults;
+    }
+    if (!faults)
+        mockllm_directive_clear_faults(o); // past its fail= count, or not its model
+    if (ledger)
+        out->attempt = mockllm_ledger_log(ledger, o->seed, out->script.model,
+                                          mockllm_directive_has_fault(o), now_wall_us);
     out->first_byte_ms = o->first_byte_ms;
     if (o->status) {
         s_status_error(fmt, o, out);
@@ -294,10 +306,9 @@ s_ledger_answer(mockllm_ledger_t *ledger,
     int rc = s_query_u64(query, "seed", &seed);
     if (rc < 0)
         s_error_in(openai, 400, "invalid_request", "'seed' must be a decimal integer", out);
-    else if (rc == 0)
-        (void)sl_buf_printf(&out->body, "{\"requests\":%llu}",
-                            (unsigned long long)mockllm_ledger_seed_requests(ledger, seed));
-    else if (mockllm_ledger_json(ledger, &out->body) != 0)
+    else if (rc == 0 && mockllm_ledger_seed_json(ledger, seed, &out->body) != 0)
+        s_error_in(openai, 500, NULL, "attempts too large for the mock", out);
+    else if (rc > 0 && mockllm_ledger_json(ledger, &out->body) != 0)
         s_error_in(openai, 500, NULL, "request counts too large for the mock", out);
     return true;
 }
@@ -311,7 +322,7 @@ mockllm_endpoint_answer(const char *method,
                         int64_t created_s,
                         mockllm_endpoint_answer_t *out)
 {
-    mockllm_endpoint_serve(NULL, method, path, query, body, len, created_s, out);
+    mockllm_endpoint_serve(NULL, method, path, query, body, len, created_s * 1000000, out);
 }
 
 void
@@ -321,7 +332,7 @@ mockllm_endpoint_serve(mockllm_ledger_t *ledger,
                        const char *query,
                        const char *body,
                        size_t len,
-                       int64_t created_s,
+                       int64_t now_wall_us,
                        mockllm_endpoint_answer_t *out)
 {
     s_init(out);
@@ -337,7 +348,7 @@ mockllm_endpoint_serve(mockllm_ledger_t *ledger,
         s_error_in(fmt ? fmt : &mockllm_openai_format, 405, "method_not_allowed", msg, out);
         snprintf(out->extra, sizeof out->extra, "Allow: POST\r\n");
     } else if (fmt) {
-        s_format_answer(fmt, ledger, path, query, body, len, created_s, out);
+        s_format_answer(fmt, ledger, path, query, body, len, now_wall_us, out);
     } else if (script) {
         s_script_answer(body, len, out);
     } else {

@@ -7,13 +7,17 @@
 //                           request or a bad directive (OpenAI codes invalid_json,
 //                           invalid_request, invalid_mock_directive); with a ledger, note it
 //                           there (fail=K: past K requests of its key, its faults are dropped);
+//                           and log the attempt (the answer's attempt is its id); a
+//                           fail_model= naming another model than the request's serves it
+//                           plainly (and leaves fail= alone);
 //                           status=NNN in the directive answers NNN in the format's shape with
 //                           retry_after= / retry_after_ms= as headers (429 without them:
 //                           "retry-after: 1"); else a stream (the server runs it) or a one-shot
 //                           response. first_byte_ms=, and reset= / stall= at 0 or on a
 //                           one-shot answer, are left to the server in the answer's fields
-//   GET  /mock/requests     with a ledger: mockllm_ledger_json; ?seed=S: {"requests":n}, the
-//                           planned requests whose script seed is S (400 for a bad S)
+//   GET  /mock/requests     with a ledger: mockllm_ledger_json; ?seed=S:
+//                           mockllm_ledger_seed_json, the planned requests whose script seed is
+//                           S and the attempts logged for it (400 for a bad S)
 //   POST /mock/reset        with a ledger: forget every count; {"reset":n}, n the fail=
 //                           counters dropped
 //   POST /mock/script       {"format":"openai|anthropic|gemini|cohere|ollama","path":"...",
@@ -50,20 +54,22 @@ typedef struct {
     int64_t first_byte_ms;                  // send nothing for this long (first_byte_ms=)
     bool stall;                             // send nothing until POST /mock/release (stall=)
     bool reset;                             // reset the connection instead of answering (reset=)
+    uint64_t attempt;                       // the ledger's id of this request; 0: not logged
 } mockllm_endpoint_answer_t;
 
 // Answer a request as the server does: method and path (without query) and query from its head,
-// len body bytes. ledger (borrowed; NULL for none) counts fail= keys and seeds and serves
-// /mock/requests and /mock/reset; without one, fail= is never used up (every request gets the
-// faults) and those two paths are 404. created_s is the wall-clock second a one-shot response
-// carries. out is overwritten; free it with mockllm_endpoint_answer_free.
+// len body bytes. ledger (borrowed; NULL for none) counts fail= keys and seeds, logs attempts and
+// serves /mock/requests and /mock/reset; without one, fail= is never used up (every request gets
+// the faults) and those two paths are 404. now_wall_us is the wall clock: the attempt's time in
+// the log, and the second a one-shot response carries. out is overwritten; free it with
+// mockllm_endpoint_answer_free.
 void mockllm_endpoint_serve(mockllm_ledger_t *ledger,
                             const char *method,
                             const char *path,
                             const char *query,
                             const char *body,
                             size_t len,
-                            int64_t created_s,
+                            int64_t now_wall_us,
                             mockllm_endpoint_answer_t *out);
 // mockllm_endpoint_serve without a ledger: a pure function of the request.
 void mockllm_endpoint_answer(const char *method,

@@ -2,6 +2,7 @@
 #include "ledger.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,18 @@ typedef struct {
     uint64_t count; // requests to it
 } s_path_t;
 
+// One logged attempt. id 0: the slot is free.
+typedef struct {
+    uint64_t id;                              // the n-th attempt logged since the start
+    uint64_t seed;                            // its script seed
+    char model[MOCKLLM_LEDGER_MAX_MODEL + 1]; // its model, cut; "" with has_model false: none
+    bool has_model;                           // a model was given
+    bool faults;                              // the directive's faults hit it
+    int64_t at_us;                            // wall clock: answered then
+    bool closed_early;                        // the client left before the whole answer
+    int64_t closed_at_us;                     // wall clock: it left then (closed_early)
+} s_attempt_t;
+
 struct mockllm_ledger {
     uint64_t requests;                        // every counted request
     s_path_t paths[MOCKLLM_LEDGER_MAX_PATHS]; // the first n_paths in use, in the order first seen
@@ -36,6 +49,10 @@ struct mockllm_ledger {
     s_table_t seeds;                          // planned requests per script seed
     s_table_t fails;                          // requests per fail= key
     uint64_t clock;                           // ticks once per count; orders the evictions
+    s_attempt_t *attempts;                    // owned; max_attempts slots, attempt id i in
+                                              // slot (i - 1) % max_attempts
+    size_t max_attempts;                      // capacity of attempts
+    uint64_t next_id;                         // the id the next attempt gets, from 1
 };
 
 // --- tables ----------------------------------------------------------------------------------
@@ -97,6 +114,9 @@ mockllm_ledger_new(size_t max_keys)
     size_t max = max_keys ? max_keys : MOCKLLM_LEDGER_MAX_KEYS;
     s_table_init(&self->seeds, max);
     s_table_init(&self->fails, max);
+    self->attempts = sl_xcalloc(max, sizeof *self->attempts);
+    self->max_attempts = max;
+    self->next_id = 1;
     return self;
 }
 
@@ -109,6 +129,7 @@ mockllm_ledger_destroy(mockllm_ledger_t **self_p)
     (void)mockllm_ledger_reset(self); // frees the paths
     free(self->seeds.slots);
     free(self->fails.slots);
+    free(self->attempts);
     free(self);
     *self_p = NULL;
 }
@@ -155,6 +176,32 @@ mockllm_ledger_admit(mockllm_ledger_t *self, const char *path, const mockllm_dir
 }
 
 uint64_t
+mockllm_ledger_log(
+    mockllm_ledger_t *self, uint64_t seed, const char *model, bool faults, int64_t at_wall_us)
+{
+    uint64_t id = self->next_id++;
+    s_attempt_t *a = &self->attempts[(id - 1) % self->max_attempts];
+    *a = (s_attempt_t){.id = id, .seed = seed, .faults = faults, .at_us = at_wall_us};
+    if (model) {
+        a->has_model = true;
+        snprintf(a->model, sizeof a->model, "%s", model);
+    }
+    return id;
+}
+
+void
+mockllm_ledger_closed_early(mockllm_ledger_t *self, uint64_t id, int64_t at_wall_us)
+{
+    if (id == 0)
+        return;
+    s_attempt_t *a = &self->attempts[(id - 1) % self->max_attempts];
+    if (a->id != id || a->closed_early)
+        return; // overwritten by a later attempt, or forgotten by a reset
+    a->closed_early = true;
+    a->closed_at_us = at_wall_us;
+}
+
+uint64_t
 mockllm_ledger_requests(const mockllm_ledger_t *self)
 {
     return self->requests;
@@ -198,6 +245,7 @@ mockllm_ledger_reset(mockllm_ledger_t *self)
     self->other = 0;
     self->seeds.n = 0;
     self->fails.n = 0;
+    memset(self->attempts, 0, self->max_attempts * sizeof *self->attempts);
     return n;
 }
 
@@ -215,5 +263,33 @@ mockllm_ledger_json(const mockllm_ledger_t *self, sl_buf_t *out)
              || sl_buf_printf(&b, "%s\"" MOCKLLM_LEDGER_OTHER "\":%" PRIu64,
                               self->n_paths ? "," : "", self->other);
     rc = rc || sl_buf_append_str(&b, "}}");
+    return mockllm_render_commit(out, &b, rc);
+}
+
+int
+mockllm_ledger_seed_json(const mockllm_ledger_t *self, uint64_t seed, sl_buf_t *out)
+{
+    sl_buf_t b;
+    mockllm_render_begin(&b, out);
+    int rc = sl_buf_printf(&b, "{\"requests\":%" PRIu64 ",\"attempts\":[",
+                           mockllm_ledger_seed_requests(self, seed));
+    bool first = true;
+    // Oldest first: the slot after the newest attempt's holds the oldest one still kept.
+    for (size_t i = 0; !rc && i < self->max_attempts; i++) {
+        const s_attempt_t *a = &self->attempts[(self->next_id - 1 + i) % self->max_attempts];
+        if (a->id == 0 || a->seed != seed)
+            continue;
+        rc = (!first && sl_buf_append_str(&b, ",")) || sl_buf_append_str(&b, "{\"model\":")
+             || (a->has_model ? mockllm_render_str(&b, a->model) : sl_buf_append_str(&b, "null"))
+             || sl_buf_printf(&b, ",\"faults\":%s,\"at_us\":%" PRId64 ",\"closed_early\":%s",
+                              a->faults ? "true" : "false", a->at_us,
+                              a->closed_early ? "true" : "false");
+        if (!rc && a->closed_early)
+            rc = sl_buf_printf(&b, ",\"closed_at_us\":%" PRId64 "}", a->closed_at_us);
+        else
+            rc = rc || sl_buf_append_str(&b, ",\"closed_at_us\":null}");
+        first = false;
+    }
+    rc = rc || sl_buf_append_str(&b, "]}");
     return mockllm_render_commit(out, &b, rc);
 }

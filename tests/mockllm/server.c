@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <linux/sockios.h>
@@ -72,6 +73,8 @@ typedef struct {
     mockllm_script_t pending;            // owned; S_FIRST_BYTE: that stream's script
     int64_t abort_until_us;              // S_ABORT: monotonic; reset even without the acks then
     int64_t abort_check_us;              // S_ABORT: monotonic; look for the acks again then
+    uint64_t attempt; // the ledger's id of the format answer being sent; 0 once it is all
+                      // written (or reset on purpose), or for other answers
 } s_conn_t;
 
 struct mockllm_server {
@@ -88,6 +91,16 @@ struct mockllm_server {
     char *rbuf;                    // owned; S_READ_CHUNK bytes that recv() fills
     mockllm_ledger_t *ledger;      // owned; request counts and fail= counters
 };
+
+// The wall clock in us: the ledger's attempt times, which tests compare with their own clocks.
+static int64_t
+s_wall_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return sl_clock_wall_ms() * 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 // --- connections -----------------------------------------------------------------------------
 
@@ -207,6 +220,7 @@ s_abort(s_conn_t *c, int64_t now_us)
     if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
         sl_log_warn_rl("reset fd=%d: SO_LINGER: %s", c->fd, strerror(errno));
     sl_log_debug("reset fd=%d", c->fd);
+    c->attempt = 0; // the answer ends here on purpose: the client did not leave early
     c->state = S_ABORT;
     c->abort_until_us = now_us + S_ABORT_WAIT_US;
     c->abort_check_us = now_us;
@@ -359,6 +373,7 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
     bool ka = c->req.keep_alive;
     sl_log_debug("request fd=%d %s %s body=%zu", c->fd, c->req.method, path, c->body_len);
     mockllm_ledger_count(self->ledger, path);
+    c->attempt = 0;
     if (strcmp(path, "/healthz") == 0) {
         if (get)
             s_reply(c, 200, "text/plain", "ok", 2, ka, NULL);
@@ -375,7 +390,8 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
     } else {
         mockllm_endpoint_answer_t a;
         mockllm_endpoint_serve(self->ledger, c->req.method, path, c->req.query, body, c->body_len,
-                               sl_clock_wall_ms() / 1000, &a);
+                               s_wall_us(), &a);
+        c->attempt = a.attempt;
         if (a.first_byte_ms || a.stall || a.reset)
             s_defer(c, &a, now_us);
         else if (a.stream)
@@ -520,6 +536,7 @@ s_advance(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
             }
             if (c->out.len)
                 return;
+            c->attempt = 0; // all written
             if (c->close_after) {
                 s_linger(c, now_us);
                 return;
@@ -533,11 +550,12 @@ s_advance(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
             break;
         case S_STREAM: {
             int rc = s_stream_pump(c, now_us);
-            if (rc < 0)
+            if (rc < 0) {
                 c->dead = true;
-            else if (rc == 1)
+            } else if (rc == 1) {
+                c->attempt = 0; // all written
                 s_linger(c, now_us);
-            else if (rc == 2)
+            } else if (rc == 2)
                 s_abort(c, now_us);
             if (c->state != S_ABORT)
                 return;
@@ -685,16 +703,23 @@ s_accept(mockllm_server_t *self, int64_t now_us)
     }
 }
 
-// Free the connections marked dead and pack the rest at the front.
+// Free the connections marked dead and pack the rest at the front. One that dies with its answer
+// not all written was left by its client (a reset, an EOF, a failed write): the ledger notes it.
 static void
 s_reap(mockllm_server_t *self)
 {
     size_t j = 0;
+    int64_t now_wall_us = 0;
     for (size_t i = 0; i < self->n_conns; i++) {
-        if (self->conns[i]->dead)
+        if (self->conns[i]->dead) {
+            if (self->conns[i]->attempt) {
+                now_wall_us = now_wall_us ? now_wall_us : s_wall_us();
+                mockllm_ledger_closed_early(self->ledger, self->conns[i]->attempt, now_wall_us);
+            }
             s_conn_destroy(&self->conns[i]);
-        else
-            self->conns[j++] = self->conns[i];
+            continue;
+        }
+        self->conns[j++] = self->conns[i];
     }
     for (size_t i = j; i < self->n_conns; i++)
         self->conns[i] = NULL;
@@ -880,6 +905,7 @@ mockllm_server_run(mockllm_server_t *self, int stop_fd)
             if (now_us >= s_deadline(c)) {
                 if (c->state != S_LINGER && c->state != S_ABORT)
                     sl_log_warn_rl("closing fd=%d: timed out in state %d", c->fd, (int)c->state);
+                c->attempt = 0; // the mock gave up, not the client
                 c->dead = true;
             } else if (now_us >= s_due(c)) {
                 s_advance(self, c, now_us);

@@ -7,7 +7,9 @@
 //   POST /mock/release  releases every stream waiting at its hold= or stall= point and every
 //                       answer stalled before its first byte (stall=0); 200 {"released":n}
 // Every complete request is counted in the ledger (the mock's own /healthz and /mock/* are not),
-// rejected ones included, before it is answered.
+// rejected ones included, before it is answered; every format request is logged there as an
+// attempt, with the wall-clock time it came, and a client that closes its connection (or resets
+// it) before its answer was all written is noted on its attempt, with the time it was seen.
 // A stream is paced by its rate (token k leaves at start + k/rate, by timer, never by sleeping),
 // may be held, and with split=1 leaves in several writes a short timer gap apart, while other
 // connections keep being served. Streams end with Connection: close (the server closes after

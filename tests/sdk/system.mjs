@@ -13,7 +13,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 // Every provider kind, each behind its own route m-<kind>. base_url follows each adapter's
-// convention: the part of the provider's URL before the path the adapter appends.
+// convention: the part of the provider's URL before the path the adapter appends. A test may
+// add routes and config sections of its own (System's options).
 export const KINDS = ['openai', 'anthropic', 'gemini', 'cohere', 'ollama'];
 const BASE_PATH = { openai: '/v1', anthropic: '/v1', gemini: '/v1beta', cohere: '/v2', ollama: '' };
 const WATCHDOG_MS = 240000; // one SDK's whole row, start to stop
@@ -85,8 +86,23 @@ function track(child) {
     return child;
 }
 
+// A YAML flow value for the config: numbers and booleans as they are, strings quoted, objects as
+// flow maps, arrays as flow sequences.
+function yaml(v) {
+    if (Array.isArray(v))
+        return `[${v.map(yaml).join(', ')}]`;
+    if (v && typeof v === 'object')
+        return `{${Object.entries(v).map(([k, x]) => `${k}: ${yaml(x)}`).join(', ')}}`;
+    return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
 export class System {
-    constructor() {
+    // opts (all optional):
+    //   route:    fields every m-<kind> route gets, e.g. {retries: 3, retry_base_ms: 50}
+    //   routes:   more routes, each {model, targets: [{provider, model}], ...route fields}
+    //   sections: top-level config sections, e.g. {timeouts: {idle_ms: 1000}, circuit: {...}}
+    constructor(opts = {}) {
+        this.opts = opts;
         this.dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sdk-'));
         this.cfg = path.join(this.dir, 'sluice.yaml');
         this.logs = { mockllm: path.join(this.dir, 'mockllm.log'), sluice: path.join(this.dir, 'sluice.log') };
@@ -140,9 +156,15 @@ export class System {
         const providers = KINDS.map(
             (k) => `  - {name: p-${k}, kind: ${k}, base_url: "${this.mock}${BASE_PATH[k]}"}`,
         );
-        const routes = KINDS.map(
-            (k) => `  - model: m-${k}\n    targets: [{provider: p-${k}, model: ${upstreamModel(k)}}]`,
-        );
+        const route = (r) =>
+            Object.entries(r).map(([key, v], i) => `${i ? '    ' : '  - '}${key}: ${yaml(v)}`).join('\n');
+        const routes = [
+            ...KINDS.map((k) =>
+                route({ model: `m-${k}`, targets: [{ provider: `p-${k}`, model: upstreamModel(k) }], ...this.opts.route }),
+            ),
+            ...(this.opts.routes ?? []).map(route),
+        ];
+        const sections = Object.entries(this.opts.sections ?? {}).map(([k, v]) => `${k}: ${yaml(v)}`);
         writeFileSync(
             this.cfg,
             [
@@ -152,6 +174,7 @@ export class System {
                 ...providers,
                 'routes:',
                 ...routes,
+                ...sections,
                 'demo: {enabled: false}',
                 '',
             ].join('\n'),
@@ -241,6 +264,6 @@ export class System {
     }
 }
 
-export async function startSystem() {
-    return new System().start();
+export async function startSystem(opts = {}) {
+    return new System(opts).start();
 }

@@ -42,9 +42,16 @@ s_cleanup(void)
             waitpid(s_pids[i], NULL, 0);
         }
     }
-    for (int i = 0; i < s_ndirs; i++)
-        if (s_dirs[i][0])
+    // SL_TEST_KEEP=1 keeps every directory (logs, stores) for a look after a failure.
+    const char *keep = getenv("SL_TEST_KEEP");
+    for (int i = 0; i < s_ndirs; i++) {
+        if (!s_dirs[i][0])
+            continue;
+        if (keep && *keep && strcmp(keep, "0") != 0)
+            fprintf(stderr, "kept %s\n", s_dirs[i]);
+        else
             test_tmpdir_remove(s_dirs[i]);
+    }
 }
 
 static void

@@ -24,14 +24,17 @@
 //                retries: 3, retry_base_ms: 1000, retry_max_ms: 30000}]
 //              # model and a non-empty targets list are required
 //   batch:     {max_tokens: 16, max_age_ms: 1000}
-//   timeouts:  {connect_ms: 10000, idle_ms: 5000, total_ms: 600000, first_token_ms: 60000,
-//               stream_idle_ms: 30000}
+//   timeouts:  {connect_ms: 10000, idle_ms: 5000, first_content_ms: 30000, total_ms: 600000,
+//               first_token_ms: 60000, stream_idle_ms: 30000}
 //   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
 //               max_event_bytes: 4194304, queue_max: 1024, max_unacked_batches: 4096}
 //   persist:   {backend: sqlite, path: <data_dir>/sluice.db, synchronous: normal}
 //   processes: {provider: 2}
 //   reliability: {heartbeat_ms: 1000, liveness_beats: 3, resend_ms: 2000, outbox_max: 100000,
 //                 restart_base_ms: 100, restart_max_ms: 5000, restart_calm_ms: 10000}
+//   circuit:   {window_ms: 30000, min_failures: 5, failure_ratio_pct: 50, min_calls: 10,
+//               cooldown_ms: 30000, cooldown_max_ms: 300000, probes: 1}
+//   admin:     {key_env: null}
 //   demo:      {enabled: auto, port: 8081, tokens_per_s: 40}
 //
 // With no file, or a file without providers and routes, and demo.enabled auto (the default),
@@ -102,32 +105,41 @@ typedef struct {
     size_t n_providers;
     sl_route_cfg_t *routes; // owned array
     size_t n_routes;
-    uint32_t batch_max_tokens;      // 1..64 (at most SL_WIRE_MAX_DELTAS)
-    int64_t batch_max_age_ms;       // 1..60000
-    int64_t timeout_connect_ms;     // 1..600000
-    int64_t timeout_idle_ms;        // 1..600000: longest gap between upstream bytes
-    int64_t timeout_total_ms;       // 1..86400000
-    int64_t timeout_first_token_ms; // ingress: longest wait for a request's first message
-    int64_t timeout_stream_idle_ms; // ingress: longest gap between a stream's messages
-    size_t max_body_bytes;          // request body cap, 1 KiB..64 MiB
-    size_t max_client_buffer_bytes; // per-client unsent output cap, 4 KiB..256 MiB
-    size_t max_event_bytes;         // one upstream SSE event / line cap, 4 KiB..256 MiB
-    uint32_t queue_max;             // broker's waiting requests, 0..1000000
-    uint32_t max_unacked_batches;   // builder's batches awaiting persistence, 1..1000000
-    char *persist_backend;          // owned; "sqlite"
-    char *persist_path;             // owned; SQLite file
-    char *persist_synchronous;      // owned; "normal" or "full" (SQLite's synchronous pragma)
-    uint32_t processes_provider;    // provider worker processes per host, 1..64
-    int64_t heartbeat_ms;           // beat interval on every link and to the supervisor
-    uint32_t liveness_beats;        // beats missed before a peer or process counts as lost
-    int64_t resend_ms;              // builder: an unacknowledged batch is sent again after this
-    uint32_t outbox_max;            // builder: live messages held for unreachable ingresses
-    int64_t restart_base_ms;        // supervisor: first restart delay after a crash
-    int64_t restart_max_ms;         // supervisor: the delay doubles up to this
-    int64_t restart_calm_ms;        // supervisor: up this long, the next restart is at once
-    bool demo_enabled;              // resolved from auto/true/false
-    uint16_t demo_port;             // mock's port on 127.0.0.1
-    uint32_t demo_tokens_per_s;     // mock's pacing for the demo, 0 = no pacing
+    uint32_t batch_max_tokens;          // 1..64 (at most SL_WIRE_MAX_DELTAS)
+    int64_t batch_max_age_ms;           // 1..60000
+    int64_t timeout_connect_ms;         // 1..600000
+    int64_t timeout_idle_ms;            // 1..600000: longest gap between upstream content events
+    int64_t timeout_first_content_ms;   // worker: longest wait for an upstream's first content
+    int64_t timeout_total_ms;           // 1..86400000
+    int64_t timeout_first_token_ms;     // ingress: longest wait for a request's first message
+    int64_t timeout_stream_idle_ms;     // ingress: longest gap between a stream's messages
+    size_t max_body_bytes;              // request body cap, 1 KiB..64 MiB
+    size_t max_client_buffer_bytes;     // per-client unsent output cap, 4 KiB..256 MiB
+    size_t max_event_bytes;             // one upstream SSE event / line cap, 4 KiB..256 MiB
+    uint32_t queue_max;                 // broker's waiting requests, 0..1000000
+    uint32_t max_unacked_batches;       // builder's batches awaiting persistence, 1..1000000
+    char *persist_backend;              // owned; "sqlite"
+    char *persist_path;                 // owned; SQLite file
+    char *persist_synchronous;          // owned; "normal" or "full" (SQLite's synchronous pragma)
+    uint32_t processes_provider;        // provider worker processes per host, 1..64
+    int64_t heartbeat_ms;               // beat interval on every link and to the supervisor
+    uint32_t liveness_beats;            // beats missed before a peer or process counts as lost
+    int64_t resend_ms;                  // builder: an unacknowledged batch is sent again after this
+    uint32_t outbox_max;                // builder: live messages held for unreachable ingresses
+    int64_t restart_base_ms;            // supervisor: first restart delay after a crash
+    int64_t restart_max_ms;             // supervisor: the delay doubles up to this
+    int64_t restart_calm_ms;            // supervisor: up this long, the next restart is at once
+    int64_t circuit_window_ms;          // breakers: sliding window of outcomes
+    uint32_t circuit_min_failures;      // failures in the window that open a breaker; 0: off
+    uint32_t circuit_failure_ratio_pct; // failure share that opens it (with min_calls); 0: off
+    uint32_t circuit_min_calls;         // calls in the window the ratio rule needs
+    int64_t circuit_cooldown_ms;        // open this long before the first probe
+    int64_t circuit_cooldown_max_ms;    // each failed probe doubles the cooldown up to this
+    uint32_t circuit_probes;            // attempts a half-open breaker admits at once
+    char *admin_key_env;                // owned; variable holding the admin key, or NULL
+    bool demo_enabled;                  // resolved from auto/true/false
+    uint16_t demo_port;                 // mock's port on 127.0.0.1
+    uint32_t demo_tokens_per_s;         // mock's pacing for the demo, 0 = no pacing
 } sl_config_t;
 
 // Load path (NULL: defaults only). On success *cfg_p is set (caller owns) and 0 is returned;

@@ -10,6 +10,7 @@
 #define SL_SOCK_H
 #include <czmq.h>
 
+#include "sl/buf.h"
 #include "sl/config.h"
 #include "sl/wire.h"
 
@@ -21,6 +22,9 @@
 zsock_t *sl_sock_bind(int type, const char *endpoint, int hwm);
 // New socket connected to endpoint. routing_id, when not NULL, names this peer to a ROUTER.
 // NULL on failure (logged). Caller owns the result.
+// Bytes of one process's STATS text: room for a few thousand series.
+#define SL_SOCK_STATS_MAX (512 * 1024)
+
 zsock_t *sl_sock_connect(int type, const char *endpoint, int hwm, const char *routing_id);
 
 // Encode msg and send it without blocking. to is the routing id (a ROUTER's first frame) or
@@ -55,5 +59,9 @@ zsock_t *sl_sock_announce_up(const sl_config_t *cfg, const char *name);
 // Send BEAT {name} on sock (to: a ROUTER's peer, else NULL) without blocking. A beat that
 // cannot be sent is not kept: the next one follows within a heartbeat. Safe on a NULL sock.
 void sl_sock_beat(zsock_t *sock, zframe_t *to, const char *name);
+// Send STATS {name, text: stats's content} to the supervisor on events, without blocking: the
+// process's metric sample lines (sl/metrics.h), sent with every heartbeat's BEAT. Dropped when
+// it cannot be sent (the next one follows). Safe on a NULL events.
+void sl_sock_stats(zsock_t *events, const char *name, const sl_buf_t *stats);
 
 #endif

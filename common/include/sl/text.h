@@ -21,5 +21,9 @@ bool sl_text_is_host_port(const char *s, size_t len);
 // 0 when the text is clean. Overlong forms, surrogates and code points past U+10FFFF are
 // refused (RFC 3629).
 int sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p);
+// Bytes a peer chose (a routing id, an alias) made safe for a log line: as they are when all
+// printable ASCII, else in hex (CZMQ's generated routing ids start with a zero byte); cut to
+// fit out (out_size >= 1, always NUL-terminated). Returns out.
+const char *sl_text_shown(const void *data, size_t len, char *out, size_t out_size);
 
 #endif

@@ -56,6 +56,7 @@ typedef enum {
     SL_HOST_STARTING = 0, // some process is not up yet (or is being restarted)
     SL_HOST_UP = 1,       // every process is up
     SL_HOST_FAILING = 2,  // some process keeps crashing: it is restarted with a capped backoff
+    SL_HOST_DRAINING = 3, // `sluice ctl drain`: no new requests; sluice stops once in-flight ends
 } sl_host_state_t;
 
 // Kinds of delta a token can carry.
@@ -129,7 +130,11 @@ typedef struct {
     X(STATE, 15, STATE, COUNT)                                                                   \
     X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \
     X(BEAT, 17, NAME)                                                                            \
-    X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)
+    X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)                                                       \
+    X(CIRCUIT, 19, NAME, STATE, RETRY_AFTER_MS)                                                  \
+    X(STATS, 20, NAME, TEXT)                                                                     \
+    X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
+    X(CTL_REPLY, 22, SEQ, STATUS, TEXT)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -177,6 +182,9 @@ typedef struct {
 
 // Name of a message type ("SUBMIT"), or "?" for an unknown code; never NULL.
 const char *sl_wire_type_name(int type);
+// Name of an error class for logs and metrics: "ok", "rate_limit", "timeout",
+// "provider_down", "fatal", "user_abort", "internal"; "unknown" for any other value.
+const char *sl_errclass_name(uint32_t err_class);
 
 // Encode msg into a new buffer. On success *data_p (caller owns, free()) and *len_p are set;
 // on failure *data_p is NULL and nothing was allocated. SL_EINVAL for an unknown type or delta

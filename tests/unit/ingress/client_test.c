@@ -12,6 +12,22 @@
 #include "client.h"
 #include "sl/err.h"
 
+// An OpenAI stream that ended in error: its last event is the error, then [DONE], once.
+static void
+s_check_error_then_done(const char *out)
+{
+    static const char done[] = "data: [DONE]\n\n";
+    size_t len = strlen(out);
+    CHECK(len > sizeof done);
+    CHECK(strcmp(out + len - (sizeof done - 1), done) == 0);
+    CHECK(strstr(out, "[DONE]") == out + len - (sizeof done - 1) + 6);
+    const char *last = out;
+    for (const char *e = strstr(out, "data: "); e && e < out + len - (sizeof done - 1);
+         e = strstr(e + 1, "data: "))
+        last = e;
+    CHECK(strncmp(last, "data: {\"error\":", 15) == 0);
+}
+
 static const char *ID = "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f";
 static const char *STREAM_BODY =
     "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\","
@@ -336,7 +352,7 @@ s_test_basics(void)
     free(message);
     ingress_client_destroy(&c);
 
-    // An error after tokens: an error event and no [DONE].
+    // An error after tokens: an error event, then [DONE] (which the SDKs never reach).
     c = s_accepted(&ingress_openai_api, STREAM_BODY);
     t = s_tokens(0, "a", "b");
     ingress_client_on_tokens(c, &t);
@@ -344,7 +360,7 @@ s_test_basics(void)
     CHECK(ingress_client_on_end(c, &e));
     CHECK(ingress_client_is_ended(c));
     CHECK(strstr(s_out(c), "data: {\"error\":{\"message\":\"reset\"") != NULL);
-    CHECK(strstr(s_out(c), "[DONE]") == NULL);
+    s_check_error_then_done(s_out(c));
     ingress_client_destroy(&c);
 
     // A broker REJECT (unknown model) becomes a 404.
@@ -408,8 +424,7 @@ s_test_basics(void)
     CHECK(tail != NULL);
     CHECK(strstr(tail, "\"type\":\"client_too_slow\"") != NULL);
     CHECK(strstr(tail, "/v1/streams/0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f") != NULL);
-    CHECK(strcmp(s_out(c) + ingress_client_out(c)->len - 2, "\n\n") == 0);
-    CHECK(strstr(s_out(c), "[DONE]") == NULL);
+    s_check_error_then_done(s_out(c));
     ingress_client_destroy(&c);
 
     // Keepalive: only on an open stream with nothing queued, at most once per idle period
@@ -525,8 +540,8 @@ s_test_duplicates(void)
 static void
 s_test_gap(void)
 {
-    // Mid-stream: the error event names the lost indices and where the stream is stored; no
-    // [DONE], no finish reason, and nothing of what came after the gap.
+    // Mid-stream: the error event names the lost indices and where the stream is stored, then
+    // [DONE]; no finish reason, and nothing of what came after the gap.
     ingress_client_t *c = s_accepted(&ingress_openai_api, STREAM_BODY);
     sl_msg_t t = s_chars(0, "ab");
     CHECK(ingress_client_on_tokens(c, &t));
@@ -538,7 +553,7 @@ s_test_gap(void)
     CHECK(err != NULL);
     CHECK(strstr(err, "stored whole at /v1/streams/0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f") != NULL);
     CHECK(strstr(err, "\"type\":\"stream_gap\"") != NULL);
-    CHECK(strstr(out, "[DONE]") == NULL);
+    s_check_error_then_done(out);
     CHECK(strstr(out, "\"finish_reason\":\"") == NULL);
     char text[64];
     s_openai_text(out, text, sizeof text);
@@ -587,7 +602,7 @@ s_test_end_count(void)
     CHECK(strstr(out, "data: {\"error\":{\"message\":\"the stream has 4 tokens but 2 reached the "
                       "ingress")
           != NULL);
-    CHECK(strstr(out, "[DONE]") == NULL);
+    s_check_error_then_done(out);
     CHECK(strstr(out, "\"finish_reason\":\"stop\"") == NULL);
     ingress_client_destroy(&c);
 
@@ -696,7 +711,7 @@ s_test_idle_deadline(void)
                   100)
           == 0);
     CHECK(strstr(out, "\"type\":\"timeout\"") != NULL);
-    CHECK(strstr(out, "[DONE]") == NULL);
+    s_check_error_then_done(out);
     CHECK_INT(ingress_client_tick(c, 0), ==, 0); // one terminal event
     ingress_client_destroy(&c);
 

@@ -2,7 +2,7 @@
 // directive counting, and every kind of mistake named in the error; the fault options (fail=
 // and its default status, retry_after=, retry_after_ms=, reset=, stall=, malformed=,
 // error_event=, first_byte_ms=), the combinations refused, the text hash that keys fail=
-// counters, and clearing the faults.
+// counters, clearing the faults, and fail_model= (a name, and which models it picks).
 #include "check.h"
 #include "directive.h"
 #include "sl/err.h"
@@ -109,6 +109,8 @@ s_test_bad(void)
         {"[mock error_event=2 fail=1 status=429]",
          "options 'status' and 'error_event' cannot be combined"},
         {"[mock retry_after_ms=5", "missing ']'"},
+        {"[mock fail_model]", "option 'fail_model' needs a value (fail_model=NAME)"},
+        {"[mock fail_model=]", "option 'fail_model': a name of 1 to 256 bytes"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mockllm_directive_t d = {0};
@@ -243,9 +245,48 @@ s_test_text_hash(void)
     CHECK(d.text_hash == 0);
 }
 
+static void
+s_test_fail_model(void)
+{
+    // A name, not a number; alone it means status=503, as fail= does; with another fault, that.
+    mockllm_directive_t d = {0};
+    const char *t = "[mock fail_model=gpt-4o-mini:free seed=3]";
+    CHECK_INT(mockllm_directive_parse(t, strlen(t), &d, NULL, 0), ==, 0);
+    CHECK(d.has_fail_model);
+    CHECK_INT(d.status, ==, MOCKLLM_DIRECTIVE_FAIL_STATUS);
+    CHECK(d.seed == 3);
+    CHECK(mockllm_directive_is_fail_model(&d, "gpt-4o-mini:free"));
+    CHECK(!mockllm_directive_is_fail_model(&d, "gpt-4o-mini"));
+    CHECK(!mockllm_directive_is_fail_model(&d, NULL));
+    d = (mockllm_directive_t){0};
+    t = "[mock status=429 fail_model=a]";
+    CHECK_INT(mockllm_directive_parse(t, strlen(t), &d, NULL, 0), ==, 0);
+    CHECK_INT(d.status, ==, 429);
+    CHECK(mockllm_directive_is_fail_model(&d, "a"));
+    d = (mockllm_directive_t){0};
+    t = "[mock fail_model=down reset=2]";
+    CHECK_INT(mockllm_directive_parse(t, strlen(t), &d, NULL, 0), ==, 0);
+    CHECK_INT(d.status, ==, 0);
+    CHECK_INT(d.fault, ==, MOCKLLM_FAULT_RESET);
+    // Without it, every model gets the faults; clearing the faults keeps it.
+    d = (mockllm_directive_t){0};
+    CHECK_INT(mockllm_directive_parse("[mock fail=1]", 13, &d, NULL, 0), ==, 0);
+    CHECK(!d.has_fail_model);
+    CHECK(mockllm_directive_is_fail_model(&d, "anything"));
+    CHECK(mockllm_directive_is_fail_model(&d, NULL));
+    // The longest name fits; one byte more does not.
+    char text[MOCKLLM_DIRECTIVE_MAX_NAME + 32];
+    int n = snprintf(text, sizeof text, "[mock fail_model=%0*d]", MOCKLLM_DIRECTIVE_MAX_NAME, 0);
+    d = (mockllm_directive_t){0};
+    CHECK_INT(mockllm_directive_parse(text, (size_t)n, &d, NULL, 0), ==, 0);
+    n = snprintf(text, sizeof text, "[mock fail_model=%0*d]", MOCKLLM_DIRECTIVE_MAX_NAME + 1, 0);
+    CHECK_INT(mockllm_directive_parse(text, (size_t)n, &d, NULL, 0), ==, SL_EINVAL);
+}
+
 int
 main(void)
 {
+    s_test_fail_model();
     s_test_ok();
     s_test_bad();
     s_test_edges();

@@ -4,8 +4,8 @@
 // every format, which must be exactly the script the format path plans. With a ledger: fail=K
 // (K errors, then normal answers with every fault dropped), retry_after= / retry_after_ms=
 // headers and Gemini's retryDelay, which faults are left to the server (first_byte_ms=, reset=
-// and stall= at 0 or on a one-shot) and which to the stream, GET /mock/requests (?seed=) and
-// POST /mock/reset.
+// and stall= at 0 or on a one-shot) and which to the stream, GET /mock/requests (?seed=, with
+// the attempts logged) and POST /mock/reset; fail_model= by the body's model and Gemini's path.
 #include <cjson/cJSON.h>
 
 #include "check.h"
@@ -330,7 +330,7 @@ s_serve(mockllm_ledger_t *l, const char *path_query, const char *body, mockllm_e
     snprintf(path, sizeof path, "%.*s", (int)(q ? q - path_query : (long)strlen(path_query)),
              path_query);
     mockllm_endpoint_serve(l, body ? "POST" : "GET", path, q ? q + 1 : "", body,
-                           body ? strlen(body) : 0, 1714564800, a);
+                           body ? strlen(body) : 0, 1714564800LL * 1000000, a);
 }
 
 static void
@@ -388,7 +388,12 @@ s_test_fail(void)
     snprintf(path, sizeof path, "/mock/requests?seed=%llu",
              (unsigned long long)mockllm_rng_fnv1a64("hi [mock fail=1]", 16));
     s_serve(l, path, NULL, &a);
-    CHECK_STR(sl_buf_str(&a.body), "{\"requests\":2}");
+    // The two planned requests, and the attempts logged for them: the 503, then the answer.
+    CHECK_STR(sl_buf_str(&a.body),
+              "{\"requests\":2,\"attempts\":[{\"model\":\"m\",\"faults\":true,\"at_us\":"
+              "1714564800000000,\"closed_early\":false,\"closed_at_us\":null},{\"model\":\"m\","
+              "\"faults\":false,\"at_us\":1714564800000000,\"closed_early\":false,"
+              "\"closed_at_us\":null}]}");
     mockllm_endpoint_answer_free(&a);
     static const char *const bad[] = {"/mock/requests?seed=", "/mock/requests?seed=1x",
                                       "/mock/requests?seed=18446744073709551616"};
@@ -534,9 +539,66 @@ s_test_fault_fields(void)
     mockllm_endpoint_answer_free(&a);
 }
 
+// fail_model=: the faults hit only the named model; another model of the same format is served
+// and leaves the fail= counter alone; Gemini's model is the path's.
+static void
+s_test_fail_model(void)
+{
+    mockllm_ledger_t *l = mockllm_ledger_new(0);
+    char body[1024], other[1024];
+    snprintf(body, sizeof body,
+             "{\"model\":\"down\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+             "\"content\":\"x [mock seed=5 fail=1 status=500 fail_model=down]\"}]}");
+    snprintf(other, sizeof other,
+             "{\"model\":\"up\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+             "\"content\":\"x [mock seed=5 fail=1 status=500 fail_model=down]\"}]}");
+    mockllm_endpoint_answer_t a;
+    s_serve(l, "/v1/chat/completions", other, &a); // not its model: served, fail=1 not used up
+    CHECK_INT(a.status, ==, 200);
+    CHECK(a.stream);
+    CHECK(a.attempt > 0);
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/v1/chat/completions", body, &a); // its model: the one fault
+    CHECK_INT(a.status, ==, 500);
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/v1/chat/completions", body, &a); // fail=1 spent
+    CHECK_INT(a.status, ==, 200);
+    mockllm_endpoint_answer_free(&a);
+    s_serve(l, "/mock/requests?seed=5", NULL, &a);
+    CHECK_STR(sl_buf_str(&a.body),
+              "{\"requests\":3,\"attempts\":[{\"model\":\"up\",\"faults\":false,\"at_us\":"
+              "1714564800000000,\"closed_early\":false,\"closed_at_us\":null},{\"model\":"
+              "\"down\",\"faults\":true,\"at_us\":1714564800000000,\"closed_early\":false,"
+              "\"closed_at_us\":null},{\"model\":\"down\",\"faults\":false,\"at_us\":"
+              "1714564800000000,\"closed_early\":false,\"closed_at_us\":null}]}");
+    mockllm_endpoint_answer_free(&a);
+    // Gemini: the model in the path decides; without fail=, every request to it fails.
+    const char *gemini = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"y [mock "
+                         "seed=6 status=503 fail_model=g-down]\"}]}]}";
+    for (int i = 0; i < 2; i++) {
+        s_serve(l, "/v1beta/models/g-down:streamGenerateContent?alt=sse", gemini, &a);
+        CHECK_INT(a.status, ==, 503);
+        mockllm_endpoint_answer_free(&a);
+    }
+    s_serve(l, "/v1beta/models/g-up:streamGenerateContent?alt=sse", gemini, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK(a.stream);
+    mockllm_endpoint_answer_free(&a);
+    // Without a ledger the model still decides, and nothing is logged.
+    mockllm_endpoint_answer("POST", "/v1/chat/completions", "", other, strlen(other), 1, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK(a.attempt == 0);
+    mockllm_endpoint_answer_free(&a);
+    mockllm_endpoint_answer("POST", "/v1/chat/completions", "", body, strlen(body), 1, &a);
+    CHECK_INT(a.status, ==, 500);
+    mockllm_endpoint_answer_free(&a);
+    mockllm_ledger_destroy(&l);
+}
+
 int
 main(void)
 {
+    s_test_fail_model();
     s_test_errors();
     s_test_formats_and_script();
     s_test_status();

@@ -1,10 +1,12 @@
 // ledger_test.c - the server's memory between requests: fail=K gives K faulty requests then
 // normal ones, per key (path, seed and directive text each isolate), the table's bound and
 // least-recently-used eviction, request counts by path (control endpoints left out, the path
-// limit), by seed, their JSON, and the reset.
+// limit), by seed, their JSON, and the reset; the attempt log (per seed, oldest first, closed
+// early, bounded, ids that outlive a reset).
 #include "check.h"
 #include "directive.h"
 #include "ledger.h"
+#include "sl/err.h"
 
 // The directive in text, parsed, with the seed a script would fill in when none is given.
 static mockllm_directive_t
@@ -174,9 +176,84 @@ s_test_counts(void)
     mockllm_ledger_destroy(&l);
 }
 
+static void
+s_check_seed_json(const mockllm_ledger_t *l, uint64_t seed, const char *want)
+{
+    sl_buf_t b;
+    sl_buf_init(&b, 1 << 20);
+    CHECK_INT(mockllm_ledger_seed_json(l, seed, &b), ==, 0);
+    CHECK_STR(sl_buf_str(&b), want);
+    sl_buf_free(&b);
+}
+
+static void
+s_test_attempts(void)
+{
+    mockllm_ledger_t *l = mockllm_ledger_new(3);
+    s_check_seed_json(l, 7, "{\"requests\":0,\"attempts\":[]}");
+    mockllm_directive_t d = s_opts("[mock seed=7]");
+    CHECK(mockllm_ledger_admit(l, "/p", &d));
+    uint64_t a = mockllm_ledger_log(l, 7, "down", true, 1000);
+    CHECK(mockllm_ledger_admit(l, "/p", &d));
+    uint64_t b = mockllm_ledger_log(l, 7, "up\"", false, 2500);
+    CHECK(a > 0 && b > a);
+    mockllm_ledger_closed_early(l, b, 3000);
+    mockllm_ledger_closed_early(l, b, 9000); // the first close counts
+    mockllm_ledger_closed_early(l, 0, 9000); // no attempt: nothing
+    (void)mockllm_ledger_log(l, 8, NULL, false, 2600);
+    s_check_seed_json(l, 7,
+                      "{\"requests\":2,\"attempts\":["
+                      "{\"model\":\"down\",\"faults\":true,\"at_us\":1000,\"closed_early\":false,"
+                      "\"closed_at_us\":null},"
+                      "{\"model\":\"up\\\"\",\"faults\":false,\"at_us\":2500,\"closed_early\":true,"
+                      "\"closed_at_us\":3000}]}");
+    s_check_seed_json(l, 8,
+                      "{\"requests\":0,\"attempts\":[{\"model\":null,\"faults\":false,\"at_us\":"
+                      "2600,\"closed_early\":false,\"closed_at_us\":null}]}");
+    // Bounded: a fourth attempt overwrites the oldest, whose id then finds nothing.
+    uint64_t c = mockllm_ledger_log(l, 7, "x", false, 4000);
+    mockllm_ledger_closed_early(l, a, 5000);
+    s_check_seed_json(l, 7,
+                      "{\"requests\":2,\"attempts\":["
+                      "{\"model\":\"up\\\"\",\"faults\":false,\"at_us\":2500,\"closed_early\":true,"
+                      "\"closed_at_us\":3000},"
+                      "{\"model\":\"x\",\"faults\":false,\"at_us\":4000,\"closed_early\":false,"
+                      "\"closed_at_us\":null}]}");
+    // A long model is cut.
+    char model[MOCKLLM_LEDGER_MAX_MODEL + 50];
+    memset(model, 'm', sizeof model - 1);
+    model[sizeof model - 1] = '\0';
+    (void)mockllm_ledger_log(l, 9, model, false, 1);
+    sl_buf_t out;
+    sl_buf_init(&out, 1 << 20);
+    CHECK_INT(mockllm_ledger_seed_json(l, 9, &out), ==, 0);
+    model[MOCKLLM_LEDGER_MAX_MODEL] = '\0';
+    CHECK(strstr(sl_buf_str(&out), model) != NULL);
+    model[MOCKLLM_LEDGER_MAX_MODEL] = 'm';
+    model[MOCKLLM_LEDGER_MAX_MODEL + 1] = '\0';
+    CHECK(strstr(sl_buf_str(&out), model) == NULL);
+    sl_buf_free(&out);
+    // A reset forgets the log; an id from before it finds nothing, new ids go on growing.
+    CHECK_INT(mockllm_ledger_reset(l), ==, 0);
+    s_check_seed_json(l, 7, "{\"requests\":0,\"attempts\":[]}");
+    uint64_t e = mockllm_ledger_log(l, 7, "y", false, 6000);
+    CHECK(e > c);
+    mockllm_ledger_closed_early(l, c, 7000);
+    s_check_seed_json(l, 7,
+                      "{\"requests\":0,\"attempts\":[{\"model\":\"y\",\"faults\":false,\"at_us\":"
+                      "6000,\"closed_early\":false,\"closed_at_us\":null}]}");
+    // A capped output buffer is left as it was.
+    sl_buf_init(&out, 10);
+    CHECK_INT(mockllm_ledger_seed_json(l, 7, &out), ==, SL_ETOOBIG);
+    CHECK_INT(out.len, ==, 0);
+    sl_buf_free(&out);
+    mockllm_ledger_destroy(&l);
+}
+
 int
 main(void)
 {
+    s_test_attempts();
     s_test_fail();
     s_test_eviction();
     s_test_counts();

@@ -6,7 +6,10 @@
 // reset= resets once then succeeds; stall=K and stall=0 send nothing until POST /mock/release,
 // and a client leaving a stall is freed; first_byte_ms= delays the first byte of streams,
 // one-shots and errors (pipelining still works); malformed= and error_event= streams in every
-// format are exactly the bytes the format renders for the planned script.
+// format are exactly the bytes the format renders for the planned script; the attempts logged
+// per seed (model, faults, wall-clock time) and a client that leaves before its answer is whole
+// noted as closed early, within moments, while finished answers and the mock's own resets are
+// not.
 //
 // Usage: mockllm_server_faults_test <path to sluice-mockllm>
 #include <arpa/inet.h>
@@ -16,7 +19,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "format.h"
@@ -286,6 +292,41 @@ static const struct {
 #define S_N_FORMATS (sizeof s_formats / sizeof s_formats[0])
 
 // Format i's body with directive in it, into out.
+// GET /mock/requests?seed=seed: the planned requests ("requests") and the attempts logged. Caller
+// owns the result (cJSON_Delete).
+static cJSON *
+s_attempts(uint64_t seed)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/mock/requests?seed=%llu", (unsigned long long)seed);
+    s_resp_t r;
+    CHECK_INT(s_exchange("GET", path, NULL, &r), ==, 200);
+    cJSON *j = cJSON_Parse(sl_buf_str(&r.body));
+    CHECK(j != NULL);
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(j, "attempts")));
+    s_resp_free(&r);
+    return j;
+}
+
+// The planned requests with seed, and that as many attempts are logged for it.
+static int
+s_seed_requests(uint64_t seed)
+{
+    cJSON *j = s_attempts(seed);
+    int n = (int)cJSON_GetObjectItem(j, "requests")->valuedouble;
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "attempts")), ==, n);
+    cJSON_Delete(j);
+    return n;
+}
+
+static int64_t
+s_wall_us(void)
+{
+    struct timespec ts;
+    CHECK_INT(clock_gettime(CLOCK_REALTIME, &ts), ==, 0);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 s_fill(size_t i, const char *directive, char *out, size_t size)
 {
@@ -334,9 +375,27 @@ s_test_fail_and_counts(void)
     s_resp_free(&r);
     s_expect("GET", "/mock/requests", NULL,
              "{\"requests\":6,\"by_path\":{\"/v1/chat/completions\":4,\"/v1/nope\":1,\"/\":1}}");
-    s_expect("GET", "/mock/requests?seed=101", NULL, "{\"requests\":4}");
-    s_expect("GET", "/mock/requests?x=1&seed=101", NULL, "{\"requests\":4}");
-    s_expect("GET", "/mock/requests?seed=102", NULL, "{\"requests\":0}");
+    // By seed: the 4 attempts in order, the first 2 faulty, their times the wall clock's.
+    cJSON *j = s_attempts(101);
+    CHECK_INT(cJSON_GetObjectItem(j, "requests")->valuedouble, ==, 4);
+    const cJSON *list = cJSON_GetObjectItem(j, "attempts");
+    CHECK_INT(cJSON_GetArraySize(list), ==, 4);
+    double prev_us = 0;
+    for (int i = 0; i < 4; i++) {
+        const cJSON *a = cJSON_GetArrayItem(list, i);
+        CHECK_STR(cJSON_GetObjectItem(a, "model")->valuestring, "m");
+        CHECK_INT(cJSON_IsTrue(cJSON_GetObjectItem(a, "faults")), ==, i < 2);
+        CHECK(cJSON_IsFalse(cJSON_GetObjectItem(a, "closed_early")));
+        CHECK(cJSON_IsNull(cJSON_GetObjectItem(a, "closed_at_us")));
+        double at_us = cJSON_GetObjectItem(a, "at_us")->valuedouble;
+        CHECK(at_us >= prev_us);
+        CHECK(at_us <= (double)s_wall_us());
+        CHECK(at_us > (double)s_wall_us() - 60e6);
+        prev_us = at_us;
+    }
+    cJSON_Delete(j);
+    CHECK_INT(s_seed_requests(101), ==, 4);
+    s_expect("GET", "/mock/requests?seed=102", NULL, "{\"requests\":0,\"attempts\":[]}");
     CHECK_INT(s_exchange("GET", "/mock/requests?seed=abc", NULL, &r), ==, 400);
     CHECK(strstr(sl_buf_str(&r.body), "'seed' must be a decimal integer") != NULL);
     s_resp_free(&r);
@@ -379,7 +438,7 @@ s_test_fail_every_format(void)
              "{\"requests\":12,\"by_path\":{\"/v1/chat/completions\":2,\"/v1/messages\":2,"
              "\"/v1beta/models/gemini-x:streamGenerateContent\":4,\"/v2/chat\":2,"
              "\"/api/chat\":2}}");
-    s_expect("GET", "/mock/requests?seed=203", NULL, "{\"requests\":2}");
+    CHECK_INT(s_seed_requests(203), ==, 2);
     s_expect("POST", "/mock/reset", "", "{\"reset\":6}");
 }
 
@@ -530,7 +589,102 @@ s_test_reset(void)
     CHECK(r.complete);
     CHECK(strstr(sl_buf_str(&r.body), "data: [DONE]\n\n") != NULL);
     s_resp_free(&r);
-    s_expect("GET", "/mock/requests?seed=88", NULL, "{\"requests\":2}");
+    CHECK_INT(s_seed_requests(88), ==, 2);
+}
+
+// The attempt of seed (the only one) once the server has noted how it ended: closed early or
+// not. Caller owns the result.
+static cJSON *
+s_only_attempt(uint64_t seed)
+{
+    cJSON *j = s_attempts(seed);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "attempts")), ==, 1);
+    return j;
+}
+
+static bool
+s_closed_early(const cJSON *j, double *closed_at_us)
+{
+    const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "attempts"), 0);
+    bool early = cJSON_IsTrue(cJSON_GetObjectItem(a, "closed_early"));
+    const cJSON *at = cJSON_GetObjectItem(a, "closed_at_us");
+    CHECK_INT(cJSON_IsNumber(at), ==, early);
+    if (closed_at_us)
+        *closed_at_us = early ? at->valuedouble : 0;
+    return early;
+}
+
+static void
+s_test_closed_early(void)
+{
+    // A paced stream whose client leaves after 3 events: noted at once, with the time.
+    char body[512];
+    s_openai("[mock tokens=40 rate=20 seed=301]", true, body, sizeof body);
+    s_resp_t r;
+    s_resp_init(&r);
+    int fd = s_open("POST", CHAT, body);
+    s_read_events(fd, &r, 3, false);
+    int64_t left_us = s_wall_us();
+    close(fd);
+    s_resp_free(&r);
+    double closed_at_us = 0;
+    int64_t deadline = sl_clock_mono_ms() + 5000 * mockproc_mult();
+    for (;;) {
+        cJSON *j = s_only_attempt(301);
+        bool early = s_closed_early(j, &closed_at_us);
+        cJSON_Delete(j);
+        if (early)
+            break;
+        CHECK_INT(sl_clock_mono_ms(), <, deadline);
+        struct timespec pause = {.tv_nsec = 10 * 1000000};
+        nanosleep(&pause, NULL); // polling the server's state, not waiting for a time
+    }
+    CHECK(closed_at_us >= (double)left_us - 1000); // the clocks are the same wall clock
+    CHECK(closed_at_us < (double)left_us + 2e6);
+
+    // A client that leaves a stall (stall=0 too) is closed early.
+    s_openai("[mock tokens=5 stall=1 seed=302]", true, body, sizeof body);
+    s_resp_init(&r);
+    fd = s_open("POST", CHAT, body);
+    s_read_events(fd, &r, 2, false);
+    close(fd);
+    s_resp_free(&r);
+    s_openai("[mock tokens=5 stall=0 seed=303]", true, body, sizeof body);
+    fd = s_open("POST", CHAT, body);
+    s_resp_init(&r);
+    CHECK_INT(s_read_some(fd, &r, 100), ==, 0);
+    close(fd);
+    s_resp_free(&r);
+    s_expect("GET", "/healthz", NULL, "ok"); // the server has seen both leave by now
+    for (uint64_t seed = 302; seed <= 303; seed++) {
+        cJSON *j = s_only_attempt(seed);
+        CHECK(s_closed_early(j, NULL));
+        cJSON_Delete(j);
+    }
+
+    // Not closed early: a whole stream, a whole one-shot answer, an error, the mock's own reset.
+    static const struct {
+        const char *text;
+        bool stream;
+    } whole[] = {
+        {"[mock tokens=5 seed=304]", true},   {"[mock tokens=5 seed=305]", false},
+        {"[mock status=429 seed=306]", true}, {"[mock tokens=5 reset=2 seed=307]", true},
+        {"[mock reset=0 seed=308]", true},
+    };
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        s_openai(whole[i].text, whole[i].stream, body, sizeof body);
+        s_resp_init(&r);
+        fd = s_open("POST", CHAT, body);
+        s_read_to_end(fd, &r);
+        close(fd);
+        s_resp_free(&r);
+    }
+    s_expect("GET", "/healthz", NULL, "ok");
+    for (uint64_t seed = 304; seed <= 308; seed++) {
+        cJSON *j = s_only_attempt(seed);
+        CHECK(!s_closed_early(j, NULL));
+        cJSON_Delete(j);
+    }
 }
 
 static void
@@ -707,6 +861,7 @@ main(int argc, char **argv)
     s_test_stall();
     s_test_first_byte();
     s_test_stream_faults();
+    s_test_closed_early();
     mockproc_stop();
     printf("server_faults_test: ok\n");
     return 0;

@@ -95,7 +95,8 @@ s_name(const test_proc_t *p, char *name, size_t size)
     snprintf(name, size, "persist-%d", (int)p->pid);
 }
 
-// Wait for UP {persist-<pid>} from p. Beats of an earlier process may still be queued: skipped.
+// Wait for UP {persist-<pid>} from p. Beats and stats of an earlier process may still be
+// queued: skipped.
 static void
 s_wait_up(zsock_t *events, const test_proc_t *p)
 {
@@ -105,7 +106,7 @@ s_wait_up(zsock_t *events, const test_proc_t *p)
         zframe_t *frame = NULL;
         sl_msg_t msg;
         CHECK_INT(s_recv(events, &frame, &msg, test_ms(10000)), ==, 0);
-        if (msg.type == SL_MSG_BEAT) {
+        if (msg.type == SL_MSG_BEAT || msg.type == SL_MSG_STATS) {
             zframe_destroy(&frame);
             continue;
         }
@@ -128,6 +129,15 @@ test_supervisor_beats(zsock_t *events, const test_proc_t *p)
         zframe_t *frame = NULL;
         sl_msg_t msg;
         CHECK_INT(s_recv(events, &frame, &msg, test_ms(20 * HEARTBEAT_MS)), ==, 0);
+        if (msg.type == SL_MSG_STATS) { // each beat comes with the counters
+            CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
+            char text[4096];
+            snprintf(text, sizeof text, "%.*s", (int)msg.text.len, msg.text.ptr);
+            CHECK(strstr(text, "sluice_batches_stored_total ") != NULL);
+            zframe_destroy(&frame);
+            i--;
+            continue;
+        }
         CHECK_INT(msg.type, ==, SL_MSG_BEAT);
         CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
         zframe_destroy(&frame);
