@@ -39,8 +39,8 @@ void broker_circuits_destroy(broker_circuits_t **self_p);
 bool broker_circuits_set(
     broker_circuits_t *self, const char *key, size_t len, uint32_t state, int64_t retry_after_ms);
 // May an attempt at model of provider go now? When not, *wait_ms (when not NULL) gets how
-// long until the first of its shut breakers is due to half-open (at least 1000 ms when the
-// breaker is shut by hand or its time is unknown or past).
+// long until the last of its shut breakers is due to half-open, since both must admit (at
+// least 1000 ms for a breaker shut by hand or whose time is unknown or past).
 bool broker_circuits_admit(broker_circuits_t *self,
                            const char *provider,
                            const char *model,

@@ -210,6 +210,7 @@ builder_stream_cut(
     msg.model = sl_str(self->model);
     msg.first_index = self->open.count ? self->batch_first : self->next_index;
     msg.final = final;
+    msg.attempt = self->attempt; // the final batch's is the stream's stored attempts
     if (final) {
         msg.finish_reason = sl_str(self->finish_reason);
         msg.message = sl_str(self->message);

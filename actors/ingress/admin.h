@@ -14,6 +14,8 @@
 //   POST /admin/reset-statistics         reset-stats
 //   POST /admin/drain                    drain
 //   POST /admin/reload                   reload
+//   POST /admin/validate                 validate      (the config, and each provider's reach)
+//   POST /admin/generate                 (the ingress's own: a test generation, see below)
 //
 // Who may: with admin.key_env set (and its variable non-empty), /admin/* needs the key, as
 // `Authorization: Bearer <key>` or `x-api-key: <key>`, from any address; without it, /admin/*
@@ -24,6 +26,10 @@
 #define INGRESS_ADMIN_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sl/buf.h"
 
 // Longest argument (a breaker key).
 #define INGRESS_ADMIN_MAX_ARG 255
@@ -35,6 +41,7 @@ typedef struct {
     const char *command;                 // status == 0: the CTL command (static)
     char arg[INGRESS_ADMIN_MAX_ARG + 1]; // status == 0: its argument, "" for none
     bool text;                           // the answer is the Prometheus text, not JSON
+    bool generate;                       // POST /admin/generate: the ingress answers itself
 } ingress_admin_ask_t;
 
 // True when url is one the admin API serves (/metrics, or under /admin/).
@@ -51,5 +58,26 @@ void ingress_admin_decide(const char *url,
                           const char *authorization,
                           const char *api_key,
                           ingress_admin_ask_t *ask);
+
+// True for an IPv4 loopback address (127.0.0.0/8), ::1, or ::ffff:127.x.y.z.
+bool ingress_admin_is_loopback(const struct sockaddr *sa);
+
+// POST /admin/generate {"model": alias, "prompt": text (default "Say hello."), "max_tokens": n
+// (default 64)}: a test generation through a route. Writes the OpenAI Chat Completions body it
+// becomes (not streamed) into out. 0, or SL_EINVAL with *why naming the bad field.
+int ingress_admin_generate_body(const char *body, size_t len, sl_buf_t *out, const char **why);
+// The report of a test generation from the response the request got (status, its OpenAI JSON
+// body) and what the ingress measured: {"model", "status", "attempts", "stream_id", "tokens",
+// "ttft_ms" (null when no token came), "total_ms", "finish_reason", "text" | "error"}.
+// 0 or SL_ETOOBIG.
+int ingress_admin_report(const char *model,
+                         unsigned status,
+                         const char *response,
+                         size_t len,
+                         uint32_t attempts,
+                         const char *stream_id,
+                         int64_t ttft_ms,
+                         int64_t total_ms,
+                         sl_buf_t *out);
 
 #endif

@@ -468,7 +468,7 @@ ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject)
     return s_failed(self, reject);
 }
 
-static const char *const s_state_names[] = {"streaming", "complete", "error"};
+static const char *const s_state_names[] = {"streaming", "complete", "error", "aborted"};
 
 bool
 ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
@@ -492,7 +492,8 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
     cJSON_AddStringToObject(root, "model", s);
     free(s);
     cJSON_AddStringToObject(root, "status",
-                            record->state <= 2 ? s_state_names[record->state] : "error");
+                            record->state <= SL_STREAM_ABORTED ? s_state_names[record->state]
+                                                               : "error");
     if (record->finish_reason.len) {
         s = sl_str_dup(record->finish_reason);
         cJSON_AddStringToObject(root, "finish_reason", s);
@@ -501,6 +502,7 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
         cJSON_AddNullToObject(root, "finish_reason");
     }
     cJSON_AddNumberToObject(root, "tokens", (double)record->count);
+    cJSON_AddNumberToObject(root, "attempts", record->attempt ? record->attempt : 1);
     // cJSON strings are C strings: text holding NUL would be cut, so it is passed as-is up to
     // the first NUL (provider text never holds one).
     s = sl_str_dup(record->text);
@@ -620,6 +622,12 @@ unsigned
 ingress_client_status(const ingress_client_t *self)
 {
     return self->status;
+}
+
+const sl_buf_t *
+ingress_client_body(const ingress_client_t *self)
+{
+    return &self->body;
 }
 
 const char *

@@ -152,6 +152,8 @@ ingress_client_state_t ingress_client_state(const ingress_client_t *self);
 unsigned ingress_client_status(const ingress_client_t *self);
 // The request id (submits) or the stream id asked for (queries); "" before either. Borrowed.
 const char *ingress_client_req_id(const ingress_client_t *self);
+// The request body fed so far (emptied by accept). Borrowed.
+const sl_buf_t *ingress_client_body(const ingress_client_t *self);
 // Output not yet read: a whole response's body, or a stream's pending events. Borrowed; valid
 // until the client changes.
 const sl_buf_t *ingress_client_out(const ingress_client_t *self);

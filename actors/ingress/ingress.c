@@ -12,9 +12,6 @@
 // talks to and sends again what a restarted peer lost (sl/peer.h).
 #include "ingress.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +23,7 @@
 #include "admin.h"
 #include "client.h"
 #include "link.h"
+#include "listen.h"
 #include "meter.h"
 #include "sl/clock.h"
 #include "sl/err.h"
@@ -58,8 +56,10 @@ typedef struct {
     bool admin;                  // query_seq is a CTL to the supervisor (/admin, /metrics)
     bool text;                   // the response is Prometheus text, not JSON
     bool chat;                   // a chat request: counted in the metrics when it ends
+    bool report;                 // POST /admin/generate: answer with a report, not the chat
     int64_t submit_ms;           // monotonic: when a chat request was submitted
     int64_t tokens_ms;           // monotonic: when its last tokens were taken; 0 before
+    int64_t first_ms;            // monotonic: when its first tokens were taken; 0 before
     unsigned act;                // INGRESS_CLIENT_* flags from the tick being handled
 } ingress_conn_t;
 
@@ -168,10 +168,32 @@ s_add_common_headers(struct MHD_Response *r, const ingress_client_t *c, const ch
     }
 }
 
+// A test generation's answer is its report (ingress_admin_report), not the chat response.
+static void
+s_report(ingress_conn_t *k)
+{
+    k->report = false;
+    ingress_client_t *c = k->client;
+    const sl_buf_t *out = ingress_client_out(c);
+    const ingress_request_t *req = ingress_client_request(c);
+    int64_t now_ms = sl_clock_mono_ms();
+    sl_buf_t report;
+    sl_buf_init(&report, out->max_len);
+    if (ingress_admin_report(req ? req->model : NULL, ingress_client_status(c), out->data, out->len,
+                             ingress_client_attempts(c), ingress_client_req_id(c),
+                             k->first_ms ? k->first_ms - k->submit_ms : -1, now_ms - k->submit_ms,
+                             &report)
+        == 0)
+        (void)ingress_client_respond(c, 200, report.data, report.len);
+    sl_buf_free(&report);
+}
+
 // Queue the response the client has decided on.
 static enum MHD_Result
 s_queue(ingress_conn_t *k)
 {
+    if (k->report && ingress_client_state(k->client) == INGRESS_CLIENT_RESPOND)
+        s_report(k);
     const ingress_client_t *c = k->client;
     struct MHD_Response *r;
     if (ingress_client_state(c) == INGRESS_CLIENT_STREAMING) {
@@ -321,21 +343,34 @@ s_health(ingress_t *self, ingress_conn_t *k)
     return s_respond_now(k, status, body, strlen(body));
 }
 
-// True when the connection's peer is on a loopback address (127.0.0.0/8, ::1).
 static bool
 s_is_loopback(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = info ? info->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24)
-               == 127;
-    if (sa && sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    return info && ingress_admin_is_loopback(info->client_addr);
+}
+
+// POST /admin/generate: the request becomes a whole (non-streaming) chat request through the
+// route it names, answered with a report of what happened (ingress_admin_report).
+static enum MHD_Result
+s_generate(ingress_t *self, ingress_conn_t *k)
+{
+    sl_buf_t body;
+    sl_buf_init(&body, self->cfg->max_body_bytes);
+    const char *why = NULL;
+    const sl_buf_t *in = ingress_client_body(k->client);
+    if (ingress_admin_generate_body(in->data ? in->data : "", in->len, &body, &why) != 0) {
+        sl_buf_free(&body);
+        ingress_client_fail(k->client, 400, "invalid_request_error", why ? why : "too big", NULL);
+        return s_queue(k);
     }
-    return false;
+    ingress_client_destroy(&k->client);
+    k->client = ingress_client_new(&ingress_openai_api, &self->client_cfg);
+    (void)ingress_client_feed(k->client, body.data, body.len);
+    sl_buf_free(&body);
+    k->report = true;
+    return s_submit(self, k);
 }
 
 // /admin/* and /metrics: ask the supervisor (admin.h says who may), answer with its reply.
@@ -347,6 +382,8 @@ s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
         url, method, s_is_loopback(k->conn), self->admin_key,
         MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, "x-api-key"), &ask);
+    if (ask.generate && !ask.status)
+        return s_generate(self, k);
     if (ask.status) {
         ingress_client_fail(k->client, ask.status,
                             ask.status == 401   ? "authentication_error"
@@ -488,18 +525,6 @@ s_on_completed(void *cls,
     ingress_client_destroy(&k->client);
     free(k);
     *con_cls = NULL;
-}
-
-__attribute__((format(printf, 2, 0))) static void
-s_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    size_t n = strlen(line);
-    while (n && line[n - 1] == '\n')
-        line[--n] = '\0';
-    sl_log_warn_rl("http: %s", line);
 }
 
 // Let MHD work until it has nothing due at once: a connection it just resumed or wrote to
@@ -681,6 +706,8 @@ s_meter_tokens(ingress_t *self, ingress_conn_t *k, uint64_t n)
     ingress_meter_tokens(self->meter, req ? req->model : NULL, n,
                          k->tokens_ms ? -1 : now_ms - k->submit_ms,
                          k->tokens_ms ? now_ms - k->tokens_ms : -1);
+    if (!k->tokens_ms)
+        k->first_ms = now_ms;
     k->tokens_ms = now_ms;
 }
 
@@ -845,42 +872,6 @@ s_on_state(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-static struct MHD_Daemon *
-s_listen(ingress_t *self)
-{
-    char host[256];
-    const char *listen = self->cfg->http_listen;
-    const char *colon = strrchr(listen, ':');
-    if (!colon || (size_t)(colon - listen) >= sizeof host) {
-        sl_log_error("listen.http '%s' is not host:port", listen);
-        return NULL;
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (gai != 0 || !ai) {
-        sl_log_error("listen.http '%s': %s", listen, gai_strerror(gai));
-        return NULL;
-    }
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    // The logger goes first: MHD logs the options after it through it, and warns otherwise.
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_on_request, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, self,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)INGRESS_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)INGRESS_IDLE_TIMEOUT, MHD_OPTION_END);
-    freeaddrinfo(ai);
-    if (!d)
-        sl_log_error("cannot listen on http://%s (in use?)", listen);
-    return d;
-}
-
 ingress_t *
 ingress_new(const sl_config_t *cfg)
 {
@@ -920,7 +911,8 @@ ingress_new(const sl_config_t *cfg)
         || !self->loop)
         goto fail;
     zsock_set_subscribe(self->state, "");
-    self->http = s_listen(self);
+    self->http = ingress_listen(cfg->http_listen, INGRESS_MAX_CONNS, INGRESS_IDLE_TIMEOUT,
+                                s_on_request, s_on_completed, self);
     if (!self->http)
         goto fail;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->http, MHD_DAEMON_INFO_EPOLL_FD);

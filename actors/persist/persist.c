@@ -149,6 +149,7 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
         record.count = rec.tokens;
         record.prompt_tokens = rec.prompt_tokens;
         record.completion_tokens = rec.completion_tokens;
+        record.attempt = rec.attempts;
         record.text = sl_strn(sl_buf_str(&rec.text), rec.text.len);
         if (rc == SL_ETOOBIG)
             sl_log_warn_rl("query: text too big req=%.*s first_index=%" PRIu64, (int)q->req_id.len,

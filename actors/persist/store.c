@@ -15,10 +15,11 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-// Schema version 2 (the tables of version 1; see store.h for what changed). batches.text is a
+// Schema version 3 (the tables of version 1, streams.attempts added; see store.h for what
+// changed). batches.text is a
 // BLOB because a delta may hold NUL bytes, which SQLite's text functions would cut at; the
 // store never asks SQLite to interpret it.
-static const char s_schema_v2[] = "CREATE TABLE streams("
+static const char s_schema_v3[] = "CREATE TABLE streams("
                                   " id TEXT PRIMARY KEY,"
                                   " model TEXT NOT NULL,"
                                   " state INTEGER NOT NULL,"
@@ -28,7 +29,8 @@ static const char s_schema_v2[] = "CREATE TABLE streams("
                                   " completion_tokens INTEGER NOT NULL,"
                                   " error TEXT NOT NULL,"
                                   " created_ms INTEGER NOT NULL,"
-                                  " updated_ms INTEGER NOT NULL);"
+                                  " updated_ms INTEGER NOT NULL,"
+                                  " attempts INTEGER NOT NULL DEFAULT 1);"
                                   "CREATE TABLE batches("
                                   " stream_id TEXT NOT NULL,"
                                   " first_index INTEGER NOT NULL,"
@@ -36,7 +38,13 @@ static const char s_schema_v2[] = "CREATE TABLE streams("
                                   " text BLOB NOT NULL,"
                                   " deltas BLOB NOT NULL,"
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                                  "PRAGMA user_version = 2;";
+                                  "PRAGMA user_version = 3;";
+
+// Version 2 -> 3: the upstream attempts a stream took (retries and fallbacks). Streams stored
+// before it count as one.
+static const char s_migrate_v2[] =
+    "ALTER TABLE streams ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;"
+    "PRAGMA user_version = 3;";
 
 // Version 1 -> 2: tokens of a streaming stream becomes the count of its contiguous indices.
 // Rows sorted by first_index; reach is the highest end of the rows before a row. The first
@@ -57,25 +65,26 @@ static const char s_migrate_v1[] =
 // The statements, prepared once at open and reused for every write and read. insert_batch has
 // no ON CONFLICT: a row only ever starts at tokens, where the invariant says no row is, so a
 // conflict is a broken file and fails the transaction loudly.
-#define STORE_STATEMENTS(X)                                                                       \
-    X(begin, "BEGIN IMMEDIATE")                                                                   \
-    X(commit, "COMMIT")                                                                           \
-    X(rollback, "ROLLBACK")                                                                       \
-    X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens,"  \
-                   " completion_tokens, error, created_ms, updated_ms)"                           \
-                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3) ON CONFLICT(id) DO NOTHING")      \
-    X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                  \
-    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, text, deltas)"                \
-                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                                \
-    X(select_after, "SELECT first_index, n FROM batches"                                          \
-                    " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")            \
-    X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")                \
-    X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"            \
-              " completion_tokens = ?5, error = ?6, updated_ms = ?7 WHERE id = ?1 AND state = 0") \
-    X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                 \
-                     " completion_tokens, error, created_ms, updated_ms"                          \
-                     " FROM streams WHERE id = ?1")                                               \
-    X(select_batches, "SELECT first_index, n, text, deltas FROM batches"                          \
+#define STORE_STATEMENTS(X)                                                                      \
+    X(begin, "BEGIN IMMEDIATE")                                                                  \
+    X(commit, "COMMIT")                                                                          \
+    X(rollback, "ROLLBACK")                                                                      \
+    X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens," \
+                   " completion_tokens, error, created_ms, updated_ms)"                          \
+                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3) ON CONFLICT(id) DO NOTHING")     \
+    X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                 \
+    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, text, deltas)"               \
+                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                               \
+    X(select_after, "SELECT first_index, n FROM batches"                                         \
+                    " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")           \
+    X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")               \
+    X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"           \
+              " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8"              \
+              " WHERE id = ?1 AND state = 0")                                                    \
+    X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                \
+                     " completion_tokens, error, created_ms, updated_ms, attempts"               \
+                     " FROM streams WHERE id = ?1")                                              \
+    X(select_batches, "SELECT first_index, n, text, deltas FROM batches"                         \
                       " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")
 
 struct persist_store {
@@ -310,14 +319,19 @@ s_migrate(persist_store_t *self)
                  PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if (version == 0 && s_exec_sql(self, s_schema_v2, "create schema") != 0)
+    if (version == 0 && s_exec_sql(self, s_schema_v3, "create schema") != 0)
         goto fail;
     if (version == 1 && s_exec_sql(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
+        goto fail;
+    if ((version == 1 || version == 2)
+        && s_exec_sql(self, s_migrate_v2, "migrate schema 2 to 3") != 0)
         goto fail;
     if (s_exec_sql(self, "COMMIT", "commit schema") != 0)
         goto fail;
     if (version == 1)
         sl_log_info("store: migrated schema 1 to 2: tokens of streaming streams recounted");
+    if (version == 1 || version == 2)
+        sl_log_info("store: migrated schema 2 to 3: streams.attempts added (1 for old streams)");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
@@ -495,13 +509,16 @@ static int
 s_finish(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
 {
     sqlite3_stmt *st = self->finish;
-    int state = b->err_class == SL_ERRCLASS_NONE ? SL_STREAM_COMPLETE : SL_STREAM_ERROR;
+    int state = b->err_class == SL_ERRCLASS_NONE         ? SL_STREAM_COMPLETE
+                : b->err_class == SL_ERRCLASS_USER_ABORT ? SL_STREAM_ABORTED
+                                                         : SL_STREAM_ERROR;
     if (s_bind_str(st, 1, b->req_id) != SQLITE_OK || sqlite3_bind_int(st, 2, state) != SQLITE_OK
         || s_bind_str(st, 3, b->finish_reason) != SQLITE_OK
         || sqlite3_bind_int64(st, 4, b->prompt_tokens) != SQLITE_OK
         || sqlite3_bind_int64(st, 5, b->completion_tokens) != SQLITE_OK
         || s_bind_str(st, 6, b->message) != SQLITE_OK
-        || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK) {
+        || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK
+        || sqlite3_bind_int64(st, 8, b->attempt > 0 ? b->attempt : 1) != SQLITE_OK) {
         s_reset(st);
         return s_fail(self, "bind finish");
     }
@@ -684,6 +701,7 @@ persist_store_read(persist_store_t *self,
         rec->error = s_column_dup(st, 6, &rec->error_len);
         rec->created_wall_ms = sqlite3_column_int64(st, 7);
         rec->updated_wall_ms = sqlite3_column_int64(st, 8);
+        rec->attempts = (uint32_t)sqlite3_column_int64(st, 9);
     }
     int err = rc == SQLITE_ROW    ? 0
               : rc == SQLITE_DONE ? SL_ENOTFOUND

@@ -5,9 +5,9 @@
 // default) a committed batch survives a crash of any process (kill -9 included), but the last
 // transactions before a power loss or OS crash may be lost, a risk the default accepts for
 // about twice the write rate of `full` (docs/architecture.md, I4; docs/benchmarks.md). Schema
-// version 2 (PRAGMA user_version):
+// version 3 (PRAGMA user_version):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
-//           completion_tokens, error, created_ms, updated_ms)
+//           completion_tokens, error, created_ms, updated_ms, attempts)
 //   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
 // batches.deltas holds a row's deltas exactly as sl_wire_encode_deltas writes them (the DELTAS
@@ -23,8 +23,8 @@
 // contiguous count and sets version 2, in one transaction. Rows such a file holds past a gap
 // stay, and tokens takes them in once the gap is filled: they are the only rows that can lie
 // past tokens or overlap another, and reads hand each index over once. A finished version 1
-// stream keeps its tokens. A file newer than this build is refused; an older build refuses a
-// version 2 file, as it would break the invariant.
+// stream keeps its tokens. Version 3 adds streams.attempts (1 for streams stored before it).
+// A file newer than this build is refused; an older build refuses a newer file.
 //
 // Writes are idempotent by index, because the builder resends every unacknowledged batch after
 // a reconnect or timeout, and a restarted builder may cut them at other boundaries. Per batch
@@ -39,7 +39,9 @@
 //     at first_index = tokens, and tokens becomes first + n; durable;
 //   - a final batch that is not a gap then decides the end: a streaming stream becomes
 //     complete (err_class SL_ERRCLASS_NONE) or error, with the batch's finish reason, usage and
-//     message. The first such final decides; later ones change nothing. So `complete` always
+//     message, and its attempt as the stream's attempts; state aborted (SL_STREAM_ABORTED)
+//     when err_class is SL_ERRCLASS_USER_ABORT (the client went away or cancelled). The first
+//     such final decides; later ones change nothing. So `complete` always
 //     means 0 .. tokens-1 are whole and the end was stored.
 //
 // No sockets: the actor decodes and validates, this module writes and reads. Not thread-safe;
@@ -53,7 +55,7 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 2
+#define PERSIST_STORE_SCHEMA_VERSION 3
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque
@@ -79,6 +81,7 @@ typedef struct {
     uint32_t completion_tokens; // usage from the final batch, 0 before it
     int64_t created_wall_ms;    // when the first batch of the stream was written
     int64_t updated_wall_ms;    // when a write last changed the stream
+    uint32_t attempts;          // upstream attempts the stream took (its final batch's attempt)
     sl_buf_t text;              // owned; TEXT deltas from the asked index, in index order
 } persist_record_t;
 

@@ -132,6 +132,7 @@ s_usage(void)
             "  reset [KEY]        forget breaker KEY's history (every breaker without KEY)\n"
             "  drain              admit nothing new, finish what is in flight, then stop\n"
             "  reload             re-read the config's routes and providers; streams go on\n"
+            "  validate           check the config file and that every provider is reachable\n"
             "  metrics            the Prometheus metrics page\n"
             "  reset-stats        start the status's \"since reset\" counts again\n"
             "  top [--count N]    status, redrawn every second\n");

@@ -15,6 +15,7 @@
 #include "sl/err.h"
 #include "sl/log.h"
 #include "supervisor.h"
+#include "validate.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "unknown"
@@ -26,6 +27,8 @@ s_usage(FILE *out)
     fprintf(out, "usage: sluice up [-c FILE]   start every sluice process and keep them running\n"
                  "       sluice ctl [-c FILE] COMMAND   ask a running sluice (status, circuits,\n"
                  "                             open, close, reset, drain, reload, metrics, top)\n"
+                 "       sluice validate [-c FILE]   check the config and that every provider\n"
+                 "                             answers a TCP connect; prints JSON\n"
                  "       sluice version        print the version\n"
                  "       sluice help           print this help\n"
                  "\n"
@@ -108,7 +111,8 @@ main(int argc, char **argv)
         return 0;
     }
     bool ctl = strcmp(command, "ctl") == 0;
-    if (strcmp(command, "up") != 0 && !ctl)
+    bool validate = strcmp(command, "validate") == 0;
+    if (strcmp(command, "up") != 0 && !ctl && !validate)
         return s_usage_error("unknown command", command);
     const char *config_path = NULL;
     int i = 2;
@@ -125,5 +129,7 @@ main(int argc, char **argv)
             return s_usage_error("unexpected argument", argv[i]);
         }
     }
+    if (validate)
+        return supervisor_validate_main(config_path);
     return ctl ? s_ctl(config_path, argc - i, argv + i) : s_up(config_path);
 }

@@ -2,6 +2,7 @@
 #include "stats.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ struct supervisor_stats {
     size_t *lens;
     size_t n_slots;
     double last_tokens;   // summed sluice_tokens_total at the last tick
-    int64_t last_tick_ms; // 0 before the first tick
+    int64_t last_tick_ms; // monotonic time of the last tick
+    bool ticked;          // a tick has happened
     double tokens_per_s;
     double baseline[S_N_BASELINE];
 };
@@ -113,13 +115,14 @@ supervisor_stats_tick(supervisor_stats_t *self, int64_t now_ms)
     sl_metrics_sum_t *sum = supervisor_stats_sum(self, NULL, 0, NULL);
     double tokens = sl_metrics_sum_total(sum, "sluice_tokens_total");
     sl_metrics_sum_destroy(&sum);
-    if (self->last_tick_ms > 0 && now_ms > self->last_tick_ms) {
+    if (self->ticked && now_ms > self->last_tick_ms) {
         double delta = tokens - self->last_tokens;
         // A restarted ingress starts its count again: its fall is not negative traffic.
         self->tokens_per_s = delta > 0 ? delta * 1000.0 / (double)(now_ms - self->last_tick_ms) : 0;
     }
     self->last_tokens = tokens;
     self->last_tick_ms = now_ms;
+    self->ticked = true;
 }
 
 double

@@ -47,7 +47,9 @@ double supervisor_stats_tokens_per_s(const supervisor_stats_t *self);
 // Take the baseline for "since reset" figures from sum.
 void supervisor_stats_reset(supervisor_stats_t *self, const sl_metrics_sum_t *sum);
 // The total of every series of name in sum, minus its total at the last reset (never below
-// zero: a restarted process's counters may have fallen under the baseline).
+// zero: a restarted process's counters may have fallen under the baseline). The baseline is
+// kept for the counters the status reports (requests, tokens, upstream attempts, retries,
+// fallbacks, rejects); for any other name this is the plain total.
 double supervisor_stats_since_reset(const supervisor_stats_t *self,
                                     const sl_metrics_sum_t *sum,
                                     const char *name);

@@ -27,6 +27,7 @@
 #include "sl/sock.h"
 #include "sl/wire.h"
 #include "stats.h"
+#include "validate.h"
 
 #define S_TICK_MAX_MS      100   // reap, restart and check liveness at least this often
 #define S_TICK_MIN_MS      5     // ... and never more often than this
@@ -75,6 +76,9 @@ struct supervisor {
     int64_t started_ms;              // monotonic time supervisor_new ran
     int64_t drain_since_ms;          // monotonic start of `sluice ctl drain`; 0: not draining
     int64_t drain_until_ms;          // draining: stop by then, in flight or not
+    supervisor_validate_t *validate; // owned: the `validate` command's child, NULL when none
+    zframe_t *validate_to;           // owned: who asked for it (control routing id)
+    uint64_t validate_seq;           // and the seq of its CTL
 };
 
 static int s_drain_check(supervisor_t *self, int64_t now_ms);
@@ -122,7 +126,11 @@ s_add_children(supervisor_t *self)
         char port[16], rate[16];
         snprintf(port, sizeof port, "%u", (unsigned)cfg->demo_port);
         snprintf(rate, sizeof rate, "%u", (unsigned)cfg->demo_tokens_per_s);
-        const char *const args[] = {"--port", port, "--tokens-per-s", rate, NULL};
+        // Plain English for people trying sluice out: the mock's default vocabulary is the
+        // hostile one the tests need (JSON escapes, SSE look-alikes, odd Unicode).
+        const char *const args[] = {
+            "--port", port, "--tokens-per-s", rate, "--vocabulary", "plain", NULL,
+        };
         if (!s_add_child(self, S_MOCK_NAME, S_MOCK_NAME, args, false))
             return SL_ENOTFOUND;
     }
@@ -554,10 +562,68 @@ s_reload(supervisor_t *self, sl_buf_t *out)
     return 200;
 }
 
-// One CTL command: write its answer into out, return its status.
+static void
+s_reply(supervisor_t *self, zframe_t *to, uint64_t seq, int status, const sl_buf_t *out);
+
+// The `validate` child wrote or ended: once it is done, its verdict is the answer.
 static int
-s_command(supervisor_t *self, const char *command, const char *arg, sl_buf_t *out)
+s_on_validate(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
+    supervisor_t *self = arg;
+    int fd = item->fd;
+    if (!supervisor_validate_read(self->validate))
+        return 0;
+    zmq_pollitem_t done = {NULL, fd, ZMQ_POLLIN, 0};
+    zloop_poller_end(loop, &done);
+    bool ok = false;
+    const char *verdict = supervisor_validate_output(self->validate, &ok);
+    sl_buf_t out;
+    sl_buf_init(&out, SUPERVISOR_CONTROL_MAX_REPLY);
+    (void)sl_buf_append_str(&out, *verdict ? verdict : "{\"ok\":false,\"error\":\"no verdict\"}");
+    while (out.len > 0 && out.data[out.len - 1] == '\n')
+        out.data[--out.len] = '\0';
+    s_reply(self, self->validate_to, self->validate_seq, ok ? 200 : 422, &out);
+    sl_buf_free(&out);
+    sl_log_info("validate: %s", ok ? "ok" : "problems found");
+    zframe_destroy(&self->validate_to);
+    supervisor_validate_destroy(&self->validate);
+    return 0;
+}
+
+// `validate`: check the config file and each provider's reachability in a child process, so a
+// slow DNS lookup cannot stall this loop. Returns 0 (the answer comes from s_on_validate), or
+// the status of an answer written into out now.
+static int
+s_validate_start(supervisor_t *self, zframe_t *from, uint64_t seq, sl_buf_t *out)
+{
+    if (self->validate) {
+        (void)sl_buf_append_str(out, "{\"error\":\"a validation is running already\"}");
+        return 409;
+    }
+    self->validate = supervisor_validate_start(self->cfg->path);
+    zmq_pollitem_t item = {NULL, self->validate ? supervisor_validate_fd(self->validate) : -1,
+                           ZMQ_POLLIN, 0};
+    if (!self->validate || zloop_poller(self->loop, &item, s_on_validate, self) < 0) {
+        supervisor_validate_destroy(&self->validate);
+        (void)sl_buf_append_str(out, "{\"error\":\"cannot start the validation\"}");
+        return 500;
+    }
+    self->validate_to = zframe_dup(from);
+    self->validate_seq = seq;
+    return 0;
+}
+
+// One CTL command: write its answer into out, return its status (0: answered later).
+static int
+s_command(supervisor_t *self,
+          const char *command,
+          const char *arg,
+          zframe_t *from,
+          uint64_t seq,
+          sl_buf_t *out)
+{
+    if (strcmp(command, "validate") == 0)
+        return s_validate_start(self, from, seq, out);
     supervisor_control_view_t view = s_view(self);
     if (strcmp(command, "status") == 0)
         return supervisor_control_status(&view, out) == 0 ? 200 : 500;
@@ -580,7 +646,7 @@ s_command(supervisor_t *self, const char *command, const char *arg, sl_buf_t *ou
     (void)sl_buf_append_str(out, "{\"error\":\"unknown command '");
     (void)sl_buf_append_json_str(out, command, strlen(command));
     (void)sl_buf_append_str(out, "': status, circuits, metrics, open KEY, close KEY, reset "
-                                 "[KEY], reset-stats, drain, reload\"}");
+                                 "[KEY], reset-stats, drain, reload, validate\"}");
     return 400;
 }
 
@@ -605,18 +671,25 @@ s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         command[msg->name.len] = '\0';
         memcpy(key, msg->text.ptr, msg->text.len);
         key[msg->text.len] = '\0';
-        status = s_command(self, command, key, &out);
+        status = s_command(self, command, key, *from_p, msg->seq, &out);
         sl_log_debug("control: %s %s -> %d", command, key, status);
     }
-    sl_msg_t reply = {.type = SL_MSG_CTL_REPLY,
-                      .seq = msg->seq,
-                      .status = (uint32_t)status,
-                      .text = sl_strn(out.data ? out.data : "", (uint32_t)out.len)};
-    int rc = sl_sock_send(self->control, *from_p, &reply);
-    if (rc < 0)
-        sl_log_warn_rl("control: reply not sent: %s", sl_strerror(rc));
+    if (status != 0)
+        s_reply(self, *from_p, msg->seq, status, &out);
     sl_buf_free(&out);
     return 0;
+}
+
+static void
+s_reply(supervisor_t *self, zframe_t *to, uint64_t seq, int status, const sl_buf_t *out)
+{
+    sl_msg_t reply = {.type = SL_MSG_CTL_REPLY,
+                      .seq = seq,
+                      .status = (uint32_t)status,
+                      .text = sl_strn(out->data ? out->data : "", (uint32_t)out->len)};
+    int rc = sl_sock_send(self->control, to, &reply);
+    if (rc < 0)
+        sl_log_warn_rl("control: reply not sent: %s", sl_strerror(rc));
 }
 
 static int
@@ -756,6 +829,8 @@ supervisor_destroy(supervisor_t **self_p)
         supervisor_child_destroy(&self->children[i]);
     supervisor_breakers_destroy(&self->breakers);
     supervisor_stats_destroy(&self->stats);
+    supervisor_validate_destroy(&self->validate);
+    zframe_destroy(&self->validate_to);
     zsock_destroy(&self->control);
     zsock_destroy(&self->state);
     zsock_destroy(&self->events);

@@ -9,10 +9,11 @@
 // children up (the demo mock included when it runs). ROUTER bind `control`, bound for the
 // commands to come and dropping everything for now.
 //
-// Children, in start order: sluice-mockllm when demo is enabled (it sends no UP: up once
-// spawned), then sluice-persist, -builder, -broker, processes.provider instances of
-// sluice-provider (named provider.1, provider.2 ... in the logs, each restarted on its own)
-// and -ingress, each given "-c <file>" when the config came from a file.
+// Children, in start order: sluice-mockllm when demo is enabled (on demo.port and
+// demo.tokens_per_s, with the plain vocabulary; it sends no UP: up once spawned), then
+// sluice-persist, -builder, -broker, processes.provider instances of sluice-provider (named
+// provider.1, provider.2 ... in the logs, each restarted on its own) and -ingress, each given
+// "-c <file>" when the config came from a file.
 //
 // A child that exits is restarted with the policy in child.h: restart_base_ms doubling to
 // restart_max_ms, at once after restart_calm_ms of being up. A child that is up and has not

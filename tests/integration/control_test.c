@@ -137,6 +137,29 @@ test_breaker_opens_and_routes_around(void)
     test_http_destroy(&r);
     printf("breaker opened after 3 refused attempts; fb served by its fallback at attempt 1, "
            "dead-only answered 503\n");
+
+    // validate: the config loads; every provider but dead answers a TCP connect.
+    static char out[65536];
+    CHECK(s_ctl("validate", out, sizeof out) != 0);
+    cJSON *doc = cJSON_Parse(strchr(out, '{'));
+    CHECK(doc != NULL);
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(doc, "ok")));
+    int reachable = 0, unreachable = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "providers"))
+    {
+        bool up = cJSON_IsTrue(cJSON_GetObjectItem(p, "reachable"));
+        if (strcmp(cJSON_GetObjectItem(p, "name")->valuestring, "dead") == 0) {
+            CHECK(!up);
+            CHECK(strstr(cJSON_GetObjectItem(p, "error")->valuestring, "refused") != NULL);
+        }
+        reachable += up;
+        unreachable += !up;
+    }
+    CHECK_INT(reachable, ==, 3); // mock, mock-anthropic, mock-cohere: the one mock
+    CHECK_INT(unreachable, ==, 1);
+    cJSON_Delete(doc);
+    printf("ctl validate: the config loads, dead is unreachable, 3 providers answer\n");
 }
 
 static void
@@ -277,6 +300,29 @@ test_status_and_metrics(void)
     CHECK(prom_value(prom, "sluice_tokens_total", "route=\"fb\"", &found) > 0);
     CHECK_INT(prom_value(prom, "sluice_streams_in_flight", NULL, &found), ==, 0);
     CHECK(found);
+    // A test generation through a route, with its report.
+    snprintf(url, sizeof url, "%s/admin/generate", s_sys.base);
+    test_http_t *g = test_http_new(url, "{\"model\":\"m1\",\"prompt\":\"hi [mock tokens=7]\"}");
+    CHECK(test_http_run(g, test_ms(10000)));
+    CHECK_INT(g->status, ==, 200);
+    doc = cJSON_Parse(sl_buf_str(&g->body));
+    CHECK(doc != NULL);
+    CHECK_INT(cJSON_GetObjectItem(doc, "status")->valueint, ==, 200);
+    CHECK_INT(cJSON_GetObjectItem(doc, "attempts")->valueint, ==, 1);
+    CHECK_INT(cJSON_GetObjectItem(doc, "tokens")->valueint, ==, 7);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(doc, "ttft_ms")));
+    CHECK(cJSON_GetObjectItem(doc, "total_ms")->valuedouble
+          >= cJSON_GetObjectItem(doc, "ttft_ms")->valuedouble);
+    CHECK(strlen(cJSON_GetObjectItem(doc, "text")->valuestring) > 0);
+    CHECK(strcmp(cJSON_GetObjectItem(doc, "finish_reason")->valuestring, "stop") == 0);
+    cJSON_Delete(doc);
+    test_http_destroy(&g);
+    g = test_http_new(url, "{\"prompt\":\"no model\"}");
+    CHECK(test_http_run(g, test_ms(10000)));
+    CHECK_INT(g->status, ==, 400);
+    CHECK(strstr(sl_buf_str(&g->body), "model: a route's alias is required") != NULL);
+    test_http_destroy(&g);
+
     printf("ctl status and /admin/status list 6 processes up; /metrics parses (%zu bytes) with "
            "the counts of every step\n",
            r->body.len);

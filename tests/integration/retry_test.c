@@ -35,9 +35,18 @@ s_header_long(const test_http_t *r, const char *name)
     return atol(value);
 }
 
-// The stored stream's status, once it has left "streaming" (or what it was at the deadline).
+// The stored stream's status, once it has left "streaming" (or what it was at the deadline),
+// and its attempts (-1 when unknown) into *attempts when not NULL.
+static void s_stored(const test_http_t *r, char *out, size_t size, long *attempts);
+
 static void
 s_stored_status(const test_http_t *r, char *out, size_t size)
+{
+    s_stored(r, out, size, NULL);
+}
+
+static void
+s_stored(const test_http_t *r, char *out, size_t size, long *attempts)
 {
     char id[64], url[256];
     CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
@@ -48,6 +57,9 @@ s_stored_status(const test_http_t *r, char *out, size_t size)
         if (test_http_run(g, 2000) && g->status == 200) {
             cJSON *json = cJSON_Parse(sl_buf_str(&g->body));
             snprintf(out, size, "%s", cJSON_GetObjectItem(json, "status")->valuestring);
+            cJSON *n = cJSON_GetObjectItem(json, "attempts");
+            if (attempts)
+                *attempts = cJSON_IsNumber(n) ? (long)n->valuedouble : -1;
             cJSON_Delete(json);
         }
         test_http_destroy(&g);
@@ -143,8 +155,10 @@ s_expect_whole(const char *model, const char *content, long attempts)
     CHECK_STR(p.finish, "stop");
     CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
     char stored[32];
-    s_stored_status(r, stored, sizeof stored);
+    long stored_attempts = 0;
+    s_stored(r, stored, sizeof stored, &stored_attempts);
     CHECK_STR(stored, "complete");
+    CHECK_INT(stored_attempts, ==, attempts); // the record says what the header said
     sl_buf_free(&p.text);
     sl_buf_free(&e.text);
     free(body);
@@ -168,6 +182,48 @@ s_test_recovers(const char *model, const char *fault, unsigned seed)
     s_expect_whole(model, content, 2);
     CHECK_INT(s_mock_attempts(seed), ==, 2);
     printf("%s once, then the answer: 2 attempts: ok\n", fault);
+}
+
+static bool
+s_three_events(void *arg)
+{
+    return ((const test_http_t *)arg)->n_events >= 3;
+}
+
+// A client that leaves mid-stream: the upstream transfer is cancelled (the mock sees its
+// connection closed) and the stream is stored `aborted` with what had been produced.
+static void
+s_test_abort(void)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    char *body = test_chat_body("m1", "leave [mock tokens=200 rate=20 seed=7100]", true);
+    test_http_t *r = test_http_new(url, body);
+    test_http_multi_t *multi = test_http_multi_new();
+    test_http_multi_add(multi, r);
+    CHECK(test_http_multi_wait(multi, s_three_events, r, test_ms(10000)));
+    int64_t left_ms = sl_clock_mono_ms();
+    test_http_multi_destroy(&multi); // the client closes its connection
+    char stored[32] = "";
+    s_stored_status(r, stored, sizeof stored);
+    CHECK_STR(stored, "aborted");
+    // The mock saw its connection closed early.
+    char murl[128];
+    snprintf(murl, sizeof murl, "%s/mock/requests?seed=7100", s_sys.mock);
+    bool closed = false;
+    for (int64_t waited = 0; !closed && waited < test_ms(5000); waited += 20) {
+        test_http_t *g = test_http_new(murl, NULL);
+        CHECK(test_http_run(g, test_ms(5000)));
+        closed = strstr(sl_buf_str(&g->body), "\"closed_early\":true") != NULL;
+        test_http_destroy(&g);
+        if (!closed)
+            test_sleep_ms(20);
+    }
+    CHECK(closed);
+    printf("client left after 3 events: upstream closed within %lld ms, stored aborted: ok\n",
+           (long long)(sl_clock_mono_ms() - left_ms));
+    test_http_destroy(&r);
+    free(body);
 }
 
 // The client's own errors are never retried.
@@ -217,6 +273,7 @@ main(int argc, char **argv)
     s_test_recovers("tight", "reset=0", 7003);
     s_test_fatal(400);
     s_test_fatal(401);
+    s_test_abort();
     CHECK(test_system_stop(&s_sys));
     printf("retry_test: ok\n");
     return 0;

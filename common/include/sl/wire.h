@@ -48,7 +48,8 @@ typedef enum {
 typedef enum {
     SL_STREAM_STREAMING = 0,
     SL_STREAM_COMPLETE = 1,
-    SL_STREAM_ERROR = 2
+    SL_STREAM_ERROR = 2,
+    SL_STREAM_ABORTED = 3 // the client went away or cancelled (UserAbort)
 } sl_stream_state_t;
 
 // What STATE says about the host's processes.
@@ -121,11 +122,11 @@ typedef struct {
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
       ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                             \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
-      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE)                                                 \
+      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT)                                        \
     X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                 \
     X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                       \
     X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,        \
-      COMPLETION_TOKENS, TEXT)                                                                   \
+      COMPLETION_TOKENS, TEXT, ATTEMPT)                                                          \
     X(UP, 14, NAME)                                                                              \
     X(STATE, 15, STATE, COUNT)                                                                   \
     X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \

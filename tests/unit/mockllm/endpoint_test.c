@@ -5,7 +5,8 @@
 // (K errors, then normal answers with every fault dropped), retry_after= / retry_after_ms=
 // headers and Gemini's retryDelay, which faults are left to the server (first_byte_ms=, reset=
 // and stall= at 0 or on a one-shot) and which to the stream, GET /mock/requests (?seed=, with
-// the attempts logged) and POST /mock/reset; fail_model= by the body's model and Gemini's path.
+// the attempts logged) and POST /mock/reset; fail_model= by the body's model and Gemini's path;
+// the server's vocabulary in every format's script and in /mock/script.
 #include <cjson/cJSON.h>
 
 #include "check.h"
@@ -228,6 +229,65 @@ s_test_formats_and_script(void)
     mockllm_endpoint_answer_free(&a);
 }
 
+// The server's vocabulary reaches every format's script and POST /mock/script.
+static void
+s_test_vocabulary(void)
+{
+    static const char *const fmts[][2] = {
+        {"openai", "/v1/chat/completions"},
+        {"anthropic", "/v1/messages"},
+        {"gemini", "/v1beta/models/g:streamGenerateContent?alt=sse"},
+        {"cohere", "/v2/chat"},
+        {"ollama", "/api/chat"},
+    };
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        char body[1024], script_req[2048], path[128];
+        s_body(fmts[i][0], "[mock tokens=30]", body, sizeof body);
+        const char *q = strchr(fmts[i][1], '?');
+        snprintf(path, sizeof path, "%.*s", (int)(q ? q - fmts[i][1] : (long)strlen(fmts[i][1])),
+                 fmts[i][1]);
+        mockllm_endpoint_answer_t plain, stress;
+        mockllm_endpoint_serve(NULL, MOCKLLM_VOCAB_PLAIN, "POST", path, q ? q + 1 : "", body,
+                               strlen(body), 1714564800LL * 1000000, &plain);
+        s_answer("POST", fmts[i][1], body, &stress);
+        CHECK_INT(plain.status, ==, 200);
+        CHECK_INT(plain.script.n_tokens, ==, 30);
+        CHECK_INT(stress.script.n_tokens, ==, 30);
+        mockllm_script_t want;
+        char err[256];
+        CHECK_INT(mockllm_format_plan_vocab(mockllm_format_by_name(fmts[i][0]), fmts[i][1], body,
+                                            strlen(body), MOCKLLM_VOCAB_PLAIN, &want, err,
+                                            sizeof err),
+                  ==, 0);
+        bool differ = false;
+        for (size_t k = 0; k < 30; k++) {
+            CHECK_STR(plain.script.tokens[k], want.tokens[k]);
+            differ |= strcmp(plain.script.tokens[k], stress.script.tokens[k]) != 0;
+            for (const char *c = plain.script.tokens[k]; *c; c++)
+                CHECK(*c == ' ' || strchr(",.!?", *c) || (*c >= 'a' && *c <= 'z')
+                      || (*c >= 'A' && *c <= 'Z'));
+        }
+        CHECK(differ);
+
+        snprintf(script_req, sizeof script_req,
+                 "{\"format\":\"%s\",\"path\":\"%s\",\"request\":%s}", fmts[i][0], fmts[i][1],
+                 body);
+        mockllm_endpoint_answer_t sa;
+        mockllm_endpoint_serve(NULL, MOCKLLM_VOCAB_PLAIN, "POST", "/mock/script", "", script_req,
+                               strlen(script_req), 1714564800LL * 1000000, &sa);
+        CHECK_INT(sa.status, ==, 200);
+        sl_buf_t json;
+        sl_buf_init(&json, 1 << 20);
+        CHECK_INT(mockllm_script_json(&plain.script, &json), ==, 0);
+        CHECK_STR(sl_buf_str(&sa.body), sl_buf_str(&json));
+        sl_buf_free(&json);
+        mockllm_endpoint_answer_free(&sa);
+        mockllm_script_destroy(&want);
+        mockllm_endpoint_answer_free(&plain);
+        mockllm_endpoint_answer_free(&stress);
+    }
+}
+
 static void
 s_test_status(void)
 {
@@ -329,8 +389,8 @@ s_serve(mockllm_ledger_t *l, const char *path_query, const char *body, mockllm_e
     const char *q = strchr(path_query, '?');
     snprintf(path, sizeof path, "%.*s", (int)(q ? q - path_query : (long)strlen(path_query)),
              path_query);
-    mockllm_endpoint_serve(l, body ? "POST" : "GET", path, q ? q + 1 : "", body,
-                           body ? strlen(body) : 0, 1714564800LL * 1000000, a);
+    mockllm_endpoint_serve(l, MOCKLLM_VOCAB_STRESS, body ? "POST" : "GET", path, q ? q + 1 : "",
+                           body, body ? strlen(body) : 0, 1714564800LL * 1000000, a);
 }
 
 static void
@@ -601,6 +661,7 @@ main(void)
     s_test_fail_model();
     s_test_errors();
     s_test_formats_and_script();
+    s_test_vocabulary();
     s_test_status();
     s_test_script_errors();
     s_test_fail();

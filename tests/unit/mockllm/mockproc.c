@@ -48,6 +48,12 @@ mockproc_mult(void)
 void
 mockproc_start(const char *path)
 {
+    mockproc_start_vocab(path, NULL);
+}
+
+void
+mockproc_start_vocab(const char *path, const char *vocabulary)
+{
     static bool hooked;
     if (!hooked) {
         CHECK(atexit(s_kill) == 0);
@@ -61,7 +67,11 @@ mockproc_start(const char *path)
         dup2(out[1], STDOUT_FILENO);
         close(out[0]);
         close(out[1]);
-        execl(path, path, "--port", "0", "--seed", "5", (char *)NULL);
+        if (vocabulary)
+            execl(path, path, "--port", "0", "--seed", "5", "--vocabulary", vocabulary,
+                  (char *)NULL);
+        else
+            execl(path, path, "--port", "0", "--seed", "5", (char *)NULL);
         fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
         _exit(127);
     }

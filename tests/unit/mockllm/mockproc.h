@@ -11,6 +11,8 @@
 // Start the binary at path with --port 0 --seed 5. CHECKs that it starts and prints exactly
 // "mockllm listening on 127.0.0.1:<port>\n".
 void mockproc_start(const char *path);
+// mockproc_start with --vocabulary vocabulary too (NULL: without it).
+void mockproc_start_vocab(const char *path, const char *vocabulary);
 // SIGTERM the server; CHECKs that it exits with status 0 (under ASan: without leaks).
 void mockproc_stop(void);
 // "http://127.0.0.1:<port>". Static.

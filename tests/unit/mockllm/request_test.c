@@ -186,14 +186,18 @@ s_test_reading(void)
     static const mockllm_finish_names_t finish = {"s", "l", "t", "q"};
     char err[128];
     mockllm_request_t r;
-    CHECK_INT(mockllm_request_begin(&r, "{", 1, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
+    mockllm_format_req_t in = {.path = "/p", .query = "", .body = "{", .len = 1};
+    CHECK_INT(mockllm_request_begin(&r, &in, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
               ==, SL_EPROTO);
     const char *body = "{\"m\":[\"hi there [mock tokens=2 seed=5]\",\"ok go\",[],\"sys\"],"
                        "\"tools\":[{\"function\":{\"name\":\"f\"}},{\"function\":{}}]}";
-    CHECK_INT(mockllm_request_begin(&r, body, strlen(body), &finish, MOCKLLM_TOOLCALL_ID_NONE, err,
-                                    sizeof err),
+    in.body = body;
+    in.len = strlen(body);
+    in.vocab = MOCKLLM_VOCAB_PLAIN;
+    CHECK_INT(mockllm_request_begin(&r, &in, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
               ==, 0);
     CHECK_INT(r.req.max_tokens, ==, -1);
+    CHECK_INT(r.req.vocab, ==, MOCKLLM_VOCAB_PLAIN); // the script draws from the request's
     const cJSON *m = cJSON_GetObjectItem(r.root, "m");
     // The user's text counts; an assistant turn and a user turn without text do not replace it.
     mockllm_request_message(&r, cJSON_GetArrayItem(m, 0), true);
@@ -227,15 +231,17 @@ s_test_reading(void)
     mockllm_script_destroy(&out);
 
     // A reader's failure, whatever its code, ends as SL_EINVAL without a plan.
-    CHECK_INT(
-        mockllm_request_begin(&r, "{}", 2, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err), ==,
-        0);
+    in = (mockllm_format_req_t){.path = "/p", .query = "", .body = "{}", .len = 2};
+    CHECK_INT(mockllm_request_begin(&r, &in, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
+              ==, 0);
+    CHECK_INT(r.req.vocab, ==, MOCKLLM_VOCAB_STRESS);
     CHECK_INT(mockllm_request_end(&r, 1, "m-1", &out, err, sizeof err), ==, SL_EINVAL);
     CHECK(out.model == NULL && out.tokens == NULL);
     // A plan's failure (a bad directive) too; no model given: the caller sets it.
     body = "{\"m\":\"[mock tokens=x]\"}";
-    CHECK_INT(mockllm_request_begin(&r, body, strlen(body), &finish, MOCKLLM_TOOLCALL_ID_NONE, err,
-                                    sizeof err),
+    in.body = body;
+    in.len = strlen(body);
+    CHECK_INT(mockllm_request_begin(&r, &in, &finish, MOCKLLM_TOOLCALL_ID_NONE, err, sizeof err),
               ==, 0);
     mockllm_request_message(&r, cJSON_GetObjectItem(r.root, "m"), true);
     CHECK_INT(mockllm_request_end(&r, 0, NULL, &out, err, sizeof err), ==, SL_EINVAL);

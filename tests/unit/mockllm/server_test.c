@@ -1,11 +1,12 @@
 // server_test.c - the real sluice-mockllm binary over real HTTP: streams (split, CRLF, usage,
 // hold and release, pacing), one-shot responses, keep-alive, errors, limits, 20 concurrent
-// streams and 600 concurrent connections, a client leaving mid-stream, and a clean exit on
-// SIGTERM. What each response must hold comes from mockllm_script_from_request on the same
-// body: the script is the oracle.
+// streams and 600 concurrent connections, a client leaving mid-stream, a clean exit on SIGTERM,
+// and a second server started with --vocabulary plain. What each response must hold comes from
+// mockllm_script_from_request on the same body: the script is the oracle.
 //
 // Usage: mockllm_server_test <path to sluice-mockllm>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "check.h"
+#include "format.h"
 #include "mockproc.h"
 #include "openai.h"
 #include "script.h"
@@ -703,6 +705,58 @@ s_test_client_leaves(void)
     s_test_health();
 }
 
+// A server started with --vocabulary plain (as `sluice up` starts the demo's) streams, answers
+// and scripts the plain text the plan in that vocabulary says.
+static void
+s_test_plain_vocabulary(const char *path)
+{
+    mockproc_start_vocab(path, "plain");
+    const char *body = "{\"model\":\"mock-1\",\"stream\":true,"
+                       "\"messages\":[{\"role\":\"user\",\"content\":\"Say something\"}]}";
+    mockllm_script_t s;
+    char err[256];
+    CHECK_INT(mockllm_format_plan_vocab(&mockllm_openai_format, "/v1/chat/completions", body,
+                                        strlen(body), MOCKLLM_VOCAB_PLAIN, &s, err, sizeof err),
+              ==, 0);
+    sl_buf_t want;
+    sl_buf_init(&want, 1u << 20);
+    CHECK_INT(mockllm_script_text(&s, &want), ==, 0);
+    for (size_t i = 0; i < want.len; i++)
+        CHECK(strchr(" ,.!?", want.data[i]) || isalpha((unsigned char)want.data[i]));
+
+    s_sse_t r;
+    s_sse_init(&r);
+    CHECK_INT(s_request("POST", "/v1/chat/completions", body, &r), ==, 200);
+    CHECK_INT(r.n_events, ==, 1 + s.n_tokens + 1 + 1);
+    sl_buf_t got;
+    sl_buf_init(&got, 1u << 20);
+    for (size_t k = 0; k < s.n_tokens; k++) {
+        cJSON *c = cJSON_Parse(r.events[1 + k]);
+        const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "choices"), 0);
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
+        CHECK_STR(s_str(delta, "content"), s.tokens[k]);
+        CHECK_INT(sl_buf_append_str(&got, s.tokens[k]), ==, 0);
+        cJSON_Delete(c);
+    }
+    CHECK_STR(sl_buf_str(&got), sl_buf_str(&want));
+    s_sse_free(&r);
+
+    // POST /mock/script tells the same text.
+    char script[512];
+    snprintf(script, sizeof script, "{\"format\":\"openai\",\"request\":%s}", body);
+    s_sse_init(&r);
+    CHECK_INT(s_request("POST", "/mock/script", script, &r), ==, 200);
+    cJSON *j = cJSON_Parse(sl_buf_str(&r.raw));
+    CHECK(j != NULL);
+    CHECK_STR(s_str(j, "text"), sl_buf_str(&want));
+    cJSON_Delete(j);
+    s_sse_free(&r);
+    sl_buf_free(&got);
+    sl_buf_free(&want);
+    mockllm_script_destroy(&s);
+    mockproc_stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -728,6 +782,7 @@ main(int argc, char **argv)
     s_test_client_leaves();
 
     mockproc_stop();
+    s_test_plain_vocabulary(path);
     curl_global_cleanup();
     printf("server_test: ok\n");
     return 0;

@@ -433,11 +433,13 @@ test_final(persist_store_t *store)
     for (int i = 0; i < 4; i++)
         s_add_text(again, "a");
     s_final(again, SL_ERRCLASS_USER_ABORT, "error", "client went away");
+    again->attempt = 3;
     CHECK_INT(s_write1(store, again), ==, 0);
     CHECK_INT(persist_store_stats(store).batches_duplicate, ==, before.batches_duplicate + 1);
     CHECK_INT(persist_store_stats(store).batches_written, ==, before.batches_written);
     CHECK_INT(persist_store_read(store, sl_str(ID9), 0, BIG, &rec), ==, 0);
-    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
+    CHECK_INT(rec.state, ==, SL_STREAM_ABORTED); // a user abort is stored as aborted
+    CHECK_INT(rec.attempts, ==, 3);              // the final batch's attempt
     CHECK_STR(rec.error, "client went away");
     CHECK_INT(rec.tokens, ==, 8);
     CHECK_STR(sl_buf_str(&rec.text), "aaaaaaaa");
@@ -781,6 +783,33 @@ s_sql_v1_row(const char *path, const char *id, uint64_t first_index, uint32_t n,
     s_sql(path, sql);
 }
 
+// A version 2 file: no attempts column. Opening it adds one (1 for the streams it holds), and
+// a finished stream there keeps its state and text.
+static void
+test_migrate_v2(const char *path, sl_clock_t *clock)
+{
+    s_sql(path, "CREATE TABLE streams(id TEXT PRIMARY KEY, model TEXT NOT NULL,"
+                " state INTEGER NOT NULL, finish_reason TEXT NOT NULL, tokens INTEGER NOT NULL,"
+                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+                " error TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+                "CREATE TABLE batches(stream_id TEXT NOT NULL, first_index INTEGER NOT NULL,"
+                " n INTEGER NOT NULL, text BLOB NOT NULL, deltas BLOB NOT NULL,"
+                " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
+                "PRAGMA user_version = 2;"
+                "INSERT INTO streams VALUES('" ID1 "', 'm', 1, 'stop', 16, 0, 0, '', 1, 1);");
+    s_sql_v1_row(path, ID1, 0, 16, 'a');
+    persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 3);
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
+    CHECK_INT(rec.attempts, ==, 1);
+    CHECK_INT(rec.tokens, ==, 16);
+    persist_record_free(&rec);
+    persist_store_destroy(&store);
+}
+
 // A version 1 file: tokens was the highest end stored, rows could leave gaps. Opening it
 // recounts a streaming stream's tokens, so the batch that fills its gap is stored (not taken
 // for a duplicate), and the rows past the gap count once it is filled.
@@ -806,7 +835,8 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
 
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 2);
+    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 3);
+    CHECK_INT(s_sql_int(path, "SELECT attempts FROM streams WHERE id = '" ID2 "'"), ==, 1);
     s_expect_state(store, ID1, SL_STREAM_STREAMING, 16); // recounted: 0..15 are whole
     s_expect_state(store, ID2, SL_STREAM_COMPLETE, 48);  // finished: left alone
     s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
@@ -848,12 +878,13 @@ main(void)
 {
     char dir[] = "/tmp/store_test.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char path[128], newer[128], missing[128], full[128], v1[128];
+    char path[128], newer[128], missing[128], full[128], v1[128], v2[128];
     snprintf(path, sizeof path, "%s/sluice.db", dir);
     snprintf(newer, sizeof newer, "%s/newer.db", dir);
     snprintf(missing, sizeof missing, "%s/no/such/dir/x.db", dir);
     snprintf(full, sizeof full, "%s/full.db", dir);
     snprintf(v1, sizeof v1, "%s/v1.db", dir);
+    snprintf(v2, sizeof v2, "%s/v2.db", dir);
     sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000, .fake_wall_ms = 1700000000000};
 
     persist_store_t *store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
@@ -894,9 +925,10 @@ main(void)
 
     test_sync_full(full, &clock);
     test_migrate_v1(v1, &clock);
+    test_migrate_v2(v2, &clock);
 
     // A file from a newer build, or a directory that is not there: no store.
-    s_sql(newer, "PRAGMA user_version = 3;");
+    s_sql(newer, "PRAGMA user_version = 4;");
     CHECK(persist_store_new(newer, NULL, PERSIST_STORE_SYNC_NORMAL) == NULL);
     CHECK(persist_store_new(missing, NULL, PERSIST_STORE_SYNC_FULL) == NULL);
 

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "format.h"
 #include "script.h"
 #include "sl/buf.h"
 
@@ -28,12 +29,11 @@ typedef struct {
     sl_buf_t user;            // owned, uncapped: the last user message's text read so far
 } mockllm_request_t;
 
-// Start reading body (len bytes, need not be NUL-terminated) for a format whose finish names
-// and tool-call ids are finish (static) and ids: parse it as mockllm_request_parse does.
-// Returns 0, or its error; then there is nothing to end.
+// Start reading in's body for a format whose finish names and tool-call ids are finish (static)
+// and ids: parse it as mockllm_request_parse does; the script will draw its text from in's
+// vocabulary. Returns 0, or its error; then there is nothing to end.
 int mockllm_request_begin(mockllm_request_t *self,
-                          const char *body,
-                          size_t len,
+                          const mockllm_format_req_t *in,
                           const mockllm_finish_names_t *finish,
                           mockllm_toolcall_ids_t ids,
                           char *err,

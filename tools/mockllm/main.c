@@ -1,6 +1,7 @@
 // main.c - sluice-mockllm: arguments, logging, signals; the server does the rest.
 //
 //   sluice-mockllm [--host 127.0.0.1] [--port N] [--tokens-per-s R] [--seed S]
+//                  [--vocabulary stress|plain]
 //
 // Prints "mockllm listening on <host>:<port>" on stdout once it listens (tests read the port
 // from it), then serves until SIGINT or SIGTERM and exits 0.
@@ -15,6 +16,7 @@
 
 #include "server.h"
 #include "sl/log.h"
+#include "vocab.h"
 
 static int s_stop_pipe[2] = {-1, -1};
 
@@ -33,7 +35,8 @@ static void
 s_usage(FILE *to)
 {
     fprintf(to, "usage: sluice-mockllm [--host 127.0.0.1] [--port N] [--tokens-per-s R] "
-                "[--seed S]\n");
+                "[--seed S]\n"
+                "                      [--vocabulary stress|plain]\n");
 }
 
 // Decimal unsigned value of at most max; false when s is not one.
@@ -72,6 +75,7 @@ main(int argc, char **argv)
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long long v = 0;
+        mockllm_vocab_t vocab = MOCKLLM_VOCAB_STRESS;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             s_usage(stdout);
             return 0;
@@ -83,6 +87,8 @@ main(int argc, char **argv)
             cfg.tokens_per_s = (uint32_t)v;
         } else if (strcmp(arg, "--seed") == 0 && s_parse_u64(val, UINT64_MAX, &v)) {
             cfg.seed = v;
+        } else if (strcmp(arg, "--vocabulary") == 0 && mockllm_vocab_by_name(val, &vocab) == 0) {
+            cfg.vocab = vocab;
         } else {
             fprintf(stderr, "sluice-mockllm: bad argument '%s'%s\n", arg,
                     val ? "" : " (missing value?)");

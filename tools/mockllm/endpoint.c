@@ -134,6 +134,7 @@ s_status_error(const mockllm_format_t *fmt,
 static void
 s_format_answer(const mockllm_format_t *fmt,
                 mockllm_ledger_t *ledger,
+                mockllm_vocab_t vocab,
                 const char *path,
                 const char *query,
                 const char *body,
@@ -143,7 +144,8 @@ s_format_answer(const mockllm_format_t *fmt,
 {
     int64_t created_s = now_wall_us / 1000000;
     char err[256] = "";
-    mockllm_format_req_t req = {.path = path, .query = query, .body = body, .len = len};
+    mockllm_format_req_t req = {
+        .path = path, .query = query, .body = body, .len = len, .vocab = vocab};
     int rc = fmt->plan(&req, &out->script, err, sizeof err);
     if (rc) {
         sl_log_warn_rl("bad request format=%s path=%s: %s", fmt->name, path, err);
@@ -193,7 +195,7 @@ s_format_answer(const mockllm_format_t *fmt,
 
 // POST /mock/script: the script a format request would get, as JSON.
 static void
-s_script_answer(const char *body, size_t len, mockllm_endpoint_answer_t *out)
+s_script_answer(mockllm_vocab_t vocab, const char *body, size_t len, mockllm_endpoint_answer_t *out)
 {
     const mockllm_format_t *openai = &mockllm_openai_format;
     char err[256] = "";
@@ -234,7 +236,8 @@ s_script_answer(const char *body, size_t len, mockllm_endpoint_answer_t *out)
     }
     printed = cJSON_PrintUnformatted(request);
     mockllm_script_t script;
-    rc = printed ? mockllm_format_plan(fmt, p, printed, strlen(printed), &script, err, sizeof err)
+    rc = printed ? mockllm_format_plan_vocab(fmt, p, printed, strlen(printed), vocab, &script, err,
+                                             sizeof err)
                  : SL_EINVAL;
     if (rc) {
         s_bad_request(openai, rc, printed ? err : "out of memory", out);
@@ -322,11 +325,13 @@ mockllm_endpoint_answer(const char *method,
                         int64_t created_s,
                         mockllm_endpoint_answer_t *out)
 {
-    mockllm_endpoint_serve(NULL, method, path, query, body, len, created_s * 1000000, out);
+    mockllm_endpoint_serve(NULL, MOCKLLM_VOCAB_STRESS, method, path, query, body, len,
+                           created_s * 1000000, out);
 }
 
 void
 mockllm_endpoint_serve(mockllm_ledger_t *ledger,
+                       mockllm_vocab_t vocab,
                        const char *method,
                        const char *path,
                        const char *query,
@@ -348,9 +353,9 @@ mockllm_endpoint_serve(mockllm_ledger_t *ledger,
         s_error_in(fmt ? fmt : &mockllm_openai_format, 405, "method_not_allowed", msg, out);
         snprintf(out->extra, sizeof out->extra, "Allow: POST\r\n");
     } else if (fmt) {
-        s_format_answer(fmt, ledger, path, query, body, len, now_wall_us, out);
+        s_format_answer(fmt, ledger, vocab, path, query, body, len, now_wall_us, out);
     } else if (script) {
-        s_script_answer(body, len, out);
+        s_script_answer(vocab, body, len, out);
     } else {
         char msg[MOCKLLM_HTTP_MAX_PATH + 64];
         snprintf(msg, sizeof msg, "Invalid URL (%s %s)", method, path);

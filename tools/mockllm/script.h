@@ -1,9 +1,11 @@
 // script.h - what the mock says for a request: deterministic text, tool calls, finish and usage.
 //
-// The script is a pure function of the request body (and, for Gemini, its path), so a test can
-// plan the body it is about to send and know byte for byte what sluice-mockllm will send back.
-// The server's own flags never change it: --tokens-per-s only fills in a rate the request did
-// not set, and --seed only moves split cut points.
+// The script is a pure function of the request body (and, for Gemini, its path) and of the
+// vocabulary, so a test can plan the body it is about to send and know byte for byte what
+// sluice-mockllm will send back. Of the server's own flags only --vocabulary changes it (the
+// words the text is drawn from; tests leave it at stress, which mockllm_script_from_request and
+// mockllm_format_plan assume): --tokens-per-s only fills in a rate the request did not set, and
+// --seed only moves split cut points.
 //
 // Every format's reader (openai.c, anthropic.c, gemini.c, cohere.c, ollama.c) reduces its
 // request to a mockllm_script_req_t and calls mockllm_script_plan, both through request.h's
@@ -16,9 +18,9 @@
 // - seed: the directive's seed=, else FNV-1a 64 of that message's text (its text parts
 //   concatenated without separator). Only the text counts, never the JSON around it, so every
 //   translation of a conversation gets the same seed.
-// - Text: tokens= tokens (default 12 + seed % 40) drawn from a fixed vocabulary holding ASCII
-//   words with a leading space, punctuation, 2-, 3- and 4-byte UTF-8 and characters JSON must
-//   escape.
+// - Text: tokens= tokens (default 12 + seed % 40) drawn from the request's vocabulary (vocab.h):
+//   stress holds ASCII words with a leading space, punctuation, 2-, 3- and 4-byte UTF-8 and
+//   characters JSON must escape; plain, whole English sentences in ASCII.
 // - tools=N (N >= 1): a tool-call answer of N calls. Call i uses the request's tool
 //   i % (tools declared) (so the first N tools in order, repeating when fewer are declared;
 //   none declared is a directive error). The answer holds no text unless text_before=1, which
@@ -73,6 +75,7 @@
 #include "directive.h"
 #include "sl/buf.h"
 #include "toolcall.h"
+#include "vocab.h"
 
 #define MOCKLLM_SCRIPT_MAX_MODEL 1024 // bytes of the model: it is echoed in every chunk
 #define MOCKLLM_SCRIPT_MAX_STOPS 16   // stop sequences read from a request
@@ -123,6 +126,7 @@ typedef struct {
     size_t n_tools;
     const mockllm_finish_names_t *finish_names; // static: the format's vocabulary
     mockllm_toolcall_ids_t ids;                 // how the format's call ids look
+    mockllm_vocab_t vocab;                      // the words of the text (the server's)
 } mockllm_script_req_t;
 
 // Plan a script from a reduced request. out is overwritten (zero it or destroy it first); on
@@ -134,10 +138,10 @@ int mockllm_script_plan(const mockllm_script_req_t *req,
                         size_t err_size);
 
 // Plan the script for an OpenAI Chat Completions request body (len bytes, need not be
-// NUL-terminated) as POST /v1/chat/completions would. out is overwritten; on failure it is left
-// empty and err says why. Returns 0; SL_EPROTO when the body is not JSON (err gives the byte
-// offset); SL_EINVAL when it is JSON but not a valid request (no messages, a field of the wrong
-// type, a bad directive).
+// NUL-terminated) as POST /v1/chat/completions would in the stress vocabulary (the default every
+// test runs the mock with). out is overwritten; on failure it is left empty and err says why.
+// Returns 0; SL_EPROTO when the body is not JSON (err gives the byte offset); SL_EINVAL when it
+// is JSON but not a valid request (no messages, a field of the wrong type, a bad directive).
 int mockllm_script_from_request(
     const char *body, size_t len, mockllm_script_t *out, char *err, size_t err_size);
 

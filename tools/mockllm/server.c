@@ -83,6 +83,7 @@ struct mockllm_server {
     char address[80];              // "host:port"
     uint32_t tokens_per_s;         // default rate
     uint64_t seed;                 // mixed into split cut points
+    mockllm_vocab_t vocab;         // the words of every script's text
     size_t max_conns;              // capacity of conns
     s_conn_t **conns;              // owned array of max_conns slots; each entry owned or NULL
     size_t n_conns;                // non-NULL entries, packed at the front
@@ -389,8 +390,8 @@ s_dispatch(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
         }
     } else {
         mockllm_endpoint_answer_t a;
-        mockllm_endpoint_serve(self->ledger, c->req.method, path, c->req.query, body, c->body_len,
-                               s_wall_us(), &a);
+        mockllm_endpoint_serve(self->ledger, self->vocab, c->req.method, path, c->req.query, body,
+                               c->body_len, s_wall_us(), &a);
         c->attempt = a.attempt;
         if (a.first_byte_ms || a.stall || a.reset)
             s_defer(c, &a, now_us);
@@ -736,6 +737,7 @@ mockllm_server_new(const mockllm_server_cfg_t *cfg)
     self->listen_fd = -1;
     self->tokens_per_s = cfg->tokens_per_s;
     self->seed = cfg->seed;
+    self->vocab = cfg->vocab;
     self->max_conns = cfg->max_conns ? cfg->max_conns : MOCKLLM_SERVER_MAX_CONNS;
     self->conns = sl_xcalloc(self->max_conns, sizeof *self->conns);
     self->pfds = sl_xcalloc(self->max_conns + 2, sizeof *self->pfds);
@@ -793,8 +795,9 @@ mockllm_server_new(const mockllm_server_cfg_t *cfg)
         (void)inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof ip); // buffer is big enough
         snprintf(self->address, sizeof self->address, "%s:%u", ip, (unsigned)self->port);
     }
-    sl_log_info("listening addr=%s max_conns=%zu tokens_per_s=%u seed=%llu", self->address,
-                self->max_conns, (unsigned)self->tokens_per_s, (unsigned long long)self->seed);
+    sl_log_info("listening addr=%s max_conns=%zu tokens_per_s=%u seed=%llu vocabulary=%s",
+                self->address, self->max_conns, (unsigned)self->tokens_per_s,
+                (unsigned long long)self->seed, mockllm_vocab_name(self->vocab));
     return self;
 fail:
     mockllm_server_destroy(&self);

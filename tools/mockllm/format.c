@@ -57,6 +57,20 @@ mockllm_format_plan(const mockllm_format_t *fmt,
                     char *err,
                     size_t err_size)
 {
+    return mockllm_format_plan_vocab(fmt, path_and_query, body, len, MOCKLLM_VOCAB_STRESS, out, err,
+                                     err_size);
+}
+
+int
+mockllm_format_plan_vocab(const mockllm_format_t *fmt,
+                          const char *path_and_query,
+                          const char *body,
+                          size_t len,
+                          mockllm_vocab_t vocab,
+                          mockllm_script_t *out,
+                          char *err,
+                          size_t err_size)
+{
     char path[MOCKLLM_HTTP_MAX_PATH + 1];
     const char *q = strchr(path_and_query, '?');
     size_t path_len = q ? (size_t)(q - path_and_query) : strlen(path_and_query);
@@ -67,7 +81,8 @@ mockllm_format_plan(const mockllm_format_t *fmt,
     }
     memcpy(path, path_and_query, path_len);
     path[path_len] = '\0';
-    mockllm_format_req_t req = {.path = path, .query = q ? q + 1 : "", .body = body, .len = len};
+    mockllm_format_req_t req = {
+        .path = path, .query = q ? q + 1 : "", .body = body, .len = len, .vocab = vocab};
     return fmt->plan(&req, out, err, err_size);
 }
 

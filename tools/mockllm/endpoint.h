@@ -23,7 +23,7 @@
 //   POST /mock/script       {"format":"openai|anthropic|gemini|cohere|ollama","path":"...",
 //                           "request":{...}} -> 200 and mockllm_script_json of the script that
 //                           POST path (default: the format's main path) with that body would
-//                           get; errors in OpenAI's shape
+//                           get (in the same vocabulary); errors in OpenAI's shape
 //   anything else           404 (405 with Allow for a known path and another method) in the
 //                           shape of the path's format family (/v1/messages*: Anthropic,
 //                           /v1beta/*: Gemini, /v2/*: Cohere, /api/*: Ollama, else OpenAI)
@@ -38,6 +38,7 @@
 #include "ledger.h"
 #include "script.h"
 #include "sl/buf.h"
+#include "vocab.h"
 
 #define MOCKLLM_ENDPOINT_BODY_MAX  (32u * 1024 * 1024 - 4096) // a one-shot body; head fits after
 #define MOCKLLM_ENDPOINT_EXTRA_MAX 128                        // extra header bytes
@@ -58,12 +59,13 @@ typedef struct {
 } mockllm_endpoint_answer_t;
 
 // Answer a request as the server does: method and path (without query) and query from its head,
-// len body bytes. ledger (borrowed; NULL for none) counts fail= keys and seeds, logs attempts and
-// serves /mock/requests and /mock/reset; without one, fail= is never used up (every request gets
-// the faults) and those two paths are 404. now_wall_us is the wall clock: the attempt's time in
-// the log, and the second a one-shot response carries. out is overwritten; free it with
-// mockllm_endpoint_answer_free.
+// len body bytes; every script's text is drawn from vocab. ledger (borrowed; NULL for none) counts
+// fail= keys and seeds, logs attempts and serves /mock/requests and /mock/reset; without one, fail=
+// is never used up (every request gets the faults) and those two paths are 404. now_wall_us is the
+// wall clock: the attempt's time in the log, and the second a one-shot response carries. out is
+// overwritten; free it with mockllm_endpoint_answer_free.
 void mockllm_endpoint_serve(mockllm_ledger_t *ledger,
+                            mockllm_vocab_t vocab,
                             const char *method,
                             const char *path,
                             const char *query,
@@ -71,7 +73,8 @@ void mockllm_endpoint_serve(mockllm_ledger_t *ledger,
                             size_t len,
                             int64_t now_wall_us,
                             mockllm_endpoint_answer_t *out);
-// mockllm_endpoint_serve without a ledger: a pure function of the request.
+// mockllm_endpoint_serve without a ledger, in the stress vocabulary: a pure function of the
+// request.
 void mockllm_endpoint_answer(const char *method,
                              const char *path,
                              const char *query,

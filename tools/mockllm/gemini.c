@@ -186,8 +186,7 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
         return SL_EINVAL;
     }
     mockllm_request_t r;
-    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_NONE, err,
-                                   err_size);
+    int rc = mockllm_request_begin(&r, in, &s_finish, MOCKLLM_TOOLCALL_ID_NONE, err, err_size);
     if (rc)
         return rc;
     rc = s_read_contents(r.root, &r, err, err_size) || s_read_config(r.root, &r.req, err, err_size)

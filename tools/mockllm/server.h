@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vocab.h"
+
 #define MOCKLLM_SERVER_MAX_CONNS 1024 // default connection limit
 
 typedef struct mockllm_server mockllm_server_t; // opaque
@@ -39,6 +41,7 @@ typedef struct {
     uint16_t port;         // 0 picks a free port
     uint32_t tokens_per_s; // rate for requests whose directive sets none; 0 = unpaced
     uint64_t seed;         // seeds split cut points (never the text)
+    mockllm_vocab_t vocab; // the words every script's text is drawn from (zero: stress)
     size_t max_conns;      // 0: MOCKLLM_SERVER_MAX_CONNS
 } mockllm_server_cfg_t;
 

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "script.h"
 #include "sl/buf.h"
+#include "vocab.h"
 
 // An error reply, before the format gives it its shape. Pointers are borrowed.
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     const char *query; // what followed '?', "" when nothing did
     const char *body;  // len bytes, need not be NUL-terminated
     size_t len;
+    mockllm_vocab_t vocab; // the words of the text: the server's --vocabulary (zero: stress)
 } mockllm_format_req_t;
 
 // Shown so each format module defines its instance as a constant.
@@ -76,7 +78,8 @@ const mockllm_format_t *mockllm_format_for_path(const char *path);
 const mockllm_format_t *mockllm_format_for_family(const char *path);
 // The format called name, or NULL.
 const mockllm_format_t *mockllm_format_by_name(const char *name);
-// Plan with fmt from a path that may hold a query ("...?alt=sse"). Same contract as plan.
+// Plan with fmt from a path that may hold a query ("...?alt=sse"), with the stress vocabulary
+// (what a server started without --vocabulary says). Same contract as plan.
 int mockllm_format_plan(const mockllm_format_t *fmt,
                         const char *path_and_query,
                         const char *body,
@@ -84,6 +87,15 @@ int mockllm_format_plan(const mockllm_format_t *fmt,
                         mockllm_script_t *out,
                         char *err,
                         size_t err_size);
+// mockllm_format_plan with the text drawn from vocab.
+int mockllm_format_plan_vocab(const mockllm_format_t *fmt,
+                              const char *path_and_query,
+                              const char *body,
+                              size_t len,
+                              mockllm_vocab_t vocab,
+                              mockllm_script_t *out,
+                              char *err,
+                              size_t err_size);
 // Lay out script's stream in fmt (keepalives when the directive asks for pings; with
 // malformed=K or error_event=K, the list ends with that event once K content units are out, as
 // mockllm_events_fault places it). events is initialised here; free it with

@@ -9,78 +9,7 @@
 #include "rng.h"
 #include "sl/err.h"
 #include "sl/mem.h"
-
-// The vocabulary. Every class of text a stream parser can get wrong is here on purpose: multi-
-// byte UTF-8 of every length (split across reads by split=1), JSON escapes, and strings that
-// look like SSE framing ("data:", "[DONE]") inside content. Order is part of the contract:
-// changing it changes every script, so append only.
-static const char *const s_vocab[] = {
-    " the",
-    " river",
-    " a",
-    " quick",
-    " fox",
-    " and",
-    " of",
-    " stream",
-    " token",
-    " light",
-    " over",
-    " water",
-    " is",
-    " to",
-    " in",
-    " it",
-    "ing",
-    "s",
-    " mock",
-    " bridge",
-    ",",
-    ".",
-    "!",
-    "?",
-    ";",
-    ":",
-    " (",
-    ")",
-    "-",
-    "'",
-    "\xc3\xa9",                         // é (2 bytes)
-    "\xc3\xb1",                         // ñ (2 bytes)
-    " caf\xc3\xa9",                     // " café"
-    " na\xc3\xafve",                    // " naïve"
-    "\xc3\x9f",                         // ß (2 bytes)
-    "\xe2\x82\xac",                     // € (3 bytes)
-    "\xe6\x97\xa5\xe6\x9c\xac",         // 日本 (3 bytes each)
-    "\xe2\x80\x94",                     // — em dash (3 bytes)
-    " \xe6\x9d\xb1\xe4\xba\xac",        // " 東京"
-    "\xe2\x80\xa6",                     // … (3 bytes)
-    "\xe2\x80\x9c",                     // “ (3 bytes)
-    "\xe2\x80\x9d",                     // ” (3 bytes)
-    "\xf0\x9f\x98\x80",                 // 😀 (4 bytes)
-    "\xf0\x9d\x84\x9e",                 // 𝄞 (4 bytes)
-    " \xf0\x9f\x9a\x80",                // " 🚀"
-    "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", // 👍🏽 (two 4-byte code points)
-    "\"",                               // needs \" in JSON
-    "\\",                               // needs \\ in JSON
-    "\n",                               // needs \n in JSON
-    "\t",                               // needs \t in JSON
-    " \"quoted\"",
-    " C:\\path",
-    "\n\n",
-    " 42",
-    " 3.14",
-    " {",
-    "}",
-    " [",
-    "]",
-    " <b>",
-    " &amp;",
-    " /",
-    " data:",  // SSE-looking text inside content
-    " [DONE]", // the terminator's text, as content: only a sloppy parser trips on it
-};
-#define S_VOCAB_SIZE (sizeof s_vocab / sizeof s_vocab[0])
+#include "vocab.h"
 
 static const char *
 s_finish_name(const mockllm_finish_names_t *names, mockllm_finish_t finish)
@@ -190,8 +119,7 @@ mockllm_script_plan(const mockllm_script_req_t *req,
     mockllm_rng_t rng;
     mockllm_rng_seed(&rng, opts.seed);
     out->tokens = sl_xcalloc(n ? n : 1, sizeof *out->tokens);
-    for (size_t i = 0; i < n; i++)
-        out->tokens[i] = sl_xstrdup(s_vocab[mockllm_rng_below(&rng, S_VOCAB_SIZE)]);
+    mockllm_vocab_draw(req->vocab, &rng, out->tokens, n);
     out->n_tokens = n;
     out->finish = MOCKLLM_FINISH_STOP;
     if (s_apply_stops(req, out)) {

@@ -109,8 +109,7 @@ s_plan(const mockllm_format_req_t *in, mockllm_script_t *out, char *err, size_t 
 {
     memset(out, 0, sizeof *out);
     mockllm_request_t r;
-    int rc = mockllm_request_begin(&r, in->body, in->len, &s_finish, MOCKLLM_TOOLCALL_ID_ANTHROPIC,
-                                   err, err_size);
+    int rc = mockllm_request_begin(&r, in, &s_finish, MOCKLLM_TOOLCALL_ID_ANTHROPIC, err, err_size);
     if (rc)
         return rc;
     const cJSON *root = r.root;

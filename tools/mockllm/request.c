@@ -20,20 +20,20 @@ s_is_space(char c)
 
 int
 mockllm_request_begin(mockllm_request_t *self,
-                      const char *body,
-                      size_t len,
+                      const mockllm_format_req_t *in,
                       const mockllm_finish_names_t *finish,
                       mockllm_toolcall_ids_t ids,
                       char *err,
                       size_t err_size)
 {
     memset(self, 0, sizeof *self);
-    int rc = mockllm_request_parse(body, len, &self->root, err, err_size);
+    int rc = mockllm_request_parse(in->body, in->len, &self->root, err, err_size);
     if (rc)
         return rc;
     self->req.max_tokens = -1;
     self->req.finish_names = finish;
     self->req.ids = ids;
+    self->req.vocab = in->vocab;
     sl_buf_init(&self->user, S_UNCAPPED);
     return 0;
 }

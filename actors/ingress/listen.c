@@ -1,0 +1,62 @@
+// listen.c - the ingress's HTTP listener (see listen.h).
+#include "listen.h"
+
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sl/log.h"
+
+__attribute__((format(printf, 2, 0))) static void
+s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    sl_log_warn_rl("http: %s", line);
+}
+
+struct MHD_Daemon *
+ingress_listen(const char *listen,
+               unsigned max_conns,
+               unsigned idle_s,
+               MHD_AccessHandlerCallback on_request,
+               MHD_RequestCompletedCallback on_completed,
+               void *cls)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || (size_t)(colon - listen) >= sizeof host) {
+        sl_log_error("listen.http '%s' is not host:port", listen);
+        return NULL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (gai != 0 || !ai) {
+        sl_log_error("listen.http '%s': %s", listen, gai_strerror(gai));
+        return NULL;
+    }
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    // The logger goes first: MHD logs the options after it through it, and warns otherwise.
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, cls, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, cls,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, cls,
+        MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!d)
+        sl_log_error("cannot listen on http://%s (in use?)", listen);
+    return d;
+}
