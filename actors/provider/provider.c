@@ -87,13 +87,19 @@ s_reap(provider_t *self, provider_transfer_t *t)
         zhashx_delete(self->transfers, provider_transfer_id(t));
 }
 
-// How often silent upstreams are looked for: a quarter of the shortest limit, 10..250 ms.
+// How often silent upstreams are looked for: a quarter of the shortest limit any route has,
+// 10..250 ms.
 static int64_t
 s_watch_ms(const sl_config_t *cfg)
 {
     int64_t limit = cfg->timeout_idle_ms < cfg->timeout_first_content_ms
                         ? cfg->timeout_idle_ms
                         : cfg->timeout_first_content_ms;
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        sl_timeouts_t t = sl_config_timeouts(cfg, &cfg->routes[i]);
+        limit = t.idle_ms < limit ? t.idle_ms : limit;
+        limit = t.first_content_ms < limit ? t.first_content_ms : limit;
+    }
     int64_t ms = limit / 4;
     return ms < 10 ? 10 : ms > 250 ? 250 : ms;
 }

@@ -46,6 +46,7 @@ struct provider_transfer {
     zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
     int64_t active_ms;         // monotonic time of the last send or DURABLE
     int64_t content_ms;        // monotonic time of the start, the last delta or a resume
+    sl_timeouts_t limits;      // the route's upstream timeouts, else timeouts.*
     int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
     uint8_t *held_end;         // owned; a retryable failure's END, waiting for the verdict
     size_t held_end_len;
@@ -289,7 +290,6 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
 static int
 s_set_options(provider_transfer_t *self)
 {
-    const sl_config_t *cfg = self->cfg;
     for (int i = 0; i < self->request.n_headers; i++) {
         struct curl_slist *h = curl_slist_append(self->headers, self->request.headers[i]);
         if (!h)
@@ -310,8 +310,8 @@ s_set_options(provider_transfer_t *self)
     SET(CURLOPT_HEADERDATA, self);
     SET(CURLOPT_PRIVATE, self);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_connect_ms);
-    SET(CURLOPT_TIMEOUT_MS, (long)cfg->timeout_total_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)self->limits.connect_ms);
+    SET(CURLOPT_TIMEOUT_MS, (long)self->limits.total_ms);
     // The gaps between content events are timed by provider_transfer_silent_ms, not by
     // curl's low-speed rule, which any keepalive byte satisfies.
     SET(CURLOPT_TCP_NODELAY, 1L);
@@ -382,6 +382,8 @@ provider_transfer_new(const sl_config_t *cfg,
     provider_transfer_t *self = s_new(dispatch, send, send_arg);
     self->cfg = cfg;
     self->content_ms = sl_clock_mono_ms();
+    self->limits =
+        sl_config_timeouts(cfg, sl_config_route(cfg, dispatch->model.ptr, dispatch->model.len));
     self->provider = provider;
     self->adapter = adapter;
     self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
@@ -705,8 +707,7 @@ provider_transfer_silent_ms(const provider_transfer_t *self, int64_t now_ms)
 {
     if (self->finished || self->paused || !self->cfg)
         return 0;
-    int64_t limit =
-        self->count == 0 ? self->cfg->timeout_first_content_ms : self->cfg->timeout_idle_ms;
+    int64_t limit = self->count == 0 ? self->limits.first_content_ms : self->limits.idle_ms;
     int64_t silent = now_ms - self->content_ms;
     return silent > limit ? silent : 0;
 }

@@ -161,6 +161,10 @@ static const s_field_t s_route_keys[] = {
      .def = 1000},
     {S_FIELD(sl_route_cfg_t, NULL, "retry_max_ms", S_INT, retry_max_ms), .min = 0, .max = 3600000,
      .def = 30000},
+    {S_FIELD(sl_route_cfg_t, NULL, "connect_ms", S_INT, connect_ms), .max = 600000},
+    {S_FIELD(sl_route_cfg_t, NULL, "first_content_ms", S_INT, first_content_ms), .max = 3600000},
+    {S_FIELD(sl_route_cfg_t, NULL, "idle_ms", S_INT, idle_ms), .max = 600000},
+    {S_FIELD(sl_route_cfg_t, NULL, "total_ms", S_INT, total_ms), .max = 86400000},
 };
 
 static const s_field_t s_target_keys[] = {
@@ -1004,4 +1008,18 @@ const sl_provider_cfg_t *
 sl_config_provider(const sl_config_t *self, const char *name)
 {
     return self && name ? s_provider_find(self, name, strlen(name)) : NULL;
+}
+
+sl_timeouts_t
+sl_config_timeouts(const sl_config_t *self, const sl_route_cfg_t *route)
+{
+    sl_timeouts_t t = {self->timeout_connect_ms, self->timeout_first_content_ms,
+                       self->timeout_idle_ms, self->timeout_total_ms};
+    if (route) {
+        t.connect_ms = route->connect_ms ? route->connect_ms : t.connect_ms;
+        t.first_content_ms = route->first_content_ms ? route->first_content_ms : t.first_content_ms;
+        t.idle_ms = route->idle_ms ? route->idle_ms : t.idle_ms;
+        t.total_ms = route->total_ms ? route->total_ms : t.total_ms;
+    }
+    return t;
 }

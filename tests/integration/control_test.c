@@ -37,15 +37,6 @@ static const char *s_sluice_bin;
 static const char *s_mock_bin;
 static int s_dead_port;
 
-static long
-s_header_long(const test_http_t *r, const char *name)
-{
-    char value[64];
-    if (!test_http_header(r, name, value, sizeof value))
-        return -1;
-    return atol(value);
-}
-
 static test_http_t *
 s_chat(const char *model, const char *content, bool stream)
 {
@@ -58,6 +49,25 @@ s_chat(const char *model, const char *content, bool stream)
     test_http_t *r = test_http_new(url, body);
     CHECK(test_http_run(r, test_ms(30000)));
     return r;
+}
+
+// Send model a whole request until it is answered want: a change the supervisor made reaches
+// the broker and the ingress a moment after `sluice ctl` hears of it. At most 5 s.
+static void
+s_wait_status(const char *model, long want)
+{
+    for (int64_t waited = 0;; waited += 50) {
+        test_http_t *r = s_chat(model, "hello", false);
+        long status = r->status;
+        test_http_destroy(&r);
+        if (status == want)
+            return;
+        if (waited >= test_ms(5000)) {
+            fprintf(stderr, "%s still answers %ld, not %ld\n", model, status, want);
+            exit(1);
+        }
+        test_sleep_ms(50);
+    }
 }
 
 // Run `sluice ctl -c <cfg> --json <args>`; its stdout into out. Returns its exit status.
@@ -113,7 +123,8 @@ test_breaker_opens_and_routes_around(void)
     for (int i = 0; i < 3; i++) {
         test_http_t *r = s_chat("fb", "hello", false);
         CHECK_INT(r->status, ==, 200);
-        CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 2); // dead refused, mock served
+        CHECK_INT(test_http_header_long(r, "x-sluice-attempts"), ==,
+                  2); // dead refused, mock served
         test_http_destroy(&r);
     }
     s_wait_breaker("dead", "open");
@@ -122,7 +133,7 @@ test_breaker_opens_and_routes_around(void)
     for (int64_t waited = 0;; waited += 50) {
         test_http_t *r = s_chat("fb", "hello", false);
         CHECK_INT(r->status, ==, 200);
-        long attempts = s_header_long(r, "x-sluice-attempts");
+        long attempts = test_http_header_long(r, "x-sluice-attempts");
         test_http_destroy(&r);
         if (attempts == 1)
             break;
@@ -132,7 +143,7 @@ test_breaker_opens_and_routes_around(void)
     // A route with no other target: 503 at once, with Retry-After, no attempt made.
     test_http_t *r = s_chat("dead-only", "hello", false);
     CHECK_INT(r->status, ==, 503);
-    CHECK(s_header_long(r, "retry-after") >= 1);
+    CHECK(test_http_header_long(r, "retry-after") >= 1);
     CHECK(strstr(sl_buf_str(&r->body), "circuit breaker is open") != NULL);
     test_http_destroy(&r);
     printf("breaker opened after 3 refused attempts; fb served by its fallback at attempt 1, "
@@ -180,7 +191,7 @@ test_breaker_half_opens_and_closes(test_proc_t *revived)
         CHECK(waited < test_ms(5000));
         test_http_t *r = s_chat("fb", "probe", false);
         CHECK_INT(r->status, ==, 200);
-        CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 1);
+        CHECK_INT(test_http_header_long(r, "x-sluice-attempts"), ==, 1);
         test_http_destroy(&r);
         s_breaker_state("dead", state, sizeof state);
         if (strcmp(state, "closed") != 0)
@@ -208,26 +219,10 @@ test_manual_open_close(void)
     char out[4096];
     CHECK_INT(s_ctl("open mock", out, sizeof out), ==, 0);
     CHECK(strstr(out, "\"forced_open\"") != NULL);
-    for (int64_t waited = 0;; waited += 50) { // the broker hears of it within a moment
-        test_http_t *r = s_chat("m1", "hello", false);
-        long status = r->status;
-        test_http_destroy(&r);
-        if (status == 503)
-            break;
-        CHECK(waited < test_ms(5000));
-        test_sleep_ms(50);
-    }
+    s_wait_status("m1", 503);
     CHECK_INT(s_ctl("close mock", out, sizeof out), ==, 0);
     CHECK(strstr(out, "\"closed\"") != NULL);
-    for (int64_t waited = 0;; waited += 50) {
-        test_http_t *r = s_chat("m1", "hello", false);
-        long status = r->status;
-        test_http_destroy(&r);
-        if (status == 200)
-            break;
-        CHECK(waited < test_ms(5000));
-        test_sleep_ms(50);
-    }
+    s_wait_status("m1", 200);
     CHECK(s_ctl("close no-such-breaker", out, sizeof out) != 0);
     CHECK(strstr(out, "no breaker named 'no-such-breaker'") != NULL);
     CHECK(s_ctl("frobnicate", out, sizeof out) != 0);
@@ -252,6 +247,10 @@ test_status_and_metrics(void)
         CHECK(cJSON_GetObjectItem(p, "pid")->valuedouble > 0);
     }
     cJSON_Delete(doc);
+    // top: the status again every second, here twice.
+    CHECK_INT(s_ctl("top --count 2", out, sizeof out), ==, 0);
+    const char *second = strstr(out, "\"processes\"");
+    CHECK(second && strstr(second + 1, "\"processes\"") != NULL);
 
     char url[128];
     snprintf(url, sizeof url, "%s/admin/status", s_sys.base);
@@ -358,15 +357,7 @@ test_reload(void)
     s_rewrite_config("  - {model: m-new, targets: [{provider: mock, model: mock-up}]}\n");
     CHECK_INT(s_ctl("reload", out, sizeof out), ==, 0);
     CHECK(strstr(out, "\"reloaded\":true") != NULL);
-    for (int64_t waited = 0;; waited += 50) { // each process re-reads on its next tick
-        r = s_chat("m-new", "hello", false);
-        long status = r->status;
-        test_http_destroy(&r);
-        if (status == 200)
-            break;
-        CHECK(waited < test_ms(5000));
-        test_sleep_ms(50);
-    }
+    s_wait_status("m-new", 200);
     static char good[65536];
     FILE *f = fopen(s_sys.cfg, "r");
     CHECK(f != NULL);
@@ -405,15 +396,7 @@ test_drain(void)
     char out[4096];
     CHECK_INT(s_ctl("drain", out, sizeof out), ==, 0);
     CHECK(strstr(out, "\"draining\":true") != NULL);
-    for (int64_t waited = 0;; waited += 50) { // the ingress hears of it with the next STATE
-        test_http_t *r = s_chat("m1", "hello", false);
-        long status = r->status;
-        test_http_destroy(&r);
-        if (status == 503)
-            break;
-        CHECK(waited < test_ms(5000));
-        test_sleep_ms(50);
-    }
+    s_wait_status("m1", 503);
     CHECK(test_http_multi_wait(multi, NULL, NULL, test_ms(30000)));
     CHECK_INT(slow->status, ==, 200);
     CHECK(slow->n_events >= 2);

@@ -26,15 +26,6 @@
 
 static test_system_t s_sys;
 
-static long
-s_header_long(const test_http_t *r, const char *name)
-{
-    char value[64];
-    if (!test_http_header(r, name, value, sizeof value))
-        return -1;
-    return atol(value);
-}
-
 // The stored stream's status, once it has left "streaming" (or what it was at the deadline),
 // and its attempts (-1 when unknown) into *attempts when not NULL.
 static void s_stored(const test_http_t *r, char *out, size_t size, long *attempts);
@@ -100,9 +91,9 @@ s_test_spent(const char *path, const char *model, int status, bool stream)
     int64_t elapsed = 0;
     test_http_t *r = s_post(path, body, &elapsed);
     CHECK_INT(r->status, ==, status);
-    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 4);
+    CHECK_INT(test_http_header_long(r, "x-sluice-attempts"), ==, 4);
     if (status == 429 || status == 503)
-        CHECK(s_header_long(r, "retry-after") >= 1);
+        CHECK(test_http_header_long(r, "retry-after") >= 1);
     if (status == 429) {
         // The mock says retry-after: 1; the route caps it at RETRY_MAX_MS, and no retry may
         // come sooner: three waits of it.
@@ -148,7 +139,7 @@ s_expect_whole(const char *model, const char *content, long attempts)
     CHECK_INT(test_chat_expect(body, &e), ==, 0);
     test_http_t *r = s_post("/v1/chat/completions", body, NULL);
     CHECK_INT(r->status, ==, 200);
-    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, attempts);
+    CHECK_INT(test_http_header_long(r, "x-sluice-attempts"), ==, attempts);
     test_chat_parsed_t p;
     test_chat_parse(r, &p);
     CHECK(p.done_last);
@@ -226,6 +217,29 @@ s_test_abort(void)
     free(body);
 }
 
+// A route's own idle_ms (300 ms) wins over timeouts.idle_ms (20 s): a stream whose upstream
+// stalls after 3 tokens ends with the 3 tokens and an error event, long before 20 s.
+static void
+s_test_route_idle(void)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    char *body = test_chat_body("quick", "stall [mock tokens=10 stall=3 seed=7200]", true);
+    int64_t elapsed = 0;
+    test_http_t *r = s_post("/v1/chat/completions", body, &elapsed);
+    CHECK_INT(r->status, ==, 200);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.error_last);
+    CHECK_INT(p.content_chunks, ==, 3);
+    CHECK_INT(elapsed, <, 10000); // the global 20 s would still be waiting
+    printf("route idle_ms 300 over timeouts.idle_ms 20000: stalled stream ended in %lld ms: ok\n",
+           (long long)elapsed);
+    sl_buf_free(&p.text);
+    free(body);
+    test_http_destroy(&r);
+}
+
 // The client's own errors are never retried.
 static void
 s_test_fatal(int status)
@@ -235,8 +249,8 @@ s_test_fatal(int status)
     char *body = test_chat_body("m1", content, false);
     test_http_t *r = s_post("/v1/chat/completions", body, NULL);
     CHECK_INT(r->status, ==, status);
-    CHECK_INT(s_header_long(r, "x-sluice-attempts"), ==, 1);
-    CHECK_INT(s_header_long(r, "retry-after"), ==, -1);
+    CHECK_INT(test_http_header_long(r, "x-sluice-attempts"), ==, 1);
+    CHECK_INT(test_http_header_long(r, "retry-after"), ==, -1);
     free(body);
     test_http_destroy(&r);
     printf("status %d passed through, 1 attempt: ok\n", status);
@@ -250,18 +264,20 @@ main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    char routes[512];
+    char routes[1024];
     snprintf(routes, sizeof routes,
              "  - model: fb\n"
              "    targets: [{provider: refused, model: x}, {provider: mock, model: mock-up}]\n"
              "  - model: tight\n"
              "    targets: [{provider: mock, model: mock-up}]\n"
              "    retry_base_ms: 20\n"
-             "    retry_max_ms: %d\n",
+             "    retry_max_ms: %d\n"
+             "  - {model: quick, targets: [{provider: mock, model: mock-up}], idle_ms: 300}\n",
              RETRY_MAX_MS);
     test_system_start_with(
         &s_sys, argv[1], argv[2],
-        "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n", routes, NULL);
+        "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n", routes,
+        "timeouts: {idle_ms: 20000}\n");
     s_test_spent("/v1/chat/completions", "tight", 429, true);
     s_test_spent("/v1/chat/completions", "tight", 429, false);
     s_test_spent("/v1/chat/completions", "tight", 503, true);
@@ -274,6 +290,7 @@ main(int argc, char **argv)
     s_test_fatal(400);
     s_test_fatal(401);
     s_test_abort();
+    s_test_route_idle();
     CHECK(test_system_stop(&s_sys));
     printf("retry_test: ok\n");
     return 0;

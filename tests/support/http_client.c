@@ -211,3 +211,12 @@ test_http_multi_wait(test_http_multi_t *self,
     }
     return false;
 }
+
+long
+test_http_header_long(const test_http_t *self, const char *name)
+{
+    char value[64];
+    if (!test_http_header(self, name, value, sizeof value))
+        return -1;
+    return atol(value);
+}

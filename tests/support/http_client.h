@@ -39,6 +39,9 @@ void test_http_destroy(test_http_t **self_p);
 // Value of a response header (case-insensitive name) into out; false when absent.
 bool test_http_header(const test_http_t *self, const char *name, char *out, size_t size);
 
+// A response header's value as a number (atol); -1 when absent.
+long test_http_header_long(const test_http_t *self, const char *name);
+
 // Run one request to completion. False on timeout.
 bool test_http_run(test_http_t *self, int64_t timeout_ms);
 

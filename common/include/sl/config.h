@@ -21,7 +21,9 @@
 //   providers: [{name, kind: openai, base_url, api_key_env, concurrency: 10000}]
 //              # name, kind and base_url are required; api_key_env may be left out (no key)
 //   routes:    [{model: alias, targets: [{provider: name, model: upstream-name}],
-//                retries: 3, retry_base_ms: 1000, retry_max_ms: 30000}]
+//                retries: 3, retry_base_ms: 1000, retry_max_ms: 30000,
+//                connect_ms: 0, first_content_ms: 0, idle_ms: 0, total_ms: 0}]
+//              # a route timeout of 0 takes the timeouts.* key of the same name
 //              # model and a non-empty targets list are required
 //   batch:     {max_tokens: 16, max_age_ms: 1000}
 //   timeouts:  {connect_ms: 10000, idle_ms: 5000, first_content_ms: 30000, total_ms: 600000,
@@ -83,6 +85,8 @@ typedef struct {
     uint32_t retries;         // retries of one target before the next (0..20, default 3)
     int64_t retry_base_ms;    // first retry delay; each next one 1.5 times longer, ±20 %
     int64_t retry_max_ms;     // longest delay, and the cap on an upstream's Retry-After
+    // The route's own upstream timeouts; 0 (the default) takes timeouts.* of the same name.
+    int64_t connect_ms, first_content_ms, idle_ms, total_ms;
 } sl_route_cfg_t;
 
 // The loaded configuration. Shown because every process reads many fields; treat as read-only.
@@ -154,6 +158,12 @@ int sl_config_load_string(const char *yaml, const char *name, sl_config_t **cfg_
 void sl_config_destroy(sl_config_t **self_p);
 // The route for alias (len bytes), or NULL. Borrowed from self.
 const sl_route_cfg_t *sl_config_route(const sl_config_t *self, const char *alias, size_t len);
+// The upstream timeouts of an attempt through route (NULL: none): each of the route's own
+// when set (non-zero), else the timeouts.* key of the same name.
+typedef struct {
+    int64_t connect_ms, first_content_ms, idle_ms, total_ms;
+} sl_timeouts_t;
+sl_timeouts_t sl_config_timeouts(const sl_config_t *self, const sl_route_cfg_t *route);
 // The provider named name, or NULL. Borrowed from self.
 const sl_provider_cfg_t *sl_config_provider(const sl_config_t *self, const char *name);
 

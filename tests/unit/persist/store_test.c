@@ -783,20 +783,25 @@ s_sql_v1_row(const char *path, const char *id, uint64_t first_index, uint32_t n,
     s_sql(path, sql);
 }
 
+// The tables of schema versions 1 and 2 (2 changed what tokens means, not the tables).
+#define S_TABLES_V1                                                                    \
+    "CREATE TABLE streams(id TEXT PRIMARY KEY, model TEXT NOT NULL,"                   \
+    " state INTEGER NOT NULL, finish_reason TEXT NOT NULL, tokens INTEGER NOT NULL,"   \
+    " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"             \
+    " error TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);" \
+    "CREATE TABLE batches(stream_id TEXT NOT NULL, first_index INTEGER NOT NULL,"      \
+    " n INTEGER NOT NULL, text BLOB NOT NULL, deltas BLOB NOT NULL,"                   \
+    " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
+
 // A version 2 file: no attempts column. Opening it adds one (1 for the streams it holds), and
 // a finished stream there keeps its state and text.
 static void
 test_migrate_v2(const char *path, sl_clock_t *clock)
 {
-    s_sql(path, "CREATE TABLE streams(id TEXT PRIMARY KEY, model TEXT NOT NULL,"
-                " state INTEGER NOT NULL, finish_reason TEXT NOT NULL, tokens INTEGER NOT NULL,"
-                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
-                " error TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
-                "CREATE TABLE batches(stream_id TEXT NOT NULL, first_index INTEGER NOT NULL,"
-                " n INTEGER NOT NULL, text BLOB NOT NULL, deltas BLOB NOT NULL,"
-                " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                "PRAGMA user_version = 2;"
-                "INSERT INTO streams VALUES('" ID1 "', 'm', 1, 'stop', 16, 0, 0, '', 1, 1);");
+    s_sql(path, S_TABLES_V1
+
+          "PRAGMA user_version = 2;"
+          "INSERT INTO streams VALUES('" ID1 "', 'm', 1, 'stop', 16, 0, 0, '', 1, 1);");
     s_sql_v1_row(path, ID1, 0, 16, 'a');
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
@@ -816,18 +821,13 @@ test_migrate_v2(const char *path, sl_clock_t *clock)
 static void
 test_migrate_v1(const char *path, sl_clock_t *clock)
 {
-    s_sql(path, "CREATE TABLE streams(id TEXT PRIMARY KEY, model TEXT NOT NULL,"
-                " state INTEGER NOT NULL, finish_reason TEXT NOT NULL, tokens INTEGER NOT NULL,"
-                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
-                " error TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
-                "CREATE TABLE batches(stream_id TEXT NOT NULL, first_index INTEGER NOT NULL,"
-                " n INTEGER NOT NULL, text BLOB NOT NULL, deltas BLOB NOT NULL,"
-                " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                "PRAGMA user_version = 1;"
-                // ID1 streaming with 16..31 missing; ID2 finished the same way; ID3 no rows.
-                "INSERT INTO streams VALUES('" ID1 "', 'm', 0, '', 48, 0, 0, '', 1, 1);"
-                "INSERT INTO streams VALUES('" ID2 "', 'm', 1, 'stop', 48, 0, 0, '', 1, 1);"
-                "INSERT INTO streams VALUES('" ID3 "', 'm', 0, '', 0, 0, 0, '', 1, 1);");
+    s_sql(path, S_TABLES_V1
+
+          "PRAGMA user_version = 1;"
+          // ID1 streaming with 16..31 missing; ID2 finished the same way; ID3 no rows.
+          "INSERT INTO streams VALUES('" ID1 "', 'm', 0, '', 48, 0, 0, '', 1, 1);"
+          "INSERT INTO streams VALUES('" ID2 "', 'm', 1, 'stop', 48, 0, 0, '', 1, 1);"
+          "INSERT INTO streams VALUES('" ID3 "', 'm', 0, '', 0, 0, 0, '', 1, 1);");
     s_sql_v1_row(path, ID1, 0, 16, 'a');
     s_sql_v1_row(path, ID1, 32, 16, 'c');
     s_sql_v1_row(path, ID2, 0, 16, 'a');
