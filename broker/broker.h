@@ -12,7 +12,12 @@
 // its READY (the ids it lists are adopted, not dispatched again), and each ingress re-submits
 // its requests that have not started (a SUBMIT for a request already held from the same
 // ingress is a no-op). It answers an ingress's BEAT with its own, so the ingress sees a
-// restart. Each provider's concurrency is held across all workers. The decisions live in route.c,
+// restart. Each provider's concurrency is held across all workers. A SUB to the supervisor's
+// state socket brings the circuit breakers' CIRCUIT words (circuits.h): before each dispatch a
+// request moves past targets whose breakers do not admit, and one with no target left is
+// answered 503 with Retry-After (or with its last attempt's failure). SIGHUP re-reads the
+// config's routes (sl/reload.h). Every heartbeat STATS reports queue, requests held, retries,
+// fallbacks and rejects. The decisions live in route.c,
 // credit.c and queue.c; this module holds the sockets and the table of requests. Not thread-safe:
 // one per process, driven by its own zloop.
 #ifndef BROKER_BROKER_H

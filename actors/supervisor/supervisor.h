@@ -6,8 +6,11 @@
 // "<kind>-<pid>", and the pid picks the child); PUB bind `state`, where STATE {state, count}
 // goes out at each change and every 1000 ms: state is SL_HOST_FAILING while any child is
 // failing, else SL_HOST_UP when every child is up, else SL_HOST_STARTING; count is the
-// children up (the demo mock included when it runs). ROUTER bind `control`, bound for the
-// commands to come and dropping everything for now.
+// children up (the demo mock included when it runs), or SL_HOST_DRAINING after a drain; the
+// circuit breakers' CIRCUIT words go out on the same socket (breakers.h). ROUTER bind
+// `control`: CTL commands, each answered with CTL_REPLY (status, circuits, open, close, reset,
+// reset-stats, drain, reload, validate, metrics; docs/protocol.md). The events socket also
+// takes each worker's OUTCOME (for the breakers) and each actor's STATS (stats.h).
 //
 // Children, in start order: sluice-mockllm when demo is enabled (on demo.port and
 // demo.tokens_per_s, with the plain vocabulary; it sends no UP: up once spawned), then
