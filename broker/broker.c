@@ -355,19 +355,44 @@ s_pick_target(broker_t *self, request_t **req_p)
     return false;
 }
 
-// Hand queued requests to workers with free credits, oldest first, until either runs out.
-// Ends: every turn dispatches the head, drops it, or suspends a worker.
+static bool
+s_has_room_fn(void *arg, void *item)
+{
+    return s_provider_has_room(arg, item);
+}
+
+// A breaker may have opened while requests waited: move each queued one to a target that
+// admits, or answer it (s_pick_target).
+static void
+s_requeue_past_breakers(broker_t *self)
+{
+    size_t n = broker_queue_size(self->queue);
+    if (n == 0 || broker_circuits_shut(self->circuits) == 0)
+        return;
+    void **items = sl_xcalloc(n, sizeof *items);
+    n = broker_queue_items(self->queue, items, n);
+    for (size_t i = 0; i < n; i++) {
+        request_t *req = items[i];
+        (void)s_pick_target(self, &req); // false: answered and gone from the queue
+    }
+    free(items);
+}
+
+// Hand queued requests to workers with free credits until either runs out: the oldest whose
+// provider is below its concurrency goes first, so a provider at its cap holds back only its
+// own requests, never another provider's (FIFO within each provider).
+// Ends: every turn dispatches a request, drops it, or suspends a worker.
 static void
 s_drain(broker_t *self)
 {
+    if (broker_queue_size(self->queue) == 0
+        || sl_clock_now_mono_ms(self->clock) < self->settle_until_ms)
+        return;
+    s_requeue_past_breakers(self);
     for (;;) {
-        request_t *req = broker_queue_head(self->queue);
-        if (!req || sl_clock_now_mono_ms(self->clock) < self->settle_until_ms)
-            return;
-        if (broker_circuits_shut(self->circuits) > 0 && !s_pick_target(self, &req))
-            continue; // a breaker opened while it waited: answered, and gone from the queue
-        if (!s_provider_has_room(self, req))
-            return; // the head waits; so does everyone behind it (FIFO)
+        request_t *req = broker_queue_find(self->queue, s_has_room_fn, self);
+        if (!req)
+            return; // every waiting request's provider is at its cap
         const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
         if (!worker)
             return;
@@ -376,18 +401,20 @@ s_drain(broker_t *self)
             s_reject(self, req, 500, "internal_error", "the request could not be dispatched", 0);
             s_forget(self, &req);
         }
-        // On SL_EAGAIN the head keeps its place and the next pick skips the suspended worker.
+        // On SL_EAGAIN the request keeps its place and the next pick skips the suspended worker.
     }
 }
 
-// A new request: dispatch it now when a worker has a free credit and nobody waits ahead of
-// it; else queue it; else shed it (503) so memory stays bounded.
+// A new request: dispatch it now when a worker has a free credit and no queued request that
+// could go waits ahead of it; else queue it; else shed it (503) so memory stays bounded.
 static void
 s_admit(broker_t *self, request_t *req)
 {
     if (broker_circuits_shut(self->circuits) > 0 && !s_pick_target(self, &req))
         return;
-    if (broker_queue_size(self->queue) == 0
+    // Nobody that could go now waits ahead of it (requests of a provider at its cap do not
+    // count: they cannot go anyway).
+    if (!broker_queue_find(self->queue, s_has_room_fn, self)
         && sl_clock_now_mono_ms(self->clock) >= self->settle_until_ms
         && s_provider_has_room(self, req)) {
         for (;;) {

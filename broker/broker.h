@@ -5,8 +5,9 @@
 // SUBMIT and CANCEL; the broker answers with REJECT when it cannot take a request. Provider
 // workers connect DEALERs to the backend ROUTER (cfg->ep_backend), announce themselves with
 // READY {name, credits, count, req_ids} every cfg->heartbeat_ms, receive DISPATCH and CANCEL,
-// and report each attempt's OUTCOME. A request with no free worker waits in a bounded FIFO
-// (cfg->queue_max) for at most cfg->timeout_connect_ms. A worker silent for liveness_beats
+// and report each attempt's OUTCOME. A request with no free worker, or whose provider is at its
+// concurrency, waits in a bounded queue (cfg->queue_max), first in first out per provider, for
+// at most cfg->timeout_connect_ms. A worker silent for liveness_beats
 // heartbeats is dropped and the requests it was serving are rejected, so no client is left
 // hanging. The broker's state is soft: a restarted broker learns what each worker serves from
 // its READY (the ids it lists are adopted, not dispatched again), and each ingress re-submits

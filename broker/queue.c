@@ -91,6 +91,26 @@ broker_queue_head(const broker_queue_t *self)
 }
 
 void *
+broker_queue_find(const broker_queue_t *self, bool (*match)(void *arg, void *item), void *arg)
+{
+    assert(self && match);
+    for (const broker_queue_entry_t *e = self->head; e; e = e->next)
+        if (match(arg, e->item))
+            return e->item;
+    return NULL;
+}
+
+size_t
+broker_queue_items(const broker_queue_t *self, void **out, size_t max)
+{
+    assert(self && (out || max == 0));
+    size_t n = 0;
+    for (const broker_queue_entry_t *e = self->head; e && n < max; e = e->next)
+        out[n++] = e->item;
+    return n;
+}
+
+void *
 broker_queue_pop(broker_queue_t *self)
 {
     assert(self);

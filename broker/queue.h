@@ -8,6 +8,7 @@
 // middle of the queue). Pure: no sockets; time comes from the injected clock. Not thread-safe.
 #ifndef BROKER_QUEUE_H
 #define BROKER_QUEUE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,13 @@ void broker_queue_destroy(broker_queue_t **self_p);
 broker_queue_entry_t *broker_queue_push(broker_queue_t *self, void *item);
 // The item at the head (queued longest), or NULL when empty. It stays queued.
 void *broker_queue_head(const broker_queue_t *self);
+// The oldest item for which match(arg, item) is true, or NULL when none is. It stays queued.
+// match must not change the queue. O(size).
+void *
+broker_queue_find(const broker_queue_t *self, bool (*match)(void *arg, void *item), void *arg);
+// Copy the items, oldest first, into out (at most max); returns how many were copied. For a
+// caller that may remove items while it goes through them.
+size_t broker_queue_items(const broker_queue_t *self, void **out, size_t max);
 // Remove the head and return its item, or NULL when empty.
 void *broker_queue_pop(broker_queue_t *self);
 // Remove the entry entry (a handle from broker_queue_push on self, still queued) and return

@@ -188,6 +188,19 @@ s_expect_dispatch(const char *req_id, uint32_t api, bool stream, const char *bod
     zframe_destroy(&frame);
 }
 
+// The next message to the worker is a DISPATCH of req_id to provider.
+static void
+s_expect_dispatch_to(const char *req_id, const char *provider)
+{
+    zframe_t *frame = NULL;
+    sl_msg_t msg;
+    s_recv(s_t.worker, test_ms(2000), true, &frame, &msg);
+    CHECK_STR(sl_wire_type_name(msg.type), "DISPATCH");
+    CHECK_MEM(msg.req_id.ptr, msg.req_id.len, req_id, strlen(req_id));
+    CHECK_MEM(msg.provider.ptr, msg.provider.len, provider, strlen(provider));
+    zframe_destroy(&frame);
+}
+
 // Nothing reaches sock for quiet_ms: the one wait for silence, kept short.
 static void
 s_expect_silence(zsock_t *sock, int64_t quiet_ms)
@@ -229,8 +242,10 @@ s_start(const char *bin)
              "run_dir: %s\n"
              "providers:\n"
              "  - {name: p1, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n"
+             "  - {name: p2, kind: openai, base_url: \"http://127.0.0.1:9/v1\", concurrency: 1}\n"
              "routes:\n"
              "  - {model: m1, targets: [{provider: p1, model: up-1}]}\n"
+             "  - {model: m2, targets: [{provider: p2, model: up-2}]}\n"
              "limits: {queue_max: 2}\n"
              "timeouts: {connect_ms: %d}\n"
              "reliability: {heartbeat_ms: 500, liveness_beats: 6}\n",
@@ -437,6 +452,18 @@ main(int argc, char **argv)
     s_outcome(ADOPTED2_ID, SL_ERRCLASS_NONE, 200);
     s_submit("req-g", "m1", SL_API_OPENAI, true, "{\"g\":1}"); // the freed credit serves it
     s_expect_dispatch("req-g", SL_API_OPENAI, true, "{\"g\":1}");
+
+    // A provider at its concurrency holds back only its own requests: p2 allows 1 at a time,
+    // so h-2 waits for h-1, while h-3, queued after it for p1, goes out at once.
+    s_ready(5);
+    s_submit("h-1", "m2", SL_API_OPENAI, true, "{}");
+    s_expect_dispatch_to("h-1", "p2");
+    s_submit("h-2", "m2", SL_API_OPENAI, true, "{}");
+    s_submit("h-3", "m1", SL_API_OPENAI, true, "{}");
+    s_expect_dispatch_to("h-3", "p1");
+    s_expect_silence(s_t.worker, 300); // h-2 still waits
+    s_outcome("h-1", SL_ERRCLASS_NONE, 200);
+    s_expect_dispatch_to("h-2", "p2");
 
     s_stop();
     CHECK(s_log_has("worker join worker=worker-1 name=w1 credits=1"));

@@ -3,6 +3,13 @@
 #include "check.h"
 #include "queue.h"
 
+// Matches the items at odd positions of the array arg.
+static bool
+s_odd(void *arg, void *item)
+{
+    return ((int *)item - (int *)arg) % 2 == 1;
+}
+
 int
 main(void)
 {
@@ -65,6 +72,25 @@ main(void)
     // Destroying a queue that still holds entries frees the entries, not the items.
     broker_queue_destroy(&q);
     CHECK(q == NULL);
+    broker_queue_destroy(&q);
+
+    // find: the oldest matching item, which stays queued; items: a copy, oldest first.
+    q = broker_queue_new(4, &clock);
+    for (int i = 0; i < 4; i++)
+        CHECK(broker_queue_push(q, &items[i]));
+    CHECK(broker_queue_find(q, s_odd, items) == &items[1]);
+    CHECK_INT(broker_queue_size(q), ==, 4);
+    void *out[8];
+    CHECK_INT(broker_queue_items(q, out, 8), ==, 4);
+    CHECK(out[0] == &items[0] && out[3] == &items[3]);
+    CHECK_INT(broker_queue_items(q, out, 2), ==, 2);
+    CHECK(out[1] == &items[1]);
+    CHECK(broker_queue_pop(q) == &items[0]);
+    CHECK(broker_queue_pop(q) == &items[1]);
+    CHECK(broker_queue_find(q, s_odd, items) == &items[3]); // 2 is even
+    CHECK(broker_queue_pop(q) == &items[2]);
+    CHECK(broker_queue_pop(q) == &items[3]);
+    CHECK(broker_queue_find(q, s_odd, items) == NULL);
     broker_queue_destroy(&q);
 
     // A zero cap refuses everything: the broker then sheds at once.
