@@ -50,6 +50,7 @@ typedef struct {
     bool json;                      // print JSON instead of the table
     char sluice_bin[PATH_MAX + 32]; // the sluice binary
     char mock_bin[PATH_MAX + 32];   // the sluice-mockllm binary
+    const char *yaml;               // more config for sluice (--yaml), or NULL
 } opts_t;
 
 static test_system_t s_sys;
@@ -396,6 +397,7 @@ s_usage(FILE *out)
             "  --rate N                tokens per second of a latency stream (default 50)\n"
             "  --sluice PATH           the sluice binary (default: beside sluice-bench)\n"
             "  --mockllm PATH          the sluice-mockllm binary (default: beside sluice-bench)\n"
+            "  --yaml TEXT             more config for sluice, e.g. 'batch: {coalesce_ms: 0}'\n"
             "  --json                  print JSON instead of the table\n");
 }
 
@@ -464,6 +466,8 @@ s_parse_args(int argc, char **argv, opts_t *o)
             snprintf(o->sluice_bin, sizeof o->sluice_bin, "%s", v);
         else if (strcmp(a, "--mockllm") == 0 && v)
             snprintf(o->mock_bin, sizeof o->mock_bin, "%s", v);
+        else if (strcmp(a, "--yaml") == 0 && v)
+            o->yaml = v;
         else {
             fprintf(stderr, "sluice-bench: unknown option or missing value: %s\n", a);
             s_usage(stderr);
@@ -488,7 +492,7 @@ main(int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     s_machine(&rep.machine);
 
-    test_system_start(&s_sys, o.sluice_bin, o.mock_bin, NULL);
+    test_system_start(&s_sys, o.sluice_bin, o.mock_bin, o.yaml);
     bench_proc_t procs[BENCH_MAX_PROCS];
     size_t n_procs = s_find_procs(procs);
 

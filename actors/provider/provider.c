@@ -2,6 +2,7 @@
 #include "provider.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -19,9 +20,14 @@
 #include "sl/tally.h"
 #include "transfer.h"
 
-#define PROVIDER_FLUSH_MS    10     // how soon paused transfers retry their sends
-#define PROVIDER_READY_IDS   100000 // request ids listed in one READY at most
-#define PROVIDER_KEEP_FACTOR 30     // an ended stream is kept at most this many resend intervals
+#define PROVIDER_FLUSH_MS 10 // how soon paused transfers retry their sends
+// Coalescing (s_hold): above this many writes with deltas per second, a stream's later tokens
+// wait up to batch.coalesce_ms so that many streams' tokens leave in one burst; the rate is
+// counted over periods of PROVIDER_RATE_PERIOD_MS (docs/benchmarks.md has the trade-off).
+#define PROVIDER_COALESCE_RATE  2000
+#define PROVIDER_RATE_PERIOD_MS 100
+#define PROVIDER_READY_IDS      100000 // request ids listed in one READY at most
+#define PROVIDER_KEEP_FACTOR    30     // an ended stream is kept at most this many resend intervals
 
 struct provider {
     const sl_config_t *cfg;    // borrowed
@@ -40,7 +46,61 @@ struct provider {
     sl_peer_t builder;         // the builder instance we talk to
     uint64_t rewinds;          // transfers sent again to a new builder
     uint64_t abandoned;        // ended transfers dropped before the builder said durable
+    // Coalescing (see s_hold): streams whose later deltas wait for the window, the window's
+    // timer, and the writes with deltas counted in the current and the last rate period.
+    zlistx_t *held;        // req_ids (owned copies) of transfers holding deltas
+    int window_timer_id;   // one-shot zloop timer ending the window, -1 when none
+    uint64_t writes_now;   // writes with deltas since rate_since_ms
+    uint64_t writes_last;  // the same over the period before
+    int64_t rate_since_ms; // monotonic start of the current rate period
 };
+
+// The window ended: send what every held stream parsed meanwhile, one TOKENS each, back to back,
+// so the builder and the ingress take them in one wake-up.
+static int
+s_on_window(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    provider_t *self = arg;
+    self->window_timer_id = -1; // one-shot: already gone
+    for (const char *id = zlistx_first(self->held); id; id = zlistx_next(self->held)) {
+        provider_transfer_t *t = zhashx_lookup(self->transfers, id);
+        if (t)
+            provider_transfer_release(t);
+    }
+    zlistx_purge(self->held);
+    return 0;
+}
+
+// provider_hold_fn: hold a stream's later deltas for the window while this worker sees more
+// than PROVIDER_COALESCE_RATE writes with deltas per second (then a window of
+// batch.coalesce_ms collects several streams' tokens into one burst); below that rate, or with
+// coalesce_ms 0, every token goes at once, as it comes.
+static bool
+s_hold(void *arg, provider_transfer_t *t)
+{
+    provider_t *self = arg;
+    int64_t now_ms = sl_clock_mono_ms();
+    if (now_ms - self->rate_since_ms >= PROVIDER_RATE_PERIOD_MS) {
+        bool skipped = now_ms - self->rate_since_ms >= 2 * PROVIDER_RATE_PERIOD_MS;
+        self->writes_last = skipped ? 0 : self->writes_now;
+        self->writes_now = 0;
+        self->rate_since_ms = now_ms;
+    }
+    self->writes_now++;
+    uint64_t rate = self->writes_last * 1000 / PROVIDER_RATE_PERIOD_MS;
+    if (rate < PROVIDER_COALESCE_RATE || self->cfg->batch_coalesce_ms <= 0)
+        return false;
+    if (self->window_timer_id < 0) {
+        self->window_timer_id =
+            zloop_timer(self->loop, (size_t)self->cfg->batch_coalesce_ms, 1, s_on_window, self);
+        if (self->window_timer_id < 0)
+            return false;
+    }
+    zlistx_add_end(self->held, (void *)provider_transfer_id(t));
+    return true;
+}
 
 static void
 s_transfer_free(void **item_p)
@@ -306,6 +366,7 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
             provider_transfer_destroy(&t);
             s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
+            provider_transfer_on_hold(t, s_hold, self);
             zhashx_insert(self->transfers, id, t);
             sl_tally_add(self->active, provider->name, 1);
             provider_transfer_flush(t);
@@ -568,6 +629,10 @@ provider_new(const sl_config_t *cfg)
     self->curl_timer_id = -1;
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
     self->credits = s_credits(self, cfg);
+    self->window_timer_id = -1;
+    self->held = zlistx_new();
+    zlistx_set_duplicator(self->held, (zlistx_duplicator_fn *)strdup);
+    zlistx_set_destructor(self->held, (zlistx_destructor_fn *)zstr_free);
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
     self->active = sl_tally_new();
@@ -612,6 +677,7 @@ provider_destroy(provider_t **self_p)
              t = zhashx_next(self->transfers))
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
     zhashx_destroy(&self->transfers);
+    zlistx_destroy(&self->held);
     zhashx_destroy(&self->active);
     zloop_destroy(&self->loop);
     if (self->multi)
