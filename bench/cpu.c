@@ -115,3 +115,24 @@ bench_cpu_machine_read(bench_cpu_machine_t *out)
     out->steal_us = (int64_t)steal * 1000000 / hz;
     return 0;
 }
+
+int
+bench_mem_read(pid_t pid, int64_t *pss_kib, int64_t *rss_kib)
+{
+    *pss_kib = *rss_kib = 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return SL_ENOTFOUND;
+    char line[256];
+    long long v = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Pss: %lld kB", &v) == 1)
+            *pss_kib = v;
+        else if (sscanf(line, "Rss: %lld kB", &v) == 1)
+            *rss_kib = v;
+    }
+    fclose(f);
+    return 0;
+}

@@ -30,6 +30,10 @@ typedef struct {
 int bench_cpu_read(pid_t pid, bench_cpu_t *out);
 // after - before, field by field, into out.
 void bench_cpu_diff(const bench_cpu_t *after, const bench_cpu_t *before, bench_cpu_t *out);
+// Read pid's memory from /proc/<pid>/smaps_rollup, in KiB: PSS (each shared page divided among
+// the processes that map it, so a sum over processes counts shared libraries once) and RSS.
+// Returns 0, or SL_ENOTFOUND when the process is gone (both then 0).
+int bench_mem_read(pid_t pid, int64_t *pss_kib, int64_t *rss_kib);
 // Read the machine's CPU time into out. Returns 0, or SL_EIO when /proc/stat is unreadable.
 int bench_cpu_machine_read(bench_cpu_machine_t *out);
 

@@ -182,6 +182,27 @@ bench_report_table(bench_report_t *self, FILE *out)
         fprintf(out, "\n");
     }
 
+    fprintf(out,
+            "\nmemory halfway through a round (the most seen), MiB: PSS (RSS); PSS counts a "
+            "shared page once over all processes\n%-22s %20s %20s\n",
+            "process", "throughput sluice", "paced sluice");
+    int64_t pss_sum[2] = {0, 0}, rss_sum[2] = {0, 0};
+    for (size_t j = 0; j < ph[1].n_procs; j++) {
+        if (!ph[1].procs[j].sluice)
+            continue;
+        fprintf(out, "%-22s", s_label(&ph[1].procs[j]));
+        for (int i = 1, k = 0; i < BENCH_PHASES; i += 2, k++) {
+            const bench_proc_t *p = &ph[i].procs[j];
+            fprintf(out, " %10.1f (%6.1f)", (double)p->pss_kib / 1024, (double)p->rss_kib / 1024);
+            pss_sum[k] += p->pss_kib;
+            rss_sum[k] += p->rss_kib;
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "%-22s %10.1f (%6.1f) %10.1f (%6.1f)\n", "sluice, all processes",
+            (double)pss_sum[0] / 1024, (double)rss_sum[0] / 1024, (double)pss_sum[1] / 1024,
+            (double)rss_sum[1] / 1024);
+
     double idle_s = (double)self->idle_window_us / 1e6;
     fprintf(out,
             "\nidle for %.1f s before the phases: %% of one core, times put on a CPU per "
@@ -280,6 +301,8 @@ s_phase_json(bench_phase_t *ph)
         cJSON_AddNumberToObject(c, "core_pct", s_core_pct(p->used.total_us, ph));
         cJSON_AddNumberToObject(c, "cpu_wait_pct", s_core_pct(p->used.runq_wait_us, ph));
         cJSON_AddNumberToObject(c, "runs_per_token", s_per_token(p->used.runs, ph));
+        cJSON_AddNumberToObject(c, "pss_kib", (double)p->pss_kib);
+        cJSON_AddNumberToObject(c, "rss_kib", (double)p->rss_kib);
         cJSON_AddBoolToObject(c, "vanished", p->vanished);
         cJSON_AddItemToArray(cpu, c);
     }

@@ -30,6 +30,8 @@ typedef struct {
     bool sluice;      // one of sluice's own processes (not the mock, not the client)
     bool vanished;    // its /proc entry was gone at a reading: it died or was restarted
     bench_cpu_t used; // CPU time over the measured rounds
+    int64_t pss_kib;  // memory halfway through a measured round (the most seen), KiB
+    int64_t rss_kib;  // the same as RSS
 } bench_proc_t;
 
 // One phase: its load, and what it measured over its measured rounds (warm-up excluded).

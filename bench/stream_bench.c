@@ -158,6 +158,38 @@ s_stored_ok(const char *id, const test_chat_expected_t *e)
     return ok;
 }
 
+// Halfway through a round: half the tokens it will deliver have arrived.
+typedef struct {
+    test_http_t **reqs;
+    int n;
+    int64_t tokens; // the round's tokens, all streams
+} s_round_t;
+
+static bool
+s_halfway(void *arg)
+{
+    const s_round_t *r = arg;
+    int64_t events = 0;
+    for (int i = 0; i < r->n; i++)
+        events += (int64_t)r->reqs[i]->n_events;
+    return events * 2 >= r->tokens;
+}
+
+// Each process's memory now; the most seen stays.
+static void
+s_mem_snapshot(bench_phase_t *ph)
+{
+    for (size_t i = 0; i < ph->n_procs; i++) {
+        int64_t pss = 0, rss = 0;
+        if (bench_mem_read(ph->procs[i].pid, &pss, &rss) != 0)
+            continue;
+        if (pss > ph->procs[i].pss_kib)
+            ph->procs[i].pss_kib = pss;
+        if (rss > ph->procs[i].rss_kib)
+            ph->procs[i].rss_kib = rss;
+    }
+}
+
 static void
 s_cpu_snapshot(bench_phase_t *ph, bench_cpu_t *out)
 {
@@ -225,6 +257,9 @@ s_round(bench_phase_t *ph, const char *url, int round, bool measured)
     int64_t start_us = s_now_us();
     for (int i = 0; i < n; i++)
         test_http_multi_add(m, reqs[i]);
+    s_round_t half = {reqs, n, (int64_t)n * ph->tokens};
+    if (measured && test_http_multi_wait(m, s_halfway, &half, test_ms(ROUND_TIMEOUT_MS)))
+        s_mem_snapshot(ph); // reading /proc costs a little CPU, inside the window: noise
     bool finished = test_http_multi_wait(m, NULL, NULL, test_ms(ROUND_TIMEOUT_MS));
     int64_t end_us = s_now_us();
 
