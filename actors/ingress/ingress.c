@@ -34,7 +34,8 @@
 #include "sl/reload.h"
 #include "sl/sock.h"
 
-#define INGRESS_BLOCK_BYTES  (64 * 1024) // MHD asks the reader for at most this much
+// MHD asks the reader for at most this much; each open stream holds a buffer of this size.
+#define INGRESS_BLOCK_BYTES  (8 * 1024)
 #define INGRESS_MAX_CONNS    4096
 #define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
 #define INGRESS_STREAMS_PATH "/v1/streams/"

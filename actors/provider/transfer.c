@@ -16,8 +16,9 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
-#define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
+#define TRANSFER_MAX_ERROR_BODY  (64u * 1024)       // kept of a non-200 response body
+#define TRANSFER_MAX_ARENA       (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
+#define TRANSFER_HOLD_MAX_DELTAS 2 // a write with more deltas than this is never held
 
 // An encoded message for the broker waiting for its socket.
 typedef struct {
@@ -281,11 +282,15 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
     provider_sink_t sink = {self,         s_sink_delta, s_sink_finish,
                             s_sink_usage, s_sink_error, s_sink_retry_after};
     uint64_t before = self->count - self->parsed.count; // deltas already packed
+    uint64_t count_before = self->count;
     int rc = self->adapter->feed(self->state, data, len, &sink);
     // A stream's first deltas go at once (time to first token); later ones may wait for the
-    // worker's window, which sends many streams' tokens in one go. Not when a full TOKENS was
+    // worker's window, which sends many streams' tokens in one go, but only when this write
+    // brought few of them (a paced stream, one token a write): a write that brings many is a
+    // burst already, and holding it would only slow the stream. Not when a full TOKENS was
     // packed meanwhile: unsent frames would make the next write pause the transfer.
     if (rc >= 0 && self->parsed.count > 0 && before > 0 && self->hold
+        && self->count - count_before <= TRANSFER_HOLD_MAX_DELTAS
         && provider_retain_unsent(self->retain) == 0 && !self->start_pending
         && (self->held || self->hold(self->hold_arg, self))) {
         self->held = true;
