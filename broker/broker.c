@@ -12,6 +12,7 @@
 #include <czmq.h>
 
 #include "circuits.h"
+#include "counts.h"
 #include "credit.h"
 #include "queue.h"
 #include "retry.h"
@@ -20,7 +21,6 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
-#include "sl/metrics.h"
 #include "sl/reload.h"
 #include "sl/sock.h"
 #include "sl/tally.h"
@@ -91,11 +91,8 @@ struct broker {
     zsock_t *state;              // owned: SUB to the supervisor's CIRCUIT (and STATE) words
     broker_circuits_t *circuits; // owned: which targets their breakers admit
     zhashx_t *provider_load;     // provider name -> in-flight count (uintptr_t), dispatched here
-    zhashx_t *retries;           // tally: route alias -> attempts made again on the same target
-    zhashx_t *fallbacks;         // tally: route alias -> attempts moved to a later target
-    zhashx_t *rejects;           // tally: status -> requests answered by the broker itself
+    broker_counts_t *counts;     // owned: retries, fallbacks, rejects, for /metrics
     int64_t settle_until_ms;     // no dispatch before this (monotonic): workers' READYs come first
-    uint64_t rejects_dropped;    // REJECTs an ingress's socket could not take
     uint64_t rng;                // xorshift state for retry jitter
     zloop_t *loop;               // owned
     char name[64];               // instance name, "broker-<pid>"
@@ -173,15 +170,13 @@ s_reject_to(broker_t *self,
                     .error_type = sl_str(error_type),
                     .message = sl_str(message),
                     .retry_after_ms = retry_after_ms > 0 ? (uint64_t)retry_after_ms : 0};
-    char code[16];
-    snprintf(code, sizeof code, "%u", status);
-    sl_tally_add(self->rejects, code, 1);
+    broker_counts_reject(self->counts, status);
     int rc = sl_sock_send(self->frontend, to, &msg);
     char who[BROKER_LOG_TEXT];
     if (rc < 0) // the ingress's own deadlines answer its client
         sl_log_warn_rl("reject: not sent req=%.*s status=%u ingress=%s: %s (%llu so far)",
                        (int)req_id.len, req_id.ptr, status, s_frame_text(to, who), sl_strerror(rc),
-                       (unsigned long long)++self->rejects_dropped);
+                       (unsigned long long)broker_counts_reject_dropped(self->counts));
     else
         sl_log_debug("reject req=%.*s status=%u type=%s", (int)req_id.len, req_id.ptr, status,
                      error_type);
@@ -330,7 +325,7 @@ s_pick_target(broker_t *self, request_t **req_p)
                              t - req->retry.target, target->provider, target->model);
                 req->retry.target = t;
                 req->retry.retries = 0;
-                sl_tally_add(self->fallbacks, req->route->model, 1);
+                broker_counts_fallback(self->counts, req->route->model);
             }
             return true;
         }
@@ -692,8 +687,10 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
                                                        (int64_t)msg->retry_after_ms, s_jitter(self))
                                    : -1;
         if (delay >= 0) {
-            sl_tally_add(req->retry.target == target_before ? self->retries : self->fallbacks,
-                         req->route->model, 1);
+            if (req->retry.target == target_before)
+                broker_counts_retry(self->counts, req->route->model);
+            else
+                broker_counts_fallback(self->counts, req->route->model);
             const sl_target_cfg_t *next = broker_route_target(req->route, req->retry.target);
             sl_log_info("retry req=%s after attempt=%u err_class=%u status=%u: %s/%s in %lld ms",
                         req_id, msg->attempt, msg->err_class, msg->status, next->provider,
@@ -792,15 +789,7 @@ s_send_stats(broker_t *self)
     sl_buf_t out;
     sl_buf_init(&out, SL_SOCK_STATS_MAX);
     size_t queued = broker_queue_size(self->queue);
-    size_t held = zhashx_size(self->requests);
-    if (sl_metrics_sample(&out, "sluice_queue_depth", NULL, (double)queued) == 0
-        && sl_metrics_sample(&out, "sluice_requests_in_flight", NULL, (double)(held - queued)) == 0
-        && sl_tally_samples(self->retries, &out, "sluice_retries_total", "route") == 0
-        && sl_tally_samples(self->fallbacks, &out, "sluice_fallbacks_total", "route") == 0
-        && sl_tally_samples(self->rejects, &out, "sluice_rejects_total", "status") == 0
-        && sl_metrics_sample(&out, "sluice_messages_dropped_total",
-                             "process=\"broker\",message=\"REJECT\"", (double)self->rejects_dropped)
-               == 0)
+    if (broker_counts_write(self->counts, &out, queued, zhashx_size(self->requests) - queued) == 0)
         sl_sock_stats(self->events, self->name, &out);
     sl_buf_free(&out);
 }
@@ -921,9 +910,7 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     self->rng = (((uint64_t)sl_clock_wall_ms() * 2654435761u) ^ (uint64_t)getpid()) | 1;
     self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
     self->provider_load = sl_tally_new();
-    self->retries = sl_tally_new();
-    self->fallbacks = sl_tally_new();
-    self->rejects = sl_tally_new();
+    self->counts = broker_counts_new();
     self->circuits = broker_circuits_new(cfg->circuit_probes, clock);
     self->queue = broker_queue_new(cfg->queue_max, clock);
     // Keys live in the request records, which the table outlives: no copies to manage.
@@ -984,9 +971,7 @@ broker_destroy(broker_t **self_p)
         zhashx_destroy(&self->requests);
     }
     zhashx_destroy(&self->provider_load);
-    zhashx_destroy(&self->retries);
-    zhashx_destroy(&self->fallbacks);
-    zhashx_destroy(&self->rejects);
+    broker_counts_destroy(&self->counts);
     broker_circuits_destroy(&self->circuits);
     broker_queue_destroy(&self->queue);
     broker_credit_destroy(&self->credit);

@@ -1,6 +1,6 @@
 // config.c - sluice's configuration: parse the YAML file with libfyaml, check every key and
-// value against the key tables below, then fill in the defaults. sl/config.h gives the file's
-// shape and the rules.
+// value against the key tables (config_keys.c), then fill in the defaults. sl/config.h gives
+// the file's shape and the rules.
 #include "sl/config.h"
 
 #include <assert.h>
@@ -14,6 +14,7 @@
 
 #include <libfyaml.h>
 
+#include "config_keys.h"
 #include "sl/buf.h"
 #include "sl/err.h"
 #include "sl/kinds.h"
@@ -39,139 +40,6 @@
 #define S_OPENAI_KEY_ENV  "OPENAI_API_KEY"
 #define S_OPENAI_BASE_URL "https://api.openai.com/v1"
 static const char *const s_openai_models[] = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"};
-
-// Provider kinds sluice can talk to: the list lives in sl/kinds.h, shared with the worker.
-#define X(kind) #kind,
-static const char *const s_kinds[] = {SL_PROVIDER_KINDS(X) NULL};
-#undef X
-// Persistence backends.
-static const char *const s_backends[] = {"sqlite", NULL};
-static const char *const s_synchronous[] = {"normal", "full", NULL};
-
-// What a key accepts.
-typedef enum {
-    S_INT,      // decimal integer in [min, max]
-    S_STR,      // non-empty text without control characters
-    S_LISTEN,   // host:port
-    S_ENDPOINT, // ipc://<path> or tcp://<host>:<port>
-    S_CHOICE,   // one of choices
-    S_DEMO,     // true, false or auto: kept by the loader, resolved after parsing
-    S_NAME,     // provider name: letters, digits, '.', '_', '-'
-    S_MODEL,    // model alias or upstream name: no spaces
-    S_URL,      // http(s) base URL; one trailing '/' is dropped
-    S_ENV,      // environment variable name, or null for none; never echoed
-    S_REF,      // name of a provider already loaded
-    S_TARGETS,  // a route's non-empty list of targets
-} s_kind_t;
-
-// One key: where it lives, what it accepts, its default.
-typedef struct {
-    const char *section;        // s_fields: top-level mapping holding the key, NULL: top level
-    const char *key;            // the key as written in the file
-    s_kind_t kind;              // what the value must be
-    size_t offset;              // of the member in its struct (sl_config_t or a list item)
-    size_t size;                // sizeof the member; S_INT stores by it (2, 4 or 8)
-    int64_t min;                // S_INT: smallest accepted value (all are >= 0)
-    int64_t max;                // S_INT: largest accepted value
-    int64_t def;                // S_INT: default
-    const char *def_str;        // strings: default, or NULL (none, or derived from data_dir)
-    const char *const *choices; // S_CHOICE: accepted values, NULL-terminated
-    bool required;              // list items: the key must be present
-} s_field_t;
-
-#define S_FIELD(type, sec, k, kd, m)                                   \
-    .section = sec, .key = k, .kind = kd, .offset = offsetof(type, m), \
-    .size = sizeof(((type *)0)->m)
-#define S_INTF(sec, k, m, lo, hi, d)                                           \
-    {                                                                          \
-        S_FIELD(sl_config_t, sec, k, S_INT, m), .min = lo, .max = hi, .def = d \
-    }
-#define S_STRF(sec, k, kd, m, d)                          \
-    {                                                     \
-        S_FIELD(sl_config_t, sec, k, kd, m), .def_str = d \
-    }
-
-// Every key but providers and routes, with its default: the one place defaults are written.
-static const s_field_t s_fields[] = {
-    S_STRF("listen", "http", S_LISTEN, http_listen, "127.0.0.1:8080"),
-    S_STRF(NULL, "data_dir", S_STR, data_dir, "./data"),
-    S_STRF(NULL, "run_dir", S_STR, run_dir, NULL),
-    S_STRF("endpoints", "frontend", S_ENDPOINT, ep_frontend, NULL),
-    S_STRF("endpoints", "backend", S_ENDPOINT, ep_backend, NULL),
-    S_STRF("endpoints", "tokens", S_ENDPOINT, ep_tokens, NULL),
-    S_STRF("endpoints", "deliver", S_ENDPOINT, ep_deliver, NULL),
-    S_STRF("endpoints", "store", S_ENDPOINT, ep_store, NULL),
-    S_STRF("endpoints", "query", S_ENDPOINT, ep_query, NULL),
-    S_STRF("endpoints", "events", S_ENDPOINT, ep_events, NULL),
-    S_STRF("endpoints", "state", S_ENDPOINT, ep_state, NULL),
-    S_STRF("endpoints", "control", S_ENDPOINT, ep_control, NULL),
-    S_INTF("batch", "max_tokens", batch_max_tokens, 1, SL_WIRE_MAX_DELTAS, 16),
-    S_INTF("batch", "max_age_ms", batch_max_age_ms, 1, 60000, 1000),
-    S_INTF("batch", "coalesce_ms", batch_coalesce_ms, 0, 50, 0),
-    S_INTF("timeouts", "connect_ms", timeout_connect_ms, 1, 600000, 10000),
-    S_INTF("timeouts", "idle_ms", timeout_idle_ms, 1, 600000, 5000),
-    S_INTF("timeouts", "first_content_ms", timeout_first_content_ms, 1, 3600000, 30000),
-    S_INTF("timeouts", "total_ms", timeout_total_ms, 1, 86400000, 600000),
-    S_INTF("timeouts", "first_token_ms", timeout_first_token_ms, 1, 3600000, 60000),
-    S_INTF("timeouts", "stream_idle_ms", timeout_stream_idle_ms, 1, 3600000, 30000),
-    S_INTF("limits", "max_body_bytes", max_body_bytes, 1024, 64 << 20, 4 << 20),
-    S_INTF("limits", "max_client_buffer_bytes", max_client_buffer_bytes, 4096, 256 << 20, 1 << 20),
-    S_INTF("limits", "max_event_bytes", max_event_bytes, 4096, 256 << 20, 4 << 20),
-    S_INTF("limits", "queue_max", queue_max, 0, 1000000, 1024),
-    S_INTF("limits", "max_unacked_batches", max_unacked_batches, 1, 1000000, 4096),
-    {S_FIELD(sl_config_t, "persist", "backend", S_CHOICE, persist_backend), .def_str = "sqlite",
-     .choices = s_backends},
-    S_STRF("persist", "path", S_STR, persist_path, NULL),
-    {S_FIELD(sl_config_t, "persist", "synchronous", S_CHOICE, persist_synchronous),
-     .def_str = "normal", .choices = s_synchronous},
-    S_INTF("processes", "provider", processes_provider, 1, 64, 2),
-    S_INTF("reliability", "heartbeat_ms", heartbeat_ms, 10, 60000, 1000),
-    S_INTF("reliability", "liveness_beats", liveness_beats, 2, 100, 3),
-    S_INTF("reliability", "resend_ms", resend_ms, 10, 600000, 2000),
-    S_INTF("reliability", "outbox_max", outbox_max, 16, 10000000, 100000),
-    S_INTF("reliability", "restart_base_ms", restart_base_ms, 1, 60000, 100),
-    S_INTF("reliability", "restart_max_ms", restart_max_ms, 1, 600000, 5000),
-    S_INTF("reliability", "restart_calm_ms", restart_calm_ms, 1, 3600000, 10000),
-    S_INTF("circuit", "window_ms", circuit_window_ms, 10, 3600000, 30000),
-    S_INTF("circuit", "min_failures", circuit_min_failures, 0, 1000000, 5),
-    S_INTF("circuit", "failure_ratio_pct", circuit_failure_ratio_pct, 0, 100, 50),
-    S_INTF("circuit", "min_calls", circuit_min_calls, 1, 1000000, 10),
-    S_INTF("circuit", "cooldown_ms", circuit_cooldown_ms, 1, 3600000, 30000),
-    S_INTF("circuit", "cooldown_max_ms", circuit_cooldown_max_ms, 1, 86400000, 300000),
-    S_INTF("circuit", "probes", circuit_probes, 1, 1000, 1),
-    S_STRF("admin", "key_env", S_ENV, admin_key_env, NULL),
-    {.section = "demo", .key = "enabled", .kind = S_DEMO},
-    S_INTF("demo", "port", demo_port, 1, 65535, 8081),
-    S_INTF("demo", "tokens_per_s", demo_tokens_per_s, 0, 100000, 40),
-};
-
-#define S_PROVIDER(k, kd, m) S_FIELD(sl_provider_cfg_t, NULL, k, kd, m)
-static const s_field_t s_provider_keys[] = {
-    {S_PROVIDER("name", S_NAME, name), .required = true},
-    {S_PROVIDER("kind", S_CHOICE, kind), .required = true, .choices = s_kinds},
-    {S_PROVIDER("base_url", S_URL, base_url), .required = true},
-    {S_PROVIDER("api_key_env", S_ENV, api_key_env)},
-    {S_PROVIDER("concurrency", S_INT, concurrency), .min = 1, .max = 1000000, .def = 10000},
-};
-
-static const s_field_t s_route_keys[] = {
-    {S_FIELD(sl_route_cfg_t, NULL, "model", S_MODEL, model), .required = true},
-    {S_FIELD(sl_route_cfg_t, NULL, "targets", S_TARGETS, targets), .required = true},
-    {S_FIELD(sl_route_cfg_t, NULL, "retries", S_INT, retries), .min = 0, .max = 20, .def = 3},
-    {S_FIELD(sl_route_cfg_t, NULL, "retry_base_ms", S_INT, retry_base_ms), .min = 0, .max = 600000,
-     .def = 1000},
-    {S_FIELD(sl_route_cfg_t, NULL, "retry_max_ms", S_INT, retry_max_ms), .min = 0, .max = 3600000,
-     .def = 30000},
-    {S_FIELD(sl_route_cfg_t, NULL, "connect_ms", S_INT, connect_ms), .max = 600000},
-    {S_FIELD(sl_route_cfg_t, NULL, "first_content_ms", S_INT, first_content_ms), .max = 3600000},
-    {S_FIELD(sl_route_cfg_t, NULL, "idle_ms", S_INT, idle_ms), .max = 600000},
-    {S_FIELD(sl_route_cfg_t, NULL, "total_ms", S_INT, total_ms), .max = 86400000},
-};
-
-static const s_field_t s_target_keys[] = {
-    {S_FIELD(sl_target_cfg_t, NULL, "provider", S_REF, provider), .required = true},
-    {S_FIELD(sl_target_cfg_t, NULL, "model", S_MODEL, model), .required = true},
-};
 
 typedef enum { S_DEMO_AUTO = 0, S_DEMO_ON, S_DEMO_OFF } s_demo_t;
 
@@ -359,11 +227,12 @@ s_unknown_key(s_loader_t *self, int line, const char *path, const char *k, size_
 }
 
 // The entry for key k among table's entries in section (NULL: the top level), or NULL.
-static const s_field_t *
-s_field_find(const s_field_t *table, size_t n, const char *section, const char *k, size_t len)
+static const sl_config_field_t *
+s_field_find(
+    const sl_config_field_t *table, size_t n, const char *section, const char *k, size_t len)
 {
     for (size_t i = 0; i < n; i++) {
-        const s_field_t *f = &table[i];
+        const sl_config_field_t *f = &table[i];
         bool here = section ? f->section && strcmp(f->section, section) == 0 : !f->section;
         if (here && s_eq(k, len, f->key))
             return f;
@@ -383,12 +252,12 @@ s_store_int(void *member, size_t size, int64_t v)
     memcpy(member, size == 2 ? (void *)&u16 : size == 4 ? (void *)&u32 : (void *)&u64, size);
 }
 
-// Set every S_INT member of base to its default.
+// Set every SL_CK_INT member of base to its default.
 static void
-s_init_ints(const s_field_t *table, size_t n, void *base)
+s_init_ints(const sl_config_field_t *table, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++)
-        if (table[i].kind == S_INT)
+        if (table[i].kind == SL_CK_INT)
             s_store_int((char *)base + table[i].offset, table[i].size, table[i].def);
 }
 
@@ -467,7 +336,7 @@ s_parse_endpoint(s_loader_t *self, const char *path, int line, const char *s, si
 // Check node against f and store it in base's member. parent is the key path of the mapping.
 static int
 s_set_value(s_loader_t *self,
-            const s_field_t *f,
+            const sl_config_field_t *f,
             const char *parent,
             struct fy_node *node,
             int key_line,
@@ -477,7 +346,7 @@ s_set_value(s_loader_t *self,
     snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "." : "", f->key);
     int line = s_line_or(node, key_line);
     void *member = (char *)base + f->offset;
-    if (f->kind == S_TARGETS) {
+    if (f->kind == SL_CK_TARGETS) {
         if (s_is_null(node)
             || (fy_node_is_sequence(node) && fy_node_sequence_item_count(node) <= 0))
             return s_fail(self, line, "%s: must list at least one target", path);
@@ -492,14 +361,14 @@ s_set_value(s_loader_t *self,
     const char *want = NULL; // what the value must be, when it is not
     char list[128];
     switch (f->kind) {
-    case S_INT:
+    case SL_CK_INT:
         if (!sl_text_parse_int(s, len, &v) || v < f->min || v > f->max)
             return s_fail(self, line,
                           "%s: must be an integer in %" PRId64 "..%" PRId64 ", got '%s'", path,
                           f->min, f->max, s_show(s, len).s);
         s_store_int(member, f->size, v);
         return 0;
-    case S_STR:
+    case SL_CK_STR:
         if (len == 0 || s_is_null(node))
             return s_fail(self, line, "%s: must be a non-empty string", path);
         if (sl_text_has_control(s, len))
@@ -507,13 +376,13 @@ s_set_value(s_loader_t *self,
         if (f->offset == offsetof(sl_config_t, run_dir) && base == self->cfg)
             self->run_dir_line = line;
         break;
-    case S_LISTEN:
+    case SL_CK_LISTEN:
         want = sl_text_is_host_port(s, len) ? NULL : "must be host:port with port 1..65535";
         break;
-    case S_ENDPOINT:
+    case SL_CK_ENDPOINT:
         rc = s_parse_endpoint(self, path, line, s, len);
         break;
-    case S_CHOICE:
+    case SL_CK_CHOICE:
         if (s_find(f->choices, s, len) < 0) {
             list[0] = '\0';
             for (size_t i = 0; f->choices[i]; i++)
@@ -522,7 +391,7 @@ s_set_value(s_loader_t *self,
             return s_fail(self, line, "%s: '%s' is not one of: %s", path, s_show(s, len).s, list);
         }
         break;
-    case S_DEMO: {
+    case SL_CK_DEMO: {
         static const char *const modes[] = {"auto", "true", "false", NULL};
         int mode = s_find(modes, s, len);
         if (mode < 0)
@@ -532,17 +401,17 @@ s_set_value(s_loader_t *self,
         self->demo_line = line;
         return 0;
     }
-    case S_NAME:
+    case SL_CK_NAME:
         if (len == 0 || len > S_NAME_MAX || !sl_text_chars_ok(s, len, "._-"))
             want = "must be 1..64 letters, digits, '.', '_' or '-'";
         break;
-    case S_MODEL:
+    case SL_CK_MODEL:
         if (len == 0 || len > S_MODEL_MAX || !sl_text_chars_ok(s, len, NULL))
             want = "must be 1..256 characters without spaces";
         break;
-    case S_URL:
+    case SL_CK_URL:
         return s_parse_url(self, path, line, s, len, member);
-    case S_ENV:
+    case SL_CK_ENV:
         if (s_is_null(node))
             return 0; // no key: a local upstream
         // The value is never echoed: a pasted API key must not end up in a log.
@@ -553,11 +422,11 @@ s_set_value(s_loader_t *self,
                           "the key itself",
                           path);
         break;
-    case S_REF:
+    case SL_CK_REF:
         if (!s_provider_find(self->cfg, s, len))
             return s_fail(self, line, "%s: no provider named '%s'", path, s_show(s, len).s);
         break;
-    case S_TARGETS:
+    case SL_CK_TARGETS:
         break; // handled above
     }
     if (want)
@@ -577,7 +446,7 @@ s_parse_map(s_loader_t *self,
             struct fy_node *node,
             const char *path,
             int line,
-            const s_field_t *table,
+            const sl_config_field_t *table,
             size_t n,
             const char *section,
             void *base)
@@ -592,7 +461,7 @@ s_parse_map(s_loader_t *self,
         size_t len;
         int kline;
         rc = s_key(self, pair, path, line, &k, &len, &kline);
-        const s_field_t *f = rc ? NULL : s_field_find(table, n, section, k, len);
+        const sl_config_field_t *f = rc ? NULL : s_field_find(table, n, section, k, len);
         if (!rc && !f)
             rc = s_unknown_key(self, kline, path, k, len);
         if (!rc) {
@@ -611,7 +480,8 @@ s_parse_target(s_loader_t *self, void *parent, struct fy_node *item, const char 
 {
     sl_route_cfg_t *r = parent;
     sl_target_cfg_t *t = s_entry_add(&r->targets, &r->n_targets, sizeof *t);
-    return s_parse_map(self, item, path, line, s_target_keys, S_COUNT(s_target_keys), NULL, t);
+    return s_parse_map(self, item, path, line, sl_config_target_keys, sl_config_n_target_keys, NULL,
+                       t);
 }
 
 static int
@@ -619,9 +489,9 @@ s_parse_provider(s_loader_t *self, void *parent, struct fy_node *item, const cha
 {
     sl_config_t *cfg = parent;
     sl_provider_cfg_t *p = s_entry_add(&cfg->providers, &cfg->n_providers, sizeof *p);
-    s_init_ints(s_provider_keys, S_COUNT(s_provider_keys), p);
-    int rc =
-        s_parse_map(self, item, path, line, s_provider_keys, S_COUNT(s_provider_keys), NULL, p);
+    s_init_ints(sl_config_provider_keys, sl_config_n_provider_keys, p);
+    int rc = s_parse_map(self, item, path, line, sl_config_provider_keys, sl_config_n_provider_keys,
+                         NULL, p);
     for (size_t i = 0; !rc && i + 1 < cfg->n_providers; i++)
         if (strcmp(cfg->providers[i].name, p->name) == 0)
             rc = s_fail(self, line, "%s.name: duplicate provider name '%s' (also providers[%zu])",
@@ -634,8 +504,9 @@ s_parse_route(s_loader_t *self, void *parent, struct fy_node *item, const char *
 {
     sl_config_t *cfg = parent;
     sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
-    s_init_ints(s_route_keys, S_COUNT(s_route_keys), r);
-    int rc = s_parse_map(self, item, path, line, s_route_keys, S_COUNT(s_route_keys), NULL, r);
+    s_init_ints(sl_config_route_keys, sl_config_n_route_keys, r);
+    int rc =
+        s_parse_map(self, item, path, line, sl_config_route_keys, sl_config_n_route_keys, NULL, r);
     for (size_t i = 0; !rc && i + 1 < cfg->n_routes; i++)
         if (strcmp(cfg->routes[i].model, r->model) == 0)
             rc = s_fail(self, line, "%s.model: duplicate route '%s' (also routes[%zu])", path,
@@ -647,9 +518,9 @@ static void
 s_add_provider(sl_config_t *cfg, const char *name, const char *base_url, const char *key_env)
 {
     sl_provider_cfg_t *p = s_entry_add(&cfg->providers, &cfg->n_providers, sizeof *p);
-    s_init_ints(s_provider_keys, S_COUNT(s_provider_keys), p);
+    s_init_ints(sl_config_provider_keys, sl_config_n_provider_keys, p);
     p->name = sl_xstrdup(name);
-    p->kind = sl_xstrdup(s_kinds[0]);
+    p->kind = sl_xstrdup(sl_config_kinds[0]);
     p->base_url = sl_xstrdup(base_url);
     p->api_key_env = sl_xstrdup(key_env);
 }
@@ -658,7 +529,7 @@ static void
 s_add_route(sl_config_t *cfg, const char *alias, const char *provider, const char *model)
 {
     sl_route_cfg_t *r = s_entry_add(&cfg->routes, &cfg->n_routes, sizeof *r);
-    s_init_ints(s_route_keys, S_COUNT(s_route_keys), r);
+    s_init_ints(sl_config_route_keys, sl_config_n_route_keys, r);
     r->model = sl_xstrdup(alias);
     sl_target_cfg_t *t = s_entry_add(&r->targets, &r->n_targets, sizeof *t);
     t->provider = sl_xstrdup(provider);
@@ -710,18 +581,18 @@ s_add_default_routes(s_loader_t *self)
 }
 
 static char **
-s_slot(sl_config_t *cfg, const s_field_t *f)
+s_slot(sl_config_t *cfg, const sl_config_field_t *f)
 {
     return (void *)((char *)cfg + f->offset);
 }
 
 // Free every string member of base that table describes.
 static void
-s_free_strings(const s_field_t *table, size_t n, void *base)
+s_free_strings(const sl_config_field_t *table, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++) {
-        s_kind_t kind = table[i].kind;
-        if (kind != S_INT && kind != S_DEMO && kind != S_TARGETS) {
+        sl_config_kind_t kind = table[i].kind;
+        if (kind != SL_CK_INT && kind != SL_CK_DEMO && kind != SL_CK_TARGETS) {
             char **slot = (void *)((char *)base + table[i].offset);
             free(*slot);
         }
@@ -751,18 +622,18 @@ static int
 s_fill_defaults(s_loader_t *self)
 {
     sl_config_t *cfg = self->cfg;
-    for (size_t i = 0; i < S_COUNT(s_fields); i++)
-        if (s_fields[i].def_str && !*s_slot(cfg, &s_fields[i]))
-            *s_slot(cfg, &s_fields[i]) = sl_xstrdup(s_fields[i].def_str);
+    for (size_t i = 0; i < sl_config_n_fields; i++)
+        if (sl_config_fields[i].def_str && !*s_slot(cfg, &sl_config_fields[i]))
+            *s_slot(cfg, &sl_config_fields[i]) = sl_xstrdup(sl_config_fields[i].def_str);
     size_t len = strlen(cfg->data_dir);
     const char *sep = cfg->data_dir[len - 1] == '/' ? "" : "/"; // data_dir is never empty
     if (!cfg->run_dir)
         cfg->run_dir = s_printf_dup("%s%srun", cfg->data_dir, sep);
     if (!cfg->persist_path)
         cfg->persist_path = s_printf_dup("%s%ssluice.db", cfg->data_dir, sep);
-    for (size_t i = 0; i < S_COUNT(s_fields); i++) {
-        const s_field_t *f = &s_fields[i];
-        if (f->kind != S_ENDPOINT || *s_slot(cfg, f))
+    for (size_t i = 0; i < sl_config_n_fields; i++) {
+        const sl_config_field_t *f = &sl_config_fields[i];
+        if (f->kind != SL_CK_ENDPOINT || *s_slot(cfg, f))
             continue;
         char *ep = s_printf_dup("ipc://%s/%s.ipc", cfg->run_dir, f->key);
         *s_slot(cfg, f) = ep;
@@ -776,12 +647,13 @@ s_fill_defaults(s_loader_t *self)
                           S_IPC_PATH_MAX);
     }
     // Two processes cannot bind one endpoint: say so now rather than at start-up.
-    for (size_t i = 0; i < S_COUNT(s_fields); i++)
-        for (size_t j = 0; s_fields[i].kind == S_ENDPOINT && j < i; j++)
-            if (s_fields[j].kind == S_ENDPOINT
-                && strcmp(*s_slot(cfg, &s_fields[i]), *s_slot(cfg, &s_fields[j])) == 0)
+    for (size_t i = 0; i < sl_config_n_fields; i++)
+        for (size_t j = 0; sl_config_fields[i].kind == SL_CK_ENDPOINT && j < i; j++)
+            if (sl_config_fields[j].kind == SL_CK_ENDPOINT
+                && strcmp(*s_slot(cfg, &sl_config_fields[i]), *s_slot(cfg, &sl_config_fields[j]))
+                       == 0)
                 return s_fail(self, 0, "endpoints.%s: same endpoint as endpoints.%s",
-                              s_fields[i].key, s_fields[j].key);
+                              sl_config_fields[i].key, sl_config_fields[j].key);
     return 0;
 }
 
@@ -806,11 +678,12 @@ s_build(s_loader_t *self, struct fy_node *root)
         if (rc)
             break;
         struct fy_node *value = fy_node_pair_value(pair);
-        const s_field_t *f = s_field_find(s_fields, S_COUNT(s_fields), NULL, k, len);
+        const sl_config_field_t *f =
+            s_field_find(sl_config_fields, sl_config_n_fields, NULL, k, len);
         const char *section = NULL;
-        for (size_t i = 0; !section && i < S_COUNT(s_fields); i++)
-            if (s_fields[i].section && s_eq(k, len, s_fields[i].section))
-                section = s_fields[i].section;
+        for (size_t i = 0; !section && i < sl_config_n_fields; i++)
+            if (sl_config_fields[i].section && s_eq(k, len, sl_config_fields[i].section))
+                section = sl_config_fields[i].section;
         if (s_eq(k, len, "providers")) {
             if (!s_is_null(value))
                 rc = s_parse_list(self, value, "providers", s_line_or(value, line),
@@ -823,8 +696,8 @@ s_build(s_loader_t *self, struct fy_node *root)
         } else if (section) {
             // `batch:` alone keeps every default.
             if (!s_is_null(value))
-                rc = s_parse_map(self, value, section, s_line_or(value, line), s_fields,
-                                 S_COUNT(s_fields), section, cfg);
+                rc = s_parse_map(self, value, section, s_line_or(value, line), sl_config_fields,
+                                 sl_config_n_fields, section, cfg);
         } else {
             rc = s_unknown_key(self, line, "", k, len);
         }
@@ -913,7 +786,7 @@ s_load(const char *text,
         return s_too_big(diag, name);
     sl_config_t *cfg = sl_xcalloc(1, sizeof *cfg);
     cfg->path = sl_xstrdup(path);
-    s_init_ints(s_fields, S_COUNT(s_fields), cfg);
+    s_init_ints(sl_config_fields, sl_config_n_fields, cfg);
     s_loader_t loader = {.cfg = cfg, .diag = diag, .name = name, .demo = S_DEMO_AUTO};
     int rc = text ? s_parse_and_build(&loader, text, len) : s_build(&loader, NULL);
     if (rc) {
@@ -980,17 +853,17 @@ sl_config_destroy(sl_config_t **self_p)
     if (!self)
         return;
     for (size_t i = 0; i < self->n_providers; i++)
-        s_free_strings(s_provider_keys, S_COUNT(s_provider_keys), &self->providers[i]);
+        s_free_strings(sl_config_provider_keys, sl_config_n_provider_keys, &self->providers[i]);
     free(self->providers);
     for (size_t i = 0; i < self->n_routes; i++) {
         sl_route_cfg_t *r = &self->routes[i];
         for (size_t j = 0; j < r->n_targets; j++)
-            s_free_strings(s_target_keys, S_COUNT(s_target_keys), &r->targets[j]);
+            s_free_strings(sl_config_target_keys, sl_config_n_target_keys, &r->targets[j]);
         free(r->targets);
-        s_free_strings(s_route_keys, S_COUNT(s_route_keys), r);
+        s_free_strings(sl_config_route_keys, sl_config_n_route_keys, r);
     }
     free(self->routes);
-    s_free_strings(s_fields, S_COUNT(s_fields), self);
+    s_free_strings(sl_config_fields, sl_config_n_fields, self);
     free(self->path);
     free(self);
     *self_p = NULL;
