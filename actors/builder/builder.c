@@ -9,6 +9,7 @@
 
 #include "ledger.h"
 #include "outbox.h"
+#include "sl/bundle.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/log.h"
@@ -18,23 +19,29 @@
 #include "sl/sock.h"
 #include "stream.h"
 
-#define BUILDER_DRAIN_MAX      256 // messages handled per wake, so timers still run
-#define BUILDER_OUTBOX_TICK_MS 10  // retry interval while the outbox holds anything
+#define BUILDER_DRAIN_MAX      256          // messages handled per wake, so timers still run
+#define BUILDER_OUTBOX_TICK_MS 10           // retry interval while the outbox holds anything
+#define BUILDER_BUNDLE_BYTES   (256 * 1024) // one frame of messages for one peer, at most
 
 struct builder {
-    const sl_config_t *cfg;    // borrowed
-    char name[64];             // instance name, "builder-<pid>"
-    zloop_t *loop;             // owned
-    zsock_t *tokens;           // owned; ROUTER from workers (START/TOKENS/END/BEAT in)
-    zsock_t *deliver;          // owned; ROUTER to ingress processes
-    zsock_t *store;            // owned; DEALER to persistence
-    zsock_t *events;           // owned; PUSH to the supervisor
-    zhashx_t *streams;         // req_id -> builder_stream_t, owned
-    zhashx_t *workers;         // worker routing id -> sl_peer_t, owned
-    zhashx_t *ingresses;       // ingress routing id -> sl_peer_t, owned
-    sl_peer_t persist;         // the persistence instance
-    builder_ledger_t *ledger;  // owned; batches awaiting ACK
-    builder_outbox_t *outbox;  // owned; live messages waiting for their ingress
+    const sl_config_t *cfg;   // borrowed
+    char name[64];            // instance name, "builder-<pid>"
+    zloop_t *loop;            // owned
+    zsock_t *tokens;          // owned; ROUTER from workers (START/TOKENS/END/BEAT in)
+    zsock_t *deliver;         // owned; ROUTER to ingress processes
+    zsock_t *store;           // owned; DEALER to persistence
+    zsock_t *events;          // owned; PUSH to the supervisor
+    zhashx_t *streams;        // req_id -> builder_stream_t, owned
+    zhashx_t *workers;        // worker routing id -> sl_peer_t, owned
+    zhashx_t *ingresses;      // ingress routing id -> sl_peer_t, owned
+    sl_peer_t persist;        // the persistence instance
+    builder_ledger_t *ledger; // owned; batches awaiting ACK
+    builder_outbox_t *outbox; // owned; live messages waiting for their ingress
+    // What one pass of the loop has for each peer, sent as one frame at the end of the handler
+    // (sl/bundle.h): live messages per ingress, DURABLE per worker.
+    zhashx_t *to_ingress;      // ingress routing id -> sl_bundle_t, owned
+    zhashx_t *to_worker;       // worker routing id -> sl_bundle_t, owned
+    size_t bundled;            // messages waiting in either
     int outbox_timer_id;       // zloop timer retrying the outbox, -1 while it is empty
     uint64_t next_seq;         // sequence number of the next batch
     bool reading_tokens;       // false while backpressure holds `tokens`
@@ -140,32 +147,120 @@ s_update_backpressure(builder_t *self)
     }
 }
 
-// Forward msg to its ingress; first_index and count are already set by the caller.
+static void
+s_bundle_free(void **item_p)
+{
+    sl_bundle_free(*item_p);
+    free(*item_p);
+    *item_p = NULL;
+}
+
+// The bundle collecting this pass's messages for peer in table.
+static sl_bundle_t *
+s_bundle_for(zhashx_t *table, const char *peer)
+{
+    sl_bundle_t *b = zhashx_lookup(table, peer);
+    if (!b) {
+        b = sl_xcalloc(1, sizeof *b);
+        sl_bundle_init(b, BUILDER_BUNDLE_BYTES);
+        zhashx_insert(table, peer, b);
+    }
+    return b;
+}
+
+static void
+s_delivery_dropped(builder_t *self, const char *ingress, size_t msgs, int rc)
+{
+    // The client sees the gap and gets an error event; the stream is still persisted.
+    self->delivery_drops += msgs;
+    sl_log_warn_rl("deliver: %zu messages to ingress=%s dropped (%s), %llu so far", msgs, ingress,
+                   sl_strerror(rc), (unsigned long long)self->delivery_drops);
+}
+
+// Send one peer's bundle: live messages through the outbox (kept while the ingress is not
+// reachable yet), DURABLE straight out (a later one or a resend covers a lost one).
+static void
+s_bundle_send(builder_t *self, sl_bundle_t *b, const char *peer, bool to_ingress)
+{
+    size_t len = 0, msgs = sl_bundle_count(b);
+    const uint8_t *frame = sl_bundle_frame(b, &len);
+    if (!frame)
+        return;
+    if (to_ingress) {
+        uint8_t *data = sl_xrealloc(NULL, len);
+        memcpy(data, frame, len);
+        int rc = builder_outbox_send(self->outbox, self->deliver, peer, &data, len, msgs,
+                                     sl_clock_mono_ms());
+        if (rc < 0)
+            s_delivery_dropped(self, peer, msgs, rc);
+    } else {
+        void *handle = zsock_resolve(self->tokens);
+        if (zmq_send(handle, peer, strlen(peer), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+            || zmq_send(handle, frame, len, ZMQ_DONTWAIT) < 0)
+            sl_log_debug("durable: %zu messages to worker=%s not sent (later ones cover them)",
+                         msgs, peer);
+    }
+    self->bundled -= msgs;
+    sl_bundle_reset(b);
+}
+
+// Add msg to peer's bundle; a full bundle goes out first.
+static void
+s_bundle_add(builder_t *self, const char *peer, const sl_msg_t *msg, bool to_ingress)
+{
+    sl_bundle_t *b = s_bundle_for(to_ingress ? self->to_ingress : self->to_worker, peer);
+    int rc = sl_bundle_add_msg(b, msg);
+    if (rc == SL_ETOOBIG && sl_bundle_count(b) > 0) {
+        s_bundle_send(self, b, peer, to_ingress);
+        rc = sl_bundle_add_msg(b, msg);
+    }
+    if (rc < 0) {
+        if (to_ingress)
+            s_delivery_dropped(self, peer, 1, rc);
+        return;
+    }
+    self->bundled++;
+}
+
+// End of a handler: every peer's messages of this pass go out, one frame each. A peer that got
+// nothing since the last flush loses its (empty) bundle, so gone peers do not pile up.
+static void
+s_flush(builder_t *self)
+{
+    if (self->bundled == 0)
+        return;
+    for (int i = 0; i < 2; i++) {
+        zhashx_t *table = i == 0 ? self->to_ingress : self->to_worker;
+        zlist_t *idle = NULL;
+        for (sl_bundle_t *b = zhashx_first(table); b; b = zhashx_next(table)) {
+            const char *peer = zhashx_cursor(table);
+            if (sl_bundle_count(b) == 0) {
+                if (!idle)
+                    idle = zlist_new();
+                zlist_append(idle, (void *)peer);
+                continue;
+            }
+            s_bundle_send(self, b, peer, i == 0);
+        }
+        for (const char *p = idle ? zlist_first(idle) : NULL; p; p = zlist_next(idle))
+            zhashx_delete(table, p);
+        zlist_destroy(&idle);
+    }
+    if (builder_outbox_size(self->outbox) > 0 && self->outbox_timer_id < 0)
+        self->outbox_timer_id =
+            zloop_timer(self->loop, BUILDER_OUTBOX_TICK_MS, 0, s_on_outbox_tick, self);
+}
+
+// Forward msg to its ingress (first_index and count are already set by the caller): it goes
+// with the rest of this pass's messages for that ingress when the handler ends (s_flush).
 static void
 s_deliver(builder_t *self, const sl_msg_t *msg)
 {
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char ingress[128];
-    int rc = sl_wire_encode(msg, &data, &len);
-    if (rc == 0) {
-        snprintf(ingress, sizeof ingress, "%.*s", (int)msg->ingress.len, msg->ingress.ptr);
-        rc = builder_outbox_send(self->outbox, self->deliver, ingress, &data, len,
-                                 sl_clock_mono_ms());
-        if (builder_outbox_size(self->outbox) > 0 && self->outbox_timer_id < 0)
-            self->outbox_timer_id =
-                zloop_timer(self->loop, BUILDER_OUTBOX_TICK_MS, 0, s_on_outbox_tick, self);
-    }
-    if (rc < 0) {
-        // The client sees the gap and gets an error event; the stream is still persisted.
-        self->delivery_drops++;
-        sl_log_warn_rl("deliver: %s to ingress=%.*s dropped (%s), %llu so far",
-                       sl_wire_type_name(msg->type), (int)msg->ingress.len, msg->ingress.ptr,
-                       sl_strerror(rc), (unsigned long long)self->delivery_drops);
-    }
+    char ingress[SL_PEER_NAME_MAX];
+    snprintf(ingress, sizeof ingress, "%.*s", (int)msg->ingress.len, msg->ingress.ptr);
+    s_bundle_add(self, ingress, msg, true);
 }
 
-// Tell a worker to stop serving req_id: its stream ended here, or another worker has it.
 static void
 s_cancel_worker(builder_t *self, const char *worker, const char *req_id)
 {
@@ -202,9 +297,7 @@ s_durable(builder_t *self, builder_stream_t *stream)
                     .attempt = builder_stream_attempt(stream),
                     .count = builder_stream_durable(stream),
                     .final = builder_stream_is_durable_final(stream)};
-    if (s_send_to(self->tokens, builder_stream_worker(stream), &msg) < 0)
-        sl_log_debug("durable req=%s to worker=%s not sent (a later one or a resend covers it)",
-                     builder_stream_id(stream), builder_stream_worker(stream));
+    s_bundle_add(self, builder_stream_worker(stream), &msg, false);
 }
 
 // Forget a stream once it has ended and all of it is durable.
@@ -381,6 +474,7 @@ s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_tokens_msg, arg);
+    s_flush(arg);
     return 0;
 }
 
@@ -435,6 +529,7 @@ s_on_store(zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_store_msg, arg);
     s_update_backpressure(arg);
+    s_flush(arg);
     return 0;
 }
 
@@ -459,6 +554,7 @@ s_on_deliver(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     sl_sock_drain(sock, BUILDER_DRAIN_MAX, s_deliver_msg, arg);
+    s_flush(arg);
     return 0;
 }
 
@@ -472,6 +568,7 @@ s_on_age_tick(zloop_t *loop, int timer_id, void *arg)
     for (builder_stream_t *s = zhashx_first(self->streams); s; s = zhashx_next(self->streams))
         if (builder_stream_is_due(s, now_ms, self->cfg->batch_max_age_ms))
             s_cut(self, s, false);
+    s_flush(arg);
     return 0;
 }
 
@@ -578,6 +675,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     for (const char *id = gone ? zlist_first(gone) : NULL; id; id = zlist_next(gone))
         zhashx_delete(self->ingresses, id);
     zlist_destroy(&gone);
+    s_flush(arg);
     return 0;
 }
 
@@ -597,6 +695,10 @@ builder_new(const sl_config_t *cfg)
     self->ledger = builder_ledger_new();
     self->outbox = builder_outbox_new(cfg->outbox_max, self->liveness_ms);
     self->outbox_timer_id = -1;
+    self->to_ingress = zhashx_new();
+    zhashx_set_destructor(self->to_ingress, s_bundle_free);
+    self->to_worker = zhashx_new();
+    zhashx_set_destructor(self->to_worker, s_bundle_free);
     self->tokens = sl_sock_bind(ZMQ_ROUTER, cfg->ep_tokens, SL_SOCK_HWM);
     self->deliver = sl_sock_bind(ZMQ_ROUTER, cfg->ep_deliver, SL_SOCK_HWM);
     self->store = sl_sock_connect(ZMQ_DEALER, cfg->ep_store, SL_SOCK_HWM, self->name);
@@ -642,6 +744,8 @@ builder_destroy(builder_t **self_p)
     zhashx_destroy(&self->ingresses);
     builder_ledger_destroy(&self->ledger);
     builder_outbox_destroy(&self->outbox);
+    zhashx_destroy(&self->to_ingress);
+    zhashx_destroy(&self->to_worker);
     free(self);
     *self_p = NULL;
 }

@@ -11,13 +11,14 @@
 typedef struct {
     uint8_t *data; // owned; an encoded message
     size_t len;
+    size_t msgs;       // messages in it (a BUNDLE holds many)
     int64_t queued_ms; // monotonic time it was queued
 } s_frame_t;
 
 struct builder_outbox {
     zhashx_t *peers; // peer routing id -> zlistx_t of s_frame_t, owned
-    size_t size;     // frames queued in all
-    size_t max_frames;
+    size_t size;     // messages queued in all
+    size_t max_msgs;
     int64_t max_age_ms;
 };
 
@@ -51,13 +52,13 @@ s_send(zsock_t *router, const char *peer, const uint8_t *data, size_t len)
 }
 
 builder_outbox_t *
-builder_outbox_new(size_t max_frames, int64_t max_age_ms)
+builder_outbox_new(size_t max_msgs, int64_t max_age_ms)
 {
     builder_outbox_t *self = sl_xcalloc(1, sizeof *self);
     self->peers = zhashx_new();
     assert(self->peers);
     zhashx_set_destructor(self->peers, s_list_free);
-    self->max_frames = max_frames;
+    self->max_msgs = max_msgs;
     self->max_age_ms = max_age_ms;
     return self;
 }
@@ -79,6 +80,7 @@ builder_outbox_send(builder_outbox_t *self,
                     const char *peer,
                     uint8_t **data_p,
                     size_t len,
+                    size_t msgs,
                     int64_t now_ms)
 {
     uint8_t *data = *data_p;
@@ -88,7 +90,7 @@ builder_outbox_send(builder_outbox_t *self,
         free(data);
         return 0;
     }
-    if (self->size >= self->max_frames) {
+    if (self->size + msgs > self->max_msgs) {
         free(data);
         return SL_ETOOBIG;
     }
@@ -101,9 +103,10 @@ builder_outbox_send(builder_outbox_t *self,
     s_frame_t *f = sl_xcalloc(1, sizeof *f);
     f->data = data;
     f->len = len;
+    f->msgs = msgs;
     f->queued_ms = now_ms;
     zlistx_add_end(queue, f);
-    self->size++;
+    self->size += msgs;
     return 0;
 }
 
@@ -125,13 +128,16 @@ builder_outbox_flush(builder_outbox_t *self,
                     break; // still young, or its ingress still beats: try again next time
                 // Gone: the ingress is not coming back for these (its clients' connections
                 // closed with it).
-                dropped += zlistx_size(queue);
-                self->size -= zlistx_size(queue);
+                size_t msgs = 0;
+                for (s_frame_t *g = zlistx_first(queue); g; g = zlistx_next(queue))
+                    msgs += g->msgs;
+                dropped += msgs;
+                self->size -= msgs;
                 zlistx_purge(queue);
                 break;
             }
+            self->size -= f->msgs;
             zlistx_delete(queue, zlistx_cursor(queue));
-            self->size--;
         }
         if (zlistx_size(queue) == 0) {
             if (!empty)

@@ -47,21 +47,22 @@
 
 // One HTTP connection: the request's client and what MHD and the tables know of it.
 typedef struct {
-    ingress_client_t *client;    // owned
-    struct MHD_Connection *conn; // borrowed: MHD's
-    bool queued;                 // the MHD response is queued
-    bool suspended;              // the MHD connection is suspended
-    bool registered;             // self->clients knows it by req_id
-    bool closing;                // the actor is stopping: end the response, send nothing
-    uint64_t query_seq;          // the QUERY or CTL it waits for, 0 for none
-    bool admin;                  // query_seq is a CTL to the supervisor (/admin, /metrics)
-    bool text;                   // the response is Prometheus text, not JSON
-    bool chat;                   // a chat request: counted in the metrics when it ends
-    bool report;                 // POST /admin/generate: answer with a report, not the chat
-    int64_t submit_ms;           // monotonic: when a chat request was submitted
-    int64_t tokens_ms;           // monotonic: when its last tokens were taken; 0 before
-    int64_t first_ms;            // monotonic: when its first tokens were taken; 0 before
-    unsigned act;                // INGRESS_CLIENT_* flags from the tick being handled
+    ingress_client_t *client;           // owned
+    struct MHD_Connection *conn;        // borrowed: MHD's
+    bool queued;                        // the MHD response is queued
+    bool suspended;                     // the MHD connection is suspended
+    bool registered;                    // self->clients knows it by req_id
+    bool closing;                       // the actor is stopping: end the response, send nothing
+    uint64_t query_seq;                 // the QUERY or CTL it waits for, 0 for none
+    bool admin;                         // query_seq is a CTL to the supervisor (/admin, /metrics)
+    bool text;                          // the response is Prometheus text, not JSON
+    bool chat;                          // a chat request: counted in the metrics when it ends
+    bool report;                        // POST /admin/generate: answer with a report, not the chat
+    int64_t submit_ms;                  // monotonic: when a chat request was submitted
+    int64_t tokens_ms;                  // monotonic: when its last tokens were taken; 0 before
+    ingress_meter_route_t *meter_route; // its route's counts, looked up at its first tokens
+    int64_t first_ms;                   // monotonic: when its first tokens were taken; 0 before
+    unsigned act;                       // INGRESS_CLIENT_* flags from the tick being handled
 } ingress_conn_t;
 
 struct ingress {
@@ -703,10 +704,13 @@ s_meter_tokens(ingress_t *self, ingress_conn_t *k, uint64_t n)
     if (n == 0)
         return;
     int64_t now_ms = sl_clock_mono_ms();
-    const ingress_request_t *req = ingress_client_request(k->client);
-    ingress_meter_tokens(self->meter, req ? req->model : NULL, n,
-                         k->tokens_ms ? -1 : now_ms - k->submit_ms,
-                         k->tokens_ms ? now_ms - k->tokens_ms : -1);
+    if (!k->meter_route) {
+        const ingress_request_t *req = ingress_client_request(k->client);
+        k->meter_route = ingress_meter_route(self->meter, req ? req->model : NULL);
+    }
+    ingress_meter_tokens_at(self->meter, k->meter_route, n,
+                            k->tokens_ms ? -1 : now_ms - k->submit_ms,
+                            k->tokens_ms ? now_ms - k->tokens_ms : -1);
     if (!k->tokens_ms)
         k->first_ms = now_ms;
     k->tokens_ms = now_ms;

@@ -19,7 +19,7 @@ typedef struct {
     uint64_t count;
 } s_status_t;
 
-typedef struct {
+typedef struct ingress_meter_route {
     uint64_t tokens;
     sl_metrics_hist_t ttft;
     s_status_t statuses[INGRESS_METER_STATUSES + 1];
@@ -76,12 +76,26 @@ s_route(ingress_meter_t *self, const char *model)
     return r;
 }
 
+ingress_meter_route_t *
+ingress_meter_route(ingress_meter_t *self, const char *model)
+{
+    assert(self);
+    return s_route(self, model);
+}
+
 void
 ingress_meter_tokens(
     ingress_meter_t *self, const char *model, uint64_t n, int64_t ttft_ms, int64_t gap_ms)
 {
     assert(self);
-    s_route_t *r = s_route(self, model);
+    ingress_meter_tokens_at(self, s_route(self, model), n, ttft_ms, gap_ms);
+}
+
+void
+ingress_meter_tokens_at(
+    ingress_meter_t *self, ingress_meter_route_t *r, uint64_t n, int64_t ttft_ms, int64_t gap_ms)
+{
+    assert(self && r);
     r->tokens += n;
     if (ttft_ms >= 0)
         sl_metrics_hist_observe(&r->ttft, (double)ttft_ms / 1000.0);

@@ -17,7 +17,8 @@
 
 #define INGRESS_METER_STATUSES 32
 
-typedef struct ingress_meter ingress_meter_t; // opaque
+typedef struct ingress_meter ingress_meter_t;             // opaque
+typedef struct ingress_meter_route ingress_meter_route_t; // opaque; a route's counts
 
 // New, empty. cfg is borrowed (its routes name the labels) and may be replaced with
 // ingress_meter_set_config. Caller owns the result; never NULL.
@@ -30,6 +31,15 @@ void ingress_meter_set_config(ingress_meter_t *self, const sl_config_t *cfg);
 // tokens (ms since it arrived), else -1; gap_ms >= 0 on later ones (ms since the last), else -1.
 void ingress_meter_tokens(
     ingress_meter_t *self, const char *model, uint64_t n, int64_t ttft_ms, int64_t gap_ms);
+// The counts model's requests go to (its route's, or "other"), to keep per request: valid as
+// long as self, across reloads. Never NULL.
+ingress_meter_route_t *ingress_meter_route(ingress_meter_t *self, const char *model);
+// ingress_meter_tokens for a route already looked up: no lookup per message.
+void ingress_meter_tokens_at(ingress_meter_t *self,
+                             ingress_meter_route_t *route,
+                             uint64_t n,
+                             int64_t ttft_ms,
+                             int64_t gap_ms);
 // model's request was answered with status (for a stream, 200 once it began).
 void ingress_meter_request(ingress_meter_t *self, const char *model, unsigned status);
 // Append the STATS sample lines, with streams (client streams open now). 0 or SL_ETOOBIG.

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <czmq.h>
 
+#include "sl/bundle.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -28,6 +29,7 @@
 #define PROVIDER_RATE_PERIOD_MS 100
 #define PROVIDER_READY_IDS      100000 // request ids listed in one READY at most
 #define PROVIDER_KEEP_FACTOR    30     // an ended stream is kept at most this many resend intervals
+#define PROVIDER_BUNDLE_BYTES   (256 * 1024) // one frame of messages for the builder, at most
 
 struct provider {
     const sl_config_t *cfg;    // borrowed
@@ -37,15 +39,20 @@ struct provider {
     zsock_t *tokens;           // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
     zsock_t *events;           // owned; PUSH to the supervisor
     uint64_t outcomes_dropped; // OUTCOMEs the supervisor's socket could not take
-    CURLM *multi;              // owned
-    int curl_timer_id;         // zloop timer for curl's timeout, -1 when none
-    int flush_timer_id;        // zloop timer retrying blocked sends, -1 when nothing is blocked
-    zhashx_t *transfers;       // req_id -> provider_transfer_t, owned
-    zhashx_t *active;          // provider name -> count of transfers still upstream (uintptr_t)
-    uint32_t credits;          // concurrent streams we accept, all providers together
-    sl_peer_t builder;         // the builder instance we talk to
-    uint64_t rewinds;          // transfers sent again to a new builder
-    uint64_t abandoned;        // ended transfers dropped before the builder said durable
+    // START/TOKENS/END of one pass of the loop, sent to the builder as one frame at the end of
+    // the handler (sl/bundle.h). While the builder cannot take it (blocked), transfers keep
+    // their own output: s_send refuses more, so the bundle stays within its bytes.
+    sl_bundle_t out;
+    bool out_blocked;
+    CURLM *multi;        // owned
+    int curl_timer_id;   // zloop timer for curl's timeout, -1 when none
+    int flush_timer_id;  // zloop timer retrying blocked sends, -1 when nothing is blocked
+    zhashx_t *transfers; // req_id -> provider_transfer_t, owned
+    zhashx_t *active;    // provider name -> count of transfers still upstream (uintptr_t)
+    uint32_t credits;    // concurrent streams we accept, all providers together
+    sl_peer_t builder;   // the builder instance we talk to
+    uint64_t rewinds;    // transfers sent again to a new builder
+    uint64_t abandoned;  // ended transfers dropped before the builder said durable
     // Coalescing (see s_hold): streams whose later deltas wait for the window, the window's
     // timer, and the writes with deltas counted in the current and the last rate period.
     zlistx_t *held;        // req_ids (owned copies) of transfers holding deltas
@@ -54,6 +61,8 @@ struct provider {
     uint64_t writes_last;  // the same over the period before
     int64_t rate_since_ms; // monotonic start of the current rate period
 };
+
+static int s_flush_out(provider_t *self);
 
 // The window ended: send what every held stream parsed meanwhile, one TOKENS each, back to back,
 // so the builder and the ingress take them in one wake-up.
@@ -70,6 +79,7 @@ s_on_window(zloop_t *loop, int timer_id, void *arg)
             provider_transfer_release(t);
     }
     zlistx_purge(self->held);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -119,16 +129,47 @@ s_arm_flush(provider_t *self)
         self->flush_timer_id = zloop_timer(self->loop, PROVIDER_FLUSH_MS, 0, s_on_flush, self);
 }
 
+// Send this pass's bundle to the builder. Returns 0 when it went (or was empty), SL_EAGAIN
+// when the builder is full: the bundle stays and the flush timer tries again.
+static int
+s_flush_out(provider_t *self)
+{
+    size_t len = 0;
+    const uint8_t *frame = sl_bundle_frame(&self->out, &len);
+    if (!frame)
+        return 0;
+    if (zmq_send(zsock_resolve(self->tokens), frame, len, ZMQ_DONTWAIT) < 0) {
+        if (zmq_errno() != EAGAIN)
+            sl_log_warn_rl("tokens: send to the builder failed: %s", zmq_strerror(zmq_errno()));
+        self->out_blocked = true;
+        s_arm_flush(self);
+        return SL_EAGAIN;
+    }
+    self->out_blocked = false;
+    sl_bundle_reset(&self->out);
+    return 0;
+}
+
 static int
 s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
 {
     provider_t *self = arg;
-    zsock_t *sock = to_broker ? self->backend : self->tokens;
-    if (zmq_send(zsock_resolve(sock), data, len, ZMQ_DONTWAIT) >= 0) {
+    if (!to_broker) {
+        // To the builder: with the rest of this pass's messages, at the end of the handler.
+        if (self->out_blocked)
+            return SL_EAGAIN;
+        int rc = sl_bundle_add(&self->out, data, len);
+        if (rc == SL_ETOOBIG && sl_bundle_count(&self->out) > 0) {
+            if (s_flush_out(self) < 0)
+                return SL_EAGAIN;
+            rc = sl_bundle_add(&self->out, data, len);
+        }
+        return rc;
+    }
+    if (zmq_send(zsock_resolve(self->backend), data, len, ZMQ_DONTWAIT) >= 0) {
         // What goes to the broker is an attempt's OUTCOME: the supervisor's circuit breakers
         // count it too. Best effort: a breaker that misses one outcome still sees the rest.
-        if (to_broker && self->events
-            && zmq_send(zsock_resolve(self->events), data, len, ZMQ_DONTWAIT) < 0)
+        if (self->events && zmq_send(zsock_resolve(self->events), data, len, ZMQ_DONTWAIT) < 0)
             sl_log_warn_rl("outcome: not sent to the supervisor (%llu so far): %s",
                            (unsigned long long)++self->outcomes_dropped, zmq_strerror(zmq_errno()));
         return 0;
@@ -264,6 +305,7 @@ s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     int running = 0;
     curl_multi_socket_action(self->multi, item->fd, flags, &running);
     s_check_done(self);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -298,6 +340,7 @@ s_on_curl_timeout(zloop_t *loop, int timer_id, void *arg)
     int running = 0;
     curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     s_check_done(self);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -421,6 +464,7 @@ s_on_backend(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     sl_sock_drain(sock, 256, s_backend_msg, arg);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -466,6 +510,7 @@ s_on_tokens(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     sl_sock_drain(sock, 256, s_tokens_msg, arg);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -524,6 +569,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     s_send_ready(self);
     sl_sock_beat(self->tokens, NULL, self->name);
     sl_sock_beat(self->events, NULL, self->name);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -550,6 +596,7 @@ s_on_watch(zloop_t *loop, int timer_id, void *arg)
         s_reap(self, t);
     }
     zlist_destroy(&silent);
+    s_flush_out(arg);
     return 0;
 }
 
@@ -605,6 +652,7 @@ s_on_resend(zloop_t *loop, int timer_id, void *arg)
                     (long long)after);
         s_arm_flush(self);
     }
+    s_flush_out(arg);
     return 0;
 }
 
@@ -614,7 +662,10 @@ s_on_flush(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     provider_t *self = arg;
-    if (!s_sweep(self)) {
+    bool waiting = s_flush_out(self) < 0;
+    waiting |= s_sweep(self); // transfers' own output goes after the bundle, in order
+    s_flush_out(self);
+    if (!waiting && !self->out_blocked) {
         zloop_timer_end(self->loop, self->flush_timer_id);
         self->flush_timer_id = -1;
     }
@@ -630,6 +681,7 @@ provider_new(const sl_config_t *cfg)
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
     self->credits = s_credits(self, cfg);
     self->window_timer_id = -1;
+    sl_bundle_init(&self->out, PROVIDER_BUNDLE_BYTES);
     self->held = zlistx_new();
     zlistx_set_duplicator(self->held, (zlistx_duplicator_fn *)strdup);
     zlistx_set_destructor(self->held, (zlistx_destructor_fn *)zstr_free);
@@ -678,6 +730,7 @@ provider_destroy(provider_t **self_p)
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
     zhashx_destroy(&self->transfers);
     zlistx_destroy(&self->held);
+    sl_bundle_free(&self->out);
     zhashx_destroy(&self->active);
     zloop_destroy(&self->loop);
     if (self->multi)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl/bundle.h"
 #include "sl/err.h"
 #include "sl/fs.h"
 #include "sl/log.h"
@@ -116,6 +117,32 @@ sl_sock_recv(zsock_t *sock, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg
     return 0;
 }
 
+// Hand each message of a BUNDLE to fn, all of them: the frame is read once, so a handler that
+// asks to stop stops the drain after this bundle. Inner messages borrow from the bundle's frame,
+// which stays the drain's: fn gets no frame to keep, and must not keep the routing id either.
+static int
+s_unbundle(const sl_msg_t *bundle, zframe_t **from_p, sl_sock_msg_fn *fn, void *arg)
+{
+    sl_bundle_reader_t r;
+    sl_bundle_reader_init(&r, bundle);
+    int stop = 0;
+    sl_msg_t msg;
+    char err[160];
+    int rc;
+    while ((rc = sl_bundle_next(&r, &msg, err, sizeof err)) == 1) {
+        zframe_t *from = *from_p, *frame = NULL;
+        stop |= fn(arg, &from, &frame, &msg);
+        if (from != *from_p) {
+            sl_log_error("socket: a bundled message's routing id was kept; rest of bundle dropped");
+            *from_p = NULL; // the handler owns it now
+            return 1;
+        }
+    }
+    if (rc < 0)
+        sl_log_warn_rl("socket: bad bundle, rest dropped: %s", err);
+    return stop;
+}
+
 int
 sl_sock_drain(zsock_t *sock, int max, sl_sock_msg_fn *fn, void *arg)
 {
@@ -130,7 +157,8 @@ sl_sock_drain(zsock_t *sock, int max, sl_sock_msg_fn *fn, void *arg)
             break;
         if (rc < 0)
             continue;
-        int stop = fn(arg, &from, &frame, &msg);
+        int stop = msg.type == SL_MSG_BUNDLE ? s_unbundle(&msg, &from, fn, arg)
+                                             : fn(arg, &from, &frame, &msg);
         zframe_destroy(&from);
         zframe_destroy(&frame);
         handled++;

@@ -290,6 +290,13 @@ s_packer_take(msgpack_sbuffer *sbuf,
     return 0;
 }
 
+// msgpack_packer's write callback for sl_wire_encode_append: the room was reserved first.
+static int
+s_buf_write(void *data, const char *buf, size_t len)
+{
+    return sl_buf_append(data, buf, len) == 0 ? 0 : -1;
+}
+
 // ---------------------------------------------------------------------------------------
 // Decoding
 
@@ -640,6 +647,29 @@ sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p)
     msgpack_packer pk;
     s_packer_init(&sbuf, &pk, size);
     return s_packer_take(&sbuf, s_pack(&pk, msg, info), size, info->name, data_p, len_p);
+}
+
+int
+sl_wire_encode_append(const sl_msg_t *msg, bool as_bin, sl_buf_t *out)
+{
+    assert(msg && out);
+    const s_msg_info_t *info = (int)msg->type > 0 ? s_msg_info((uint64_t)msg->type) : NULL;
+    if (!info)
+        return SL_EINVAL;
+    uint64_t size;
+    int rc = s_encoded_size(msg, info, &size);
+    if (rc < 0)
+        return rc;
+    if (size > SL_WIRE_MAX_FRAME)
+        return SL_ETOOBIG;
+    size_t mark = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, s_buf_write);
+    if (as_bin && msgpack_pack_bin(&pk, (size_t)size) != 0)
+        return sl_buf_rollback(out, mark);
+    if (s_pack(&pk, msg, info) != 0)
+        return sl_buf_rollback(out, mark); // only out's cap can stop the packer
+    return 0;
 }
 
 int

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl/buf.h"
+
 #define SL_WIRE_MAX_FRAME  (16u * 1024 * 1024) // bytes; also ZMQ_MAXMSGSIZE on bound sockets
 #define SL_WIRE_MAX_DELTAS 64                  // deltas in one TOKENS or BATCH message
 
@@ -135,7 +137,8 @@ typedef struct {
     X(CIRCUIT, 19, NAME, STATE, RETRY_AFTER_MS)                                                  \
     X(STATS, 20, NAME, TEXT)                                                                     \
     X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
-    X(CTL_REPLY, 22, SEQ, STATUS, TEXT)
+    X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
+    X(BUNDLE, 23, COUNT, BODY)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -193,6 +196,12 @@ const char *sl_errclass_name(uint32_t err_class);
 // SL_ETOOBIG when the frame would pass SL_WIRE_MAX_FRAME or n_deltas SL_WIRE_MAX_DELTAS. Only
 // the fields the type lists are read; a delta's tool_* members only for SL_DELTA_TOOL.
 int sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p);
+
+// Append msg's encoding (the bytes sl_wire_encode makes) to out, with no allocation of its own
+// beyond out growing; as one msgpack bin value holding those bytes when as_bin (an item of a
+// BUNDLE's body, sl/bundle.h). SL_EINVAL/SL_ETOOBIG as sl_wire_encode; SL_ETOOBIG too when
+// out's cap would be passed. On failure out is as it was.
+int sl_wire_encode_append(const sl_msg_t *msg, bool as_bin, sl_buf_t *out);
 
 // Decode one frame into msg (zeroed first). Strings in msg borrow from data.
 // SL_EPROTO for anything malformed: truncated, trailing bytes, wrong field count or type,

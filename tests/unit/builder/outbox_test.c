@@ -10,11 +10,22 @@
 #include "sl/mem.h"
 
 static void
-s_send(builder_outbox_t *o, zsock_t *router, const char *peer, const char *text, int64_t now)
+s_send_n(builder_outbox_t *o,
+         zsock_t *router,
+         const char *peer,
+         const char *text,
+         size_t msgs,
+         int64_t now)
 {
     uint8_t *data = (uint8_t *)sl_xstrdup(text);
-    CHECK_INT(builder_outbox_send(o, router, peer, &data, strlen(text), now), ==, 0);
+    CHECK_INT(builder_outbox_send(o, router, peer, &data, strlen(text), msgs, now), ==, 0);
     CHECK(data == NULL);
+}
+
+static void
+s_send(builder_outbox_t *o, zsock_t *router, const char *peer, const char *text, int64_t now)
+{
+    s_send_n(o, router, peer, text, 1, now);
 }
 
 // The test's view of which ingresses beat: only "ingress-alive".
@@ -72,9 +83,19 @@ main(void)
     s_send(o, router, "ingress-gone", "y", 1001);
     s_send(o, router, "ingress-gone", "z", 1002);
     uint8_t *data = (uint8_t *)sl_xstrdup("over");
-    CHECK_INT(builder_outbox_send(o, router, "ingress-gone", &data, 4, 1003), ==, SL_ETOOBIG);
+    CHECK_INT(builder_outbox_send(o, router, "ingress-gone", &data, 4, 1, 1003), ==, SL_ETOOBIG);
     CHECK(data == NULL);
     CHECK_INT(builder_outbox_flush(o, router, 1999, s_alive, NULL), ==, 0);
+    CHECK_INT(builder_outbox_flush(o, router, 2000, s_alive, NULL), ==, 3);
+    CHECK_INT(builder_outbox_size(o), ==, 0);
+
+    // A frame that bundles several messages counts as all of them, against the cap too.
+    s_send_n(o, router, "ingress-gone", "bundle", 2, 1000);
+    CHECK_INT(builder_outbox_size(o), ==, 2);
+    data = (uint8_t *)sl_xstrdup("two more");
+    CHECK_INT(builder_outbox_send(o, router, "ingress-gone", &data, 8, 2, 1001), ==, SL_ETOOBIG);
+    s_send(o, router, "ingress-gone", "one more", 1001);
+    CHECK_INT(builder_outbox_size(o), ==, 3);
     CHECK_INT(builder_outbox_flush(o, router, 2000, s_alive, NULL), ==, 3);
     CHECK_INT(builder_outbox_size(o), ==, 0);
 
