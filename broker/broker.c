@@ -545,7 +545,8 @@ s_on_cancel(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         break;
     case REQUEST_IN_FLIGHT: {
         // The request stays until the worker's OUTCOME (USER_ABORT) gives its credit back.
-        sl_msg_t cancel = {.type = SL_MSG_CANCEL, .req_id = sl_str(req->req_id)};
+        sl_msg_t cancel = {
+            .type = SL_MSG_CANCEL, .req_id = sl_str(req->req_id), .err_class = msg->err_class};
         int rc = sl_sock_send(self->backend, req->worker, &cancel);
         if (rc < 0)
             sl_log_warn_rl("cancel: not sent req=%s worker=%s: %s", req_id,

@@ -264,7 +264,8 @@ s_deliver(builder_t *self, const sl_msg_t *msg)
 static void
 s_cancel_worker(builder_t *self, const char *worker, const char *req_id)
 {
-    sl_msg_t cancel = {.type = SL_MSG_CANCEL, .req_id = sl_str(req_id)};
+    sl_msg_t cancel = {
+        .type = SL_MSG_CANCEL, .req_id = sl_str(req_id), .err_class = SL_ERRCLASS_INTERNAL};
     if (s_send_to(self->tokens, worker, &cancel) < 0)
         sl_log_debug("cancel req=%s to worker=%s not sent", req_id, worker);
 }
@@ -330,6 +331,8 @@ s_is_current(const builder_stream_t *stream, const char *worker, const sl_msg_t 
 static void
 s_handle_start(builder_t *self, const char *worker, const sl_msg_t *msg)
 {
+    sl_log_debug("start: req=%.*s attempt=%u first_index=%llu from worker=%s", (int)msg->req_id.len,
+                 msg->req_id.ptr, msg->attempt, (unsigned long long)msg->first_index, worker);
     builder_stream_t *stream = s_lookup(self, msg->req_id);
     if (!stream) {
         // A new stream, or one this builder rebuilds from the worker's kept frames.

@@ -246,10 +246,13 @@ s_send_query(ingress_t *self, const ingress_conn_t *k)
     return sl_sock_send(self->query, NULL, &msg);
 }
 
+// Stop c's request: why is SL_ERRCLASS_USER_ABORT when the client left (the stream is stored
+// as aborted), SL_ERRCLASS_TIMEOUT when one of its deadlines passed (stored as an error).
 static void
-s_send_cancel(ingress_t *self, const ingress_client_t *c)
+s_send_cancel(ingress_t *self, const ingress_client_t *c, sl_errclass_t why)
 {
-    sl_msg_t msg = {.type = SL_MSG_CANCEL, .req_id = sl_str(ingress_client_req_id(c))};
+    sl_msg_t msg = {
+        .type = SL_MSG_CANCEL, .req_id = sl_str(ingress_client_req_id(c)), .err_class = why};
     if (sl_sock_send(self->frontend, NULL, &msg) < 0)
         sl_log_warn_rl("cancel req=%s not sent", ingress_client_req_id(c));
 }
@@ -515,7 +518,7 @@ s_on_completed(void *cls,
         return;
     if (k->registered && !ingress_client_is_ended(k->client) && !k->closing) {
         // The client left before its stream ended: stop paying for the upstream.
-        s_send_cancel(self, k->client);
+        s_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
         sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
     }
     if (k->chat) { // 499: the client left before any status was decided
@@ -591,7 +594,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     s_tick_table(self, self->queries, due);
     for (ingress_conn_t *k = zlist_first(due); k; k = zlist_next(due)) {
         if (k->act & INGRESS_CLIENT_CANCEL)
-            s_send_cancel(self, k->client);
+            s_send_cancel(self, k->client, SL_ERRCLASS_TIMEOUT);
         s_wake(self, k);
     }
     zlist_destroy(&due);

@@ -352,7 +352,6 @@ s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     if (self->curl_timer_id >= 0) {
         zloop_timer_end(self->loop, self->curl_timer_id);
         self->curl_timer_id = -1;
-        self->flush_timer_id = -1;
     }
     if (timeout_ms >= 0) {
         // 0 means "now": a 0 ms zloop timer fires on the loop's next pass, without the 1 ms
@@ -429,7 +428,7 @@ s_handle_cancel(provider_t *self, const sl_msg_t *c)
     if (t && !provider_transfer_is_ended(t)) {
         curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
         sl_tally_add(self->active, provider_transfer_provider(t), -1);
-        provider_transfer_cancel(t);
+        provider_transfer_cancel(t, c->err_class);
         sl_log_debug("cancel req=%s", id);
         s_reap(self, t);
     }
@@ -678,6 +677,7 @@ provider_new(const sl_config_t *cfg)
     provider_t *self = sl_xcalloc(1, sizeof *self);
     self->cfg = cfg;
     self->curl_timer_id = -1;
+    self->flush_timer_id = -1;
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
     self->credits = s_credits(self, cfg);
     self->window_timer_id = -1;

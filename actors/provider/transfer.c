@@ -63,6 +63,7 @@ struct provider_transfer {
     uint32_t prompt_tokens, completion_tokens;
     bool has_error;
     sl_errclass_t err_class;
+    sl_errclass_t end_class; // when set, the END's class instead (a cancel's reason)
     uint32_t status;
     char *error_type;  // owned
     char *message;     // owned
@@ -646,13 +647,15 @@ s_finish(provider_transfer_t *self)
                     .finish_reason = sl_str(finish),
                     .prompt_tokens = self->prompt_tokens,
                     .completion_tokens = self->completion_tokens,
-                    .err_class = self->has_error ? self->err_class : SL_ERRCLASS_NONE,
+                    .err_class = !self->has_error  ? SL_ERRCLASS_NONE
+                                 : self->end_class ? self->end_class
+                                                   : self->err_class,
                     .status = self->has_error ? self->status : 200,
                     .error_type = sl_str(self->error_type),
                     .message = sl_str(self->message),
                     .count = self->count};
     end.retry_after_ms = (uint64_t)self->retry_after_ms;
-    if (s_is_retryable(end.err_class) && self->count == 0) {
+    if (s_is_retryable(self->err_class) && self->count == 0) {
         // Nothing reached anyone yet: the broker may try again, here or elsewhere. The END
         // waits for its verdict, so the client sees either the next attempt or this failure.
         uint8_t *data = NULL;
@@ -670,7 +673,7 @@ s_finish(provider_transfer_t *self)
                         .attempt = self->attempt,
                         .provider = sl_str(self->provider_name),
                         .upstream_model = sl_str(self->upstream_model),
-                        .err_class = end.err_class,
+                        .err_class = self->has_error ? self->err_class : SL_ERRCLASS_NONE,
                         .status = end.status,
                         .count = self->count,
                         .retry_after_ms = end.retry_after_ms};
@@ -763,11 +766,25 @@ provider_transfer_time_out(provider_transfer_t *self, int64_t silent_ms)
 }
 
 void
-provider_transfer_cancel(provider_transfer_t *self)
+provider_transfer_cancel(provider_transfer_t *self, uint32_t why)
 {
     if (self->finished)
         return;
-    s_set_error(self, SL_ERRCLASS_USER_ABORT, 499, "cancelled", "request cancelled by client");
+    // Never retried, never counted against the provider: OUTCOME says UserAbort whatever the
+    // reason. The END (what is stored) says why: a client that left is `aborted`; a deadline
+    // of the client's request or sluice's own decision is an `error`.
+    bool first = !self->has_error; // else the earlier error is the cause and stays
+    if (why == SL_ERRCLASS_TIMEOUT) {
+        s_set_error(self, SL_ERRCLASS_USER_ABORT, 504, "timeout",
+                    "cancelled: the request's deadline passed (timeouts in the config)");
+        self->end_class = first ? SL_ERRCLASS_TIMEOUT : SL_ERRCLASS_NONE;
+    } else if (why == SL_ERRCLASS_INTERNAL) {
+        s_set_error(self, SL_ERRCLASS_USER_ABORT, 500, "internal_error",
+                    "cancelled by sluice: the stream is served elsewhere or already ended");
+        self->end_class = first ? SL_ERRCLASS_INTERNAL : SL_ERRCLASS_NONE;
+    } else {
+        s_set_error(self, SL_ERRCLASS_USER_ABORT, 499, "cancelled", "request cancelled by client");
+    }
     s_finish(self);
 }
 

@@ -102,7 +102,11 @@ void provider_transfer_time_out(provider_transfer_t *self, int64_t silent_ms);
 void provider_transfer_on_hold(provider_transfer_t *self, provider_hold_fn *hold, void *arg);
 // The window is over: pack and send what was held. Nothing when nothing is held.
 void provider_transfer_release(provider_transfer_t *self);
-void provider_transfer_cancel(provider_transfer_t *self);
+// CANCEL: stop the upstream and end the stream. why is CANCEL's err_class: USER_ABORT (the
+// client left: stored as aborted), TIMEOUT (a deadline of the request passed) or INTERNAL
+// (sluice's own decision), both stored as errors. OUTCOME says USER_ABORT for all three, so the
+// broker never retries a cancelled request and no breaker counts it.
+void provider_transfer_cancel(provider_transfer_t *self, uint32_t why);
 // A failed attempt that produced no token and may be tried again (rate limit, timeout,
 // provider down) does not send its END at once: it waits for the broker's VERDICT. final:
 // this failure is the request's end, the END goes to the builder and is kept until durable;

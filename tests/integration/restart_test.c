@@ -2,7 +2,9 @@
 //
 // For each actor in turn: a stream first, then kill -9 of that process, then wait for a new
 // process of the same name and for /healthz, then a stream must again arrive whole and be
-// stored whole. Usage: restart_test <sluice> <sluice-mockllm>
+// stored whole. Before that, a kill -9 of the builder in the middle of a lone paced stream: its
+// worker gives the new builder what it kept and the stream goes on, whole, long before any idle
+// deadline. Usage: restart_test <sluice> <sluice-mockllm>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,52 @@ s_stream_ok(const char *tag)
     sl_buf_free(&e.text);
 }
 
+static bool
+s_has_events(void *arg)
+{
+    return ((const test_http_t *)arg)->n_events >= 15;
+}
+
+// A lone stream at 20 tokens/s loses its builder after 15 events: the worker that serves it
+// must send the new builder everything it kept (START, then the kept frames) and go on, so the
+// client gets the whole text and [DONE]. A worker that did not would leave the stream silent
+// until timeouts.stream_idle_ms (30 s) ends it with an error, past this test's 20 s.
+static void
+s_builder_dies_mid_stream(void)
+{
+    const char *content = "lone [mock tokens=60 rate=20 split=1]";
+    char *body = test_chat_body("m1", content, true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(body, &e), ==, 0);
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    test_http_t *r = test_http_new(url, body);
+    test_http_multi_t *m = test_http_multi_new();
+    test_http_multi_add(m, r);
+    CHECK(test_http_multi_wait(m, s_has_events, r, test_ms(10000)));
+    pid_t builder = test_system_pid(&s_sys, "builder");
+    CHECK(builder > 0);
+    CHECK_INT(kill(builder, SIGKILL), ==, 0);
+    if (!test_http_multi_wait(m, NULL, NULL, test_ms(20000))) {
+        fprintf(stderr, "lone stream: no end within 20 s of the builder's kill (%zu events)\n",
+                r->n_events);
+        test_system_dump_log(&s_sys);
+        CHECK(false);
+    }
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(p.done_last);
+    CHECK_INT(p.finish_chunks, ==, 1);
+    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
+    sl_buf_free(&p.text);
+    sl_buf_free(&e.text);
+    test_http_multi_destroy(&m);
+    test_http_destroy(&r);
+    free(body);
+    printf("builder killed mid-stream: the stream went on whole\n");
+}
+
 static void
 s_kill_and_recover(const char *name)
 {
@@ -110,6 +158,7 @@ main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_system_start(&s_sys, argv[1], argv[2], NULL);
+    s_builder_dies_mid_stream(); // first: on workers that have served nothing yet
     s_stream_ok("start");
     static const char *const names[] = {"builder", "persist", "broker", "provider", "ingress"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -240,6 +240,32 @@ s_test_route_idle(void)
     test_http_destroy(&r);
 }
 
+// A deadline of the request's own (timeouts.stream_idle_ms, 2 s here) passes while the upstream
+// is silent and its idle limit (20 s) is far off: the ingress ends the client with an error event
+// and cancels the request, and the stream is stored as an `error`, not as `aborted` (the client
+// did not leave; the deadline ended it).
+static void
+s_test_deadline(void)
+{
+    char *body = test_chat_body("m1", "deadline [mock tokens=10 stall=3 seed=7300]", true);
+    int64_t elapsed = 0;
+    test_http_t *r = s_post("/v1/chat/completions", body, &elapsed);
+    CHECK_INT(r->status, ==, 200);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.error_last);
+    CHECK_INT(p.content_chunks, ==, 3);
+    CHECK(strstr(sl_buf_str(&r->body), "stream_idle_ms") != NULL);
+    char stored[32] = "";
+    s_stored_status(r, stored, sizeof stored);
+    CHECK_STR(stored, "error");
+    printf("stream_idle_ms passed after 3 tokens: error event in %lld ms, stored error: ok\n",
+           (long long)elapsed);
+    sl_buf_free(&p.text);
+    free(body);
+    test_http_destroy(&r);
+}
+
 // The client's own errors are never retried.
 static void
 s_test_fatal(int status)
@@ -277,7 +303,7 @@ main(int argc, char **argv)
     test_system_start_with(
         &s_sys, argv[1], argv[2],
         "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n", routes,
-        "timeouts: {idle_ms: 20000}\n");
+        "timeouts: {idle_ms: 20000, stream_idle_ms: 2000}\n");
     s_test_spent("/v1/chat/completions", "tight", 429, true);
     s_test_spent("/v1/chat/completions", "tight", 429, false);
     s_test_spent("/v1/chat/completions", "tight", 503, true);
@@ -291,6 +317,7 @@ main(int argc, char **argv)
     s_test_fatal(401);
     s_test_abort();
     s_test_route_idle();
+    s_test_deadline();
     CHECK(test_system_stop(&s_sys));
     printf("retry_test: ok\n");
     return 0;

@@ -113,7 +113,7 @@ typedef struct {
 // docs/protocol.md.
 #define SL_WIRE_MESSAGES(X)                                                                      \
     X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
-    X(CANCEL, 2, REQ_ID)                                                                         \
+    X(CANCEL, 2, REQ_ID, ERR_CLASS)                                                              \
     X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                            \
     X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                   \
     X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY) \

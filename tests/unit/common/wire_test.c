@@ -287,9 +287,9 @@ s_test_golden(void)
         size_t len;
     } cases[] = {
 #define B(s) s, sizeof(s) - 1
-        {{.type = SL_MSG_CANCEL, .req_id = {"ab", 2}},
-         B("\x92\x02\xa2"
-           "ab")},
+        {{.type = SL_MSG_CANCEL, .req_id = {"ab", 2}, .err_class = SL_ERRCLASS_TIMEOUT},
+         B("\x93\x02\xa2"
+           "ab\x02")},
         {{.type = SL_MSG_READY, .name = {"w1", 2}, .credits = 300, .count = 1, .req_ids = {"q", 1}},
          B("\x95\x04\xa2"
            "w1"
@@ -339,12 +339,12 @@ s_test_lenient(void)
     sl_msg_t m;
     char err[160];
     // bin for a str field, and a str8 for a short string.
-    static const uint8_t bin[] = {0x92, 0x02, 0xc4, 0x02, 'h', 0x00};
+    static const uint8_t bin[] = {0x92, 0x0e, 0xc4, 0x02, 'h', 0x00};
     CHECK_INT(sl_wire_decode(bin, sizeof bin, &m, err, sizeof err), ==, 0);
-    CHECK_MEM(m.req_id.ptr, m.req_id.len, "h\0", 2);
-    static const uint8_t str8[] = {0x92, 0x02, 0xd9, 0x01, 'x'};
+    CHECK_MEM(m.name.ptr, m.name.len, "h\0", 2);
+    static const uint8_t str8[] = {0x92, 0x0e, 0xd9, 0x01, 'x'};
     CHECK_INT(sl_wire_decode(str8, sizeof str8, &m, err, sizeof err), ==, 0);
-    CHECK(sl_str_eq(m.req_id, "x"));
+    CHECK(sl_str_eq(m.name, "x"));
     // Wide and signed ints holding small non-negative values.
     static const uint8_t ints[] = {0x95, 0xcf, 0,    0, 0, 0, 0, 0,    0,
                                    0x04, 0xa0, 0xd2, 0, 0, 0, 5, 0x00, 0xa0};
@@ -394,24 +394,24 @@ s_test_bad_frames(void)
          "message: truncated: array of 4294967295 elements, 0 bytes left"},
         {B("\xdc\xff\xff\x02"), SL_EPROTO,
          "message: truncated: array of 65535 elements, 1 bytes left"},
-        {B("\x92\x02\xdb\xff\xff\xff\xff"), SL_EPROTO,
-         "CANCEL.req_id: truncated: str of 4294967295 bytes, 0 left"},
-        {B("\x92\x02\xc6\xff\xff\xff\xff"), SL_EPROTO,
-         "CANCEL.req_id: truncated: bin of 4294967295 bytes, 0 left"},
-        {B("\x92\x02\xda\x00"), SL_EPROTO, "CANCEL.req_id: truncated"},
-        {B("\x92\x02\xa1"), SL_EPROTO, "CANCEL.req_id: truncated: str of 1 bytes, 0 left"},
+        {B("\x92\x0e\xdb\xff\xff\xff\xff"), SL_EPROTO,
+         "UP.name: truncated: str of 4294967295 bytes, 0 left"},
+        {B("\x92\x0e\xc6\xff\xff\xff\xff"), SL_EPROTO,
+         "UP.name: truncated: bin of 4294967295 bytes, 0 left"},
+        {B("\x92\x0e\xda\x00"), SL_EPROTO, "UP.name: truncated"},
+        {B("\x92\x0e\xa1"), SL_EPROTO, "UP.name: truncated: str of 1 bytes, 0 left"},
         {B(TOK "\xdd\xff\xff\xff\xff"), SL_EPROTO,
          "TOKENS.deltas: truncated: array of 4294967295 elements, 0 bytes left"},
         // Counts and types.
         {B("\x95\x01\xa0\xa0\xa0\x00"), SL_EPROTO, "SUBMIT: expected 7 elements, got 5"},
-        {B("\x93\x02\xa1x\xc0"), SL_EPROTO, "CANCEL: expected 2 elements, got 3"},
-        {B("\x92\x02\xa1x\xc0"), SL_EPROTO, "CANCEL: 1 trailing bytes"},
-        {B("\x92\x02\x01"), SL_EPROTO, "CANCEL.req_id: expected str, got int"},
-        {B("\x92\x02\xc0"), SL_EPROTO, "CANCEL.req_id: expected str, got nil"},
-        {B("\x92\x02\x91\xa0"), SL_EPROTO, "CANCEL.req_id: expected str, got array"},
-        {B("\x92\x02\x80"), SL_EPROTO, "CANCEL.req_id: expected str, got map"},
-        {B("\x92\x02\xd4\x01\x00"), SL_EPROTO, "CANCEL.req_id: expected str, got ext"},
-        {B("\x92\x02\xc1"), SL_EPROTO, "CANCEL.req_id: expected str, got reserved byte 0xc1"},
+        {B("\x93\x0e\xa1x\xc0"), SL_EPROTO, "UP: expected 2 elements, got 3"},
+        {B("\x92\x0e\xa1x\xc0"), SL_EPROTO, "UP: 1 trailing bytes"},
+        {B("\x92\x0e\x01"), SL_EPROTO, "UP.name: expected str, got int"},
+        {B("\x92\x0e\xc0"), SL_EPROTO, "UP.name: expected str, got nil"},
+        {B("\x92\x0e\x91\xa0"), SL_EPROTO, "UP.name: expected str, got array"},
+        {B("\x92\x0e\x80"), SL_EPROTO, "UP.name: expected str, got map"},
+        {B("\x92\x0e\xd4\x01\x00"), SL_EPROTO, "UP.name: expected str, got ext"},
+        {B("\x92\x0e\xc1"), SL_EPROTO, "UP.name: expected str, got reserved byte 0xc1"},
         {B("\x95\x04\xa0\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x00\xa0"), SL_EPROTO,
          "READY.credits: expected uint32, got 4294967296"},
         {B("\x95\x04\xa0\xd0\xff\x00\xa0"), SL_EPROTO,
@@ -467,10 +467,10 @@ s_test_bad_frames(void)
     CHECK_INT(sl_wire_decode(deep, DEPTH, &m, err, sizeof err), ==, SL_EPROTO);
     CHECK_STR(err, "message.type: expected uint, got array");
     deep[0] = 0x92;
-    deep[1] = 0x02;
+    deep[1] = 0x0e;
     deep[DEPTH + 2] = 0xa0;
     CHECK_INT(sl_wire_decode(deep, DEPTH + 3, &m, err, sizeof err), ==, SL_EPROTO);
-    CHECK_STR(err, "CANCEL.req_id: expected str, got array");
+    CHECK_STR(err, "UP.name: expected str, got array");
     free(deep);
 }
 
@@ -669,7 +669,7 @@ s_test_encode_errors(void)
 static void
 s_test_err_buffer(void)
 {
-    static const uint8_t frame[] = {0x92, 0x02, 0x01};
+    static const uint8_t frame[] = {0x92, 0x0e, 0x01};
     sl_msg_t m;
     char err[16];
     memset(err, '#', sizeof err);
@@ -678,14 +678,14 @@ s_test_err_buffer(void)
     CHECK(err[1] == '#');
     memset(err, '#', sizeof err);
     CHECK_INT(sl_wire_decode(frame, sizeof frame, &m, err, 9), ==, SL_EPROTO);
-    CHECK_STR(err, "CANCEL.r");
+    CHECK_STR(err, "UP.name:");
     CHECK(err[9] == '#');
     memset(err, '#', sizeof err);
     CHECK_INT(sl_wire_decode(frame, sizeof frame, &m, err, 0), ==, SL_EPROTO);
     CHECK(err[0] == '#');
     CHECK_INT(sl_wire_decode(frame, sizeof frame, &m, NULL, 99), ==, SL_EPROTO);
     // Success clears a stale message.
-    static const uint8_t ok[] = {0x92, 0x02, 0xa0};
+    static const uint8_t ok[] = {0x92, 0x0e, 0xa0};
     CHECK_INT(sl_wire_decode(ok, sizeof ok, &m, err, sizeof err), ==, 0);
     CHECK_STR(err, "");
 }
