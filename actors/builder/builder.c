@@ -16,12 +16,14 @@
 #include "sl/mem.h"
 #include "sl/metrics.h"
 #include "sl/peer.h"
+#include "sl/reader.h"
 #include "sl/sock.h"
 #include "stream.h"
 
-#define BUILDER_DRAIN_MAX      256          // messages handled per wake, so timers still run
-#define BUILDER_OUTBOX_TICK_MS 10           // retry interval while the outbox holds anything
-#define BUILDER_BUNDLE_BYTES   (256 * 1024) // one frame of messages for one peer, at most
+#define BUILDER_DRAIN_MAX       256 // messages handled per wake, so timers still run
+#define BUILDER_OUTBOX_TICK_MS  10  // retry interval while the outbox holds anything
+#define BUILDER_DELIVER_KICK_MS 100 // only beats come in on deliver: a late look costs nothing
+#define BUILDER_BUNDLE_BYTES    (256 * 1024) // one frame of messages for one peer, at most
 
 struct builder {
     const sl_config_t *cfg;   // borrowed
@@ -29,6 +31,7 @@ struct builder {
     zloop_t *loop;            // owned
     zsock_t *tokens;          // owned; ROUTER from workers (START/TOKENS/END/BEAT in)
     zsock_t *deliver;         // owned; ROUTER to ingress processes
+    sl_reader_t *r_deliver;   // owned; deliver read through its ZMQ_FD (sl/reader.h)
     zsock_t *store;           // owned; DEALER to persistence
     zsock_t *events;          // owned; PUSH to the supervisor
     zhashx_t *streams;        // req_id -> builder_stream_t, owned
@@ -191,6 +194,7 @@ s_bundle_send(builder_t *self, sl_bundle_t *b, const char *peer, bool to_ingress
         memcpy(data, frame, len);
         int rc = builder_outbox_send(self->outbox, self->deliver, peer, &data, len, msgs,
                                      sl_clock_mono_ms());
+        sl_reader_kick(self->r_deliver);
         if (rc < 0)
             s_delivery_dropped(self, peer, msgs, rc);
     } else {
@@ -545,7 +549,7 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     const char *ingress = s_peer_id(*from_p, ingress_buf);
     (void)s_heard(self->ingresses, ingress, sl_clock_mono_ms());
     if (msg->type == SL_MSG_BEAT)
-        sl_sock_beat(self->deliver, *from_p, self->name);
+        sl_sock_beat(self->deliver, *from_p, self->name); // s_on_deliver's reader looks again
     else
         sl_log_warn_rl("deliver: unexpected %s from ingress=%s dropped",
                        sl_wire_type_name(msg->type), ingress);
@@ -589,6 +593,7 @@ s_on_outbox_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     builder_t *self = arg;
+    sl_reader_kick(self->r_deliver);
     size_t dropped = builder_outbox_flush(self->outbox, self->deliver, sl_clock_mono_ms(),
                                           s_ingress_alive, self);
     if (dropped) {
@@ -716,7 +721,8 @@ builder_new(const sl_config_t *cfg)
     int64_t resend_tick_ms = cfg->resend_ms / 4 < 10 ? 10 : cfg->resend_ms / 4;
     if (zloop_reader(self->loop, self->tokens, s_on_tokens, self)
         || zloop_reader(self->loop, self->store, s_on_store, self)
-        || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
+        || !(self->r_deliver = sl_reader_new(self->loop, self->deliver, s_on_deliver, self,
+                                             BUILDER_DELIVER_KICK_MS))
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_age_tick, self) < 0
         || zloop_timer(self->loop, (size_t)resend_tick_ms, 0, s_on_resend_tick, self) < 0
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0)
@@ -737,6 +743,7 @@ builder_destroy(builder_t **self_p)
     if (!self_p || !*self_p)
         return;
     builder_t *self = *self_p;
+    sl_reader_destroy(&self->r_deliver);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->events);
     zsock_destroy(&self->store);

@@ -25,12 +25,14 @@
 #include "link.h"
 #include "listen.h"
 #include "meter.h"
+#include "openai.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/peer.h"
+#include "sl/reader.h"
 #include "sl/reload.h"
 #include "sl/sock.h"
 
@@ -78,17 +80,20 @@ struct ingress {
     zsock_t *state;                  // owned; SUB to the supervisor
     zsock_t *events;                 // owned; PUSH to the supervisor (UP, beats, STATS)
     zsock_t *control;                // owned; DEALER to the supervisor's control socket
-    ingress_meter_t *meter;          // owned; what /metrics shows of this ingress
-    char *admin_key;                 // owned; admin.key_env's value, NULL when none
-    zhashx_t *clients;               // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
-    zhashx_t *queries;               // "<seq>" -> ingress_conn_t, borrowed
-    uint64_t next_query_seq;         // the last QUERY's seq
-    ingress_link_t broker;           // on frontend
-    ingress_link_t builder;          // on deliver
-    ingress_link_t persist;          // on query
-    uint32_t host_state;             // sl_host_state_t from the last STATE
-    bool state_seen;                 // a STATE message arrived at all
-    bool woke;                       // a message in this drain resumed a connection
+    // frontend, query, control and state are read through their ZMQ_FD (sl/reader.h): only
+    // deliver is asked for its events on every pass of the loop.
+    sl_reader_t *r_frontend, *r_query, *r_control, *r_state; // owned
+    ingress_meter_t *meter;  // owned; what /metrics shows of this ingress
+    char *admin_key;         // owned; admin.key_env's value, NULL when none
+    zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
+    zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
+    uint64_t next_query_seq; // the last QUERY's seq
+    ingress_link_t broker;   // on frontend
+    ingress_link_t builder;  // on deliver
+    ingress_link_t persist;  // on query
+    uint32_t host_state;     // sl_host_state_t from the last STATE
+    bool state_seen;         // a STATE message arrived at all
+    bool woke;               // a message in this drain resumed a connection
 };
 
 static void
@@ -234,7 +239,9 @@ s_send_submit(ingress_t *self, const ingress_client_t *c)
     sl_msg_t msg;
     if (!ingress_client_submit(c, self->name, &msg))
         return 0;
-    return sl_sock_send(self->frontend, NULL, &msg);
+    int rc = sl_sock_send(self->frontend, NULL, &msg);
+    sl_reader_kick(self->r_frontend);
+    return rc;
 }
 
 static int
@@ -243,7 +250,9 @@ s_send_query(ingress_t *self, const ingress_conn_t *k)
     sl_msg_t msg = {.type = SL_MSG_QUERY,
                     .seq = k->query_seq,
                     .req_id = sl_str(ingress_client_req_id(k->client))};
-    return sl_sock_send(self->query, NULL, &msg);
+    int rc = sl_sock_send(self->query, NULL, &msg);
+    sl_reader_kick(self->r_query);
+    return rc;
 }
 
 // Stop c's request: why is SL_ERRCLASS_USER_ABORT when the client left (the stream is stored
@@ -255,6 +264,7 @@ s_send_cancel(ingress_t *self, const ingress_client_t *c, sl_errclass_t why)
         .type = SL_MSG_CANCEL, .req_id = sl_str(ingress_client_req_id(c)), .err_class = why};
     if (sl_sock_send(self->frontend, NULL, &msg) < 0)
         sl_log_warn_rl("cancel req=%s not sent", ingress_client_req_id(c));
+    sl_reader_kick(self->r_frontend);
 }
 
 static enum MHD_Result
@@ -307,22 +317,10 @@ s_models(ingress_t *self, ingress_conn_t *k)
 {
     sl_buf_t out;
     sl_buf_init(&out, INGRESS_MODELS_MAX);
-    int rc = sl_buf_append_str(&out, "{\"object\":\"list\",\"data\":[");
-    for (size_t i = 0; i < self->cfg->n_routes && rc == 0; i++) {
-        const char *alias = self->cfg->routes[i].model;
-        rc = sl_buf_append_str(&out, i ? ",{\"id\":\"" : "{\"id\":\"");
-        if (rc == 0)
-            rc = sl_buf_append_json_str(&out, alias, strlen(alias));
-        if (rc == 0)
-            rc = sl_buf_append_str(&out, "\",\"object\":\"model\",\"created\":0,"
-                                         "\"owned_by\":\"sluice\"}");
-    }
-    if (rc == 0)
-        rc = sl_buf_append_str(&out, "]}");
     enum MHD_Result result;
-    if (rc == 0) {
+    if (ingress_openai_models(&out, self->cfg->routes, self->cfg->n_routes) == 0)
         result = s_respond_now(k, 200, out.data, out.len);
-    } else {
+    else {
         ingress_client_fail(k->client, 500, "server_error", "too many models to list", NULL);
         result = s_queue(k);
     }
@@ -404,7 +402,9 @@ s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
                     .seq = k->query_seq,
                     .name = sl_str(ask.command),
                     .text = sl_str(ask.arg)};
-    if (sl_sock_send(self->control, NULL, &msg) < 0) {
+    int sent = sl_sock_send(self->control, NULL, &msg);
+    sl_reader_kick(self->r_control);
+    if (sent < 0) {
         k->query_seq = 0;
         k->text = false;
         ingress_client_fail(k->client, 503, "server_error", "the supervisor is not answering",
@@ -614,6 +614,8 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     sl_sock_beat(self->deliver, NULL, self->name);
     sl_sock_beat(self->query, NULL, self->name);
     sl_sock_beat(self->events, NULL, self->name);
+    sl_reader_kick(self->r_frontend);
+    sl_reader_kick(self->r_query);
     sl_buf_t stats;
     sl_buf_init(&stats, SL_SOCK_STATS_MAX);
     if (ingress_meter_write(self->meter, &stats, zhashx_size(self->clients)) == 0)
@@ -934,11 +936,11 @@ ingress_new(const sl_config_t *cfg)
     if (zloop_poller(self->loop, &item, s_on_http, self)
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_tick, self) < 0
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0
-        || zloop_reader(self->loop, self->frontend, s_on_frontend, self)
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
-        || zloop_reader(self->loop, self->query, s_on_query, self)
-        || zloop_reader(self->loop, self->state, s_on_state, self)
-        || zloop_reader(self->loop, self->control, s_on_control, self))
+        || !(self->r_frontend = sl_reader_new(self->loop, self->frontend, s_on_frontend, self, 0))
+        || !(self->r_query = sl_reader_new(self->loop, self->query, s_on_query, self, 0))
+        || !(self->r_state = sl_reader_new(self->loop, self->state, s_on_state, self, 0))
+        || !(self->r_control = sl_reader_new(self->loop, self->control, s_on_control, self, 0)))
         goto fail;
     self->events = sl_sock_announce_up(cfg, self->name);
     // The first beats go now, so the peers are known before the first heartbeat passes.
@@ -969,6 +971,10 @@ ingress_destroy(ingress_t **self_p)
     if (!self_p || !*self_p)
         return;
     ingress_t *self = *self_p;
+    sl_reader_destroy(&self->r_frontend);
+    sl_reader_destroy(&self->r_query);
+    sl_reader_destroy(&self->r_state);
+    sl_reader_destroy(&self->r_control);
     zloop_destroy(&self->loop);
     if (self->http) {
         s_close_all(self->clients);

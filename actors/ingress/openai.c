@@ -509,3 +509,20 @@ const ingress_api_t ingress_openai_api = {
     // no empty event for clients that dispatch on blank lines (docs/providers.md §Client SDKs).
     .keepalive = ": keepalive\n",
 };
+
+int
+ingress_openai_models(sl_buf_t *out, const sl_route_cfg_t *routes, size_t n)
+{
+    size_t mark = out->len;
+    SL_BUF_TRY(sl_buf_append_str(out, "{\"object\":\"list\",\"data\":["));
+    for (size_t i = 0; i < n; i++) {
+        SL_BUF_TRY(sl_buf_append_str(out, i ? ",{\"id\":\"" : "{\"id\":\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, routes[i].model, strlen(routes[i].model)));
+        SL_BUF_TRY(sl_buf_append_str(out, "\",\"object\":\"model\",\"created\":0,"
+                                          "\"owned_by\":\"sluice\"}"));
+    }
+    SL_BUF_TRY(sl_buf_append_str(out, "]}"));
+    return 0;
+toobig:
+    return sl_buf_rollback(out, mark);
+}

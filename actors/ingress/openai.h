@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "sl/buf.h"
+#include "sl/config.h"
 #include "sl/wire.h"
 
 // What every chunk of one response repeats. Shown so clients embed it.
@@ -63,6 +64,8 @@ int ingress_openai_chunk_usage(sl_buf_t *out,
                                uint32_t prompt_tokens,
                                uint32_t completion_tokens);
 int ingress_openai_done(sl_buf_t *out);
+// GET /v1/models: the list object with one model per alias. 0 or SL_ETOOBIG (out unchanged).
+int ingress_openai_models(sl_buf_t *out, const sl_route_cfg_t *routes, size_t n);
 // A mid-stream error event: {"error":{...}}. The API's error_event adds [DONE] after it.
 int ingress_openai_error_event(sl_buf_t *out, const char *type, const char *message);
 

@@ -16,6 +16,7 @@
 #include "sl/mem.h"
 #include "sl/metrics.h"
 #include "sl/peer.h"
+#include "sl/reader.h"
 #include "sl/reload.h"
 #include "sl/sock.h"
 #include "sl/tally.h"
@@ -29,16 +30,20 @@
 #define PROVIDER_RATE_PERIOD_MS 100
 #define PROVIDER_READY_IDS      100000 // request ids listed in one READY at most
 #define PROVIDER_KEEP_FACTOR    30     // an ended stream is kept at most this many resend intervals
+#define PROVIDER_TOKENS_KICK_MS 20     // DURABLE and beats come in on tokens: a little late is fine
 #define PROVIDER_BUNDLE_BYTES   (256 * 1024) // one frame of messages for the builder, at most
 
 struct provider {
-    const sl_config_t *cfg;    // borrowed
-    char name[64];             // routing id, "provider-<pid>"
-    zloop_t *loop;             // owned
-    zsock_t *backend;          // owned; DEALER to the broker
-    zsock_t *tokens;           // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
-    zsock_t *events;           // owned; PUSH to the supervisor
-    uint64_t outcomes_dropped; // OUTCOMEs the supervisor's socket could not take
+    const sl_config_t *cfg; // borrowed
+    char name[64];          // routing id, "provider-<pid>"
+    zloop_t *loop;          // owned
+    zsock_t *backend;       // owned; DEALER to the broker
+    zsock_t *tokens;        // owned; DEALER to the builder (TOKENS out, DURABLE and BEAT in)
+    zsock_t *events;        // owned; PUSH to the supervisor
+    // backend and tokens are read through their ZMQ_FD (sl/reader.h): a worker's loop passes
+    // once per upstream read and asks neither socket for its events then.
+    sl_reader_t *r_backend, *r_tokens; // owned
+    uint64_t outcomes_dropped;         // OUTCOMEs the supervisor's socket could not take
     // START/TOKENS/END of one pass of the loop, sent to the builder as one frame at the end of
     // the handler (sl/bundle.h). While the builder cannot take it (blocked), transfers keep
     // their own output: s_send refuses more, so the bundle stays within its bytes.
@@ -138,6 +143,7 @@ s_flush_out(provider_t *self)
     const uint8_t *frame = sl_bundle_frame(&self->out, &len);
     if (!frame)
         return 0;
+    sl_reader_kick(self->r_tokens);
     if (zmq_send(zsock_resolve(self->tokens), frame, len, ZMQ_DONTWAIT) < 0) {
         if (zmq_errno() != EAGAIN)
             sl_log_warn_rl("tokens: send to the builder failed: %s", zmq_strerror(zmq_errno()));
@@ -166,6 +172,7 @@ s_send(void *arg, bool to_broker, const uint8_t *data, size_t len)
         }
         return rc;
     }
+    sl_reader_kick(self->r_backend);
     if (zmq_send(zsock_resolve(self->backend), data, len, ZMQ_DONTWAIT) >= 0) {
         // What goes to the broker is an attempt's OUTCOME: the supervisor's circuit breakers
         // count it too. Best effort: a breaker that misses one outcome still sees the rest.
@@ -234,6 +241,7 @@ s_send_ready(provider_t *self)
                     .credits = self->credits,
                     .count = count,
                     .req_ids = sl_strn(ids.data, ids.len)};
+    sl_reader_kick(self->r_backend);
     if (sl_sock_send(self->backend, NULL, &msg) < 0)
         sl_log_debug("READY not sent: broker queue full");
     sl_buf_free(&ids);
@@ -567,6 +575,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     s_send_stats(self);
     s_send_ready(self);
     sl_sock_beat(self->tokens, NULL, self->name);
+    sl_reader_kick(self->r_tokens);
     sl_sock_beat(self->events, NULL, self->name);
     s_flush_out(arg);
     return 0;
@@ -700,8 +709,9 @@ provider_new(const sl_config_t *cfg)
     curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
-    if (zloop_reader(self->loop, self->backend, s_on_backend, self)
-        || zloop_reader(self->loop, self->tokens, s_on_tokens, self)
+    if (!(self->r_backend = sl_reader_new(self->loop, self->backend, s_on_backend, self, 0))
+        || !(self->r_tokens = sl_reader_new(self->loop, self->tokens, s_on_tokens, self,
+                                            PROVIDER_TOKENS_KICK_MS))
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0
         || zloop_timer(self->loop, (size_t)cfg->resend_ms, 0, s_on_resend, self) < 0
         || zloop_timer(self->loop, (size_t)s_watch_ms(cfg), 0, s_on_watch, self) < 0)
@@ -732,6 +742,8 @@ provider_destroy(provider_t **self_p)
     zlistx_destroy(&self->held);
     sl_bundle_free(&self->out);
     zhashx_destroy(&self->active);
+    sl_reader_destroy(&self->r_backend);
+    sl_reader_destroy(&self->r_tokens);
     zloop_destroy(&self->loop);
     if (self->multi)
         curl_multi_cleanup(self->multi);
