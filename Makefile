@@ -1,5 +1,5 @@
 # sluice front door. `make run` and `make test` are the two commands a new machine needs.
-.PHONY: all run test test-unit test-sdk chaos build build-asan fuzz fuzz-ci deps format check-format clean
+.PHONY: all run test test-unit test-sdk chaos bench build build-asan fuzz fuzz-ci deps format check-format clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= $(wildcard sluice.yaml)
@@ -42,6 +42,28 @@ CHAOS_STREAMS ?= 50
 chaos: build
 	@./build/release/tests/chaos_test build/bin/sluice build/bin/sluice-mockllm \
 	    $(CHAOS_FAULTS) $(CHAOS_STREAMS) $(CHAOS_SEED)
+
+# The paced matrix with the peer gateways in the same run (docs/benchmarks.md, "Peers in the same
+# run"): BENCH_CONCURRENCY streams at once x BENCH_TOKENS tokens at each of BENCH_RATES tokens/s,
+# one token per upstream write, through direct, sluice, HAProxy and Portkey with the same
+# requests (scripts/bench-deps installs the peers). Each configuration prints its table and
+# writes build/bench/c<C>-r<rate>.json, in under a minute; 3 measured rounds at 100 tokens/s or
+# more, 2 below. BENCH_ARGS go to every run (e.g. --throughput).
+BENCH_CONCURRENCY ?= 1 50 200
+BENCH_RATES ?= 250 50
+BENCH_TOKENS ?= 200
+BENCH_BIN ?= build/bin/sluice-bench
+BENCH_ARGS ?=
+bench: build
+	@./scripts/bench-deps
+	@mkdir -p build/bench
+	@fail=0; for r in $(BENCH_RATES); do for c in $(BENCH_CONCURRENCY); do \
+	    rounds=$$(( r >= 100 ? 3 : 2 )); \
+	    echo "== bench: $$c streams x $(BENCH_TOKENS) tokens at $$r tokens/s, $$rounds rounds, with the peers"; \
+	    $(BENCH_BIN) --peers --paced-concurrency $$c --paced-tokens $(BENCH_TOKENS) --rate $$r \
+	        --paced-rounds $$rounds --json-out build/bench/c$$c-r$$r.json $(BENCH_ARGS) || fail=1; \
+	    echo; \
+	done; done; exit $$fail
 
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its seed corpus.
 # FUZZ_TARGETS narrows the set (default: every *_fuzz target).

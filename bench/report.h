@@ -1,8 +1,8 @@
 // report.h - what sluice-bench measured, and its two renderings: a table for people and JSON for
 // machines.
 //
-// The runner (stream_bench.c) fills a bench_report_t; this module only computes percentiles and
-// rates from it and prints. Not thread-safe.
+// The runner (stream_bench.c) fills a bench_report_t; this module only computes percentiles,
+// rates and the comparison of every target with direct from it, and prints. Not thread-safe.
 #ifndef BENCH_REPORT_H
 #define BENCH_REPORT_H
 #include <stdbool.h>
@@ -13,8 +13,9 @@
 
 #include "cpu.h"
 
-#define BENCH_MAX_PROCS 16 // sluice's processes, the mock and the client
-#define BENCH_PHASES    4  // throughput direct, throughput sluice, paced direct, paced sluice
+#define BENCH_MAX_PROCS   20 // sluice's processes, the peers', the mock and the client
+#define BENCH_MAX_TARGETS 4  // direct (the mock itself), sluice, haproxy, portkey
+#define BENCH_MAX_PHASES  (2 * BENCH_MAX_TARGETS) // (throughput, paced) x targets
 
 // A growing list of samples. Shown so phases embed it; zero it to start.
 typedef struct {
@@ -25,20 +26,22 @@ typedef struct {
 
 // A process whose CPU time a phase reads.
 typedef struct {
-    char name[64];    // program name, e.g. "sluice-builder"; "sluice" is the supervisor
-    pid_t pid;        // as found at start
-    bool sluice;      // one of sluice's own processes (not the mock, not the client)
-    bool vanished;    // its /proc entry was gone at a reading: it died or was restarted
-    bench_cpu_t used; // CPU time over the measured rounds
-    int64_t pss_kib;  // memory halfway through a measured round (the most seen), KiB
-    int64_t rss_kib;  // the same as RSS
+    char name[64];      // program name, e.g. "sluice-builder"; "sluice" is the supervisor
+    pid_t pid;          // as found at start
+    bool sluice;        // one of sluice's own processes (not the mock, not the client)
+    const char *target; // static: the target this process's cost belongs to ("sluice",
+                        // "haproxy", "portkey"); NULL for the mock and the client
+    bool vanished;      // its /proc entry was gone at a reading: it died or was restarted
+    bench_cpu_t used;   // CPU time over the measured rounds
+    int64_t pss_kib;    // memory halfway through a measured round (the most seen), KiB
+    int64_t rss_kib;    // the same as RSS
 } bench_proc_t;
 
 // One phase: its load, and what it measured over its measured rounds (warm-up excluded).
 typedef struct {
     const char *kind;      // static: "throughput" (unpaced) or "paced"
-    const char *target;    // static: "direct" (the mock) or "sluice"
-    bool via_sluice;       // target is sluice
+    const char *target;    // static: "direct" (the mock), "sluice", "haproxy" or "portkey"
+    bool via_sluice;       // target is sluice: its stored copies are checked too
     int concurrency;       // streams per round
     int tokens;            // tokens per stream
     int rounds_planned;    // measured rounds asked for
@@ -68,14 +71,26 @@ typedef struct {
     char loadavg[64];    // /proc/loadavg when the run started
 } bench_machine_t;
 
+// A peer gateway the run was asked for: what was found and how it ran, or why it was skipped.
+typedef struct {
+    const char *name; // static: "haproxy" or "portkey"
+    bool skipped;     // not run (not installed, or it did not start); about says why
+    bool clean_stop;  // ran and exited on SIGTERM in time
+    char about[1024]; // what was found (version, path), or why it was skipped
+    char setup[1024]; // how it ran: command line and config, one line
+} bench_peer_info_t;
+
 typedef struct {
     bench_machine_t machine;
-    bench_proc_t idle[BENCH_MAX_PROCS]; // every process over a window with no traffic
-    size_t n_idle;                      // entries in idle
-    int64_t idle_window_us;             // length of that window
-    bench_phase_t phases[BENCH_PHASES]; // in the order they ran
-    bool procs_unchanged;               // sluice's processes at the end are those at the start
-    bool clean_stop;                    // sluice stopped on SIGTERM, nothing left behind
+    bench_proc_t idle[BENCH_MAX_PROCS];         // every process over a window with no traffic
+    size_t n_idle;                              // entries in idle
+    int64_t idle_window_us;                     // length of that window
+    bench_phase_t phases[BENCH_MAX_PHASES];     // in the order they ran: per kind, direct first
+    size_t n_phases;                            // entries in phases
+    bench_peer_info_t peers[BENCH_MAX_TARGETS]; // the peers asked for, run or skipped
+    size_t n_peers;                             // entries in peers
+    bool procs_unchanged;                       // sluice's processes at the end are those at start
+    bool clean_stop;                            // sluice stopped on SIGTERM, nothing left behind
 } bench_report_t;
 
 // Append a sample (the list grows; out of memory aborts).
