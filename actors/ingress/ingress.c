@@ -38,7 +38,6 @@
 
 // MHD asks the reader for at most this much; each open stream holds a buffer of this size.
 #define INGRESS_BLOCK_BYTES  (8 * 1024)
-#define INGRESS_MAX_CONNS    4096
 #define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
 #define INGRESS_STREAMS_PATH "/v1/streams/"
 #define INGRESS_KEEPALIVE_MS 15000 // idle streams get a comment this often (proxies, dead peers)
@@ -921,7 +920,7 @@ ingress_new(const sl_config_t *cfg)
         || !self->loop)
         goto fail;
     zsock_set_subscribe(self->state, "");
-    self->http = ingress_listen(cfg->http_listen, INGRESS_MAX_CONNS, INGRESS_IDLE_TIMEOUT,
+    self->http = ingress_listen(cfg->http_listen, cfg->max_connections, INGRESS_IDLE_TIMEOUT,
                                 s_on_request, s_on_completed, self);
     if (!self->http)
         goto fail;

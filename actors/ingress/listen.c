@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "sl/log.h"
@@ -46,6 +47,12 @@ ingress_listen(const char *listen,
         sl_log_error("listen.http '%s': %s", listen, gai_strerror(gai));
         return NULL;
     }
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+        && nofile.rlim_cur < (rlim_t)max_conns + 64)
+        sl_log_warn("limits.max_connections is %u but this process may open only %llu files: "
+                    "connections past that are refused (raise the hard limit, ulimit -Hn)",
+                    max_conns, (unsigned long long)nofile.rlim_cur);
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;

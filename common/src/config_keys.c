@@ -53,6 +53,7 @@ const sl_config_field_t sl_config_fields[] = {
     S_INTF("limits", "max_event_bytes", max_event_bytes, 4096, 256 << 20, 4 << 20),
     S_INTF("limits", "queue_max", queue_max, 0, 1000000, 1024),
     S_INTF("limits", "max_unacked_batches", max_unacked_batches, 1, 1000000, 4096),
+    S_INTF("limits", "max_connections", max_connections, 16, 1000000, 15000),
     {S_FIELD(sl_config_t, "persist", "backend", SL_CK_CHOICE, persist_backend), .def_str = "sqlite",
      .choices = s_backends},
     S_STRF("persist", "path", SL_CK_STR, persist_path, NULL),

@@ -29,7 +29,8 @@
 //   timeouts:  {connect_ms: 10000, idle_ms: 5000, first_content_ms: 30000, total_ms: 600000,
 //               first_token_ms: 60000, stream_idle_ms: 30000}
 //   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
-//               max_event_bytes: 4194304, queue_max: 1024, max_unacked_batches: 4096}
+//               max_event_bytes: 4194304, queue_max: 1024, max_unacked_batches: 4096,
+//               max_connections: 15000}
 //   persist:   {backend: sqlite, path: <data_dir>/sluice.db, synchronous: normal}
 //   processes: {provider: 2}
 //   reliability: {heartbeat_ms: 1000, liveness_beats: 3, resend_ms: 2000, outbox_max: 100000,
@@ -123,6 +124,7 @@ typedef struct {
     size_t max_event_bytes;             // one upstream SSE event / line cap, 4 KiB..256 MiB
     uint32_t queue_max;                 // broker's waiting requests, 0..1000000
     uint32_t max_unacked_batches;       // builder's batches awaiting persistence, 1..1000000
+    uint32_t max_connections;           // ingress: open client connections, 16..1000000
     char *persist_backend;              // owned; "sqlite"
     char *persist_path;                 // owned; SQLite file
     char *persist_synchronous;          // owned; "normal" or "full" (SQLite's synchronous pragma)
