@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "meter.h"
 #include "openai.h"
+#include "response.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -93,6 +94,7 @@ struct ingress {
     uint32_t host_state;     // sl_host_state_t from the last STATE
     bool state_seen;         // a STATE message arrived at all
     bool woke;               // a message in this drain resumed a connection
+    int http_due_id;         // one-shot timer running MHD again on the next pass, -1 when none
 };
 
 static void
@@ -157,23 +159,6 @@ s_read_stream(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;
 }
 
-static void
-s_add_common_headers(struct MHD_Response *r, const ingress_client_t *c, const char *type)
-{
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (ingress_client_req_id(c)[0])
-        MHD_add_response_header(r, "x-sluice-stream-id", ingress_client_req_id(c));
-    char value[32];
-    if (ingress_client_attempts(c)) {
-        snprintf(value, sizeof value, "%u", ingress_client_attempts(c));
-        MHD_add_response_header(r, "x-sluice-attempts", value);
-    }
-    if (ingress_client_retry_after_s(c)) {
-        snprintf(value, sizeof value, "%lld", (long long)ingress_client_retry_after_s(c));
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, value);
-    }
-}
-
 // A test generation's answer is its report (ingress_admin_report), not the chat response.
 static void
 s_report(ingress_conn_t *k)
@@ -201,23 +186,10 @@ s_queue(ingress_conn_t *k)
     if (k->report && ingress_client_state(k->client) == INGRESS_CLIENT_RESPOND)
         s_report(k);
     const ingress_client_t *c = k->client;
-    struct MHD_Response *r;
-    if (ingress_client_state(c) == INGRESS_CLIENT_STREAMING) {
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, INGRESS_BLOCK_BYTES, s_read_stream,
-                                              k, NULL);
-        if (!r)
-            return MHD_NO;
-        s_add_common_headers(r, c, "text/event-stream; charset=utf-8");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-        MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    } else {
-        const sl_buf_t *out = ingress_client_out(c);
-        r = MHD_create_response_from_buffer(out->len, out->data, MHD_RESPMEM_MUST_COPY);
-        if (!r)
-            return MHD_NO;
-        s_add_common_headers(
-            r, c, k->text ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
-    }
+    struct MHD_Response *r =
+        ingress_response_new(c, k->text, s_read_stream, k, INGRESS_BLOCK_BYTES);
+    if (!r)
+        return MHD_NO;
     k->queued = true;
     enum MHD_Result rc = MHD_queue_response(k->conn, ingress_client_status(c), r);
     MHD_destroy_response(r);
@@ -531,8 +503,12 @@ s_on_completed(void *cls,
     *con_cls = NULL;
 }
 
+static int s_on_http_due(zloop_t *loop, int timer_id, void *arg);
+
 // Let MHD work until it has nothing due at once: a connection it just resumed or wrote to
-// may need another pass (its socket is already writable, so epoll reports no new edge).
+// may need another pass (its socket is already writable, so epoll reports no new edge). A
+// client with much queued (a whole stream's tail in one bundle) takes a pass per block: after
+// 8, the rest goes on at the loop's next pass, so the other sockets are served in between.
 static void
 s_run_http(ingress_t *self)
 {
@@ -540,8 +516,21 @@ s_run_http(ingress_t *self)
         MHD_run(self->http);
         MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
         if (MHD_get_timeout(self->http, &timeout_ms) != MHD_YES || timeout_ms > 0)
-            break;
+            return;
     }
+    if (self->http_due_id < 0)
+        self->http_due_id = zloop_timer(self->loop, 0, 1, s_on_http_due, self);
+}
+
+static int
+s_on_http_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ingress_t *self = arg;
+    self->http_due_id = -1; // one-shot: already gone
+    s_run_http(self);
+    return 0;
 }
 
 static int
@@ -916,6 +905,7 @@ ingress_new(const sl_config_t *cfg)
         sl_log_warn("admin.key_env names %s, which is not set: /admin answers loopback only",
                     cfg->admin_key_env);
     self->loop = zloop_new();
+    self->http_due_id = -1;
     if (!self->frontend || !self->deliver || !self->query || !self->state || !self->control
         || !self->loop)
         goto fail;

@@ -1,0 +1,22 @@
+// response.h - the libmicrohttpd response for a client's decided answer.
+//
+// A stream is text/event-stream, read through a callback in blocks as the client's output
+// grows; any other answer is its whole body, JSON or (for /metrics) Prometheus text. Both carry
+// sluice's headers: x-sluice-stream-id, x-sluice-attempts when there were any, Retry-After when
+// the answer says to wait.
+#ifndef INGRESS_RESPONSE_H
+#define INGRESS_RESPONSE_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#include "client.h"
+
+// The response for c: streaming (read(cls, ...) in blocks of block bytes) when c is streaming,
+// else c's output copied, as Prometheus text when text. NULL when MHD cannot make one.
+// Caller owns the result (MHD_destroy_response once queued).
+struct MHD_Response *ingress_response_new(
+    const ingress_client_t *c, bool text, MHD_ContentReaderCallback read, void *cls, size_t block);
+
+#endif
