@@ -41,7 +41,7 @@ const sl_config_field_t sl_config_fields[] = {
     S_STRF("endpoints", "control", SL_CK_ENDPOINT, ep_control, NULL),
     S_INTF("batch", "max_tokens", batch_max_tokens, 1, SL_WIRE_MAX_DELTAS, 16),
     S_INTF("batch", "max_age_ms", batch_max_age_ms, 1, 60000, 1000),
-    S_INTF("batch", "coalesce_ms", batch_coalesce_ms, 0, 50, 0),
+    S_INTF("batch", "coalesce_ms", batch_coalesce_ms, 0, 50, 1),
     S_INTF("timeouts", "connect_ms", timeout_connect_ms, 1, 600000, 10000),
     S_INTF("timeouts", "idle_ms", timeout_idle_ms, 1, 600000, 5000),
     S_INTF("timeouts", "first_content_ms", timeout_first_content_ms, 1, 3600000, 30000),

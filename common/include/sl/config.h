@@ -25,7 +25,7 @@
 //                connect_ms: 0, first_content_ms: 0, idle_ms: 0, total_ms: 0}]
 //              # a route timeout of 0 takes the timeouts.* key of the same name
 //              # model and a non-empty targets list are required
-//   batch:     {max_tokens: 16, max_age_ms: 1000, coalesce_ms: 0}
+//   batch:     {max_tokens: 16, max_age_ms: 1000, coalesce_ms: 1}
 //   timeouts:  {connect_ms: 10000, idle_ms: 5000, first_content_ms: 30000, total_ms: 600000,
 //               first_token_ms: 60000, stream_idle_ms: 30000}
 //   limits:    {max_body_bytes: 4194304, max_client_buffer_bytes: 1048576,
