@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -610,7 +611,7 @@ s_parse_args(int argc, char **argv, opts_t *o)
         else if (strcmp(a, "--rounds") == 0)
             o->rounds = s_int_arg(a, v, 1, 1000);
         else if (strcmp(a, "--paced-concurrency") == 0)
-            o->paced_concurrency = s_int_arg(a, v, 1, 4000);
+            o->paced_concurrency = s_int_arg(a, v, 1, 20000);
         else if (strcmp(a, "--paced-tokens") == 0)
             o->paced_tokens = s_int_arg(a, v, 2, max_tokens);
         else if (strcmp(a, "--paced-rounds") == 0)
@@ -788,6 +789,12 @@ main(int argc, char **argv)
         fprintf(stderr, "sluice-bench: cannot run %s or %s (see --sluice, --mockllm)\n",
                 o.sluice_bin, o.mock_bin);
         return 2;
+    }
+    // Every stream is a connection here and another in the target: up to the hard limit.
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nofile);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     static bench_report_t rep; // large: phases hold their processes and samples

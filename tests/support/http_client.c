@@ -11,8 +11,8 @@
 
 struct test_http_multi {
     CURLM *multi;
-    test_http_t *reqs[4096];
-    size_t n;
+    test_http_t **reqs; // owned array; the requests are the caller's
+    size_t n, cap;
 };
 
 static int64_t
@@ -157,6 +157,7 @@ test_http_multi_destroy(test_http_multi_t **self_p)
     for (size_t i = 0; i < self->n; i++)
         curl_multi_remove_handle(self->multi, self->reqs[i]->easy);
     curl_multi_cleanup(self->multi);
+    free(self->reqs);
     free(self);
     *self_p = NULL;
 }
@@ -164,11 +165,13 @@ test_http_multi_destroy(test_http_multi_t **self_p)
 void
 test_http_multi_add(test_http_multi_t *self, test_http_t *req)
 {
-    if (self->n < sizeof self->reqs / sizeof self->reqs[0]) {
-        req->added_us = s_now_us();
-        self->reqs[self->n++] = req;
-        curl_multi_add_handle(self->multi, req->easy);
+    if (self->n == self->cap) {
+        self->cap = self->cap ? 2 * self->cap : 64;
+        self->reqs = sl_xrealloc(self->reqs, self->cap * sizeof *self->reqs);
     }
+    req->added_us = s_now_us();
+    self->reqs[self->n++] = req;
+    curl_multi_add_handle(self->multi, req->easy);
 }
 
 static bool

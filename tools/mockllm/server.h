@@ -32,7 +32,7 @@
 
 #include "vocab.h"
 
-#define MOCKLLM_SERVER_MAX_CONNS 1024 // default connection limit
+#define MOCKLLM_SERVER_MAX_CONNS 16384 // default connection limit (the many-streams benchmark)
 
 typedef struct mockllm_server mockllm_server_t; // opaque
 
