@@ -20,6 +20,7 @@
 
 #include "http_client.h"
 #include "proc.h"
+#include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 
@@ -84,14 +85,6 @@ struct bench_peer {
 };
 
 static const char *const s_kind_names[BENCH_PEER_KINDS] = {"haproxy", "portkey"};
-
-static int64_t
-s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 // The executable name resolves to on PATH, then EXTRA_PATH, into out; a name with a slash is
 // taken as it is. False when there is none.
@@ -475,8 +468,8 @@ bench_peer_start(bench_peer_t *self, const char *dir, int mock_port, char *why, 
         snprintf(why, why_size, "cannot start %s: %s", self->bin, strerror(errno));
         return SL_EIO;
     }
-    int64_t deadline_ms = s_now_ms() + test_ms(START_TIMEOUT_MS);
-    while (s_now_ms() < deadline_ms && bench_peer_is_alive(self)) {
+    int64_t deadline_ms = sl_clock_mono_ms() + test_ms(START_TIMEOUT_MS);
+    while (sl_clock_mono_ms() < deadline_ms && bench_peer_is_alive(self)) {
         if (s_answers(self))
             return 0;
         test_sleep_ms(POLL_MS); // polling for readiness, with a deadline
@@ -500,8 +493,8 @@ bench_peer_stop(bench_peer_t *self)
     if (self->pid <= 0)
         return true;
     (void)kill(self->pid, SIGTERM); // ESRCH: it is a zombie already, reaped below
-    int64_t deadline_ms = s_now_ms() + STOP_TIMEOUT_MS;
-    while (s_now_ms() < deadline_ms) {
+    int64_t deadline_ms = sl_clock_mono_ms() + STOP_TIMEOUT_MS;
+    while (sl_clock_mono_ms() < deadline_ms) {
         if (waitpid(self->pid, NULL, WNOHANG) == self->pid) {
             self->pid = -1;
             return true;

@@ -94,6 +94,7 @@ struct ingress {
     uint32_t host_state;     // sl_host_state_t from the last STATE
     bool state_seen;         // a STATE message arrived at all
     bool woke;               // a message in this drain resumed a connection
+    int64_t beat_ms;         // monotonic: the last beats went out
     int http_due_id;         // one-shot timer running MHD again on the next pass, -1 when none
 };
 
@@ -430,6 +431,8 @@ s_api_for(const char *url)
     return &ingress_openai_api;
 }
 
+static int s_on_beat(zloop_t *loop, int timer_id, void *arg);
+
 static enum MHD_Result
 s_on_request(void *cls,
              struct MHD_Connection *conn,
@@ -444,6 +447,10 @@ s_on_request(void *cls,
     ingress_t *self = cls;
     ingress_conn_t *k = *con_cls;
     if (!k) {
+        // A burst of new requests can hold the loop for seconds: beat from here meanwhile, or
+        // the supervisor would take a busy ingress for a hung one.
+        if (sl_clock_mono_ms() - self->beat_ms >= self->cfg->heartbeat_ms)
+            s_on_beat(self->loop, -1, self);
         k = sl_xcalloc(1, sizeof *k);
         k->conn = conn;
         k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
@@ -598,6 +605,7 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     ingress_t *self = arg;
+    self->beat_ms = sl_clock_mono_ms();
     sl_sock_beat(self->frontend, NULL, self->name);
     sl_sock_beat(self->deliver, NULL, self->name);
     sl_sock_beat(self->query, NULL, self->name);

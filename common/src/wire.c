@@ -628,21 +628,31 @@ sl_errclass_name(uint32_t err_class)
     return err_class < SL_ERRCLASS_MAX_ ? names[err_class] : "unknown";
 }
 
+// The message's table entry and exact encoded size, checked: SL_EINVAL for an unknown type or a
+// field the encoder cannot take, SL_ETOOBIG past SL_WIRE_MAX_FRAME.
+static int
+s_checked_size(const sl_msg_t *msg, const s_msg_info_t **info_p, uint64_t *size_p)
+{
+    *info_p = (int)msg->type > 0 ? s_msg_info((uint64_t)msg->type) : NULL;
+    if (!*info_p)
+        return SL_EINVAL;
+    int rc = s_encoded_size(msg, *info_p, size_p);
+    if (rc < 0)
+        return rc;
+    return *size_p > SL_WIRE_MAX_FRAME ? SL_ETOOBIG : 0;
+}
+
 int
 sl_wire_encode(const sl_msg_t *msg, uint8_t **data_p, size_t *len_p)
 {
     assert(msg && data_p && len_p);
     *data_p = NULL;
     *len_p = 0;
-    const s_msg_info_t *info = (int)msg->type > 0 ? s_msg_info((uint64_t)msg->type) : NULL;
-    if (!info)
-        return SL_EINVAL;
+    const s_msg_info_t *info;
     uint64_t size;
-    int rc = s_encoded_size(msg, info, &size);
+    int rc = s_checked_size(msg, &info, &size);
     if (rc < 0)
         return rc;
-    if (size > SL_WIRE_MAX_FRAME)
-        return SL_ETOOBIG;
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
     s_packer_init(&sbuf, &pk, size);
@@ -653,15 +663,11 @@ int
 sl_wire_encode_append(const sl_msg_t *msg, bool as_bin, sl_buf_t *out)
 {
     assert(msg && out);
-    const s_msg_info_t *info = (int)msg->type > 0 ? s_msg_info((uint64_t)msg->type) : NULL;
-    if (!info)
-        return SL_EINVAL;
+    const s_msg_info_t *info;
     uint64_t size;
-    int rc = s_encoded_size(msg, info, &size);
+    int rc = s_checked_size(msg, &info, &size);
     if (rc < 0)
         return rc;
-    if (size > SL_WIRE_MAX_FRAME)
-        return SL_ETOOBIG;
     size_t mark = out->len;
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, s_buf_write);

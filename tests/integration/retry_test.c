@@ -217,6 +217,23 @@ s_test_abort(void)
     free(body);
 }
 
+// A stream on model whose upstream goes silent after 3 tokens (content has the mock's stall=3):
+// 200, 3 content chunks, then an error event. Returns the request (caller destroys it).
+static test_http_t *
+s_stalled(const char *model, const char *content, int64_t *elapsed_p)
+{
+    char *body = test_chat_body(model, content, true);
+    test_http_t *r = s_post("/v1/chat/completions", body, elapsed_p);
+    CHECK_INT(r->status, ==, 200);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.error_last);
+    CHECK_INT(p.content_chunks, ==, 3);
+    sl_buf_free(&p.text);
+    free(body);
+    return r;
+}
+
 // A route's own idle_ms (300 ms) wins over timeouts.idle_ms (20 s): a stream whose upstream
 // stalls after 3 tokens ends with the 3 tokens and an error event, long before 20 s.
 static void
@@ -224,19 +241,11 @@ s_test_route_idle(void)
 {
     char url[256];
     snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
-    char *body = test_chat_body("quick", "stall [mock tokens=10 stall=3 seed=7200]", true);
     int64_t elapsed = 0;
-    test_http_t *r = s_post("/v1/chat/completions", body, &elapsed);
-    CHECK_INT(r->status, ==, 200);
-    test_chat_parsed_t p;
-    test_chat_parse(r, &p);
-    CHECK(p.error_last);
-    CHECK_INT(p.content_chunks, ==, 3);
+    test_http_t *r = s_stalled("quick", "stall [mock tokens=10 stall=3 seed=7200]", &elapsed);
     CHECK_INT(elapsed, <, 10000); // the global 20 s would still be waiting
     printf("route idle_ms 300 over timeouts.idle_ms 20000: stalled stream ended in %lld ms: ok\n",
            (long long)elapsed);
-    sl_buf_free(&p.text);
-    free(body);
     test_http_destroy(&r);
 }
 
@@ -247,22 +256,14 @@ s_test_route_idle(void)
 static void
 s_test_deadline(void)
 {
-    char *body = test_chat_body("m1", "deadline [mock tokens=10 stall=3 seed=7300]", true);
     int64_t elapsed = 0;
-    test_http_t *r = s_post("/v1/chat/completions", body, &elapsed);
-    CHECK_INT(r->status, ==, 200);
-    test_chat_parsed_t p;
-    test_chat_parse(r, &p);
-    CHECK(p.error_last);
-    CHECK_INT(p.content_chunks, ==, 3);
+    test_http_t *r = s_stalled("m1", "deadline [mock tokens=10 stall=3 seed=7300]", &elapsed);
     CHECK(strstr(sl_buf_str(&r->body), "stream_idle_ms") != NULL);
     char stored[32] = "";
     s_stored_status(r, stored, sizeof stored);
     CHECK_STR(stored, "error");
     printf("stream_idle_ms passed after 3 tokens: error event in %lld ms, stored error: ok\n",
            (long long)elapsed);
-    sl_buf_free(&p.text);
-    free(body);
     test_http_destroy(&r);
 }
 
