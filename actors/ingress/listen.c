@@ -10,6 +10,12 @@
 
 #include "sl/log.h"
 
+// libmicrohttpd's memory per connection: the request's line, headers and read buffer, and the
+// response's headers (32 KiB by default). Every streaming client holds one for its whole
+// stream; 16 KiB still takes headers of several KiB (sluice's clients send 1-2) while the body
+// is read in pieces, and saves 16 KiB per open stream (160 MiB at 10,000).
+#define INGRESS_LISTEN_POOL_BYTES (16 * 1024)
+
 __attribute__((format(printf, 2, 0))) static void
 s_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -61,7 +67,7 @@ ingress_listen(const char *listen,
         flags, 0, NULL, NULL, on_request, cls, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, cls,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, cls,
         MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)INGRESS_LISTEN_POOL_BYTES, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d)
         sl_log_error("cannot listen on http://%s (in use?)", listen);
