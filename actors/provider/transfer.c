@@ -19,6 +19,9 @@
 #define TRANSFER_MAX_ERROR_BODY  (64u * 1024)       // kept of a non-200 response body
 #define TRANSFER_MAX_ARENA       (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
 #define TRANSFER_HOLD_MAX_DELTAS 2 // a write with more deltas than this is never held
+// curl's receive buffer per transfer (16 KiB by default), held for the whole stream: a paced
+// stream reads an event at a time, an unpaced one still reads dozens of tokens per read.
+#define TRANSFER_RECV_BUFFER (8L * 1024)
 
 // An encoded message for the broker waiting for its socket.
 typedef struct {
@@ -324,6 +327,7 @@ s_set_options(provider_transfer_t *self)
     SET(CURLOPT_POSTFIELDS, sl_buf_str(&self->request.body));
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)self->request.body.len);
     SET(CURLOPT_HTTPHEADER, self->headers);
+    SET(CURLOPT_BUFFERSIZE, TRANSFER_RECV_BUFFER);
     SET(CURLOPT_WRITEFUNCTION, s_on_write);
     SET(CURLOPT_WRITEDATA, self);
     SET(CURLOPT_HEADERFUNCTION, s_on_header);
