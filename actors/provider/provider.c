@@ -69,8 +69,8 @@ struct provider {
 
 static int s_flush_out(provider_t *self);
 
-// The window ended: send what every held stream parsed meanwhile, one TOKENS each, back to back,
-// so the builder and the ingress take them in one wake-up.
+// The window ended: what every held stream parsed meanwhile goes to the builder in one bundle
+// (a TOKENS each), so the builder and the ingress take them all in one wake-up.
 static int
 s_on_window(zloop_t *loop, int timer_id, void *arg)
 {

@@ -19,19 +19,27 @@
 
 static test_system_t s_sys;
 
+// A streaming chat request for content on m1, not yet run: its body (*body_p, caller frees) and
+// what the mock's script says it must bring (*e).
+static test_http_t *
+s_request(const char *content, char **body_p, test_chat_expected_t *e)
+{
+    *body_p = test_chat_body("m1", content, true);
+    CHECK_INT(test_chat_expect(*body_p, e), ==, 0);
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    return test_http_new(url, *body_p);
+}
+
 // One stream whose text must equal the mock's script, then its stored copy.
 static void
 s_stream_ok(const char *tag)
 {
     char content[128];
     snprintf(content, sizeof content, "after %s [mock tokens=40 split=1]", tag);
-    char *body = test_chat_body("m1", content, true);
+    char *body = NULL;
     test_chat_expected_t e;
-    CHECK_INT(test_chat_expect(body, &e), ==, 0);
-
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
-    test_http_t *r = test_http_new(url, body);
+    test_http_t *r = s_request(content, &body, &e);
     if (!test_http_run(r, test_ms(20000))) {
         fprintf(stderr, "stream %s: no end within 20 s (%zu events)\n", tag, r->n_events);
         test_system_dump_log(&s_sys);
@@ -52,6 +60,7 @@ s_stream_ok(const char *tag)
     char id[64];
     CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
     test_http_destroy(&r);
+    char url[256];
     snprintf(url, sizeof url, "%s/v1/streams/%s", s_sys.base, id);
     bool stored = false;
     for (int64_t waited = 0; waited < test_ms(15000) && !stored; waited += 100) {
@@ -87,13 +96,9 @@ s_has_events(void *arg)
 static void
 s_builder_dies_mid_stream(void)
 {
-    const char *content = "lone [mock tokens=60 rate=20 split=1]";
-    char *body = test_chat_body("m1", content, true);
+    char *body = NULL;
     test_chat_expected_t e;
-    CHECK_INT(test_chat_expect(body, &e), ==, 0);
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
-    test_http_t *r = test_http_new(url, body);
+    test_http_t *r = s_request("lone [mock tokens=60 rate=20 split=1]", &body, &e);
     test_http_multi_t *m = test_http_multi_new();
     test_http_multi_add(m, r);
     CHECK(test_http_multi_wait(m, s_has_events, r, test_ms(10000)));
