@@ -226,8 +226,7 @@ s_bundle_add(builder_t *self, const char *peer, const sl_msg_t *msg, bool to_ing
     self->bundled++;
 }
 
-// End of a handler: every peer's messages of this pass go out, one frame each. A peer that got
-// nothing since the last flush loses its (empty) bundle, so gone peers do not pile up.
+// End of a handler: every peer's messages of this pass go out, one frame each.
 static void
 s_flush(builder_t *self)
 {
@@ -235,24 +234,30 @@ s_flush(builder_t *self)
         return;
     for (int i = 0; i < 2; i++) {
         zhashx_t *table = i == 0 ? self->to_ingress : self->to_worker;
-        zlist_t *idle = NULL;
-        for (sl_bundle_t *b = zhashx_first(table); b; b = zhashx_next(table)) {
-            const char *peer = zhashx_cursor(table);
-            if (sl_bundle_count(b) == 0) {
-                if (!idle)
-                    idle = zlist_new();
-                zlist_append(idle, (void *)peer);
-                continue;
-            }
-            s_bundle_send(self, b, peer, i == 0);
-        }
-        for (const char *p = idle ? zlist_first(idle) : NULL; p; p = zlist_next(idle))
-            zhashx_delete(table, p);
-        zlist_destroy(&idle);
+        for (sl_bundle_t *b = zhashx_first(table); b; b = zhashx_next(table))
+            if (sl_bundle_count(b) > 0)
+                s_bundle_send(self, b, zhashx_cursor(table), i == 0);
     }
     if (builder_outbox_size(self->outbox) > 0 && self->outbox_timer_id < 0)
         self->outbox_timer_id =
             zloop_timer(self->loop, BUILDER_OUTBOX_TICK_MS, 0, s_on_outbox_tick, self);
+}
+
+// Each heartbeat: empty bundles go, so the peers that are gone do not pile up (a busy peer's
+// bundle is made again at most once a second, not once per pass).
+static void
+s_drop_idle_bundles(builder_t *self)
+{
+    for (int i = 0; i < 2; i++) {
+        zhashx_t *table = i == 0 ? self->to_ingress : self->to_worker;
+        zlist_t *idle = zlist_new();
+        for (sl_bundle_t *b = zhashx_first(table); b; b = zhashx_next(table))
+            if (sl_bundle_count(b) == 0)
+                zlist_append(idle, (void *)zhashx_cursor(table));
+        for (const char *p = zlist_first(idle); p; p = zlist_next(idle))
+            zhashx_delete(table, p);
+        zlist_destroy(&idle);
+    }
 }
 
 // Forward msg to its ingress (first_index and count are already set by the caller): it goes
@@ -672,6 +677,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     sl_buf_free(&out);
     int64_t now_ms = sl_clock_mono_ms();
     s_expire_workers(self, now_ms);
+    s_drop_idle_bundles(self);
     // Forget ingress processes long gone (their queues were dropped by the outbox).
     zlist_t *gone = NULL;
     for (sl_peer_t *p = zhashx_first(self->ingresses); p; p = zhashx_next(self->ingresses))
