@@ -14,6 +14,7 @@
 #include "circuits.h"
 #include "counts.h"
 #include "credit.h"
+#include "load.h"
 #include "queue.h"
 #include "retry.h"
 #include "route.h"
@@ -23,7 +24,6 @@
 #include "sl/mem.h"
 #include "sl/reload.h"
 #include "sl/sock.h"
-#include "sl/tally.h"
 #include "sl/text.h"
 #include "sl/wire.h"
 
@@ -73,7 +73,7 @@ typedef struct {
     zframe_t *worker;             // IN_FLIGHT: owned copy of the worker's routing id; else NULL
     bool adopted;                 // listed by a worker's READY, not dispatched by this broker
     const char *provider;         // IN_FLIGHT, dispatched here: the target's provider (borrowed
-                                  // from the config), counted in self->provider_load
+                                  // from the config), counted in self->load
     const sl_target_cfg_t *probe; // IN_FLIGHT: the target when the attempt holds probe slots
                                   // of its half-open breakers (broker_circuits_take)
 } request_t;
@@ -90,7 +90,7 @@ struct broker {
     zsock_t *events;             // owned: PUSH to the supervisor from announce_up; may be NULL
     zsock_t *state;              // owned: SUB to the supervisor's CIRCUIT (and STATE) words
     broker_circuits_t *circuits; // owned: which targets their breakers admit
-    zhashx_t *provider_load;     // provider name -> in-flight count (uintptr_t), dispatched here
+    broker_load_t *load;         // in flight per provider, and per provider on each worker
     broker_counts_t *counts;     // owned: retries, fallbacks, rejects, for /metrics
     int64_t settle_until_ms;     // no dispatch before this (monotonic): workers' READYs come first
     uint64_t rng;                // xorshift state for retry jitter
@@ -144,13 +144,53 @@ s_check_request(const request_t *req)
            || (req->retry_timer >= 0 && !req->queued && !req->worker));
 }
 
+// The provider of req's next target; NULL when the config has none by that name.
+static const sl_provider_cfg_t *
+s_next_provider(broker_t *self, const request_t *req)
+{
+    const sl_target_cfg_t *target = broker_route_target(req->route, req->retry.target);
+    return target ? sl_config_provider(self->cfg, target->provider) : NULL;
+}
+
 // True when req's next target's provider is below its concurrency, all workers together.
 static bool
 s_provider_has_room(broker_t *self, const request_t *req)
 {
-    const sl_target_cfg_t *target = broker_route_target(req->route, req->retry.target);
-    const sl_provider_cfg_t *p = target ? sl_config_provider(self->cfg, target->provider) : NULL;
-    return !p || sl_tally_get(self->provider_load, p->name) < p->concurrency;
+    const sl_provider_cfg_t *p = s_next_provider(self, req);
+    return !p || broker_load_provider(self->load, p->name) < p->concurrency;
+}
+
+// One more (delta 1) or one fewer (-1) of req's provider in flight, on its worker too.
+static void
+s_load_add(broker_t *self, const request_t *req, int delta)
+{
+    broker_load_add(self->load, req->provider, req->worker ? zframe_data(req->worker) : NULL,
+                    req->worker ? zframe_size(req->worker) : 0, delta);
+}
+
+typedef struct {
+    broker_t *self;
+    const sl_provider_cfg_t *provider;
+} s_fit_t;
+
+// broker_credit_fit_fn: the worker is below its share of the provider (load.h).
+static bool
+s_worker_fits(void *arg, const broker_credit_worker_t *worker)
+{
+    const s_fit_t *fit = arg;
+    size_t id_len = 0;
+    const uint8_t *id = broker_credit_worker_id(worker, &id_len);
+    return !fit->provider
+           || broker_load_fits(fit->self->load, fit->provider, fit->self->cfg->processes_provider,
+                               id, id_len);
+}
+
+// The worker for req's next attempt (broker_credit_pick), below its share of the provider.
+static const broker_credit_worker_t *
+s_pick_worker(broker_t *self, const request_t *req)
+{
+    s_fit_t fit = {self, s_next_provider(self, req)};
+    return broker_credit_pick(self->credit, s_worker_fits, &fit);
 }
 
 // Send REJECT to the ingress with routing id to. A failed send is logged and dropped: the
@@ -236,7 +276,7 @@ s_forget(broker_t *self, request_t **req_p)
     if (req->queued)
         broker_queue_remove(self->queue, req->queued);
     if (req->provider)
-        sl_tally_add(self->provider_load, req->provider, -1);
+        s_load_add(self, req, -1);
     s_probe_over(self, req);
     zframe_destroy(&req->worker);
     zframe_destroy(&req->ingress_rid);
@@ -297,7 +337,7 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
     const sl_provider_cfg_t *p = sl_config_provider(self->cfg, target->provider);
     req->provider = p ? p->name : NULL;
     if (req->provider)
-        sl_tally_add(self->provider_load, req->provider, 1);
+        s_load_add(self, req, 1);
     if (broker_circuits_take(self->circuits, target->provider, target->model))
         req->probe = target; // a half-open breaker's probe: its outcome decides
     s_check_request(req);
@@ -388,7 +428,7 @@ s_drain(broker_t *self)
         request_t *req = broker_queue_find(self->queue, s_has_room_fn, self);
         if (!req)
             return; // every waiting request's provider is at its cap
-        const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
+        const broker_credit_worker_t *worker = s_pick_worker(self, req);
         if (!worker)
             return;
         int rc = s_dispatch(self, req, worker);
@@ -413,7 +453,7 @@ s_admit(broker_t *self, request_t *req)
         && sl_clock_now_mono_ms(self->clock) >= self->settle_until_ms
         && s_provider_has_room(self, req)) {
         for (;;) {
-            const broker_credit_worker_t *worker = broker_credit_pick(self->credit);
+            const broker_credit_worker_t *worker = s_pick_worker(self, req);
             if (!worker)
                 break;
             int rc = s_dispatch(self, req, worker);
@@ -671,7 +711,7 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
                  (int)msg->upstream_model.len, msg->upstream_model.ptr, msg->attempt,
                  msg->err_class, msg->status, msg->count);
     if (req->provider) {
-        sl_tally_add(self->provider_load, req->provider, -1);
+        s_load_add(self, req, -1);
         req->provider = NULL;
     }
     s_probe_over(self, req);
@@ -910,7 +950,7 @@ broker_new(const sl_config_t *cfg, const sl_clock_t *clock)
     self->credit = broker_credit_new(clock, cfg->heartbeat_ms * cfg->liveness_beats);
     self->rng = (((uint64_t)sl_clock_wall_ms() * 2654435761u) ^ (uint64_t)getpid()) | 1;
     self->settle_until_ms = sl_clock_now_mono_ms(clock) + BROKER_SETTLE_BEATS * cfg->heartbeat_ms;
-    self->provider_load = sl_tally_new();
+    self->load = broker_load_new();
     self->counts = broker_counts_new();
     self->circuits = broker_circuits_new(cfg->circuit_probes, clock);
     self->queue = broker_queue_new(cfg->queue_max, clock);
@@ -971,7 +1011,7 @@ broker_destroy(broker_t **self_p)
         }
         zhashx_destroy(&self->requests);
     }
-    zhashx_destroy(&self->provider_load);
+    broker_load_destroy(&self->load);
     broker_counts_destroy(&self->counts);
     broker_circuits_destroy(&self->circuits);
     broker_queue_destroy(&self->queue);

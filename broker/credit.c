@@ -145,7 +145,7 @@ broker_credit_ready(broker_credit_t *self,
 }
 
 const broker_credit_worker_t *
-broker_credit_pick(const broker_credit_t *self)
+broker_credit_pick(const broker_credit_t *self, broker_credit_fit_fn *fit, void *arg)
 {
     assert(self);
     int64_t now_ms = sl_clock_now_mono_ms(self->clock);
@@ -159,6 +159,8 @@ broker_credit_pick(const broker_credit_t *self)
         if (worker->suspended || now_ms >= worker->expiry_ms)
             continue;
         uint32_t free_credits = s_free_credits(worker);
+        if (free_credits > 0 && fit && !fit(arg, worker))
+            continue;
         bool fresh = worker->expiry_ms - now_ms >= self->liveness_ms - fresh_after_ms;
         // Strictly more: on a tie the earlier registration keeps the pick.
         if (fresh && free_credits > best_free) {

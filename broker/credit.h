@@ -54,9 +54,11 @@ int broker_credit_ready(broker_credit_t *self,
 // not suspended and have a free credit, the one with the most free credits (capacity minus
 // in flight); on a tie, the one that registered first. Workers heard from within half their
 // liveness come first: one silent longer may be hung, and gets work only when no fresher one
-// has a credit. NULL when none has a free credit.
-// Borrowed: valid until the next call that changes self.
-const broker_credit_worker_t *broker_credit_pick(const broker_credit_t *self);
+// has a credit. Only workers fit accepts (fit NULL: every one) are considered. NULL when none
+// has a free credit. Borrowed: valid until the next call that changes self.
+typedef bool(broker_credit_fit_fn)(void *arg, const broker_credit_worker_t *worker);
+const broker_credit_worker_t *
+broker_credit_pick(const broker_credit_t *self, broker_credit_fit_fn *fit, void *arg);
 // The worker with this routing id, or NULL. Borrowed: valid until the next change to self.
 const broker_credit_worker_t *
 broker_credit_find(const broker_credit_t *self, const void *id, size_t id_len);

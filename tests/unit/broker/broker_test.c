@@ -236,16 +236,18 @@ s_start(const char *bin)
     char run_dir[PATH_MAX + 8];
     snprintf(run_dir, sizeof run_dir, "%s/run", s_t.dir);
     CHECK_INT(mkdir(run_dir, 0700), ==, 0); // we bind ep_events there before the broker starts
-    char yaml[2 * PATH_MAX + 512];
+    char yaml[2 * PATH_MAX + 1024];
     snprintf(yaml, sizeof yaml,
              "data_dir: %s/data\n"
              "run_dir: %s\n"
              "providers:\n"
              "  - {name: p1, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n"
              "  - {name: p2, kind: openai, base_url: \"http://127.0.0.1:9/v1\", concurrency: 1}\n"
+             "  - {name: p3, kind: openai, base_url: \"http://127.0.0.1:9/v1\", concurrency: 2}\n"
              "routes:\n"
              "  - {model: m1, targets: [{provider: p1, model: up-1}]}\n"
              "  - {model: m2, targets: [{provider: p2, model: up-2}]}\n"
+             "  - {model: m3, targets: [{provider: p3, model: up-3}]}\n"
              "limits: {queue_max: 2}\n"
              "timeouts: {connect_ms: %d}\n"
              "reliability: {heartbeat_ms: 500, liveness_beats: 6}\n",
@@ -464,6 +466,16 @@ main(int argc, char **argv)
     s_expect_silence(s_t.worker, 300); // h-2 still waits
     s_outcome("h-1", SL_ERRCLASS_NONE, 200);
     s_expect_dispatch_to("h-2", "p2");
+
+    // A worker gets at most its share of a provider, ⌈concurrency / processes.provider⌉: p3
+    // allows 2 over 2 workers, so this one worker takes 1 at a time although it has credits
+    // and p3 has room (the worker would refuse the second with 503).
+    s_submit("k-1", "m3", SL_API_OPENAI, true, "{}");
+    s_expect_dispatch_to("k-1", "p3");
+    s_submit("k-2", "m3", SL_API_OPENAI, true, "{}");
+    s_expect_silence(s_t.worker, 300);
+    s_outcome("k-1", SL_ERRCLASS_NONE, 200);
+    s_expect_dispatch_to("k-2", "p3");
 
     s_stop();
     CHECK(s_log_has("worker join worker=worker-1 name=w1 credits=1"));

@@ -1,5 +1,5 @@
 // credit_test.c - the broker's worker registry on a fake clock: registration and refresh, the
-// pick (most free credits, ties to the earliest registration), charging and releasing
+// pick (most free credits, ties to the earliest registration, a fit filter), charging and releasing
 // credits, suspension, and expiry that hands back exactly the lost workers' requests.
 #include <stdio.h>
 #include <string.h>
@@ -31,8 +31,15 @@ s_record_lost(void *arg, const broker_credit_worker_t *worker)
 static const char *
 s_pick_name(const broker_credit_t *credit)
 {
-    const broker_credit_worker_t *worker = broker_credit_pick(credit);
+    const broker_credit_worker_t *worker = broker_credit_pick(credit, NULL, NULL);
     return worker ? broker_credit_worker_name(worker) : "(none)";
+}
+
+// broker_credit_fit_fn: every worker but the one named arg.
+static bool
+s_not_named(void *arg, const broker_credit_worker_t *worker)
+{
+    return strcmp(broker_credit_worker_name(worker), arg) != 0;
 }
 
 static int
@@ -61,7 +68,7 @@ test_pick_and_charge(void)
     CHECK(broker_credit_new(&clock, 0) == NULL);
     broker_credit_t *credit = broker_credit_new(&clock, LIVE_MS);
     CHECK(credit);
-    CHECK(broker_credit_pick(credit) == NULL); // nobody registered
+    CHECK(broker_credit_pick(credit, NULL, NULL) == NULL); // nobody registered
     CHECK_INT(broker_credit_expire(credit, NULL, NULL), ==, 0);
 
     CHECK_INT(s_ready(credit, "A", 2), ==, 1);
@@ -73,6 +80,11 @@ test_pick_and_charge(void)
 
     // Free: A 2, B 3, C 3. B and C tie; B registered first.
     CHECK_STR(s_pick_name(credit), "B");
+    // A fit filter skips the workers it refuses, and only those.
+    const broker_credit_worker_t *fit = broker_credit_pick(credit, s_not_named, "B");
+    CHECK(fit && strcmp(broker_credit_worker_name(fit), "C") == 0);
+    fit = broker_credit_pick(credit, s_not_named, "A");
+    CHECK(fit && strcmp(broker_credit_worker_name(fit), "B") == 0);
     CHECK_INT(s_take(credit, "B", "r1"), ==, 0);
     CHECK_STR(s_pick_name(credit), "C"); // A 2, B 2, C 3
     CHECK_INT(s_take(credit, "C", "r2"), ==, 0);
@@ -85,7 +97,7 @@ test_pick_and_charge(void)
     CHECK_STR(s_pick_name(credit), "B"); // all 1
     CHECK_INT(s_take(credit, "B", "r7"), ==, 0);
     CHECK_INT(s_take(credit, "C", "r8"), ==, 0);
-    CHECK(broker_credit_pick(credit) == NULL); // no free credit anywhere
+    CHECK(broker_credit_pick(credit, NULL, NULL) == NULL); // no free credit anywhere
 
     // Charging refuses what it must.
     CHECK_INT(s_take(credit, "A", "r9"), ==, SL_EAGAIN);       // A is full
