@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <czmq.h>
 
+#include "poller.h"
 #include "sl/bundle.h"
 #include "sl/clock.h"
 #include "sl/err.h"
@@ -22,12 +23,7 @@
 #include "sl/tally.h"
 #include "transfer.h"
 
-#define PROVIDER_FLUSH_MS 10 // how soon paused transfers retry their sends
-// Coalescing (s_hold): above this many writes with deltas per second, a stream's later tokens
-// wait up to batch.coalesce_ms so that many streams' tokens leave in one burst; the rate is
-// counted over periods of PROVIDER_RATE_PERIOD_MS (docs/benchmarks.md has the trade-off).
-#define PROVIDER_COALESCE_RATE  2000
-#define PROVIDER_RATE_PERIOD_MS 100
+#define PROVIDER_FLUSH_MS       10     // how soon paused transfers retry their sends
 #define PROVIDER_READY_IDS      100000 // request ids listed in one READY at most
 #define PROVIDER_KEEP_FACTOR    30     // an ended stream is kept at most this many resend intervals
 #define PROVIDER_TOKENS_KICK_MS 20     // DURABLE and beats come in on tokens: a little late is fine
@@ -58,64 +54,11 @@ struct provider {
     sl_peer_t builder;   // the builder instance we talk to
     uint64_t rewinds;    // transfers sent again to a new builder
     uint64_t abandoned;  // ended transfers dropped before the builder said durable
-    // Coalescing (see s_hold): streams whose later deltas wait for the window, the window's
-    // timer, and the writes with deltas counted in the current and the last rate period.
-    zlistx_t *held;        // req_ids (owned copies) of transfers holding deltas
-    int window_timer_id;   // one-shot zloop timer ending the window, -1 when none
-    uint64_t writes_now;   // writes with deltas since rate_since_ms
-    uint64_t writes_last;  // the same over the period before
-    int64_t rate_since_ms; // monotonic start of the current rate period
+    // The upstream sockets, read in passes paced to batch.coalesce_ms while busy (poller.h).
+    provider_poller_t *poller;
 };
 
 static int s_flush_out(provider_t *self);
-
-// The window ended: what every held stream parsed meanwhile goes to the builder in one bundle
-// (a TOKENS each), so the builder and the ingress take them all in one wake-up.
-static int
-s_on_window(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    (void)timer_id;
-    provider_t *self = arg;
-    self->window_timer_id = -1; // one-shot: already gone
-    for (const char *id = zlistx_first(self->held); id; id = zlistx_next(self->held)) {
-        provider_transfer_t *t = zhashx_lookup(self->transfers, id);
-        if (t)
-            provider_transfer_release(t);
-    }
-    zlistx_purge(self->held);
-    s_flush_out(arg);
-    return 0;
-}
-
-// provider_hold_fn: hold a stream's later deltas for the window while this worker sees more
-// than PROVIDER_COALESCE_RATE writes with deltas per second (then a window of
-// batch.coalesce_ms collects several streams' tokens into one burst); below that rate, or with
-// coalesce_ms 0, every token goes at once, as it comes.
-static bool
-s_hold(void *arg, provider_transfer_t *t)
-{
-    provider_t *self = arg;
-    int64_t now_ms = sl_clock_mono_ms();
-    if (now_ms - self->rate_since_ms >= PROVIDER_RATE_PERIOD_MS) {
-        bool skipped = now_ms - self->rate_since_ms >= 2 * PROVIDER_RATE_PERIOD_MS;
-        self->writes_last = skipped ? 0 : self->writes_now;
-        self->writes_now = 0;
-        self->rate_since_ms = now_ms;
-    }
-    self->writes_now++;
-    uint64_t rate = self->writes_last * 1000 / PROVIDER_RATE_PERIOD_MS;
-    if (rate < PROVIDER_COALESCE_RATE || self->cfg->batch_coalesce_ms <= 0)
-        return false;
-    if (self->window_timer_id < 0) {
-        self->window_timer_id =
-            zloop_timer(self->loop, (size_t)self->cfg->batch_coalesce_ms, 1, s_on_window, self);
-        if (self->window_timer_id < 0)
-            return false;
-    }
-    zlistx_add_end(self->held, (void *)provider_transfer_id(t));
-    return true;
-}
 
 static void
 s_transfer_free(void **item_p)
@@ -298,23 +241,12 @@ s_check_done(provider_t *self)
     }
 }
 
-static int
-s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+// After a pass over the upstream sockets: collect ended transfers, send the pass's bundle.
+static void
+s_after_pass(void *arg)
 {
-    (void)loop;
-    provider_t *self = arg;
-    int flags = 0;
-    if (item->revents & ZMQ_POLLIN)
-        flags |= CURL_CSELECT_IN;
-    if (item->revents & ZMQ_POLLOUT)
-        flags |= CURL_CSELECT_OUT;
-    if (item->revents & ZMQ_POLLERR)
-        flags |= CURL_CSELECT_ERR;
-    int running = 0;
-    curl_multi_socket_action(self->multi, item->fd, flags, &running);
-    s_check_done(self);
+    s_check_done(arg);
     s_flush_out(arg);
-    return 0;
 }
 
 static int
@@ -323,19 +255,7 @@ s_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sock
     (void)easy;
     (void)socketp;
     provider_t *self = userp;
-    zmq_pollitem_t item = {NULL, fd, 0, 0};
-    zloop_poller_end(self->loop, &item);
-    if (what == CURL_POLL_REMOVE)
-        return 0;
-    item.events = (short)(((what & CURL_POLL_IN) ? ZMQ_POLLIN : 0)
-                          | ((what & CURL_POLL_OUT) ? ZMQ_POLLOUT : 0));
-    if (zloop_poller(self->loop, &item, s_on_fd, self) < 0) {
-        sl_log_error("cannot poll curl socket fd=%d", (int)fd);
-        return -1;
-    }
-    // A socket curl closes without telling us first must not stop the loop.
-    zloop_poller_set_tolerant(self->loop, &item);
-    return 0;
+    return self->poller ? provider_poller_watch(self->poller, fd, what) : 0;
 }
 
 static int
@@ -416,7 +336,6 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
             provider_transfer_destroy(&t);
             s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
-            provider_transfer_on_hold(t, s_hold, self);
             zhashx_insert(self->transfers, id, t);
             sl_tally_add(self->active, provider->name, 1);
             provider_transfer_flush(t);
@@ -542,6 +461,7 @@ s_reload(provider_t *self)
     sl_reload_keep(fresh);
     self->cfg = fresh;
     self->credits = s_credits(self, fresh);
+    provider_poller_set_window(self->poller, (int)fresh->batch_coalesce_ms);
     sl_log_info("reload: %zu providers, credits=%u", fresh->n_providers, self->credits);
 }
 
@@ -689,11 +609,7 @@ provider_new(const sl_config_t *cfg)
     self->flush_timer_id = -1;
     snprintf(self->name, sizeof self->name, "provider-%d", (int)getpid());
     self->credits = s_credits(self, cfg);
-    self->window_timer_id = -1;
     sl_bundle_init(&self->out, PROVIDER_BUNDLE_BYTES);
-    self->held = zlistx_new();
-    zlistx_set_duplicator(self->held, (zlistx_duplicator_fn *)strdup);
-    zlistx_set_destructor(self->held, (zlistx_destructor_fn *)zstr_free);
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
     self->active = sl_tally_new();
@@ -709,7 +625,9 @@ provider_new(const sl_config_t *cfg)
     curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
-    if (!(self->r_backend = sl_reader_new(self->loop, self->backend, s_on_backend, self, 0))
+    if (!(self->poller = provider_poller_new(self->loop, self->multi, (int)cfg->batch_coalesce_ms,
+                                             s_after_pass, self))
+        || !(self->r_backend = sl_reader_new(self->loop, self->backend, s_on_backend, self, 0))
         || !(self->r_tokens = sl_reader_new(self->loop, self->tokens, s_on_tokens, self,
                                             PROVIDER_TOKENS_KICK_MS))
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, self) < 0
@@ -739,14 +657,14 @@ provider_destroy(provider_t **self_p)
              t = zhashx_next(self->transfers))
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
     zhashx_destroy(&self->transfers);
-    zlistx_destroy(&self->held);
+    if (self->multi)
+        curl_multi_cleanup(self->multi); // may still tell the poller and the loop of sockets
+    provider_poller_destroy(&self->poller);
     sl_bundle_free(&self->out);
     zhashx_destroy(&self->active);
     sl_reader_destroy(&self->r_backend);
     sl_reader_destroy(&self->r_tokens);
     zloop_destroy(&self->loop);
-    if (self->multi)
-        curl_multi_cleanup(self->multi);
     zsock_destroy(&self->events);
     zsock_destroy(&self->tokens);
     zsock_destroy(&self->backend);

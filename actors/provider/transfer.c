@@ -16,9 +16,8 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define TRANSFER_MAX_ERROR_BODY  (64u * 1024)       // kept of a non-200 response body
-#define TRANSFER_MAX_ARENA       (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
-#define TRANSFER_HOLD_MAX_DELTAS 2 // a write with more deltas than this is never held
+#define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
+#define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
 // curl's receive buffer per transfer (16 KiB by default), held for the whole stream: a paced
 // stream reads an event at a time, an unpaced one still reads dozens of tokens per read.
 #define TRANSFER_RECV_BUFFER (8L * 1024)
@@ -54,12 +53,9 @@ struct provider_transfer {
     int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
     uint8_t *held_end;         // owned; a retryable failure's END, waiting for the verdict
     size_t held_end_len;
-    int64_t finished_ms;    // monotonic time the attempt ended
-    bool dropped;           // the broker tries again elsewhere: this attempt is done
-    bool paused;            // curl was told CURL_WRITEFUNC_PAUSE
-    bool held;              // parsed deltas wait for the worker's coalescing window
-    provider_hold_fn *hold; // asks the worker whether to hold them; NULL: send at once
-    void *hold_arg;
+    int64_t finished_ms; // monotonic time the attempt ended
+    bool dropped;        // the broker tries again elsewhere: this attempt is done
+    bool paused;         // curl was told CURL_WRITEFUNC_PAUSE
     // Outcome:
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
@@ -285,22 +281,7 @@ s_on_write(char *data, size_t size, size_t nmemb, void *arg)
         return len; // the stream is already judged; drain it
     provider_sink_t sink = {self,         s_sink_delta, s_sink_finish,
                             s_sink_usage, s_sink_error, s_sink_retry_after};
-    uint64_t before = self->count - self->parsed.count; // deltas already packed
-    uint64_t count_before = self->count;
     int rc = self->adapter->feed(self->state, data, len, &sink);
-    // A stream's first deltas go at once (time to first token); later ones may wait for the
-    // worker's window, which sends many streams' tokens in one go, but only when this write
-    // brought few of them (a paced stream, one token a write): a write that brings many is a
-    // burst already, and holding it would only slow the stream. Not when a full TOKENS was
-    // packed meanwhile: unsent frames would make the next write pause the transfer.
-    if (rc >= 0 && self->parsed.count > 0 && before > 0 && self->hold
-        && self->count - count_before <= TRANSFER_HOLD_MAX_DELTAS
-        && provider_retain_unsent(self->retain) == 0 && !self->start_pending
-        && (self->held || self->hold(self->hold_arg, self))) {
-        self->held = true;
-        return len;
-    }
-    self->held = false;
     s_pack_tokens(self);
     if (rc < 0) {
         s_parse_failed(self, rc);
@@ -547,23 +528,6 @@ provider_transfer_flush(provider_transfer_t *self)
     return true;
 }
 
-void
-provider_transfer_on_hold(provider_transfer_t *self, provider_hold_fn *hold, void *arg)
-{
-    self->hold = hold;
-    self->hold_arg = arg;
-}
-
-void
-provider_transfer_release(provider_transfer_t *self)
-{
-    if (!self->held)
-        return;
-    self->held = false;
-    s_pack_tokens(self);
-    provider_transfer_flush(self);
-}
-
 bool
 provider_transfer_is_idle(const provider_transfer_t *self)
 {
@@ -639,7 +603,6 @@ s_class_for_curl(CURLcode result)
 static void
 s_finish(provider_transfer_t *self)
 {
-    self->held = false;
     s_pack_tokens(self);
     const char *finish = self->has_error       ? "error"
                          : self->finish_reason ? self->finish_reason

@@ -26,11 +26,6 @@ typedef struct provider_transfer provider_transfer_t; // opaque
 // later), another SL_E* when it can never be sent (the frame is dropped).
 typedef int(provider_send_fn)(void *arg, bool to_broker, const uint8_t *data, size_t len);
 
-// Asked when a write brings deltas of a stream that has sent some already: true when the
-// worker takes them for its coalescing window (it then calls provider_transfer_release within
-// the window), false to send them at once. Asked once per window and transfer.
-typedef bool(provider_hold_fn)(void *arg, provider_transfer_t *t);
-
 // New transfer for a DISPATCH message (copied). provider must outlive the transfer. On
 // failure (bad body, no adapter) returns NULL, writes why into err and sets *status_p: 400
 // when the body cannot be expressed for this provider (the adapter's SL_EINVAL, err names the
@@ -98,10 +93,6 @@ int64_t provider_transfer_silent_ms(const provider_transfer_t *self, int64_t now
 // End the transfer as a timeout (TIMEOUT, 504, retried before the first token like any
 // timeout). The caller removes its easy handle from the multi first.
 void provider_transfer_time_out(provider_transfer_t *self, int64_t silent_ms);
-// Let hold (NULL: none) decide whether later deltas wait for the worker's window.
-void provider_transfer_on_hold(provider_transfer_t *self, provider_hold_fn *hold, void *arg);
-// The window is over: pack and send what was held. Nothing when nothing is held.
-void provider_transfer_release(provider_transfer_t *self);
 // CANCEL: stop the upstream and end the stream. why is CANCEL's err_class: USER_ABORT (the
 // client left: stored as aborted), TIMEOUT (a deadline of the request passed) or INTERNAL
 // (sluice's own decision), both stored as errors. OUTCOME says USER_ABORT for all three, so the

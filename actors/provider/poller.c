@@ -1,0 +1,159 @@
+// poller.c - a worker's upstream sockets: one epoll set, read in paced passes (see poller.h).
+#include "poller.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl/log.h"
+#include "sl/mem.h"
+
+#define POLLER_EVENTS    256    // ready sockets taken in one pass; the rest go in the next
+#define POLLER_PERIOD_US 100000 // the busy rate is counted over periods of this length
+
+struct provider_poller_t {
+    zloop_t *loop; // borrowed
+    CURLM *multi;  // borrowed
+    int epfd;      // owned
+    int64_t window_us;
+    provider_poller_fn *after;
+    void *arg;
+    int64_t last_pass_us; // monotonic start of the last pass
+    bool more;            // the last pass left ready sockets for the next one
+    uint64_t ready_now;   // ready sockets since period_us
+    uint64_t ready_last;  // the same over the period before
+    int64_t period_us;    // monotonic start of the current period
+};
+
+static int64_t
+s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+// Busy: the last whole period saw more ready sockets than PROVIDER_POLLER_BUSY_RATE a second.
+static bool
+s_busy(provider_poller_t *self, int64_t now_us)
+{
+    if (now_us - self->period_us >= POLLER_PERIOD_US) {
+        bool skipped = now_us - self->period_us >= 2 * POLLER_PERIOD_US;
+        self->ready_last = skipped ? 0 : self->ready_now;
+        self->ready_now = 0;
+        self->period_us = now_us;
+    }
+    return self->ready_last * (1000000 / POLLER_PERIOD_US) >= PROVIDER_POLLER_BUSY_RATE;
+}
+
+// Sleep until the window since the last pass is over (a busy worker only).
+static void
+s_pace(provider_poller_t *self)
+{
+    int64_t now_us = s_now_us();
+    int64_t due_us = self->last_pass_us + self->window_us;
+    if (self->window_us > 0 && !self->more && now_us < due_us && s_busy(self, now_us)) {
+        struct timespec due = {.tv_sec = due_us / 1000000, .tv_nsec = (due_us % 1000000) * 1000};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+            ;
+        now_us = due_us;
+    }
+    self->last_pass_us = now_us;
+}
+
+static int
+s_on_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    provider_poller_t *self = arg;
+    s_pace(self);
+    struct epoll_event events[POLLER_EVENTS];
+    int n = epoll_wait(self->epfd, events, POLLER_EVENTS, 0);
+    if (n < 0) {
+        if (errno != EINTR)
+            sl_log_warn_rl("upstream sockets: epoll_wait failed: %s", strerror(errno));
+        return 0;
+    }
+    self->more = n == POLLER_EVENTS;
+    self->ready_now += (uint64_t)n;
+    for (int i = 0; i < n; i++) {
+        uint32_t ev = events[i].events;
+        int flags = ((ev & EPOLLIN) ? CURL_CSELECT_IN : 0)
+                    | ((ev & EPOLLOUT) ? CURL_CSELECT_OUT : 0)
+                    | ((ev & ~(uint32_t)(EPOLLIN | EPOLLOUT)) ? CURL_CSELECT_ERR : 0);
+        int running = 0;
+        curl_multi_socket_action(self->multi, events[i].data.fd, flags, &running);
+    }
+    if (n > 0 && self->after)
+        self->after(self->arg);
+    return 0;
+}
+
+provider_poller_t *
+provider_poller_new(
+    zloop_t *loop, CURLM *multi, int window_ms, provider_poller_fn *after, void *arg)
+{
+    provider_poller_t *self = sl_xcalloc(1, sizeof *self);
+    self->loop = loop;
+    self->multi = multi;
+    self->after = after;
+    self->arg = arg;
+    self->window_us = window_ms > 0 ? (int64_t)window_ms * 1000 : 0;
+    self->period_us = s_now_us();
+    self->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (self->epfd < 0)
+        goto fail;
+    zmq_pollitem_t item = {NULL, self->epfd, ZMQ_POLLIN, 0};
+    if (zloop_poller(loop, &item, s_on_ready, self) < 0)
+        goto fail;
+    return self;
+fail:;
+    int err = errno;
+    if (self->epfd >= 0)
+        close(self->epfd);
+    free(self);
+    errno = err;
+    return NULL;
+}
+
+void
+provider_poller_destroy(provider_poller_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    provider_poller_t *self = *self_p;
+    zmq_pollitem_t item = {NULL, self->epfd, 0, 0};
+    zloop_poller_end(self->loop, &item);
+    close(self->epfd);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+provider_poller_watch(provider_poller_t *self, curl_socket_t fd, int what)
+{
+    if (what == CURL_POLL_REMOVE) {
+        // curl may have closed it already, which took it out of the set.
+        (void)epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0)
+                                       | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
+                             .data.fd = fd};
+    if (epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    if (errno == ENOENT && epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    sl_log_error("upstream socket fd=%d: epoll_ctl failed: %s", (int)fd, strerror(errno));
+    return -1;
+}
+
+void
+provider_poller_set_window(provider_poller_t *self, int window_ms)
+{
+    self->window_us = window_ms > 0 ? (int64_t)window_ms * 1000 : 0;
+}
