@@ -28,6 +28,10 @@
 #define PROVIDER_KEEP_FACTOR    30     // an ended stream is kept at most this many resend intervals
 #define PROVIDER_TOKENS_KICK_MS 20     // DURABLE and beats come in on tokens: a little late is fine
 #define PROVIDER_BUNDLE_BYTES   (256 * 1024) // one frame of messages for the builder, at most
+// Idle upstream connections a worker keeps for the next requests. curl's default (four per
+// transfer still running) closed most of them whenever a burst of streams ended together, so
+// the next burst connected again; idle ones still close after curl's maximum age (118 s).
+#define PROVIDER_IDLE_CONNECTIONS 1024L
 
 struct provider {
     const sl_config_t *cfg; // borrowed
@@ -625,6 +629,7 @@ provider_new(const sl_config_t *cfg)
     curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
+    curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS, PROVIDER_IDLE_CONNECTIONS);
     if (!(self->poller = provider_poller_new(self->loop, self->multi, (int)cfg->batch_coalesce_ms,
                                              s_after_pass, self))
         || !(self->r_backend = sl_reader_new(self->loop, self->backend, s_on_backend, self, 0))

@@ -165,6 +165,11 @@ s_test_fallback(void)
 }
 
 // A failure once, then success: exactly 2 upstream attempts, as the mock counts them.
+//
+// The mock keeps connections alive, as providers do. A connection curl reuses that dies before
+// any byte of the answer is retried by curl itself on a new one, within the same attempt: a
+// reset= fault must therefore meet a fresh connection, so its model's provider is used by no
+// other request of this test.
 static void
 s_test_recovers(const char *model, const char *fault, unsigned seed)
 {
@@ -299,12 +304,16 @@ main(int argc, char **argv)
              "    targets: [{provider: mock, model: mock-up}]\n"
              "    retry_base_ms: 20\n"
              "    retry_max_ms: %d\n"
-             "  - {model: quick, targets: [{provider: mock, model: mock-up}], idle_ms: 300}\n",
+             "  - {model: quick, targets: [{provider: mock, model: mock-up}], idle_ms: 300}\n"
+             "  - model: fresh\n"
+             "    targets: [{provider: mock-fresh, model: mock-up}]\n"
+             "    retry_base_ms: 20\n",
              RETRY_MAX_MS);
     test_system_start_with(
         &s_sys, argv[1], argv[2],
-        "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n", routes,
-        "timeouts: {idle_ms: 20000, stream_idle_ms: 2000}\n");
+        "  - {name: refused, kind: openai, base_url: \"http://127.0.0.1:9/v1\"}\n"
+        "  - {name: mock-fresh, kind: openai, base_url: \"http://localhost:@MOCK_PORT@/v1\"}\n",
+        routes, "timeouts: {idle_ms: 20000, stream_idle_ms: 2000}\n");
     s_test_spent("/v1/chat/completions", "tight", 429, true);
     s_test_spent("/v1/chat/completions", "tight", 429, false);
     s_test_spent("/v1/chat/completions", "tight", 503, true);
@@ -313,7 +322,7 @@ main(int argc, char **argv)
     s_test_fallback();
     s_test_recovers("tight", "status=429", 7001);
     s_test_recovers("tight", "status=503", 7002);
-    s_test_recovers("tight", "reset=0", 7003);
+    s_test_recovers("fresh", "reset=0", 7003);
     s_test_fatal(400);
     s_test_fatal(401);
     s_test_abort();

@@ -31,16 +31,21 @@ test_system_start(test_system_t *sys,
     test_system_start_with(sys, sluice_bin, mock_bin, NULL, NULL, extra_yaml);
 }
 
-// text with every "@MOCK@" replaced by host:port, into out (size bytes).
+// text with every "@MOCK@" replaced by host:port and every "@MOCK_PORT@" by the port, into out
+// (size bytes).
 static void
 s_expand(const char *text, const char *host_port, char *out, size_t size)
 {
     size_t at = 0;
     out[0] = '\0';
+    const char *port = strrchr(host_port, ':') + 1;
     for (const char *p = text ? text : ""; *p && at + 1 < size;) {
         if (strncmp(p, "@MOCK@", 6) == 0) {
             at += (size_t)snprintf(out + at, size - at, "%s", host_port);
             p += 6;
+        } else if (strncmp(p, "@MOCK_PORT@", 11) == 0) {
+            at += (size_t)snprintf(out + at, size - at, "%s", port);
+            p += 11;
         } else {
             out[at++] = *p++;
             out[at] = '\0';

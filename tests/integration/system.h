@@ -31,7 +31,7 @@ void test_system_start(test_system_t *sys,
                        const char *extra_yaml);
 // The same with more providers and routes: extra_providers and extra_routes are YAML list
 // items ("  - {name: ...}\n") added to those lists (may be NULL), in which "@MOCK@" stands for
-// the mock's "127.0.0.1:<port>".
+// the mock's "127.0.0.1:<port>" and "@MOCK_PORT@" for its port alone.
 void test_system_start_with(test_system_t *sys,
                             const char *sluice_bin,
                             const char *mock_bin,

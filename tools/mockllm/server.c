@@ -286,11 +286,15 @@ s_start_stream(mockllm_server_t *self,
         s_reply_error(c, c->req.path, 500, NULL, "response too large for the mock", false, NULL);
         return;
     }
-    // A stream ends by closing, as OpenAI's does; the head fits easily in an empty out.
+    // A chunked stream ends with its last chunk and the connection stays open for the next
+    // request, as the providers' HTTP/1.1 servers keep it (a client pools them); without
+    // chunks (HTTP/1.0), or when the client asked to close, the stream ends by closing. The
+    // head fits easily in an empty out.
+    bool keep_alive = cfg.chunked && c->req.keep_alive;
     (void)mockllm_http_head(&c->out, 200, content_type,
-                            cfg.chunked ? MOCKLLM_HTTP_CHUNKED : MOCKLLM_HTTP_UNTIL_CLOSE, false,
-                            NULL);
-    c->close_after = true;
+                            cfg.chunked ? MOCKLLM_HTTP_CHUNKED : MOCKLLM_HTTP_UNTIL_CLOSE,
+                            keep_alive, NULL);
+    c->close_after = !keep_alive;
     c->state = S_STREAM;
 }
 
@@ -555,6 +559,12 @@ s_advance(mockllm_server_t *self, s_conn_t *c, int64_t now_us)
                 c->dead = true;
             } else if (rc == 1) {
                 c->attempt = 0; // all written
+                if (!c->close_after) {
+                    // Kept alive: the next request may already be in c->in.
+                    mockllm_stream_destroy(&c->stream);
+                    c->state = S_READ_HEAD;
+                    break;
+                }
                 s_linger(c, now_us);
             } else if (rc == 2)
                 s_abort(c, now_us);
