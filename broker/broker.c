@@ -168,29 +168,12 @@ s_load_add(broker_t *self, const request_t *req, int delta)
                     req->worker ? zframe_size(req->worker) : 0, delta);
 }
 
-typedef struct {
-    broker_t *self;
-    const sl_provider_cfg_t *provider;
-} s_fit_t;
-
-// broker_credit_fit_fn: the worker is below its share of the provider (load.h).
-static bool
-s_worker_fits(void *arg, const broker_credit_worker_t *worker)
-{
-    const s_fit_t *fit = arg;
-    size_t id_len = 0;
-    const uint8_t *id = broker_credit_worker_id(worker, &id_len);
-    return !fit->provider
-           || broker_load_fits(fit->self->load, fit->provider, fit->self->cfg->processes_provider,
-                               id, id_len);
-}
-
 // The worker for req's next attempt (broker_credit_pick), below its share of the provider.
 static const broker_credit_worker_t *
 s_pick_worker(broker_t *self, const request_t *req)
 {
-    s_fit_t fit = {self, s_next_provider(self, req)};
-    return broker_credit_pick(self->credit, s_worker_fits, &fit);
+    broker_load_fit_t fit = {self->load, s_next_provider(self, req), self->cfg->processes_provider};
+    return broker_credit_pick(self->credit, broker_load_fit, &fit);
 }
 
 // Send REJECT to the ingress with routing id to. A failed send is logged and dropped: the

@@ -79,3 +79,12 @@ broker_load_fits(const broker_load_t *self,
     s_key(provider->name, worker, worker_len, key, sizeof key);
     return sl_tally_get(self->workers, key) < share;
 }
+
+bool
+broker_load_fit(void *arg, const broker_credit_worker_t *worker)
+{
+    const broker_load_fit_t *fit = arg;
+    size_t id_len = 0;
+    const uint8_t *id = broker_credit_worker_id(worker, &id_len);
+    return !fit->provider || broker_load_fits(fit->load, fit->provider, fit->workers, id, id_len);
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credit.h"
 #include "sl/config.h"
 
 typedef struct broker_load_t broker_load_t;
@@ -32,5 +33,14 @@ bool broker_load_fits(const broker_load_t *self,
                       uint32_t workers,
                       const uint8_t *worker,
                       size_t worker_len);
+
+// broker_credit_pick's fit for a request of provider (NULL: any worker fits): the worker is below
+// its share of it (broker_load_fits).
+typedef struct {
+    const broker_load_t *load;
+    const sl_provider_cfg_t *provider;
+    uint32_t workers; // processes.provider
+} broker_load_fit_t;
+bool broker_load_fit(void *arg, const broker_credit_worker_t *worker);
 
 #endif

@@ -55,9 +55,36 @@ test_counts(void)
     broker_load_destroy(&load); // twice: a no-op
 }
 
+// broker_load_fit in a pick: a worker at its share of the provider is passed over for one
+// below it, though it has the most free credits; none below its share: no worker.
+static void
+test_fit(void)
+{
+    sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000};
+    broker_credit_t *credit = broker_credit_new(&clock, 3000);
+    CHECK_INT(broker_credit_ready(credit, "w1", 2, "w1", 2, 10), ==, 1);
+    CHECK_INT(broker_credit_ready(credit, "w2", 2, "w2", 2, 5), ==, 1);
+    broker_load_t *load = broker_load_new();
+    sl_provider_cfg_t p = {.name = "p", .concurrency = 2}; // a share of 1 over 2 workers
+    broker_load_fit_t fit = {load, &p, 2};
+    const broker_credit_worker_t *w = broker_credit_pick(credit, broker_load_fit, &fit);
+    CHECK(w && strcmp(broker_credit_worker_name(w), "w1") == 0); // the most free credits
+    broker_load_add(load, "p", W("w1"), 1);
+    w = broker_credit_pick(credit, broker_load_fit, &fit);
+    CHECK(w && strcmp(broker_credit_worker_name(w), "w2") == 0);
+    broker_load_add(load, "p", W("w2"), 1);
+    CHECK(broker_credit_pick(credit, broker_load_fit, &fit) == NULL);
+    fit.provider = NULL; // a request of no known provider: any worker
+    w = broker_credit_pick(credit, broker_load_fit, &fit);
+    CHECK(w && strcmp(broker_credit_worker_name(w), "w1") == 0);
+    broker_load_destroy(&load);
+    broker_credit_destroy(&credit);
+}
+
 int
 main(void)
 {
     test_counts();
+    test_fit();
     return 0;
 }
