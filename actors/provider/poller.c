@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sl/clock.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 
@@ -28,14 +29,6 @@ struct provider_poller_t {
     int64_t period_us;    // monotonic start of the current period
 };
 
-static int64_t
-s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 // Busy: the last whole period saw more ready sockets than PROVIDER_POLLER_BUSY_RATE a second.
 static bool
 s_busy(provider_poller_t *self, int64_t now_us)
@@ -53,7 +46,7 @@ s_busy(provider_poller_t *self, int64_t now_us)
 static void
 s_pace(provider_poller_t *self)
 {
-    int64_t now_us = s_now_us();
+    int64_t now_us = sl_clock_mono_us();
     int64_t due_us = self->last_pass_us + self->window_us;
     if (self->window_us > 0 && !self->more && now_us < due_us && s_busy(self, now_us)) {
         struct timespec due = {.tv_sec = due_us / 1000000, .tv_nsec = (due_us % 1000000) * 1000};
@@ -103,7 +96,7 @@ provider_poller_new(
     self->after = after;
     self->arg = arg;
     self->window_us = window_ms > 0 ? (int64_t)window_ms * 1000 : 0;
-    self->period_us = s_now_us();
+    self->period_us = sl_clock_mono_us();
     self->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (self->epfd < 0)
         goto fail;
