@@ -1008,7 +1008,7 @@ int
 broker_run(broker_t *self)
 {
     assert(self);
-    int rc = zloop_start(self->loop);
+    int rc = sl_reload_run(self->loop);
     if (rc != 0) {
         sl_log_error("broker: loop stopped by a handler");
         return -1;

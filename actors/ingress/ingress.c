@@ -995,6 +995,6 @@ ingress_destroy(ingress_t **self_p)
 int
 ingress_run(ingress_t *self)
 {
-    zloop_start(self->loop);
+    sl_reload_run(self->loop);
     return 0;
 }

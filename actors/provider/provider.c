@@ -681,6 +681,6 @@ provider_destroy(provider_t **self_p)
 int
 provider_run(provider_t *self)
 {
-    zloop_start(self->loop);
+    sl_reload_run(self->loop);
     return 0;
 }

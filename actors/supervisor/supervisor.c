@@ -489,36 +489,24 @@ s_drain_start(supervisor_t *self, sl_buf_t *out)
     return 200;
 }
 
-// Keys whose new value needs `sluice up` again: reload leaves them as they were.
+// Keys the processes take on reload (besides providers and routes): the broker's and the
+// workers' timeouts for what starts from then on, and the workers' read window. Every other
+// key is read once at start.
+static const char *const s_reloadable[] = {"timeouts.connect_ms", "timeouts.idle_ms",
+                                           "timeouts.first_content_ms", "batch.coalesce_ms", NULL};
+
+// sl_config_diff_fn: list a changed key that reload leaves as it was (`sluice up` again).
 static void
-s_restart_needed(const sl_config_t *was, const sl_config_t *now, sl_buf_t *out)
+s_restart_needed(void *arg, const char *section, const char *key)
 {
-    struct {
-        const char *key, *a, *b;
-    } strs[] = {
-        {"listen.http", was->http_listen, now->http_listen},
-        {"data_dir", was->data_dir, now->data_dir},
-        {"run_dir", was->run_dir, now->run_dir},
-        {"persist.path", was->persist_path, now->persist_path},
-        {"persist.backend", was->persist_backend, now->persist_backend},
-        {"endpoints.frontend", was->ep_frontend, now->ep_frontend},
-        {"endpoints.backend", was->ep_backend, now->ep_backend},
-        {"endpoints.tokens", was->ep_tokens, now->ep_tokens},
-        {"endpoints.deliver", was->ep_deliver, now->ep_deliver},
-        {"endpoints.store", was->ep_store, now->ep_store},
-        {"endpoints.query", was->ep_query, now->ep_query},
-        {"endpoints.events", was->ep_events, now->ep_events},
-        {"endpoints.state", was->ep_state, now->ep_state},
-        {"endpoints.control", was->ep_control, now->ep_control},
-    };
-    bool first = true;
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        if (strcmp(strs[i].a, strs[i].b) != 0) {
-            (void)sl_buf_printf(out, "%s\"%s\"", first ? "" : ",", strs[i].key);
-            first = false;
-        }
-    if (was->processes_provider != now->processes_provider)
-        (void)sl_buf_printf(out, "%s\"processes.provider\"", first ? "" : ",");
+    sl_buf_t *out = arg;
+    char name[128];
+    snprintf(name, sizeof name, "%s%s%s", section ? section : "", section ? "." : "", key);
+    for (size_t i = 0; s_reloadable[i]; i++)
+        if (strcmp(s_reloadable[i], name) == 0)
+            return;
+    bool first = out->len == 0 || out->data[out->len - 1] == '[';
+    (void)sl_buf_printf(out, "%s\"%s\"", first ? "" : ",", name);
 }
 
 // Re-read the config file and have the broker, the workers and the ingress take its routes
@@ -556,7 +544,7 @@ s_reload(supervisor_t *self, sl_buf_t *out)
                         "{\"reloaded\":true,\"providers\":%zu,\"routes\":%zu,\"signalled\":%u,"
                         "\"restart_needed\":[",
                         fresh->n_providers, fresh->n_routes, signalled);
-    s_restart_needed(self->cfg, fresh, out);
+    sl_config_diff(self->cfg, fresh, s_restart_needed, out);
     (void)sl_buf_append_str(out, "]}");
     sl_config_destroy(&fresh);
     return 200;

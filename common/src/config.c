@@ -261,6 +261,38 @@ s_init_ints(const sl_config_field_t *table, size_t n, void *base)
             s_store_int((char *)base + table[i].offset, table[i].size, table[i].def);
 }
 
+// The SL_CK_INT member at base + f->offset, as stored by s_store_int.
+static uint64_t
+s_load_int(const void *base, const sl_config_field_t *f)
+{
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
+    uint64_t u64 = 0;
+    void *to = f->size == 2 ? (void *)&u16 : f->size == 4 ? (void *)&u32 : (void *)&u64;
+    memcpy(to, (const char *)base + f->offset, f->size);
+    return f->size == 2 ? u16 : f->size == 4 ? u32 : u64;
+}
+
+void
+sl_config_diff(const sl_config_t *a, const sl_config_t *b, sl_config_diff_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < sl_config_n_fields; i++) {
+        const sl_config_field_t *f = &sl_config_fields[i];
+        bool differs;
+        if (f->kind == SL_CK_DEMO)
+            differs = a->demo_enabled != b->demo_enabled;
+        else if (f->kind == SL_CK_INT)
+            differs = s_load_int(a, f) != s_load_int(b, f);
+        else {
+            const char *x = *(char *const *)((const char *)a + f->offset);
+            const char *y = *(char *const *)((const char *)b + f->offset);
+            differs = (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
+        }
+        if (differs)
+            fn(arg, f->section, f->key);
+    }
+}
+
 static const sl_provider_cfg_t *
 s_provider_find(const sl_config_t *cfg, const char *name, size_t len)
 {

@@ -30,6 +30,17 @@ sl_reload_install(void)
     (void)sigaction(SIGHUP, &sa, NULL);
 }
 
+int
+sl_reload_run(zloop_t *loop)
+{
+    for (;;) {
+        int rc = zloop_start(loop);
+        // A reload still to take means a SIGHUP ended the poll; its timer takes it.
+        if (rc != 0 || zsys_interrupted || !s_pending)
+            return rc;
+    }
+}
+
 bool
 sl_reload_take(void)
 {

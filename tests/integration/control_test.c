@@ -347,22 +347,56 @@ s_rewrite_config(const char *new_route)
     test_write_file(s_sys.cfg, out);
 }
 
+// Lines of the processes' log that hold text.
+static int
+s_log_count(const char *text)
+{
+    FILE *f = fopen(s_sys.log, "r");
+    CHECK(f != NULL);
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, text) != NULL;
+    fclose(f);
+    return n;
+}
+
 static void
 test_reload(void)
 {
     char out[4096];
+    int exits = s_log_count("child exited");
     test_http_t *r = s_chat("m-new", "hello", false);
     CHECK_INT(r->status, ==, 404);
     test_http_destroy(&r);
     s_rewrite_config("  - {model: m-new, targets: [{provider: mock, model: mock-up}]}\n");
     CHECK_INT(s_ctl("reload", out, sizeof out), ==, 0);
     CHECK(strstr(out, "\"reloaded\":true") != NULL);
+    CHECK(strstr(out, "\"restart_needed\":[]") != NULL); // a route: nothing else changed
     s_wait_status("m-new", 200);
     static char good[65536];
     FILE *f = fopen(s_sys.cfg, "r");
     CHECK(f != NULL);
     good[fread(good, 1, sizeof good - 1, f)] = '\0';
     fclose(f);
+    // Keys read once at start are named; the ones reload applies are not.
+    static char more[65536 + 256];
+    snprintf(more, sizeof more,
+             "%sbatch: {max_tokens: 8, coalesce_ms: 2}\n"
+             "timeouts: {idle_ms: 4000, total_ms: 60000}\nreliability: {heartbeat_ms: 900}\n",
+             good);
+    test_write_file(s_sys.cfg, more);
+    CHECK_INT(s_ctl("reload", out, sizeof out), ==, 0);
+    CHECK(strstr(out, "\"restart_needed\":[\"batch.max_tokens\",\"timeouts.total_ms\","
+                      "\"reliability.heartbeat_ms\"]")
+          != NULL);
+    printf("ctl reload named the keys that need a restart: %s\n", out);
+    // Reloads are taken by the running processes: none stopped (a SIGHUP that interrupted a
+    // process's poll used to end its loop, and the supervisor restarted it).
+    test_sleep_ms(1500); // every process has taken both reloads (the ingress within a tick)
+    CHECK_INT(s_log_count("reload: 6 routes"), ==, 4); // the broker and the ingress, twice
+    CHECK_INT(s_log_count("child exited"), ==, exits);
+    test_write_file(s_sys.cfg, good);
     s_rewrite_config("  - {model: m-bad, targetz: []}\n");
     // The supervisor refuses it (through /admin/reload, as `sluice ctl` itself cannot read it).
     char url[128];

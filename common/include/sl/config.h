@@ -169,5 +169,9 @@ typedef struct {
 sl_timeouts_t sl_config_timeouts(const sl_config_t *self, const sl_route_cfg_t *route);
 // The provider named name, or NULL. Borrowed from self.
 const sl_provider_cfg_t *sl_config_provider(const sl_config_t *self, const char *name);
+// Call fn with the section (NULL at the top level) and the name of every key outside the
+// providers and routes lists whose value differs between a and b (demo.enabled as resolved).
+typedef void(sl_config_diff_fn)(void *arg, const char *section, const char *key);
+void sl_config_diff(const sl_config_t *a, const sl_config_t *b, sl_config_diff_fn *fn, void *arg);
 
 #endif

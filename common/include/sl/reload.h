@@ -12,10 +12,16 @@
 #define SL_RELOAD_H
 #include <stdbool.h>
 
+#include <czmq.h>
+
 #include "sl/config.h"
 
 // Route SIGHUP to the flag (SA_RESTART). Call once, from main, before the loop starts.
 void sl_reload_install(void);
+// zloop_start(loop), started again whenever it returned because a SIGHUP interrupted its poll:
+// zloop ends on any interrupted poll (EINTR), which would have made every reload a restart.
+// Returns zloop_start's last result, once SIGINT/SIGTERM or a handler's -1 ended it.
+int sl_reload_run(zloop_t *loop);
 // True once for each SIGHUP (or several close together) since the last call.
 bool sl_reload_take(void);
 // Load path again. NULL when path is NULL (started without a file: nothing to re-read) or

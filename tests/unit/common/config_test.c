@@ -829,6 +829,32 @@ s_test_kinds(void)
     CHECK(cfg == NULL);
 }
 
+// sl_config_diff_fn: append "section.key;" to the buffer arg.
+static void
+s_diff_add(void *arg, const char *section, const char *key)
+{
+    char *out = arg;
+    size_t len = strlen(out);
+    snprintf(out + len, 512 - len, "%s%s%s;", section ? section : "", section ? "." : "", key);
+}
+
+// sl_config_diff names the keys whose values differ, strings and ints of every size alike,
+// in the key table's order, and none for a config against itself.
+static void
+s_test_diff(void)
+{
+    sl_config_t *a = s_load_ok("listen: {http: \"127.0.0.1:8080\"}\n");
+    sl_config_t *b = s_load_ok("listen: {http: \"127.0.0.1:8081\"}\nbatch: {max_tokens: 8}\n"
+                               "processes: {provider: 3}\nadmin: {key_env: ADMIN_KEY}\n");
+    char out[512] = "";
+    sl_config_diff(a, a, s_diff_add, out);
+    CHECK_STR(out, "");
+    sl_config_diff(a, b, s_diff_add, out);
+    CHECK_STR(out, "listen.http;batch.max_tokens;processes.provider;admin.key_env;");
+    sl_config_destroy(&a);
+    sl_config_destroy(&b);
+}
+
 int
 main(void)
 {
@@ -840,6 +866,7 @@ main(void)
     s_test_values();
     s_test_errors();
     s_test_size();
+    s_test_diff();
     s_test_kinds();
     s_test_files();
     printf("config_test: ok\n");
