@@ -284,8 +284,9 @@ sl_config_diff(const sl_config_t *a, const sl_config_t *b, sl_config_diff_fn *fn
         else if (f->kind == SL_CK_INT)
             differs = s_load_int(a, f) != s_load_int(b, f);
         else {
-            const char *x = *(char *const *)((const char *)a + f->offset);
-            const char *y = *(char *const *)((const char *)b + f->offset);
+            const char *x, *y; // copied out: the member's address is a byte offset
+            memcpy(&x, (const char *)a + f->offset, sizeof x);
+            memcpy(&y, (const char *)b + f->offset, sizeof y);
             differs = (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
         }
         if (differs)
