@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
+#include "keys.h"
 #include "sl/err.h"
 
 #define S_GENERATE_PROMPT     "Say hello."
@@ -34,16 +34,6 @@ s_key_matches(const char *given, const char *key)
     for (size_t i = 0; i < n; i++)
         diff |= (unsigned char)(key[i] ^ (i < m ? given[i] : 0));
     return diff == 0;
-}
-
-// The key a request carries: Authorization's bearer token, else x-api-key; NULL for none.
-static const char *
-s_given_key(const char *authorization, const char *api_key)
-{
-    static const char bearer[] = "Bearer ";
-    if (authorization && strncasecmp(authorization, bearer, sizeof bearer - 1) == 0)
-        return authorization + sizeof bearer - 1;
-    return api_key;
 }
 
 static void
@@ -123,7 +113,7 @@ ingress_admin_decide(const char *url,
     memset(ask, 0, sizeof *ask);
     bool metrics = strcmp(url, "/metrics") == 0;
     bool keyed = admin_key && *admin_key;
-    const char *given = s_given_key(authorization, api_key);
+    const char *given = ingress_keys_given(authorization, api_key);
     // Who first, so an unauthorised caller learns nothing of which URLs exist.
     if (keyed && (!metrics || !loopback)) {
         if (!given) {

@@ -22,6 +22,7 @@
 
 #include "admin.h"
 #include "client.h"
+#include "keys.h"
 #include "link.h"
 #include "listen.h"
 #include "meter.h"
@@ -65,6 +66,7 @@ typedef struct {
     ingress_meter_route_t *meter_route; // its route's counts, looked up at its first tokens
     int64_t first_ms;                   // monotonic: when its first tokens were taken; 0 before
     unsigned act;                       // INGRESS_CLIENT_* flags from the tick being handled
+    int key;                            // the gateway key it presented (keys.h), -1 for none
 } ingress_conn_t;
 
 struct ingress {
@@ -85,6 +87,7 @@ struct ingress {
     sl_reader_t *r_frontend, *r_query, *r_control, *r_state; // owned
     ingress_meter_t *meter;  // owned; what /metrics shows of this ingress
     char *admin_key;         // owned; admin.key_env's value, NULL when none
+    ingress_keys_t *keys;    // owned; the gateway keys, NULL when the config has none
     zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
     zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
     uint64_t next_query_seq; // the last QUERY's seq
@@ -160,32 +163,14 @@ s_read_stream(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;
 }
 
-// A test generation's answer is its report (ingress_admin_report), not the chat response.
-static void
-s_report(ingress_conn_t *k)
-{
-    k->report = false;
-    ingress_client_t *c = k->client;
-    const sl_buf_t *out = ingress_client_out(c);
-    const ingress_request_t *req = ingress_client_request(c);
-    int64_t now_ms = sl_clock_mono_ms();
-    sl_buf_t report;
-    sl_buf_init(&report, out->max_len);
-    if (ingress_admin_report(req ? req->model : NULL, ingress_client_status(c), out->data, out->len,
-                             ingress_client_attempts(c), ingress_client_req_id(c),
-                             k->first_ms ? k->first_ms - k->submit_ms : -1, now_ms - k->submit_ms,
-                             &report)
-        == 0)
-        (void)ingress_client_respond(c, 200, report.data, report.len);
-    sl_buf_free(&report);
-}
-
 // Queue the response the client has decided on.
 static enum MHD_Result
 s_queue(ingress_conn_t *k)
 {
-    if (k->report && ingress_client_state(k->client) == INGRESS_CLIENT_RESPOND)
-        s_report(k);
+    if (k->report && ingress_client_state(k->client) == INGRESS_CLIENT_RESPOND) {
+        k->report = false;
+        ingress_response_report(k->client, k->first_ms, k->submit_ms, sl_clock_mono_ms());
+    }
     const ingress_client_t *c = k->client;
     struct MHD_Response *r =
         ingress_response_new(c, k->text, s_read_stream, k, INGRESS_BLOCK_BYTES);
@@ -250,6 +235,12 @@ s_submit(ingress_t *self, ingress_conn_t *k)
     k->submit_ms = sl_clock_mono_ms();
     if (ingress_client_accept(c, id, now_wall_ms) != 0)
         return s_queue(k);
+    const char *model = ingress_client_request(c)->model;
+    if (self->keys && !k->report && !ingress_keys_allows(self->keys, k->key, model)) {
+        ingress_client_fail(c, 403, "invalid_request_error", "this key may not use this model",
+                            NULL);
+        return s_queue(k);
+    }
     if (self->host_state == SL_HOST_DRAINING) {
         ingress_client_fail(c, 503, "overloaded", "sluice is draining: no new requests", NULL);
         return s_queue(k);
@@ -300,21 +291,11 @@ s_models(ingress_t *self, ingress_conn_t *k)
     return result;
 }
 
-// 200 only while the supervisor says every process is up; a host still starting, or one whose
-// processes keep crashing, is not ready for traffic.
 static enum MHD_Result
 s_health(ingress_t *self, ingress_conn_t *k)
 {
-    const char *body = "{\"status\":\"starting\"}";
     unsigned status = 503;
-    if (self->state_seen && self->host_state == SL_HOST_UP) {
-        body = "{\"status\":\"ok\"}";
-        status = 200;
-    } else if (self->state_seen && self->host_state == SL_HOST_DRAINING) {
-        body = "{\"status\":\"draining\"}";
-    } else if (self->state_seen && self->host_state != SL_HOST_STARTING) {
-        body = "{\"status\":\"failing\"}";
-    }
+    const char *body = ingress_response_health(self->state_seen, self->host_state, &status);
     return s_respond_now(k, status, body, strlen(body));
 }
 
@@ -348,15 +329,20 @@ s_generate(ingress_t *self, ingress_conn_t *k)
     return s_submit(self, k);
 }
 
+static const char *
+s_header(const ingress_conn_t *k, const char *name)
+{
+    return MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, name);
+}
+
 // /admin/* and /metrics: ask the supervisor (admin.h says who may), answer with its reply.
 static enum MHD_Result
 s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
 {
     ingress_admin_ask_t ask;
-    ingress_admin_decide(
-        url, method, s_is_loopback(k->conn), self->admin_key,
-        MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-        MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, "x-api-key"), &ask);
+    ingress_admin_decide(url, method, s_is_loopback(k->conn), self->admin_key,
+                         s_header(k, MHD_HTTP_HEADER_AUTHORIZATION), s_header(k, "x-api-key"),
+                         &ask);
     if (ask.generate && !ask.status)
         return s_generate(self, k);
     if (ask.status) {
@@ -398,6 +384,14 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (ingress_admin_owns(url))
         return s_admin(self, k, url, method);
+    k->key = ingress_keys_find(
+        self->keys, ingress_keys_given(s_header(k, "Authorization"), s_header(k, "x-api-key")));
+    if (self->keys && k->key < 0 && strcmp(url, "/healthz") != 0) {
+        ingress_client_fail(k->client, 401, "invalid_request_error",
+                            "a gateway key is needed: Authorization: Bearer <key> or x-api-key",
+                            NULL);
+        return s_queue(k);
+    }
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
@@ -453,6 +447,7 @@ s_on_request(void *cls,
             s_on_beat(self->loop, -1, self);
         k = sl_xcalloc(1, sizeof *k);
         k->conn = conn;
+        k->key = -1;
         k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
         *con_cls = k;
         return MHD_YES;
@@ -572,6 +567,8 @@ s_reload(ingress_t *self)
     sl_reload_keep(fresh);
     self->cfg = fresh;
     ingress_meter_set_config(self->meter, fresh);
+    ingress_keys_destroy(&self->keys); // a request under way keeps its index only
+    self->keys = ingress_keys_new(fresh);
     sl_log_info("reload: %zu routes", fresh->n_routes);
 }
 
@@ -909,6 +906,7 @@ ingress_new(const sl_config_t *cfg)
     self->meter = ingress_meter_new(cfg);
     const char *admin_key = cfg->admin_key_env ? getenv(cfg->admin_key_env) : NULL;
     self->admin_key = admin_key && *admin_key ? sl_xstrdup(admin_key) : NULL;
+    self->keys = ingress_keys_new(cfg);
     if (cfg->admin_key_env && !self->admin_key)
         sl_log_warn("admin.key_env names %s, which is not set: /admin answers loopback only",
                     cfg->admin_key_env);
@@ -984,6 +982,7 @@ ingress_destroy(ingress_t **self_p)
     zsock_destroy(&self->query);
     ingress_meter_destroy(&self->meter);
     free(self->admin_key);
+    ingress_keys_destroy(&self->keys);
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->frontend);
     zhashx_destroy(&self->queries);

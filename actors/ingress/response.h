@@ -19,4 +19,13 @@
 struct MHD_Response *ingress_response_new(
     const ingress_client_t *c, bool text, MHD_ContentReaderCallback read, void *cls, size_t block);
 
+// GET /healthz: 200 {"status":"ok"} only while the supervisor says every process is up (seen:
+// a STATE came at all; host_state its sl_host_state_t); else 503 with starting, draining or
+// failing. Sets *status, returns the body (static).
+const char *ingress_response_health(bool seen, uint32_t host_state, unsigned *status);
+// POST /admin/generate: make c's response the report of its generation (ingress_admin_report)
+// instead of the chat response. first_ms and submit_ms are monotonic (first_ms 0: no token).
+void
+ingress_response_report(ingress_client_t *c, int64_t first_ms, int64_t submit_ms, int64_t now_ms);
+
 #endif

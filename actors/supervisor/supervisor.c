@@ -492,8 +492,12 @@ s_drain_start(supervisor_t *self, sl_buf_t *out)
 // Keys the processes take on reload (besides providers and routes): the broker's and the
 // workers' timeouts for what starts from then on, and the workers' read window. Every other
 // key is read once at start.
-static const char *const s_reloadable[] = {"timeouts.connect_ms", "timeouts.idle_ms",
-                                           "timeouts.first_content_ms", "batch.coalesce_ms", NULL};
+static const char *const s_reloadable[] = {"timeouts.connect_ms",
+                                           "timeouts.idle_ms",
+                                           "timeouts.first_content_ms",
+                                           "batch.coalesce_ms",
+                                           "auth",
+                                           NULL};
 
 // sl_config_diff_fn: list a changed key that reload leaves as it was (`sluice up` again).
 static void

@@ -261,39 +261,6 @@ s_init_ints(const sl_config_field_t *table, size_t n, void *base)
             s_store_int((char *)base + table[i].offset, table[i].size, table[i].def);
 }
 
-// The SL_CK_INT member at base + f->offset, as stored by s_store_int.
-static uint64_t
-s_load_int(const void *base, const sl_config_field_t *f)
-{
-    uint16_t u16 = 0;
-    uint32_t u32 = 0;
-    uint64_t u64 = 0;
-    void *to = f->size == 2 ? (void *)&u16 : f->size == 4 ? (void *)&u32 : (void *)&u64;
-    memcpy(to, (const char *)base + f->offset, f->size);
-    return f->size == 2 ? u16 : f->size == 4 ? u32 : u64;
-}
-
-void
-sl_config_diff(const sl_config_t *a, const sl_config_t *b, sl_config_diff_fn *fn, void *arg)
-{
-    for (size_t i = 0; i < sl_config_n_fields; i++) {
-        const sl_config_field_t *f = &sl_config_fields[i];
-        bool differs;
-        if (f->kind == SL_CK_DEMO)
-            differs = a->demo_enabled != b->demo_enabled;
-        else if (f->kind == SL_CK_INT)
-            differs = s_load_int(a, f) != s_load_int(b, f);
-        else {
-            const char *x, *y; // copied out: the member's address is a byte offset
-            memcpy(&x, (const char *)a + f->offset, sizeof x);
-            memcpy(&y, (const char *)b + f->offset, sizeof y);
-            differs = (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
-        }
-        if (differs)
-            fn(arg, f->section, f->key);
-    }
-}
-
 static const sl_provider_cfg_t *
 s_provider_find(const sl_config_t *cfg, const char *name, size_t len)
 {
@@ -366,6 +333,29 @@ s_parse_endpoint(s_loader_t *self, const char *path, int line, const char *s, si
                   s_show(s, len).s);
 }
 
+// A key's `models`: a list of route aliases (every one must exist), into key->models.
+static int
+s_parse_models(s_loader_t *self, struct fy_node *node, const char *path, int line, void *base)
+{
+    sl_key_cfg_t *key = base;
+    int rc = s_expect(self, node, FYNT_SEQUENCE, path, line);
+    void *iter = NULL;
+    struct fy_node *item;
+    for (size_t i = 0; !rc && (item = fy_node_sequence_iterate(node, &iter)); i++) {
+        char ipath[S_PATH_MAX + 24];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        const char *m;
+        size_t len;
+        rc = s_scalar(self, item, ipath, s_line_or(item, line), &m, &len);
+        if (!rc && !sl_config_route(self->cfg, m, len))
+            rc = s_fail(self, s_line_or(item, line), "%s: no route '%s'", ipath, s_show(m, len).s);
+        if (!rc)
+            *(char **)s_entry_add(&key->models, &key->n_models, sizeof(char *)) =
+                sl_xstrndup(m, len);
+    }
+    return rc;
+}
+
 // Check node against f and store it in base's member. parent is the key path of the mapping.
 static int
 s_set_value(s_loader_t *self,
@@ -379,6 +369,8 @@ s_set_value(s_loader_t *self,
     snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "." : "", f->key);
     int line = s_line_or(node, key_line);
     void *member = (char *)base + f->offset;
+    if (f->kind == SL_CK_MODELS)
+        return s_parse_models(self, node, path, line, base);
     if (f->kind == SL_CK_TARGETS) {
         if (s_is_null(node)
             || (fy_node_is_sequence(node) && fy_node_sequence_item_count(node) <= 0))
@@ -459,7 +451,13 @@ s_set_value(s_loader_t *self,
         if (!s_provider_find(self->cfg, s, len))
             return s_fail(self, line, "%s: no provider named '%s'", path, s_show(s, len).s);
         break;
+    case SL_CK_SHA256:
+        if (len != 64 || !sl_text_chars_ok(s, len, NULL)
+            || strspn(s, "0123456789abcdefABCDEF") < 64)
+            want = "must be a SHA-256 in hex (64 digits, e.g. from `printf %s KEY | sha256sum`)";
+        break;
     case SL_CK_TARGETS:
+    case SL_CK_MODELS:
         break; // handled above
     }
     if (want)
@@ -469,6 +467,8 @@ s_set_value(s_loader_t *self,
     char **slot = member;
     free(*slot); // a key appears once per mapping (libfyaml rejects duplicates): defensive
     *slot = sl_xstrndup(s, len);
+    for (char *c = *slot; f->kind == SL_CK_SHA256 && *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
     return 0;
 }
 
@@ -544,6 +544,24 @@ s_parse_route(s_loader_t *self, void *parent, struct fy_node *item, const char *
         if (strcmp(cfg->routes[i].model, r->model) == 0)
             rc = s_fail(self, line, "%s.model: duplicate route '%s' (also routes[%zu])", path,
                         s_show(r->model, strlen(r->model)).s, i);
+    return rc;
+}
+
+static int
+s_parse_key(s_loader_t *self, void *parent, struct fy_node *item, const char *path, int line)
+{
+    sl_config_t *cfg = parent;
+    sl_key_cfg_t *k = s_entry_add(&cfg->keys, &cfg->n_keys, sizeof *k);
+    int rc = s_parse_map(self, item, path, line, sl_config_key_keys, sl_config_n_key_keys, NULL, k);
+    if (!rc && !k->sha256 == !k->key_env)
+        rc = s_fail(self, line,
+                    "%s: needs sha256 (the key's digest) or key_env (the variable "
+                    "holding it), exactly one",
+                    path);
+    for (size_t i = 0; !rc && i + 1 < cfg->n_keys; i++)
+        if (strcmp(cfg->keys[i].name, k->name) == 0)
+            rc = s_fail(self, line, "%s.name: duplicate key name '%s' (also keys[%zu])", path,
+                        k->name, i);
     return rc;
 }
 
@@ -625,7 +643,8 @@ s_free_strings(const sl_config_field_t *table, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++) {
         sl_config_kind_t kind = table[i].kind;
-        if (kind != SL_CK_INT && kind != SL_CK_DEMO && kind != SL_CK_TARGETS) {
+        if (kind != SL_CK_INT && kind != SL_CK_DEMO && kind != SL_CK_TARGETS
+            && kind != SL_CK_MODELS) {
             char **slot = (void *)((char *)base + table[i].offset);
             free(*slot);
         }
@@ -690,13 +709,39 @@ s_fill_defaults(s_loader_t *self)
     return 0;
 }
 
+// True when listen's host ("host:port", "[v6]:port") is a loopback address.
+static bool
+s_loopback(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    return (n >= 4 && strncmp(listen, "127.", 4) == 0)
+           || (n == 9 && !strncmp(listen, "localhost", 9))
+           || (n == 5 && !strncmp(listen, "[::1]", 5)) || (n == 3 && !strncmp(listen, "::1", 3));
+}
+
+// Without keys sluice serves loopback callers only, unless the file says `auth: none`.
+static int
+s_check_auth(s_loader_t *self)
+{
+    const sl_config_t *cfg = self->cfg;
+    if (strcmp(cfg->auth, "none") == 0 && cfg->n_keys > 0)
+        return s_fail(self, 0, "auth: none, but keys are configured: remove one or the other");
+    if (strcmp(cfg->auth, "keys") == 0 && cfg->n_keys == 0 && !s_loopback(cfg->http_listen))
+        return s_fail(self, 0,
+                      "listen.http: %s is not a loopback address and no keys are configured: "
+                      "add keys, or set auth: none to serve anyone who reaches it",
+                      cfg->http_listen);
+    return 0;
+}
+
 // Walk the document (root NULL: an empty file), then add the defaults.
 static int
 s_build(s_loader_t *self, struct fy_node *root)
 {
     sl_config_t *cfg = self->cfg;
-    struct fy_node *routes = NULL;
-    int routes_line = 0, rc = 0;
+    struct fy_node *routes = NULL, *keys = NULL;
+    int routes_line = 0, keys_line = 0, rc = 0;
     if (s_is_null(root))
         root = NULL; // "---" alone: a document holding nothing
     if (root)
@@ -724,6 +769,9 @@ s_build(s_loader_t *self, struct fy_node *root)
         } else if (s_eq(k, len, "routes")) {
             routes = value; // read once every provider is known
             routes_line = line;
+        } else if (s_eq(k, len, "keys")) {
+            keys = value; // read once every route is known
+            keys_line = line;
         } else if (f) {
             rc = s_set_value(self, f, "", value, line, cfg);
         } else if (section) {
@@ -745,8 +793,12 @@ s_build(s_loader_t *self, struct fy_node *root)
                           cfg);
     if (!rc)
         rc = s_add_default_routes(self);
+    if (!rc && !s_is_null(keys))
+        rc = s_parse_list(self, keys, "keys", s_line_or(keys, keys_line), s_parse_key, cfg);
     if (!rc)
         rc = s_fill_defaults(self);
+    if (!rc)
+        rc = s_check_auth(self);
     return rc;
 }
 
@@ -896,6 +948,14 @@ sl_config_destroy(sl_config_t **self_p)
         s_free_strings(sl_config_route_keys, sl_config_n_route_keys, r);
     }
     free(self->routes);
+    for (size_t i = 0; i < self->n_keys; i++) {
+        sl_key_cfg_t *k = &self->keys[i];
+        for (size_t j = 0; j < k->n_models; j++)
+            free(k->models[j]);
+        free(k->models);
+        s_free_strings(sl_config_key_keys, sl_config_n_key_keys, k);
+    }
+    free(self->keys);
     s_free_strings(sl_config_fields, sl_config_n_fields, self);
     free(self->path);
     free(self);

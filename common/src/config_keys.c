@@ -1,5 +1,8 @@
-// config_keys.c - the keys of sluice's config file (see config_keys.h).
+// config_keys.c - the keys of sluice's config file (see config_keys.h), and sl_config_diff over
+// them.
 #include "config_keys.h"
+
+#include <string.h>
 
 #include "sl/config.h"
 #include "sl/kinds.h"
@@ -12,6 +15,7 @@ const char *const sl_config_kinds[] = {SL_PROVIDER_KINDS(X) NULL};
 // Persistence backends.
 static const char *const s_backends[] = {"sqlite", NULL};
 static const char *const s_synchronous[] = {"normal", "full", NULL};
+static const char *const s_auth[] = {"keys", "none", NULL};
 
 #define S_FIELD(type, sec, k, kd, m)                                   \
     .section = sec, .key = k, .kind = kd, .offset = offsetof(type, m), \
@@ -75,6 +79,7 @@ const sl_config_field_t sl_config_fields[] = {
     S_INTF("circuit", "cooldown_max_ms", circuit_cooldown_max_ms, 1, 86400000, 300000),
     S_INTF("circuit", "probes", circuit_probes, 1, 1000, 1),
     S_STRF("admin", "key_env", SL_CK_ENV, admin_key_env, NULL),
+    {S_FIELD(sl_config_t, NULL, "auth", SL_CK_CHOICE, auth), .def_str = "keys", .choices = s_auth},
     {.section = "demo", .key = "enabled", .kind = SL_CK_DEMO},
     S_INTF("demo", "port", demo_port, 1, 65535, 8081),
     S_INTF("demo", "tokens_per_s", demo_tokens_per_s, 0, 100000, 40),
@@ -109,8 +114,49 @@ const sl_config_field_t sl_config_target_keys[] = {
     {S_FIELD(sl_target_cfg_t, NULL, "model", SL_CK_MODEL, model), .required = true},
 };
 
+const sl_config_field_t sl_config_key_keys[] = {
+    {S_FIELD(sl_key_cfg_t, NULL, "name", SL_CK_NAME, name), .required = true},
+    {S_FIELD(sl_key_cfg_t, NULL, "sha256", SL_CK_SHA256, sha256)},
+    {S_FIELD(sl_key_cfg_t, NULL, "key_env", SL_CK_ENV, key_env)},
+    {S_FIELD(sl_key_cfg_t, NULL, "models", SL_CK_MODELS, models)},
+};
+
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 const size_t sl_config_n_fields = S_COUNT(sl_config_fields);
 const size_t sl_config_n_provider_keys = S_COUNT(sl_config_provider_keys);
 const size_t sl_config_n_route_keys = S_COUNT(sl_config_route_keys);
 const size_t sl_config_n_target_keys = S_COUNT(sl_config_target_keys);
+const size_t sl_config_n_key_keys = S_COUNT(sl_config_key_keys);
+
+// The SL_CK_INT member at base + f->offset, stored in f->size bytes (config.c's s_store_int).
+static uint64_t
+s_load_int(const void *base, const sl_config_field_t *f)
+{
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
+    uint64_t u64 = 0;
+    void *to = f->size == 2 ? (void *)&u16 : f->size == 4 ? (void *)&u32 : (void *)&u64;
+    memcpy(to, (const char *)base + f->offset, f->size);
+    return f->size == 2 ? u16 : f->size == 4 ? u32 : u64;
+}
+
+void
+sl_config_diff(const sl_config_t *a, const sl_config_t *b, sl_config_diff_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < sl_config_n_fields; i++) {
+        const sl_config_field_t *f = &sl_config_fields[i];
+        bool differs;
+        if (f->kind == SL_CK_DEMO)
+            differs = a->demo_enabled != b->demo_enabled;
+        else if (f->kind == SL_CK_INT)
+            differs = s_load_int(a, f) != s_load_int(b, f);
+        else {
+            const char *x, *y; // copied out: the member's address is a byte offset
+            memcpy(&x, (const char *)a + f->offset, sizeof x);
+            memcpy(&y, (const char *)b + f->offset, sizeof y);
+            differs = (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
+        }
+        if (differs)
+            fn(arg, f->section, f->key);
+    }
+}

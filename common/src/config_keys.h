@@ -21,6 +21,8 @@ typedef enum {
     SL_CK_ENV,      // environment variable name, or null for none; never echoed
     SL_CK_REF,      // name of a provider already loaded
     SL_CK_TARGETS,  // a route's non-empty list of targets
+    SL_CK_SHA256,   // 64 hex digits, stored in lower case
+    SL_CK_MODELS,   // a key's list of route aliases
 } sl_config_kind_t;
 
 // One key: where it lives, what it accepts, its default.
@@ -50,5 +52,7 @@ extern const sl_config_field_t sl_config_route_keys[];
 extern const size_t sl_config_n_route_keys;
 extern const sl_config_field_t sl_config_target_keys[];
 extern const size_t sl_config_n_target_keys;
+extern const sl_config_field_t sl_config_key_keys[];
+extern const size_t sl_config_n_key_keys;
 
 #endif

@@ -268,7 +268,9 @@ function checks(sdkName, kind) {
                 // The stall check above measures it; this one only judges the time.
                 const took = await stallEnded;
                 lines.push(`# stall_end_ms ${kind} ${sdkName} ${took.toFixed(0)}\n`);
-                assert.ok(took >= IDLE_MS - 50, `ended ${took.toFixed(0)} ms after the last token, before idle_ms ${IDLE_MS}`);
+                // Measured from the client's receipt of the last token, which came later than the
+                // worker's (whose silence idle_ms counts): allow for that delivery on a busy machine.
+                assert.ok(took >= IDLE_MS - 250, `ended ${took.toFixed(0)} ms after the last token, before idle_ms ${IDLE_MS}`);
                 // The worker times the gap between content events itself (transfer.c).
                 assert.ok(took <= IDLE_MS + ms(2000), `stall ended ${took.toFixed(0)} ms after the last token, want <= ${IDLE_MS + ms(2000)}`);
             },

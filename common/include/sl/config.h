@@ -90,6 +90,16 @@ typedef struct {
     int64_t connect_ms, first_content_ms, idle_ms, total_ms;
 } sl_route_cfg_t;
 
+// A gateway key (`keys:`): a client presents the key (Authorization: Bearer, or x-api-key);
+// the config holds its SHA-256 or the name of the environment variable that holds it.
+typedef struct {
+    char *name;    // owned; unique among keys, shown in logs and metrics
+    char *sha256;  // owned; the key's SHA-256, 64 lowercase hex digits, or NULL
+    char *key_env; // owned; the variable holding the key, or NULL (exactly one of the two)
+    char **models; // owned; the route aliases it may use; none listed: every route
+    size_t n_models;
+} sl_key_cfg_t;
+
 // The loaded configuration. Shown because every process reads many fields; treat as read-only.
 typedef struct {
     char *path;        // owned; the file it came from, or NULL for defaults
@@ -144,9 +154,12 @@ typedef struct {
     int64_t circuit_cooldown_max_ms;    // each failed probe doubles the cooldown up to this
     uint32_t circuit_probes;            // attempts a half-open breaker admits at once
     char *admin_key_env;                // owned; variable holding the admin key, or NULL
-    bool demo_enabled;                  // resolved from auto/true/false
-    uint16_t demo_port;                 // mock's port on 127.0.0.1
-    uint32_t demo_tokens_per_s;         // mock's pacing for the demo, 0 = no pacing
+    char *auth;                         // owned; "keys" (the default) or "none"
+    sl_key_cfg_t *keys;                 // owned array: the gateway keys, may be empty
+    size_t n_keys;
+    bool demo_enabled;          // resolved from auto/true/false
+    uint16_t demo_port;         // mock's port on 127.0.0.1
+    uint32_t demo_tokens_per_s; // mock's pacing for the demo, 0 = no pacing
 } sl_config_t;
 
 // Load path (NULL: defaults only). On success *cfg_p is set (caller owns) and 0 is returned;

@@ -352,6 +352,8 @@ s_test_values(void)
     sl_config_destroy(&cfg);
 }
 
+#define S_DIGEST "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // of "abc"
+
 // Each bad input fails with SL_ECONFIG and exactly this message.
 static const struct {
     const char *yaml;
@@ -387,6 +389,33 @@ static const struct {
     {"routes:\n  - {model: m, targets: []}\n",
      "sluice.yaml:2: routes[0].targets: must list at least one target"},
     {"batch: {max_tokens: 3\n", "sluice.yaml:2: YAML syntax error: missing comma in flow mapping"},
+
+    // Gateway keys, and who may be served without them.
+    {"keys:\n  - {name: a, key_env: A_KEY, sha256: " S_DIGEST "}\n",
+     "sluice.yaml:2: keys[0]: needs sha256 (the key's digest) or key_env (the variable holding "
+     "it), exactly one"},
+    {"keys:\n  - {name: a}\n",
+     "sluice.yaml:2: keys[0]: needs sha256 (the key's digest) or key_env (the variable holding "
+     "it), exactly one"},
+    {"keys:\n  - {name: a, sha256: abc}\n",
+     "sluice.yaml:2: keys[0].sha256: must be a SHA-256 in hex (64 digits, e.g. from `printf %s "
+     "KEY | sha256sum`), got 'abc'"},
+    {"keys:\n  - {name: a, key_env: A_KEY, models: [demo, nope]}\n",
+     "sluice.yaml:2: keys[0].models[1]: no route 'nope'"},
+    {"keys:\n  - {name: a, key_env: A_KEY}\n  - {name: a, key_env: B_KEY}\n",
+     "sluice.yaml:3: keys[1].name: duplicate key name 'a' (also keys[0])"},
+    {"keys:\n  - {name: a, key_env: sk-abcdef}\n",
+     "sluice.yaml:2: keys[0].key_env: must name an environment variable (letters, digits, '_'), "
+     "not hold the key itself"},
+    {"auth: none\nkeys:\n  - {name: a, key_env: A_KEY}\n",
+     "sluice.yaml: auth: none, but keys are configured: remove one or the other"},
+    {"auth: some\n", "sluice.yaml:1: auth: 'some' is not one of: keys, none"},
+    {"listen: {http: \"0.0.0.0:8080\"}\n",
+     "sluice.yaml: listen.http: 0.0.0.0:8080 is not a loopback address and no keys are "
+     "configured: add keys, or set auth: none to serve anyone who reaches it"},
+    {"listen: {http: \"[::]:8080\"}\n",
+     "sluice.yaml: listen.http: [::]:8080 is not a loopback address and no keys are configured: "
+     "add keys, or set auth: none to serve anyone who reaches it"},
 
     // Unknown keys, at every level.
     {"listen: {http: \"127.0.0.1:1\"}\nbogus: 1\n", "sluice.yaml:2: bogus: unknown key"},
@@ -829,6 +858,41 @@ s_test_kinds(void)
     CHECK(cfg == NULL);
 }
 
+// Keys: a digest (stored in lower case) or a variable, allowed models; a non-loopback
+// address with keys, or with auth: none; loopback addresses without either.
+static void
+s_test_keys(void)
+{
+    sl_config_t *cfg =
+        s_load_ok("listen: {http: \"0.0.0.0:8080\"}\nkeys:\n"
+                  "  - {name: app, sha256: BA7816BF8F01CFEA414140DE5DAE2223B00361A396"
+                  "177A9CB410FF61F20015AD, models: [demo]}\n"
+                  "  - {name: batch, key_env: BATCH_KEY}\n");
+    CHECK_STR(cfg->auth, "keys");
+    CHECK_INT(cfg->n_keys, ==, 2);
+    CHECK_STR(cfg->keys[0].name, "app");
+    CHECK_STR(cfg->keys[0].sha256, S_DIGEST);
+    CHECK(cfg->keys[0].key_env == NULL);
+    CHECK_INT(cfg->keys[0].n_models, ==, 1);
+    CHECK_STR(cfg->keys[0].models[0], "demo");
+    CHECK_STR(cfg->keys[1].key_env, "BATCH_KEY");
+    CHECK(cfg->keys[1].sha256 == NULL);
+    CHECK_INT(cfg->keys[1].n_models, ==, 0); // every route
+    sl_config_destroy(&cfg);
+    cfg = s_load_ok("listen: {http: \"10.1.2.3:8080\"}\nauth: none\n");
+    CHECK_STR(cfg->auth, "none");
+    CHECK_INT(cfg->n_keys, ==, 0);
+    sl_config_destroy(&cfg);
+    static const char *const loopback[] = {"127.0.0.1:1", "127.8.9.10:2", "localhost:3", "[::1]:4"};
+    for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof yaml, "listen: {http: \"%s\"}\n", loopback[i]);
+        cfg = s_load_ok(yaml);
+        CHECK_INT(cfg->n_keys, ==, 0);
+        sl_config_destroy(&cfg);
+    }
+}
+
 // sl_config_diff_fn: append "section.key;" to the buffer arg.
 static void
 s_diff_add(void *arg, const char *section, const char *key)
@@ -867,6 +931,7 @@ main(void)
     s_test_errors();
     s_test_size();
     s_test_diff();
+    s_test_keys();
     s_test_kinds();
     s_test_files();
     printf("config_test: ok\n");

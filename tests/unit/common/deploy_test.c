@@ -44,6 +44,13 @@ test_config(const char *dir)
     CHECK_STR(cfg->routes[1].targets[0].model, "claude-sonnet-4-5");
     CHECK_INT(cfg->routes[1].retries, ==, 2);
     CHECK_STR(cfg->routes[2].model, "gpt-4o");
+    // Gateway keys by variable, one limited to the cheap route.
+    CHECK_INT(cfg->n_keys, ==, 2);
+    CHECK_STR(cfg->keys[0].key_env, "SLUICE_KEY_WEB");
+    CHECK_INT(cfg->keys[0].n_models, ==, 0);
+    CHECK_STR(cfg->keys[1].key_env, "SLUICE_KEY_BATCH");
+    CHECK_INT(cfg->keys[1].n_models, ==, 1);
+    CHECK_STR(cfg->keys[1].models[0], "fast");
     sl_config_destroy(&cfg);
 }
 

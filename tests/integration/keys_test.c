@@ -1,0 +1,179 @@
+// keys_test.c - gateway keys through the real processes: without a key, with a wrong one, with
+// one given by its SHA-256 in the file (Authorization: Bearer, as the OpenAI SDKs send it) and
+// one held in an environment variable (x-api-key, as the Anthropic SDKs send it); 401 and 403
+// in each client API's error shape; a key limited to some models; /healthz open to all, and
+// /v1/models and /v1/streams/<id> behind the key.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "chat.h"
+#include "check.h"
+#include "http_client.h"
+#include "sl/sha256.h"
+#include "system.h"
+
+#define APP_KEY "sk-sluice-test-app-0123456789"
+#define ENV_KEY "sk-sluice-test-env-9876543210"
+
+static test_system_t s_sys;
+
+// A request to path with body (NULL: GET) and one extra header (NULL: none), run to its end.
+static test_http_t *
+s_run(const char *path, const char *body, const char *header)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
+    test_http_t *r = test_http_new(url, body);
+    if (header) {
+        r->req_headers = curl_slist_append(r->req_headers, header);
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->req_headers);
+    }
+    CHECK(test_http_run(r, test_ms(15000)));
+    return r;
+}
+
+// The body is an error of the OpenAI API's shape with this type.
+static void
+s_expect_openai_error(const test_http_t *r, long status, const char *type)
+{
+    CHECK_INT(r->status, ==, status);
+    cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+    cJSON *error = cJSON_GetObjectItem(json, "error");
+    CHECK(cJSON_IsObject(error));
+    CHECK_STR(cJSON_GetObjectItem(error, "type")->valuestring, type);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(error, "message")));
+    cJSON_Delete(json);
+}
+
+// The body is an error of the Anthropic API's shape with this type.
+static void
+s_expect_anthropic_error(const test_http_t *r, long status, const char *type)
+{
+    CHECK_INT(r->status, ==, status);
+    cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+    CHECK_STR(cJSON_GetObjectItem(json, "type")->valuestring, "error");
+    cJSON *error = cJSON_GetObjectItem(json, "error");
+    CHECK_STR(cJSON_GetObjectItem(error, "type")->valuestring, type);
+    cJSON_Delete(json);
+}
+
+static const char s_anthropic_body[] =
+    "{\"model\":\"m-anthropic\",\"max_tokens\":64,\"stream\":true,"
+    "\"messages\":[{\"role\":\"user\",\"content\":\"hello [mock tokens=6]\"}]}";
+
+static void
+test_refused(void)
+{
+    char *chat = test_chat_body("m1", "hello [mock tokens=6]", true);
+    test_http_t *r = s_run("/v1/chat/completions", chat, NULL);
+    s_expect_openai_error(r, 401, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/chat/completions", chat, "Authorization: Bearer sk-wrong");
+    s_expect_openai_error(r, 401, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/chat/completions", chat, "Authorization: Bearer ");
+    s_expect_openai_error(r, 401, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/messages", s_anthropic_body, NULL);
+    s_expect_anthropic_error(r, 401, "authentication_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/messages", s_anthropic_body, "x-api-key: " APP_KEY "x");
+    s_expect_anthropic_error(r, 401, "authentication_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/models", NULL, NULL);
+    s_expect_openai_error(r, 401, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/streams/01a24149-1f4a-77fe-b900-ebfb9a481e37", NULL, NULL);
+    s_expect_openai_error(r, 401, "invalid_request_error");
+    test_http_destroy(&r);
+    // The app key may use m1 only: m-anthropic is refused in both APIs.
+    char *other = test_chat_body("m-anthropic", "hello", true);
+    r = s_run("/v1/chat/completions", other, "Authorization: Bearer " APP_KEY);
+    s_expect_openai_error(r, 403, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_run("/v1/messages", s_anthropic_body, "x-api-key: " APP_KEY);
+    s_expect_anthropic_error(r, 403, "permission_error");
+    test_http_destroy(&r);
+    free(other);
+    free(chat);
+    // The health check stays open: a load balancer has no key.
+    r = s_run("/healthz", NULL, NULL);
+    CHECK_INT(r->status, ==, 200);
+    test_http_destroy(&r);
+    printf("no key, a wrong key, a model the key may not use: 401 and 403 in each API: ok\n");
+}
+
+static void
+test_served(void)
+{
+    // The app key (its SHA-256 in the file) as a bearer token: the whole stream.
+    char *chat = test_chat_body("m1", "hello [mock tokens=6]", true);
+    test_chat_expected_t e;
+    CHECK_INT(test_chat_expect(chat, &e), ==, 0);
+    test_http_t *r = s_run("/v1/chat/completions", chat, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    test_chat_parsed_t p;
+    test_chat_parse(r, &p);
+    CHECK(p.done_last);
+    CHECK_STR(sl_buf_str(&p.text), sl_buf_str(&e.text));
+    char id[64];
+    CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
+    sl_buf_free(&p.text);
+    sl_buf_free(&e.text);
+    test_http_destroy(&r);
+    free(chat);
+    // The env key as x-api-key, on the Anthropic API and a model the app key may not use.
+    r = s_run("/v1/messages", s_anthropic_body, "x-api-key: " ENV_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(strstr(sl_buf_str(&r->body), "event: message_stop") != NULL);
+    test_http_destroy(&r);
+    // The stored stream and the model list with a key.
+    char path[128];
+    snprintf(path, sizeof path, "/v1/streams/%s", id);
+    r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    for (int i = 0; r->status == 200 && strstr(sl_buf_str(&r->body), "\"streaming\"") && i < 50;
+         i++) {
+        test_http_destroy(&r);
+        test_sleep_ms(100);
+        r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    }
+    CHECK_INT(r->status, ==, 200);
+    CHECK(strstr(sl_buf_str(&r->body), "\"complete\"") != NULL);
+    test_http_destroy(&r);
+    r = s_run("/v1/models", NULL, "x-api-key: " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(strstr(sl_buf_str(&r->body), "\"m1\"") != NULL);
+    test_http_destroy(&r);
+    printf("a digest key by bearer, an env key by x-api-key: streams, store and models: ok\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: keys_test <sluice> <sluice-mockllm>\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    CHECK_INT(setenv("SLUICE_TEST_ENV_KEY", ENV_KEY, 1), ==, 0); // sluice's processes inherit it
+    uint8_t digest[SL_SHA256_LEN];
+    sl_sha256(APP_KEY, strlen(APP_KEY), digest);
+    char hex[SL_SHA256_HEX + 1];
+    for (size_t i = 0; i < SL_SHA256_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "keys:\n"
+             "  - {name: app, sha256: %s, models: [m1]}\n"
+             "  - {name: env, key_env: SLUICE_TEST_ENV_KEY}\n",
+             hex);
+    test_system_start_with(&s_sys, argv[1], argv[2], NULL, NULL, yaml);
+    test_refused();
+    test_served();
+    CHECK(test_system_stop(&s_sys));
+    printf("keys_test: ok\n");
+    return 0;
+}
