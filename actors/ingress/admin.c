@@ -11,6 +11,7 @@
 
 #include "keys.h"
 #include "sl/err.h"
+#include "sl/text.h"
 
 #define S_GENERATE_PROMPT     "Say hello."
 #define S_GENERATE_MAX_TOKENS 64
@@ -43,18 +44,6 @@ s_fail(ingress_admin_ask_t *ask, unsigned status, const char *message)
     ask->message = message;
 }
 
-static int
-s_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // Percent-decode src (len bytes) into out. False when it does not fit, holds a bad escape,
 // a NUL or a control byte.
 static bool
@@ -64,8 +53,8 @@ s_decode(const char *src, size_t len, char out[INGRESS_ADMIN_MAX_ARG + 1])
     for (size_t i = 0; i < len; i++) {
         unsigned c = (unsigned char)src[i];
         if (c == '%') {
-            int hi = i + 2 < len ? s_hex(src[i + 1]) : -1;
-            int lo = i + 2 < len ? s_hex(src[i + 2]) : -1;
+            int hi = i + 2 < len ? sl_text_hex_value(src[i + 1]) : -1;
+            int lo = i + 2 < len ? sl_text_hex_value(src[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = (unsigned)(hi * 16 + lo);

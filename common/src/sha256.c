@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "sl/text.h"
+
 static const uint32_t s_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -85,25 +87,13 @@ sl_sha256(const void *data, size_t len, uint8_t out[SL_SHA256_LEN])
     }
 }
 
-static int
-s_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool
 sl_sha256_from_hex(const char *hex, size_t len, uint8_t out[SL_SHA256_LEN])
 {
     if (len != SL_SHA256_HEX)
         return false;
     for (size_t i = 0; i < SL_SHA256_LEN; i++) {
-        int hi = s_hex(hex[2 * i]), lo = s_hex(hex[2 * i + 1]);
+        int hi = sl_text_hex_value(hex[2 * i]), lo = sl_text_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);

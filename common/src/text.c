@@ -123,3 +123,15 @@ sl_text_shown(const void *data, size_t len, char *out, size_t out_size)
     out[at] = '\0';
     return out;
 }
+
+int
+sl_text_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

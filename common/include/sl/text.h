@@ -15,6 +15,8 @@ bool sl_text_has_control(const char *s, size_t len);
 // Decimal integer only: an optional '-', no leading zeros, no 0x, no exponent, no '_', no
 // spaces, at most 18 digits (so it never overflows). True and *out set when s is one.
 bool sl_text_parse_int(const char *s, size_t len, int64_t *out);
+// The value of hex digit c (either case), or -1 when c is none.
+int sl_text_hex_value(char c);
 // True for host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
 bool sl_text_is_host_port(const char *s, size_t len);
 // The 1-based line of the first byte that is not UTF-8 (or is NUL), that byte in *byte_p;

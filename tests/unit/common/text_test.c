@@ -81,6 +81,14 @@ main(void)
         if (line)
             CHECK_INT(byte, ==, utf8[i].byte);
     }
+    // Hex digits: every byte, either case, nothing else.
+    for (int c = 0; c < 256; c++) {
+        int want = c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        CHECK_INT(sl_text_hex_value((char)c), ==, want);
+    }
     printf("text_test: ok\n");
     return 0;
 }
