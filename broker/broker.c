@@ -31,6 +31,8 @@
 #define BROKER_READ_BATCH 64
 // Bytes of a peer-chosen string (routing id, alias) shown in a log line.
 #define BROKER_LOG_TEXT 96
+// Peer-chosen bytes made safe for a log line, into out[BROKER_LOG_TEXT] (sl_text_shown).
+#define S_SHOWN(data, len, out) sl_text_shown((data), (len), (out), BROKER_LOG_TEXT)
 // Retry-After the broker asks for when it sheds a request for want of capacity.
 #define S_OVERLOAD_RETRY_MS 1000
 
@@ -98,17 +100,10 @@ struct broker {
     char name[64];               // instance name, "broker-<pid>"
 };
 
-// Peer-chosen bytes made safe for a log line (sl_text_shown).
-static const char *
-s_peer_text(const void *data, size_t len, char out[BROKER_LOG_TEXT])
-{
-    return sl_text_shown(data, len, out, BROKER_LOG_TEXT);
-}
-
 static const char *
 s_frame_text(zframe_t *frame, char out[BROKER_LOG_TEXT])
 {
-    return s_peer_text(zframe_data(frame), zframe_size(frame), out);
+    return S_SHOWN(zframe_data(frame), zframe_size(frame), out);
 }
 
 // Copy a request id from the wire into out as a C string. False when it is empty, too long or
@@ -150,14 +145,6 @@ s_next_provider(broker_t *self, const request_t *req)
 {
     const sl_target_cfg_t *target = broker_route_target(req->route, req->retry.target);
     return target ? sl_config_provider(self->cfg, target->provider) : NULL;
-}
-
-// True when req's next target's provider is below its concurrency, all workers together.
-static bool
-s_provider_has_room(broker_t *self, const request_t *req)
-{
-    const sl_provider_cfg_t *p = s_next_provider(self, req);
-    return !p || broker_load_provider(self->load, p->name) < p->concurrency;
 }
 
 // One more (delta 1) or one fewer (-1) of req's provider in flight, on its worker too.
@@ -376,7 +363,7 @@ s_pick_target(broker_t *self, request_t **req_p)
 static bool
 s_has_room_fn(void *arg, void *item)
 {
-    return s_provider_has_room(arg, item);
+    return broker_load_has_room(((broker_t *)arg)->load, s_next_provider(arg, item));
 }
 
 // A breaker may have opened while requests waited: move each queued one to a target that
@@ -434,7 +421,7 @@ s_admit(broker_t *self, request_t *req)
     // count: they cannot go anyway).
     if (!broker_queue_find(self->queue, s_has_room_fn, self)
         && sl_clock_now_mono_ms(self->clock) >= self->settle_until_ms
-        && s_provider_has_room(self, req)) {
+        && broker_load_has_room(self->load, s_next_provider(self, req))) {
         for (;;) {
             const broker_credit_worker_t *worker = s_pick_worker(self, req);
             if (!worker)
@@ -506,15 +493,10 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     }
     const sl_route_cfg_t *route = broker_route_lookup(self->routes, msg->model.ptr, msg->model.len);
     if (!route) {
-        char text[BROKER_LOG_TEXT + 64];
-        // The alias is the client's own text, returned to it: cut so the reply stays small,
-        // and not inside a UTF-8 sequence, so the ingress's JSON stays valid.
-        uint32_t len = msg->model.len > BROKER_LOG_TEXT ? BROKER_LOG_TEXT : msg->model.len;
-        while (len > 0 && len < msg->model.len && ((uint8_t)msg->model.ptr[len] & 0xc0) == 0x80)
-            len--;
-        snprintf(text, sizeof text, "The model '%.*s' does not exist", (int)len, msg->model.ptr);
+        char text[160];
+        broker_route_unknown(msg->model.ptr, msg->model.len, text, sizeof text);
         sl_log_debug("submit: unknown model=%s req=%s",
-                     s_peer_text(msg->model.ptr, msg->model.len, who), req_id);
+                     S_SHOWN(msg->model.ptr, msg->model.len, who), req_id);
         s_reject_to(self, *from_p, msg->req_id, 404, "invalid_request_error", text, 0);
         return;
     }
@@ -646,7 +628,7 @@ s_on_ready(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         char name[BROKER_LOG_TEXT];
         const char *worker_name = broker_credit_worker_name(worker);
         sl_log_info("worker join worker=%s name=%s credits=%u", s_frame_text(from, who),
-                    s_peer_text(worker_name, strlen(worker_name), name), msg->credits);
+                    S_SHOWN(worker_name, strlen(worker_name), name), msg->credits);
     }
     s_adopt(self, from, msg);
     s_drain(self);
@@ -746,8 +728,8 @@ s_on_worker_lost(void *arg, const broker_credit_worker_t *worker)
     const char *worker_name = broker_credit_worker_name(worker);
     char who[BROKER_LOG_TEXT], name[BROKER_LOG_TEXT];
     uint32_t in_flight = broker_credit_worker_in_flight(worker);
-    sl_log_info("worker expired worker=%s name=%s in_flight=%u", s_peer_text(id, id_len, who),
-                s_peer_text(worker_name, strlen(worker_name), name), in_flight);
+    sl_log_info("worker expired worker=%s name=%s in_flight=%u", S_SHOWN(id, id_len, who),
+                S_SHOWN(worker_name, strlen(worker_name), name), in_flight);
     for (uint32_t i = 0; i < in_flight; i++) {
         request_t *req = zhashx_lookup(self->requests, broker_credit_worker_req_id(worker, i));
         assert(req && req->state == REQUEST_IN_FLIGHT);
@@ -810,12 +792,9 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
 static void
 s_send_stats(broker_t *self)
 {
-    sl_buf_t out;
-    sl_buf_init(&out, SL_SOCK_STATS_MAX);
     size_t queued = broker_queue_size(self->queue);
-    if (broker_counts_write(self->counts, &out, queued, zhashx_size(self->requests) - queued) == 0)
-        sl_sock_stats(self->events, self->name, &out);
-    sl_buf_free(&out);
+    broker_counts_send(self->counts, self->events, self->name, queued,
+                       zhashx_size(self->requests) - queued);
 }
 
 static int
@@ -842,7 +821,7 @@ s_state_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     int64_t wait = msg->retry_after_ms > INT32_MAX ? INT32_MAX : (int64_t)msg->retry_after_ms;
     if (broker_circuits_set(self->circuits, msg->name.ptr, msg->name.len, msg->state, wait)) {
         char key[BROKER_LOG_TEXT];
-        sl_log_info("circuit key=%s state=%u", s_peer_text(msg->name.ptr, msg->name.len, key),
+        sl_log_info("circuit key=%s state=%u", S_SHOWN(msg->name.ptr, msg->name.len, key),
                     msg->state);
         s_drain(self); // a target may be open to probes or closed again
     }

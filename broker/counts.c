@@ -9,6 +9,7 @@
 
 #include "sl/mem.h"
 #include "sl/metrics.h"
+#include "sl/sock.h"
 #include "sl/tally.h"
 
 struct broker_counts {
@@ -85,4 +86,15 @@ broker_counts_write(broker_counts_t *self, sl_buf_t *out, size_t queued, size_t 
                                "process=\"broker\",message=\"REJECT\"",
                                (double)self->rejects_dropped);
     return rc;
+}
+
+void
+broker_counts_send(
+    broker_counts_t *self, zsock_t *events, const char *name, size_t queued, size_t in_flight)
+{
+    sl_buf_t out;
+    sl_buf_init(&out, SL_SOCK_STATS_MAX);
+    if (broker_counts_write(self, &out, queued, in_flight) == 0)
+        sl_sock_stats(events, name, &out);
+    sl_buf_free(&out);
 }

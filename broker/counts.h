@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "sl/buf.h"
 
 typedef struct broker_counts broker_counts_t; // opaque
@@ -28,5 +30,9 @@ uint64_t broker_counts_reject_dropped(broker_counts_t *self);
 // Append the sample lines: sluice_queue_depth (queued), sluice_requests_in_flight (in_flight),
 // retries, fallbacks, rejects, dropped REJECTs. 0 or SL_ETOOBIG.
 int broker_counts_write(broker_counts_t *self, sl_buf_t *out, size_t queued, size_t in_flight);
+// Send what broker_counts_write renders as the broker's STATS (sl_sock_stats) on events, as
+// name; nothing when events is NULL or the text does not fit.
+void broker_counts_send(
+    broker_counts_t *self, zsock_t *events, const char *name, size_t queued, size_t in_flight);
 
 #endif

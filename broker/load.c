@@ -67,6 +67,12 @@ broker_load_provider(const broker_load_t *self, const char *provider)
 }
 
 bool
+broker_load_has_room(const broker_load_t *self, const sl_provider_cfg_t *provider)
+{
+    return !provider || broker_load_provider(self, provider->name) < provider->concurrency;
+}
+
+bool
 broker_load_fits(const broker_load_t *self,
                  const sl_provider_cfg_t *provider,
                  uint32_t workers,

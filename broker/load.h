@@ -26,6 +26,8 @@ void broker_load_add(
 
 // Requests of provider in flight, all workers together.
 uint64_t broker_load_provider(const broker_load_t *self, const char *provider);
+// True when provider (NULL: none known, no cap) is below its concurrency, all workers together.
+bool broker_load_has_room(const broker_load_t *self, const sl_provider_cfg_t *provider);
 // True when the worker with this routing id has fewer of provider's requests in flight than
 // its share, ⌈concurrency / workers⌉ (workers 0 counts as 1).
 bool broker_load_fits(const broker_load_t *self,

@@ -2,6 +2,8 @@
 #include "route.h"
 
 #include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,4 +106,13 @@ broker_route_size(const broker_route_t *self)
 {
     assert(self);
     return self->n_routes;
+}
+
+void
+broker_route_unknown(const char *alias, size_t len, char *out, size_t size)
+{
+    size_t n = len > 96 ? 96 : len;
+    while (n > 0 && n < len && ((uint8_t)alias[n] & 0xc0) == 0x80)
+        n--;
+    snprintf(out, size, "The model '%.*s' does not exist", (int)n, alias);
 }

@@ -27,5 +27,9 @@ broker_route_lookup(const broker_route_t *self, const char *alias, size_t len);
 const sl_target_cfg_t *broker_route_target(const sl_route_cfg_t *route, size_t index);
 // Number of routes in the table.
 size_t broker_route_size(const broker_route_t *self);
+// The answer for an alias no route has, "The model '<alias>' does not exist", into out (size
+// bytes). The alias is the client's own text, returned to it: cut to 96 bytes so the reply
+// stays small, and not inside a UTF-8 sequence, so the ingress's JSON stays valid.
+void broker_route_unknown(const char *alias, size_t len, char *out, size_t size);
 
 #endif

@@ -384,9 +384,9 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (ingress_admin_owns(url))
         return s_admin(self, k, url, method);
-    k->key = ingress_keys_find(
-        self->keys, ingress_keys_given(s_header(k, "Authorization"), s_header(k, "x-api-key")));
-    if (self->keys && k->key < 0 && strcmp(url, "/healthz") != 0) {
+    const char *given = ingress_keys_given(s_header(k, "Authorization"), s_header(k, "x-api-key"));
+    if (self->keys && strcmp(url, "/healthz") != 0
+        && (k->key = ingress_keys_find(self->keys, given)) < 0) {
         ingress_client_fail(k->client, 401, "invalid_request_error",
                             "a gateway key is needed: Authorization: Bearer <key> or x-api-key",
                             NULL);
