@@ -5,7 +5,7 @@
 // stream whose output is drained, suspends its MHD connection; a message for it appends
 // output and resumes it (MHD's inter-thread channel wakes the epoll fd, so the loop notices).
 //
-// This file does sockets, MHD and the tables that find a request's connection; what a message
+// This file does sockets, the loop and the tables that find a request's connection; what a message
 // or the passing of time means for a request is decided in client.c. One handler per socket:
 // frontend (the broker), deliver (the builder), query (persistence), state (the supervisor).
 // Each link carries beats both ways, so the ingress knows which instance of each peer it
@@ -20,14 +20,8 @@
 #include <czmq.h>
 #include <microhttpd.h>
 
-#include "admin.h"
-#include "client.h"
-#include "keys.h"
-#include "link.h"
+#include "actor.h"
 #include "listen.h"
-#include "meter.h"
-#include "openai.h"
-#include "response.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -38,93 +32,14 @@
 #include "sl/reload.h"
 #include "sl/sock.h"
 
-// MHD asks the reader for at most this much; each open stream holds a buffer of this size.
-#define INGRESS_BLOCK_BYTES  (8 * 1024)
-#define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
-#define INGRESS_STREAMS_PATH "/v1/streams/"
-#define INGRESS_KEEPALIVE_MS 15000 // idle streams get a comment this often (proxies, dead peers)
-#define INGRESS_TICK_MAX_MS  1000  // deadlines and keepalives are checked at least this often
-#define INGRESS_DRAIN_MAX    512   // messages handled per wake, so timers and HTTP still run
-#define INGRESS_MODELS_MAX   (1024 * 1024) // bytes of the /v1/models answer
-#define INGRESS_LIVENESS_MIN 1000          // ms; a peer is never given up on sooner than this
-
-// One HTTP connection: the request's client and what MHD and the tables know of it.
-typedef struct {
-    ingress_client_t *client;           // owned
-    struct MHD_Connection *conn;        // borrowed: MHD's
-    bool queued;                        // the MHD response is queued
-    bool suspended;                     // the MHD connection is suspended
-    bool registered;                    // self->clients knows it by req_id
-    bool closing;                       // the actor is stopping: end the response, send nothing
-    uint64_t query_seq;                 // the QUERY or CTL it waits for, 0 for none
-    bool admin;                         // query_seq is a CTL to the supervisor (/admin, /metrics)
-    bool text;                          // the response is Prometheus text, not JSON
-    bool chat;                          // a chat request: counted in the metrics when it ends
-    bool report;                        // POST /admin/generate: answer with a report, not the chat
-    int64_t submit_ms;                  // monotonic: when a chat request was submitted
-    int64_t tokens_ms;                  // monotonic: when its last tokens were taken; 0 before
-    ingress_meter_route_t *meter_route; // its route's counts, looked up at its first tokens
-    int64_t first_ms;                   // monotonic: when its first tokens were taken; 0 before
-    unsigned act;                       // INGRESS_CLIENT_* flags from the tick being handled
-    int key;                            // the gateway key it presented (keys.h), -1 for none
-} ingress_conn_t;
-
-struct ingress {
-    const sl_config_t *cfg;          // borrowed
-    char name[64];                   // routing id and instance name, "ingress-<pid>"
-    ingress_client_cfg_t client_cfg; // every client's limits and deadlines
-    int64_t liveness_ms;             // a peer not heard from this long is lost
-    zloop_t *loop;                   // owned
-    struct MHD_Daemon *http;         // owned
-    zsock_t *frontend;               // owned; DEALER to the broker
-    zsock_t *deliver;                // owned; DEALER to the builder
-    zsock_t *query;                  // owned; DEALER to persistence
-    zsock_t *state;                  // owned; SUB to the supervisor
-    zsock_t *events;                 // owned; PUSH to the supervisor (UP, beats, STATS)
-    zsock_t *control;                // owned; DEALER to the supervisor's control socket
-    // frontend, query, control and state are read through their ZMQ_FD (sl/reader.h): only
-    // deliver is asked for its events on every pass of the loop.
-    sl_reader_t *r_frontend, *r_query, *r_control, *r_state; // owned
-    ingress_meter_t *meter;  // owned; what /metrics shows of this ingress
-    char *admin_key;         // owned; admin.key_env's value, NULL when none
-    ingress_keys_t *keys;    // owned; the gateway keys, NULL when the config has none
-    zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
-    zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
-    uint64_t next_query_seq; // the last QUERY's seq
-    ingress_link_t broker;   // on frontend
-    ingress_link_t builder;  // on deliver
-    ingress_link_t persist;  // on query
-    uint32_t host_state;     // sl_host_state_t from the last STATE
-    bool state_seen;         // a STATE message arrived at all
-    bool woke;               // a message in this drain resumed a connection
-    int64_t beat_ms;         // monotonic: the last beats went out
-    int http_due_id;         // one-shot timer running MHD again on the next pass, -1 when none
-};
-
-static void
-s_resume(ingress_conn_t *k)
-{
-    if (k->suspended) {
-        k->suspended = false;
-        MHD_resume_connection(k->conn);
-    }
-}
-
-static void
-s_suspend(ingress_conn_t *k)
-{
-    k->suspended = true;
-    MHD_suspend_connection(k->conn);
-}
-
-static void
-s_query_key(uint64_t seq, char key[24])
+void
+ingress_query_key(uint64_t seq, char key[24])
 {
     snprintf(key, 24, "%llu", (unsigned long long)seq);
 }
 
-static void
-s_forget(ingress_t *self, ingress_conn_t *k)
+void
+ingress_forget(ingress_t *self, ingress_conn_t *k)
 {
     if (k->registered) {
         zhashx_delete(self->clients, ingress_client_req_id(k->client));
@@ -132,66 +47,24 @@ s_forget(ingress_t *self, ingress_conn_t *k)
     }
     if (k->query_seq) {
         char key[24];
-        s_query_key(k->query_seq, key);
+        ingress_query_key(k->query_seq, key);
         zhashx_delete(self->queries, key);
         k->query_seq = 0;
     }
 }
 
 // The client's state changed: queue its response or let MHD take the new output.
-static void
-s_wake(ingress_t *self, ingress_conn_t *k)
+void
+ingress_wake(ingress_t *self, ingress_conn_t *k)
 {
     if (ingress_client_is_ended(k->client))
-        s_forget(self, k);
-    s_resume(k);
+        ingress_forget(self, k);
+    ingress_conn_resume(k);
     self->woke = true;
 }
 
-// Feeds MHD the stream's output; suspends the connection when there is none yet.
-static ssize_t
-s_read_stream(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    ingress_conn_t *k = cls;
-    size_t n = ingress_client_read(k->client, buf, max);
-    if (n)
-        return (ssize_t)n;
-    if (ingress_client_is_ended(k->client) || k->closing)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    s_suspend(k);
-    return 0;
-}
-
-// Queue the response the client has decided on.
-static enum MHD_Result
-s_queue(ingress_conn_t *k)
-{
-    if (k->report && ingress_client_state(k->client) == INGRESS_CLIENT_RESPOND) {
-        k->report = false;
-        ingress_response_report(k->client, k->first_ms, k->submit_ms, sl_clock_mono_ms());
-    }
-    const ingress_client_t *c = k->client;
-    struct MHD_Response *r =
-        ingress_response_new(c, k->text, s_read_stream, k, INGRESS_BLOCK_BYTES);
-    if (!r)
-        return MHD_NO;
-    k->queued = true;
-    enum MHD_Result rc = MHD_queue_response(k->conn, ingress_client_status(c), r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-// Respond at once with body.
-static enum MHD_Result
-s_respond_now(ingress_conn_t *k, unsigned status, const char *body, size_t len)
-{
-    (void)ingress_client_respond(k->client, status, body, len); // too big: a 500 instead
-    return s_queue(k);
-}
-
-static int
-s_send_submit(ingress_t *self, const ingress_client_t *c)
+int
+ingress_send_submit(ingress_t *self, const ingress_client_t *c)
 {
     sl_msg_t msg;
     if (!ingress_client_submit(c, self->name, &msg))
@@ -201,8 +74,8 @@ s_send_submit(ingress_t *self, const ingress_client_t *c)
     return rc;
 }
 
-static int
-s_send_query(ingress_t *self, const ingress_conn_t *k)
+int
+ingress_send_query(ingress_t *self, const ingress_conn_t *k)
 {
     sl_msg_t msg = {.type = SL_MSG_QUERY,
                     .seq = k->query_seq,
@@ -214,8 +87,8 @@ s_send_query(ingress_t *self, const ingress_conn_t *k)
 
 // Stop c's request: why is SL_ERRCLASS_USER_ABORT when the client left (the stream is stored
 // as aborted), SL_ERRCLASS_TIMEOUT when one of its deadlines passed (stored as an error).
-static void
-s_send_cancel(ingress_t *self, const ingress_client_t *c, sl_errclass_t why)
+void
+ingress_send_cancel(ingress_t *self, const ingress_client_t *c, sl_errclass_t why)
 {
     sl_msg_t msg = {
         .type = SL_MSG_CANCEL, .req_id = sl_str(ingress_client_req_id(c)), .err_class = why};
@@ -224,286 +97,7 @@ s_send_cancel(ingress_t *self, const ingress_client_t *c, sl_errclass_t why)
     sl_reader_kick(self->r_frontend);
 }
 
-static enum MHD_Result
-s_submit(ingress_t *self, ingress_conn_t *k)
-{
-    ingress_client_t *c = k->client;
-    char id[SL_ID_LEN + 1];
-    int64_t now_wall_ms = sl_clock_wall_ms();
-    sl_id_new(now_wall_ms, id);
-    k->chat = true;
-    k->submit_ms = sl_clock_mono_ms();
-    if (ingress_client_accept(c, id, now_wall_ms) != 0)
-        return s_queue(k);
-    const char *model = ingress_client_request(c)->model;
-    if (self->keys && !k->report && !ingress_keys_allows(self->keys, k->key, model)) {
-        ingress_client_fail(c, 403, "invalid_request_error", "this key may not use this model",
-                            NULL);
-        return s_queue(k);
-    }
-    if (self->host_state == SL_HOST_DRAINING) {
-        ingress_client_fail(c, 503, "overloaded", "sluice is draining: no new requests", NULL);
-        return s_queue(k);
-    }
-    if (s_send_submit(self, c) < 0) {
-        ingress_client_fail(c, 503, "overloaded", "the broker is not accepting requests", NULL);
-        return s_queue(k);
-    }
-    zhashx_insert(self->clients, ingress_client_req_id(c), k);
-    k->registered = true;
-    s_suspend(k);
-    const ingress_request_t *req = ingress_client_request(c);
-    sl_log_debug("submit req=%s model=%s stream=%d", id, req->model, req->stream);
-    return MHD_YES;
-}
-
-static enum MHD_Result
-s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
-{
-    if (ingress_client_query(k->client, id) != 0)
-        return s_queue(k);
-    k->query_seq = ++self->next_query_seq;
-    if (s_send_query(self, k) < 0) {
-        k->query_seq = 0;
-        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
-        return s_queue(k);
-    }
-    char key[24];
-    s_query_key(k->query_seq, key);
-    zhashx_insert(self->queries, key, k);
-    s_suspend(k);
-    return MHD_YES;
-}
-
-static enum MHD_Result
-s_models(ingress_t *self, ingress_conn_t *k)
-{
-    sl_buf_t out;
-    sl_buf_init(&out, INGRESS_MODELS_MAX);
-    enum MHD_Result result;
-    if (ingress_openai_models(&out, self->cfg->routes, self->cfg->n_routes) == 0)
-        result = s_respond_now(k, 200, out.data, out.len);
-    else {
-        ingress_client_fail(k->client, 500, "server_error", "too many models to list", NULL);
-        result = s_queue(k);
-    }
-    sl_buf_free(&out);
-    return result;
-}
-
-static enum MHD_Result
-s_health(ingress_t *self, ingress_conn_t *k)
-{
-    unsigned status = 503;
-    const char *body = ingress_response_health(self->state_seen, self->host_state, &status);
-    return s_respond_now(k, status, body, strlen(body));
-}
-
-static bool
-s_is_loopback(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return info && ingress_admin_is_loopback(info->client_addr);
-}
-
-// POST /admin/generate: the request becomes a whole (non-streaming) chat request through the
-// route it names, answered with a report of what happened (ingress_admin_report).
-static enum MHD_Result
-s_generate(ingress_t *self, ingress_conn_t *k)
-{
-    sl_buf_t body;
-    sl_buf_init(&body, self->cfg->max_body_bytes);
-    const char *why = NULL;
-    const sl_buf_t *in = ingress_client_body(k->client);
-    if (ingress_admin_generate_body(in->data ? in->data : "", in->len, &body, &why) != 0) {
-        sl_buf_free(&body);
-        ingress_client_fail(k->client, 400, "invalid_request_error", why ? why : "too big", NULL);
-        return s_queue(k);
-    }
-    ingress_client_destroy(&k->client);
-    k->client = ingress_client_new(&ingress_openai_api, &self->client_cfg);
-    (void)ingress_client_feed(k->client, body.data, body.len);
-    sl_buf_free(&body);
-    k->report = true;
-    return s_submit(self, k);
-}
-
-static const char *
-s_header(const ingress_conn_t *k, const char *name)
-{
-    return MHD_lookup_connection_value(k->conn, MHD_HEADER_KIND, name);
-}
-
-// /admin/* and /metrics: ask the supervisor (admin.h says who may), answer with its reply.
-static enum MHD_Result
-s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
-{
-    ingress_admin_ask_t ask;
-    ingress_admin_decide(url, method, s_is_loopback(k->conn), self->admin_key,
-                         s_header(k, MHD_HTTP_HEADER_AUTHORIZATION), s_header(k, "x-api-key"),
-                         &ask);
-    if (ask.generate && !ask.status)
-        return s_generate(self, k);
-    if (ask.status) {
-        ingress_client_fail(k->client, ask.status,
-                            ask.status == 401   ? "authentication_error"
-                            : ask.status == 403 ? "permission_error"
-                                                : "invalid_request_error",
-                            ask.message, NULL);
-        return s_queue(k);
-    }
-    k->query_seq = ++self->next_query_seq;
-    k->admin = true;
-    k->text = ask.text;
-    sl_msg_t msg = {.type = SL_MSG_CTL,
-                    .seq = k->query_seq,
-                    .name = sl_str(ask.command),
-                    .text = sl_str(ask.arg)};
-    int sent = sl_sock_send(self->control, NULL, &msg);
-    sl_reader_kick(self->r_control);
-    if (sent < 0) {
-        k->query_seq = 0;
-        k->text = false;
-        ingress_client_fail(k->client, 503, "server_error", "the supervisor is not answering",
-                            NULL);
-        return s_queue(k);
-    }
-    ingress_client_await(k->client, "the supervisor");
-    char key[24];
-    s_query_key(k->query_seq, key);
-    zhashx_insert(self->queries, key, k);
-    s_suspend(k);
-    return MHD_YES;
-}
-
-static enum MHD_Result
-s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
-{
-    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    if (ingress_admin_owns(url))
-        return s_admin(self, k, url, method);
-    const char *given = ingress_keys_given(s_header(k, "Authorization"), s_header(k, "x-api-key"));
-    if (self->keys && strcmp(url, "/healthz") != 0
-        && (k->key = ingress_keys_find(self->keys, given)) < 0) {
-        ingress_client_fail(k->client, 401, "invalid_request_error",
-                            "a gateway key is needed: Authorization: Bearer <key> or x-api-key",
-                            NULL);
-        return s_queue(k);
-    }
-    if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
-        if (post)
-            return s_submit(self, k); // the client's api was picked by URL (s_api_for)
-    } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
-        if (get)
-            return s_stream_get(self, k, url + strlen(INGRESS_STREAMS_PATH));
-    } else if (strcmp(url, "/v1/models") == 0) {
-        if (get)
-            return s_models(self, k);
-    } else if (strcmp(url, "/healthz") == 0) {
-        if (get)
-            return s_health(self, k);
-    } else {
-        char msg[256];
-        snprintf(msg, sizeof msg, "Unknown request URL: %s %.128s", method, url);
-        ingress_client_fail(k->client, 404, "invalid_request_error", msg, NULL);
-        return s_queue(k);
-    }
-    ingress_client_fail(k->client, 405, "invalid_request_error", "Method not allowed for this URL",
-                        NULL);
-    return s_queue(k);
-}
-
-// The API a URL speaks; its errors take that API's shape. Everything that is not Anthropic's
-// (the streams, models and health endpoints, unknown URLs) answers errors in OpenAI's.
-static const ingress_api_t *
-s_api_for(const char *url)
-{
-    if (strcmp(url, "/v1/messages") == 0)
-        return &ingress_anthropic_api;
-    return &ingress_openai_api;
-}
-
 static int s_on_beat(zloop_t *loop, int timer_id, void *arg);
-
-static enum MHD_Result
-s_on_request(void *cls,
-             struct MHD_Connection *conn,
-             const char *url,
-             const char *method,
-             const char *version,
-             const char *upload_data,
-             size_t *upload_data_size,
-             void **con_cls)
-{
-    (void)version;
-    ingress_t *self = cls;
-    ingress_conn_t *k = *con_cls;
-    if (!k) {
-        // A burst of new requests can hold the loop for seconds: beat from here meanwhile, or
-        // the supervisor would take a busy ingress for a hung one.
-        if (sl_clock_mono_ms() - self->beat_ms >= self->cfg->heartbeat_ms)
-            s_on_beat(self->loop, -1, self);
-        k = sl_xcalloc(1, sizeof *k);
-        k->conn = conn;
-        k->key = -1;
-        k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
-        *con_cls = k;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        // Past the cap the rest is read and dropped, so the 413 is answered cleanly.
-        (void)ingress_client_feed(k->client, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (k->closing)
-        return MHD_NO;
-    if (k->queued)
-        return MHD_YES;
-    switch (ingress_client_state(k->client)) {
-    case INGRESS_CLIENT_READING:
-        return s_route(self, k, url, method);
-    case INGRESS_CLIENT_STREAMING:
-    case INGRESS_CLIENT_RESPOND:
-        return s_queue(k);
-    case INGRESS_CLIENT_WAITING:
-    case INGRESS_CLIENT_COLLECTING:
-    case INGRESS_CLIENT_QUERYING:
-        // Resumed with nothing decided yet (should not happen): wait again.
-        s_suspend(k);
-        return MHD_YES;
-    }
-    return MHD_NO;
-}
-
-static void
-s_on_completed(void *cls,
-               struct MHD_Connection *conn,
-               void **con_cls,
-               enum MHD_RequestTerminationCode toe)
-{
-    (void)conn;
-    ingress_t *self = cls;
-    ingress_conn_t *k = *con_cls;
-    if (!k)
-        return;
-    if (k->registered && !ingress_client_is_ended(k->client) && !k->closing) {
-        // The client left before its stream ended: stop paying for the upstream.
-        s_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
-        sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
-    }
-    if (k->chat) { // 499: the client left before any status was decided
-        unsigned status = ingress_client_status(k->client);
-        const ingress_request_t *req = ingress_client_request(k->client);
-        ingress_meter_request(self->meter, req ? req->model : NULL, status ? status : 499);
-    }
-    s_forget(self, k);
-    ingress_client_destroy(&k->client);
-    free(k);
-    *con_cls = NULL;
-}
 
 static int s_on_http_due(zloop_t *loop, int timer_id, void *arg);
 
@@ -586,8 +180,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     s_tick_table(self, self->queries, due);
     for (ingress_conn_t *k = zlist_first(due); k; k = zlist_next(due)) {
         if (k->act & INGRESS_CLIENT_CANCEL)
-            s_send_cancel(self, k->client, SL_ERRCLASS_TIMEOUT);
-        s_wake(self, k);
+            ingress_send_cancel(self, k->client, SL_ERRCLASS_TIMEOUT);
+        ingress_wake(self, k);
     }
     zlist_destroy(&due);
     s_run_http(self); // resumed connections and connection timeouts
@@ -619,6 +213,13 @@ s_on_beat(zloop_t *loop, int timer_id, void *arg)
     ingress_link_check(&self->builder, now_ms, self->liveness_ms);
     ingress_link_check(&self->persist, now_ms, self->liveness_ms);
     return 0;
+}
+
+void
+ingress_beat_due(ingress_t *self)
+{
+    if (sl_clock_mono_ms() - self->beat_ms >= self->cfg->heartbeat_ms)
+        s_on_beat(self->loop, -1, self);
 }
 
 static ingress_conn_t *
@@ -665,7 +266,7 @@ s_requery(ingress_t *self)
 {
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
-        if (!k->admin && s_send_query(self, k) == 0)
+        if (!k->admin && ingress_send_query(self, k) == 0)
             sent++;
     if (sent)
         sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
@@ -686,7 +287,7 @@ s_frontend_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         break;
     case SL_MSG_REJECT:
         if ((k = s_conn(self, msg->req_id)) && ingress_client_on_reject(k->client, msg))
-            s_wake(self, k);
+            ingress_wake(self, k);
         break;
     default:
         s_unexpected("frontend", msg);
@@ -748,7 +349,7 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg->type),
                      (int)msg->req_id.len, msg->req_id.ptr);
     else if (changed)
-        s_wake(self, k);
+        ingress_wake(self, k);
     return 0;
 }
 
@@ -766,10 +367,10 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         break;
     case SL_MSG_RECORD: {
         char key[24];
-        s_query_key(msg->seq, key);
+        ingress_query_key(msg->seq, key);
         ingress_conn_t *k = zhashx_lookup(self->queries, key);
         if (k && !k->admin && ingress_client_on_record(k->client, msg))
-            s_wake(self, k);
+            ingress_wake(self, k);
         break;
     }
     default:
@@ -790,13 +391,13 @@ s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         return 0;
     }
     char key[24];
-    s_query_key(msg->seq, key);
+    ingress_query_key(msg->seq, key);
     ingress_conn_t *k = zhashx_lookup(self->queries, key);
     if (!k || !k->admin || ingress_client_state(k->client) != INGRESS_CLIENT_QUERYING)
         return 0; // answered already (timed out), or the caller left
     k->text = k->text && msg->status == 200;
     (void)ingress_client_respond(k->client, msg->status, msg->text.ptr, msg->text.len);
-    s_wake(self, k);
+    ingress_wake(self, k);
     return 0;
 }
 
@@ -917,7 +518,7 @@ ingress_new(const sl_config_t *cfg)
         goto fail;
     zsock_set_subscribe(self->state, "");
     self->http = ingress_listen(cfg->http_listen, cfg->max_connections, INGRESS_IDLE_TIMEOUT,
-                                s_on_request, s_on_completed, self);
+                                ingress_on_request, ingress_on_completed, self);
     if (!self->http)
         goto fail;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->http, MHD_DAEMON_INFO_EPOLL_FD);
@@ -956,7 +557,7 @@ s_close_all(zhashx_t *table)
 {
     for (ingress_conn_t *k = zhashx_first(table); k; k = zhashx_next(table)) {
         k->closing = true;
-        s_resume(k);
+        ingress_conn_resume(k);
     }
 }
 

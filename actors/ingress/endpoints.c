@@ -1,0 +1,279 @@
+// endpoints.c - the ingress's HTTP endpoints: libmicrohttpd's request callbacks, by URL (see
+// actor.h and ingress.h for what each serves).
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor.h"
+#include "admin.h"
+#include "openai.h"
+#include "response.h"
+#include "sl/clock.h"
+#include "sl/ids.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+#include "sl/sock.h"
+
+static enum MHD_Result
+s_submit(ingress_t *self, ingress_conn_t *k)
+{
+    ingress_client_t *c = k->client;
+    char id[SL_ID_LEN + 1];
+    int64_t now_wall_ms = sl_clock_wall_ms();
+    sl_id_new(now_wall_ms, id);
+    k->chat = true;
+    k->submit_ms = sl_clock_mono_ms();
+    if (ingress_client_accept(c, id, now_wall_ms) != 0)
+        return ingress_conn_queue(k);
+    const char *model = ingress_client_request(c)->model;
+    if (self->keys && !k->report && !ingress_keys_allows(self->keys, k->key, model)) {
+        ingress_client_fail(c, 403, "invalid_request_error", "this key may not use this model",
+                            NULL);
+        return ingress_conn_queue(k);
+    }
+    if (self->host_state == SL_HOST_DRAINING) {
+        ingress_client_fail(c, 503, "overloaded", "sluice is draining: no new requests", NULL);
+        return ingress_conn_queue(k);
+    }
+    if (ingress_send_submit(self, c) < 0) {
+        ingress_client_fail(c, 503, "overloaded", "the broker is not accepting requests", NULL);
+        return ingress_conn_queue(k);
+    }
+    zhashx_insert(self->clients, ingress_client_req_id(c), k);
+    k->registered = true;
+    ingress_conn_suspend(k);
+    const ingress_request_t *req = ingress_client_request(c);
+    sl_log_debug("submit req=%s model=%s stream=%d", id, req->model, req->stream);
+    return MHD_YES;
+}
+
+static enum MHD_Result
+s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
+{
+    if (ingress_client_query(k->client, id) != 0)
+        return ingress_conn_queue(k);
+    k->query_seq = ++self->next_query_seq;
+    if (ingress_send_query(self, k) < 0) {
+        k->query_seq = 0;
+        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
+        return ingress_conn_queue(k);
+    }
+    char key[24];
+    ingress_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+static enum MHD_Result
+s_models(ingress_t *self, ingress_conn_t *k)
+{
+    sl_buf_t out;
+    sl_buf_init(&out, INGRESS_MODELS_MAX);
+    enum MHD_Result result;
+    if (ingress_openai_models(&out, self->cfg->routes, self->cfg->n_routes) == 0)
+        result = ingress_conn_respond(k, 200, out.data, out.len);
+    else {
+        ingress_client_fail(k->client, 500, "server_error", "too many models to list", NULL);
+        result = ingress_conn_queue(k);
+    }
+    sl_buf_free(&out);
+    return result;
+}
+
+static enum MHD_Result
+s_health(ingress_t *self, ingress_conn_t *k)
+{
+    unsigned status = 503;
+    const char *body = ingress_response_health(self->state_seen, self->host_state, &status);
+    return ingress_conn_respond(k, status, body, strlen(body));
+}
+
+// POST /admin/generate: the request becomes a whole (non-streaming) chat request through the
+// route it names, answered with a report of what happened (ingress_admin_report).
+static enum MHD_Result
+s_generate(ingress_t *self, ingress_conn_t *k)
+{
+    sl_buf_t body;
+    sl_buf_init(&body, self->cfg->max_body_bytes);
+    const char *why = NULL;
+    const sl_buf_t *in = ingress_client_body(k->client);
+    if (ingress_admin_generate_body(in->data ? in->data : "", in->len, &body, &why) != 0) {
+        sl_buf_free(&body);
+        ingress_client_fail(k->client, 400, "invalid_request_error", why ? why : "too big", NULL);
+        return ingress_conn_queue(k);
+    }
+    ingress_client_destroy(&k->client);
+    k->client = ingress_client_new(&ingress_openai_api, &self->client_cfg);
+    (void)ingress_client_feed(k->client, body.data, body.len);
+    sl_buf_free(&body);
+    k->report = true;
+    return s_submit(self, k);
+}
+
+// /admin/* and /metrics: ask the supervisor (admin.h says who may), answer with its reply.
+static enum MHD_Result
+s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
+{
+    ingress_admin_ask_t ask;
+    ingress_admin_decide(url, method, ingress_conn_is_loopback(k->conn), self->admin_key,
+                         ingress_conn_header(k, MHD_HTTP_HEADER_AUTHORIZATION),
+                         ingress_conn_header(k, "x-api-key"), &ask);
+    if (ask.generate && !ask.status)
+        return s_generate(self, k);
+    if (ask.status) {
+        ingress_client_fail(k->client, ask.status,
+                            ask.status == 401   ? "authentication_error"
+                            : ask.status == 403 ? "permission_error"
+                                                : "invalid_request_error",
+                            ask.message, NULL);
+        return ingress_conn_queue(k);
+    }
+    k->query_seq = ++self->next_query_seq;
+    k->admin = true;
+    k->text = ask.text;
+    sl_msg_t msg = {.type = SL_MSG_CTL,
+                    .seq = k->query_seq,
+                    .name = sl_str(ask.command),
+                    .text = sl_str(ask.arg)};
+    int sent = sl_sock_send(self->control, NULL, &msg);
+    sl_reader_kick(self->r_control);
+    if (sent < 0) {
+        k->query_seq = 0;
+        k->text = false;
+        ingress_client_fail(k->client, 503, "server_error", "the supervisor is not answering",
+                            NULL);
+        return ingress_conn_queue(k);
+    }
+    ingress_client_await(k->client, "the supervisor");
+    char key[24];
+    ingress_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+static enum MHD_Result
+s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
+{
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (ingress_admin_owns(url))
+        return s_admin(self, k, url, method);
+    const char *given = ingress_keys_given(ingress_conn_header(k, "Authorization"),
+                                           ingress_conn_header(k, "x-api-key"));
+    if (self->keys && strcmp(url, "/healthz") != 0
+        && (k->key = ingress_keys_find(self->keys, given)) < 0) {
+        ingress_client_fail(k->client, 401, "invalid_request_error",
+                            "a gateway key is needed: Authorization: Bearer <key> or x-api-key",
+                            NULL);
+        return ingress_conn_queue(k);
+    }
+    if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
+        if (post)
+            return s_submit(self, k); // the client's api was picked by URL (s_api_for)
+    } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
+        if (get)
+            return s_stream_get(self, k, url + strlen(INGRESS_STREAMS_PATH));
+    } else if (strcmp(url, "/v1/models") == 0) {
+        if (get)
+            return s_models(self, k);
+    } else if (strcmp(url, "/healthz") == 0) {
+        if (get)
+            return s_health(self, k);
+    } else {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Unknown request URL: %s %.128s", method, url);
+        ingress_client_fail(k->client, 404, "invalid_request_error", msg, NULL);
+        return ingress_conn_queue(k);
+    }
+    ingress_client_fail(k->client, 405, "invalid_request_error", "Method not allowed for this URL",
+                        NULL);
+    return ingress_conn_queue(k);
+}
+
+// The API a URL speaks; its errors take that API's shape. Everything that is not Anthropic's
+// (the streams, models and health endpoints, unknown URLs) answers errors in OpenAI's.
+static const ingress_api_t *
+s_api_for(const char *url)
+{
+    if (strcmp(url, "/v1/messages") == 0)
+        return &ingress_anthropic_api;
+    return &ingress_openai_api;
+}
+
+enum MHD_Result
+ingress_on_request(void *cls,
+                   struct MHD_Connection *conn,
+                   const char *url,
+                   const char *method,
+                   const char *version,
+                   const char *upload_data,
+                   size_t *upload_data_size,
+                   void **con_cls)
+{
+    (void)version;
+    ingress_t *self = cls;
+    ingress_conn_t *k = *con_cls;
+    if (!k) {
+        // A burst of new requests can hold the loop for seconds: beat from here meanwhile, or
+        // the supervisor would take a busy ingress for a hung one.
+        ingress_beat_due(self);
+        k = sl_xcalloc(1, sizeof *k);
+        k->conn = conn;
+        k->key = -1;
+        k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
+        *con_cls = k;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        // Past the cap the rest is read and dropped, so the 413 is answered cleanly.
+        (void)ingress_client_feed(k->client, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (k->closing)
+        return MHD_NO;
+    if (k->queued)
+        return MHD_YES;
+    switch (ingress_client_state(k->client)) {
+    case INGRESS_CLIENT_READING:
+        return s_route(self, k, url, method);
+    case INGRESS_CLIENT_STREAMING:
+    case INGRESS_CLIENT_RESPOND:
+        return ingress_conn_queue(k);
+    case INGRESS_CLIENT_WAITING:
+    case INGRESS_CLIENT_COLLECTING:
+    case INGRESS_CLIENT_QUERYING:
+        // Resumed with nothing decided yet (should not happen): wait again.
+        ingress_conn_suspend(k);
+        return MHD_YES;
+    }
+    return MHD_NO;
+}
+
+void
+ingress_on_completed(void *cls,
+                     struct MHD_Connection *conn,
+                     void **con_cls,
+                     enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    ingress_t *self = cls;
+    ingress_conn_t *k = *con_cls;
+    if (!k)
+        return;
+    if (k->registered && !ingress_client_is_ended(k->client) && !k->closing) {
+        // The client left before its stream ended: stop paying for the upstream.
+        ingress_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
+        sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
+    }
+    if (k->chat) { // 499: the client left before any status was decided
+        unsigned status = ingress_client_status(k->client);
+        const ingress_request_t *req = ingress_client_request(k->client);
+        ingress_meter_request(self->meter, req ? req->model : NULL, status ? status : 499);
+    }
+    ingress_forget(self, k);
+    ingress_client_destroy(&k->client);
+    free(k);
+    *con_cls = NULL;
+}
