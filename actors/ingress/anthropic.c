@@ -1,6 +1,7 @@
 // anthropic.c - Anthropic Messages output for clients, and the API table (see anthropic.h).
 #include "anthropic.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,15 +111,18 @@ s_block_start(sl_buf_t *out, uint32_t block, const sl_delta_t *d)
 }
 
 static int
-s_block_delta(sl_buf_t *out, uint32_t block, const sl_delta_t *d)
+s_block_delta(sl_buf_t *out, uint32_t block, uint64_t index, const sl_delta_t *d)
 {
     static const char *const fields[] = {
         [SL_DELTA_TEXT] = "\"text_delta\",\"text\":",
         [SL_DELTA_REASONING] = "\"thinking_delta\",\"thinking\":",
         [SL_DELTA_TOOL] = "\"input_json_delta\",\"partial_json\":",
     };
-    if (s_event_head(out, "content_block_delta")
-        || sl_buf_printf(out, ",\"index\":%u,\"delta\":{\"type\":%s", block, fields[d->kind])
+    if (sl_buf_printf(
+            out,
+            "event: content_block_delta\nid: %" PRIu64
+            "\ndata: {\"type\":\"content_block_delta\",\"index\":%u,\"delta\":{\"type\":%s",
+            index, block, fields[d->kind])
         || s_json_str(out, d->text.ptr, d->text.len) || sl_buf_append_str(out, "}}\n\n"))
         return SL_ETOOBIG;
     return 0;
@@ -135,7 +139,10 @@ s_tool_block(const ingress_anthropic_ctx_t *ctx, uint32_t tool_index)
 }
 
 int
-ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_delta_t *d)
+ingress_anthropic_delta(sl_buf_t *out,
+                        ingress_anthropic_ctx_t *ctx,
+                        uint64_t index,
+                        const sl_delta_t *d)
 {
     if (d->kind >= SL_DELTA_MAX_)
         return 0; // a kind this version does not know: nothing to show
@@ -151,7 +158,7 @@ ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_de
     if (earlier != INGRESS_ANTHROPIC_NO_BLOCK) {
         // A late fragment of a call whose block is closed: to its own index (anthropic.h).
         if (d->text.len)
-            SL_BUF_TRY(s_block_delta(out, earlier, d));
+            SL_BUF_TRY(s_block_delta(out, earlier, index, d));
         return 0;
     }
     if (!in_open) {
@@ -161,7 +168,7 @@ ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_de
         SL_BUF_TRY(s_block_start(out, block, d));
     }
     if (d->text.len)
-        SL_BUF_TRY(s_block_delta(out, block, d));
+        SL_BUF_TRY(s_block_delta(out, block, index, d));
     if (!in_open) {
         // Everything is written: only now does the state move on.
         ctx->open_block = block;
@@ -386,9 +393,9 @@ s_begin(void *state, sl_buf_t *out)
 }
 
 static int
-s_delta(void *state, sl_buf_t *out, const sl_delta_t *delta)
+s_delta(void *state, sl_buf_t *out, uint64_t index, const sl_delta_t *delta)
 {
-    return ingress_anthropic_delta(out, state, delta);
+    return ingress_anthropic_delta(out, state, index, delta);
 }
 
 static int

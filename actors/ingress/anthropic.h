@@ -61,8 +61,13 @@ void ingress_anthropic_ctx_free(ingress_anthropic_ctx_t *ctx);
 // SL_ETOOBIG when out's cap is reached (out and ctx as they were).
 int ingress_anthropic_message_start(sl_buf_t *out, const ingress_anthropic_ctx_t *ctx);
 // One delta: closes the open block and starts one of the delta's kind when needed. Empty text
-// and reasoning write nothing; a tool call's first fragment always starts its block.
-int ingress_anthropic_delta(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const sl_delta_t *d);
+// and reasoning write nothing; a tool call's first fragment always starts its block. The
+// content_block_delta event carries `id: <index>`, the delta's index in the stream, so a client
+// can resume after it (Last-Event-ID); no other event has an id.
+int ingress_anthropic_delta(sl_buf_t *out,
+                            ingress_anthropic_ctx_t *ctx,
+                            uint64_t index,
+                            const sl_delta_t *d);
 // Close the open block, then message_delta and message_stop.
 int ingress_anthropic_end(sl_buf_t *out, ingress_anthropic_ctx_t *ctx, const ingress_end_t *end);
 // `event: error`; the stream then ends (no message_stop, as Anthropic does).

@@ -49,11 +49,12 @@ typedef struct {
     // Per-response state for request req_id asking for model. Caller owns the result.
     void *(*state_new)(const char *req_id, const char *model, int64_t created_s);
     void (*state_destroy)(void **state_p);
-    // Streams: once before the first delta; per delta; at a clean end (with usage when
+    // Streams: once before the first delta; per delta (index is its index in the stream, sent
+    // as the event's SSE `id:` so a client can resume after it); at a clean end (with usage when
     // include_usage); or an error event that ends the stream. status is the HTTP status the
     // failure would have had before the first byte (APIs that type errors by status use it).
     int (*begin)(void *state, sl_buf_t *out);
-    int (*delta)(void *state, sl_buf_t *out, const sl_delta_t *delta);
+    int (*delta)(void *state, sl_buf_t *out, uint64_t index, const sl_delta_t *delta);
     int (*end)(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage);
     int (*error_event)(
         void *state, sl_buf_t *out, unsigned status, const char *type, const char *message);

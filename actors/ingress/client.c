@@ -354,7 +354,7 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
             break;
         const sl_delta_t *d = &tokens->deltas[i];
         if (self->stream) {
-            if (self->api->delta(self->writer, &self->out, d) != 0) {
+            if (self->api->delta(self->writer, &self->out, self->tokens, d) != 0) {
                 s_overflow(self);
                 break;
             }

@@ -202,9 +202,13 @@ toobig:
 }
 
 int
-ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d)
+ingress_openai_chunk_delta(sl_buf_t *out,
+                           const ingress_openai_ctx_t *ctx,
+                           uint64_t index,
+                           const sl_delta_t *d)
 {
     size_t mark = out->len;
+    SL_BUF_TRY(sl_buf_printf(out, "id: %" PRIu64 "\n", index));
     SL_BUF_TRY(sl_buf_append(out, ctx->prefix.data, ctx->prefix.len));
     SL_BUF_TRY(sl_buf_append_str(out, "{\"index\":0,\"delta\":{"));
     switch (d->kind) {
@@ -434,13 +438,13 @@ s_begin(void *state, sl_buf_t *out)
 }
 
 static int
-s_delta(void *state, sl_buf_t *out, const sl_delta_t *delta)
+s_delta(void *state, sl_buf_t *out, uint64_t index, const sl_delta_t *delta)
 {
     ingress_openai_ctx_t *ctx = state;
     size_t mark = out->len;
     if (!ctx->role_sent)
         SL_BUF_TRY(ingress_openai_chunk_role(out, ctx, delta->kind != SL_DELTA_TEXT));
-    SL_BUF_TRY(ingress_openai_chunk_delta(out, ctx, delta));
+    SL_BUF_TRY(ingress_openai_chunk_delta(out, ctx, index, delta));
     ctx->role_sent = true;
     return 0;
 toobig:

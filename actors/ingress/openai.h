@@ -53,9 +53,13 @@ void ingress_openai_ctx_free(ingress_openai_ctx_t *ctx);
 
 // Streaming output. Each appends complete SSE events to out; SL_ETOOBIG when out's cap is
 // reached (nothing appended). The role chunk's content is "" before text and null before a
-// tool call, as OpenAI sends it.
+// tool call, as OpenAI sends it. A delta's chunk carries `id: <index>`, the delta's index in the
+// stream, so a client can resume after it (Last-Event-ID).
 int ingress_openai_chunk_role(sl_buf_t *out, const ingress_openai_ctx_t *ctx, bool content_null);
-int ingress_openai_chunk_delta(sl_buf_t *out, const ingress_openai_ctx_t *ctx, const sl_delta_t *d);
+int ingress_openai_chunk_delta(sl_buf_t *out,
+                               const ingress_openai_ctx_t *ctx,
+                               uint64_t index,
+                               const sl_delta_t *d);
 int ingress_openai_chunk_finish(sl_buf_t *out,
                                 const ingress_openai_ctx_t *ctx,
                                 const char *finish_reason);

@@ -31,13 +31,14 @@ static const char *ID = "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e8f";
     EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":" #i ","         \
                               "\"content_block\":{\"type\":\"tool_use\",\"id\":\"" id "\"," \
                               "\"name\":\"" name "\",\"input\":{}}}")
-#define DELTA(i, type, field, text)                                                 \
-    EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" #i "," \
-                              "\"delta\":{\"type\":\"" type "\",\"" field "\":\"" text "\"}}")
-#define TEXT(i, text)     DELTA(i, "text_delta", "text", text)
-#define THINKING(i, text) DELTA(i, "thinking_delta", "thinking", text)
-#define JSON(i, text)     DELTA(i, "input_json_delta", "partial_json", text)
-#define STOP(i)           EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" #i "}")
+// A delta event carries its index in the stream as its SSE id; i is its content block.
+#define DELTA(id, i, type, field, text)                                                 \
+    "event: content_block_delta\nid: " #id "\ndata: {\"type\":\"content_block_delta\"," \
+    "\"index\":" #i ",\"delta\":{\"type\":\"" type "\",\"" field "\":\"" text "\"}}\n\n"
+#define TEXT(id, i, text)     DELTA(id, i, "text_delta", "text", text)
+#define THINKING(id, i, text) DELTA(id, i, "thinking_delta", "thinking", text)
+#define JSON(id, i, text)     DELTA(id, i, "input_json_delta", "partial_json", text)
+#define STOP(i)               EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" #i "}")
 #define MSG_END(reason, in, out)                                                           \
     EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" reason \
                         "\",\"stop_sequence\":null},\"usage\":{\"input_tokens\":" #in      \
@@ -66,7 +67,8 @@ s_tool(uint32_t index, const char *id, const char *name, const char *args)
                         .text = sl_str(args)};
 }
 
-// Every event is `event: X` + one `data:` line holding a JSON object whose type is X.
+// Every event is `event: X`, an `id:` line on content_block_delta only, and one `data:` line
+// holding a JSON object whose type is X.
 static void
 s_check_framing(const char *s)
 {
@@ -76,6 +78,11 @@ s_check_framing(const char *s)
         CHECK(nl != NULL);
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(nl - s - 7), s + 7);
+        if (strcmp(name, "content_block_delta") == 0) {
+            CHECK(strncmp(nl + 1, "id: ", 4) == 0);
+            nl = strchr(nl + 1, '\n');
+            CHECK(nl != NULL);
+        }
         CHECK(strncmp(nl + 1, "data: ", 6) == 0);
         const char *data = nl + 7;
         const char *end = strstr(data, "\n\n");
@@ -99,7 +106,7 @@ s_stream(const sl_delta_t *deltas, size_t n, const ingress_end_t *end, const cha
     sl_buf_init(&out, 1 << 20);
     CHECK_INT(api->begin(st, &out), ==, 0);
     for (size_t i = 0; i < n; i++)
-        CHECK_INT(api->delta(st, &out, &deltas[i]), ==, 0);
+        CHECK_INT(api->delta(st, &out, i, &deltas[i]), ==, 0);
     if (end)
         CHECK_INT(api->end(st, &out, end, false), ==, 0);
     else
@@ -118,7 +125,7 @@ s_test_streams(void)
     sl_delta_t text[] = {s_text("Hel"), s_text(""), s_text("lo \"you\"\n")};
     ingress_end_t stop = {"stop", 9, 2};
     s_stream(text, 3, &stop,
-             MSG_START START_TEXT(0) TEXT(0, "Hel") TEXT(0, "lo \\\"you\\\"\\n") STOP(0)
+             MSG_START START_TEXT(0) TEXT(0, 0, "Hel") TEXT(2, 0, "lo \\\"you\\\"\\n") STOP(0)
                  MSG_END("end_turn", 9, 2));
 
     // Text, then two parallel tool calls, each its own block; the first fragment may be empty.
@@ -127,17 +134,17 @@ s_test_streams(void)
                           s_tool(1, "call_B", "px", "{}")};
     ingress_end_t calls = {"tool_calls", 149, 60};
     s_stream(tools, 5, &calls,
-             MSG_START START_TEXT(0) TEXT(0, "I'll check.") STOP(0) START_TOOL(1, "call_A", "wx")
-                 JSON(1, "{\\\"ci") JSON(1, "ty\\\":\\\"P\\\"}") STOP(1)
-                     START_TOOL(2, "call_B", "px") JSON(2, "{}") STOP(2)
+             MSG_START START_TEXT(0) TEXT(0, 0, "I'll check.") STOP(0) START_TOOL(1, "call_A", "wx")
+                 JSON(2, 1, "{\\\"ci") JSON(3, 1, "ty\\\":\\\"P\\\"}") STOP(1)
+                     START_TOOL(2, "call_B", "px") JSON(4, 2, "{}") STOP(2)
                          MSG_END("tool_use", 149, 60));
 
     // Thinking, then text.
     sl_delta_t think[] = {s_thinking("Let me"), s_thinking(" think."), s_text("42")};
     ingress_end_t length = {"length", 5, 3};
     s_stream(think, 3, &length,
-             MSG_START START_THINKING(0) THINKING(0, "Let me") THINKING(0, " think.") STOP(0)
-                 START_TEXT(1) TEXT(1, "42") STOP(1) MSG_END("max_tokens", 5, 3));
+             MSG_START START_THINKING(0) THINKING(0, 0, "Let me") THINKING(1, 0, " think.") STOP(0)
+                 START_TEXT(1) TEXT(2, 1, "42") STOP(1) MSG_END("max_tokens", 5, 3));
 
     // Nothing at all: no content block, still the whole envelope.
     ingress_end_t empty = {"stop", 3, 0};
@@ -145,7 +152,7 @@ s_test_streams(void)
 
     // An error mid-stream: the open block stays open, and no message_stop follows.
     s_stream(text, 1, NULL,
-             MSG_START START_TEXT(0) TEXT(0, "Hel")
+             MSG_START START_TEXT(0) TEXT(0, 0, "Hel")
                  EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"api_error\","
                              "\"message\":\"upstream \\\"reset\\\"\"}}"));
 
@@ -153,9 +160,9 @@ s_test_streams(void)
     sl_delta_t late[] = {s_tool(0, "call_A", "wx", "{\"a\":"), s_tool(1, "call_B", "px", "{}"),
                          s_tool(0, "", "", "1}"), s_text("done")};
     s_stream(late, 4, &calls,
-             MSG_START START_TOOL(0, "call_A", "wx") JSON(0, "{\\\"a\\\":") STOP(0)
-                 START_TOOL(1, "call_B", "px") JSON(1, "{}") JSON(0, "1}") STOP(1) START_TEXT(2)
-                     TEXT(2, "done") STOP(2) MSG_END("tool_use", 149, 60));
+             MSG_START START_TOOL(0, "call_A", "wx") JSON(0, 0, "{\\\"a\\\":") STOP(0)
+                 START_TOOL(1, "call_B", "px") JSON(1, 1, "{}") JSON(2, 0, "1}") STOP(1)
+                     START_TEXT(2) TEXT(3, 2, "done") STOP(2) MSG_END("tool_use", 149, 60));
 }
 
 static void
@@ -332,12 +339,12 @@ s_test_cap(void)
     CHECK_INT(ingress_anthropic_message_start(&out, &ctx), ==, 0);
     size_t used = out.len;
     sl_delta_t t = s_text("a long enough text to pass what is left of the cap, surely, yes");
-    CHECK_INT(ingress_anthropic_delta(&out, &ctx, &t), ==, SL_ETOOBIG);
+    CHECK_INT(ingress_anthropic_delta(&out, &ctx, 0, &t), ==, SL_ETOOBIG);
     CHECK_INT(out.len, ==, used);
     CHECK_INT(ctx.next_block, ==, 0);
     CHECK_INT(ctx.open_block, ==, INGRESS_ANTHROPIC_NO_BLOCK);
     out.max_len = 1 << 20;
-    CHECK_INT(ingress_anthropic_delta(&out, &ctx, &t), ==, 0);
+    CHECK_INT(ingress_anthropic_delta(&out, &ctx, 0, &t), ==, 0);
     CHECK(strstr(sl_buf_str(&out), "\"index\":0,\"content_block\":{\"type\":\"text\"") != NULL);
     CHECK_INT(ctx.next_block, ==, 1);
     ingress_end_t stop = {"stop", 1, 1};

@@ -9,10 +9,16 @@
 #include "openai.h"
 #include "sl/err.h"
 
-// Parse one SSE event "data: {...}\n\n" at the start of s; returns the JSON and advances.
+// Parse one SSE event "data: {...}\n\n" at the start of s, after its "id: <n>\n" when it has
+// one (a delta's chunk); returns the JSON and advances.
 static cJSON *
 s_event(const char **s)
 {
+    if (strncmp(*s, "id: ", 4) == 0) {
+        *s = strchr(*s, '\n');
+        CHECK(*s != NULL);
+        (*s)++;
+    }
     CHECK(strncmp(*s, "data: ", 6) == 0);
     const char *end = strstr(*s, "\n\n");
     CHECK(end != NULL);
@@ -203,13 +209,13 @@ s_test_stream_output(void)
     sl_buf_init(&out, 1 << 20);
     CHECK_INT(ingress_openai_chunk_role(&out, &ctx, false), ==, 0);
     sl_delta_t text = {.kind = SL_DELTA_TEXT, .text = sl_str("a\"b\\\n日本😀")};
-    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, &text), ==, 0);
+    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, 7, &text), ==, 0);
     sl_delta_t tool = {.kind = SL_DELTA_TOOL,
                        .tool_index = 1,
                        .tool_id = sl_str("call_1"),
                        .tool_name = sl_str("f"),
                        .text = sl_str("{\"x\":")};
-    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, &tool), ==, 0);
+    CHECK_INT(ingress_openai_chunk_delta(&out, &ctx, 8, &tool), ==, 0);
     CHECK_INT(ingress_openai_chunk_finish(&out, &ctx, "stop"), ==, 0);
     CHECK_INT(ingress_openai_chunk_usage(&out, &ctx, 9, 2), ==, 0);
     CHECK_INT(ingress_openai_done(&out), ==, 0);
@@ -228,12 +234,14 @@ s_test_stream_output(void)
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(choice, "finish_reason")));
     cJSON_Delete(c);
 
+    CHECK(strncmp(s, "id: 7\ndata: ", 12) == 0); // a delta's chunk: its index, for a resume
     c = s_event(&s);
     choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
     CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "content")->valuestring,
               "a\"b\\\n日本😀");
     cJSON_Delete(c);
 
+    CHECK(strncmp(s, "id: 8\ndata: ", 12) == 0);
     c = s_event(&s);
     choice = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "choices"), 0);
     cJSON *call = cJSON_GetArrayItem(
@@ -265,7 +273,7 @@ s_test_stream_output(void)
     // The cap: a chunk that does not fit leaves the buffer as it was.
     sl_buf_t small;
     sl_buf_init(&small, 100);
-    CHECK_INT(ingress_openai_chunk_delta(&small, &ctx, &text), ==, SL_ETOOBIG);
+    CHECK_INT(ingress_openai_chunk_delta(&small, &ctx, 0, &text), ==, SL_ETOOBIG);
     CHECK_INT(small.len, ==, 0);
     sl_buf_free(&small);
     sl_buf_free(&out);
@@ -362,8 +370,8 @@ s_test_api_streams(void)
                        .tool_id = sl_str("call_A"),
                        .tool_name = sl_str("wx"),
                        .text = sl_str("{}")};
-    CHECK_INT(api->delta(st, &out, &call), ==, 0);
-    CHECK_INT(api->delta(st, &out, &call), ==, 0);
+    CHECK_INT(api->delta(st, &out, 0, &call), ==, 0);
+    CHECK_INT(api->delta(st, &out, 0, &call), ==, 0);
     ingress_end_t end = {"tool_calls", 4, 5};
     CHECK_INT(api->end(st, &out, &end, true), ==, 0);
     const char *s = sl_buf_str(&out);
@@ -403,7 +411,7 @@ s_test_api_streams(void)
     st = api->state_new("id-2", "m1", 5);
     sl_buf_reset(&out);
     sl_delta_t text = {.kind = SL_DELTA_TEXT, .text = sl_str("Hi")};
-    CHECK_INT(api->delta(st, &out, &text), ==, 0);
+    CHECK_INT(api->delta(st, &out, 0, &text), ==, 0);
     CHECK(strstr(sl_buf_str(&out), "{\"role\":\"assistant\",\"content\":\"\"}") != NULL);
     api->state_destroy(&st);
     st = api->state_new("id-3", "m1", 5);
@@ -430,7 +438,7 @@ s_test_api_streams(void)
     st = api->state_new("id-4", "m1", 5);
     sl_buf_t small;
     sl_buf_init(&small, 200);
-    CHECK_INT(api->delta(st, &small, &text), ==, SL_ETOOBIG);
+    CHECK_INT(api->delta(st, &small, 0, &text), ==, SL_ETOOBIG);
     CHECK_INT(small.len, ==, 0);
     CHECK(!((ingress_openai_ctx_t *)st)->role_sent);
     sl_buf_free(&small);
