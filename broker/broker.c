@@ -62,6 +62,8 @@ typedef struct {
     sl_str_t ingress;             // borrowed from submit: the ingress's name, for DISPATCH
     sl_str_t model;               // borrowed from submit: the alias the client asked for
     sl_str_t body;                // borrowed from submit: the normalized request
+    sl_str_t owner;               // borrowed from submit: the gateway key's name, passed through
+    uint32_t flags;               // SL_FLAG_*, passed through
     uint32_t api;                 // sl_api_t, passed through
     bool stream;                  // passed through
     const sl_route_cfg_t *route;  // borrowed from the config: the alias's targets
@@ -277,7 +279,9 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
                     .attempt = attempt,
                     .api = req->api,
                     .stream = req->stream,
-                    .body = req->body};
+                    .body = req->body,
+                    .owner = req->owner,
+                    .flags = req->flags};
     int rc = sl_sock_send(self->backend, to, &msg);
     char who[BROKER_LOG_TEXT];
     if (rc == SL_EAGAIN) {
@@ -473,6 +477,8 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
         held->ingress = msg->ingress;
         held->model = msg->model;
         held->body = msg->body;
+        held->owner = msg->owner;
+        held->flags = msg->flags;
         held->api = msg->api;
         held->stream = msg->stream;
         sl_log_debug("submit: req=%s re-submitted, already served by a worker", req_id);
@@ -511,6 +517,8 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     req->ingress = msg->ingress;
     req->model = msg->model;
     req->body = msg->body;
+    req->owner = msg->owner;
+    req->flags = msg->flags;
     req->api = msg->api;
     req->stream = msg->stream;
     req->route = route;

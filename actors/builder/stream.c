@@ -24,6 +24,8 @@ struct builder_stream {
     char *ingress;            // owned
     char *model;              // owned
     char *worker;             // owned; routing id of the worker of the current attempt
+    char *owner;              // owned; the gateway key's name from START, kept with the stream
+    uint32_t api, flags;      // the client's API and SL_FLAG_* from START, kept with it
     uint32_t attempt;         // latest attempt seen
     uint32_t batch_max;       // deltas per batch
     uint64_t next_index;      // index the next delta gets
@@ -56,6 +58,9 @@ builder_stream_new(const sl_msg_t *start, const char *worker, uint32_t batch_max
     self->ingress = s_dup(start->ingress);
     self->model = s_dup(start->model);
     self->worker = sl_xstrdup(worker);
+    self->owner = s_dup(start->owner);
+    self->api = start->api;
+    self->flags = start->flags;
     self->attempt = start->attempt;
     self->next_index = start->first_index;
     self->durable = start->first_index; // the worker keeps only what is not durable
@@ -76,6 +81,7 @@ builder_stream_destroy(builder_stream_t **self_p)
     builder_stream_t *self = *self_p;
     free(self->req_id);
     free(self->ingress);
+    free(self->owner);
     free(self->model);
     free(self->worker);
     free(self->finish_reason);
@@ -211,6 +217,9 @@ builder_stream_cut(
     msg.first_index = self->open.count ? self->batch_first : self->next_index;
     msg.final = final;
     msg.attempt = self->attempt; // the final batch's is the stream's stored attempts
+    msg.api = self->api;
+    msg.owner = sl_str(self->owner);
+    msg.flags = self->flags;
     if (final) {
         msg.finish_reason = sl_str(self->finish_reason);
         msg.message = sl_str(self->message);

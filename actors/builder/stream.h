@@ -17,7 +17,8 @@
 
 typedef struct builder_stream builder_stream_t; // opaque
 
-// New stream for a START message (req_id, ingress, model, attempt are copied; its
+// New stream for a START message (req_id, ingress, model, attempt, api, owner and flags are
+// copied, the last three for every BATCH, which keeps them with the stream; its
 // first_index is where the worker's kept tokens begin, so the next index expected). worker
 // is the routing id of the worker that serves it (copied). batch_max is the most deltas a
 // batch holds (1..SL_WIRE_MAX_DELTAS). Caller owns the result.

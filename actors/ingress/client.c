@@ -44,12 +44,15 @@ struct ingress_client {
     // I2: the next index the client expects. Only ever grows, one by one, as deltas are
     // taken in order; no delta below it is taken again and none above it is taken at all.
     uint64_t tokens;
-    int64_t since_ms;        // monotonic: accept (or the query); deadlines count from here
-    int64_t last_msg_ms;     // monotonic: the last message that moved the request on
-    int64_t last_out_ms;     // monotonic: output was last added (keepalives)
-    uint32_t attempts;       // the attempt that answered (TOKENS or END); 0 before
-    uint64_t retry_after_ms; // from a failed END or a REJECT: the client's Retry-After
-    const char *awaiting;    // QUERYING for ingress_client_await: who must answer; else NULL
+    int64_t since_ms;             // monotonic: accept (or the query); deadlines count from here
+    int64_t last_msg_ms;          // monotonic: the last message that moved the request on
+    int64_t last_out_ms;          // monotonic: output was last added (keepalives)
+    uint32_t attempts;            // the attempt that answered (TOKENS or END); 0 before
+    uint64_t retry_after_ms;      // from a failed END or a REJECT: the client's Retry-After
+    const char *awaiting;         // QUERYING for ingress_client_await: who must answer; else NULL
+    bool owned;                   // owner is set: the caller presented a gateway key
+    char owner[SL_OWNER_MAX + 1]; // that key's name: it owns what it starts, reads only that
+    bool keep;                    // the stream runs on when the client disconnects
 };
 
 // The invariants client.h promises, checked after every change.
@@ -193,7 +196,34 @@ ingress_client_submit(const ingress_client_t *self, const char *ingress, sl_msg_
     msg->api = self->api->api;
     msg->stream = self->req.stream;
     msg->body = sl_strn(self->req.body, self->req.body_len);
+    msg->owner = sl_str(self->owner);
+    msg->flags = (self->req.include_usage ? SL_FLAG_USAGE : 0) | (self->keep ? SL_FLAG_KEEP : 0);
     return true;
+}
+
+void
+ingress_client_set_owner(ingress_client_t *self, const char *owner)
+{
+    self->owned = owner != NULL;
+    snprintf(self->owner, sizeof self->owner, "%s", owner ? owner : "");
+}
+
+void
+ingress_client_set_keep(ingress_client_t *self, bool keep)
+{
+    self->keep = keep;
+}
+
+bool
+ingress_client_keeps(const ingress_client_t *self)
+{
+    return self->keep;
+}
+
+bool
+ingress_client_may_read(const ingress_client_t *self, sl_str_t owner)
+{
+    return !self->owned || sl_str_eq(owner, self->owner);
 }
 
 int
@@ -475,7 +505,8 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
 {
     if (self->state != INGRESS_CLIENT_QUERYING)
         return false;
-    if (record->status == 404) {
+    if (record->status == 404
+        || (record->status == 200 && !ingress_client_may_read(self, record->owner))) {
         ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
         return true;
     }

@@ -106,6 +106,17 @@ int ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t no
 // then a SUBMIT is pointless (and its body already freed). SUBMIT is idempotent by req_id, so
 // the actor sends it again when the broker restarts.
 bool ingress_client_submit(const ingress_client_t *self, const char *ingress, sl_msg_t *msg);
+// The gateway key the caller presented (its name, copied; at most SL_OWNER_MAX bytes), or NULL
+// when sluice has no keys. A submitted request's stream belongs to it, and with a key a caller
+// reads only the streams its key started (another's get 404, as unknown ones do).
+void ingress_client_set_owner(ingress_client_t *self, const char *owner);
+// True when this caller may read a stream whose owner is owner: any, without keys; else only
+// its key's own.
+bool ingress_client_may_read(const ingress_client_t *self, sl_str_t owner);
+// Whether the request's stream runs on when its client disconnects (SL_FLAG_KEEP): then the
+// actor does not cancel it. Set before accept; false by default.
+void ingress_client_set_keep(ingress_client_t *self, bool keep);
+bool ingress_client_keeps(const ingress_client_t *self);
 // Start a GET /v1/streams/<id> (id NUL-terminated). 0 when the QUERY should be sent
 // (QUERYING from now), SL_EINVAL when id is no stream id (a 404 is decided).
 int ingress_client_query(ingress_client_t *self, const char *id);

@@ -168,6 +168,8 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
                             NULL);
         return ingress_conn_queue(k);
     }
+    if (k->key >= 0)
+        ingress_client_set_owner(k->client, ingress_keys_name(self->keys, k->key));
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)

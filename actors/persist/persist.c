@@ -150,6 +150,10 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
         record.prompt_tokens = rec.prompt_tokens;
         record.completion_tokens = rec.completion_tokens;
         record.attempt = rec.attempts;
+        record.api = rec.api;
+        record.owner = sl_strn(rec.owner, rec.owner_len);
+        record.flags = rec.flags;
+        record.message = sl_strn(rec.error, rec.error_len);
         record.text = sl_strn(sl_buf_str(&rec.text), rec.text.len);
         if (rc == SL_ETOOBIG)
             sl_log_warn_rl("query: text too big req=%.*s first_index=%" PRIu64, (int)q->req_id.len,

@@ -15,11 +15,11 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-// Schema version 3 (the tables of version 1, streams.attempts added; see store.h for what
-// changed). batches.text is a
+// Schema version 4 (the tables of version 1, streams.attempts, api, owner and flags added; see
+// store.h for what changed). batches.text is a
 // BLOB because a delta may hold NUL bytes, which SQLite's text functions would cut at; the
 // store never asks SQLite to interpret it.
-static const char s_schema_v3[] = "CREATE TABLE streams("
+static const char s_schema_v4[] = "CREATE TABLE streams("
                                   " id TEXT PRIMARY KEY,"
                                   " model TEXT NOT NULL,"
                                   " state INTEGER NOT NULL,"
@@ -30,7 +30,10 @@ static const char s_schema_v3[] = "CREATE TABLE streams("
                                   " error TEXT NOT NULL,"
                                   " created_ms INTEGER NOT NULL,"
                                   " updated_ms INTEGER NOT NULL,"
-                                  " attempts INTEGER NOT NULL DEFAULT 1);"
+                                  " attempts INTEGER NOT NULL DEFAULT 1,"
+                                  " api INTEGER NOT NULL DEFAULT 0,"
+                                  " owner TEXT NOT NULL DEFAULT '',"
+                                  " flags INTEGER NOT NULL DEFAULT 0);"
                                   "CREATE TABLE batches("
                                   " stream_id TEXT NOT NULL,"
                                   " first_index INTEGER NOT NULL,"
@@ -38,7 +41,15 @@ static const char s_schema_v3[] = "CREATE TABLE streams("
                                   " text BLOB NOT NULL,"
                                   " deltas BLOB NOT NULL,"
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                                  "PRAGMA user_version = 3;";
+                                  "PRAGMA user_version = 4;";
+
+// Version 3 -> 4: the client API a stream was started with, the gateway key that owns it and
+// the request's flags. Streams stored before it: OpenAI, no owner, no flags.
+static const char s_migrate_v3[] =
+    "ALTER TABLE streams ADD COLUMN api INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE streams ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE streams ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 4;";
 
 // Version 2 -> 3: the upstream attempts a stream took (retries and fallbacks). Streams stored
 // before it count as one.
@@ -70,8 +81,9 @@ static const char s_migrate_v1[] =
     X(commit, "COMMIT")                                                                          \
     X(rollback, "ROLLBACK")                                                                      \
     X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens," \
-                   " completion_tokens, error, created_ms, updated_ms)"                          \
-                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3) ON CONFLICT(id) DO NOTHING")     \
+                   " completion_tokens, error, created_ms, updated_ms, api, owner, flags)"       \
+                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3, ?4, ?5, ?6)"                     \
+                   " ON CONFLICT(id) DO NOTHING")                                                \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                 \
     X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, text, deltas)"               \
                     " VALUES(?1, ?2, ?3, ?4, ?5)")                                               \
@@ -82,7 +94,8 @@ static const char s_migrate_v1[] =
               " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8"              \
               " WHERE id = ?1 AND state = 0")                                                    \
     X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                \
-                     " completion_tokens, error, created_ms, updated_ms, attempts"               \
+                     " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"  \
+                     " flags"                                                                    \
                      " FROM streams WHERE id = ?1")                                              \
     X(select_batches, "SELECT first_index, n, text, deltas FROM batches"                         \
                       " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")
@@ -319,12 +332,15 @@ s_migrate(persist_store_t *self)
                  PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if (version == 0 && s_exec_sql(self, s_schema_v3, "create schema") != 0)
+    if (version == 0 && s_exec_sql(self, s_schema_v4, "create schema") != 0)
         goto fail;
     if (version == 1 && s_exec_sql(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
         goto fail;
     if ((version == 1 || version == 2)
         && s_exec_sql(self, s_migrate_v2, "migrate schema 2 to 3") != 0)
+        goto fail;
+    if (version >= 1 && version <= 3
+        && s_exec_sql(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
         goto fail;
     if (s_exec_sql(self, "COMMIT", "commit schema") != 0)
         goto fail;
@@ -332,6 +348,8 @@ s_migrate(persist_store_t *self)
         sl_log_info("store: migrated schema 1 to 2: tokens of streaming streams recounted");
     if (version == 1 || version == 2)
         sl_log_info("store: migrated schema 2 to 3: streams.attempts added (1 for old streams)");
+    if (version >= 1 && version <= 3)
+        sl_log_info("store: migrated schema 3 to 4: streams.api, owner and flags added");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
@@ -402,7 +420,10 @@ s_open_stream(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
 {
     sqlite3_stmt *st = self->open_stream;
     if (s_bind_str(st, 1, b->req_id) != SQLITE_OK || s_bind_str(st, 2, b->model) != SQLITE_OK
-        || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
+        || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK
+        || sqlite3_bind_int64(st, 4, b->api) != SQLITE_OK
+        || s_bind_str(st, 5, b->owner) != SQLITE_OK
+        || sqlite3_bind_int64(st, 6, b->flags) != SQLITE_OK) {
         s_reset(st);
         return s_fail(self, "bind open_stream");
     }
@@ -624,6 +645,10 @@ persist_store_check(const sl_msg_t *batch, const char **why)
         bad = "first_index: out of range";
     else if (batch->err_class >= SL_ERRCLASS_MAX_)
         bad = "err_class: unknown";
+    else if (batch->api > SL_API_NATIVE)
+        bad = "api: unknown";
+    else if (batch->owner.len > SL_OWNER_MAX)
+        bad = "owner: longer than a key name";
     for (uint32_t i = 0; !bad && i < batch->n_deltas; i++)
         if (batch->deltas[i].kind >= SL_DELTA_MAX_)
             bad = "deltas: unknown kind";
@@ -702,6 +727,9 @@ persist_store_read(persist_store_t *self,
         rec->created_wall_ms = sqlite3_column_int64(st, 7);
         rec->updated_wall_ms = sqlite3_column_int64(st, 8);
         rec->attempts = (uint32_t)sqlite3_column_int64(st, 9);
+        rec->api = (uint32_t)sqlite3_column_int64(st, 10);
+        rec->owner = s_column_dup(st, 11, &rec->owner_len);
+        rec->flags = (uint32_t)sqlite3_column_int64(st, 12);
     }
     int err = rc == SQLITE_ROW    ? 0
               : rc == SQLITE_DONE ? SL_ENOTFOUND
@@ -723,6 +751,7 @@ persist_record_free(persist_record_t *rec)
     free(rec->model);
     free(rec->finish_reason);
     free(rec->error);
+    free(rec->owner);
     sl_buf_free(&rec->text);
     memset(rec, 0, sizeof *rec);
 }

@@ -5,9 +5,9 @@
 // default) a committed batch survives a crash of any process (kill -9 included), but the last
 // transactions before a power loss or OS crash may be lost, a risk the default accepts for
 // about twice the write rate of `full` (docs/architecture.md, I4; docs/benchmarks.md). Schema
-// version 3 (PRAGMA user_version):
+// version 4 (PRAGMA user_version):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
-//           completion_tokens, error, created_ms, updated_ms, attempts)
+//           completion_tokens, error, created_ms, updated_ms, attempts, api, owner, flags)
 //   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
 // batches.deltas holds a row's deltas exactly as sl_wire_encode_deltas writes them (the DELTAS
@@ -24,6 +24,8 @@
 // stay, and tokens takes them in once the gap is filled: they are the only rows that can lie
 // past tokens or overlap another, and reads hand each index over once. A finished version 1
 // stream keeps its tokens. Version 3 adds streams.attempts (1 for streams stored before it).
+// Version 4 adds streams.api (sl_api_t), owner (the gateway key's name, '' without keys) and
+// flags (SL_FLAG_*), set when the row is opened (0, '' and 0 for streams stored before it).
 // A file newer than this build is refused; an older build refuses a newer file.
 //
 // Writes are idempotent by index, because the builder resends every unacknowledged batch after
@@ -55,7 +57,7 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 3
+#define PERSIST_STORE_SCHEMA_VERSION 4
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque
@@ -82,7 +84,11 @@ typedef struct {
     int64_t created_wall_ms;    // when the first batch of the stream was written
     int64_t updated_wall_ms;    // when a write last changed the stream
     uint32_t attempts;          // upstream attempts the stream took (its final batch's attempt)
-    sl_buf_t text;              // owned; TEXT deltas from the asked index, in index order
+    uint32_t api;               // sl_api_t the stream was started with
+    char *owner;                // owned; the gateway key's name that started it, "" for none
+    size_t owner_len;
+    uint32_t flags; // SL_FLAG_* of its request
+    sl_buf_t text;  // owned; TEXT deltas from the asked index, in index order
 } persist_record_t;
 
 // Counters since the store was opened, for tests and metrics.
@@ -109,7 +115,8 @@ persist_store_new(const char *path, const sl_clock_t *clock, persist_store_sync_
 void persist_store_destroy(persist_store_t **self_p);
 
 // Check that batch is a BATCH the store can write: a valid lowercase UUID req_id, at most
-// SL_WIRE_MAX_DELTAS deltas of known kinds, first_index + n below 2^63, a known err_class.
+// SL_WIRE_MAX_DELTAS deltas of known kinds, first_index + n below 2^63, a known err_class and
+// api, an owner of at most SL_OWNER_MAX bytes.
 // Returns 0, or SL_EPROTO with *why (static text naming the field) set. Needs no store.
 int persist_store_check(const sl_msg_t *batch, const char **why);
 

@@ -39,8 +39,9 @@ struct provider_transfer {
     provider_send_fn *send;            // where frames go
     void *send_arg;
     // From the DISPATCH, owned copies:
-    char *req_id, *ingress, *model, *upstream_model, *provider_name;
+    char *req_id, *ingress, *model, *upstream_model, *provider_name, *owner;
     uint32_t attempt;
+    uint32_t api, flags; // the client's API and SL_FLAG_*, for START (kept with the stream)
     // Parsed, not yet sent:
     sl_deltas_t parsed;        // owned; deltas parsed and not yet packed into TOKENS
     uint64_t count;            // deltas produced: the index the next one gets
@@ -339,6 +340,9 @@ s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
     self->upstream_model = sl_str_dup(dispatch->upstream_model);
     self->attempt = dispatch->attempt;
     self->provider_name = sl_str_dup(dispatch->provider);
+    self->owner = sl_str_dup(dispatch->owner);
+    self->api = dispatch->api;
+    self->flags = dispatch->flags;
     sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
     sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
     provider_request_init(&self->request);
@@ -433,6 +437,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     sl_buf_free(&self->error_body);
     free(self->req_id);
     free(self->ingress);
+    free(self->owner);
     free(self->model);
     free(self->upstream_model);
     free(self->provider_name);
@@ -479,7 +484,10 @@ s_send_start(provider_transfer_t *self)
                       .attempt = self->attempt,
                       .provider = sl_str(self->provider_name),
                       .upstream_model = sl_str(self->upstream_model),
-                      .first_index = provider_retain_durable_count(self->retain)};
+                      .first_index = provider_retain_durable_count(self->retain),
+                      .api = self->api,
+                      .owner = sl_str(self->owner),
+                      .flags = self->flags};
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = sl_wire_encode(&start, &data, &len);

@@ -130,24 +130,29 @@ test_served(void)
     CHECK_INT(r->status, ==, 200);
     CHECK(strstr(sl_buf_str(&r->body), "event: message_stop") != NULL);
     test_http_destroy(&r);
-    // The stored stream and the model list with a key.
+    // The stored stream belongs to the key that started it: another key gets 404, as for a
+    // stream that does not exist.
     char path[128];
     snprintf(path, sizeof path, "/v1/streams/%s", id);
-    r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    r = s_run(path, NULL, "Authorization: Bearer " APP_KEY);
     for (int i = 0; r->status == 200 && strstr(sl_buf_str(&r->body), "\"streaming\"") && i < 50;
          i++) {
         test_http_destroy(&r);
         test_sleep_ms(100);
-        r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+        r = s_run(path, NULL, "Authorization: Bearer " APP_KEY);
     }
     CHECK_INT(r->status, ==, 200);
     CHECK(strstr(sl_buf_str(&r->body), "\"complete\"") != NULL);
+    test_http_destroy(&r);
+    r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 404, "invalid_request_error");
     test_http_destroy(&r);
     r = s_run("/v1/models", NULL, "x-api-key: " APP_KEY);
     CHECK_INT(r->status, ==, 200);
     CHECK(strstr(sl_buf_str(&r->body), "\"m1\"") != NULL);
     test_http_destroy(&r);
-    printf("a digest key by bearer, an env key by x-api-key: streams, store and models: ok\n");
+    printf("a digest key by bearer, an env key by x-api-key: streams, models, and the store to its "
+           "owner only: ok\n");
 }
 
 int

@@ -24,6 +24,7 @@
 
 #define SL_WIRE_MAX_FRAME  (16u * 1024 * 1024) // bytes; also ZMQ_MAXMSGSIZE on bound sockets
 #define SL_WIRE_MAX_DELTAS 64                  // deltas in one TOKENS or BATCH message
+#define SL_OWNER_MAX       64                  // bytes of an OWNER (a gateway key's name)
 
 // A borrowed byte string: not NUL-terminated, may hold any bytes.
 typedef struct {
@@ -61,6 +62,10 @@ typedef enum {
     SL_HOST_FAILING = 2,  // some process keeps crashing: it is restarted with a capped backoff
     SL_HOST_DRAINING = 3, // `sluice ctl drain`: no new requests; sluice stops once in-flight ends
 } sl_host_state_t;
+
+// Flags of a request, kept with its stream (FLAGS field).
+#define SL_FLAG_USAGE 1u // OpenAI: the client asked for the usage chunk (stream_options)
+#define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
 
 // Kinds of delta a token can carry.
 typedef enum {
@@ -107,28 +112,32 @@ typedef struct {
     X(TEXT, text, STR)                           \
     X(REQ_IDS, req_ids, STR)                     \
     X(RETRY_AFTER_MS, retry_after_ms, U64)       \
+    X(OWNER, owner, STR)                         \
+    X(FLAGS, flags, U32)                         \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
 // docs/protocol.md.
 #define SL_WIRE_MESSAGES(X)                                                                      \
-    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY)                                      \
+    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY, OWNER, FLAGS)                        \
     X(CANCEL, 2, REQ_ID, ERR_CLASS)                                                              \
     X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                            \
     X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                   \
-    X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY) \
+    X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY, \
+      OWNER, FLAGS)                                                                              \
     X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT,           \
       RETRY_AFTER_MS)                                                                            \
-    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX)          \
+    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX, API,     \
+      OWNER, FLAGS)                                                                              \
     X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                  \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
       ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                             \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
-      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT)                                        \
+      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS)                     \
     X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                 \
     X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                       \
     X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,        \
-      COMPLETION_TOKENS, TEXT, ATTEMPT)                                                          \
+      COMPLETION_TOKENS, TEXT, ATTEMPT, API, OWNER, FLAGS, MESSAGE, FIRST_INDEX, DELTAS)         \
     X(UP, 14, NAME)                                                                              \
     X(STATE, 15, STATE, COUNT)                                                                   \
     X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \
@@ -138,7 +147,8 @@ typedef struct {
     X(STATS, 20, NAME, TEXT)                                                                     \
     X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
     X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
-    X(BUNDLE, 23, COUNT, BODY)
+    X(BUNDLE, 23, COUNT, BODY)                                                                   \
+    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -180,6 +190,8 @@ typedef struct {
     sl_str_t
         req_ids; // READY: the ids of the requests in flight, SL_ID_LEN bytes each, no separator
     uint64_t retry_after_ms; // OUTCOME, END, REJECT: wait this long before asking again; 0: no word
+    sl_str_t owner;          // name of the gateway key that started the stream; "" without keys
+    uint32_t flags;          // SL_FLAG_* bits of the request, kept with its stream
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;

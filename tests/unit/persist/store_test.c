@@ -194,10 +194,16 @@ static void
 test_in_order(persist_store_t *store, sl_clock_t *clock)
 {
     sl_msg_t *open = s_batch(0, ID1, 0); // no deltas, not final: opens the stream
+    open->api = SL_API_ANTHROPIC;
+    open->owner = sl_str("app-1");
+    open->flags = SL_FLAG_KEEP;
     CHECK_INT(s_write1(store, open), ==, 0);
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_STR(rec.model, "gpt-test");
+    CHECK_INT(rec.api, ==, SL_API_ANTHROPIC); // the row keeps who started it, and how
+    CHECK_STR(rec.owner, "app-1");
+    CHECK_INT(rec.flags, ==, SL_FLAG_KEEP);
     CHECK_INT(rec.state, ==, SL_STREAM_STREAMING);
     CHECK_INT(rec.tokens, ==, 0);
     CHECK_STR(rec.finish_reason, "");
@@ -591,6 +597,8 @@ test_check(persist_store_t *store)
         {4, "first_index: out of range"},
         {5, "err_class: unknown"},
         {6, "deltas: unknown kind"},
+        {7, "api: unknown"},
+        {8, "owner: longer than a key name"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sl_msg_t *m = s_batch(1, IDX, 0);
@@ -616,6 +624,14 @@ test_check(persist_store_t *store)
             break;
         case 6:
             m->deltas[0].kind = SL_DELTA_MAX_;
+            break;
+        case 7:
+            m->api = SL_API_NATIVE + 1;
+            break;
+        case 8:
+            m->owner = sl_strn("0123456789012345678901234567890123456789012345678901234567890123"
+                               "4",
+                               SL_OWNER_MAX + 1);
             break;
         }
         CHECK_INT(persist_store_check(m, &why), ==, SL_EPROTO);
@@ -805,7 +821,7 @@ test_migrate_v2(const char *path, sl_clock_t *clock)
     s_sql_v1_row(path, ID1, 0, 16, 'a');
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 3);
+    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 4);
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
@@ -835,8 +851,11 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
 
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 3);
+    CHECK_INT(s_sql_int(path, "PRAGMA user_version"), ==, 4);
     CHECK_INT(s_sql_int(path, "SELECT attempts FROM streams WHERE id = '" ID2 "'"), ==, 1);
+    CHECK_INT(
+        s_sql_int(path, "SELECT api + flags + length(owner) FROM streams WHERE id = '" ID2 "'"), ==,
+        0);
     s_expect_state(store, ID1, SL_STREAM_STREAMING, 16); // recounted: 0..15 are whole
     s_expect_state(store, ID2, SL_STREAM_COMPLETE, 48);  // finished: left alone
     s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
@@ -928,7 +947,7 @@ main(void)
     test_migrate_v2(v2, &clock);
 
     // A file from a newer build, or a directory that is not there: no store.
-    s_sql(newer, "PRAGMA user_version = 4;");
+    s_sql(newer, "PRAGMA user_version = 5;");
     CHECK(persist_store_new(newer, NULL, PERSIST_STORE_SYNC_NORMAL) == NULL);
     CHECK(persist_store_new(missing, NULL, PERSIST_STORE_SYNC_FULL) == NULL);
 
