@@ -11,6 +11,7 @@
 
 #include <czmq.h>
 
+#include "page.h"
 #include "sl/err.h"
 #include "sl/fs.h"
 #include "sl/ids.h"
@@ -42,6 +43,7 @@ struct persist {
     s_pending_t *group;       // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
+    sl_deltas_t page;                              // owned; the page a READ is answered with
 };
 
 static void
@@ -180,6 +182,49 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
     persist_record_free(&rec);
 }
 
+// READ: the stream's fields and a page of its deltas from first_index (page.h). A RECORD with
+// status 404 for an unknown stream, 500 when the store failed.
+static void
+s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
+{
+    persist_record_t rec;
+    int rc = persist_store_head(self->db, q->req_id, &rec);
+    if (rc == 0)
+        rc = persist_page_read(self->db, q->req_id, q->first_index, q->flags & SL_READ_CONTEXT,
+                               &self->page);
+    sl_msg_t record = {
+        .type = SL_MSG_RECORD, .seq = q->seq, .req_id = q->req_id, .first_index = q->first_index};
+    if (rc == 0) {
+        record.status = 200;
+        record.model = sl_strn(rec.model, rec.model_len);
+        record.state = rec.state;
+        record.finish_reason = sl_strn(rec.finish_reason, rec.finish_reason_len);
+        record.count = rec.tokens;
+        record.prompt_tokens = rec.prompt_tokens;
+        record.completion_tokens = rec.completion_tokens;
+        record.attempt = rec.attempts;
+        record.api = rec.api;
+        record.owner = sl_strn(rec.owner, rec.owner_len);
+        record.flags = rec.flags;
+        record.message = sl_strn(rec.error, rec.error_len);
+        sl_deltas_fill(&self->page, &record);
+    } else if (rc == SL_ENOTFOUND) {
+        record.status = 404;
+    } else {
+        record.status = 500;
+        sl_log_error_rl("read: req=%.*s failed: %s", (int)q->req_id.len, q->req_id.ptr,
+                        rc == SL_EIO || rc == SL_EPROTO ? persist_store_errmsg(self->db)
+                                                        : sl_strerror(rc));
+    }
+    int sent = sl_sock_send(self->query, from, &record);
+    if (sent < 0)
+        sl_log_warn_rl("read: record not sent req=%.*s: %s", (int)q->req_id.len, q->req_id.ptr,
+                       sl_strerror(sent));
+    if (sent == SL_EAGAIN)
+        self->records_dropped++;
+    persist_record_free(&rec);
+}
+
 static int
 s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
 {
@@ -187,10 +232,13 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
     persist_t *self = arg;
     if (q->type == SL_MSG_BEAT)
         sl_sock_beat(self->query, *from_p, self->name); // the ingress learns we are here
-    else if (q->type != SL_MSG_QUERY)
-        sl_log_warn_rl("query: %s dropped: not a QUERY", sl_wire_type_name(q->type));
+    else if (q->type != SL_MSG_QUERY && q->type != SL_MSG_READ)
+        sl_log_warn_rl("query: %s dropped: not a QUERY or READ", sl_wire_type_name(q->type));
     else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
-        sl_log_warn_rl("query: QUERY dropped: req_id: not a lowercase UUID");
+        sl_log_warn_rl("query: %s dropped: req_id: not a lowercase UUID",
+                       sl_wire_type_name(q->type));
+    else if (q->type == SL_MSG_READ)
+        s_answer_read(self, *from_p, q);
     else
         s_answer(self, *from_p, q);
     return 0;
@@ -244,6 +292,7 @@ persist_new(const sl_config_t *cfg)
     self->cfg = cfg;
     snprintf(self->name, sizeof self->name, "persist-%d", (int)getpid());
     self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
+    sl_deltas_init(&self->page, PERSIST_PAGE_BYTES);
     if (strcmp(cfg->persist_backend, "sqlite") != 0) {
         sl_log_error("persist: persist.backend '%s' is not built in (sqlite is)",
                      cfg->persist_backend);
@@ -296,6 +345,7 @@ persist_destroy(persist_t **self_p)
     zsock_destroy(&self->store);
     persist_store_destroy(&self->db);
     free(self->group);
+    sl_deltas_free(&self->page);
     free(self);
     *self_p = NULL;
 }

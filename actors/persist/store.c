@@ -708,8 +708,20 @@ persist_store_read(persist_store_t *self,
                    size_t max_text_bytes,
                    persist_record_t *rec)
 {
-    memset(rec, 0, sizeof *rec);
+    int err = persist_store_head(self, id, rec);
     sl_buf_init(&rec->text, max_text_bytes);
+    if (err != 0)
+        return err;
+    err = s_walk(self, id, from_index, s_append_row_text, &rec->text);
+    if (err == SL_ETOOBIG)
+        sl_buf_reset(&rec->text);
+    return err;
+}
+
+int
+persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
     sqlite3_stmt *st = self->select_stream;
     if (s_bind_str(st, 1, id) != SQLITE_OK) {
         s_reset(st);
@@ -735,11 +747,6 @@ persist_store_read(persist_store_t *self,
               : rc == SQLITE_DONE ? SL_ENOTFOUND
                                   : s_fail(self, "select stream");
     s_reset(st);
-    if (err != 0)
-        return err;
-    err = s_walk(self, id, from_index, s_append_row_text, &rec->text);
-    if (err == SL_ETOOBIG)
-        sl_buf_reset(&rec->text);
     return err;
 }
 

@@ -140,6 +140,9 @@ int persist_store_read(persist_store_t *self,
                        uint64_t from_index,
                        size_t max_text_bytes,
                        persist_record_t *rec);
+// Read stream id's fields into *rec as persist_store_read does, without its text (rec->text
+// stays empty). Same results and same duty to call persist_record_free.
+int persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec);
 // Release what persist_store_read put in rec. Safe on a zeroed or already freed record.
 void persist_record_free(persist_record_t *rec);
 

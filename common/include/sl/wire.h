@@ -66,6 +66,8 @@ typedef enum {
 // Flags of a request, kept with its stream (FLAGS field).
 #define SL_FLAG_USAGE 1u // OpenAI: the client asked for the usage chunk (stream_options)
 #define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
+// READ's flags: the first page of a resume, which looks back for the tool calls it joins.
+#define SL_READ_CONTEXT 1u
 
 // Kinds of delta a token can carry.
 typedef enum {
@@ -148,7 +150,7 @@ typedef struct {
     X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
     X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
     X(BUNDLE, 23, COUNT, BODY)                                                                   \
-    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX)
+    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
