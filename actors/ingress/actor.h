@@ -22,14 +22,16 @@
 #include "sl/reader.h"
 #include "sl/wire.h"
 // MHD asks the reader for at most this much; each open stream holds a buffer of this size.
-#define INGRESS_BLOCK_BYTES  (8 * 1024)
-#define INGRESS_IDLE_TIMEOUT 600 // s; an idle keep-alive connection is closed after this
-#define INGRESS_STREAMS_PATH "/v1/streams/"
-#define INGRESS_KEEPALIVE_MS 15000 // idle streams get a comment this often (proxies, dead peers)
-#define INGRESS_TICK_MAX_MS  1000  // deadlines and keepalives are checked at least this often
-#define INGRESS_DRAIN_MAX    512   // messages handled per wake, so timers and HTTP still run
-#define INGRESS_MODELS_MAX   (1024 * 1024) // bytes of the /v1/models answer
-#define INGRESS_LIVENESS_MIN 1000          // ms; a peer is never given up on sooner than this
+#define INGRESS_BLOCK_BYTES    (8 * 1024)
+#define INGRESS_IDLE_TIMEOUT   600 // s; an idle keep-alive connection is closed after this
+#define INGRESS_STREAMS_PATH   "/v1/streams/"
+#define INGRESS_KEEPALIVE_MS   15000 // idle streams get a comment this often (proxies, dead peers)
+#define INGRESS_TICK_MAX_MS    1000  // deadlines and keepalives are checked at least this often
+#define INGRESS_DRAIN_MAX      512   // messages handled per wake, so timers and HTTP still run
+#define INGRESS_MODELS_MAX     (1024 * 1024) // bytes of the /v1/models answer
+#define INGRESS_LIVENESS_MIN   1000          // ms; a peer is never given up on sooner than this
+#define INGRESS_FOLLOW_POLL_MS 100 // a follower with nothing new reads the store this often
+#define INGRESS_FOLLOW_TICK_MS 20  // followers' pacing is looked at this often
 
 // One HTTP connection: the request's client and what MHD and the tables know of it.
 typedef struct {
@@ -50,6 +52,12 @@ typedef struct {
     int64_t first_ms;                   // monotonic: when its first tokens were taken; 0 before
     unsigned act;                       // INGRESS_CLIENT_* flags from the tick being handled
     int key;                            // the gateway key it presented (keys.h), -1 for none
+    bool follow;                        // GET /v1/streams/<id>/events: a follower (follow.c)
+    bool cancel;                        // DELETE /v1/streams/<id>: its READ decides
+    bool followed;                      // self->followers lists it under its stream
+    bool paged;                         // its first page came (later READs need no look back)
+    uint64_t follow_from;               // the first index it asked for
+    int64_t follow_due_ms;              // monotonic: read the store again then; 0 for no poll
 } ingress_conn_t;
 
 struct ingress {
@@ -73,6 +81,7 @@ struct ingress {
     ingress_keys_t *keys;    // owned; the gateway keys, NULL when the config has none
     zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
     zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
+    zhashx_t *followers;     // req_id -> zlistx_t of ingress_conn_t (borrowed): follow.c
     uint64_t next_query_seq; // the last QUERY's seq
     ingress_link_t broker;   // on frontend
     ingress_link_t builder;  // on deliver
@@ -110,6 +119,27 @@ void ingress_on_completed(void *cls,
                           struct MHD_Connection *conn,
                           void **con_cls,
                           enum MHD_RequestTerminationCode toe);
+
+// follow.c: clients that read a stored stream from an index, then live.
+// The followers table: req_id -> its followers.
+zhashx_t *ingress_follow_table_new(void);
+// Start k following stream id from index from: the first READ, and k on the table.
+enum MHD_Result
+ingress_follow_start(ingress_t *self, ingress_conn_t *k, const char *id, uint64_t from);
+// A RECORD that answers k's READ.
+void ingress_follow_on_record(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);
+// A live TOKENS or END from the builder: to every follower of its stream.
+void ingress_follow_live(ingress_t *self, const sl_msg_t *msg);
+// Pages that are due (polls, and clients that read what was queued).
+void ingress_follow_tick(ingress_t *self);
+// Take k off the followers table.
+void ingress_follow_forget(ingress_t *self, ingress_conn_t *k);
+// Send k's READ again (persistence restarted).
+int ingress_send_read(ingress_t *self, ingress_conn_t *k);
+
+// endpoints.c: the RECORD that answers a DELETE's READ: cancel the stream if it runs and the
+// caller owns it, and answer.
+void ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);
 
 // ingress.c: the tables and the sockets.
 // The key of a pending query or CTL in self->queries.

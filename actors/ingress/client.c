@@ -53,6 +53,11 @@ struct ingress_client {
     bool owned;                   // owner is set: the caller presented a gateway key
     char owner[SL_OWNER_MAX + 1]; // that key's name: it owns what it starts, reads only that
     bool keep;                    // the stream runs on when the client disconnects
+    // A follower reads a stored stream (ingress_client_follow): pages from persistence, then
+    // its live tail. It never cancels the stream, and a gap only means it must read the store.
+    bool follower;
+    bool behind;          // a live message skipped past what it has: read the store
+    uint64_t follow_from; // the first index it asked for
 };
 
 // The invariants client.h promises, checked after every change.
@@ -361,6 +366,10 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
     if (!self->attempts)
         self->attempts = tokens->attempt;
     uint64_t first = tokens->first_index;
+    if (first > self->tokens && self->follower) {
+        self->behind = true; // persistence has what came between
+        return false;
+    }
     if (first > self->tokens) {
         s_gap(self, first);
         s_check_invariants(self);
@@ -443,6 +452,10 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
 {
     if (!s_is_open(self))
         return false;
+    if (self->follower && end->err_class == SL_ERRCLASS_NONE && end->count != self->tokens) {
+        self->behind = end->count > self->tokens; // the store has the rest, and the end
+        return false;
+    }
     if (!self->attempts)
         self->attempts = end->attempt;
     self->retry_after_ms = end->retry_after_ms;
@@ -616,7 +629,7 @@ ingress_client_tick(ingress_client_t *self, int64_t persist_heard_ms)
             sl_log_warn_rl("client req=%s: %s", self->req_id, message);
             s_end_in_error(self, 504, CLIENT_TIMEOUT_TYPE, message);
             s_check_invariants(self);
-            return INGRESS_CLIENT_WAKE | INGRESS_CLIENT_CANCEL;
+            return INGRESS_CLIENT_WAKE | (self->follower ? 0 : INGRESS_CLIENT_CANCEL);
         }
         if (self->state != INGRESS_CLIENT_STREAMING || self->out.len > 0
             || now_ms - self->last_out_ms < self->cfg.keepalive_ms)
@@ -705,4 +718,95 @@ ingress_client_retry_after_s(const ingress_client_t *self)
     // Whole seconds, rounded up; sluice's own 429/503 says at least 1 s.
     int64_t s = (int64_t)((self->retry_after_ms + 999) / 1000);
     return s > 0 ? s : 1;
+}
+
+int
+ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_index)
+{
+    if (ingress_client_query(self, id) != 0)
+        return SL_EINVAL;
+    self->follower = true;
+    self->follow_from = from_index;
+    return 0;
+}
+
+// The first page: the stream exists and the caller may read it, so the stream's own API
+// writes it from here on (errors before it took the URL's).
+static void
+s_follow_begin(ingress_client_t *self, const sl_msg_t *record)
+{
+    self->api = record->api == SL_API_ANTHROPIC ? &ingress_anthropic_api : &ingress_openai_api;
+    self->req.model = sl_str_dup(record->model);
+    self->req.stream = true;
+    self->req.include_usage = record->flags & SL_FLAG_USAGE;
+    self->stream = true;
+    self->attempts = record->attempt;
+    self->writer =
+        self->api->state_new(self->req_id, self->req.model, sl_id_time_ms(self->req_id) / 1000);
+    self->tokens = self->follow_from;
+    s_begin_stream(self);
+    self->last_msg_ms = s_now_ms(self);
+}
+
+// The stored end of a stream the follower has every token of.
+static void
+s_follow_end(ingress_client_t *self, const sl_msg_t *record)
+{
+    if (record->state == SL_STREAM_COMPLETE) {
+        sl_msg_t end = *record;
+        end.err_class = SL_ERRCLASS_NONE;
+        end.count = self->tokens;
+        (void)ingress_client_on_end(self, &end);
+        return;
+    }
+    char message[1024];
+    bool aborted = record->state == SL_STREAM_ABORTED;
+    snprintf(message, sizeof message, "%.*s", (int)record->message.len,
+             record->message.len ? record->message.ptr
+             : aborted           ? "the stream was cancelled"
+                                 : "the stream ended in an error");
+    s_end_in_error(self, 502, aborted ? "stream_cancelled" : "stream_error", message);
+}
+
+bool
+ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record)
+{
+    if (!self->follower || self->ended)
+        return false;
+    if (self->state == INGRESS_CLIENT_QUERYING) {
+        if (record->status == 404
+            || (record->status == 200 && !ingress_client_may_read(self, record->owner))) {
+            ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
+            return true;
+        }
+        if (record->status != 200) {
+            ingress_client_fail(self, 500, "server_error", "the stored stream cannot be read",
+                                NULL);
+            return true;
+        }
+        s_follow_begin(self, record);
+    } else if (record->status != 200) {
+        s_end_in_error(self, 502, "server_error", "the stored stream cannot be read");
+        s_check_invariants(self);
+        return true;
+    }
+    self->behind = false;
+    if (record->n_deltas)
+        (void)ingress_client_on_tokens(self, record);
+    if (!self->ended && record->state != SL_STREAM_STREAMING && self->tokens >= record->count)
+        s_follow_end(self, record);
+    s_check_invariants(self);
+    return true;
+}
+
+bool
+ingress_client_following(const ingress_client_t *self)
+{
+    return self->follower && !self->ended;
+}
+
+bool
+ingress_client_behind(const ingress_client_t *self)
+{
+    return self->behind;
 }

@@ -121,6 +121,24 @@ bool ingress_client_keeps(const ingress_client_t *self);
 // (QUERYING from now), SL_EINVAL when id is no stream id (a 404 is decided).
 int ingress_client_query(ingress_client_t *self, const char *id);
 
+// Follow a stored stream (GET /v1/streams/<id>/events): its deltas from index from_index on,
+// then its end, in the API the stream was started with, as one SSE stream that stands alone
+// (its own message_start or role chunk). QUERYING until the first page (the actor sends READ
+// from ingress_client_tokens, and again while ingress_client_following); 0, or SL_EINVAL when
+// id is no stream id (404 decided). A follower takes live TOKENS and END of the stream too:
+// one that skips past what it has makes it `behind` (read the store again), never an error;
+// its deadlines end only its own response, never the stream (no CANCEL).
+int ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_index);
+// Take a RECORD that answers a follower's READ: the first decides the response (404 for an
+// unknown stream or another key's; 200 and the stream's API), each adds its page's deltas,
+// and the stored end ends the response once every token is out. True when the actor must
+// act (queue or resume).
+bool ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record);
+// True while a follower's response goes on: it wants the next page (or the live tail).
+bool ingress_client_following(const ingress_client_t *self);
+// True when a live message skipped past what the follower has: the store has what came between.
+bool ingress_client_behind(const ingress_client_t *self);
+
 // Wait for an answer from another process that is not a stream (the supervisor's, for
 // /admin and /metrics): QUERYING from now, ended by ingress_client_respond, or after
 // INGRESS_CLIENT_AWAIT_MS by a 504 that names who (static text) did not answer.

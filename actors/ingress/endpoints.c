@@ -12,6 +12,26 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
+#include "sl/text.h"
+
+// Whether k's stream runs on when its client leaves: the request's x-sluice-on-disconnect,
+// else its key's on_disconnect, else its route's (cancel by default). False with *bad set
+// when the header holds neither word.
+static bool
+s_keeps(ingress_t *self, ingress_conn_t *k, const char *model, bool *bad)
+{
+    const char *asked = ingress_conn_header(k, "x-sluice-on-disconnect");
+    *bad = false;
+    if (asked && *asked) {
+        *bad = strcmp(asked, "keep") != 0 && strcmp(asked, "cancel") != 0;
+        return strcmp(asked, "keep") == 0;
+    }
+    const sl_key_cfg_t *key = ingress_keys_cfg(self->keys, k->key);
+    if (key && key->on_disconnect)
+        return strcmp(key->on_disconnect, "keep") == 0;
+    const sl_route_cfg_t *route = sl_config_route(self->cfg, model, strlen(model));
+    return route && route->on_disconnect && strcmp(route->on_disconnect, "keep") == 0;
+}
 
 static enum MHD_Result
 s_submit(ingress_t *self, ingress_conn_t *k)
@@ -28,6 +48,14 @@ s_submit(ingress_t *self, ingress_conn_t *k)
     if (self->keys && !k->report && !ingress_keys_allows(self->keys, k->key, model)) {
         ingress_client_fail(c, 403, "invalid_request_error", "this key may not use this model",
                             NULL);
+        return ingress_conn_queue(k);
+    }
+    bool bad = false;
+    ingress_client_set_keep(c, s_keeps(self, k, model, &bad));
+    if (bad) {
+        ingress_client_fail(c, 400, "invalid_request_error",
+                            "x-sluice-on-disconnect takes keep or cancel",
+                            "x-sluice-on-disconnect");
         return ingress_conn_queue(k);
     }
     if (self->host_state == SL_HOST_DRAINING) {
@@ -62,6 +90,90 @@ s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
     zhashx_insert(self->queries, key, k);
     ingress_conn_suspend(k);
     return MHD_YES;
+}
+
+// DELETE /v1/streams/<id>: cancel a stream that still runs (a kept one whose client left, or
+// any the caller owns). Its record decides (ingress_stream_cancel); only the head is read.
+static enum MHD_Result
+s_stream_delete(ingress_t *self, ingress_conn_t *k, const char *id)
+{
+    if (ingress_client_query(k->client, id) != 0)
+        return ingress_conn_queue(k);
+    k->cancel = true;
+    k->paged = true;             // no look back: the page is empty
+    k->follow_from = UINT64_MAX; // past any stored index
+    k->query_seq = ++self->next_query_seq;
+    if (ingress_send_read(self, k) < 0) {
+        k->query_seq = 0;
+        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
+        return ingress_conn_queue(k);
+    }
+    char key[24];
+    ingress_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+void
+ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
+{
+    static const char *const states[] = {"streaming", "complete", "error", "aborted"};
+    char body[256];
+    if (record->status == 404
+        || (record->status == 200 && !ingress_client_may_read(k->client, record->owner)))
+        ingress_client_fail(k->client, 404, "invalid_request_error", "No stream with that id",
+                            NULL);
+    else if (record->status != 200)
+        ingress_client_fail(k->client, 500, "server_error", "the stream cannot be read", NULL);
+    else if (record->state != SL_STREAM_STREAMING) {
+        snprintf(body, sizeof body, "the stream has already ended (%s)",
+                 record->state <= SL_STREAM_ABORTED ? states[record->state] : "error");
+        ingress_client_fail(k->client, 409, "invalid_request_error", body, NULL);
+    } else {
+        ingress_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"status\":\"cancelling\"}",
+                 ingress_client_req_id(k->client));
+        (void)ingress_client_respond(k->client, 202, body, strlen(body));
+        sl_log_info("stream=%s cancelled by DELETE", ingress_client_req_id(k->client));
+    }
+    ingress_wake(self, k);
+}
+
+// /v1/streams/<id>[/events]: the record, or the stream as events (a resume).
+static enum MHD_Result s_stream_events(ingress_t *self, ingress_conn_t *k, const char *id);
+
+static enum MHD_Result
+s_streams(ingress_t *self, ingress_conn_t *k, const char *rest)
+{
+    const char *slash = strchr(rest, '/');
+    if (!slash)
+        return s_stream_get(self, k, rest);
+    char id[SL_ID_LEN + 1] = "";
+    if (strcmp(slash, "/events") == 0 && (size_t)(slash - rest) == SL_ID_LEN) {
+        memcpy(id, rest, SL_ID_LEN);
+        return s_stream_events(self, k, id);
+    }
+    ingress_client_fail(k->client, 404, "invalid_request_error", "No stream with that id", NULL);
+    return ingress_conn_queue(k);
+}
+
+// GET /v1/streams/<id>/events: the stream after the index in Last-Event-ID (what an SSE client
+// sends when it reconnects) or ?after=, from its start without either.
+static enum MHD_Result
+s_stream_events(ingress_t *self, ingress_conn_t *k, const char *id)
+{
+    const char *after = MHD_lookup_connection_value(k->conn, MHD_GET_ARGUMENT_KIND, "after");
+    const char *last = ingress_conn_header(k, "Last-Event-ID");
+    const char *given = last && *last ? last : after;
+    int64_t index = -1;
+    if (given && (!sl_text_parse_int(given, strlen(given), &index) || index < 0)) {
+        ingress_client_fail(k->client, 400, "invalid_request_error",
+                            "Last-Event-ID and after take an event id: a token index, 0 or more",
+                            last && *last ? "Last-Event-ID" : "after");
+        return ingress_conn_queue(k);
+    }
+    return ingress_follow_start(self, k, id, (uint64_t)(index + 1));
 }
 
 static enum MHD_Result
@@ -174,8 +286,11 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
     } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
+        if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0
+            && !strchr(url + strlen(INGRESS_STREAMS_PATH), '/'))
+            return s_stream_delete(self, k, url + strlen(INGRESS_STREAMS_PATH));
         if (get)
-            return s_stream_get(self, k, url + strlen(INGRESS_STREAMS_PATH));
+            return s_streams(self, k, url + strlen(INGRESS_STREAMS_PATH));
     } else if (strcmp(url, "/v1/models") == 0) {
         if (get)
             return s_models(self, k);
@@ -265,9 +380,13 @@ ingress_on_completed(void *cls,
     if (!k)
         return;
     if (k->registered && !ingress_client_is_ended(k->client) && !k->closing) {
-        // The client left before its stream ended: stop paying for the upstream.
-        ingress_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
-        sl_log_info("client left req=%s reason=%d", ingress_client_req_id(k->client), (int)toe);
+        // The client left before its stream ended: stop paying for the upstream, unless the
+        // stream is kept (it can be resumed, and DELETE cancels it).
+        bool keep = ingress_client_keeps(k->client);
+        if (!keep)
+            ingress_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);
+        sl_log_info("client left req=%s reason=%d stream=%s", ingress_client_req_id(k->client),
+                    (int)toe, keep ? "kept" : "cancelled");
     }
     if (k->chat) { // 499: the client left before any status was decided
         unsigned status = ingress_client_status(k->client);

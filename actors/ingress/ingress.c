@@ -51,6 +51,7 @@ ingress_forget(ingress_t *self, ingress_conn_t *k)
         zhashx_delete(self->queries, key);
         k->query_seq = 0;
     }
+    ingress_follow_forget(self, k);
 }
 
 // The client's state changed: queue its response or let MHD take the new output.
@@ -188,6 +189,17 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static int
+s_on_follow(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ingress_t *self = arg;
+    if (zhashx_size(self->followers))
+        ingress_follow_tick(self);
+    return 0;
+}
+
 // Beats out on every link and to the supervisor; the peers answer with their own, which is
 // how a restarted one is noticed.
 static int
@@ -266,7 +278,9 @@ s_requery(ingress_t *self)
 {
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
-        if (!k->admin && ingress_send_query(self, k) == 0)
+        if (!k->admin
+            && (k->follow || k->cancel ? ingress_send_read(self, k) : ingress_send_query(self, k))
+                   == 0)
             sent++;
     if (sent)
         sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
@@ -345,6 +359,8 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         s_unexpected("deliver", msg);
         return 0;
     }
+    if (zhashx_size(self->followers))
+        ingress_follow_live(self, msg);
     if (!k)
         sl_log_debug("%s for unknown req=%.*s dropped", sl_wire_type_name(msg->type),
                      (int)msg->req_id.len, msg->req_id.ptr);
@@ -369,7 +385,15 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         char key[24];
         ingress_query_key(msg->seq, key);
         ingress_conn_t *k = zhashx_lookup(self->queries, key);
-        if (k && !k->admin && ingress_client_on_record(k->client, msg))
+        if (k && k->cancel) {
+            zhashx_delete(self->queries, key);
+            k->query_seq = 0;
+            ingress_stream_cancel(self, k, msg);
+        } else if (k && k->follow) {
+            zhashx_delete(self->queries, key); // answered: the next READ gets a new seq
+            k->query_seq = 0;
+            ingress_follow_on_record(self, k, msg);
+        } else if (k && !k->admin && ingress_client_on_record(k->client, msg))
             ingress_wake(self, k);
         break;
     }
@@ -499,6 +523,7 @@ ingress_new(const sl_config_t *cfg)
     self->persist.role = "persistence";
     self->clients = zhashx_new();
     self->queries = zhashx_new();
+    self->followers = ingress_follow_table_new();
     self->frontend = sl_sock_connect(ZMQ_DEALER, cfg->ep_frontend, SL_SOCK_HWM, self->name);
     self->deliver = sl_sock_connect(ZMQ_DEALER, cfg->ep_deliver, SL_SOCK_HWM, self->name);
     self->query = sl_sock_connect(ZMQ_DEALER, cfg->ep_query, SL_SOCK_HWM, self->name);
@@ -532,6 +557,7 @@ ingress_new(const sl_config_t *cfg)
     if (zloop_poller(self->loop, &item, s_on_http, self)
         || zloop_timer(self->loop, (size_t)tick_ms, 0, s_on_tick, self) < 0
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0
+        || zloop_timer(self->loop, INGRESS_FOLLOW_TICK_MS, 0, s_on_follow, self) < 0
         || zloop_reader(self->loop, self->deliver, s_on_deliver, self)
         || !(self->r_frontend = sl_reader_new(self->loop, self->frontend, s_on_frontend, self, 0))
         || !(self->r_query = sl_reader_new(self->loop, self->query, s_on_query, self, 0))
@@ -586,6 +612,7 @@ ingress_destroy(ingress_t **self_p)
     ingress_keys_destroy(&self->keys);
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->frontend);
+    zhashx_destroy(&self->followers);
     zhashx_destroy(&self->queries);
     zhashx_destroy(&self->clients);
     free(self);

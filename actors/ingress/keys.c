@@ -100,3 +100,9 @@ ingress_keys_name(const ingress_keys_t *self, int index)
 {
     return self && index >= 0 && (size_t)index < self->n_keys ? self->keys[index].cfg->name : "";
 }
+
+const sl_key_cfg_t *
+ingress_keys_cfg(const ingress_keys_t *self, int index)
+{
+    return self && index >= 0 && (size_t)index < self->n_keys ? self->keys[index].cfg : NULL;
+}

@@ -26,6 +26,8 @@ int ingress_keys_find(const ingress_keys_t *self, const char *given);
 // True when the key at index may use the route alias model (a key that lists no models may
 // use every route).
 bool ingress_keys_allows(const ingress_keys_t *self, int index, const char *model);
+// The configured key at index; NULL for an index that is none.
+const sl_key_cfg_t *ingress_keys_cfg(const ingress_keys_t *self, int index);
 // The configured name of the key at index, for logs.
 const char *ingress_keys_name(const ingress_keys_t *self, int index);
 

@@ -16,6 +16,7 @@ const char *const sl_config_kinds[] = {SL_PROVIDER_KINDS(X) NULL};
 static const char *const s_backends[] = {"sqlite", NULL};
 static const char *const s_synchronous[] = {"normal", "full", NULL};
 static const char *const s_auth[] = {"keys", "none", NULL};
+static const char *const s_on_disconnect[] = {"cancel", "keep", NULL};
 
 #define S_FIELD(type, sec, k, kd, m)                                   \
     .section = sec, .key = k, .kind = kd, .offset = offsetof(type, m), \
@@ -107,6 +108,8 @@ const sl_config_field_t sl_config_route_keys[] = {
      .max = 3600000},
     {S_FIELD(sl_route_cfg_t, NULL, "idle_ms", SL_CK_INT, idle_ms), .max = 600000},
     {S_FIELD(sl_route_cfg_t, NULL, "total_ms", SL_CK_INT, total_ms), .max = 86400000},
+    {S_FIELD(sl_route_cfg_t, NULL, "on_disconnect", SL_CK_CHOICE, on_disconnect),
+     .choices = s_on_disconnect},
 };
 
 const sl_config_field_t sl_config_target_keys[] = {
@@ -119,6 +122,8 @@ const sl_config_field_t sl_config_key_keys[] = {
     {S_FIELD(sl_key_cfg_t, NULL, "sha256", SL_CK_SHA256, sha256)},
     {S_FIELD(sl_key_cfg_t, NULL, "key_env", SL_CK_ENV, key_env)},
     {S_FIELD(sl_key_cfg_t, NULL, "models", SL_CK_MODELS, models)},
+    {S_FIELD(sl_key_cfg_t, NULL, "on_disconnect", SL_CK_CHOICE, on_disconnect),
+     .choices = s_on_disconnect},
 };
 
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sl/log.h"
+#include "sl/text.h"
 
 // Random bytes are read from the kernel a pool at a time: one getrandom() per 409 ids keeps
 // an id cheap, and the pool never holds bytes that were handed out before.
@@ -128,4 +129,14 @@ sl_id_is_valid(const char *s, size_t len)
         }
     }
     return 1;
+}
+
+int64_t
+sl_id_time_ms(const char *id)
+{
+    int64_t ms = 0;
+    for (size_t i = 0; i < 13; i++) // "0190b3e0-7a1c": 12 hex digits around the first dash
+        if (id[i] != '-')
+            ms = ms * 16 + sl_text_hex_value(id[i]);
+    return ms;
 }

@@ -88,6 +88,8 @@ typedef struct {
     int64_t retry_max_ms;     // longest delay, and the cap on an upstream's Retry-After
     // The route's own upstream timeouts; 0 (the default) takes timeouts.* of the same name.
     int64_t connect_ms, first_content_ms, idle_ms, total_ms;
+    char *on_disconnect; // owned; "keep": a stream runs on when its client leaves; else NULL or
+                         // "cancel" (the default): it is cancelled
 } sl_route_cfg_t;
 
 // A gateway key (`keys:`): a client presents the key (Authorization: Bearer, or x-api-key);
@@ -98,6 +100,7 @@ typedef struct {
     char *key_env; // owned; the variable holding the key, or NULL (exactly one of the two)
     char **models; // owned; the route aliases it may use; none listed: every route
     size_t n_models;
+    char *on_disconnect; // owned; "keep" or "cancel" for the key's streams; NULL: the route's
 } sl_key_cfg_t;
 
 // The loaded configuration. Shown because every process reads many fields; treat as read-only.

@@ -18,5 +18,7 @@
 void sl_id_new(int64_t now_wall_ms, char out[SL_ID_LEN + 1]);
 // True when s (len bytes) is a well-formed lowercase UUID string.
 int sl_id_is_valid(const char *s, size_t len);
+// The Unix milliseconds a valid id (sl_id_is_valid) was made at: its first 48 bits.
+int64_t sl_id_time_ms(const char *id);
 
 #endif

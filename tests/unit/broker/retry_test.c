@@ -10,7 +10,7 @@ static sl_route_cfg_t
 s_route(size_t n_targets)
 {
     static sl_target_cfg_t targets[3] = {{"a", "m"}, {"b", "m"}, {"c", "m"}};
-    sl_route_cfg_t r = {"alias", targets, n_targets, 3, 1000, 30000, 0, 0, 0, 0};
+    sl_route_cfg_t r = {"alias", targets, n_targets, 3, 1000, 30000, 0, 0, 0, 0, NULL};
     return r;
 }
 

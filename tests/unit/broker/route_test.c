@@ -11,9 +11,9 @@ main(void)
     sl_target_cfg_t m10_targets[] = {{"p1", "up-10"}};
     // Deliberately unsorted, with aliases that share prefixes.
     sl_route_cfg_t routes[] = {
-        {"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0},
-        {"fast", fast_targets, 1, 3, 1000, 30000, 0, 0, 0, 0},
-        {"m10", m10_targets, 1, 3, 1000, 30000, 0, 0, 0, 0},
+        {"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0, NULL},
+        {"fast", fast_targets, 1, 3, 1000, 30000, 0, 0, 0, 0, NULL},
+        {"m10", m10_targets, 1, 3, 1000, 30000, 0, 0, 0, 0, NULL},
     };
     broker_route_t *table = broker_route_new(routes, 3);
     CHECK(table);
@@ -68,12 +68,12 @@ main(void)
     broker_route_destroy(&table);
 
     // A duplicate alias, wherever it sits, and a route without targets are refused.
-    sl_route_cfg_t dup[] = {{"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0},
-                            {"fast", fast_targets, 1, 3, 1000, 30000, 0, 0, 0, 0},
-                            {"m1", m10_targets, 1, 3, 1000, 30000, 0, 0, 0, 0}};
+    sl_route_cfg_t dup[] = {{"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0, NULL},
+                            {"fast", fast_targets, 1, 3, 1000, 30000, 0, 0, 0, 0, NULL},
+                            {"m1", m10_targets, 1, 3, 1000, 30000, 0, 0, 0, 0, NULL}};
     CHECK(broker_route_new(dup, 3) == NULL);
-    sl_route_cfg_t empty[] = {{"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0},
-                              {"none", NULL, 0, 3, 1000, 30000, 0, 0, 0, 0}};
+    sl_route_cfg_t empty[] = {{"m1", m1_targets, 2, 3, 1000, 30000, 0, 0, 0, 0, NULL},
+                              {"none", NULL, 0, 3, 1000, 30000, 0, 0, 0, 0, NULL}};
     CHECK(broker_route_new(empty, 2) == NULL);
     return 0;
 }

@@ -64,6 +64,7 @@ test_many(void)
         for (int k = 0; k < 6; k++)
             got_ms = got_ms << 8 | b[k];
         CHECK_INT(got_ms, ==, ms);
+        CHECK_INT(sl_id_time_ms(s_ids[i]), ==, ms);
         CHECK_INT(b[6] >> 4, ==, 7); // version 7
         CHECK_INT(b[8] >> 6, ==, 2); // variant 10
         CHECK(s_ids[i][14] == '7');  // as text, too
