@@ -123,6 +123,7 @@ test_system_start_with(test_system_t *sys,
              extra_yaml ? extra_yaml : "");
     test_write_file(sys->cfg, yaml);
 
+    snprintf(sys->sluice_bin, sizeof sys->sluice_bin, "%s", sluice_bin);
     char *argv[] = {(char *)sluice_bin, "up", "-c", sys->cfg, NULL};
     sys->sluice = test_proc_start(argv, true, sys->log);
     for (int64_t waited = 0; waited < test_ms(30000); waited += 100) {
@@ -195,6 +196,27 @@ s_count_ipc(const char *dir)
     if (d)
         closedir(d);
     return count;
+}
+
+void
+test_system_restart(test_system_t *sys)
+{
+    int status = test_proc_stop(&sys->sluice, SIGTERM, test_ms(15000));
+    if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "sluice did not exit 0 on SIGTERM (status %d)\n", status);
+        test_system_dump_log(sys);
+        exit(1);
+    }
+    char *argv[] = {sys->sluice_bin, "up", "-c", sys->cfg, NULL};
+    sys->sluice = test_proc_start(argv, true, sys->log);
+    for (int64_t waited = 0; waited < test_ms(30000); waited += 100) {
+        if (test_system_healthy(sys))
+            return;
+        test_sleep_ms(100);
+    }
+    fprintf(stderr, "sluice did not become healthy again\n");
+    test_system_dump_log(sys);
+    exit(1);
 }
 
 bool

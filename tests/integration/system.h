@@ -10,13 +10,14 @@
 #include "proc.h"
 
 typedef struct {
-    char dir[PATH_MAX];      // temporary directory holding config, data and logs
-    char cfg[PATH_MAX + 32]; // config file
-    char log[PATH_MAX + 32]; // stderr of every process
-    int http_port;           // sluice's HTTP port
-    int mock_port;           // the mock upstream's port
-    char base[64];           // "http://127.0.0.1:<http_port>"
-    char mock[64];           // "http://127.0.0.1:<mock_port>"
+    char dir[PATH_MAX];        // temporary directory holding config, data and logs
+    char cfg[PATH_MAX + 32];   // config file
+    char log[PATH_MAX + 32];   // stderr of every process
+    int http_port;             // sluice's HTTP port
+    int mock_port;             // the mock upstream's port
+    char base[64];             // "http://127.0.0.1:<http_port>"
+    char mock[64];             // "http://127.0.0.1:<mock_port>"
+    char sluice_bin[PATH_MAX]; // the `sluice` binary it was started with
     test_proc_t mockllm;
     test_proc_t sluice;
 } test_system_t;
@@ -41,6 +42,9 @@ void test_system_start_with(test_system_t *sys,
 // SIGTERM sluice and check it exits 0 within the deadline, leaving no process that was
 // started with this config and no ipc file; then stop the mock. Returns true when clean.
 bool test_system_stop(test_system_t *sys);
+// Stop sluice with SIGTERM (it must exit 0) and start it again on the same config and data,
+// as `sluice up` is restarted; wait until it is healthy. The mock runs on.
+void test_system_restart(test_system_t *sys);
 // True when GET /healthz answers 200.
 bool test_system_healthy(const test_system_t *sys);
 // The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.

@@ -40,9 +40,10 @@ s_on_event(void *arg, const sl_sse_event_t *ev)
         self->first_event_ms = now_us / 1000;
     if (self->n_events < TEST_HTTP_MAX_EVENTS) {
         self->event_us[self->n_events] = now_us;
+        self->event_id[self->n_events] = ev->id_len ? atoll(ev->id) : -1;
         self->events[self->n_events++] = sl_xstrndup(ev->data, ev->data_len);
     }
-    return 0;
+    return self->stop_after && self->n_events >= self->stop_after; // 1: hang up
 }
 
 static size_t

@@ -28,7 +28,9 @@ typedef struct {
     int64_t first_event_ms; // monotonic time the first event arrived, 0 before
     int64_t added_us;       // monotonic µs the request was added to a multi handle, 0 before
     int64_t event_us[TEST_HTTP_MAX_EVENTS]; // monotonic µs each of events[] arrived
-    bool done;                              // the transfer finished
+    int64_t event_id[TEST_HTTP_MAX_EVENTS]; // the last SSE id seen at each event, -1 for none
+    size_t stop_after; // when set, the client hangs up once this many events arrived
+    bool done;         // the transfer finished
     CURLcode result;
     char *post; // owned copy of the request body
 } test_http_t;
