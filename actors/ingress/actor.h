@@ -58,6 +58,8 @@ typedef struct {
     bool paged;                         // its first page came (later READs need no look back)
     uint64_t follow_from;               // the first index it asked for
     int64_t follow_due_ms;              // monotonic: read the store again then; 0 for no poll
+    bool want_room;                     // its next page waits for its client to read
+    struct ingress *owner;              // borrowed: the actor, for MHD's callbacks
 } ingress_conn_t;
 
 struct ingress {
@@ -132,6 +134,10 @@ void ingress_follow_on_record(ingress_t *self, ingress_conn_t *k, const sl_msg_t
 void ingress_follow_live(ingress_t *self, const sl_msg_t *msg);
 // Pages that are due (polls, and clients that read what was queued).
 void ingress_follow_tick(ingress_t *self);
+// k's own stream fell behind its buffer (ingress_client_following now): feed it from the store.
+void ingress_follow_adopt(ingress_t *self, ingress_conn_t *k);
+// k's client read some of its output: when it waits for room, ask for its next page.
+void ingress_follow_room(ingress_t *self, ingress_conn_t *k);
 // Take k off the followers table.
 void ingress_follow_forget(ingress_t *self, ingress_conn_t *k);
 // Send k's READ again (persistence restarted).

@@ -57,6 +57,7 @@ struct ingress_client {
     // its live tail. It never cancels the stream, and a gap only means it must read the store.
     bool follower;
     bool behind;          // a live message skipped past what it has: read the store
+    bool fell_behind;     // a submitted stream that became a follower when it fell behind
     uint64_t follow_from; // the first index it asked for
 };
 
@@ -310,6 +311,25 @@ s_overflow(ingress_client_t *self)
     self->ended = true;
 }
 
+// A stream's output does not fit: the client reads slower than its stream comes. It is not
+// cut off: it becomes a follower of its own stream from the next index, fed from the store
+// page by page as it reads (the actor paces the pages), then live again once it caught up.
+// Its unsent output stays within its cap. Its request keeps its deadlines, and is cancelled
+// when they pass, as before.
+static void
+s_fall_behind(ingress_client_t *self)
+{
+    if (!self->follower) {
+        sl_log_info("client req=%s: fell behind at token %llu (%zu bytes unsent): fed from the "
+                    "store",
+                    self->req_id, (unsigned long long)self->tokens, self->out.len);
+        self->fell_behind = true;
+    }
+    self->follower = true;
+    self->behind = true;
+    self->follow_from = self->tokens;
+}
+
 // The request ends in error: an error event once the stream's 200 is out, else an error
 // response with status. Either way nothing but the API's terminator follows it (OpenAI's
 // [DONE]; never a finish reason, never message_stop).
@@ -367,7 +387,8 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
         self->attempts = tokens->attempt;
     uint64_t first = tokens->first_index;
     if (first > self->tokens && self->follower) {
-        self->behind = true; // persistence has what came between
+        self->behind = true;                // persistence has what came between
+        self->last_msg_ms = s_now_ms(self); // and the stream is alive
         return false;
     }
     if (first > self->tokens) {
@@ -394,7 +415,7 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
         const sl_delta_t *d = &tokens->deltas[i];
         if (self->stream) {
             if (self->api->delta(self->writer, &self->out, self->tokens, d) != 0) {
-                s_overflow(self);
+                s_fall_behind(self);
                 break;
             }
         } else if (ingress_answer_add(&self->answer, d) != 0) {
@@ -454,6 +475,7 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
         return false;
     if (self->follower && end->err_class == SL_ERRCLASS_NONE && end->count != self->tokens) {
         self->behind = end->count > self->tokens; // the store has the rest, and the end
+        self->last_msg_ms = s_now_ms(self);
         return false;
     }
     if (!self->attempts)
@@ -629,7 +651,8 @@ ingress_client_tick(ingress_client_t *self, int64_t persist_heard_ms)
             sl_log_warn_rl("client req=%s: %s", self->req_id, message);
             s_end_in_error(self, 504, CLIENT_TIMEOUT_TYPE, message);
             s_check_invariants(self);
-            return INGRESS_CLIENT_WAKE | (self->follower ? 0 : INGRESS_CLIENT_CANCEL);
+            bool own = !self->follower || self->fell_behind; // its own request: stop it
+            return INGRESS_CLIENT_WAKE | (own ? INGRESS_CLIENT_CANCEL : 0);
         }
         if (self->state != INGRESS_CLIENT_STREAMING || self->out.len > 0
             || now_ms - self->last_out_ms < self->cfg.keepalive_ms)

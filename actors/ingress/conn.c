@@ -27,6 +27,8 @@ s_read_stream(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     ingress_conn_t *k = cls;
     size_t n = ingress_client_read(k->client, buf, max);
+    if (n && k->want_room)
+        ingress_follow_room(k->owner, k); // a follower waiting for room: its next page, now
     if (n)
         return (ssize_t)n;
     if (ingress_client_is_ended(k->client) || k->closing)

@@ -337,6 +337,7 @@ ingress_on_request(void *cls,
         ingress_beat_due(self);
         k = sl_xcalloc(1, sizeof *k);
         k->conn = conn;
+        k->owner = self;
         k->key = -1;
         k->client = ingress_client_new(s_api_for(url), &self->client_cfg);
         *con_cls = k;

@@ -27,6 +27,9 @@ s_list_free(void **item_p)
     *item_p = NULL;
 }
 
+static void s_next(ingress_t *self, ingress_conn_t *k, bool progressed);
+static void s_list_add(ingress_t *self, ingress_conn_t *k);
+
 zhashx_t *
 ingress_follow_table_new(void)
 {
@@ -88,6 +91,16 @@ ingress_follow_start(ingress_t *self, ingress_conn_t *k, const char *id, uint64_
         ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
         return ingress_conn_queue(k);
     }
+    s_list_add(self, k);
+    ingress_meter_resume(self->meter);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+// k's list of followers of its stream, made when it has none.
+static void
+s_list_add(ingress_t *self, ingress_conn_t *k)
+{
     const char *req_id = ingress_client_req_id(k->client);
     zlistx_t *list = zhashx_lookup(self->followers, req_id);
     if (!list) {
@@ -96,8 +109,16 @@ ingress_follow_start(ingress_t *self, ingress_conn_t *k, const char *id, uint64_
     }
     zlistx_add_end(list, k);
     k->followed = true;
-    ingress_conn_suspend(k);
-    return MHD_YES;
+}
+
+void
+ingress_follow_adopt(ingress_t *self, ingress_conn_t *k)
+{
+    k->follow = true;
+    k->paged = true; // the same response goes on: nothing to look back for
+    s_list_add(self, k);
+    ingress_meter_behind(self->meter);
+    s_next(self, k, false);
 }
 
 void
@@ -122,10 +143,21 @@ s_next(ingress_t *self, ingress_conn_t *k, bool progressed)
 {
     if (!ingress_client_following(k->client))
         return;
-    if ((progressed || ingress_client_behind(k->client)) && s_has_room(k))
+    bool wants = progressed || ingress_client_behind(k->client);
+    k->want_room = wants && !s_has_room(k); // its reads ask for the page (ingress_follow_room)
+    if (wants && !k->want_room)
         (void)s_read(self, k);
-    else if (!k->query_seq && !k->follow_due_ms)
+    else if (!k->want_room && !k->query_seq && !k->follow_due_ms)
         k->follow_due_ms = sl_clock_mono_ms() + INGRESS_FOLLOW_POLL_MS;
+}
+
+void
+ingress_follow_room(ingress_t *self, ingress_conn_t *k)
+{
+    if (!s_has_room(k) || !ingress_client_following(k->client))
+        return;
+    k->want_room = false;
+    (void)s_read(self, k);
 }
 
 void

@@ -349,6 +349,8 @@ s_deliver_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
             uint64_t before = ingress_client_tokens(k->client);
             changed = ingress_client_on_tokens(k->client, msg);
             s_meter_tokens(self, k, ingress_client_tokens(k->client) - before);
+            if (!k->follow && ingress_client_following(k->client))
+                ingress_follow_adopt(self, k); // it fell behind: the store feeds it
         }
         break;
     case SL_MSG_END:

@@ -30,6 +30,8 @@ struct ingress_meter {
     const sl_config_t *cfg; // borrowed
     zhashx_t *routes;       // alias -> s_route_t (owned)
     sl_metrics_hist_t gaps; // every stream's gaps together
+    uint64_t behind;        // streams that fell behind and were fed from the store
+    uint64_t resumes;       // GET /v1/streams/<id>/events
 };
 
 ingress_meter_t *
@@ -120,6 +122,18 @@ ingress_meter_request(ingress_meter_t *self, const char *model, unsigned status)
     r->statuses[at].count++;
 }
 
+void
+ingress_meter_behind(ingress_meter_t *self)
+{
+    self->behind++;
+}
+
+void
+ingress_meter_resume(ingress_meter_t *self)
+{
+    self->resumes++;
+}
+
 int
 ingress_meter_write(ingress_meter_t *self, sl_buf_t *out, size_t streams)
 {
@@ -152,6 +166,8 @@ ingress_meter_write(ingress_meter_t *self, sl_buf_t *out, size_t streams)
     if (self->gaps.count > 0)
         SL_BUF_TRY(sl_metrics_hist_write(out, "sluice_token_gap_seconds", NULL, &self->gaps));
     SL_BUF_TRY(sl_metrics_sample(out, "sluice_streams_in_flight", NULL, (double)streams));
+    SL_BUF_TRY(sl_metrics_sample(out, "sluice_clients_behind_total", NULL, (double)self->behind));
+    SL_BUF_TRY(sl_metrics_sample(out, "sluice_resumes_total", NULL, (double)self->resumes));
     sl_buf_free(&labels);
     return 0;
 toobig:

@@ -42,6 +42,10 @@ void ingress_meter_tokens_at(ingress_meter_t *self,
                              int64_t gap_ms);
 // model's request was answered with status (for a stream, 200 once it began).
 void ingress_meter_request(ingress_meter_t *self, const char *model, unsigned status);
+// A client stream fell behind and is fed from the store from now on.
+void ingress_meter_behind(ingress_meter_t *self);
+// A stream is read back as events (GET /v1/streams/<id>/events).
+void ingress_meter_resume(ingress_meter_t *self);
 // Append the STATS sample lines, with streams (client streams open now). 0 or SL_ETOOBIG.
 int ingress_meter_write(ingress_meter_t *self, sl_buf_t *out, size_t streams);
 

@@ -32,6 +32,9 @@
       "Time from a request's arrival to its first token written to the client, by route")        \
     X(sluice_token_gap_seconds, HISTOGRAM, "Gap between consecutive token writes of one stream") \
     X(sluice_streams_in_flight, GAUGE, "Client streams open at the ingress")                     \
+    X(sluice_clients_behind_total, COUNTER,                                                      \
+      "Client streams that fell behind their buffer and were fed from the store")                \
+    X(sluice_resumes_total, COUNTER, "Streams read back as events (resumes)")                    \
     X(sluice_upstream_attempts_total, COUNTER,                                                   \
       "Upstream attempts, by provider, model, status and error class")                           \
     X(sluice_retries_total, COUNTER,                                                             \

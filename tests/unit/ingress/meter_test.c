@@ -183,10 +183,16 @@ test_empty(void)
     sl_config_t *cfg = s_config(s_yaml_v1);
     ingress_meter_t *m = ingress_meter_new(cfg);
     char *text = s_write(m, 0);
-    CHECK_STR(text, "sluice_streams_in_flight 0\n");
+    CHECK_STR(
+        text,
+        "sluice_streams_in_flight 0\nsluice_clients_behind_total 0\nsluice_resumes_total 0\n");
     free(text);
+    ingress_meter_behind(m);
+    ingress_meter_resume(m);
+    ingress_meter_resume(m);
     text = s_write(m, 12345);
-    CHECK_STR(text, "sluice_streams_in_flight 12345\n");
+    CHECK_STR(text, "sluice_streams_in_flight 12345\nsluice_clients_behind_total 1\n"
+                    "sluice_resumes_total 2\n");
     free(text);
     ingress_meter_destroy(&m);
     CHECK(m == NULL);
@@ -234,6 +240,8 @@ test_counts(void)
     static const uint64_t gaps[SL_METRICS_BUCKETS + 1] = {[2] = 1, [8] = 1}; // 0.005, 0.5
     s_add_hist(&want, "sluice_token_gap_seconds", "", gaps, "0.505");
     s_add(&want, "sluice_streams_in_flight 3");
+    s_add(&want, "sluice_clients_behind_total 0");
+    s_add(&want, "sluice_resumes_total 0");
     s_expect_lines(text, &want);
     s_expect_order(text, "sluice_ttft_seconds", "route=\"gpt-4o\"");
     s_expect_order(text, "sluice_ttft_seconds", "route=\"other\"");
@@ -280,6 +288,8 @@ test_hostile_aliases(void)
     s_add(&want, "sluice_tokens_total{route=\"other\"} 1001");
     s_add(&want, "sluice_requests_total{route=\"other\",status=\"200\"} 1001");
     s_add(&want, "sluice_streams_in_flight 1");
+    s_add(&want, "sluice_clients_behind_total 0");
+    s_add(&want, "sluice_resumes_total 0");
     s_expect_lines(text, &want);
     free(text);
     ingress_meter_destroy(&m);
@@ -321,6 +331,8 @@ test_status_overflow(void)
     s_add(&want, "sluice_requests_total{route=\"gpt-4o\",status=\"other\"} 5");
     s_add(&want, "sluice_requests_total{route=\"mini\",status=\"500\"} 1");
     s_add(&want, "sluice_streams_in_flight 0");
+    s_add(&want, "sluice_clients_behind_total 0");
+    s_add(&want, "sluice_resumes_total 0");
     s_expect_lines(text, &want);
     free(text);
     ingress_meter_destroy(&m);
