@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "link.h"
 #include "meter.h"
+#include "quota.h"
 #include "sl/config.h"
 #include "sl/reader.h"
 #include "sl/wire.h"
@@ -59,6 +60,8 @@ typedef struct {
     uint64_t follow_from;               // the first index it asked for
     int64_t follow_due_ms;              // monotonic: read the store again then; 0 for no poll
     bool want_room;                     // its next page waits for its client to read
+    const sl_key_cfg_t *key_cfg;        // its gateway key (from a config kept until exit) or NULL
+    bool counted;                       // admitted under its key's limits: ingress_quota_done
     struct ingress *owner;              // borrowed: the actor, for MHD's callbacks
 } ingress_conn_t;
 
@@ -81,6 +84,7 @@ struct ingress {
     ingress_meter_t *meter;  // owned; what /metrics shows of this ingress
     char *admin_key;         // owned; admin.key_env's value, NULL when none
     ingress_keys_t *keys;    // owned; the gateway keys, NULL when the config has none
+    ingress_quota_t *quota;  // owned; what each key used of its limits
     zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
     zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
     zhashx_t *followers;     // req_id -> zlistx_t of ingress_conn_t (borrowed): follow.c

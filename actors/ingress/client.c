@@ -215,6 +215,12 @@ ingress_client_set_owner(ingress_client_t *self, const char *owner)
 }
 
 void
+ingress_client_set_retry_after(ingress_client_t *self, int64_t ms)
+{
+    self->retry_after_ms = ms > 0 ? (uint64_t)ms : 0;
+}
+
+void
 ingress_client_set_keep(ingress_client_t *self, bool keep)
 {
     self->keep = keep;

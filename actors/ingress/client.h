@@ -113,6 +113,8 @@ void ingress_client_set_owner(ingress_client_t *self, const char *owner);
 // True when this caller may read a stream whose owner is owner: any, without keys; else only
 // its key's own.
 bool ingress_client_may_read(const ingress_client_t *self, sl_str_t owner);
+// The response's Retry-After, for a 429 or 503 sluice decides itself (ms, rounded up to s).
+void ingress_client_set_retry_after(ingress_client_t *self, int64_t ms);
 // Whether the request's stream runs on when its client disconnects (SL_FLAG_KEEP): then the
 // actor does not cancel it. Set before accept; false by default.
 void ingress_client_set_keep(ingress_client_t *self, bool keep);

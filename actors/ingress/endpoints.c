@@ -50,6 +50,15 @@ s_submit(ingress_t *self, ingress_conn_t *k)
                             NULL);
         return ingress_conn_queue(k);
     }
+    int64_t retry_ms = 0;
+    const char *why = NULL;
+    if (!k->report
+        && !ingress_quota_admit(self->quota, k->key_cfg, sl_clock_mono_ms(), &retry_ms, &why)) {
+        ingress_client_fail(c, 429, "rate_limit_error", why, NULL);
+        ingress_client_set_retry_after(c, retry_ms);
+        return ingress_conn_queue(k);
+    }
+    k->counted = !k->report && ingress_quota_applies(k->key_cfg);
     bool bad = false;
     ingress_client_set_keep(c, s_keeps(self, k, model, &bad));
     if (bad) {
@@ -280,8 +289,10 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
                             NULL);
         return ingress_conn_queue(k);
     }
-    if (k->key >= 0)
+    if (k->key >= 0) {
         ingress_client_set_owner(k->client, ingress_keys_name(self->keys, k->key));
+        k->key_cfg = ingress_keys_cfg(self->keys, k->key);
+    }
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
@@ -394,6 +405,8 @@ ingress_on_completed(void *cls,
         const ingress_request_t *req = ingress_client_request(k->client);
         ingress_meter_request(self->meter, req ? req->model : NULL, status ? status : 499);
     }
+    if (k->counted)
+        ingress_quota_done(self->quota, k->key_cfg->name);
     ingress_forget(self, k);
     ingress_client_destroy(&k->client);
     free(k);

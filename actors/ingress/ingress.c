@@ -321,6 +321,8 @@ s_meter_tokens(ingress_t *self, ingress_conn_t *k, uint64_t n)
         const ingress_request_t *req = ingress_client_request(k->client);
         k->meter_route = ingress_meter_route(self->meter, req ? req->model : NULL);
     }
+    if (k->counted)
+        ingress_quota_tokens(self->quota, k->key_cfg, n, now_ms);
     ingress_meter_tokens_at(self->meter, k->meter_route, n,
                             k->tokens_ms ? -1 : now_ms - k->submit_ms,
                             k->tokens_ms ? now_ms - k->tokens_ms : -1);
@@ -535,6 +537,7 @@ ingress_new(const sl_config_t *cfg)
     const char *admin_key = cfg->admin_key_env ? getenv(cfg->admin_key_env) : NULL;
     self->admin_key = admin_key && *admin_key ? sl_xstrdup(admin_key) : NULL;
     self->keys = ingress_keys_new(cfg);
+    self->quota = ingress_quota_new();
     if (cfg->admin_key_env && !self->admin_key)
         sl_log_warn("admin.key_env names %s, which is not set: /admin answers loopback only",
                     cfg->admin_key_env);
@@ -612,6 +615,7 @@ ingress_destroy(ingress_t **self_p)
     ingress_meter_destroy(&self->meter);
     free(self->admin_key);
     ingress_keys_destroy(&self->keys);
+    ingress_quota_destroy(&self->quota);
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->frontend);
     zhashx_destroy(&self->followers);

@@ -552,6 +552,7 @@ s_parse_key(s_loader_t *self, void *parent, struct fy_node *item, const char *pa
 {
     sl_config_t *cfg = parent;
     sl_key_cfg_t *k = s_entry_add(&cfg->keys, &cfg->n_keys, sizeof *k);
+    s_init_ints(sl_config_key_keys, sl_config_n_key_keys, k);
     int rc = s_parse_map(self, item, path, line, sl_config_key_keys, sl_config_n_key_keys, NULL, k);
     if (!rc && !k->sha256 == !k->key_env)
         rc = s_fail(self, line,

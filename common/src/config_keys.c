@@ -124,6 +124,12 @@ const sl_config_field_t sl_config_key_keys[] = {
     {S_FIELD(sl_key_cfg_t, NULL, "models", SL_CK_MODELS, models)},
     {S_FIELD(sl_key_cfg_t, NULL, "on_disconnect", SL_CK_CHOICE, on_disconnect),
      .choices = s_on_disconnect},
+    {S_FIELD(sl_key_cfg_t, NULL, "requests_per_minute", SL_CK_INT, requests_per_minute),
+     .max = 100000000},
+    {S_FIELD(sl_key_cfg_t, NULL, "tokens_per_minute", SL_CK_INT, tokens_per_minute),
+     .max = 100000000000},
+    {S_FIELD(sl_key_cfg_t, NULL, "concurrent_streams", SL_CK_INT, concurrent_streams),
+     .max = 10000000},
 };
 
 #define S_COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -17,6 +17,8 @@
 
 #define APP_KEY "sk-sluice-test-app-0123456789"
 #define ENV_KEY "sk-sluice-test-env-9876543210"
+#define RPM_KEY "sk-sluice-test-rpm-1111111111"
+#define ONE_KEY "sk-sluice-test-one-2222222222"
 
 static test_system_t s_sys;
 
@@ -58,6 +60,13 @@ s_expect_anthropic_error(const test_http_t *r, long status, const char *type)
     cJSON *error = cJSON_GetObjectItem(json, "error");
     CHECK_STR(cJSON_GetObjectItem(error, "type")->valuestring, type);
     cJSON_Delete(json);
+}
+
+static bool
+s_has_event(void *arg)
+{
+    const test_http_t *r = arg;
+    return r->n_events > 1;
 }
 
 static const char s_anthropic_body[] =
@@ -155,6 +164,55 @@ test_served(void)
            "owner only: ok\n");
 }
 
+// A key's limits: past requests_per_minute, or with concurrent_streams open, 429 with
+// Retry-After in the API's shape; the stream that holds the slot frees it when it ends.
+static void
+test_limits(void)
+{
+    char *chat = test_chat_body("m1", "hello [mock tokens=3]", true);
+    for (int i = 0; i < 2; i++) {
+        test_http_t *r = s_run("/v1/chat/completions", chat, "Authorization: Bearer " RPM_KEY);
+        CHECK_INT(r->status, ==, 200);
+        test_http_destroy(&r);
+    }
+    test_http_t *r = s_run("/v1/chat/completions", chat, "Authorization: Bearer " RPM_KEY);
+    s_expect_openai_error(r, 429, "rate_limit_error");
+    CHECK(strstr(sl_buf_str(&r->body), "requests_per_minute") != NULL);
+    long wait_s = test_http_header_long(r, "Retry-After");
+    CHECK(wait_s >= 29 && wait_s <= 31); // 2 a minute: the next one in 30 s
+    test_http_destroy(&r);
+    r = s_run("/v1/messages", s_anthropic_body, "x-api-key: " RPM_KEY);
+    s_expect_anthropic_error(r, 429, "rate_limit_error");
+    test_http_destroy(&r);
+
+    // One stream at a time: a second one while the first runs is refused, then taken.
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    char *slow = test_chat_body("m1", "hello [mock tokens=20 rate=20]", true);
+    test_http_t *first = test_http_new(url, slow);
+    first->req_headers = curl_slist_append(first->req_headers, "Authorization: Bearer " ONE_KEY);
+    curl_easy_setopt(first->easy, CURLOPT_HTTPHEADER, first->req_headers);
+    test_http_multi_t *m = test_http_multi_new();
+    test_http_multi_add(m, first);
+    CHECK(test_http_multi_wait(m, s_has_event, first, test_ms(10000)));
+    r = s_run("/v1/chat/completions", chat, "Authorization: Bearer " ONE_KEY);
+    s_expect_openai_error(r, 429, "rate_limit_error");
+    CHECK(strstr(sl_buf_str(&r->body), "concurrent_streams") != NULL);
+    CHECK_INT(test_http_header_long(r, "Retry-After"), ==, 1);
+    test_http_destroy(&r);
+    CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(10000)));
+    CHECK_INT(first->status, ==, 200);
+    test_http_multi_destroy(&m);
+    test_http_destroy(&first);
+    r = s_run("/v1/chat/completions", chat, "Authorization: Bearer " ONE_KEY);
+    CHECK_INT(r->status, ==, 200);
+    test_http_destroy(&r);
+    free(slow);
+    free(chat);
+    printf(
+        "key limits: requests_per_minute and concurrent_streams answered 429 with Retry-After\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,20 +222,25 @@ main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     CHECK_INT(setenv("SLUICE_TEST_ENV_KEY", ENV_KEY, 1), ==, 0); // sluice's processes inherit it
+    CHECK_INT(setenv("SLUICE_TEST_RPM_KEY", RPM_KEY, 1), ==, 0);
+    CHECK_INT(setenv("SLUICE_TEST_ONE_KEY", ONE_KEY, 1), ==, 0);
     uint8_t digest[SL_SHA256_LEN];
     sl_sha256(APP_KEY, strlen(APP_KEY), digest);
     char hex[SL_SHA256_HEX + 1];
     for (size_t i = 0; i < SL_SHA256_LEN; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    char yaml[512];
+    char yaml[1024];
     snprintf(yaml, sizeof yaml,
              "keys:\n"
              "  - {name: app, sha256: %s, models: [m1]}\n"
-             "  - {name: env, key_env: SLUICE_TEST_ENV_KEY}\n",
+             "  - {name: env, key_env: SLUICE_TEST_ENV_KEY}\n"
+             "  - {name: rpm, key_env: SLUICE_TEST_RPM_KEY, requests_per_minute: 2}\n"
+             "  - {name: one, key_env: SLUICE_TEST_ONE_KEY, concurrent_streams: 1}\n",
              hex);
     test_system_start_with(&s_sys, argv[1], argv[2], NULL, NULL, yaml);
     test_refused();
     test_served();
+    test_limits();
     CHECK(test_system_stop(&s_sys));
     printf("keys_test: ok\n");
     return 0;

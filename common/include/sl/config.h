@@ -101,6 +101,8 @@ typedef struct {
     char **models; // owned; the route aliases it may use; none listed: every route
     size_t n_models;
     char *on_disconnect; // owned; "keep" or "cancel" for the key's streams; NULL: the route's
+    // Limits, 0 for none: requests and delivered tokens per minute, streams open at once.
+    int64_t requests_per_minute, tokens_per_minute, concurrent_streams;
 } sl_key_cfg_t;
 
 // The loaded configuration. Shown because every process reads many fields; treat as read-only.
