@@ -55,6 +55,7 @@ typedef struct {
     int key;                            // the gateway key it presented (keys.h), -1 for none
     bool follow;                        // GET /v1/streams/<id>/events: a follower (follow.c)
     bool cancel;                        // DELETE /v1/streams/<id>: its READ decides
+    bool list;                          // GET /v1/streams: waits for its LIST's RECORD
     bool followed;                      // self->followers lists it under its stream
     bool paged;                         // its first page came (later READs need no look back)
     uint64_t follow_from;               // the first index it asked for
@@ -150,6 +151,9 @@ int ingress_send_read(ingress_t *self, ingress_conn_t *k);
 // endpoints.c: the RECORD that answers a DELETE's READ: cancel the stream if it runs and the
 // caller owns it, and answer.
 void ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);
+
+// endpoints.c: the RECORD that answers a GET /v1/streams's LIST.
+void ingress_streams_listed(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);
 
 // ingress.c: the tables and the sockets.
 // The key of a pending query or CTL in self->queries.

@@ -149,6 +149,70 @@ ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record
     ingress_wake(self, k);
 }
 
+// GET /v1/streams?limit=&after=&order=: the caller's streams (every stream without keys), newest
+// first unless order=asc, at most limit (1..100, 20), after the cursor id.
+static enum MHD_Result
+s_streams_list(ingress_t *self, ingress_conn_t *k)
+{
+    const char *limit_s = MHD_lookup_connection_value(k->conn, MHD_GET_ARGUMENT_KIND, "limit");
+    const char *after = MHD_lookup_connection_value(k->conn, MHD_GET_ARGUMENT_KIND, "after");
+    const char *order = MHD_lookup_connection_value(k->conn, MHD_GET_ARGUMENT_KIND, "order");
+    int64_t limit = 20;
+    const char *bad = NULL;
+    if (limit_s
+        && (!sl_text_parse_int(limit_s, strlen(limit_s), &limit) || limit < 1
+            || limit > SL_LIST_MAX))
+        bad = "limit";
+    else if (after && !sl_id_is_valid(after, strlen(after)))
+        bad = "after";
+    else if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
+        bad = "order";
+    if (bad) {
+        ingress_client_fail(k->client, 400, "invalid_request_error",
+                            "limit is 1..100, after a stream id, order asc or desc", bad);
+        return ingress_conn_queue(k);
+    }
+    const char *owner = k->key_cfg ? k->key_cfg->name : "";
+    sl_msg_t msg = {.type = SL_MSG_LIST,
+                    .seq = ++self->next_query_seq,
+                    .owner = sl_str(owner),
+                    .req_id = sl_str(after),
+                    .count = (uint64_t)limit,
+                    .flags = (k->key_cfg ? 0 : SL_LIST_ALL)
+                             | (order && strcmp(order, "asc") == 0 ? SL_LIST_ASC : 0)};
+    k->list = true;
+    ingress_client_await(k->client, "persistence");
+    if (sl_sock_send(self->query, NULL, &msg) < 0) {
+        k->list = false;
+        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
+        return ingress_conn_queue(k);
+    }
+    sl_reader_kick(self->r_query);
+    k->query_seq = msg.seq;
+    char key[24];
+    ingress_query_key(k->query_seq, key);
+    zhashx_insert(self->queries, key, k);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+void
+ingress_streams_listed(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
+{
+    if (record->status != 200) {
+        ingress_client_fail(k->client, 500, "server_error", "the streams cannot be listed", NULL);
+    } else {
+        sl_buf_t out;
+        sl_buf_init(&out, record->text.len + 64);
+        (void)sl_buf_append_str(&out, "{\"object\":\"list\",\"data\":");
+        (void)sl_buf_append(&out, record->text.ptr, record->text.len);
+        (void)sl_buf_printf(&out, ",\"has_more\":%s}", record->state ? "true" : "false");
+        (void)ingress_client_respond(k->client, 200, out.data, out.len);
+        sl_buf_free(&out);
+    }
+    ingress_wake(self, k);
+}
+
 // /v1/streams/<id>[/events]: the record, or the stream as events (a resume).
 static enum MHD_Result s_stream_events(ingress_t *self, ingress_conn_t *k, const char *id);
 
@@ -302,6 +366,9 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
             return s_stream_delete(self, k, url + strlen(INGRESS_STREAMS_PATH));
         if (get)
             return s_streams(self, k, url + strlen(INGRESS_STREAMS_PATH));
+    } else if (strcmp(url, "/v1/streams") == 0) {
+        if (get)
+            return s_streams_list(self, k);
     } else if (strcmp(url, "/v1/models") == 0) {
         if (get)
             return s_models(self, k);

@@ -278,7 +278,7 @@ s_requery(ingress_t *self)
 {
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
-        if (!k->admin
+        if (!k->admin && !k->list
             && (k->follow || k->cancel ? ingress_send_read(self, k) : ingress_send_query(self, k))
                    == 0)
             sent++;
@@ -389,7 +389,11 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         char key[24];
         ingress_query_key(msg->seq, key);
         ingress_conn_t *k = zhashx_lookup(self->queries, key);
-        if (k && k->cancel) {
+        if (k && k->list) {
+            zhashx_delete(self->queries, key);
+            k->query_seq = 0;
+            ingress_streams_listed(self, k, msg);
+        } else if (k && k->cancel) {
             zhashx_delete(self->queries, key);
             k->query_seq = 0;
             ingress_stream_cancel(self, k, msg);

@@ -225,6 +225,71 @@ s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
     persist_record_free(&rec);
 }
 
+typedef struct {
+    sl_buf_t *out;
+    uint32_t n, limit;
+} s_list_t;
+
+static int
+s_list_one(void *arg, const persist_listed_t *s)
+{
+    static const char *const states[] = {"streaming", "complete", "error", "aborted"};
+    s_list_t *list = arg;
+    if (list->n == list->limit)
+        return 1; // one more than asked: there are more
+    sl_buf_t *out = list->out;
+    SL_BUF_TRY(sl_buf_append_str(out, list->n ? ",{\"id\":\"" : "{\"id\":\""));
+    SL_BUF_TRY(sl_buf_append_json_str(out, s->id, strlen(s->id)));
+    SL_BUF_TRY(sl_buf_append_str(out, "\",\"model\":\""));
+    SL_BUF_TRY(sl_buf_append_json_str(out, s->model, strlen(s->model)));
+    SL_BUF_TRY(sl_buf_printf(out, "\",\"status\":\"%s\",\"finish_reason\":",
+                             s->state <= SL_STREAM_ABORTED ? states[s->state] : "error"));
+    if (*s->finish_reason) {
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, s->finish_reason, strlen(s->finish_reason)));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
+    } else {
+        SL_BUF_TRY(sl_buf_append_str(out, "null"));
+    }
+    SL_BUF_TRY(sl_buf_printf(out, ",\"tokens\":%llu,\"created\":%lld}",
+                             (unsigned long long)s->tokens,
+                             (long long)(s->created_wall_ms / 1000)));
+    list->n++;
+    return 0;
+toobig:
+    return SL_ETOOBIG;
+}
+
+// LIST: a key's streams (every stream without keys), newest first or oldest first, after a
+// cursor. RECORD: text the JSON array of them, count how many, state 1 when more follow.
+static void
+s_answer_list(persist_t *self, zframe_t *from, const sl_msg_t *q)
+{
+    char owner[SL_OWNER_MAX + 1], after[SL_ID_LEN + 1] = "";
+    snprintf(owner, sizeof owner, "%.*s", (int)q->owner.len, q->owner.ptr);
+    if (q->req_id.len == SL_ID_LEN)
+        snprintf(after, sizeof after, "%.*s", (int)q->req_id.len, q->req_id.ptr);
+    sl_buf_t out;
+    sl_buf_init(&out, PERSIST_TEXT_MAX);
+    uint32_t limit = q->count < 1 ? 1 : q->count > SL_LIST_MAX ? SL_LIST_MAX : (uint32_t)q->count;
+    s_list_t list = {&out, 0, limit};
+    (void)sl_buf_append_str(&out, "[");
+    int rc = persist_store_list(self->db, q->flags & SL_LIST_ALL ? NULL : owner, after,
+                                !(q->flags & SL_LIST_ASC), limit + 1, s_list_one, &list);
+    sl_msg_t record = {.type = SL_MSG_RECORD, .seq = q->seq, .status = 200, .count = list.n};
+    if ((rc == 0 || rc == 1) && sl_buf_append_str(&out, "]") == 0) {
+        record.state = rc == 1;
+        record.text = sl_strn(out.data, out.len);
+    } else {
+        record.status = 500;
+        sl_log_error_rl("list: failed: %s",
+                        rc == SL_EIO ? persist_store_errmsg(self->db) : sl_strerror(rc));
+    }
+    if (sl_sock_send(self->query, from, &record) == SL_EAGAIN)
+        self->records_dropped++;
+    sl_buf_free(&out);
+}
+
 static int
 s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
 {
@@ -232,8 +297,10 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
     persist_t *self = arg;
     if (q->type == SL_MSG_BEAT)
         sl_sock_beat(self->query, *from_p, self->name); // the ingress learns we are here
+    else if (q->type == SL_MSG_LIST)
+        s_answer_list(self, *from_p, q);
     else if (q->type != SL_MSG_QUERY && q->type != SL_MSG_READ)
-        sl_log_warn_rl("query: %s dropped: not a QUERY or READ", sl_wire_type_name(q->type));
+        sl_log_warn_rl("query: %s dropped: not a QUERY, READ or LIST", sl_wire_type_name(q->type));
     else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
         sl_log_warn_rl("query: %s dropped: req_id: not a lowercase UUID",
                        sl_wire_type_name(q->type));

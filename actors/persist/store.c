@@ -98,7 +98,12 @@ static const char s_migrate_v1[] =
                      " flags"                                                                    \
                      " FROM streams WHERE id = ?1")                                              \
     X(select_batches, "SELECT first_index, n, text, deltas FROM batches"                         \
-                      " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")
+                      " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")         \
+    X(list_asc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"        \
+                " WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 ORDER BY id LIMIT ?3")            \
+    X(list_desc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"       \
+                 " WHERE (?1 IS NULL OR owner = ?1) AND (?2 = '' OR id < ?2)"                    \
+                 " ORDER BY id DESC LIMIT ?3")
 
 struct persist_store {
     sqlite3 *db;                           // owned
@@ -341,6 +346,12 @@ s_migrate(persist_store_t *self)
         goto fail;
     if (version >= 1 && version <= 3
         && s_exec_sql(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
+        goto fail;
+    // A key's streams in id (time) order, for listing; made by every open, so a version 4
+    // file from before it gets it too.
+    if (s_exec_sql(self, "CREATE INDEX IF NOT EXISTS streams_owner ON streams(owner, id)",
+                   "create index")
+        != 0)
         goto fail;
     if (s_exec_sql(self, "COMMIT", "commit schema") != 0)
         goto fail;
@@ -781,4 +792,44 @@ persist_store_stats_t
 persist_store_stats(const persist_store_t *self)
 {
     return self->stats;
+}
+
+int
+persist_store_list(persist_store_t *self,
+                   const char *owner,
+                   const char *after,
+                   bool descending,
+                   uint32_t limit,
+                   persist_list_fn *fn,
+                   void *arg)
+{
+    sqlite3_stmt *st = descending ? self->list_desc : self->list_asc;
+    int bound =
+        owner ? sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
+    if (bound != SQLITE_OK
+        || sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, limit) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind list");
+    }
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        persist_listed_t s = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .model = (const char *)sqlite3_column_text(st, 1),
+            .state = (uint32_t)sqlite3_column_int(st, 2),
+            .finish_reason = (const char *)sqlite3_column_text(st, 3),
+            .tokens = (uint64_t)sqlite3_column_int64(st, 4),
+            .created_wall_ms = sqlite3_column_int64(st, 5),
+        };
+        if (!s.id || !s.model || !s.finish_reason) {
+            rc = s_fail(self, "list");
+            break;
+        }
+        rc = fn(arg, &s);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = s_fail(self, "list");
+    s_reset(st);
+    return rc;
 }

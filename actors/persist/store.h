@@ -50,6 +50,7 @@
 // one store per process (SQLite's own locking keeps a second process's writes consistent).
 #ifndef PERSIST_STORE_H
 #define PERSIST_STORE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -151,6 +152,27 @@ void persist_record_free(persist_record_t *rec);
 // SL_EIO on an SQLite error, or SL_EPROTO when a stored deltas blob does not decode.
 int persist_store_replay(
     persist_store_t *self, sl_str_t id, uint64_t from_index, persist_delta_fn *fn, void *arg);
+
+// One stream in a listing. Borrowed: valid only during the callback.
+typedef struct {
+    const char *id, *model, *finish_reason;
+    uint32_t state;
+    uint64_t tokens;
+    int64_t created_wall_ms;
+} persist_listed_t;
+// Called once per listed stream; 0 to go on, any other value stops the listing (returned).
+typedef int(persist_list_fn)(void *arg, const persist_listed_t *stream);
+
+// Call fn for at most limit streams of owner (NULL: every owner) in id order (ids are UUIDv7,
+// so time order), ascending or descending, starting after the id after ("" or NULL: from the
+// first). Returns 0, fn's non-zero value, or SL_EIO.
+int persist_store_list(persist_store_t *self,
+                       const char *owner,
+                       const char *after,
+                       bool descending,
+                       uint32_t limit,
+                       persist_list_fn *fn,
+                       void *arg);
 
 // What went wrong last: SQLite's message for an SL_EIO, or why a stored row did not decode for
 // an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.

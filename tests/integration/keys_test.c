@@ -156,6 +156,25 @@ test_served(void)
     r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
     s_expect_openai_error(r, 404, "invalid_request_error");
     test_http_destroy(&r);
+    // Each key lists its own streams only: the app key's one stream, not the env key's.
+    r = s_run("/v1/streams", NULL, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    cJSON *list = cJSON_Parse(sl_buf_str(&r->body));
+    cJSON *data = cJSON_GetObjectItem(list, "data");
+    CHECK_INT(cJSON_GetArraySize(data), ==, 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "id")), id);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "status")),
+              "complete");
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(list, "has_more")));
+    cJSON_Delete(list);
+    test_http_destroy(&r);
+    r = s_run("/v1/streams?limit=5&order=asc", NULL, "Authorization: Bearer " ENV_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(strstr(sl_buf_str(&r->body), id) == NULL);
+    test_http_destroy(&r);
+    r = s_run("/v1/streams?limit=500", NULL, "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 400, "invalid_request_error");
+    test_http_destroy(&r);
     r = s_run("/v1/models", NULL, "x-api-key: " APP_KEY);
     CHECK_INT(r->status, ==, 200);
     CHECK(strstr(sl_buf_str(&r->body), "\"m1\"") != NULL);

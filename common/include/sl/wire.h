@@ -68,6 +68,10 @@ typedef enum {
 #define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
 // READ's flags: the first page of a resume, which looks back for the tool calls it joins.
 #define SL_READ_CONTEXT 1u
+// LIST's flags: every owner's streams (no keys), and in ascending id order (else descending).
+#define SL_LIST_ALL 1u
+#define SL_LIST_ASC 2u
+#define SL_LIST_MAX 100u // streams one LIST answers at most
 
 // Kinds of delta a token can carry.
 typedef enum {
@@ -150,7 +154,8 @@ typedef struct {
     X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
     X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
     X(BUNDLE, 23, COUNT, BODY)                                                                   \
-    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)
+    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)                                                 \
+    X(LIST, 25, SEQ, OWNER, REQ_ID, COUNT, FLAGS)
 
 typedef enum {
     SL_MSG_NONE_ = 0,

@@ -189,6 +189,46 @@ s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
     return remove(path);
 }
 
+static char s_listed_ids[256][40];
+static int s_listed_n;
+
+static int
+s_listed(void *arg, const persist_listed_t *s)
+{
+    (void)arg;
+    CHECK(s_listed_n < 256);
+    snprintf(s_listed_ids[s_listed_n++], sizeof s_listed_ids[0], "%s", s->id);
+    return 0;
+}
+
+// Listing every owner's streams: id order both ways, after a cursor, at most a limit.
+static void
+test_list(persist_store_t *store)
+{
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, NULL, NULL, false, 255, s_listed, NULL), ==, 0);
+    int n = s_listed_n;
+    CHECK(n >= 3 && n < 255);
+    static char asc[256][40];
+    memcpy(asc, s_listed_ids, sizeof asc);
+    for (int i = 1; i < n; i++)
+        CHECK(strcmp(asc[i - 1], asc[i]) < 0);
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, NULL, "", true, 255, s_listed, NULL), ==, 0);
+    CHECK_INT(s_listed_n, ==, n);
+    for (int i = 0; i < n; i++)
+        CHECK_STR(s_listed_ids[i], asc[n - 1 - i]);
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, NULL, asc[0], false, 2, s_listed, NULL), ==, 0);
+    CHECK_INT(s_listed_n, ==, 2);
+    CHECK_STR(s_listed_ids[0], asc[1]);
+    CHECK_STR(s_listed_ids[1], asc[2]);
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, NULL, asc[2], true, 255, s_listed, NULL), ==, 0);
+    CHECK_INT(s_listed_n, ==, 2);
+    CHECK_STR(s_listed_ids[0], asc[1]);
+}
+
 // Open a stream, write in order, resend, read from any index, replay every delta kind.
 static void
 test_in_order(persist_store_t *store, sl_clock_t *clock)
@@ -202,6 +242,14 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_STR(rec.model, "gpt-test");
     CHECK_INT(rec.api, ==, SL_API_ANTHROPIC); // the row keeps who started it, and how
+    // ... and lists it under that owner only.
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, "app-1", "", true, 10, s_listed, NULL), ==, 0);
+    CHECK_INT(s_listed_n, ==, 1);
+    CHECK_STR(s_listed_ids[0], ID1);
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, "someone", "", true, 10, s_listed, NULL), ==, 0);
+    CHECK_INT(s_listed_n, ==, 0);
     CHECK_STR(rec.owner, "app-1");
     CHECK_INT(rec.flags, ==, SL_FLAG_KEEP);
     CHECK_INT(rec.state, ==, SL_STREAM_STREAMING);
@@ -918,6 +966,7 @@ main(void)
     test_check(store);
     test_group(store, path);
     test_blob_format(store, path);
+    test_list(store);
     persist_store_destroy(&store);
     CHECK(store == NULL);
     persist_store_destroy(&store); // a second destroy is a no-op
