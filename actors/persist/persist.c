@@ -16,6 +16,7 @@
 #include "sl/fs.h"
 #include "sl/ids.h"
 #include "sl/log.h"
+#include "sl/main.h"
 #include "sl/mem.h"
 #include "sl/metrics.h"
 #include "sl/sock.h"
@@ -377,6 +378,13 @@ persist_new(const sl_config_t *cfg)
                                  full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
     if (!self->db)
         goto fail;
+    uint64_t interrupted = 0;
+    if (persist_store_recover(self->db, getenv(SL_UP_ID_ENV), &interrupted) != 0)
+        sl_log_error("persist: recover: %s", persist_store_errmsg(self->db));
+    else if (interrupted)
+        sl_log_warn("persist: %llu streams were still streaming when sluice last stopped: "
+                    "stored as interrupted",
+                    (unsigned long long)interrupted);
     self->store = sl_sock_bind(ZMQ_ROUTER, cfg->ep_store, SL_SOCK_HWM);
     self->query = sl_sock_bind(ZMQ_ROUTER, cfg->ep_query, SL_SOCK_HWM);
     self->loop = zloop_new();

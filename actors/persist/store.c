@@ -347,6 +347,12 @@ s_migrate(persist_store_t *self)
     if (version >= 1 && version <= 3
         && s_exec_sql(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
         goto fail;
+    // meta: what the store remembers about itself (the `sluice up` that last opened it).
+    if (s_exec_sql(self,
+                   "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                   "create meta")
+        != 0)
+        goto fail;
     // A key's streams in id (time) order, for listing; made by every open, so a version 4
     // file from before it gets it too.
     if (s_exec_sql(self, "CREATE INDEX IF NOT EXISTS streams_owner ON streams(owner, id)",
@@ -831,5 +837,61 @@ persist_store_list(persist_store_t *self,
     if (rc == 0 && step != SQLITE_DONE)
         rc = s_fail(self, "list");
     s_reset(st);
+    return rc;
+}
+
+int
+persist_store_recover(persist_store_t *self, const char *up_id, uint64_t *interrupted_p)
+{
+    *interrupted_p = 0;
+    if (!up_id || !*up_id)
+        return 0;
+    sqlite3_stmt *get = NULL, *put = NULL, *mark = NULL;
+    int rc = 0;
+    if (s_exec_sql(self, "BEGIN IMMEDIATE", "begin recover") != 0)
+        return SL_EIO;
+    if (sqlite3_prepare_v2(self->db, "SELECT value FROM meta WHERE key = 'up_id'", -1, &get, NULL)
+            != SQLITE_OK
+        || sqlite3_prepare_v2(self->db,
+                              "INSERT INTO meta(key, value) VALUES('up_id', ?1)"
+                              " ON CONFLICT(key) DO UPDATE SET value = ?1",
+                              -1, &put, NULL)
+               != SQLITE_OK
+        || sqlite3_prepare_v2(self->db,
+                              "UPDATE streams SET state = 2, finish_reason = 'error', error = ?1,"
+                              " updated_ms = ?2 WHERE state = 0",
+                              -1, &mark, NULL)
+               != SQLITE_OK) {
+        rc = s_fail(self, "prepare recover");
+        goto done;
+    }
+    int step = sqlite3_step(get);
+    const char *seen = step == SQLITE_ROW ? (const char *)sqlite3_column_text(get, 0) : NULL;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = s_fail(self, "read up_id");
+        goto done;
+    }
+    if (seen && strcmp(seen, up_id) == 0)
+        goto done; // the same sluice: a restart of this process alone, streams run on
+    if (sqlite3_bind_text(mark, 1, PERSIST_STORE_INTERRUPTED, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(mark, 2, sl_clock_now_wall_ms(self->clock)) != SQLITE_OK
+        || sqlite3_step(mark) != SQLITE_DONE) {
+        rc = s_fail(self, "mark interrupted streams");
+        goto done;
+    }
+    *interrupted_p = (uint64_t)sqlite3_changes(self->db);
+    if (sqlite3_bind_text(put, 1, up_id, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_step(put) != SQLITE_DONE)
+        rc = s_fail(self, "write up_id");
+done:
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_finalize(mark);
+    if (rc == 0 && s_exec_sql(self, "COMMIT", "commit recover") != 0)
+        rc = SL_EIO;
+    if (rc != 0) {
+        (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        *interrupted_p = 0;
+    }
     return rc;
 }

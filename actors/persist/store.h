@@ -174,6 +174,17 @@ int persist_store_list(persist_store_t *self,
                        persist_list_fn *fn,
                        void *arg);
 
+// The error text of a stream that was still streaming when the sluice that ran it stopped.
+#define PERSIST_STORE_INTERRUPTED "interrupted: sluice stopped before the stream ended"
+
+// A new `sluice up` (up_id: its instance, from the environment) opened the store: every stream
+// still streaming belongs to the sluice that stopped, and nothing will ever finish it, so each
+// becomes an error (PERSIST_STORE_INTERRUPTED) with the tokens it has; *interrupted_p says how
+// many. The same up_id again (this process alone was restarted, its streams run on) changes
+// nothing; so does an empty or NULL up_id (started by hand). A store is one host's (SQLite),
+// so no other host's streams can be in it. Returns 0 or SL_EIO.
+int persist_store_recover(persist_store_t *self, const char *up_id, uint64_t *interrupted_p);
+
 // What went wrong last: SQLite's message for an SL_EIO, or why a stored row did not decode for
 // an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.
 const char *persist_store_errmsg(const persist_store_t *self);

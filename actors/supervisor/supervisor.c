@@ -23,6 +23,7 @@
 #include "sl/err.h"
 #include "sl/fs.h"
 #include "sl/log.h"
+#include "sl/main.h"
 #include "sl/mem.h"
 #include "sl/sock.h"
 #include "sl/wire.h"
@@ -738,6 +739,9 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
     self->bin_dir = sl_xstrdup(bin_dir);
     self->last_state = -1;
     self->started_ms = sl_clock_mono_ms();
+    char up_id[64]; // the children inherit it (sl/main.h): persist tells a new sluice by it
+    snprintf(up_id, sizeof up_id, "%d-%lld", (int)getpid(), (long long)sl_clock_wall_ms());
+    setenv(SL_UP_ID_ENV, up_id, 1);
     int64_t liveness_ms = cfg->heartbeat_ms * (int64_t)cfg->liveness_beats;
     int64_t start_ms = cfg->heartbeat_ms * S_START_BEATS;
     self->policy = (supervisor_child_policy_t){

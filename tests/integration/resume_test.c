@@ -313,6 +313,66 @@ test_other_key(void)
     printf("another key: 404 on the record, the events and DELETE\n");
 }
 
+// A kept stream still running when sluice stops: the new sluice stores it as an error, and a
+// resume gets its stored tokens in order, then one error event, at once.
+static char s_cut_id[64];
+static int64_t s_cut_seen;
+
+static void
+test_cut_start(void)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+             "\"content\":\"a long one [mock tokens=5000 rate=100]\"}]}");
+    test_http_t *r = s_request("/v1/chat/completions", body, KEY_A, "x-sluice-on-disconnect: keep");
+    r->stop_after = 30;
+    (void)test_http_run(r, test_ms(30000));
+    CHECK(test_http_header(r, "x-sluice-stream-id", s_cut_id, sizeof s_cut_id));
+    s_read_t p;
+    s_parse(r, false, &p);
+    s_cut_seen = p.last_id;
+    CHECK(s_cut_seen > 0);
+    sl_buf_free(&p.text);
+    test_http_destroy(&r);
+    test_sleep_ms(1500); // a batch or two more reach the store
+}
+
+static void
+test_cut_after_restart(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/streams/%s", s_cut_id);
+    test_http_t *r = s_request(path, NULL, KEY_A, NULL);
+    CHECK(test_http_run(r, test_ms(10000)));
+    CHECK_INT(r->status, ==, 200);
+    cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(json, "status")), "error");
+    long tokens = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(json, "tokens"));
+    CHECK(tokens > s_cut_seen && tokens < 5000);
+    cJSON_Delete(json);
+    test_http_destroy(&r);
+    char header[64];
+    snprintf(path, sizeof path, "/v1/streams/%s/events", s_cut_id);
+    snprintf(header, sizeof header, "Last-Event-ID: %lld", (long long)s_cut_seen);
+    r = s_request(path, NULL, KEY_A, header);
+    CHECK(test_http_run(r, test_ms(10000)));
+    CHECK_INT(r->status, ==, 200);
+    s_read_t p;
+    s_parse(r, false, &p);
+    CHECK(p.ids_in_order);
+    CHECK_INT(p.first_id, ==, s_cut_seen + 1);
+    CHECK_INT(p.last_id, ==, tokens - 1);
+    CHECK_INT(p.errors, ==, 1);
+    CHECK_INT(p.finishes, ==, 0);
+    CHECK(strstr(r->events[r->n_events - 2], "interrupted") != NULL); // then [DONE]
+    sl_buf_free(&p.text);
+    test_http_destroy(&r);
+    printf("a kept stream cut by the restart: stored as an error with its %ld tokens; its "
+           "resume ends with one error event\n",
+           tokens);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,7 +393,9 @@ main(int argc, char **argv)
     test_running();
     test_finished(N_FINISHED, "while sluice runs");
     test_other_key();
+    test_cut_start();
     test_system_restart(&s_sys);
+    test_cut_after_restart();
     test_finished(N_RESTART, "after a restart");
     for (int i = 0; i < N_STREAMS; i++)
         sl_buf_free(&s_streams[i].text);

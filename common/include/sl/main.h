@@ -5,6 +5,10 @@
 #define SL_MAIN_H
 #include "sl/config.h"
 
+// The environment variable `sluice up` sets for its children: its own instance ("<pid>-<wall
+// ms at start>"), the same for every child it starts and restarts, new with every `sluice up`.
+#define SL_UP_ID_ENV "SLUICE_UP_ID"
+
 // Parse `[-c FILE]` (also `--config FILE`), set the log identity to name, and load the
 // config. Returns 0 with *cfg_p set (caller owns); otherwise the process exit status to use
 // (2 for a usage error, 1 for a config error; the reason is already printed on stderr).

@@ -201,6 +201,41 @@ s_listed(void *arg, const persist_listed_t *s)
     return 0;
 }
 
+// A new sluice finds streams the last one left streaming: they become errors; a restart of
+// persist alone (the same up_id) leaves running streams be.
+static void
+test_recover(const char *path)
+{
+    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    sl_msg_t *open = s_batch(0, ID1, 0);
+    CHECK_INT(s_write1(store, open), ==, 0);
+    sl_msg_t *b = s_batch(1, ID2, 0);
+    s_add_text(b, "done");
+    s_final(b, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, b), ==, 0);
+    uint64_t n = 99;
+    CHECK_INT(persist_store_recover(store, NULL, &n), ==, 0); // started by hand: nothing
+    CHECK_INT(n, ==, 0);
+    CHECK_INT(persist_store_recover(store, "up-1", &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
+    CHECK_STR(rec.error, PERSIST_STORE_INTERRUPTED);
+    persist_record_free(&rec);
+    s_expect_state(store, ID2, SL_STREAM_COMPLETE, 1); // finished: left alone
+    sl_msg_t *again = s_batch(2, ID3, 0);
+    CHECK_INT(s_write1(store, again), ==, 0);
+    CHECK_INT(persist_store_recover(store, "up-1", &n), ==, 0); // persist alone restarted
+    CHECK_INT(n, ==, 0);
+    s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
+    CHECK_INT(persist_store_recover(store, "up-2", &n), ==, 0); // a new sluice
+    CHECK_INT(n, ==, 1);
+    s_expect_state(store, ID3, SL_STREAM_ERROR, 0);
+    persist_store_destroy(&store);
+}
+
 // Listing every owner's streams: id order both ways, after a cursor, at most a limit.
 static void
 test_list(persist_store_t *store)
@@ -994,6 +1029,9 @@ main(void)
     test_sync_full(full, &clock);
     test_migrate_v1(v1, &clock);
     test_migrate_v2(v2, &clock);
+    char recover[160];
+    snprintf(recover, sizeof recover, "%s/recover.db", dir);
+    test_recover(recover);
 
     // A file from a newer build, or a directory that is not there: no store.
     s_sql(newer, "PRAGMA user_version = 5;");
