@@ -319,7 +319,8 @@ s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
     sl_msg_t msg = {.type = SL_MSG_CTL,
                     .seq = k->query_seq,
                     .name = sl_str(ask.command),
-                    .text = sl_str(ask.arg)};
+                    .text = sl_str(ask.arg),
+                    .auth = sl_str(self->admin_key)};
     int sent = sl_sock_send(self->control, NULL, &msg);
     sl_reader_kick(self->r_control);
     if (sent < 0) {

@@ -17,10 +17,18 @@
 // One round trip. On an answer returns its status and sets *text_p (caller frees); -1 when
 // none came in time (logged to stderr).
 static int
-s_call(zsock_t *sock, uint64_t seq, const char *command, const char *arg, char **text_p)
+s_call(zsock_t *sock,
+       uint64_t seq,
+       const char *command,
+       const char *arg,
+       const char *auth,
+       char **text_p)
 {
-    sl_msg_t msg = {
-        .type = SL_MSG_CTL, .seq = seq, .name = sl_str(command), .text = sl_str(arg ? arg : "")};
+    sl_msg_t msg = {.type = SL_MSG_CTL,
+                    .seq = seq,
+                    .name = sl_str(command),
+                    .text = sl_str(arg ? arg : ""),
+                    .auth = sl_str(auth)};
     if (sl_sock_send(sock, NULL, &msg) < 0) {
         fprintf(stderr, "sluice ctl: cannot send the command\n");
         return -1;
@@ -160,6 +168,8 @@ supervisor_ctl_main(const sl_config_t *cfg, int argc, char **argv)
     if (!command)
         return s_usage();
     bool top = strcmp(command, "top") == 0;
+    // The admin key goes with every command: the control socket checks it when it is on tcp.
+    const char *auth = cfg->admin_key_env ? getenv(cfg->admin_key_env) : NULL;
     zsock_t *sock = sl_sock_connect(ZMQ_DEALER, cfg->ep_control, 16, NULL);
     if (!sock) {
         fprintf(stderr, "sluice ctl: cannot connect to %s\n", cfg->ep_control);
@@ -168,7 +178,7 @@ supervisor_ctl_main(const sl_config_t *cfg, int argc, char **argv)
     int rc = 0;
     for (uint64_t seq = 1;; seq++) {
         char *text = NULL;
-        int status = s_call(sock, seq, top ? "status" : command, arg, &text);
+        int status = s_call(sock, seq, top ? "status" : command, arg, auth, &text);
         if (status < 0) {
             rc = 1;
         } else if (status != 200) {

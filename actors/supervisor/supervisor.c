@@ -25,6 +25,7 @@
 #include "sl/log.h"
 #include "sl/main.h"
 #include "sl/mem.h"
+#include "sl/sha256.h"
 #include "sl/sock.h"
 #include "sl/wire.h"
 #include "stats.h"
@@ -57,6 +58,8 @@ static const char *const s_actor_names[] = {"persist", "builder", "broker", S_PR
 struct supervisor {
     const sl_config_t *cfg;                       // borrowed; outlives self
     char *bin_dir;                                // owned
+    bool control_keyed;                           // the control socket is on tcp: commands
+    uint8_t control_key[SL_SHA256_LEN];           // must carry the admin key, this digest
     supervisor_child_policy_t policy;             // timing of every child, from cfg
     int64_t tick_ms;                              // period of s_on_tick
     zsock_t *events;                              // owned; PULL, UP and BEAT from the actors
@@ -656,8 +659,16 @@ s_control_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     sl_buf_t out;
     sl_buf_init(&out, SUPERVISOR_CONTROL_MAX_REPLY);
     int status = 400;
-    if (msg->name.len >= sizeof command || msg->text.len >= sizeof key
-        || memchr(msg->name.ptr, 0, msg->name.len) || memchr(msg->text.ptr, 0, msg->text.len)) {
+    uint8_t given[SL_SHA256_LEN];
+    sl_sha256(msg->auth.ptr ? msg->auth.ptr : "", msg->auth.len, given);
+    if (self->control_keyed && !sl_sha256_equal(given, self->control_key)) {
+        status = 401;
+        (void)sl_buf_append_str(&out, "{\"error\":\"the control socket is on tcp: every "
+                                      "command needs the admin key (admin.key_env)\"}");
+        sl_log_warn_rl("control: a command without the admin key refused");
+    } else if (msg->name.len >= sizeof command || msg->text.len >= sizeof key
+               || memchr(msg->name.ptr, 0, msg->name.len)
+               || memchr(msg->text.ptr, 0, msg->text.len)) {
         (void)sl_buf_append_str(&out, "{\"error\":\"command or argument too long\"}");
     } else {
         memcpy(command, msg->name.ptr, msg->name.len);
@@ -784,6 +795,17 @@ supervisor_new(const sl_config_t *cfg, const char *bin_dir)
         sl_log_warn("cannot read run_dir %s: %s", cfg->run_dir, strerror(errno));
     self->events = sl_sock_bind(ZMQ_PULL, cfg->ep_events, SL_SOCK_HWM);
     self->state = sl_sock_bind(ZMQ_PUB, cfg->ep_state, SL_SOCK_HWM);
+    if (strncmp(cfg->ep_control, "tcp://", 6) == 0) {
+        // Off the host, the run directory's permissions protect nothing: the admin key does.
+        const char *key = cfg->admin_key_env ? getenv(cfg->admin_key_env) : NULL;
+        if (!key || !*key) {
+            sl_log_error("endpoints.control is on tcp, but admin.key_env names no set variable: "
+                         "set it, or keep the control socket on ipc");
+            goto fail;
+        }
+        sl_sha256(key, strlen(key), self->control_key);
+        self->control_keyed = true;
+    }
     self->control = sl_sock_bind(ZMQ_ROUTER, cfg->ep_control, SL_SOCK_HWM);
     if (!self->events || !self->state || !self->control)
         goto fail; // logged by sl_sock_bind with the endpoint

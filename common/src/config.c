@@ -733,6 +733,11 @@ s_check_auth(s_loader_t *self)
                       "listen.http: %s is not a loopback address and no keys are configured: "
                       "add keys, or set auth: none to serve anyone who reaches it",
                       cfg->http_listen);
+    if (strncmp(cfg->ep_control, "tcp://", 6) == 0 && !cfg->admin_key_env)
+        return s_fail(self, 0,
+                      "endpoints.control: %s is on tcp: set admin.key_env, the key "
+                      "every command must carry",
+                      cfg->ep_control);
     return 0;
 }
 

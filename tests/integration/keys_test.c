@@ -15,10 +15,11 @@
 #include "sl/sha256.h"
 #include "system.h"
 
-#define APP_KEY "sk-sluice-test-app-0123456789"
-#define ENV_KEY "sk-sluice-test-env-9876543210"
-#define RPM_KEY "sk-sluice-test-rpm-1111111111"
-#define ONE_KEY "sk-sluice-test-one-2222222222"
+#define APP_KEY   "sk-sluice-test-app-0123456789"
+#define ENV_KEY   "sk-sluice-test-env-9876543210"
+#define RPM_KEY   "sk-sluice-test-rpm-1111111111"
+#define ONE_KEY   "sk-sluice-test-one-2222222222"
+#define ADMIN_KEY "sk-sluice-test-admin-3333333333"
 
 static test_system_t s_sys;
 
@@ -232,6 +233,31 @@ test_limits(void)
         "key limits: requests_per_minute and concurrent_streams answered 429 with Retry-After\n");
 }
 
+// The control socket on tcp takes a command only with the admin key: `sluice ctl` sends it
+// from admin.key_env's variable; without it the supervisor answers 401.
+static void
+test_control_tcp(const char *sluice)
+{
+    char cmd[8192 + 512], out[4096];
+    snprintf(cmd, sizeof cmd, "%s ctl -c %s status 2>&1", sluice, s_sys.cfg);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    CHECK_INT(pclose(p), ==, 0);
+    CHECK(strstr(out, "ingress") != NULL);
+    snprintf(cmd, sizeof cmd, "env -u SLUICE_TEST_ADMIN_KEY %s ctl -c %s status 2>&1", sluice,
+             s_sys.cfg);
+    p = popen(cmd, "r");
+    CHECK(p != NULL);
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    CHECK(pclose(p) != 0);
+    CHECK(strstr(out, "401") != NULL);
+    CHECK(strstr(out, ADMIN_KEY) == NULL);
+    printf("control socket on tcp: with the admin key served, without it 401\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,6 +269,7 @@ main(int argc, char **argv)
     CHECK_INT(setenv("SLUICE_TEST_ENV_KEY", ENV_KEY, 1), ==, 0); // sluice's processes inherit it
     CHECK_INT(setenv("SLUICE_TEST_RPM_KEY", RPM_KEY, 1), ==, 0);
     CHECK_INT(setenv("SLUICE_TEST_ONE_KEY", ONE_KEY, 1), ==, 0);
+    CHECK_INT(setenv("SLUICE_TEST_ADMIN_KEY", ADMIN_KEY, 1), ==, 0);
     uint8_t digest[SL_SHA256_LEN];
     sl_sha256(APP_KEY, strlen(APP_KEY), digest);
     char hex[SL_SHA256_HEX + 1];
@@ -254,12 +281,15 @@ main(int argc, char **argv)
              "  - {name: app, sha256: %s, models: [m1]}\n"
              "  - {name: env, key_env: SLUICE_TEST_ENV_KEY}\n"
              "  - {name: rpm, key_env: SLUICE_TEST_RPM_KEY, requests_per_minute: 2}\n"
-             "  - {name: one, key_env: SLUICE_TEST_ONE_KEY, concurrent_streams: 1}\n",
-             hex);
+             "  - {name: one, key_env: SLUICE_TEST_ONE_KEY, concurrent_streams: 1}\n"
+             "admin: {key_env: SLUICE_TEST_ADMIN_KEY}\n"
+             "endpoints: {control: \"tcp://127.0.0.1:%d\"}\n",
+             hex, test_free_port());
     test_system_start_with(&s_sys, argv[1], argv[2], NULL, NULL, yaml);
     test_refused();
     test_served();
     test_limits();
+    test_control_tcp(argv[1]);
     CHECK(test_system_stop(&s_sys));
     printf("keys_test: ok\n");
     return 0;

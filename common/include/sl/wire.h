@@ -120,6 +120,7 @@ typedef struct {
     X(RETRY_AFTER_MS, retry_after_ms, U64)       \
     X(OWNER, owner, STR)                         \
     X(FLAGS, flags, U32)                         \
+    X(AUTH, auth, STR)                           \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
@@ -151,7 +152,7 @@ typedef struct {
     X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)                                                       \
     X(CIRCUIT, 19, NAME, STATE, RETRY_AFTER_MS)                                                  \
     X(STATS, 20, NAME, TEXT)                                                                     \
-    X(CTL, 21, SEQ, NAME, TEXT)                                                                  \
+    X(CTL, 21, SEQ, NAME, TEXT, AUTH)                                                            \
     X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
     X(BUNDLE, 23, COUNT, BODY)                                                                   \
     X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)                                                 \
@@ -199,6 +200,7 @@ typedef struct {
     uint64_t retry_after_ms; // OUTCOME, END, REJECT: wait this long before asking again; 0: no word
     sl_str_t owner;          // name of the gateway key that started the stream; "" without keys
     uint32_t flags;          // SL_FLAG_* bits of the request, kept with its stream
+    sl_str_t auth;           // CTL: the admin key, which a control socket on tcp requires
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;

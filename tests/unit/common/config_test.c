@@ -410,6 +410,11 @@ static const struct {
     {"auth: none\nkeys:\n  - {name: a, key_env: A_KEY}\n",
      "sluice.yaml: auth: none, but keys are configured: remove one or the other"},
     {"auth: some\n", "sluice.yaml:1: auth: 'some' is not one of: keys, none"},
+    {"endpoints: {control: \"tcp://127.0.0.1:9100\"}\n",
+     "sluice.yaml: endpoints.control: tcp://127.0.0.1:9100 is on tcp: set admin.key_env, the key "
+     "every command must carry"},
+    {"keys:\n  - {name: a, key_env: A_KEY, concurrent_streams: -1}\n",
+     "sluice.yaml:2: keys[0].concurrent_streams: must be an integer in 0..10000000, got '-1'"},
     {"listen: {http: \"0.0.0.0:8080\"}\n",
      "sluice.yaml: listen.http: 0.0.0.0:8080 is not a loopback address and no keys are "
      "configured: add keys, or set auth: none to serve anyone who reaches it"},
