@@ -41,6 +41,7 @@ struct persist {
     uint64_t records_dropped; // RECORDs an ingress's socket could not take
     uint64_t gaps;            // BATCHes refused for a gap (ACK 409) since start
     uint64_t stored;          // BATCHes acknowledged durable (ACK 200) since start
+    uint64_t expired;         // streams retention deleted since start
     s_pending_t *group;       // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
@@ -321,6 +322,31 @@ s_on_query(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+// Retention: one small step now and then; while a step deletes all it may, the next one
+// follows at the next tick of PERSIST_EXPIRE_BUSY_MS, so writes go on in between.
+static int
+s_on_expire(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)timer_id;
+    persist_t *self = arg;
+    const sl_config_t *cfg = self->cfg;
+    int64_t before =
+        cfg->retention_max_age_s ? sl_clock_wall_ms() - cfg->retention_max_age_s * 1000 : 0;
+    uint64_t deleted = 0;
+    int rc = persist_store_expire(self->db, before, cfg->retention_max_bytes, PERSIST_EXPIRE_STEP,
+                                  &deleted);
+    if (rc != 0)
+        sl_log_error_rl("retention: %s", persist_store_errmsg(self->db));
+    self->expired += deleted;
+    if (deleted)
+        sl_log_info("retention: %llu streams deleted (%llu since start)",
+                    (unsigned long long)deleted, (unsigned long long)self->expired);
+    bool more = rc == 0 && deleted == PERSIST_EXPIRE_STEP;
+    (void)zloop_timer(loop, more ? PERSIST_EXPIRE_BUSY_MS : (size_t)cfg->retention_interval_ms, 1,
+                      s_on_expire, self);
+    return 0;
+}
+
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -395,6 +421,8 @@ persist_new(const sl_config_t *cfg)
     if (zloop_reader(self->loop, self->store, s_on_store, self) != 0
         || zloop_reader(self->loop, self->query, s_on_query, self) != 0
         || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0
+        || ((cfg->retention_max_age_s || cfg->retention_max_bytes)
+            && zloop_timer(self->loop, PERSIST_EXPIRE_BUSY_MS, 1, s_on_expire, self) < 0)
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {
         sl_log_error("persist: cannot register socket readers and timers");
         goto fail;

@@ -7,7 +7,11 @@
 // stored); 409 means refused because indices before it are missing (a gap): nothing of it was
 // stored, and the builder keeps it and sends it again, in order. On a write error nothing is
 // acked and the builder resends. On `query` (cfg->ep_query) the ingress sends QUERY and gets
-// RECORD {status 200, 404 unknown, 413 text too big, 500 store error}. A BEAT {name} on either
+// RECORD {status 200, 404 unknown, 413 text too big, 500 store error}; READ gets a RECORD with a
+// page of deltas (page.h), LIST one with a key's streams. With `retention` set, finished
+// streams past its age or its size go in small steps between writes (persist_store_expire).
+// At start, streams the last `sluice up` left streaming become errors (persist_store_recover).
+// A BEAT {name} on either
 // socket is answered at once with BEAT {"persist-<pid>"}, so a peer learns persist (re)started
 // and resends what is unacknowledged. Every cfg->heartbeat_ms the actor sends BEAT to the
 // supervisor on the events socket it announced UP on. cfg->persist_synchronous picks the
@@ -20,8 +24,10 @@
 
 // Grouping batches is what makes the store fast: SQLite in WAL mode writes 52k rows/s with a
 // transaction per row, 346k rows/s with 64 rows per transaction (docs/benchmarks.md).
-#define PERSIST_GROUP_MAX   64 // batches per transaction
-#define PERSIST_QUERY_BURST 64 // queries answered per wakeup before the loop polls again
+#define PERSIST_GROUP_MAX      64  // batches per transaction
+#define PERSIST_QUERY_BURST    64  // queries answered per wakeup before the loop polls again
+#define PERSIST_EXPIRE_STEP    256 // streams one retention step deletes at most
+#define PERSIST_EXPIRE_BUSY_MS 10  // the next step, while a step deleted all it could
 // Largest RECORD text: the frame cap less room for the other fields.
 #define PERSIST_TEXT_MAX (SL_WIRE_MAX_FRAME - 64 * 1024)
 

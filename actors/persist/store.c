@@ -895,3 +895,77 @@ done:
     }
     return rc;
 }
+
+// Bytes the store's data takes: its pages less the free ones (SQLite reuses those).
+static int
+s_data_bytes(persist_store_t *self, int64_t *bytes_p)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SL_EIO;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT (p.page_count - f.freelist_count) * s.page_size"
+                           " FROM pragma_page_count p, pragma_freelist_count f, pragma_page_size s",
+                           -1, &st, NULL)
+            == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW) {
+        *bytes_p = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc == 0 ? 0 : s_fail(self, "size");
+}
+
+int
+persist_store_expire(persist_store_t *self,
+                     int64_t before_wall_ms,
+                     int64_t max_bytes,
+                     uint32_t max_streams,
+                     uint64_t *deleted_p)
+{
+    *deleted_p = 0;
+    int64_t bytes = 0;
+    bool too_big = false;
+    if (max_bytes > 0) {
+        if (s_data_bytes(self, &bytes) != 0)
+            return SL_EIO;
+        too_big = bytes > max_bytes;
+    }
+    if (before_wall_ms <= 0 && !too_big)
+        return 0;
+    // The oldest finished streams: by age, or any finished ones while the store is too big.
+    // Streams still streaming are never touched.
+    static const char sql[] = "CREATE TEMP TABLE IF NOT EXISTS expired(id TEXT PRIMARY KEY);"
+                              "DELETE FROM expired;";
+    if (s_exec_sql(self, "BEGIN IMMEDIATE", "begin expire") != 0)
+        return SL_EIO;
+    sqlite3_stmt *pick = NULL;
+    int rc = 0;
+    if (s_exec_sql(self, sql, "expire") != 0
+        || sqlite3_prepare_v2(self->db,
+                              "INSERT INTO expired SELECT id FROM streams WHERE state != 0"
+                              " AND (updated_ms < ?1 OR ?2) ORDER BY updated_ms LIMIT ?3",
+                              -1, &pick, NULL)
+               != SQLITE_OK
+        || sqlite3_bind_int64(pick, 1, before_wall_ms) != SQLITE_OK
+        || sqlite3_bind_int(pick, 2, too_big) != SQLITE_OK
+        || sqlite3_bind_int64(pick, 3, max_streams) != SQLITE_OK
+        || sqlite3_step(pick) != SQLITE_DONE)
+        rc = s_fail(self, "pick expired");
+    sqlite3_finalize(pick);
+    if (rc == 0)
+        *deleted_p = (uint64_t)sqlite3_changes(self->db);
+    if (rc == 0
+        && s_exec_sql(self,
+                      "DELETE FROM batches WHERE stream_id IN (SELECT id FROM expired);"
+                      "DELETE FROM streams WHERE id IN (SELECT id FROM expired);",
+                      "delete expired")
+               != 0)
+        rc = SL_EIO;
+    if (rc == 0 && s_exec_sql(self, "COMMIT", "commit expire") != 0)
+        rc = SL_EIO;
+    if (rc != 0) {
+        (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        *deleted_p = 0;
+    }
+    return rc;
+}

@@ -185,6 +185,19 @@ int persist_store_list(persist_store_t *self,
 // so no other host's streams can be in it. Returns 0 or SL_EIO.
 int persist_store_recover(persist_store_t *self, const char *up_id, uint64_t *interrupted_p);
 
+// Retention: delete, in one short transaction, at most max_streams finished streams (complete,
+// error, aborted; never one still streaming), oldest change first: those last changed before
+// before_wall_ms (0: no age limit), or, while the store's data (its pages less the free ones)
+// passes max_bytes (0: no size limit), the oldest finished ones whatever their age. *deleted_p
+// says how many went; the caller calls again while it is max_streams (more may be due), so a
+// big cleanup goes by small steps between writes. SQLite reuses the freed pages; the file does
+// not shrink. Returns 0 or SL_EIO.
+int persist_store_expire(persist_store_t *self,
+                         int64_t before_wall_ms,
+                         int64_t max_bytes,
+                         uint32_t max_streams,
+                         uint64_t *deleted_p);
+
 // What went wrong last: SQLite's message for an SL_EIO, or why a stored row did not decode for
 // an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.
 const char *persist_store_errmsg(const persist_store_t *self);

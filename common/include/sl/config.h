@@ -125,34 +125,37 @@ typedef struct {
     size_t n_providers;
     sl_route_cfg_t *routes; // owned array
     size_t n_routes;
-    uint32_t batch_max_tokens;          // 1..64 (at most SL_WIRE_MAX_DELTAS)
-    int64_t batch_max_age_ms;           // 1..60000
-    int64_t batch_coalesce_ms;          // worker: busy streams' later tokens wait this long, 0..50
-    int64_t timeout_connect_ms;         // 1..600000
-    int64_t timeout_idle_ms;            // 1..600000: longest gap between upstream content events
-    int64_t timeout_first_content_ms;   // worker: longest wait for an upstream's first content
-    int64_t timeout_total_ms;           // 1..86400000
-    int64_t timeout_first_token_ms;     // ingress: longest wait for a request's first message
-    int64_t timeout_stream_idle_ms;     // ingress: longest gap between a stream's messages
-    size_t max_body_bytes;              // request body cap, 1 KiB..64 MiB
-    size_t max_client_buffer_bytes;     // per-client unsent output cap, 4 KiB..256 MiB
-    size_t max_event_bytes;             // one upstream SSE event / line cap, 4 KiB..256 MiB
-    uint32_t queue_max;                 // broker's waiting requests, 0..1000000
-    uint32_t max_unacked_batches;       // builder's batches awaiting persistence, 1..1000000
-    uint32_t max_connections;           // ingress: open client connections, 16..1000000
-    char *persist_backend;              // owned; "sqlite"
-    char *persist_path;                 // owned; SQLite file
-    char *persist_synchronous;          // owned; "normal" or "full" (SQLite's synchronous pragma)
-    uint32_t processes_provider;        // provider worker processes per host, 1..64
-    int64_t heartbeat_ms;               // beat interval on every link and to the supervisor
-    uint32_t liveness_beats;            // beats missed before a peer or process counts as lost
-    int64_t resend_ms;                  // builder: an unacknowledged batch is sent again after this
-    uint32_t outbox_max;                // builder: live messages held for unreachable ingresses
-    int64_t restart_base_ms;            // supervisor: first restart delay after a crash
-    int64_t restart_max_ms;             // supervisor: the delay doubles up to this
-    int64_t restart_calm_ms;            // supervisor: up this long, the next restart is at once
-    int64_t circuit_window_ms;          // breakers: sliding window of outcomes
-    uint32_t circuit_min_failures;      // failures in the window that open a breaker; 0: off
+    uint32_t batch_max_tokens;        // 1..64 (at most SL_WIRE_MAX_DELTAS)
+    int64_t batch_max_age_ms;         // 1..60000
+    int64_t batch_coalesce_ms;        // worker: busy streams' later tokens wait this long, 0..50
+    int64_t timeout_connect_ms;       // 1..600000
+    int64_t timeout_idle_ms;          // 1..600000: longest gap between upstream content events
+    int64_t timeout_first_content_ms; // worker: longest wait for an upstream's first content
+    int64_t timeout_total_ms;         // 1..86400000
+    int64_t timeout_first_token_ms;   // ingress: longest wait for a request's first message
+    int64_t timeout_stream_idle_ms;   // ingress: longest gap between a stream's messages
+    size_t max_body_bytes;            // request body cap, 1 KiB..64 MiB
+    size_t max_client_buffer_bytes;   // per-client unsent output cap, 4 KiB..256 MiB
+    size_t max_event_bytes;           // one upstream SSE event / line cap, 4 KiB..256 MiB
+    uint32_t queue_max;               // broker's waiting requests, 0..1000000
+    uint32_t max_unacked_batches;     // builder's batches awaiting persistence, 1..1000000
+    uint32_t max_connections;         // ingress: open client connections, 16..1000000
+    char *persist_backend;            // owned; "sqlite"
+    char *persist_path;               // owned; SQLite file
+    char *persist_synchronous;        // owned; "normal" or "full" (SQLite's synchronous pragma)
+    int64_t retention_max_age_s;      // finished streams older than this are deleted; 0: kept
+    int64_t retention_max_bytes;      // past this much data the oldest finished ones go; 0: no cap
+    int64_t retention_interval_ms;    // how often persist looks
+    uint32_t processes_provider;      // provider worker processes per host, 1..64
+    int64_t heartbeat_ms;             // beat interval on every link and to the supervisor
+    uint32_t liveness_beats;          // beats missed before a peer or process counts as lost
+    int64_t resend_ms;                // builder: an unacknowledged batch is sent again after this
+    uint32_t outbox_max;              // builder: live messages held for unreachable ingresses
+    int64_t restart_base_ms;          // supervisor: first restart delay after a crash
+    int64_t restart_max_ms;           // supervisor: the delay doubles up to this
+    int64_t restart_calm_ms;          // supervisor: up this long, the next restart is at once
+    int64_t circuit_window_ms;        // breakers: sliding window of outcomes
+    uint32_t circuit_min_failures;    // failures in the window that open a breaker; 0: off
     uint32_t circuit_failure_ratio_pct; // failure share that opens it (with min_calls); 0: off
     uint32_t circuit_min_calls;         // calls in the window the ratio rule needs
     int64_t circuit_cooldown_ms;        // open this long before the first probe

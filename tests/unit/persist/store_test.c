@@ -236,6 +236,58 @@ test_recover(const char *path)
     persist_store_destroy(&store);
 }
 
+// Retention: finished streams past the age go, oldest first, at most a step at a time; while
+// the data passes the size cap the oldest finished ones go whatever their age; a stream still
+// streaming never does.
+static void
+test_expire(const char *path)
+{
+    sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000, .fake_wall_ms = 1000000};
+    persist_store_t *store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    static const char *const ids[] = {ID1, ID2, ID3, ID4, ID5};
+    static char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    for (int i = 0; i < 5; i++) { // finished at 1000 s, 1001 s, ... 1004 s
+        sl_msg_t *b = s_batch(i, ids[i], 0);
+        for (int k = 0; k < 20; k++)
+            s_add_text(b, big);
+        if (i != 1) // ID2 still streams
+            s_final(b, SL_ERRCLASS_NONE, "stop", "");
+        CHECK_INT(s_write1(store, b), ==, 0);
+        sl_clock_advance_ms(&clock, 1000);
+    }
+    uint64_t n = 99;
+    CHECK_INT(persist_store_expire(store, 0, 0, 10, &n), ==, 0); // nothing set: nothing goes
+    CHECK_INT(n, ==, 0);
+    CHECK_INT(persist_store_expire(store, 1002500, 0, 10, &n), ==, 0); // older than 1002.5 s
+    CHECK_INT(n, ==, 2);                                               // ID1, ID3; not ID2
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, SL_ENOTFOUND);
+    persist_record_free(&rec);
+    CHECK_INT(persist_store_read(store, sl_str(ID3), 0, BIG, &rec), ==, SL_ENOTFOUND);
+    persist_record_free(&rec);
+    s_expect_state(store, ID2, SL_STREAM_STREAMING, 20);
+    static s_seen_t seen;
+    memset(&seen, 0, sizeof seen);
+    CHECK_INT(persist_store_replay(store, sl_str(ID1), 0, s_collect, &seen), ==, 0);
+    CHECK_INT(seen.n, ==, 0); // its rows went with it
+    // Too big: the oldest finished ones go, one step at a time, whatever their age.
+    CHECK_INT(persist_store_expire(store, 0, 1, 1, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    CHECK_INT(persist_store_read(store, sl_str(ID4), 0, BIG, &rec), ==, SL_ENOTFOUND);
+    persist_record_free(&rec);
+    s_expect_state(store, ID5, SL_STREAM_COMPLETE, 20);
+    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0);
+    CHECK_INT(n, ==, 1); // ID5; ID2 streams on
+    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0);
+    CHECK_INT(n, ==, 0);
+    s_expect_state(store, ID2, SL_STREAM_STREAMING, 20);
+    CHECK_INT(persist_store_expire(store, 0, 1LL << 40, 10, &n), ==, 0); // under the cap
+    CHECK_INT(n, ==, 0);
+    persist_store_destroy(&store);
+}
+
 // Listing every owner's streams: id order both ways, after a cursor, at most a limit.
 static void
 test_list(persist_store_t *store)
@@ -1032,6 +1084,8 @@ main(void)
     char recover[160];
     snprintf(recover, sizeof recover, "%s/recover.db", dir);
     test_recover(recover);
+    snprintf(recover, sizeof recover, "%s/expire.db", dir);
+    test_expire(recover);
 
     // A file from a newer build, or a directory that is not there: no store.
     s_sql(newer, "PRAGMA user_version = 5;");
