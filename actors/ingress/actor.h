@@ -31,6 +31,7 @@
 #define INGRESS_DRAIN_MAX      512   // messages handled per wake, so timers and HTTP still run
 #define INGRESS_MODELS_MAX     (1024 * 1024) // bytes of the /v1/models answer
 #define INGRESS_LIVENESS_MIN   1000          // ms; a peer is never given up on sooner than this
+#define INGRESS_STORE_RETRY_MS 5000          // Retry-After while the store cannot write
 #define INGRESS_FOLLOW_POLL_MS 100 // a follower with nothing new reads the store this often
 #define INGRESS_FOLLOW_TICK_MS 20  // followers' pacing is looked at this often
 
@@ -95,6 +96,7 @@ struct ingress {
     ingress_link_t persist;  // on query
     uint32_t host_state;     // sl_host_state_t from the last STATE
     bool state_seen;         // a STATE message arrived at all
+    bool store_failing;      // persistence says its writes fail: new chat requests get 503
     bool woke;               // a message in this drain resumed a connection
     int64_t beat_ms;         // monotonic: the last beats went out
     int http_due_id;         // one-shot timer running MHD again on the next pass, -1 when none

@@ -50,6 +50,14 @@ s_submit(ingress_t *self, ingress_conn_t *k)
                             NULL);
         return ingress_conn_queue(k);
     }
+    if (self->store_failing) {
+        ingress_client_fail(c, 503, "overloaded",
+                            "the store cannot write (full disk or a failing database): new "
+                            "streams are refused until it can",
+                            NULL);
+        ingress_client_set_retry_after(c, INGRESS_STORE_RETRY_MS);
+        return ingress_conn_queue(k);
+    }
     int64_t retry_ms = 0;
     const char *why = NULL;
     if (!k->report

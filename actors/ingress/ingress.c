@@ -385,6 +385,13 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
         if (ingress_link_heard(&self->persist, msg->name))
             s_requery(self);
         break;
+    case SL_MSG_STATE: // persistence's word on its writes, with each beat
+        if ((msg->state == SL_HOST_FAILING) != self->store_failing)
+            sl_log_warn("persistence %s", msg->state == SL_HOST_FAILING
+                                              ? "cannot write: new streams are refused"
+                                              : "writes again: new streams are taken");
+        self->store_failing = msg->state == SL_HOST_FAILING;
+        break;
     case SL_MSG_RECORD: {
         char key[24];
         ingress_query_key(msg->seq, key);

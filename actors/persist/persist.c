@@ -42,6 +42,7 @@ struct persist {
     uint64_t gaps;            // BATCHes refused for a gap (ACK 409) since start
     uint64_t stored;          // BATCHes acknowledged durable (ACK 200) since start
     uint64_t expired;         // streams retention deleted since start
+    bool failing;             // the last write failed (full disk, I/O error): see s_query_msg
     s_pending_t *group;       // owned array of PERSIST_GROUP_MAX; only during s_on_store
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
@@ -114,6 +115,13 @@ s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
     if (n == 0)
         return 0;
     int rc = persist_store_write(self->db, self->group_msgs, n, self->group_results);
+    if (rc == 0 && self->failing) {
+        self->failing = false;
+        sl_log_info("store: writes succeed again");
+    } else if (rc != 0 && !self->failing) {
+        self->failing = true;
+        sl_log_error("store: writes fail: new streams are refused until they succeed");
+    }
     if (rc == 0) {
         sl_log_debug("store: wrote %zu batches", n);
         for (size_t i = 0; i < n; i++) {
@@ -297,9 +305,13 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
 {
     (void)frame_p;
     persist_t *self = arg;
-    if (q->type == SL_MSG_BEAT)
+    if (q->type == SL_MSG_BEAT) {
         sl_sock_beat(self->query, *from_p, self->name); // the ingress learns we are here
-    else if (q->type == SL_MSG_LIST)
+        // ... and whether the store takes writes: it refuses new streams while it does not.
+        sl_msg_t state = {.type = SL_MSG_STATE,
+                          .state = self->failing ? SL_HOST_FAILING : SL_HOST_UP};
+        (void)sl_sock_send(self->query, *from_p, &state);
+    } else if (q->type == SL_MSG_LIST)
         s_answer_list(self, *from_p, q);
     else if (q->type != SL_MSG_QUERY && q->type != SL_MSG_READ)
         sl_log_warn_rl("query: %s dropped: not a QUERY, READ or LIST", sl_wire_type_name(q->type));
@@ -403,6 +415,8 @@ persist_new(const sl_config_t *cfg)
     self->db = persist_store_new(cfg->persist_path, NULL,
                                  full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
     if (!self->db)
+        goto fail;
+    if (persist_store_set_max_bytes(self->db, cfg->persist_max_bytes) != 0)
         goto fail;
     uint64_t interrupted = 0;
     if (persist_store_recover(self->db, getenv(SL_UP_ID_ENV), &interrupted) != 0)

@@ -969,3 +969,15 @@ persist_store_expire(persist_store_t *self,
     }
     return rc;
 }
+
+int
+persist_store_set_max_bytes(persist_store_t *self, int64_t max_bytes)
+{
+    if (max_bytes <= 0)
+        return 0;
+    char sql[96];
+    // SQLite counts pages; at least one more than the schema has, or nothing could be written.
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+             (long long)(max_bytes / 4096 > 8 ? max_bytes / 4096 : 8));
+    return s_exec_sql(self, sql, "max_page_count");
+}

@@ -185,6 +185,11 @@ int persist_store_list(persist_store_t *self,
 // so no other host's streams can be in it. Returns 0 or SL_EIO.
 int persist_store_recover(persist_store_t *self, const char *up_id, uint64_t *interrupted_p);
 
+// Cap the store at max_bytes (0: no cap; 4 KiB pages, at least 8): a write that would grow it
+// past fails as on a full disk (SL_EIO, "database or disk is full"), and is retried by the
+// builder until retention or an operator makes room. Returns 0 or SL_EIO.
+int persist_store_set_max_bytes(persist_store_t *self, int64_t max_bytes);
+
 // Retention: delete, in one short transaction, at most max_streams finished streams (complete,
 // error, aborted; never one still streaming), oldest change first: those last changed before
 // before_wall_ms (0: no age limit), or, while the store's data (its pages less the free ones)

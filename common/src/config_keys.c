@@ -64,6 +64,7 @@ const sl_config_field_t sl_config_fields[] = {
     S_STRF("persist", "path", SL_CK_STR, persist_path, NULL),
     {S_FIELD(sl_config_t, "persist", "synchronous", SL_CK_CHOICE, persist_synchronous),
      .def_str = "normal", .choices = s_synchronous},
+    S_INTF("persist", "max_bytes", persist_max_bytes, 0, 1LL << 50, 0),
     S_INTF("retention", "max_age_s", retention_max_age_s, 0, 100LL * 365 * 86400, 0),
     S_INTF("retention", "max_bytes", retention_max_bytes, 0, 1LL << 50, 0),
     S_INTF("retention", "interval_ms", retention_interval_ms, 10, 86400000, 60000),

@@ -143,6 +143,8 @@ typedef struct {
     char *persist_backend;            // owned; "sqlite"
     char *persist_path;               // owned; SQLite file
     char *persist_synchronous;        // owned; "normal" or "full" (SQLite's synchronous pragma)
+    int64_t persist_max_bytes;        // the store never grows past this (0: no cap); writes
+                                      // past it fail as on a full disk
     int64_t retention_max_age_s;      // finished streams older than this are deleted; 0: kept
     int64_t retention_max_bytes;      // past this much data the oldest finished ones go; 0: no cap
     int64_t retention_interval_ms;    // how often persist looks

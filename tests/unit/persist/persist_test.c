@@ -159,6 +159,12 @@ test_beat_reply(zsock_t *sock, const char *peer, const test_proc_t *p)
     CHECK_INT(msg.type, ==, SL_MSG_BEAT);
     CHECK_MEM(msg.name.ptr, msg.name.len, name, strlen(name));
     zframe_destroy(&frame);
+    if (strncmp(peer, "ingress", 7) == 0) { // an ingress also hears whether the store writes
+        CHECK_INT(s_recv(sock, &frame, &msg, test_ms(10000)), ==, 0);
+        CHECK_INT(msg.type, ==, SL_MSG_STATE);
+        CHECK_INT(msg.state, ==, SL_HOST_UP);
+        zframe_destroy(&frame);
+    }
 }
 
 static sl_msg_t s_msg; // the message being built; static: a few KiB

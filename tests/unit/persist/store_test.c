@@ -288,6 +288,46 @@ test_expire(const char *path)
     persist_store_destroy(&store);
 }
 
+// A capped store fails a write that would pass the cap as a full disk does, whole: nothing of
+// the group is stored; once retention made room the same write goes in.
+static void
+test_full(const char *path)
+{
+    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
+    CHECK(store != NULL);
+    CHECK_INT(persist_store_set_max_bytes(store, 65536), ==, 0);
+    static char big[4000];
+    memset(big, 'y', sizeof big - 1);
+    sl_msg_t *done = s_batch(0, ID1, 0);
+    for (int k = 0; k < 2; k++)
+        s_add_text(done, big);
+    s_final(done, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(s_write1(store, done), ==, 0);
+    int rc = 0, results[1];
+    uint64_t first = 0;
+    for (int i = 0; i < 100 && rc == 0; i++, first += 1) {
+        sl_msg_t *b = s_batch(1, ID2, first);
+        s_add_text(b, big);
+        const sl_msg_t *one = b;
+        rc = persist_store_write(store, &one, 1, results);
+    }
+    CHECK_INT(rc, ==, SL_EIO);
+    CHECK(strstr(persist_store_errmsg(store), "full") != NULL);
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, 1 << 20, &rec), ==, 0);
+    uint64_t stored = rec.tokens;
+    persist_record_free(&rec);
+    CHECK(stored > 0);
+    CHECK_INT(stored, ==, first - 1); // the failed batch left nothing
+    uint64_t n = 0;
+    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0); // room: ID1 goes
+    CHECK_INT(n, ==, 1);
+    sl_msg_t *b = s_batch(1, ID2, stored);
+    s_add_text(b, "fits");
+    CHECK_INT(s_write1(store, b), ==, 0);
+    persist_store_destroy(&store);
+}
+
 // Listing every owner's streams: id order both ways, after a cursor, at most a limit.
 static void
 test_list(persist_store_t *store)
@@ -1086,6 +1126,8 @@ main(void)
     test_recover(recover);
     snprintf(recover, sizeof recover, "%s/expire.db", dir);
     test_expire(recover);
+    snprintf(recover, sizeof recover, "%s/full.db", dir);
+    test_full(recover);
 
     // A file from a newer build, or a directory that is not there: no store.
     s_sql(newer, "PRAGMA user_version = 5;");
