@@ -120,16 +120,6 @@ s_req_id_copy(sl_str_t req_id, char out[BROKER_MAX_REQ_ID + 1])
     return true;
 }
 
-// A random number for a retry's jitter (not for anything that must be unpredictable).
-static uint32_t
-s_jitter(broker_t *self)
-{
-    self->rng ^= self->rng << 13;
-    self->rng ^= self->rng >> 7;
-    self->rng ^= self->rng << 17;
-    return (uint32_t)(self->rng >> 32);
-}
-
 static void
 s_check_request(const request_t *req)
 {
@@ -454,6 +444,24 @@ s_admit(broker_t *self, request_t *req)
     sl_log_debug("queued req=%s waiting=%zu", req->req_id, broker_queue_size(self->queue));
 }
 
+// req takes the SUBMIT (its frame and the ingress's routing id, both owned from now on; the
+// strings borrow from the frame).
+static void
+s_take_submit(request_t *req, zframe_t **from_p, zframe_t **frame_p, const sl_msg_t *msg)
+{
+    req->submit = *frame_p;
+    *frame_p = NULL;
+    req->ingress_rid = *from_p;
+    *from_p = NULL;
+    req->ingress = msg->ingress;
+    req->model = msg->model;
+    req->body = msg->body;
+    req->owner = msg->owner;
+    req->flags = msg->flags;
+    req->api = msg->api;
+    req->stream = msg->stream;
+}
+
 // SUBMIT from an ingress. Takes the routing id and the payload frame when it keeps the request
 // (their pointers are then NULL); otherwise leaves them to the caller.
 static void
@@ -470,17 +478,7 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     if (held && held->adopted && !held->ingress_rid) {
         // A worker already serves it (dispatched before our restart): take the ingress's
         // copy so a lost worker can be reported, and dispatch nothing.
-        held->submit = *frame_p;
-        *frame_p = NULL;
-        held->ingress_rid = *from_p;
-        *from_p = NULL;
-        held->ingress = msg->ingress;
-        held->model = msg->model;
-        held->body = msg->body;
-        held->owner = msg->owner;
-        held->flags = msg->flags;
-        held->api = msg->api;
-        held->stream = msg->stream;
+        s_take_submit(held, from_p, frame_p, msg);
         sl_log_debug("submit: req=%s re-submitted, already served by a worker", req_id);
         return;
     }
@@ -510,17 +508,7 @@ s_on_submit(broker_t *self, zframe_t **from_p, zframe_t **frame_p, const sl_msg_
     req->retry_timer = -1;
     req->broker = self;
     memcpy(req->req_id, req_id, sizeof req_id);
-    req->submit = *frame_p;
-    *frame_p = NULL;
-    req->ingress_rid = *from_p;
-    *from_p = NULL;
-    req->ingress = msg->ingress;
-    req->model = msg->model;
-    req->body = msg->body;
-    req->owner = msg->owner;
-    req->flags = msg->flags;
-    req->api = msg->api;
-    req->stream = msg->stream;
+    s_take_submit(req, from_p, frame_p, msg);
     req->route = route;
     req->retry.target = 0; // fallback moves this on to the next target of the route
     int rc = zhashx_insert(self->requests, req->req_id, req);
@@ -698,7 +686,8 @@ s_on_outcome(broker_t *self, zframe_t *from, const sl_msg_t *msg)
         req->held_attempt = msg->attempt;
         uint32_t target_before = req->retry.target;
         int64_t delay = req->route ? broker_retry_next(req->route, &req->retry, msg->err_class,
-                                                       (int64_t)msg->retry_after_ms, s_jitter(self))
+                                                       (int64_t)msg->retry_after_ms,
+                                                       broker_retry_jitter(&self->rng))
                                    : -1;
         if (delay >= 0) {
             if (req->retry.target == target_before)

@@ -49,3 +49,12 @@ broker_retry_next(const sl_route_cfg_t *route,
     }
     return -1;
 }
+
+uint32_t
+broker_retry_jitter(uint64_t *rng)
+{
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return (uint32_t)(*rng >> 32);
+}

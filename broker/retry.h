@@ -35,4 +35,8 @@ int64_t broker_retry_next(const sl_route_cfg_t *route,
                           int64_t retry_after_ms,
                           uint32_t random);
 
+// A random number for a retry's jitter from the xorshift state *rng (not for anything that
+// must be unpredictable).
+uint32_t broker_retry_jitter(uint64_t *rng);
+
 #endif

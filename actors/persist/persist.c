@@ -21,6 +21,7 @@
 #include "sl/metrics.h"
 #include "sl/sock.h"
 #include "store.h"
+#include "upkeep.h"
 
 // One received BATCH waiting for the group's transaction.
 typedef struct {
@@ -345,8 +346,8 @@ s_on_expire(zloop_t *loop, int timer_id, void *arg)
     int64_t before =
         cfg->retention_max_age_s ? sl_clock_wall_ms() - cfg->retention_max_age_s * 1000 : 0;
     uint64_t deleted = 0;
-    int rc = persist_store_expire(self->db, before, cfg->retention_max_bytes, PERSIST_EXPIRE_STEP,
-                                  &deleted);
+    int rc = persist_upkeep_expire(self->db, before, cfg->retention_max_bytes, PERSIST_EXPIRE_STEP,
+                                   &deleted);
     if (rc != 0)
         sl_log_error_rl("retention: %s", persist_store_errmsg(self->db));
     self->expired += deleted;
@@ -416,10 +417,10 @@ persist_new(const sl_config_t *cfg)
                                  full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
     if (!self->db)
         goto fail;
-    if (persist_store_set_max_bytes(self->db, cfg->persist_max_bytes) != 0)
+    if (persist_upkeep_cap(self->db, cfg->persist_max_bytes) != 0)
         goto fail;
     uint64_t interrupted = 0;
-    if (persist_store_recover(self->db, getenv(SL_UP_ID_ENV), &interrupted) != 0)
+    if (persist_upkeep_recover(self->db, getenv(SL_UP_ID_ENV), &interrupted) != 0)
         sl_log_error("persist: recover: %s", persist_store_errmsg(self->db));
     else if (interrupted)
         sl_log_warn("persist: %llu streams were still streaming when sluice last stopped: "

@@ -14,6 +14,7 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "store_db.h"
 
 // Schema version 4 (the tables of version 1, streams.attempts, api, owner and flags added; see
 // store.h for what changed). batches.text is a
@@ -132,8 +133,8 @@ typedef struct {
 
 typedef int(s_row_fn)(persist_store_t *self, void *arg, const s_row_t *row);
 
-static int
-s_fail(persist_store_t *self, const char *what)
+int
+persist_store_fail(persist_store_t *self, const char *what)
 {
     snprintf(self->errmsg, sizeof self->errmsg, "%s: %s", what, sqlite3_errmsg(self->db));
     return SL_EIO;
@@ -152,7 +153,7 @@ static int
 s_exec(persist_store_t *self, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
-    int err = rc == SQLITE_DONE ? 0 : s_fail(self, what);
+    int err = rc == SQLITE_DONE ? 0 : persist_store_fail(self, what);
     s_reset(st);
     return err;
 }
@@ -231,7 +232,7 @@ s_walk(persist_store_t *self, sl_str_t id, uint64_t from_index, s_row_fn *fn, vo
     int64_t after = (int64_t)from_index - SL_WIRE_MAX_DELTAS;
     if (s_bind_str(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, after) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "select batches");
+        return persist_store_fail(self, "select batches");
     }
     uint64_t next = from_index; // first index not handed over yet
     int rc = 0;
@@ -259,7 +260,7 @@ s_walk(persist_store_t *self, sl_str_t id, uint64_t from_index, s_row_fn *fn, vo
         next = end;
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = s_fail(self, "select batches");
+        rc = persist_store_fail(self, "select batches");
     s_reset(st);
     return rc;
 }
@@ -295,8 +296,8 @@ s_replay_row(persist_store_t *self, void *arg, const s_row_t *row)
     return s_decode_deltas(self, row, replay->fn, replay->arg);
 }
 
-static int
-s_exec_sql(persist_store_t *self, const char *sql, const char *what)
+int
+persist_store_exec(persist_store_t *self, const char *sql, const char *what)
 {
     char *msg = NULL;
     if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -311,11 +312,11 @@ s_user_version(persist_store_t *self, int *version)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return s_fail(self, "read user_version");
+        return persist_store_fail(self, "read user_version");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *version = sqlite3_column_int(st, 0);
-    int err = rc == SQLITE_ROW ? 0 : s_fail(self, "read user_version");
+    int err = rc == SQLITE_ROW ? 0 : persist_store_fail(self, "read user_version");
     sqlite3_finalize(st);
     return err;
 }
@@ -326,7 +327,7 @@ s_user_version(persist_store_t *self, int *version)
 static int
 s_migrate(persist_store_t *self)
 {
-    if (s_exec_sql(self, "BEGIN IMMEDIATE", "begin schema") != 0)
+    if (persist_store_exec(self, "BEGIN IMMEDIATE", "begin schema") != 0)
         return SL_EIO;
     int version = 0;
     if (s_user_version(self, &version) != 0)
@@ -337,29 +338,29 @@ s_migrate(persist_store_t *self)
                  PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if (version == 0 && s_exec_sql(self, s_schema_v4, "create schema") != 0)
+    if (version == 0 && persist_store_exec(self, s_schema_v4, "create schema") != 0)
         goto fail;
-    if (version == 1 && s_exec_sql(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
+    if (version == 1 && persist_store_exec(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
         goto fail;
     if ((version == 1 || version == 2)
-        && s_exec_sql(self, s_migrate_v2, "migrate schema 2 to 3") != 0)
+        && persist_store_exec(self, s_migrate_v2, "migrate schema 2 to 3") != 0)
         goto fail;
     if (version >= 1 && version <= 3
-        && s_exec_sql(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
+        && persist_store_exec(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
         goto fail;
     // meta: what the store remembers about itself (the `sluice up` that last opened it).
-    if (s_exec_sql(self,
-                   "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-                   "create meta")
+    if (persist_store_exec(
+            self, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "create meta")
         != 0)
         goto fail;
     // A key's streams in id (time) order, for listing; made by every open, so a version 4
     // file from before it gets it too.
-    if (s_exec_sql(self, "CREATE INDEX IF NOT EXISTS streams_owner ON streams(owner, id)",
-                   "create index")
+    if (persist_store_exec(self, "CREATE INDEX IF NOT EXISTS streams_owner ON streams(owner, id)",
+                           "create index")
         != 0)
         goto fail;
-    if (s_exec_sql(self, "COMMIT", "commit schema") != 0)
+    if (persist_store_exec(self, "COMMIT", "commit schema") != 0)
         goto fail;
     if (version == 1)
         sl_log_info("store: migrated schema 1 to 2: tokens of streaming streams recounted");
@@ -379,10 +380,10 @@ s_pragma_text(persist_store_t *self, const char *sql, char *out, size_t out_size
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return s_fail(self, sql);
+        return persist_store_fail(self, sql);
     int rc = sqlite3_step(st);
     const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    int err = v ? 0 : s_fail(self, sql);
+    int err = v ? 0 : persist_store_fail(self, sql);
     if (v)
         snprintf(out, out_size, "%s", v);
     sqlite3_finalize(st);
@@ -394,7 +395,7 @@ s_configure(persist_store_t *self, persist_store_sync_t sync)
 {
     sqlite3_extended_result_codes(self->db, 1);
     if (sqlite3_busy_timeout(self->db, PERSIST_STORE_BUSY_MS) != SQLITE_OK)
-        return s_fail(self, "busy_timeout");
+        return persist_store_fail(self, "busy_timeout");
     // journal_mode answers with the mode it ended in, which is not WAL on every file system.
     char mode[32];
     if (s_pragma_text(self, "PRAGMA journal_mode=WAL", mode, sizeof mode) != 0)
@@ -405,8 +406,8 @@ s_configure(persist_store_t *self, persist_store_sync_t sync)
     }
     // SQLite ignores a synchronous level it does not take, so read it back: 1 NORMAL, 2 FULL.
     bool full = sync == PERSIST_STORE_SYNC_FULL;
-    if (s_exec_sql(self, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
-                   "synchronous")
+    if (persist_store_exec(self, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                           "synchronous")
         != 0)
         return SL_EIO;
     char level[32];
@@ -426,7 +427,7 @@ s_prepare(persist_store_t *self)
 #define X(name, sql)                                                                        \
     if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &self->name, NULL) \
         != SQLITE_OK)                                                                       \
-        return s_fail(self, "prepare " #name);
+        return persist_store_fail(self, "prepare " #name);
     STORE_STATEMENTS(X)
 #undef X
     return 0;
@@ -442,7 +443,7 @@ s_open_stream(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
         || s_bind_str(st, 5, b->owner) != SQLITE_OK
         || sqlite3_bind_int64(st, 6, b->flags) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind open_stream");
+        return persist_store_fail(self, "bind open_stream");
     }
     return s_exec(self, st, "open stream");
 }
@@ -454,11 +455,11 @@ s_select_tokens(persist_store_t *self, sl_str_t id, uint64_t *tokens_p, bool *fo
     sqlite3_stmt *st = self->select_tokens;
     if (s_bind_str(st, 1, id) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind select_tokens");
+        return persist_store_fail(self, "bind select_tokens");
     }
     int rc = sqlite3_step(st);
     int64_t tokens = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    int err = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail(self, "select tokens");
+    int err = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : persist_store_fail(self, "select tokens");
     s_reset(st);
     if (err == 0 && tokens < 0) {
         snprintf(self->errmsg, sizeof self->errmsg, "stream tokens %" PRId64 " < 0", tokens);
@@ -480,7 +481,7 @@ s_absorb(persist_store_t *self, sl_str_t id, uint64_t after, uint64_t *tokens_p)
     if (s_bind_str(st, 1, id) != SQLITE_OK
         || sqlite3_bind_int64(st, 2, (int64_t)after) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind select_after");
+        return persist_store_fail(self, "bind select_after");
     }
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -491,7 +492,8 @@ s_absorb(persist_store_t *self, sl_str_t id, uint64_t after, uint64_t *tokens_p)
         if (n > 0 && (uint64_t)first + (uint64_t)n > *tokens_p)
             *tokens_p = (uint64_t)first + (uint64_t)n;
     }
-    int err = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : s_fail(self, "select after");
+    int err =
+        step == SQLITE_ROW || step == SQLITE_DONE ? 0 : persist_store_fail(self, "select after");
     s_reset(st);
     return err;
 }
@@ -524,7 +526,7 @@ s_insert_row(persist_store_t *self,
         || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
         || s_bind_blob(st, 5, blob, blob_len) != SQLITE_OK) {
         s_reset(st);
-        rc = s_fail(self, "bind insert_batch");
+        rc = persist_store_fail(self, "bind insert_batch");
     } else {
         rc = s_exec(self, st, "insert batch");
     }
@@ -537,7 +539,7 @@ s_insert_row(persist_store_t *self,
         || sqlite3_bind_int64(st, 2, (int64_t)tokens) != SQLITE_OK
         || sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind set_tokens");
+        return persist_store_fail(self, "bind set_tokens");
     }
     return s_exec(self, st, "set tokens");
 }
@@ -558,7 +560,7 @@ s_finish(persist_store_t *self, const sl_msg_t *b, int64_t now_ms)
         || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK
         || sqlite3_bind_int64(st, 8, b->attempt > 0 ? b->attempt : 1) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind finish");
+        return persist_store_fail(self, "bind finish");
     }
     return s_exec(self, st, "finish stream");
 }
@@ -614,7 +616,7 @@ persist_store_new(const char *path, const sl_clock_t *clock, persist_store_sync_
     int rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         if (self->db)
-            (void)s_fail(self, "open");
+            (void)persist_store_fail(self, "open");
         else
             snprintf(self->errmsg, sizeof self->errmsg, "open: %s", sqlite3_errstr(rc));
         goto fail;
@@ -742,7 +744,7 @@ persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec)
     sqlite3_stmt *st = self->select_stream;
     if (s_bind_str(st, 1, id) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind select_stream");
+        return persist_store_fail(self, "bind select_stream");
     }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -762,7 +764,7 @@ persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec)
     }
     int err = rc == SQLITE_ROW    ? 0
               : rc == SQLITE_DONE ? SL_ENOTFOUND
-                                  : s_fail(self, "select stream");
+                                  : persist_store_fail(self, "select stream");
     s_reset(st);
     return err;
 }
@@ -816,7 +818,7 @@ persist_store_list(persist_store_t *self,
         || sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC) != SQLITE_OK
         || sqlite3_bind_int64(st, 3, limit) != SQLITE_OK) {
         s_reset(st);
-        return s_fail(self, "bind list");
+        return persist_store_fail(self, "bind list");
     }
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -829,155 +831,25 @@ persist_store_list(persist_store_t *self,
             .created_wall_ms = sqlite3_column_int64(st, 5),
         };
         if (!s.id || !s.model || !s.finish_reason) {
-            rc = s_fail(self, "list");
+            rc = persist_store_fail(self, "list");
             break;
         }
         rc = fn(arg, &s);
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = s_fail(self, "list");
+        rc = persist_store_fail(self, "list");
     s_reset(st);
     return rc;
 }
 
-int
-persist_store_recover(persist_store_t *self, const char *up_id, uint64_t *interrupted_p)
+sqlite3 *
+persist_store_db(persist_store_t *self)
 {
-    *interrupted_p = 0;
-    if (!up_id || !*up_id)
-        return 0;
-    sqlite3_stmt *get = NULL, *put = NULL, *mark = NULL;
-    int rc = 0;
-    if (s_exec_sql(self, "BEGIN IMMEDIATE", "begin recover") != 0)
-        return SL_EIO;
-    if (sqlite3_prepare_v2(self->db, "SELECT value FROM meta WHERE key = 'up_id'", -1, &get, NULL)
-            != SQLITE_OK
-        || sqlite3_prepare_v2(self->db,
-                              "INSERT INTO meta(key, value) VALUES('up_id', ?1)"
-                              " ON CONFLICT(key) DO UPDATE SET value = ?1",
-                              -1, &put, NULL)
-               != SQLITE_OK
-        || sqlite3_prepare_v2(self->db,
-                              "UPDATE streams SET state = 2, finish_reason = 'error', error = ?1,"
-                              " updated_ms = ?2 WHERE state = 0",
-                              -1, &mark, NULL)
-               != SQLITE_OK) {
-        rc = s_fail(self, "prepare recover");
-        goto done;
-    }
-    int step = sqlite3_step(get);
-    const char *seen = step == SQLITE_ROW ? (const char *)sqlite3_column_text(get, 0) : NULL;
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = s_fail(self, "read up_id");
-        goto done;
-    }
-    if (seen && strcmp(seen, up_id) == 0)
-        goto done; // the same sluice: a restart of this process alone, streams run on
-    if (sqlite3_bind_text(mark, 1, PERSIST_STORE_INTERRUPTED, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_bind_int64(mark, 2, sl_clock_now_wall_ms(self->clock)) != SQLITE_OK
-        || sqlite3_step(mark) != SQLITE_DONE) {
-        rc = s_fail(self, "mark interrupted streams");
-        goto done;
-    }
-    *interrupted_p = (uint64_t)sqlite3_changes(self->db);
-    if (sqlite3_bind_text(put, 1, up_id, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_step(put) != SQLITE_DONE)
-        rc = s_fail(self, "write up_id");
-done:
-    sqlite3_finalize(get);
-    sqlite3_finalize(put);
-    sqlite3_finalize(mark);
-    if (rc == 0 && s_exec_sql(self, "COMMIT", "commit recover") != 0)
-        rc = SL_EIO;
-    if (rc != 0) {
-        (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-        *interrupted_p = 0;
-    }
-    return rc;
+    return self->db;
 }
 
-// Bytes the store's data takes: its pages less the free ones (SQLite reuses those).
-static int
-s_data_bytes(persist_store_t *self, int64_t *bytes_p)
+int64_t
+persist_store_wall_ms(const persist_store_t *self)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = SL_EIO;
-    if (sqlite3_prepare_v2(self->db,
-                           "SELECT (p.page_count - f.freelist_count) * s.page_size"
-                           " FROM pragma_page_count p, pragma_freelist_count f, pragma_page_size s",
-                           -1, &st, NULL)
-            == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW) {
-        *bytes_p = sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc == 0 ? 0 : s_fail(self, "size");
-}
-
-int
-persist_store_expire(persist_store_t *self,
-                     int64_t before_wall_ms,
-                     int64_t max_bytes,
-                     uint32_t max_streams,
-                     uint64_t *deleted_p)
-{
-    *deleted_p = 0;
-    int64_t bytes = 0;
-    bool too_big = false;
-    if (max_bytes > 0) {
-        if (s_data_bytes(self, &bytes) != 0)
-            return SL_EIO;
-        too_big = bytes > max_bytes;
-    }
-    if (before_wall_ms <= 0 && !too_big)
-        return 0;
-    // The oldest finished streams: by age, or any finished ones while the store is too big.
-    // Streams still streaming are never touched.
-    static const char sql[] = "CREATE TEMP TABLE IF NOT EXISTS expired(id TEXT PRIMARY KEY);"
-                              "DELETE FROM expired;";
-    if (s_exec_sql(self, "BEGIN IMMEDIATE", "begin expire") != 0)
-        return SL_EIO;
-    sqlite3_stmt *pick = NULL;
-    int rc = 0;
-    if (s_exec_sql(self, sql, "expire") != 0
-        || sqlite3_prepare_v2(self->db,
-                              "INSERT INTO expired SELECT id FROM streams WHERE state != 0"
-                              " AND (updated_ms < ?1 OR ?2) ORDER BY updated_ms LIMIT ?3",
-                              -1, &pick, NULL)
-               != SQLITE_OK
-        || sqlite3_bind_int64(pick, 1, before_wall_ms) != SQLITE_OK
-        || sqlite3_bind_int(pick, 2, too_big) != SQLITE_OK
-        || sqlite3_bind_int64(pick, 3, max_streams) != SQLITE_OK
-        || sqlite3_step(pick) != SQLITE_DONE)
-        rc = s_fail(self, "pick expired");
-    sqlite3_finalize(pick);
-    if (rc == 0)
-        *deleted_p = (uint64_t)sqlite3_changes(self->db);
-    if (rc == 0
-        && s_exec_sql(self,
-                      "DELETE FROM batches WHERE stream_id IN (SELECT id FROM expired);"
-                      "DELETE FROM streams WHERE id IN (SELECT id FROM expired);",
-                      "delete expired")
-               != 0)
-        rc = SL_EIO;
-    if (rc == 0 && s_exec_sql(self, "COMMIT", "commit expire") != 0)
-        rc = SL_EIO;
-    if (rc != 0) {
-        (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-        *deleted_p = 0;
-    }
-    return rc;
-}
-
-int
-persist_store_set_max_bytes(persist_store_t *self, int64_t max_bytes)
-{
-    if (max_bytes <= 0)
-        return 0;
-    char sql[96];
-    // SQLite counts pages; at least one more than the schema has, or nothing could be written.
-    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
-             (long long)(max_bytes / 4096 > 8 ? max_bytes / 4096 : 8));
-    return s_exec_sql(self, sql, "max_page_count");
+    return sl_clock_now_wall_ms(self->clock);
 }

@@ -12,107 +12,12 @@
 
 #include <sqlite3.h>
 
+#include "batches.h"
 #include "check.h"
 #include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/wire.h"
 #include "store.h"
-
-#define ID1 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e01"
-#define ID2 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e02"
-#define ID3 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e03"
-#define ID4 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e04"
-#define ID5 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e05"
-#define ID6 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e06"
-#define ID7 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e07"
-#define ID8 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e08"
-#define ID9 "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e09"
-#define IDX "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9eff" // never written
-
-#define BIG (1024 * 1024) // text cap for reads that must not hit it
-
-static sl_msg_t s_msgs[80]; // batches under construction; static: each is a few KiB
-
-static sl_msg_t *
-s_batch(int slot, const char *id, uint64_t first_index)
-{
-    sl_msg_t *m = &s_msgs[slot];
-    memset(m, 0, sizeof *m);
-    m->type = SL_MSG_BATCH;
-    m->seq = (uint64_t)slot;
-    m->req_id = sl_str(id);
-    m->model = sl_str("gpt-test");
-    m->first_index = first_index;
-    return m;
-}
-
-static void
-s_add(sl_msg_t *m, sl_delta_kind_t kind, const char *text, size_t len)
-{
-    sl_delta_t *d = &m->deltas[m->n_deltas++];
-    d->kind = (uint8_t)kind;
-    d->text = sl_strn(text, len);
-}
-
-static void
-s_add_text(sl_msg_t *m, const char *text)
-{
-    s_add(m, SL_DELTA_TEXT, text, strlen(text));
-}
-
-static void
-s_final(sl_msg_t *m, uint32_t err_class, const char *finish, const char *message)
-{
-    m->final = true;
-    m->err_class = err_class;
-    m->finish_reason = sl_str(finish);
-    m->message = sl_str(message);
-    m->prompt_tokens = 10;
-    m->completion_tokens = 7;
-}
-
-// Write one batch; the call must succeed. Returns the batch's result: 0 durable, SL_EAGAIN gap.
-static int
-s_write1(persist_store_t *store, const sl_msg_t *m)
-{
-    int result = 12345;
-    CHECK_INT(persist_store_write(store, &m, 1, &result), ==, 0);
-    return result;
-}
-
-// Write n batches in one call that must succeed, and check each batch's result against want.
-static void
-s_write_n(persist_store_t *store, const sl_msg_t *const *batches, size_t n, const int *want)
-{
-    int results[64];
-    CHECK(n <= 64);
-    for (size_t i = 0; i < n; i++)
-        results[i] = 12345;
-    CHECK_INT(persist_store_write(store, batches, n, results), ==, 0);
-    for (size_t i = 0; i < n; i++)
-        CHECK_INT(results[i], ==, want[i]);
-}
-
-// Read id from 0 and check its state and tokens.
-static void
-s_expect_state(persist_store_t *store, const char *id, uint32_t state, uint64_t tokens)
-{
-    persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(id), 0, BIG, &rec), ==, 0);
-    CHECK_INT(rec.state, ==, state);
-    CHECK_INT(rec.tokens, ==, tokens);
-    persist_record_free(&rec);
-}
-
-// Read id from from_index and check the text; returns the record for more checks (free it).
-static void
-s_expect_text(persist_store_t *store, const char *id, uint64_t from, const char *text)
-{
-    persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(id), from, BIG, &rec), ==, 0);
-    CHECK_MEM(sl_buf_str(&rec.text), rec.text.len, text, strlen(text));
-    persist_record_free(&rec);
-}
 
 #define SEEN_MAX 64
 
@@ -201,133 +106,6 @@ s_listed(void *arg, const persist_listed_t *s)
     return 0;
 }
 
-// A new sluice finds streams the last one left streaming: they become errors; a restart of
-// persist alone (the same up_id) leaves running streams be.
-static void
-test_recover(const char *path)
-{
-    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
-    CHECK(store != NULL);
-    sl_msg_t *open = s_batch(0, ID1, 0);
-    CHECK_INT(s_write1(store, open), ==, 0);
-    sl_msg_t *b = s_batch(1, ID2, 0);
-    s_add_text(b, "done");
-    s_final(b, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, b), ==, 0);
-    uint64_t n = 99;
-    CHECK_INT(persist_store_recover(store, NULL, &n), ==, 0); // started by hand: nothing
-    CHECK_INT(n, ==, 0);
-    CHECK_INT(persist_store_recover(store, "up-1", &n), ==, 0);
-    CHECK_INT(n, ==, 1);
-    persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
-    CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
-    CHECK_STR(rec.error, PERSIST_STORE_INTERRUPTED);
-    persist_record_free(&rec);
-    s_expect_state(store, ID2, SL_STREAM_COMPLETE, 1); // finished: left alone
-    sl_msg_t *again = s_batch(2, ID3, 0);
-    CHECK_INT(s_write1(store, again), ==, 0);
-    CHECK_INT(persist_store_recover(store, "up-1", &n), ==, 0); // persist alone restarted
-    CHECK_INT(n, ==, 0);
-    s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
-    CHECK_INT(persist_store_recover(store, "up-2", &n), ==, 0); // a new sluice
-    CHECK_INT(n, ==, 1);
-    s_expect_state(store, ID3, SL_STREAM_ERROR, 0);
-    persist_store_destroy(&store);
-}
-
-// Retention: finished streams past the age go, oldest first, at most a step at a time; while
-// the data passes the size cap the oldest finished ones go whatever their age; a stream still
-// streaming never does.
-static void
-test_expire(const char *path)
-{
-    sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000, .fake_wall_ms = 1000000};
-    persist_store_t *store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
-    CHECK(store != NULL);
-    static const char *const ids[] = {ID1, ID2, ID3, ID4, ID5};
-    static char big[2000];
-    memset(big, 'x', sizeof big - 1);
-    for (int i = 0; i < 5; i++) { // finished at 1000 s, 1001 s, ... 1004 s
-        sl_msg_t *b = s_batch(i, ids[i], 0);
-        for (int k = 0; k < 20; k++)
-            s_add_text(b, big);
-        if (i != 1) // ID2 still streams
-            s_final(b, SL_ERRCLASS_NONE, "stop", "");
-        CHECK_INT(s_write1(store, b), ==, 0);
-        sl_clock_advance_ms(&clock, 1000);
-    }
-    uint64_t n = 99;
-    CHECK_INT(persist_store_expire(store, 0, 0, 10, &n), ==, 0); // nothing set: nothing goes
-    CHECK_INT(n, ==, 0);
-    CHECK_INT(persist_store_expire(store, 1002500, 0, 10, &n), ==, 0); // older than 1002.5 s
-    CHECK_INT(n, ==, 2);                                               // ID1, ID3; not ID2
-    persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, SL_ENOTFOUND);
-    persist_record_free(&rec);
-    CHECK_INT(persist_store_read(store, sl_str(ID3), 0, BIG, &rec), ==, SL_ENOTFOUND);
-    persist_record_free(&rec);
-    s_expect_state(store, ID2, SL_STREAM_STREAMING, 20);
-    static s_seen_t seen;
-    memset(&seen, 0, sizeof seen);
-    CHECK_INT(persist_store_replay(store, sl_str(ID1), 0, s_collect, &seen), ==, 0);
-    CHECK_INT(seen.n, ==, 0); // its rows went with it
-    // Too big: the oldest finished ones go, one step at a time, whatever their age.
-    CHECK_INT(persist_store_expire(store, 0, 1, 1, &n), ==, 0);
-    CHECK_INT(n, ==, 1);
-    CHECK_INT(persist_store_read(store, sl_str(ID4), 0, BIG, &rec), ==, SL_ENOTFOUND);
-    persist_record_free(&rec);
-    s_expect_state(store, ID5, SL_STREAM_COMPLETE, 20);
-    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0);
-    CHECK_INT(n, ==, 1); // ID5; ID2 streams on
-    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0);
-    CHECK_INT(n, ==, 0);
-    s_expect_state(store, ID2, SL_STREAM_STREAMING, 20);
-    CHECK_INT(persist_store_expire(store, 0, 1LL << 40, 10, &n), ==, 0); // under the cap
-    CHECK_INT(n, ==, 0);
-    persist_store_destroy(&store);
-}
-
-// A capped store fails a write that would pass the cap as a full disk does, whole: nothing of
-// the group is stored; once retention made room the same write goes in.
-static void
-test_full(const char *path)
-{
-    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
-    CHECK(store != NULL);
-    CHECK_INT(persist_store_set_max_bytes(store, 65536), ==, 0);
-    static char big[4000];
-    memset(big, 'y', sizeof big - 1);
-    sl_msg_t *done = s_batch(0, ID1, 0);
-    for (int k = 0; k < 2; k++)
-        s_add_text(done, big);
-    s_final(done, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, done), ==, 0);
-    int rc = 0, results[1];
-    uint64_t first = 0;
-    for (int i = 0; i < 100 && rc == 0; i++, first += 1) {
-        sl_msg_t *b = s_batch(1, ID2, first);
-        s_add_text(b, big);
-        const sl_msg_t *one = b;
-        rc = persist_store_write(store, &one, 1, results);
-    }
-    CHECK_INT(rc, ==, SL_EIO);
-    CHECK(strstr(persist_store_errmsg(store), "full") != NULL);
-    persist_record_t rec;
-    CHECK_INT(persist_store_read(store, sl_str(ID2), 0, 1 << 20, &rec), ==, 0);
-    uint64_t stored = rec.tokens;
-    persist_record_free(&rec);
-    CHECK(stored > 0);
-    CHECK_INT(stored, ==, first - 1); // the failed batch left nothing
-    uint64_t n = 0;
-    CHECK_INT(persist_store_expire(store, 0, 1, 10, &n), ==, 0); // room: ID1 goes
-    CHECK_INT(n, ==, 1);
-    sl_msg_t *b = s_batch(1, ID2, stored);
-    s_add_text(b, "fits");
-    CHECK_INT(s_write1(store, b), ==, 0);
-    persist_store_destroy(&store);
-}
-
 // Listing every owner's streams: id order both ways, after a cursor, at most a limit.
 static void
 test_list(persist_store_t *store)
@@ -360,11 +138,11 @@ test_list(persist_store_t *store)
 static void
 test_in_order(persist_store_t *store, sl_clock_t *clock)
 {
-    sl_msg_t *open = s_batch(0, ID1, 0); // no deltas, not final: opens the stream
+    sl_msg_t *open = test_batch(0, ID1, 0); // no deltas, not final: opens the stream
     open->api = SL_API_ANTHROPIC;
     open->owner = sl_str("app-1");
     open->flags = SL_FLAG_KEEP;
-    CHECK_INT(s_write1(store, open), ==, 0);
+    CHECK_INT(test_write1(store, open), ==, 0);
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_STR(rec.model, "gpt-test");
@@ -389,26 +167,26 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
     persist_record_free(&rec);
     persist_record_free(&rec); // a second free is harmless
 
-    sl_msg_t *b0 = s_batch(1, ID1, 0);
-    s_add_text(b0, "Hel");
-    s_add_text(b0, "lo");
-    sl_msg_t *b2 = s_batch(2, ID1, 2);
-    s_add_text(b2, " wor");
-    s_add(b2, SL_DELTA_REASONING, "think", 5);
-    s_add(b2, SL_DELTA_TOOL, "{\"a\":1}", 7);
+    sl_msg_t *b0 = test_batch(1, ID1, 0);
+    test_batch_text(b0, "Hel");
+    test_batch_text(b0, "lo");
+    sl_msg_t *b2 = test_batch(2, ID1, 2);
+    test_batch_text(b2, " wor");
+    test_batch_add(b2, SL_DELTA_REASONING, "think", 5);
+    test_batch_add(b2, SL_DELTA_TOOL, "{\"a\":1}", 7);
     b2->deltas[2].tool_index = 3;
     b2->deltas[2].tool_id = sl_str("call_1");
     b2->deltas[2].tool_name = sl_str("lookup");
-    s_add_text(b2, "ld");
+    test_batch_text(b2, "ld");
     sl_clock_advance_ms(clock, 5);
-    CHECK_INT(s_write1(store, b0), ==, 0);
-    CHECK_INT(s_write1(store, b2), ==, 0);
+    CHECK_INT(test_write1(store, b0), ==, 0);
+    CHECK_INT(test_write1(store, b2), ==, 0);
     CHECK_INT(persist_store_stats(store).batches_written, ==, 2);
 
     // A resend of b0 (same key) changes nothing, not even updated_ms.
     sl_clock_advance_ms(clock, 5);
-    CHECK_INT(s_write1(store, b0), ==, 0);
-    CHECK_INT(s_write1(store, open), ==, 0);
+    CHECK_INT(test_write1(store, b0), ==, 0);
+    CHECK_INT(test_write1(store, open), ==, 0);
     CHECK_INT(persist_store_stats(store).batches_duplicate, ==, 1);
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.tokens, ==, 6);
@@ -427,7 +205,7 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
         {5, "ld"},          {6, ""},         {100, ""},     {UINT64_MAX, ""},
     };
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
-        s_expect_text(store, ID1, reads[i].from, reads[i].text);
+        test_expect_text(store, ID1, reads[i].from, reads[i].text);
 
     // A replay gives back every delta kind with its fields and index.
     s_seen_t seen = {0};
@@ -458,13 +236,13 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
     CHECK_INT(seen.n, ==, 0);
 
     // The final batch completes the stream; a later, different final changes nothing.
-    sl_msg_t *fin = s_batch(3, ID1, 6);
-    s_add_text(fin, "!");
-    s_final(fin, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, fin), ==, 0);
-    sl_msg_t *fin2 = s_batch(4, ID1, 7);
-    s_final(fin2, SL_ERRCLASS_TIMEOUT, "error", "late");
-    CHECK_INT(s_write1(store, fin2), ==, 0);
+    sl_msg_t *fin = test_batch(3, ID1, 6);
+    test_batch_text(fin, "!");
+    test_batch_final(fin, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, fin), ==, 0);
+    sl_msg_t *fin2 = test_batch(4, ID1, 7);
+    test_batch_final(fin2, SL_ERRCLASS_TIMEOUT, "error", "late");
+    CHECK_INT(test_write1(store, fin2), ==, 0);
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
     CHECK_STR(rec.finish_reason, "stop");
@@ -485,19 +263,19 @@ test_in_order(persist_store_t *store, sl_clock_t *clock)
 static void
 test_gap(persist_store_t *store, sl_clock_t *clock)
 {
-    sl_msg_t *fin = s_batch(0, ID2, 4);
-    s_add_text(fin, "E");
-    s_final(fin, SL_ERRCLASS_PROVIDER_DOWN, "error", "upstream 503");
-    sl_msg_t *b2 = s_batch(1, ID2, 2);
-    s_add_text(b2, "C");
-    s_add_text(b2, "D");
-    sl_msg_t *b0 = s_batch(2, ID2, 0);
-    s_add_text(b0, "A");
-    s_add_text(b0, "B");
+    sl_msg_t *fin = test_batch(0, ID2, 4);
+    test_batch_text(fin, "E");
+    test_batch_final(fin, SL_ERRCLASS_PROVIDER_DOWN, "error", "upstream 503");
+    sl_msg_t *b2 = test_batch(1, ID2, 2);
+    test_batch_text(b2, "C");
+    test_batch_text(b2, "D");
+    sl_msg_t *b0 = test_batch(2, ID2, 0);
+    test_batch_text(b0, "A");
+    test_batch_text(b0, "B");
 
     // The final batch first: a gap. Nothing is stored, not even the stream row.
     persist_store_stats_t before = persist_store_stats(store);
-    CHECK_INT(s_write1(store, fin), ==, SL_EAGAIN);
+    CHECK_INT(test_write1(store, fin), ==, SL_EAGAIN);
     persist_store_stats_t after = persist_store_stats(store);
     CHECK_INT(after.batches_gap, ==, before.batches_gap + 1);
     CHECK_INT(after.batches_written, ==, before.batches_written);
@@ -508,13 +286,13 @@ test_gap(persist_store_t *store, sl_clock_t *clock)
 
     // One group, b2 before b0: b2 is still a gap when its turn comes, b0 commits anyway.
     const sl_msg_t *group[] = {b2, b0};
-    s_write_n(store, group, 2, (const int[]){SL_EAGAIN, 0});
+    test_write_n(store, group, 2, (const int[]){SL_EAGAIN, 0});
     CHECK_INT(persist_store_stats(store).batches_gap, ==, before.batches_gap + 2);
-    s_expect_state(store, ID2, SL_STREAM_STREAMING, 2);
-    s_expect_text(store, ID2, 0, "AB");
+    test_expect_state(store, ID2, SL_STREAM_STREAMING, 2);
+    test_expect_text(store, ID2, 0, "AB");
 
     // The final batch again: 2 and 3 are still missing, so the stream stays streaming.
-    CHECK_INT(s_write1(store, fin), ==, SL_EAGAIN);
+    CHECK_INT(test_write1(store, fin), ==, SL_EAGAIN);
     CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_STREAMING);
     CHECK_STR(rec.finish_reason, "");
@@ -525,7 +303,7 @@ test_gap(persist_store_t *store, sl_clock_t *clock)
 
     // The missing batch, then the final in the same group: whole, so it closes as an error.
     const sl_msg_t *rest[] = {b2, fin};
-    s_write_n(store, rest, 2, (const int[]){0, 0});
+    test_write_n(store, rest, 2, (const int[]){0, 0});
     CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
     CHECK_STR(rec.finish_reason, "error");
@@ -535,15 +313,15 @@ test_gap(persist_store_t *store, sl_clock_t *clock)
     CHECK_STR(sl_buf_str(&rec.text), "ABCDE");
     int64_t updated_ms = rec.updated_wall_ms;
     persist_record_free(&rec);
-    s_expect_text(store, ID2, 3, "DE");
+    test_expect_text(store, ID2, 3, "DE");
 
     // A second, different final changes nothing; nor does a resend of the first.
     sl_clock_advance_ms(clock, 7);
-    sl_msg_t *other = s_batch(3, ID2, 5);
-    s_final(other, SL_ERRCLASS_NONE, "stop", "");
+    sl_msg_t *other = test_batch(3, ID2, 5);
+    test_batch_final(other, SL_ERRCLASS_NONE, "stop", "");
     other->prompt_tokens = 99;
-    CHECK_INT(s_write1(store, other), ==, 0);
-    CHECK_INT(s_write1(store, fin), ==, 0);
+    CHECK_INT(test_write1(store, other), ==, 0);
+    CHECK_INT(test_write1(store, fin), ==, 0);
     CHECK_INT(persist_store_read(store, sl_str(ID2), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_ERROR);
     CHECK_STR(rec.finish_reason, "error");
@@ -554,18 +332,18 @@ test_gap(persist_store_t *store, sl_clock_t *clock)
     persist_record_free(&rec);
 
     // An empty, non-final batch holds no index: it opens the stream wherever it says it starts.
-    sl_msg_t *open = s_batch(4, ID7, 9);
-    CHECK_INT(s_write1(store, open), ==, 0);
-    s_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
+    sl_msg_t *open = test_batch(4, ID7, 9);
+    CHECK_INT(test_write1(store, open), ==, 0);
+    test_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
     // An empty final batch is a gap like any other when it starts past tokens...
-    sl_msg_t *end = s_batch(5, ID7, 1);
-    s_final(end, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, end), ==, SL_EAGAIN);
-    s_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
+    sl_msg_t *end = test_batch(5, ID7, 1);
+    test_batch_final(end, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, end), ==, SL_EAGAIN);
+    test_expect_state(store, ID7, SL_STREAM_STREAMING, 0);
     // ... and closes the stream where it stands when it does not.
     end->first_index = 0;
-    CHECK_INT(s_write1(store, end), ==, 0);
-    s_expect_state(store, ID7, SL_STREAM_COMPLETE, 0);
+    CHECK_INT(test_write1(store, end), ==, 0);
+    test_expect_state(store, ID7, SL_STREAM_COMPLETE, 0);
 }
 
 // Final batches that are accepted: the stream is complete (or error) and tokens is exactly
@@ -574,12 +352,12 @@ static void
 test_final(persist_store_t *store)
 {
     // A final batch without deltas closes the stream where it stands.
-    sl_msg_t *c0 = s_batch(0, ID3, 0);
-    s_add_text(c0, "x");
-    sl_msg_t *c1 = s_batch(1, ID3, 1);
-    s_final(c1, SL_ERRCLASS_NONE, "length", "");
+    sl_msg_t *c0 = test_batch(0, ID3, 0);
+    test_batch_text(c0, "x");
+    sl_msg_t *c1 = test_batch(1, ID3, 1);
+    test_batch_final(c1, SL_ERRCLASS_NONE, "length", "");
     const sl_msg_t *both[] = {c0, c1};
-    s_write_n(store, both, 2, (const int[]){0, 0});
+    test_write_n(store, both, 2, (const int[]){0, 0});
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID3), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
@@ -589,15 +367,15 @@ test_final(persist_store_t *store)
     persist_record_free(&rec);
 
     // 0..15 stored; the final batch was re-cut as 10..19: 16..19 are stored, and it closes.
-    sl_msg_t *head = s_batch(2, ID8, 0);
+    sl_msg_t *head = test_batch(2, ID8, 0);
     for (int i = 0; i < 16; i++)
-        s_add_text(head, "h");
-    CHECK_INT(s_write1(store, head), ==, 0);
-    sl_msg_t *tail = s_batch(3, ID8, 10);
+        test_batch_text(head, "h");
+    CHECK_INT(test_write1(store, head), ==, 0);
+    sl_msg_t *tail = test_batch(3, ID8, 10);
     for (int i = 0; i < 10; i++)
-        s_add_text(tail, i < 6 ? "X" : "t");
-    s_final(tail, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, tail), ==, 0);
+        test_batch_text(tail, i < 6 ? "X" : "t");
+    test_batch_final(tail, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, tail), ==, 0);
     CHECK_INT(persist_store_read(store, sl_str(ID8), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
     CHECK_INT(rec.tokens, ==, 20); // first + n of the final batch
@@ -605,17 +383,17 @@ test_final(persist_store_t *store)
     persist_record_free(&rec);
 
     // A final batch whose indices are all stored already still decides the end.
-    sl_msg_t *all = s_batch(4, ID9, 0);
+    sl_msg_t *all = test_batch(4, ID9, 0);
     for (int i = 0; i < 8; i++)
-        s_add_text(all, "a");
-    CHECK_INT(s_write1(store, all), ==, 0);
+        test_batch_text(all, "a");
+    CHECK_INT(test_write1(store, all), ==, 0);
     persist_store_stats_t before = persist_store_stats(store);
-    sl_msg_t *again = s_batch(5, ID9, 4);
+    sl_msg_t *again = test_batch(5, ID9, 4);
     for (int i = 0; i < 4; i++)
-        s_add_text(again, "a");
-    s_final(again, SL_ERRCLASS_USER_ABORT, "error", "client went away");
+        test_batch_text(again, "a");
+    test_batch_final(again, SL_ERRCLASS_USER_ABORT, "error", "client went away");
     again->attempt = 3;
-    CHECK_INT(s_write1(store, again), ==, 0);
+    CHECK_INT(test_write1(store, again), ==, 0);
     CHECK_INT(persist_store_stats(store).batches_duplicate, ==, before.batches_duplicate + 1);
     CHECK_INT(persist_store_stats(store).batches_written, ==, before.batches_written);
     CHECK_INT(persist_store_read(store, sl_str(ID9), 0, BIG, &rec), ==, 0);
@@ -633,26 +411,26 @@ static void
 test_overlap(persist_store_t *store, const char *path)
 {
     static const char letters[] = "abcdefghijklmnopqrstuvwx";
-    sl_msg_t *first = s_batch(0, ID5, 0);
+    sl_msg_t *first = test_batch(0, ID5, 0);
     for (int i = 0; i < 16; i++)
-        s_add(first, SL_DELTA_TEXT, &letters[i], 1);
-    CHECK_INT(s_write1(store, first), ==, 0);
+        test_batch_add(first, SL_DELTA_TEXT, &letters[i], 1);
+    CHECK_INT(test_write1(store, first), ==, 0);
     persist_store_stats_t before = persist_store_stats(store);
-    sl_msg_t *recut = s_batch(1, ID5, 8);
+    sl_msg_t *recut = test_batch(1, ID5, 8);
     for (int i = 8; i < 24; i++) {
         if (i < 16)
-            s_add_text(recut, "X"); // differs from what is stored, to show it is not taken
+            test_batch_text(recut, "X"); // differs from what is stored, to show it is not taken
         else
-            s_add(recut, SL_DELTA_TEXT, &letters[i], 1);
+            test_batch_add(recut, SL_DELTA_TEXT, &letters[i], 1);
     }
     recut->deltas[8].kind = SL_DELTA_REASONING; // index 16: a kind other than text survives
-    CHECK_INT(s_write1(store, recut), ==, 0);
+    CHECK_INT(test_write1(store, recut), ==, 0);
     persist_store_stats_t after = persist_store_stats(store);
     CHECK_INT(after.batches_written, ==, before.batches_written + 1);
     CHECK_INT(after.batches_duplicate, ==, before.batches_duplicate);
 
-    s_expect_state(store, ID5, SL_STREAM_STREAMING, 24);
-    s_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // 16 ('q') is reasoning
+    test_expect_state(store, ID5, SL_STREAM_STREAMING, 24);
+    test_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // 16 ('q') is reasoning
     CHECK_INT(s_sql_int(path, "SELECT count(*) FROM batches WHERE stream_id = '" ID5 "'"), ==, 2);
     CHECK_INT(
         s_sql_int(path, "SELECT n FROM batches WHERE stream_id = '" ID5 "' AND first_index = 16"),
@@ -686,7 +464,7 @@ test_overlap(persist_store_t *store, const char *path)
     CHECK_INT(seen.n, ==, 10);
     CHECK_INT(seen.index[0], ==, 14);
     CHECK_INT(seen.index[9], ==, 23);
-    s_expect_text(store, ID5, 15, "prstuvwx");
+    test_expect_text(store, ID5, 15, "prstuvwx");
 }
 
 // Exact resends and batches inside what is stored change nothing, not even updated_ms.
@@ -699,14 +477,14 @@ test_duplicate(persist_store_t *store, sl_clock_t *clock, const char *path)
     persist_record_free(&rec);
     sl_clock_advance_ms(clock, 11);
     persist_store_stats_t before = persist_store_stats(store);
-    sl_msg_t *same = s_batch(0, ID5, 0); // exactly the first batch of test_overlap
+    sl_msg_t *same = test_batch(0, ID5, 0); // exactly the first batch of test_overlap
     for (int i = 0; i < 16; i++)
-        s_add(same, SL_DELTA_TEXT, &"abcdefghijklmnop"[i], 1);
-    sl_msg_t *inside = s_batch(1, ID5, 4); // a re-cut wholly inside 0..23
+        test_batch_add(same, SL_DELTA_TEXT, &"abcdefghijklmnop"[i], 1);
+    sl_msg_t *inside = test_batch(1, ID5, 4); // a re-cut wholly inside 0..23
     for (int i = 0; i < 16; i++)
-        s_add_text(inside, "Z");
+        test_batch_text(inside, "Z");
     const sl_msg_t *group[] = {same, inside, same};
-    s_write_n(store, group, 3, (const int[]){0, 0, 0});
+    test_write_n(store, group, 3, (const int[]){0, 0, 0});
     persist_store_stats_t after = persist_store_stats(store);
     CHECK_INT(after.batches_duplicate, ==, before.batches_duplicate + 3);
     CHECK_INT(after.batches_written, ==, before.batches_written);
@@ -725,12 +503,12 @@ test_bytes(persist_store_t *store)
 {
     static const char nul[] = "a\0b";
     static const char utf8[] = "\xc3\xa9\xf0\x9f\x98\x80";
-    sl_msg_t *b = s_batch(0, ID4, 0);
+    sl_msg_t *b = test_batch(0, ID4, 0);
     b->model = sl_strn("m\0odel", 6);
-    s_add(b, SL_DELTA_TEXT, nul, 3);
-    s_add(b, SL_DELTA_TEXT, utf8, 6);
-    s_add(b, SL_DELTA_TEXT, "\0", 1);
-    CHECK_INT(s_write1(store, b), ==, 0);
+    test_batch_add(b, SL_DELTA_TEXT, nul, 3);
+    test_batch_add(b, SL_DELTA_TEXT, utf8, 6);
+    test_batch_add(b, SL_DELTA_TEXT, "\0", 1);
+    CHECK_INT(test_write1(store, b), ==, 0);
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID4), 0, BIG, &rec), ==, 0);
     CHECK_MEM(rec.model, rec.model_len, "m\0odel", 6);
@@ -755,8 +533,8 @@ test_bytes(persist_store_t *store)
 static void
 test_check(persist_store_t *store)
 {
-    sl_msg_t *ok = s_batch(0, IDX, 0);
-    s_add_text(ok, "fine");
+    sl_msg_t *ok = test_batch(0, IDX, 0);
+    test_batch_text(ok, "fine");
     const char *why = NULL;
     CHECK_INT(persist_store_check(ok, &why), ==, 0);
     CHECK_STR(why, "");
@@ -776,8 +554,8 @@ test_check(persist_store_t *store)
         {8, "owner: longer than a key name"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sl_msg_t *m = s_batch(1, IDX, 0);
-        s_add_text(m, "x");
+        sl_msg_t *m = test_batch(1, IDX, 0);
+        test_batch_text(m, "x");
         switch (cases[i].what) {
         case 0:
             m->type = SL_MSG_QUERY;
@@ -821,9 +599,9 @@ test_check(persist_store_t *store)
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(IDX), 0, BIG, &rec), ==, SL_ENOTFOUND);
     persist_record_free(&rec);
-    s_batch(1, IDX, (uint64_t)INT64_MAX - 1);
-    s_add_text(&s_msgs[1], "z"); // the highest index a batch may end at
-    CHECK_INT(persist_store_check(&s_msgs[1], NULL), ==, 0);
+    sl_msg_t *last = test_batch(1, IDX, (uint64_t)INT64_MAX - 1);
+    test_batch_text(last, "z"); // the highest index a batch may end at
+    CHECK_INT(persist_store_check(last, NULL), ==, 0);
 }
 
 // 64 batches in one transaction; an error in the 64th rolls back the other 63.
@@ -834,9 +612,9 @@ test_group(persist_store_t *store, const char *path)
     char ids[64][SL_ID_LEN + 1];
     for (int i = 0; i < 64; i++) {
         snprintf(ids[i], sizeof ids[i], "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d%04x", 0x1000 + i);
-        sl_msg_t *m = s_batch(i, ids[i], 0);
+        sl_msg_t *m = test_batch(i, ids[i], 0);
         for (int k = 0; k <= i % 16; k++)
-            s_add_text(m, "t");
+            test_batch_text(m, "t");
         group[i] = m;
     }
     // Make SQLite fail on the last row only, from another connection, as a full disk would.
@@ -863,7 +641,7 @@ test_group(persist_store_t *store, const char *path)
     // The builder resends; this time the whole group commits at once.
     s_sql(path, "DROP TRIGGER fail_last;");
     static const int zeros[64];
-    s_write_n(store, group, 64, zeros);
+    test_write_n(store, group, 64, zeros);
     after = persist_store_stats(store);
     CHECK_INT(after.commits, ==, before.commits + 1);
     CHECK_INT(after.batches_written, ==, before.batches_written + 64);
@@ -880,14 +658,14 @@ test_group(persist_store_t *store, const char *path)
 static void
 test_blob_format(persist_store_t *store, const char *path)
 {
-    sl_msg_t *b = s_batch(0, ID6, 0);
-    s_add(b, SL_DELTA_TEXT, "Hi", 2);
-    s_add(b, SL_DELTA_REASONING, "", 0);
-    s_add(b, SL_DELTA_TOOL, "{}", 2);
+    sl_msg_t *b = test_batch(0, ID6, 0);
+    test_batch_add(b, SL_DELTA_TEXT, "Hi", 2);
+    test_batch_add(b, SL_DELTA_REASONING, "", 0);
+    test_batch_add(b, SL_DELTA_TOOL, "{}", 2);
     b->deltas[2].tool_index = 3;
     b->deltas[2].tool_id = sl_str("c");
     b->deltas[2].tool_name = sl_str("f");
-    CHECK_INT(s_write1(store, b), ==, 0);
+    CHECK_INT(test_write1(store, b), ==, 0);
     static const uint8_t want[] = {
         0x93,                                                   // 3 deltas
         0x92, 0x00, 0xa2, 'H', 'i',                             // [TEXT, "Hi"]
@@ -912,7 +690,7 @@ test_corrupt(persist_store_t *store, const char *path)
     s_sql(path,
           "UPDATE batches SET deltas = x'c1' WHERE stream_id = '" ID5 "' AND first_index = 0");
     persist_record_t rec;
-    s_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // whole rows: text column only
+    test_expect_text(store, ID5, 0, "abcdefghijklmnoprstuvwx"); // whole rows: text column only
     CHECK_INT(persist_store_read(store, sl_str(ID5), 1, BIG, &rec), ==, SL_EPROTO);
     CHECK_STR(persist_store_errmsg(store),
               "stored row first_index=0: deltas: expected array, got reserved byte 0xc1");
@@ -933,17 +711,17 @@ test_sync_full(const char *path, sl_clock_t *clock)
 {
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_FULL);
     CHECK(store != NULL);
-    sl_msg_t *b = s_batch(0, ID1, 0);
-    s_add_text(b, "durable");
-    s_add_text(b, "!");
-    s_final(b, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, b), ==, 0);
-    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
+    sl_msg_t *b = test_batch(0, ID1, 0);
+    test_batch_text(b, "durable");
+    test_batch_text(b, "!");
+    test_batch_final(b, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, b), ==, 0);
+    test_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
     persist_store_destroy(&store);
     store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
-    s_expect_text(store, ID1, 0, "durable!");
+    test_expect_state(store, ID1, SL_STREAM_COMPLETE, 2);
+    test_expect_text(store, ID1, 0, "durable!");
     persist_store_destroy(&store);
 }
 
@@ -1031,29 +809,29 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
     CHECK_INT(
         s_sql_int(path, "SELECT api + flags + length(owner) FROM streams WHERE id = '" ID2 "'"), ==,
         0);
-    s_expect_state(store, ID1, SL_STREAM_STREAMING, 16); // recounted: 0..15 are whole
-    s_expect_state(store, ID2, SL_STREAM_COMPLETE, 48);  // finished: left alone
-    s_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
+    test_expect_state(store, ID1, SL_STREAM_STREAMING, 16); // recounted: 0..15 are whole
+    test_expect_state(store, ID2, SL_STREAM_COMPLETE, 48);  // finished: left alone
+    test_expect_state(store, ID3, SL_STREAM_STREAMING, 0);
 
     // A batch past the gap is refused, though its rows are there; the filler is stored, and
     // tokens runs on over the old rows that follow it.
-    sl_msg_t *late = s_batch(0, ID1, 32);
+    sl_msg_t *late = test_batch(0, ID1, 32);
     for (int i = 0; i < 16; i++)
-        s_add_text(late, "c");
-    CHECK_INT(s_write1(store, late), ==, SL_EAGAIN);
-    sl_msg_t *fill = s_batch(1, ID1, 16);
+        test_batch_text(late, "c");
+    CHECK_INT(test_write1(store, late), ==, SL_EAGAIN);
+    sl_msg_t *fill = test_batch(1, ID1, 16);
     for (int i = 0; i < 16; i++)
-        s_add_text(fill, "b");
-    CHECK_INT(s_write1(store, fill), ==, 0);
-    s_expect_state(store, ID1, SL_STREAM_STREAMING, 48);
-    CHECK_INT(s_write1(store, late), ==, 0); // now a duplicate
-    sl_msg_t *fin = s_batch(2, ID1, 40);
+        test_batch_text(fill, "b");
+    CHECK_INT(test_write1(store, fill), ==, 0);
+    test_expect_state(store, ID1, SL_STREAM_STREAMING, 48);
+    CHECK_INT(test_write1(store, late), ==, 0); // now a duplicate
+    sl_msg_t *fin = test_batch(2, ID1, 40);
     for (int i = 0; i < 10; i++)
-        s_add_text(fin, i < 8 ? "c" : "d");
-    s_final(fin, SL_ERRCLASS_NONE, "stop", "");
-    CHECK_INT(s_write1(store, fin), ==, 0);
-    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
-    s_expect_text(store, ID1, 0, "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdd");
+        test_batch_text(fin, i < 8 ? "c" : "d");
+    test_batch_final(fin, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, fin), ==, 0);
+    test_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
+    test_expect_text(store, ID1, 0, "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdd");
     s_seen_t seen = {0};
     CHECK_INT(persist_store_replay(store, sl_str(ID1), 0, s_collect, &seen), ==, 0);
     CHECK_INT(seen.n, ==, 50);
@@ -1063,7 +841,7 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
     // Opening it again migrates nothing more.
     store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    s_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
+    test_expect_state(store, ID1, SL_STREAM_COMPLETE, 50);
     persist_store_destroy(&store);
 }
 
@@ -1101,8 +879,8 @@ main(void)
     // Reopen: everything acknowledged is still there, and the schema is the one we wrote.
     store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    s_expect_text(store, ID1, 0, "Hello world!");
-    s_expect_text(store, ID2, 0, "ABCDE");
+    test_expect_text(store, ID1, 0, "Hello world!");
+    test_expect_text(store, ID2, 0, "ABCDE");
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
@@ -1121,13 +899,6 @@ main(void)
     test_sync_full(full, &clock);
     test_migrate_v1(v1, &clock);
     test_migrate_v2(v2, &clock);
-    char recover[160];
-    snprintf(recover, sizeof recover, "%s/recover.db", dir);
-    test_recover(recover);
-    snprintf(recover, sizeof recover, "%s/expire.db", dir);
-    test_expire(recover);
-    snprintf(recover, sizeof recover, "%s/full.db", dir);
-    test_full(recover);
 
     // A file from a newer build, or a directory that is not there: no store.
     s_sql(newer, "PRAGMA user_version = 5;");
