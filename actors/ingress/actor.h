@@ -148,7 +148,7 @@ void ingress_follow_room(ingress_t *self, ingress_conn_t *k);
 // Take k off the followers table.
 void ingress_follow_forget(ingress_t *self, ingress_conn_t *k);
 // Send k's READ again (persistence restarted).
-int ingress_send_read(ingress_t *self, ingress_conn_t *k);
+int ingress_send_read(ingress_t *self, const ingress_conn_t *k);
 
 // endpoints.c: the RECORD that answers a DELETE's READ: cancel the stream if it runs and the
 // caller owns it, and answer.

@@ -91,22 +91,37 @@ s_submit(ingress_t *self, ingress_conn_t *k)
     return MHD_YES;
 }
 
+// k waits for the answer to its query_seq: on the table that finds it, its connection parked.
 static enum MHD_Result
-s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
+s_park(ingress_t *self, ingress_conn_t *k)
 {
-    if (ingress_client_query(k->client, id) != 0)
-        return ingress_conn_queue(k);
-    k->query_seq = ++self->next_query_seq;
-    if (ingress_send_query(self, k) < 0) {
-        k->query_seq = 0;
-        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
-        return ingress_conn_queue(k);
-    }
     char key[24];
     ingress_query_key(k->query_seq, key);
     zhashx_insert(self->queries, key, k);
     ingress_conn_suspend(k);
     return MHD_YES;
+}
+
+// Send k's question to persistence with send (a new seq), and park k until the answer comes
+// (ingress.c finds it by seq); 503 at once when it cannot go.
+static enum MHD_Result
+s_ask_store(ingress_t *self, ingress_conn_t *k, int (*send)(ingress_t *, const ingress_conn_t *))
+{
+    k->query_seq = ++self->next_query_seq;
+    if (send(self, k) < 0) {
+        k->query_seq = 0;
+        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
+        return ingress_conn_queue(k);
+    }
+    return s_park(self, k);
+}
+
+static enum MHD_Result
+s_stream_get(ingress_t *self, ingress_conn_t *k, const char *id)
+{
+    if (ingress_client_query(k->client, id) != 0)
+        return ingress_conn_queue(k);
+    return s_ask_store(self, k, ingress_send_query);
 }
 
 // DELETE /v1/streams/<id>: cancel a stream that still runs (a kept one whose client left, or
@@ -119,17 +134,7 @@ s_stream_delete(ingress_t *self, ingress_conn_t *k, const char *id)
     k->cancel = true;
     k->paged = true;             // no look back: the page is empty
     k->follow_from = UINT64_MAX; // past any stored index
-    k->query_seq = ++self->next_query_seq;
-    if (ingress_send_read(self, k) < 0) {
-        k->query_seq = 0;
-        ingress_client_fail(k->client, 503, "overloaded", "persistence is not answering", NULL);
-        return ingress_conn_queue(k);
-    }
-    char key[24];
-    ingress_query_key(k->query_seq, key);
-    zhashx_insert(self->queries, key, k);
-    ingress_conn_suspend(k);
-    return MHD_YES;
+    return s_ask_store(self, k, ingress_send_read);
 }
 
 void
@@ -197,11 +202,7 @@ s_streams_list(ingress_t *self, ingress_conn_t *k)
     }
     sl_reader_kick(self->r_query);
     k->query_seq = msg.seq;
-    char key[24];
-    ingress_query_key(k->query_seq, key);
-    zhashx_insert(self->queries, key, k);
-    ingress_conn_suspend(k);
-    return MHD_YES;
+    return s_park(self, k);
 }
 
 void
@@ -339,11 +340,7 @@ s_admin(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
         return ingress_conn_queue(k);
     }
     ingress_client_await(k->client, "the supervisor");
-    char key[24];
-    ingress_query_key(k->query_seq, key);
-    zhashx_insert(self->queries, key, k);
-    ingress_conn_suspend(k);
-    return MHD_YES;
+    return s_park(self, k);
 }
 
 static enum MHD_Result

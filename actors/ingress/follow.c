@@ -39,7 +39,7 @@ ingress_follow_table_new(void)
 }
 
 int
-ingress_send_read(ingress_t *self, ingress_conn_t *k)
+ingress_send_read(ingress_t *self, const ingress_conn_t *k)
 {
     sl_msg_t msg = {.type = SL_MSG_READ,
                     .seq = k->query_seq,

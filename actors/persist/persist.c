@@ -146,6 +146,23 @@ s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+// A RECORD's fields from the stream's row (strings borrowed from rec).
+static void
+s_record_fields(sl_msg_t *record, const persist_record_t *rec)
+{
+    record->model = sl_strn(rec->model, rec->model_len);
+    record->state = rec->state;
+    record->finish_reason = sl_strn(rec->finish_reason, rec->finish_reason_len);
+    record->count = rec->tokens;
+    record->prompt_tokens = rec->prompt_tokens;
+    record->completion_tokens = rec->completion_tokens;
+    record->attempt = rec->attempts;
+    record->api = rec->api;
+    record->owner = sl_strn(rec->owner, rec->owner_len);
+    record->flags = rec->flags;
+    record->message = sl_strn(rec->error, rec->error_len);
+}
+
 static void
 s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
 {
@@ -156,17 +173,7 @@ s_answer(persist_t *self, zframe_t *from, const sl_msg_t *q)
     case 0:
     case SL_ETOOBIG:
         record.status = rc == 0 ? 200 : 413;
-        record.model = sl_strn(rec.model, rec.model_len);
-        record.state = rec.state;
-        record.finish_reason = sl_strn(rec.finish_reason, rec.finish_reason_len);
-        record.count = rec.tokens;
-        record.prompt_tokens = rec.prompt_tokens;
-        record.completion_tokens = rec.completion_tokens;
-        record.attempt = rec.attempts;
-        record.api = rec.api;
-        record.owner = sl_strn(rec.owner, rec.owner_len);
-        record.flags = rec.flags;
-        record.message = sl_strn(rec.error, rec.error_len);
+        s_record_fields(&record, &rec);
         record.text = sl_strn(sl_buf_str(&rec.text), rec.text.len);
         if (rc == SL_ETOOBIG)
             sl_log_warn_rl("query: text too big req=%.*s first_index=%" PRIu64, (int)q->req_id.len,
@@ -207,17 +214,7 @@ s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
         .type = SL_MSG_RECORD, .seq = q->seq, .req_id = q->req_id, .first_index = q->first_index};
     if (rc == 0) {
         record.status = 200;
-        record.model = sl_strn(rec.model, rec.model_len);
-        record.state = rec.state;
-        record.finish_reason = sl_strn(rec.finish_reason, rec.finish_reason_len);
-        record.count = rec.tokens;
-        record.prompt_tokens = rec.prompt_tokens;
-        record.completion_tokens = rec.completion_tokens;
-        record.attempt = rec.attempts;
-        record.api = rec.api;
-        record.owner = sl_strn(rec.owner, rec.owner_len);
-        record.flags = rec.flags;
-        record.message = sl_strn(rec.error, rec.error_len);
+        s_record_fields(&record, &rec);
         sl_deltas_fill(&self->page, &record);
     } else if (rc == SL_ENOTFOUND) {
         record.status = 404;

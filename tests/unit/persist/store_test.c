@@ -2,8 +2,6 @@
 // to their new suffix, gaps refused), final states only on a whole stream, reads from any
 // index, group commit and rollback, both durability levels, durability across a reopen, and
 // the migration of a version 1 file.
-#define _XOPEN_SOURCE 700 // nftw
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,15 +81,6 @@ s_sql_int(const char *path, const char *sql)
     sqlite3_finalize(st);
     CHECK_INT(sqlite3_close(db), ==, SQLITE_OK);
     return v;
-}
-
-static int
-s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static char s_listed_ids[256][40];
@@ -905,7 +894,7 @@ main(void)
     CHECK(persist_store_new(newer, NULL, PERSIST_STORE_SYNC_NORMAL) == NULL);
     CHECK(persist_store_new(missing, NULL, PERSIST_STORE_SYNC_FULL) == NULL);
 
-    CHECK_INT(nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS), ==, 0);
+    test_rm_tree(dir);
     printf("store_test: ok\n");
     return 0;
 }

@@ -2,8 +2,6 @@
 // streaming become errors (and a restart of persist alone leaves them be), retention by age
 // and by size never takes a stream still streaming, and a capped store fails a write as a full
 // disk does, whole, until retention makes room.
-#define _XOPEN_SOURCE 700 // nftw
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,15 +147,6 @@ test_full(const char *path)
     persist_store_destroy(&store);
 }
 
-static int
-s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int
 main(void)
 {
@@ -170,7 +159,7 @@ main(void)
     test_expire(path);
     snprintf(path, sizeof path, "%s/full.db", dir);
     test_full(path);
-    CHECK_INT(nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS), ==, 0);
+    test_rm_tree(dir);
     printf("upkeep_test: ok\n");
     return 0;
 }

@@ -1,6 +1,9 @@
 // batches.c - BATCH messages and store checks for the persist unit tests (see batches.h).
+#define _XOPEN_SOURCE 700 // nftw
 #include "batches.h"
 
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -86,4 +89,19 @@ test_expect_text(persist_store_t *store, const char *id, uint64_t from, const ch
     CHECK_INT(persist_store_read(store, sl_str(id), from, BIG, &rec), ==, 0);
     CHECK_MEM(sl_buf_str(&rec.text), rec.text.len, text, strlen(text));
     persist_record_free(&rec);
+}
+
+static int
+s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void
+test_rm_tree(const char *dir)
+{
+    CHECK_INT(nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS), ==, 0);
 }

@@ -37,5 +37,7 @@ test_write_n(persist_store_t *store, const sl_msg_t *const *batches, size_t n, c
 void test_expect_state(persist_store_t *store, const char *id, uint32_t state, uint64_t tokens);
 // Read id from index from: its text must be text.
 void test_expect_text(persist_store_t *store, const char *id, uint64_t from, const char *text);
+// Remove dir and everything in it; the test fails when that fails.
+void test_rm_tree(const char *dir);
 
 #endif
