@@ -5,7 +5,7 @@
 // its `query` socket, as an ingress does (QUERY -> RECORD), and compares the record (status,
 // state, count, text byte for byte, finish reason, usage, attempts, model). persist_check_file
 // opens the SQLite file read-only, after persist has stopped, and compares every row: each
-// stream's row, and every batches row's index range, its text column and its stored deltas
+// stream's row, and every batches row's index range and its stored deltas
 // (decoded with sl_wire_decode_deltas, kind and text of each), with nothing missing and nothing
 // extra. Mismatches are counted; the first few are printed to stderr. Not thread-safe.
 #ifndef BENCH_PERSIST_CHECK_H

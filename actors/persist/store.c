@@ -16,11 +16,10 @@
 #include "sl/mem.h"
 #include "store_db.h"
 
-// Schema version 4 (the tables of version 1, streams.attempts, api, owner and flags added; see
-// store.h for what changed). batches.text is a
-// BLOB because a delta may hold NUL bytes, which SQLite's text functions would cut at; the
-// store never asks SQLite to interpret it.
-static const char s_schema_v4[] = "CREATE TABLE streams("
+// Schema version 5 (the tables of version 1, streams.attempts, api, owner and flags added,
+// batches.text dropped; see store.h for what changed). batches.deltas is a BLOB of msgpack;
+// the store never asks SQLite to interpret it.
+static const char s_schema_v5[] = "CREATE TABLE streams("
                                   " id TEXT PRIMARY KEY,"
                                   " model TEXT NOT NULL,"
                                   " state INTEGER NOT NULL,"
@@ -39,10 +38,14 @@ static const char s_schema_v4[] = "CREATE TABLE streams("
                                   " stream_id TEXT NOT NULL,"
                                   " first_index INTEGER NOT NULL,"
                                   " n INTEGER NOT NULL,"
-                                  " text BLOB NOT NULL,"
                                   " deltas BLOB NOT NULL,"
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
-                                  "PRAGMA user_version = 4;";
+                                  "PRAGMA user_version = 5;";
+
+// Version 4 -> 5: a stream's text is stored once, inside its deltas; the text column, a second
+// copy of every text delta, goes.
+static const char s_migrate_v4[] = "ALTER TABLE batches DROP COLUMN text;"
+                                   "PRAGMA user_version = 5;";
 
 // Version 3 -> 4: the client API a stream was started with, the gateway key that owns it and
 // the request's flags. Streams stored before it: OpenAI, no owner, no flags.
@@ -86,8 +89,8 @@ static const char s_migrate_v1[] =
                    " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3, ?4, ?5, ?6)"                     \
                    " ON CONFLICT(id) DO NOTHING")                                                \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                 \
-    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, text, deltas)"               \
-                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                               \
+    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, deltas)"                     \
+                    " VALUES(?1, ?2, ?3, ?4)")                                                   \
     X(select_after, "SELECT first_index, n FROM batches"                                         \
                     " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")           \
     X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")               \
@@ -98,7 +101,7 @@ static const char s_migrate_v1[] =
                      " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"  \
                      " flags"                                                                    \
                      " FROM streams WHERE id = ?1")                                              \
-    X(select_batches, "SELECT first_index, n, text, deltas FROM batches"                         \
+    X(select_batches, "SELECT first_index, n, deltas FROM batches"                               \
                       " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")         \
     X(list_asc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"        \
                 " WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 ORDER BY id LIMIT ?3")            \
@@ -110,7 +113,6 @@ struct persist_store {
     sqlite3 *db;                           // owned
     const sl_clock_t *clock;               // borrowed; NULL means the real clock
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS]; // one stored row decoded; borrows from SQLite
-    sl_buf_t text;                         // owned; one row's TEXT deltas, reused
     persist_store_stats_t stats;           // counters since open
     char errmsg[256];                      // what went wrong last (see persist_store_errmsg)
     // Prepared statements, one per entry of STORE_STATEMENTS, each owned.
@@ -125,8 +127,6 @@ typedef struct {
     uint64_t first_index;
     uint32_t n;
     uint32_t skip;
-    const void *text; // borrowed from the statement
-    size_t text_len;
     const void *deltas; // borrowed from the statement
     size_t deltas_len;
 } s_row_t;
@@ -179,20 +179,6 @@ s_column_dup(sqlite3_stmt *st, int col, size_t *len_p)
     size_t len = (size_t)sqlite3_column_bytes(st, col);
     *len_p = data ? len : 0;
     return sl_xstrndup(data, *len_p);
-}
-
-// Gather the TEXT deltas of deltas[0..n) into self->text, for the row's text column.
-static int
-s_gather_text(persist_store_t *self, const sl_delta_t *deltas, uint32_t n)
-{
-    sl_buf_reset(&self->text);
-    for (uint32_t i = 0; i < n; i++) {
-        const sl_delta_t *d = &deltas[i];
-        if (d->kind == SL_DELTA_TEXT && d->text.len
-            && sl_buf_append(&self->text, d->text.ptr, d->text.len) != 0)
-            return SL_ETOOBIG;
-    }
-    return 0;
 }
 
 // Decode a row's stored blob and call fn for its deltas from position skip on.
@@ -251,10 +237,8 @@ s_walk(persist_store_t *self, sl_str_t id, uint64_t from_index, s_row_fn *fn, vo
             .first_index = (uint64_t)first,
             .n = (uint32_t)n,
             .skip = (uint64_t)first < next ? (uint32_t)(next - (uint64_t)first) : 0,
-            .text = sqlite3_column_blob(st, 2),
-            .text_len = (size_t)sqlite3_column_bytes(st, 2),
-            .deltas = sqlite3_column_blob(st, 3),
-            .deltas_len = (size_t)sqlite3_column_bytes(st, 3),
+            .deltas = sqlite3_column_blob(st, 2),
+            .deltas_len = (size_t)sqlite3_column_bytes(st, 2),
         };
         rc = fn(self, arg, &row);
         next = end;
@@ -274,13 +258,11 @@ s_append_text_delta(void *arg, uint64_t index, const sl_delta_t *delta)
     return sl_buf_append(arg, delta->text.ptr, delta->text.len);
 }
 
-// Row callback for reads: a whole row's text is its text column; a row cut by an overlap
-// or by the asked index is decoded delta by delta.
+// Row callback for reads: the row's TEXT deltas from the asked index on (the text is stored
+// once, inside the deltas).
 static int
 s_append_row_text(persist_store_t *self, void *arg, const s_row_t *row)
 {
-    if (row->skip == 0)
-        return row->text_len ? sl_buf_append(arg, row->text, row->text_len) : 0;
     return s_decode_deltas(self, row, s_append_text_delta, arg);
 }
 
@@ -338,7 +320,7 @@ s_migrate(persist_store_t *self)
                  PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
-    if (version == 0 && persist_store_exec(self, s_schema_v4, "create schema") != 0)
+    if (version == 0 && persist_store_exec(self, s_schema_v5, "create schema") != 0)
         goto fail;
     if (version == 1 && persist_store_exec(self, s_migrate_v1, "migrate schema 1 to 2") != 0)
         goto fail;
@@ -347,6 +329,9 @@ s_migrate(persist_store_t *self)
         goto fail;
     if (version >= 1 && version <= 3
         && persist_store_exec(self, s_migrate_v3, "migrate schema 3 to 4") != 0)
+        goto fail;
+    if (version >= 1 && version <= 4
+        && persist_store_exec(self, s_migrate_v4, "migrate schema 4 to 5") != 0)
         goto fail;
     // meta: what the store remembers about itself (the `sluice up` that last opened it).
     if (persist_store_exec(
@@ -368,6 +353,8 @@ s_migrate(persist_store_t *self)
         sl_log_info("store: migrated schema 2 to 3: streams.attempts added (1 for old streams)");
     if (version >= 1 && version <= 3)
         sl_log_info("store: migrated schema 3 to 4: streams.api, owner and flags added");
+    if (version >= 1 && version <= 4)
+        sl_log_info("store: migrated schema 4 to 5: each stream's text stored once");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
@@ -511,9 +498,7 @@ s_insert_row(persist_store_t *self,
 {
     uint8_t *blob = NULL;
     size_t blob_len = 0;
-    int rc = s_gather_text(self, deltas, n);
-    if (rc == 0)
-        rc = sl_wire_encode_deltas(deltas, n, &blob, &blob_len);
+    int rc = sl_wire_encode_deltas(deltas, n, &blob, &blob_len);
     if (rc != 0) {
         // persist_store_check passed, so only a batch near the frame cap gets here.
         snprintf(self->errmsg, sizeof self->errmsg, "encode deltas: %s", sl_strerror(rc));
@@ -523,8 +508,7 @@ s_insert_row(persist_store_t *self,
     if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
         || sqlite3_bind_int64(st, 2, (int64_t)first_index) != SQLITE_OK
         || sqlite3_bind_int64(st, 3, n) != SQLITE_OK
-        || s_bind_blob(st, 4, self->text.data, self->text.len) != SQLITE_OK
-        || s_bind_blob(st, 5, blob, blob_len) != SQLITE_OK) {
+        || s_bind_blob(st, 4, blob, blob_len) != SQLITE_OK) {
         s_reset(st);
         rc = persist_store_fail(self, "bind insert_batch");
     } else {
@@ -612,7 +596,6 @@ persist_store_new(const char *path, const sl_clock_t *clock, persist_store_sync_
 {
     persist_store_t *self = sl_xcalloc(1, sizeof *self);
     self->clock = clock;
-    sl_buf_init(&self->text, SL_WIRE_MAX_FRAME);
     int rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         if (self->db)
@@ -645,7 +628,6 @@ persist_store_destroy(persist_store_t **self_p)
     // last connection's close also checkpoints the WAL into the main file.
     if (sqlite3_close(self->db) != SQLITE_OK)
         sl_log_error("store: close: %s", sqlite3_errmsg(self->db));
-    sl_buf_free(&self->text);
     free(self);
     *self_p = NULL;
 }

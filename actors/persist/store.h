@@ -5,15 +5,15 @@
 // default) a committed batch survives a crash of any process (kill -9 included), but the last
 // transactions before a power loss or OS crash may be lost, a risk the default accepts for
 // about twice the write rate of `full` (docs/architecture.md, I4; docs/benchmarks.md). Schema
-// version 4 (PRAGMA user_version):
+// version 5 (PRAGMA user_version):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms, attempts, api, owner, flags)
-//   batches(stream_id, first_index, n, text, deltas, PRIMARY KEY(stream_id, first_index))
+//   batches(stream_id, first_index, n, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
 // batches.deltas holds a row's deltas exactly as sl_wire_encode_deltas writes them (the DELTAS
 // field of a message: a msgpack array of [kind, text], or [kind, text, tool_index, tool_id,
-// tool_name] for SL_DELTA_TOOL), so a replay rebuilds every delta kind; batches.text holds the
-// row's SL_DELTA_TEXT deltas concatenated, so reading text is one column per row.
+// tool_name] for SL_DELTA_TOOL), so a replay rebuilds every delta kind, and a stream's text
+// is stored there only (versions 1 to 4 had a second copy in batches.text; 5 drops it).
 //
 // The invariant, kept by every write: the rows of a stream are disjoint and contiguous, and
 // streams.tokens is their count: indices 0 .. tokens-1 are each stored exactly once, nothing
@@ -26,6 +26,7 @@
 // stream keeps its tokens. Version 3 adds streams.attempts (1 for streams stored before it).
 // Version 4 adds streams.api (sl_api_t), owner (the gateway key's name, '' without keys) and
 // flags (SL_FLAG_*), set when the row is opened (0, '' and 0 for streams stored before it).
+// Version 5 drops batches.text: each stream's text is stored once, inside its deltas.
 // A file newer than this build is refused; an older build refuses a newer file.
 //
 // Writes are idempotent by index, because the builder resends every unacknowledged batch after
@@ -58,7 +59,7 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 4
+#define PERSIST_STORE_SCHEMA_VERSION 5
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque
