@@ -29,6 +29,8 @@ struct builder {
     const sl_config_t *cfg;   // borrowed
     char name[64];            // instance name, "builder-<pid>"
     zloop_t *loop;            // owned
+    int64_t waiting_since_ms; // monotonic: the ledger last went from empty to holding a batch
+    int64_t acked_ms;         // monotonic: the store last acknowledged a batch
     zsock_t *tokens;          // owned; ROUTER from workers (START/TOKENS/END/BEAT in)
     zsock_t *deliver;         // owned; ROUTER to ingress processes
     sl_reader_t *r_deliver;   // owned; deliver read through its ZMQ_FD (sl/reader.h)
@@ -128,8 +130,10 @@ s_cut(builder_t *self, builder_stream_t *stream, bool final)
         return;
     }
     s_send_raw(self, data, len);
-    builder_ledger_add(self->ledger, seq, builder_stream_id(stream), &data, len,
-                       sl_clock_mono_ms());
+    int64_t now_ms = sl_clock_mono_ms();
+    if (builder_ledger_count(self->ledger) == 0)
+        self->waiting_since_ms = now_ms; // the store has something to write from now on
+    builder_ledger_add(self->ledger, seq, builder_stream_id(stream), &data, len, now_ms);
 }
 
 static void
@@ -502,6 +506,7 @@ s_handle_ack(builder_t *self, const sl_msg_t *msg)
         return;
     }
     char *req_id = NULL;
+    self->acked_ms = sl_clock_mono_ms(); // the store writes
     if (!builder_ledger_ack(self->ledger, msg->seq, &req_id))
         return; // a duplicate ACK for a resent batch
     builder_stream_t *stream = zhashx_lookup(self->streams, req_id);
@@ -656,6 +661,34 @@ s_expire_workers(builder_t *self, int64_t now_ms)
     zlist_destroy(&lost);
 }
 
+// The store has written nothing for timeouts.stream_idle_ms while batches wait (a full disk, a
+// failing database): the streams under way end with an error their clients see, rather than
+// run on undurable or stall; what they produced is kept and stored once the store writes again.
+static void
+s_store_stuck(builder_t *self, int64_t now_ms)
+{
+    int64_t since =
+        self->acked_ms > self->waiting_since_ms ? self->acked_ms : self->waiting_since_ms;
+    if (builder_ledger_count(self->ledger) == 0
+        || now_ms - since < self->cfg->timeout_stream_idle_ms)
+        return;
+    size_t ended = 0;
+    char message[160];
+    snprintf(message, sizeof message,
+             "the store has written nothing for %lld ms; what this stream produced is stored "
+             "when it can write again",
+             (long long)(now_ms - since));
+    for (builder_stream_t *s = zhashx_first(self->streams); s; s = zhashx_next(self->streams))
+        if (!builder_stream_is_ended(s)) {
+            s_cancel_worker(self, builder_stream_worker(s), builder_stream_id(s));
+            s_fail(self, s, "store_unavailable", message);
+            ended++;
+        }
+    if (ended)
+        sl_log_error("store: nothing written for %lld ms: %zu streams ended",
+                     (long long)(now_ms - since), ended);
+}
+
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
@@ -677,6 +710,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     sl_buf_free(&out);
     int64_t now_ms = sl_clock_mono_ms();
     s_expire_workers(self, now_ms);
+    s_store_stuck(self, now_ms);
     s_drop_idle_bundles(self);
     // Forget ingress processes long gone (their queues were dropped by the outbox).
     zlist_t *gone = NULL;

@@ -1,7 +1,8 @@
 // full_test.c - a store that cannot write, through the real processes: persist.max_bytes caps
 // the SQLite file the way a full disk does. A long stream fills it; persistence says so with
-// its beats, and new streams get 503 with Retry-After and a message that says why. Then the
-// store is given room (the cap raised, persist restarted on the new file, as an operator frees
+// its beats, and new streams get 503 with Retry-After and a message that says why; a stream
+// under way ends with an error event once the store has written nothing for stream_idle_ms. Then
+// the store is given room (the cap raised, persist restarted on the new file, as an operator frees
 // a disk): writes succeed again by themselves, the long stream is stored whole (nothing the
 // pipeline held was lost), and new streams are taken again.
 // Usage: full_test <sluice> <sluice-mockllm>
@@ -33,6 +34,13 @@ s_chat(const char *content)
     return r;
 }
 
+static bool
+s_started(void *arg)
+{
+    const test_http_t *r = arg;
+    return r->n_events > 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -41,7 +49,16 @@ main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    test_system_start(&s_sys, argv[1], argv[2], "persist: {max_bytes: 65536}\n");
+    test_system_start(&s_sys, argv[1], argv[2],
+                      "persist: {max_bytes: 65536}\ntimeouts: {stream_idle_ms: 3000}\n");
+    // A stream under way while the store fills (20 s of tokens).
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    char *slow_body = test_chat_body("m1", "slow one [mock tokens=400 rate=20]", true);
+    test_http_t *slow = test_http_new(url, slow_body);
+    test_http_multi_t *m = test_http_multi_new();
+    test_http_multi_add(m, slow);
+    CHECK(test_http_multi_wait(m, s_started, slow, test_ms(10000)));
     char content[128];
     snprintf(content, sizeof content, "fill it [mock tokens=%d]", LONG_TOKENS);
     test_http_t *r = s_chat(content);
@@ -65,6 +82,19 @@ main(int argc, char **argv)
     }
     CHECK(refused);
     printf("the store filled up: new streams get 503 with Retry-After\n");
+    // The stream under way ends with an error event, well before its 20 s of tokens.
+    CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(15000)));
+    test_chat_parsed_t p;
+    test_chat_parse(slow, &p);
+    CHECK(p.error_last);
+    CHECK_STR(p.error_type, "store_unavailable");
+    CHECK(p.content_chunks < 400);
+    CHECK_INT(p.finish_chunks, ==, 0);
+    printf("the stream under way ended with one error event after %d tokens\n", p.content_chunks);
+    sl_buf_free(&p.text);
+    test_http_multi_destroy(&m);
+    test_http_destroy(&slow);
+    free(slow_body);
 
     // Room again: the cap raised and persist restarted on it (the supervisor restarts it).
     static char cfg[65536];
