@@ -233,9 +233,10 @@ ingress_client_keeps(const ingress_client_t *self)
 }
 
 bool
-ingress_client_may_read(const ingress_client_t *self, sl_str_t owner)
+ingress_client_hidden(const ingress_client_t *self, const sl_msg_t *record)
 {
-    return !self->owned || sl_str_eq(owner, self->owner);
+    return record->status == 404
+           || (record->status == 200 && self->owned && !sl_str_eq(record->owner, self->owner));
 }
 
 int
@@ -539,15 +540,12 @@ ingress_client_on_reject(ingress_client_t *self, const sl_msg_t *reject)
     return s_failed(self, reject);
 }
 
-static const char *const s_state_names[] = {"streaming", "complete", "error", "aborted"};
-
 bool
 ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
 {
     if (self->state != INGRESS_CLIENT_QUERYING)
         return false;
-    if (record->status == 404
-        || (record->status == 200 && !ingress_client_may_read(self, record->owner))) {
+    if (ingress_client_hidden(self, record)) {
         ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
         return true;
     }
@@ -563,9 +561,7 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
     s = sl_str_dup(record->model);
     cJSON_AddStringToObject(root, "model", s);
     free(s);
-    cJSON_AddStringToObject(root, "status",
-                            record->state <= SL_STREAM_ABORTED ? s_state_names[record->state]
-                                                               : "error");
+    cJSON_AddStringToObject(root, "status", sl_stream_state_name(record->state));
     if (record->finish_reason.len) {
         s = sl_str_dup(record->finish_reason);
         cJSON_AddStringToObject(root, "finish_reason", s);
@@ -803,8 +799,7 @@ ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record)
     if (!self->follower || self->ended)
         return false;
     if (self->state == INGRESS_CLIENT_QUERYING) {
-        if (record->status == 404
-            || (record->status == 200 && !ingress_client_may_read(self, record->owner))) {
+        if (ingress_client_hidden(self, record)) {
             ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
             return true;
         }

@@ -110,9 +110,9 @@ bool ingress_client_submit(const ingress_client_t *self, const char *ingress, sl
 // when sluice has no keys. A submitted request's stream belongs to it, and with a key a caller
 // reads only the streams its key started (another's get 404, as unknown ones do).
 void ingress_client_set_owner(ingress_client_t *self, const char *owner);
-// True when this caller may read a stream whose owner is owner: any, without keys; else only
-// its key's own.
-bool ingress_client_may_read(const ingress_client_t *self, sl_str_t owner);
+// True when a RECORD answers this caller as if the stream did not exist (404): it does not, or
+// it is another key's (without keys every stream is the caller's).
+bool ingress_client_hidden(const ingress_client_t *self, const sl_msg_t *record);
 // The response's Retry-After, for a 429 or 503 sluice decides itself (ms, rounded up to s).
 void ingress_client_set_retry_after(ingress_client_t *self, int64_t ms);
 // Whether the request's stream runs on when its client disconnects (SL_FLAG_KEEP): then the

@@ -140,17 +140,15 @@ s_stream_delete(ingress_t *self, ingress_conn_t *k, const char *id)
 void
 ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
 {
-    static const char *const states[] = {"streaming", "complete", "error", "aborted"};
     char body[256];
-    if (record->status == 404
-        || (record->status == 200 && !ingress_client_may_read(k->client, record->owner)))
+    if (ingress_client_hidden(k->client, record))
         ingress_client_fail(k->client, 404, "invalid_request_error", "No stream with that id",
                             NULL);
     else if (record->status != 200)
         ingress_client_fail(k->client, 500, "server_error", "the stream cannot be read", NULL);
     else if (record->state != SL_STREAM_STREAMING) {
         snprintf(body, sizeof body, "the stream has already ended (%s)",
-                 record->state <= SL_STREAM_ABORTED ? states[record->state] : "error");
+                 sl_stream_state_name(record->state));
         ingress_client_fail(k->client, 409, "invalid_request_error", body, NULL);
     } else {
         ingress_send_cancel(self, k->client, SL_ERRCLASS_USER_ABORT);

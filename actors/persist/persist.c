@@ -241,7 +241,6 @@ typedef struct {
 static int
 s_list_one(void *arg, const persist_listed_t *s)
 {
-    static const char *const states[] = {"streaming", "complete", "error", "aborted"};
     s_list_t *list = arg;
     if (list->n == list->limit)
         return 1; // one more than asked: there are more
@@ -250,8 +249,8 @@ s_list_one(void *arg, const persist_listed_t *s)
     SL_BUF_TRY(sl_buf_append_json_str(out, s->id, strlen(s->id)));
     SL_BUF_TRY(sl_buf_append_str(out, "\",\"model\":\""));
     SL_BUF_TRY(sl_buf_append_json_str(out, s->model, strlen(s->model)));
-    SL_BUF_TRY(sl_buf_printf(out, "\",\"status\":\"%s\",\"finish_reason\":",
-                             s->state <= SL_STREAM_ABORTED ? states[s->state] : "error"));
+    SL_BUF_TRY(sl_buf_printf(
+        out, "\",\"status\":\"%s\",\"finish_reason\":", sl_stream_state_name(s->state)));
     if (*s->finish_reason) {
         SL_BUF_TRY(sl_buf_append_str(out, "\""));
         SL_BUF_TRY(sl_buf_append_json_str(out, s->finish_reason, strlen(s->finish_reason)));

@@ -628,6 +628,13 @@ sl_errclass_name(uint32_t err_class)
     return err_class < SL_ERRCLASS_MAX_ ? names[err_class] : "unknown";
 }
 
+const char *
+sl_stream_state_name(uint32_t state)
+{
+    static const char *const names[] = {"streaming", "complete", "error", "aborted"};
+    return state <= SL_STREAM_ABORTED ? names[state] : "error";
+}
+
 // The message's table entry and exact encoded size, checked: SL_EINVAL for an unknown type or a
 // field the encoder cannot take, SL_ETOOBIG past SL_WIRE_MAX_FRAME.
 static int

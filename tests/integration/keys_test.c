@@ -233,26 +233,29 @@ test_limits(void)
         "key limits: requests_per_minute and concurrent_streams answered 429 with Retry-After\n");
 }
 
+// Run `sluice ctl status` (env_prefix before it, e.g. "env -u VAR"): its output into out,
+// and its exit status.
+static int
+s_ctl_status(const char *env_prefix, const char *sluice, char *out, size_t size)
+{
+    char cmd[8192 + 512];
+    snprintf(cmd, sizeof cmd, "%s %s ctl -c %s status 2>&1", env_prefix, sluice, s_sys.cfg);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    return pclose(p);
+}
+
 // The control socket on tcp takes a command only with the admin key: `sluice ctl` sends it
 // from admin.key_env's variable; without it the supervisor answers 401.
 static void
 test_control_tcp(const char *sluice)
 {
-    char cmd[8192 + 512], out[4096];
-    snprintf(cmd, sizeof cmd, "%s ctl -c %s status 2>&1", sluice, s_sys.cfg);
-    FILE *p = popen(cmd, "r");
-    CHECK(p != NULL);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    CHECK_INT(pclose(p), ==, 0);
+    char out[4096];
+    CHECK_INT(s_ctl_status("", sluice, out, sizeof out), ==, 0);
     CHECK(strstr(out, "ingress") != NULL);
-    snprintf(cmd, sizeof cmd, "env -u SLUICE_TEST_ADMIN_KEY %s ctl -c %s status 2>&1", sluice,
-             s_sys.cfg);
-    p = popen(cmd, "r");
-    CHECK(p != NULL);
-    n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    CHECK(pclose(p) != 0);
+    CHECK(s_ctl_status("env -u SLUICE_TEST_ADMIN_KEY", sluice, out, sizeof out) != 0);
     CHECK(strstr(out, "401") != NULL);
     CHECK(strstr(out, ADMIN_KEY) == NULL);
     printf("control socket on tcp: with the admin key served, without it 401\n");

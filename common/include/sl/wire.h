@@ -211,6 +211,10 @@ const char *sl_wire_type_name(int type);
 // "provider_down", "fatal", "user_abort", "internal"; "unknown" for any other value.
 const char *sl_errclass_name(uint32_t err_class);
 
+// A stored stream's state as the HTTP API names it: "streaming", "complete", "error",
+// "aborted"; "error" for any other value (the store holds no other).
+const char *sl_stream_state_name(uint32_t state);
+
 // Encode msg into a new buffer. On success *data_p (caller owns, free()) and *len_p are set;
 // on failure *data_p is NULL and nothing was allocated. SL_EINVAL for an unknown type or delta
 // kind, or a string with ptr NULL and len > 0 (ptr NULL with len 0 is the empty string);
