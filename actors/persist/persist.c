@@ -396,21 +396,19 @@ persist_new(const sl_config_t *cfg)
     snprintf(self->name, sizeof self->name, "persist-%d", (int)getpid());
     self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
     sl_deltas_init(&self->page, PERSIST_PAGE_BYTES);
-    if (strcmp(cfg->persist_backend, "sqlite") != 0) {
-        sl_log_error("persist: persist.backend '%s' is not built in (sqlite is)",
-                     cfg->persist_backend);
-        goto fail;
-    }
+    bool sqlite = strcmp(cfg->persist_backend, "sqlite") == 0;
     // The store and the sockets are this user's alone; sl_sock_bind makes the ipc dirs.
-    if (sl_fs_mkdir_p(cfg->data_dir, 0700) != 0 || sl_fs_mkdir_parent(cfg->persist_path) != 0) {
+    if (sl_fs_mkdir_p(cfg->data_dir, 0700) != 0
+        || (sqlite && sl_fs_mkdir_parent(cfg->persist_path) != 0)) {
         sl_log_error("persist: cannot create the directories of %s: %s", cfg->persist_path,
                      strerror(errno));
         goto fail;
     }
-    // config.c accepts only "normal" and "full".
+    // config.c accepts only "normal" and "full", and a conninfo exactly for postgres.
     bool full = strcmp(cfg->persist_synchronous, "full") == 0;
-    self->db = persist_store_new(cfg->persist_path, NULL,
-                                 full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
+    self->db =
+        persist_store_open(cfg->persist_backend, sqlite ? cfg->persist_path : cfg->persist_conninfo,
+                           NULL, full ? PERSIST_STORE_SYNC_FULL : PERSIST_STORE_SYNC_NORMAL);
     if (!self->db)
         goto fail;
     if (persist_upkeep_cap(self->db, cfg->persist_max_bytes) != 0)
@@ -440,7 +438,8 @@ persist_new(const sl_config_t *cfg)
     }
     self->events = sl_sock_announce_up(cfg, self->name);
     sl_log_info("persist: up name=%s store=%s query=%s db=%s synchronous=%s", self->name,
-                cfg->ep_store, cfg->ep_query, cfg->persist_path, cfg->persist_synchronous);
+                cfg->ep_store, cfg->ep_query, sqlite ? cfg->persist_path : "postgres",
+                cfg->persist_synchronous);
     return self;
 fail:
     persist_destroy(&self);

@@ -1,11 +1,17 @@
-// store.h - the durable stream store: BATCH messages in, stream records and replays out (SQLite).
+// store.h - the durable stream store: BATCH messages in, stream records and replays out.
 //
-// One SQLite file in WAL mode. Durability is persist.synchronous: with `full` SQLite syncs the
-// WAL at every commit, so a committed batch survives power loss as well; with `normal` (the
-// default) a committed batch survives a crash of any process (kill -9 included), but the last
-// transactions before a power loss or OS crash may be lost, a risk the default accepts for
-// about twice the write rate of `full` (docs/architecture.md, I4; docs/benchmarks.md). Schema
-// version 5 (PRAGMA user_version):
+// Two backends hold the same tables by the same rules (db.h): SQLite (the default; one file in
+// WAL mode) and PostgreSQL (one database, shared by the persist processes of a cluster).
+// Durability is persist.synchronous. SQLite: with `full` it syncs the WAL at every commit, so
+// a committed batch survives power loss as well; with `normal` (the default) a committed batch
+// survives a crash of any process (kill -9 included), but the last transactions before a power
+// loss or OS crash may be lost, a risk the default accepts for about twice the write rate of
+// `full` (docs/architecture.md, I4; docs/benchmarks.md). PostgreSQL: `full` is
+// synchronous_commit on (a commit waits for the server's WAL flush); `normal` is
+// synchronous_commit off: a committed batch survives a crash of any sluice process, and a crash
+// of the server or its host may lose the last commits (at most about 3 x wal_writer_delay),
+// never a part of one. Schema version 5 (SQLite: PRAGMA user_version; PostgreSQL: the meta
+// row 'schema'):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms, attempts, api, owner, flags)
 //   batches(stream_id, first_index, n, deltas, PRIMARY KEY(stream_id, first_index))
@@ -48,7 +54,8 @@
 //     means 0 .. tokens-1 are whole and the end was stored.
 //
 // No sockets: the actor decodes and validates, this module writes and reads. Not thread-safe;
-// one store per process (SQLite's own locking keeps a second process's writes consistent).
+// one store per process (the database keeps a second process's writes consistent: SQLite by its
+// lock, PostgreSQL by locking the stream row).
 #ifndef PERSIST_STORE_H
 #define PERSIST_STORE_H
 #include <stdbool.h>
@@ -106,6 +113,13 @@ typedef struct {
 // Return 0 to go on; any other value stops the replay, which returns it.
 typedef int(persist_delta_fn)(void *arg, uint64_t index, const sl_delta_t *delta);
 
+// Open the store on backend ("sqlite": target is the file's path; "postgres": target is a libpq
+// connection string, never logged), creating its schema when absent and migrating an older
+// one. NULL on failure (logged, with the backend's message). Caller owns the result.
+persist_store_t *persist_store_open(const char *backend,
+                                    const char *target,
+                                    const sl_clock_t *clock,
+                                    persist_store_sync_t sync);
 // Open (creating it and its schema when absent, migrating a version 1 file) the SQLite file at
 // path, with the given durability. The directory must exist. clock gives the wall time for
 // created_ms/updated_ms (borrowed; NULL: the real clock). NULL on failure: cannot open, not a
@@ -123,7 +137,7 @@ void persist_store_destroy(persist_store_t **self_p);
 int persist_store_check(const sl_msg_t *batch, const char **why);
 
 // Write n batches in one transaction, each by the rules at the top of this file: all of them
-// or, on an SQLite error, none (rolled back). Every batch must pass persist_store_check
+// or, on a database error, none (rolled back). Every batch must pass persist_store_check
 // (checked again; a bad one fails the whole call with SL_EPROTO before anything is written).
 // results (n ints) gets each batch's fate: 0 when it is durable (stored, or nothing to store),
 // SL_EAGAIN when it was refused for a gap and must be sent again later. Returns 0 (results
@@ -135,7 +149,7 @@ persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_
 // Read stream id into *rec (initialised here; call persist_record_free after, whatever the
 // result): its fields and, in rec->text, the concatenated TEXT deltas with index >= from_index.
 // Returns 0; SL_ENOTFOUND for an unknown id; SL_ETOOBIG when the text would pass
-// max_text_bytes (the other fields are set, rec->text is empty); SL_EIO on an SQLite error;
+// max_text_bytes (the other fields are set, rec->text is empty); SL_EIO on a database error;
 // SL_EPROTO when a stored row does not decode (not written by this module).
 int persist_store_read(persist_store_t *self,
                        sl_str_t id,
@@ -150,7 +164,7 @@ void persist_record_free(persist_record_t *rec);
 
 // Call fn for every stored delta of stream id with index >= from_index, in index order.
 // Returns 0 (also for an unknown id: there is nothing to replay), fn's non-zero value,
-// SL_EIO on an SQLite error, or SL_EPROTO when a stored deltas blob does not decode.
+// SL_EIO on a database error, or SL_EPROTO when a stored deltas blob does not decode.
 int persist_store_replay(
     persist_store_t *self, sl_str_t id, uint64_t from_index, persist_delta_fn *fn, void *arg);
 
@@ -175,10 +189,12 @@ int persist_store_list(persist_store_t *self,
                        persist_list_fn *fn,
                        void *arg);
 
-// What went wrong last: SQLite's message for an SL_EIO, or why a stored row did not decode for
-// an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.
+// What went wrong last: the database's message for an SL_EIO, or why a stored row did not decode
+// for an SL_EPROTO from a read; "" when nothing did. Borrowed: valid until the next call.
 const char *persist_store_errmsg(const persist_store_t *self);
 // Counters since persist_store_new.
 persist_store_stats_t persist_store_stats(const persist_store_t *self);
+// The backend's name: "sqlite" or "postgres".
+const char *persist_store_backend(const persist_store_t *self);
 
 #endif

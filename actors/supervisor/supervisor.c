@@ -934,7 +934,10 @@ supervisor_banner(const sl_config_t *cfg)
     }
     if (cfg->n_routes == 0)
         (void)sl_buf_append_str(&b, "(none)");
-    const char *store = cfg->persist_path;
+    // A connection string may hold a password: the banner names the backend only.
+    const char *store = cfg->persist_backend && strcmp(cfg->persist_backend, "postgres") == 0
+                            ? "postgres"
+                            : cfg->persist_path;
     size_t dir_len = strlen(cfg->data_dir);
     if (strncmp(store, cfg->data_dir, dir_len) == 0 && store[dir_len] == '/')
         store += dir_len + 1;

@@ -741,6 +741,24 @@ s_check_auth(s_loader_t *self)
     return 0;
 }
 
+// The postgres backend needs its connection string, and has no size of its own to cap.
+static int
+s_check_persist(s_loader_t *self)
+{
+    const sl_config_t *cfg = self->cfg;
+    bool pg = strcmp(cfg->persist_backend, "postgres") == 0;
+    if (pg != (cfg->persist_conninfo != NULL))
+        return s_fail(self, 0,
+                      pg ? "persist.backend: postgres needs persist.conninfo"
+                         : "persist.conninfo: only for persist.backend: postgres");
+    if (pg && (cfg->persist_max_bytes || cfg->retention_max_bytes))
+        return s_fail(self, 0,
+                      "%s: the postgres backend has no size cap (the server's disk and quotas "
+                      "bound it); use retention.max_age_s",
+                      cfg->persist_max_bytes ? "persist.max_bytes" : "retention.max_bytes");
+    return 0;
+}
+
 // Walk the document (root NULL: an empty file), then add the defaults.
 static int
 s_build(s_loader_t *self, struct fy_node *root)
@@ -805,6 +823,8 @@ s_build(s_loader_t *self, struct fy_node *root)
         rc = s_fill_defaults(self);
     if (!rc)
         rc = s_check_auth(self);
+    if (!rc)
+        rc = s_check_persist(self);
     return rc;
 }
 
@@ -968,31 +988,8 @@ sl_config_destroy(sl_config_t **self_p)
     *self_p = NULL;
 }
 
-const sl_route_cfg_t *
-sl_config_route(const sl_config_t *self, const char *alias, size_t len)
-{
-    for (size_t i = 0; self && alias && i < self->n_routes; i++)
-        if (s_eq(alias, len, self->routes[i].model))
-            return &self->routes[i];
-    return NULL;
-}
-
 const sl_provider_cfg_t *
 sl_config_provider(const sl_config_t *self, const char *name)
 {
     return self && name ? s_provider_find(self, name, strlen(name)) : NULL;
-}
-
-sl_timeouts_t
-sl_config_timeouts(const sl_config_t *self, const sl_route_cfg_t *route)
-{
-    sl_timeouts_t t = {self->timeout_connect_ms, self->timeout_first_content_ms,
-                       self->timeout_idle_ms, self->timeout_total_ms};
-    if (route) {
-        t.connect_ms = route->connect_ms ? route->connect_ms : t.connect_ms;
-        t.first_content_ms = route->first_content_ms ? route->first_content_ms : t.first_content_ms;
-        t.idle_ms = route->idle_ms ? route->idle_ms : t.idle_ms;
-        t.total_ms = route->total_ms ? route->total_ms : t.total_ms;
-    }
-    return t;
 }

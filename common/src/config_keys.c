@@ -13,7 +13,7 @@
 const char *const sl_config_kinds[] = {SL_PROVIDER_KINDS(X) NULL};
 #undef X
 // Persistence backends.
-static const char *const s_backends[] = {"sqlite", NULL};
+static const char *const s_backends[] = {"sqlite", "postgres", NULL};
 static const char *const s_synchronous[] = {"normal", "full", NULL};
 static const char *const s_auth[] = {"keys", "none", NULL};
 static const char *const s_on_disconnect[] = {"cancel", "keep", NULL};
@@ -62,6 +62,7 @@ const sl_config_field_t sl_config_fields[] = {
     {S_FIELD(sl_config_t, "persist", "backend", SL_CK_CHOICE, persist_backend), .def_str = "sqlite",
      .choices = s_backends},
     S_STRF("persist", "path", SL_CK_STR, persist_path, NULL),
+    S_STRF("persist", "conninfo", SL_CK_STR, persist_conninfo, NULL),
     {S_FIELD(sl_config_t, "persist", "synchronous", SL_CK_CHOICE, persist_synchronous),
      .def_str = "normal", .choices = s_synchronous},
     S_INTF("persist", "max_bytes", persist_max_bytes, 0, 1LL << 50, 0),

@@ -108,36 +108,6 @@ s_format_value(char *out, size_t size, double v)
     }
 }
 
-// Length of the valid UTF-8 sequence at s (n > 0 bytes available), or 0 when there is none:
-// no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629).
-static size_t
-s_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        need = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0)
-        need = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0)
-        need = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t k = 1; k < need; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
 // Append name+suffix, the labels and le (either may be absent), the value and a newline.
 // Not all or nothing: the public writers roll back.
 static int
@@ -469,7 +439,7 @@ sl_metrics_label(sl_buf_t *out, const char *key, const char *value, size_t value
         else if (v[i] < 0x80)
             continue;
         else {
-            size_t n = s_utf8_len(v + i, value_len - i);
+            size_t n = sl_text_utf8_len(v + i, value_len - i);
             if (n) {
                 i += n - 1;
                 continue;

@@ -70,33 +70,48 @@ sl_text_is_host_port(const char *s, size_t len)
            && port <= 65535;
 }
 
-// The 1-based line of the first byte that is not UTF-8 (or is NUL), with the byte in
-// *byte_p; 0 when text is clean. Overlong forms, surrogates and code points past U+10FFFF
-// are refused, as RFC 3629 says.
+size_t
+sl_text_utf8_len(const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        need = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+        need = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+        need = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < need)
+        return 0;
+    for (size_t k = 1; k < need; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
 int
 sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p)
 {
-    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000}; // by sequence length
     int line = 1;
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)text[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        uint32_t cp = n == 1 ? c : c & (0x7fu >> n); // the lead byte's payload bits
-        bool ok = n > 0 && c != 0 && i + n <= len;
-        for (size_t j = 1; ok && j < n; j++) {
-            unsigned char next = (unsigned char)text[i + j];
-            ok = (next & 0xc0) == 0x80;
-            cp = cp << 6 | (next & 0x3fu);
-        }
-        if (!ok || cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            *byte_p = c;
+        size_t n = sl_text_utf8_len(text + i, len - i);
+        if (n == 0 || text[i] == 0) {
+            *byte_p = (unsigned char)text[i];
             return line;
         }
-        line += c == '\n';
+        line += text[i] == '\n';
         i += n;
     }
     return 0;

@@ -1,10 +1,13 @@
-// full_test.c - a store that cannot write, through the real processes: persist.max_bytes caps
-// the SQLite file the way a full disk does. A long stream fills it; persistence says so with
-// its beats, and new streams get 503 with Retry-After and a message that says why; a stream
-// under way ends with an error event once the store has written nothing for stream_idle_ms. Then
-// the store is given room (the cap raised, persist restarted on the new file, as an operator frees
-// a disk): writes succeed again by themselves, the long stream is stored whole (nothing the
-// pipeline held was lost), and new streams are taken again.
+// full_test.c - a store that cannot write, through the real processes. On SQLite,
+// persist.max_bytes caps the file the way a full disk does, and a long stream fills it; on
+// PostgreSQL (the _pg run) the database goes down for sluice: it refuses connections and
+// sluice's are cut, and a long stream runs while it is down. Persistence says so with its beats,
+// and new streams get 503 with Retry-After and a message that says why; a stream under way
+// ends with an error event once the store has written nothing for stream_idle_ms. Then the
+// store is back (SQLite: the cap raised, persist restarted on the new file, as an operator
+// frees a disk; PostgreSQL: the database takes connections again): writes succeed again by
+// themselves, the long stream is stored whole (nothing the pipeline held was lost), and new
+// streams are taken again.
 // Usage: full_test <sluice> <sluice-mockllm>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "chat.h"
 #include "check.h"
 #include "http_client.h"
+#include "pg.h"
 #include "system.h"
 
 #define LONG_TOKENS 3000
@@ -34,6 +38,45 @@ s_chat(const char *content)
     return r;
 }
 
+// PostgreSQL: let the store's database take connections, or refuse them and cut the open ones
+// (from the server's own database, as an operator would).
+static void
+s_pg_allow(bool allow)
+{
+    char admin[1200], sql[512];
+    const char *db = strstr(s_sys.pg, "dbname=");
+    CHECK(db != NULL);
+    char name[128];
+    CHECK_INT(sscanf(db, "dbname=%127[a-z0-9_]", name), ==, 1);
+    snprintf(admin, sizeof admin, "%s dbname=postgres", s_sys.pg); // the last one counts
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS %s", name,
+             allow ? "true" : "false");
+    CHECK_INT(test_pg_exec(admin, sql), ==, 0);
+    if (allow)
+        return;
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", name);
+    CHECK_INT(test_pg_exec(admin, sql), ==, 0);
+}
+
+// SQLite: room again: the cap raised and persist restarted on it (the supervisor restarts it).
+static void
+s_room(void)
+{
+    static char cfg[65536];
+    FILE *f = fopen(s_sys.cfg, "r");
+    CHECK(f != NULL);
+    cfg[fread(cfg, 1, sizeof cfg - 1, f)] = '\0';
+    fclose(f);
+    char *cap = strstr(cfg, "max_bytes: 65536");
+    CHECK(cap != NULL);
+    memcpy(cap, "max_bytes: 0    ", strlen("max_bytes: 0    "));
+    test_write_file(s_sys.cfg, cfg);
+    pid_t persist = test_system_pid(&s_sys, "persist");
+    CHECK(persist > 0);
+    CHECK_INT(kill(persist, SIGKILL), ==, 0);
+}
+
 static bool
 s_started(void *arg)
 {
@@ -49,8 +92,10 @@ main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    bool pg = test_pg_wanted();
     test_system_start(&s_sys, argv[1], argv[2],
-                      "persist: {max_bytes: 65536}\ntimeouts: {stream_idle_ms: 3000}\n");
+                      pg ? "timeouts: {stream_idle_ms: 3000}\n"
+                         : "persist: {max_bytes: 65536}\ntimeouts: {stream_idle_ms: 3000}\n");
     // A stream under way while the store fills (20 s of tokens).
     char url[128];
     snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
@@ -59,6 +104,8 @@ main(int argc, char **argv)
     test_http_multi_t *m = test_http_multi_new();
     test_http_multi_add(m, slow);
     CHECK(test_http_multi_wait(m, s_started, slow, test_ms(10000)));
+    if (pg)
+        s_pg_allow(false);
     char content[128];
     snprintf(content, sizeof content, "fill it [mock tokens=%d]", LONG_TOKENS);
     test_http_t *r = s_chat(content);
@@ -81,7 +128,7 @@ main(int argc, char **argv)
             test_sleep_ms(100);
     }
     CHECK(refused);
-    printf("the store filled up: new streams get 503 with Retry-After\n");
+    printf("the store %s: new streams get 503 with Retry-After\n", pg ? "is down" : "filled up");
     // The stream under way ends with an error event, well before its 20 s of tokens.
     CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(15000)));
     test_chat_parsed_t p;
@@ -96,19 +143,11 @@ main(int argc, char **argv)
     test_http_destroy(&slow);
     free(slow_body);
 
-    // Room again: the cap raised and persist restarted on it (the supervisor restarts it).
-    static char cfg[65536];
-    FILE *f = fopen(s_sys.cfg, "r");
-    CHECK(f != NULL);
-    cfg[fread(cfg, 1, sizeof cfg - 1, f)] = '\0';
-    fclose(f);
-    char *cap = strstr(cfg, "max_bytes: 65536");
-    CHECK(cap != NULL);
-    memcpy(cap, "max_bytes: 0    ", strlen("max_bytes: 0    "));
-    test_write_file(s_sys.cfg, cfg);
-    pid_t persist = test_system_pid(&s_sys, "persist");
-    CHECK(persist > 0);
-    CHECK_INT(kill(persist, SIGKILL), ==, 0);
+    if (pg) {
+        s_pg_allow(true); // back: persist connects again at its next write
+    } else {
+        s_room();
+    }
 
     // By itself: the long stream is stored whole, and new streams are taken again.
     char path[160];
@@ -139,8 +178,8 @@ main(int argc, char **argv)
             test_sleep_ms(100);
     }
     CHECK(taken);
-    printf("room again: the long stream stored whole (%d tokens), new streams taken\n",
-           LONG_TOKENS);
+    printf("%s: the long stream stored whole (%d tokens), new streams taken\n",
+           pg ? "the store is back" : "room again", LONG_TOKENS);
     CHECK(test_system_stop(&s_sys));
     printf("full_test: ok\n");
     return 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "pg.h"
 
 bool
 test_system_healthy(const test_system_t *sys)
@@ -87,6 +88,15 @@ test_system_start_with(test_system_t *sys,
     snprintf(host_port, sizeof host_port, "127.0.0.1:%d", sys->mock_port);
     s_expand(extra_providers, host_port, providers, sizeof providers);
     s_expand(extra_routes, host_port, routes, sizeof routes);
+    char persist[1200] = "";
+    if (test_pg_wanted()) {
+        if (test_pg_new_db("it", sys->pg, sizeof sys->pg) != 0) {
+            fprintf(stderr, "cannot make a PostgreSQL database for the test\n");
+            exit(1);
+        }
+        snprintf(persist, sizeof persist, "persist: {backend: postgres, conninfo: \"%s\"}\n",
+                 sys->pg);
+    }
     char yaml[16384];
     snprintf(yaml, sizeof yaml,
              "listen: {http: \"127.0.0.1:%d\"}\n"
@@ -112,6 +122,7 @@ test_system_start_with(test_system_t *sys,
              "%s"
              "demo: {enabled: false}\n"
              "%s"
+             "%s"
              "%s",
              sys->http_port, sys->dir, sys->mock_port, sys->mock_port, sys->mock_port, providers,
              routes,
@@ -120,7 +131,7 @@ test_system_start_with(test_system_t *sys,
              extra_yaml && strstr(extra_yaml, "circuit:")
                  ? ""
                  : "circuit: {min_failures: 0, failure_ratio_pct: 0}\n",
-             extra_yaml ? extra_yaml : "");
+             persist, extra_yaml ? extra_yaml : "");
     test_write_file(sys->cfg, yaml);
 
     snprintf(sys->sluice_bin, sizeof sys->sluice_bin, "%s", sluice_bin);

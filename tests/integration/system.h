@@ -18,13 +18,16 @@ typedef struct {
     char base[64];             // "http://127.0.0.1:<http_port>"
     char mock[64];             // "http://127.0.0.1:<mock_port>"
     char sluice_bin[PATH_MAX]; // the `sluice` binary it was started with
+    char pg[1024];             // PostgreSQL: the store's connection string; "" on SQLite
     test_proc_t mockllm;
     test_proc_t sluice;
 } test_system_t;
 
 // Start the mock (mock_bin) and sluice (sluice_bin) with routes to model mock-up over each
 // upstream kind the mock speaks: m1 (openai), m-anthropic, m-cohere; wait until GET /healthz
-// answers 200. extra_yaml is appended to the config (may be NULL).
+// answers 200. extra_yaml is appended to the config (may be NULL). The store is SQLite in the
+// system's directory or, when the test runs with the pg fixture (tests/support/pg.h), a fresh
+// PostgreSQL database (sys->pg).
 // Exits the test with a message on failure.
 void test_system_start(test_system_t *sys,
                        const char *sluice_bin,

@@ -140,9 +140,10 @@ typedef struct {
     uint32_t queue_max;               // broker's waiting requests, 0..1000000
     uint32_t max_unacked_batches;     // builder's batches awaiting persistence, 1..1000000
     uint32_t max_connections;         // ingress: open client connections, 16..1000000
-    char *persist_backend;            // owned; "sqlite"
+    char *persist_backend;            // owned; "sqlite" or "postgres"
     char *persist_path;               // owned; SQLite file
-    char *persist_synchronous;        // owned; "normal" or "full" (SQLite's synchronous pragma)
+    char *persist_conninfo;           // owned; postgres: libpq connection string; else NULL
+    char *persist_synchronous;        // owned; "normal" or "full" (see docs/config.md)
     int64_t persist_max_bytes;        // the store never grows past this (0: no cap); writes
                                       // past it fail as on a full disk
     int64_t retention_max_age_s;      // finished streams older than this are deleted; 0: kept

@@ -19,6 +19,9 @@ bool sl_text_parse_int(const char *s, size_t len, int64_t *out);
 int sl_text_hex_value(char c);
 // True for host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
 bool sl_text_is_host_port(const char *s, size_t len);
+// Length of the valid UTF-8 sequence at data (n bytes available), or 0 when there is none (or
+// n is 0): no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629).
+size_t sl_text_utf8_len(const void *data, size_t n);
 // The 1-based line of the first byte that is not UTF-8 (or is NUL), that byte in *byte_p;
 // 0 when the text is clean. Overlong forms, surrogates and code points past U+10FFFF are
 // refused (RFC 3629).

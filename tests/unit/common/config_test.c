@@ -53,6 +53,7 @@ s_check_defaults(const sl_config_t *cfg)
     CHECK_INT(cfg->max_unacked_batches, ==, 4096);
     CHECK_STR(cfg->persist_backend, "sqlite");
     CHECK_STR(cfg->persist_path, "./data/sluice.db");
+    CHECK(cfg->persist_conninfo == NULL);
     CHECK_INT(cfg->demo_port, ==, 8081);
     CHECK_INT(cfg->demo_tokens_per_s, ==, 40);
 }
@@ -497,8 +498,18 @@ static const struct {
      "sluice.yaml:1: demo.enabled: must be true, false or auto, got 'yes'"},
     {"demo: {enabled: True}\n",
      "sluice.yaml:1: demo.enabled: must be true, false or auto, got 'True'"},
+    {"persist: {backend: mysql}\n",
+     "sluice.yaml:1: persist.backend: 'mysql' is not one of: sqlite, postgres"},
     {"persist: {backend: postgres}\n",
-     "sluice.yaml:1: persist.backend: 'postgres' is not one of: sqlite"},
+     "sluice.yaml: persist.backend: postgres needs persist.conninfo"},
+    {"persist: {conninfo: \"dbname=sluice\"}\n",
+     "sluice.yaml: persist.conninfo: only for persist.backend: postgres"},
+    {"persist: {backend: postgres, conninfo: \"dbname=sluice\", max_bytes: 1000000}\n",
+     "sluice.yaml: persist.max_bytes: the postgres backend has no size cap (the server's disk and "
+     "quotas bound it); use retention.max_age_s"},
+    {"persist: {backend: postgres, conninfo: \"dbname=sluice\"}\nretention: {max_bytes: 1000000}\n",
+     "sluice.yaml: retention.max_bytes: the postgres backend has no size cap (the server's disk "
+     "and quotas bound it); use retention.max_age_s"},
 
     // listen.http, endpoints, base_url.
     {"listen: {http: 8080}\n",
@@ -924,6 +935,21 @@ s_test_diff(void)
     sl_config_destroy(&b);
 }
 
+// The postgres backend takes its connection string as written (libpq parses it).
+static void
+s_test_postgres(void)
+{
+    sl_config_t *cfg = s_load_ok("persist:\n"
+                                 "  backend: postgres\n"
+                                 "  conninfo: \"host=db.internal port=5433 dbname=sluice\"\n"
+                                 "  synchronous: full\n"
+                                 "retention: {max_age_s: 86400}\n");
+    CHECK_STR(cfg->persist_backend, "postgres");
+    CHECK_STR(cfg->persist_conninfo, "host=db.internal port=5433 dbname=sluice");
+    CHECK_STR(cfg->persist_synchronous, "full");
+    sl_config_destroy(&cfg);
+}
+
 int
 main(void)
 {
@@ -933,6 +959,7 @@ main(void)
     s_test_defaults();
     s_test_demo();
     s_test_values();
+    s_test_postgres();
     s_test_errors();
     s_test_size();
     s_test_diff();

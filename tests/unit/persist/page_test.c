@@ -9,6 +9,7 @@
 #include "page.h"
 #include "sl/err.h"
 #include "store.h"
+#include "target.h"
 
 #define ID  "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9e01"
 #define IDX "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9eff" // never written
@@ -77,10 +78,10 @@ s_expect_page(persist_store_t *store, uint64_t from, bool context, uint32_t coun
 int
 main(void)
 {
-    char dir[] = "/tmp/page_test.XXXXXX", path[64];
+    char dir[] = "/tmp/page_test.XXXXXX", path[512];
     CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/s.db", dir);
-    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
+    test_db_new(dir, "s", path, sizeof path);
+    persist_store_t *store = test_db_open(path, NULL, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     s_fill(store);
     persist_record_t rec;
@@ -105,8 +106,8 @@ main(void)
 
     persist_store_destroy(&store);
     static const char *const files[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char f[80];
+    for (size_t i = 0; i < 3 && !test_db_pg(); i++) {
+        char f[600];
         snprintf(f, sizeof f, "%s%s", path, files[i]);
         (void)unlink(f);
     }

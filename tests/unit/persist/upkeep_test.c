@@ -10,6 +10,7 @@
 #include "check.h"
 #include "sl/err.h"
 #include "store.h"
+#include "target.h"
 #include "upkeep.h"
 
 static int
@@ -26,7 +27,7 @@ s_count(void *arg, uint64_t index, const sl_delta_t *d)
 static void
 test_recover(const char *path)
 {
-    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
+    persist_store_t *store = test_db_open(path, NULL, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     sl_msg_t *open = test_batch(0, ID1, 0);
     CHECK_INT(test_write1(store, open), ==, 0);
@@ -53,6 +54,16 @@ test_recover(const char *path)
     CHECK_INT(persist_upkeep_recover(store, "up-2", &n), ==, 0); // a new sluice
     CHECK_INT(n, ==, 1);
     test_expect_state(store, ID3, SL_STREAM_ERROR, 0);
+    if (test_db_pg()) {
+        // A database shared by a cluster: a stream another host's sluice runs is not this
+        // host's to end.
+        sl_msg_t *other = test_batch(3, ID4, 0);
+        CHECK_INT(test_write1(store, other), ==, 0);
+        test_db_sql(path, "UPDATE streams SET up_id = 'other-host-up' WHERE id = '" ID4 "'");
+        CHECK_INT(persist_upkeep_recover(store, "up-3", &n), ==, 0);
+        CHECK_INT(n, ==, 0);
+        test_expect_state(store, ID4, SL_STREAM_STREAMING, 0);
+    }
     persist_store_destroy(&store);
 }
 
@@ -63,7 +74,7 @@ static void
 test_expire(const char *path)
 {
     sl_clock_t clock = {.fake = 1, .fake_mono_ms = 1000, .fake_wall_ms = 1000000};
-    persist_store_t *store = persist_store_new(path, &clock, PERSIST_STORE_SYNC_NORMAL);
+    persist_store_t *store = test_db_open(path, &clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     static const char *const ids[] = {ID1, ID2, ID3, ID4, ID5};
     static char big[2000];
@@ -91,6 +102,12 @@ test_expire(const char *path)
     size_t rows = 0;
     CHECK_INT(persist_store_replay(store, sl_str(ID1), 0, s_count, &rows), ==, 0);
     CHECK_INT(rows, ==, 0); // its rows went with it
+    if (test_db_pg()) {     // no size cap on PostgreSQL (config.c refuses one)
+        CHECK_INT(persist_upkeep_expire(store, 0, 1, 1, &n), ==, SL_EIO);
+        CHECK(strstr(persist_store_errmsg(store), "no size cap") != NULL);
+        persist_store_destroy(&store);
+        return;
+    }
     // Too big: the oldest finished ones go, one step at a time, whatever their age.
     CHECK_INT(persist_upkeep_expire(store, 0, 1, 1, &n), ==, 0);
     CHECK_INT(n, ==, 1);
@@ -112,8 +129,14 @@ test_expire(const char *path)
 static void
 test_full(const char *path)
 {
-    persist_store_t *store = persist_store_new(path, NULL, PERSIST_STORE_SYNC_NORMAL);
+    persist_store_t *store = test_db_open(path, NULL, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
+    if (test_db_pg()) { // the server's disk is its own: no cap (config.c refuses one)
+        CHECK_INT(persist_upkeep_cap(store, 65536), ==, SL_EIO);
+        CHECK(strstr(persist_store_errmsg(store), "no size cap") != NULL);
+        persist_store_destroy(&store);
+        return;
+    }
     CHECK_INT(persist_upkeep_cap(store, 65536), ==, 0);
     static char big[4000];
     memset(big, 'y', sizeof big - 1);
@@ -152,12 +175,12 @@ main(void)
 {
     char dir[] = "/tmp/upkeep_test.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char path[160];
-    snprintf(path, sizeof path, "%s/recover.db", dir);
+    char path[512];
+    test_db_new(dir, "recover", path, sizeof path);
     test_recover(path);
-    snprintf(path, sizeof path, "%s/expire.db", dir);
+    test_db_new(dir, "expire", path, sizeof path);
     test_expire(path);
-    snprintf(path, sizeof path, "%s/full.db", dir);
+    test_db_new(dir, "full", path, sizeof path);
     test_full(path);
     test_rm_tree(dir);
     printf("upkeep_test: ok\n");
