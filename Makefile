@@ -37,11 +37,18 @@ test-sdk: build-asan
 
 # Every actor killed and stopped at random moments under load: CHAOS_FAULTS faults, CHAOS_STREAMS
 # concurrent streams a round, on the release build (docs/reliability.md has the last result).
+# CHAOS_STORE=postgres runs it on a PostgreSQL store (a server started in /tmp for the run).
 CHAOS_FAULTS ?= 200
 CHAOS_STREAMS ?= 50
+CHAOS_STORE ?= sqlite
 chaos: build
-	@./build/release/tests/chaos_test build/bin/sluice build/bin/sluice-mockllm \
-	    $(CHAOS_FAULTS) $(CHAOS_STREAMS) $(CHAOS_SEED)
+	@set -e; pg=/tmp/sluice-chaos-pg-$$$$; rc=0; \
+	if [ "$(CHAOS_STORE)" = postgres ]; then \
+	    ./tests/support/pg-server start $$pg; export SLUICE_TEST_PG_DIR=$$pg; fi; \
+	./build/release/tests/chaos_test build/bin/sluice build/bin/sluice-mockllm \
+	    $(CHAOS_FAULTS) $(CHAOS_STREAMS) $(CHAOS_SEED) || rc=$$?; \
+	if [ "$(CHAOS_STORE)" = postgres ]; then ./tests/support/pg-server stop $$pg; fi; \
+	exit $$rc
 
 # The paced matrix with the peer gateways in the same run (docs/benchmarks.md, "Peers in the same
 # run"): BENCH_CONCURRENCY streams at once x BENCH_TOKENS tokens at each of BENCH_RATES tokens/s,

@@ -1,18 +1,22 @@
 // persist_bench.c - sluice-bench-persist: the durable write rate, i.e. how many tokens per second
-// the real sluice-persist stores in SQLite and acknowledges, with many streams and its batches
-// grouped into transactions, and what that costs in CPU, latency and disk.
+// the real sluice-persist stores and acknowledges, with many streams and its batches grouped into
+// transactions, and what that costs in CPU, latency and disk. The store is SQLite (a file in the
+// temporary directory), or with --postgres a PostgreSQL database that must exist already (a fresh
+// one per run measures the same thing each time).
 //
-// It writes a config into a temporary directory (data_dir, run_dir, persist.synchronous), starts
-// sluice-persist with it, stands in for the supervisor on the events endpoint (to see UP), and
-// plays the builder: a DEALER connected to persist's `store` endpoint sends the BATCHes of
-// persist_load.h (many streams interleaved, an empty opening batch, batches of 16 tokens, a final
-// batch) and reads the ACKs, keeping at most --window batches unacknowledged as the builder's
-// ledger does (limits.max_unacked_batches). Every ACK must be 200 and match its batch. Then it
-// reads every stream back through persist's `query` socket, stops persist with SIGTERM (it must
-// exit 0), and compares every row of the SQLite file (persist_check.h). Output: a table, or JSON
-// with --json. Exit status 0; 1 when an ACK was wrong or missing, a read-back differed, persist
-// logged an error or did not stop cleanly; 2 on a usage error. Not for CTest: the figures
-// depend on the machine and its disk.
+// It writes a config into a temporary directory (data_dir, run_dir, persist.synchronous, and with
+// --postgres persist.backend and persist.conninfo), starts sluice-persist with it, stands in for
+// the supervisor on the events endpoint (to see UP), and plays the builder: a DEALER connected to
+// persist's `store` endpoint sends the BATCHes of persist_load.h (many streams interleaved, an
+// empty opening batch, batches of 16 tokens, a final batch) and reads the ACKs, keeping at most
+// --window batches unacknowledged as the builder's ledger does (limits.max_unacked_batches). Every
+// ACK must be 200 and match its batch. Then it reads every stream back through persist's `query`
+// socket, stops persist with SIGTERM (it must exit 0), and compares every row of the SQLite file
+// (persist_check.h; with --postgres there is no file: that check and the file sizes are reported as
+// skipped). Output: a table, or JSON with --json. Exit status 0; 1 when an ACK was wrong or
+// missing, a read-back differed, persist logged an error or did not stop cleanly, or the
+// --postgres server could not be reached; 2 on a usage error. Not for CTest: the figures depend on
+// the machine and its disk.
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -33,6 +37,7 @@
 #include "cpu.h"
 #include "persist_check.h"
 #include "persist_load.h"
+#include "persist_pg.h"
 #include "proc.h"
 #include "sl/clock.h"
 #include "sl/config.h"
@@ -54,6 +59,7 @@ typedef struct {
     uint32_t batch;                  // tokens per batch
     uint32_t window;                 // unacknowledged batches at most
     const char *synchronous;         // persist.synchronous: "normal" or "full"
+    const char *postgres;            // persist.conninfo with backend postgres; NULL: SQLite
     uint64_t seed;                   // the workload's
     bool json;                       // print JSON instead of the table
     bool group_log;                  // run persist with SLUICE_LOG=debug to count its transactions
@@ -130,6 +136,8 @@ s_usage(FILE *out)
             "  --window N       unacknowledged batches at most (default 4096,\n"
             "                   limits.max_unacked_batches; the sockets hold 10000)\n"
             "  --synchronous S  persist.synchronous: normal (default) or full\n"
+            "  --postgres C     store in PostgreSQL (persist.backend: postgres) at the libpq\n"
+            "                   connection string C; the database must exist (best a fresh one)\n"
             "  --seed N         the workload's seed (default 1)\n"
             "  --no-group-log   do not run persist with SLUICE_LOG=debug (no transaction count)\n"
             "  --persist PATH   the sluice-persist binary (default: beside this program)\n"
@@ -198,6 +206,8 @@ s_parse_args(int argc, char **argv, opts_t *o)
         else if (strcmp(a, "--synchronous") == 0 && v
                  && (strcmp(v, "normal") == 0 || strcmp(v, "full") == 0))
             o->synchronous = v;
+        else if (strcmp(a, "--postgres") == 0 && v && *v && strlen(v) <= PERSIST_PG_CONNINFO_MAX)
+            o->postgres = v;
         else if (strcmp(a, "--persist") == 0 && v)
             snprintf(o->persist_bin, sizeof o->persist_bin, "%s", v);
         else {
@@ -208,6 +218,27 @@ s_parse_args(int argc, char **argv, opts_t *o)
     }
     if (o->total == 0)
         o->total = o->streams * 10; // streams <= 10^6, so no overflow
+}
+
+// in as a YAML double-quoted scalar, quotes included, into out (size bytes: 4 per byte of in
+// and 8 more always suffice): a backslash and a double quote escaped, control bytes as \xNN.
+static void
+s_yaml_quote(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (const unsigned char *c = (const unsigned char *)in; *c && n + 6 < size; c++) {
+        if (*c == '"' || *c == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)*c;
+        } else if (*c < 0x20 || *c == 0x7f) {
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
+        } else {
+            out[n++] = (char)*c;
+        }
+    }
+    out[n++] = '"';
+    out[n] = '\0';
 }
 
 // Receive one message from a DEALER or PULL without blocking (sl_sock_recv's contract).
@@ -465,8 +496,9 @@ typedef struct {
     const s_log_t *log;
     const persist_check_t *query;
     const persist_check_t *file;
-    const char *fs;
-    int64_t db_running, wal_running, db_closed; // bytes
+    const char *fs;                             // the SQLite file's file system
+    const persist_pg_t *pg;                     // the server with --postgres; NULL: SQLite
+    int64_t db_running, wal_running, db_closed; // bytes (SQLite)
     int stop_status;                            // persist's wait status; -1: did not stop
     bool ok;
 } s_report_t;
@@ -475,6 +507,13 @@ static double
 s_per_s(uint64_t n, int64_t us)
 {
     return us > 0 ? (double)n * 1e6 / (double)us : 0;
+}
+
+// A table row for a figure that does not apply to the backend that ran.
+static void
+s_print_skipped(const char *label)
+{
+    printf("%-44s %12s  (postgres)\n", label, "skipped");
 }
 
 static void
@@ -487,8 +526,16 @@ s_print_table(const s_report_t *r)
     printf("sluice-bench-persist: %" PRIu32 " streams x %" PRIu32 " tokens, %" PRIu32
            " open at once, batches of %" PRIu32 ", window %" PRIu32 "\n",
            r->o->total, r->o->tokens, r->o->streams, r->o->batch, r->o->window);
-    printf("store: %s, synchronous=%s, SQLite %s, %ld CPUs\n\n", r->fs, r->o->synchronous,
-           sqlite3_libversion(), sysconf(_SC_NPROCESSORS_ONLN));
+    if (r->pg)
+        printf("store: postgres, synchronous=%s (synchronous_commit %s), %ld CPUs\n"
+               "server: PostgreSQL %s, fsync=%s, wal_sync_method=%s, %" PRId64
+               " streams in the database before the run\n\n",
+               r->o->synchronous, strcmp(r->o->synchronous, "full") == 0 ? "on" : "off",
+               sysconf(_SC_NPROCESSORS_ONLN), r->pg->version, r->pg->fsync, r->pg->wal_sync_method,
+               r->pg->streams_before);
+    else
+        printf("store: sqlite on %s, synchronous=%s, SQLite %s, %ld CPUs\n\n", r->fs,
+               r->o->synchronous, sqlite3_libversion(), sysconf(_SC_NPROCESSORS_ONLN));
     printf("%-44s %12" PRIu64 " in %.2f s\n", "tokens acknowledged", run->tokens_acked,
            (double)wall_us / 1e6);
     printf("%-44s %12.0f\n", "tokens/s, whole run", s_per_s(run->tokens_acked, wall_us));
@@ -518,17 +565,25 @@ s_print_table(const s_report_t *r)
         printf("%-44s %12" PRIu64 "  (%.1f batches each, %.0f %% of them full at 64)\n",
                "transactions", r->log->groups, (double)r->log->grouped / (double)r->log->groups,
                100.0 * (double)r->log->full / (double)r->log->groups);
-    printf("%-44s %8.1f MiB + %.1f MiB\n", "SQLite file at the end: db + wal",
-           (double)r->db_running / 1048576.0, (double)r->wal_running / 1048576.0);
-    printf("%-44s %8.1f MiB  (%.1f bytes per token)\n", "SQLite file after persist stopped",
-           (double)r->db_closed / 1048576.0,
-           run->tokens_acked ? (double)r->db_closed / (double)run->tokens_acked : 0.0);
+    if (r->pg) {
+        s_print_skipped("SQLite file at the end: db + wal");
+        s_print_skipped("SQLite file after persist stopped");
+    } else {
+        printf("%-44s %8.1f MiB + %.1f MiB\n", "SQLite file at the end: db + wal",
+               (double)r->db_running / 1048576.0, (double)r->wal_running / 1048576.0);
+        printf("%-44s %8.1f MiB  (%.1f bytes per token)\n", "SQLite file after persist stopped",
+               (double)r->db_closed / 1048576.0,
+               run->tokens_acked ? (double)r->db_closed / (double)run->tokens_acked : 0.0);
+    }
     printf("%-44s %12" PRIu64 "  (%" PRIu64 " mismatches, %.0f streams/s)\n",
            "streams read back through QUERY", r->query->streams, r->query->mismatches,
            s_per_s(r->query->streams, r->query->wall_us));
-    printf("%-44s %12" PRIu64 "  (%" PRIu64 " rows, %" PRIu64 " mismatches)\n",
-           "streams compared in the SQLite file", r->file->streams, r->file->rows,
-           r->file->mismatches);
+    if (r->pg)
+        s_print_skipped("streams compared in the SQLite file");
+    else
+        printf("%-44s %12" PRIu64 "  (%" PRIu64 " rows, %" PRIu64 " mismatches)\n",
+               "streams compared in the SQLite file", r->file->streams, r->file->rows,
+               r->file->mismatches);
     printf("%-44s %12" PRIu64 "  (%" PRIu64 " errors; exit %s)\n", "persist log warnings",
            r->log->warnings, r->log->errors,
            r->stop_status == -1                                        ? "none: killed"
@@ -545,9 +600,17 @@ s_print_json(const s_report_t *r)
     double k_tokens = (double)run->tokens_acked / 1000.0;
     printf("{\"config\":{\"streams\":%" PRIu32 ",\"total\":%" PRIu32 ",\"tokens\":%" PRIu32
            ",\"batch\":%" PRIu32 ",\"window\":%" PRIu32 ",\"synchronous\":\"%s\",\"seed\":%" PRIu64
-           ",\"fs\":\"%s\",\"sqlite\":\"%s\",\"cpus\":%ld},\n",
+           ",\"backend\":\"%s\",",
            r->o->streams, r->o->total, r->o->tokens, r->o->batch, r->o->window, r->o->synchronous,
-           r->o->seed, r->fs, sqlite3_libversion(), sysconf(_SC_NPROCESSORS_ONLN));
+           r->o->seed, r->pg ? "postgres" : "sqlite");
+    if (r->pg)
+        printf("\"server\":{\"version\":\"%s\",\"fsync\":\"%s\",\"wal_sync_method\":\"%s\","
+               "\"synchronous_commit\":\"%s\",\"streams_before\":%" PRId64 "},",
+               r->pg->version, r->pg->fsync, r->pg->wal_sync_method,
+               strcmp(r->o->synchronous, "full") == 0 ? "on" : "off", r->pg->streams_before);
+    else
+        printf("\"fs\":\"%s\",\"sqlite\":\"%s\",", r->fs, sqlite3_libversion());
+    printf("\"cpus\":%ld},\n", sysconf(_SC_NPROCESSORS_ONLN));
     printf(" \"tokens_acked\":%" PRIu64 ",\"batches_acked\":%" PRIu64 ",\"wall_s\":%.3f,"
            "\"tokens_per_s\":%.0f,\"tokens_per_s_10_90\":%.0f,\"batches_per_s\":%.0f,\n",
            run->tokens_acked, run->acked, (double)wall_us / 1e6,
@@ -574,14 +637,21 @@ s_print_json(const s_report_t *r)
            "\"full_transactions\":%" PRIu64 ",\n",
            r->log->groups, r->log->groups ? (double)r->log->grouped / (double)r->log->groups : 0.0,
            r->log->full);
-    printf(" \"file\":{\"db_bytes_running\":%" PRId64 ",\"wal_bytes_running\":%" PRId64
-           ",\"db_bytes_closed\":%" PRId64 "},\n",
-           r->db_running, r->wal_running, r->db_closed);
+    if (r->pg)
+        printf(" \"file\":{\"skipped\":\"postgres\"},\n");
+    else
+        printf(" \"file\":{\"db_bytes_running\":%" PRId64 ",\"wal_bytes_running\":%" PRId64
+               ",\"db_bytes_closed\":%" PRId64 "},\n",
+               r->db_running, r->wal_running, r->db_closed);
     printf(" \"check\":{\"query_streams\":%" PRIu64 ",\"query_mismatches\":%" PRIu64
-           ",\"query_streams_per_s\":%.0f,\"file_streams\":%" PRIu64 ",\"file_rows\":%" PRIu64
-           ",\"file_mismatches\":%" PRIu64 "},\n",
-           r->query->streams, r->query->mismatches, s_per_s(r->query->streams, r->query->wall_us),
-           r->file->streams, r->file->rows, r->file->mismatches);
+           ",\"query_streams_per_s\":%.0f,",
+           r->query->streams, r->query->mismatches, s_per_s(r->query->streams, r->query->wall_us));
+    if (r->pg)
+        printf("\"file_skipped\":\"postgres\"},\n");
+    else
+        printf("\"file_streams\":%" PRIu64 ",\"file_rows\":%" PRIu64 ",\"file_mismatches\":%" PRIu64
+               "},\n",
+               r->file->streams, r->file->rows, r->file->mismatches);
     printf(" \"bad_acks\":%" PRIu64 ",\"stalled\":%s,\"persist_warnings\":%" PRIu64
            ",\"persist_errors\":%" PRIu64 ",\"clean_stop\":%s,\"ok\":%s}\n",
            run->bad_acks, run->stalled ? "true" : "false", r->log->warnings, r->log->errors,
@@ -612,6 +682,9 @@ main(int argc, char **argv)
                 (uint64_t)o.total * per_stream, MAX_BATCHES);
         return 2;
     }
+    persist_pg_t pg; // the server, asked before anything is made: unreachable, nothing to undo
+    if (o.postgres && persist_pg_describe(o.postgres, &pg) != 0)
+        return 1;
     persist_load_t *load = persist_load_new(&lcfg);
     if (!load)
         return 2;
@@ -625,9 +698,12 @@ main(int argc, char **argv)
     snprintf(cfg_path, sizeof cfg_path, "%s/sluice.yaml", dir);
     snprintf(run_dir, sizeof run_dir, "%s/run", dir);
     snprintf(data_dir, sizeof data_dir, "%s/data", dir);
-    char yaml[3 * PATH_MAX];
-    snprintf(yaml, sizeof yaml, "data_dir: %s\nrun_dir: %s\npersist: {synchronous: %s}\n", data_dir,
-             run_dir, o.synchronous);
+    char conninfo[4 * PERSIST_PG_CONNINFO_MAX + 8] = "", yaml[3 * PATH_MAX + sizeof conninfo];
+    if (o.postgres)
+        s_yaml_quote(o.postgres, conninfo, sizeof conninfo);
+    snprintf(yaml, sizeof yaml, "data_dir: %s\nrun_dir: %s\npersist: {%s%s%ssynchronous: %s}\n",
+             data_dir, run_dir, o.postgres ? "backend: postgres, conninfo: " : "", conninfo,
+             o.postgres ? ", " : "", o.synchronous);
     test_write_file(cfg_path, yaml);
     if (mkdir(run_dir, 0700) != 0) {
         perror("mkdir");
@@ -665,15 +741,22 @@ main(int argc, char **argv)
     char wal_path[PATH_MAX + 32];
     snprintf(wal_path, sizeof wal_path, "%s-wal", cfg->persist_path);
     s_report_t rep = {.o = &o, .run = &run, .fs = s_fs_name(data_dir)};
-    rep.db_running = s_file_size(cfg->persist_path);
-    rep.wal_running = s_file_size(wal_path);
+    if (o.postgres) {
+        rep.pg = &pg;
+    } else {
+        rep.db_running = s_file_size(cfg->persist_path);
+        rep.wal_running = s_file_size(wal_path);
+    }
 
     persist_check_t qcheck, fcheck;
     memset(&fcheck, 0, sizeof fcheck);
     int qrc = persist_check_query(query, load, QUERY_WINDOW, STALL_MS, &qcheck);
     rep.stop_status = test_proc_stop(&proc, SIGTERM, STOP_TIMEOUT_MS);
-    rep.db_closed = s_file_size(cfg->persist_path);
-    int frc = persist_check_file(cfg->persist_path, load, &fcheck);
+    int frc = 0; // no file with --postgres: the query check read every stream
+    if (!o.postgres) {
+        rep.db_closed = s_file_size(cfg->persist_path);
+        frc = persist_check_file(cfg->persist_path, load, &fcheck);
+    }
     s_log_t log;
     s_read_log(s_log_path, &log);
     rep.log = &log;

@@ -326,25 +326,40 @@ s_int8(const PGresult *res, int row, int col)
     return (int64_t)v;
 }
 
-// Create the tables when the database has none; refuse a schema newer than this build's.
+// Create the tables when the database has none; refuse a schema newer than this build's. Only
+// a database without them needs the right to create tables: one made by its owner beforehand
+// is only read here.
 static int
 s_migrate(s_db_t *self)
 {
     PGresult *res = NULL;
     if (s_exec(self,
                "BEGIN; SELECT pg_advisory_xact_lock(" S_LOCK_KEY ");"
-               "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-               "SELECT value FROM meta WHERE key = 'schema'",
-               "read schema version", &res)
+               "SELECT to_regclass('meta') IS NOT NULL",
+               "read schema", &res)
         != 0)
         goto fail;
-    int version = PQntuples(res) ? (int)s_int(res, 0, 0) : 0;
+    bool made = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
+    res = NULL;
+    int version = 0;
+    if (made) {
+        if (s_exec(self, "SELECT value FROM meta WHERE key = 'schema'", "read schema version", &res)
+            != 0)
+            goto fail;
+        version = PQntuples(res) ? (int)s_int(res, 0, 0) : 0;
+        PQclear(res);
+    }
     if (version > PERSIST_STORE_SCHEMA_VERSION) {
         persist_db_fail(self->store, "schema version %d is newer than this build's %d", version,
                         PERSIST_STORE_SCHEMA_VERSION);
         goto fail;
     }
+    if (!made
+        && s_exec(self, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                  "create meta", NULL)
+               != 0)
+        goto fail;
     if (version == 0 && s_exec(self, s_schema, "create schema", NULL) != 0)
         goto fail;
     if (s_exec(self, "COMMIT", "commit schema", NULL) != 0)
