@@ -36,16 +36,25 @@ typedef struct {
     void (*rollback)(void *db);
     // Open the stream row of batch b (state streaming, tokens 0) unless it exists.
     int (*open_stream)(void *db, const sl_msg_t *b, int64_t now_ms);
+    // Lock, for this write transaction, the rows of the n streams ids names (n <= the group's
+    // batches), so that tokens needs no further trip to the database; a second writer of one of
+    // them waits until this transaction ends. NULL: tokens asks the database each time.
+    int (*lock)(void *db, const sl_str_t *ids, size_t n);
     // The stream's tokens, *found false (tokens 0) for a stream not opened. Inside a write
     // transaction the row stays this transaction's until it ends (a second writer waits).
     int (*tokens)(void *db, sl_str_t id, uint64_t *tokens_p, bool *found_p);
-    // Store one row; its key (id, first_index) is free by the invariant.
-    int (*insert_row)(
-        void *db, sl_str_t id, uint64_t first_index, uint32_t n, const void *deltas, size_t len);
-    // Raise *tokens_p over stored rows of id that start after `after` and at or before
-    // *tokens_p (only a file migrated from schema version 1 has them); NULL: there are none.
-    int (*absorb)(void *db, sl_str_t id, uint64_t after, uint64_t *tokens_p);
-    int (*set_tokens)(void *db, sl_str_t id, uint64_t tokens, int64_t now_ms);
+    // Store one row, deltas[0..n) from first_index (the stream's tokens: the key is free by the
+    // invariant), and raise the stream's tokens to first_index + n, or past it over rows of a
+    // file migrated from schema version 1 that follow without a gap (SQLite); *tokens_p gets
+    // the new count.
+    int (*store_row)(void *db,
+                     sl_str_t id,
+                     uint64_t first_index,
+                     uint32_t n,
+                     const void *deltas,
+                     size_t len,
+                     int64_t now_ms,
+                     uint64_t *tokens_p);
     // Close a streaming stream (state) by final batch b; a closed one is left alone.
     int (*finish)(void *db, const sl_msg_t *b, uint32_t state, int64_t now_ms);
     // The stream's fields into *rec (zeroed by the caller), text left alone; SL_ENOTFOUND.

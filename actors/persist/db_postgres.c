@@ -29,6 +29,7 @@
 #include "db.h"
 #include "sl/clock.h"
 #include "sl/err.h"
+#include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "sl/text.h"
@@ -37,46 +38,46 @@
 #define S_PARAMS_MAX 8
 #define S_LOCK_KEY   "7376851190" // pg_advisory_xact_lock key of the schema's creation
 
-static const char s_schema[] =
-    "CREATE TABLE streams("
-    " id TEXT COLLATE \"C\" PRIMARY KEY,"
-    " model TEXT NOT NULL,"
-    " state INTEGER NOT NULL,"
-    " finish_reason TEXT NOT NULL,"
-    " tokens BIGINT NOT NULL,"
-    " prompt_tokens BIGINT NOT NULL,"
-    " completion_tokens BIGINT NOT NULL,"
-    " error TEXT NOT NULL,"
-    " created_ms BIGINT NOT NULL,"
-    " updated_ms BIGINT NOT NULL,"
-    " attempts BIGINT NOT NULL DEFAULT 1,"
-    " api INTEGER NOT NULL DEFAULT 0,"
-    " owner TEXT NOT NULL DEFAULT '',"
-    " flags BIGINT NOT NULL DEFAULT 0,"
-    " up_id TEXT NOT NULL DEFAULT '');"
-    "CREATE TABLE batches("
-    " stream_id TEXT COLLATE \"C\" NOT NULL,"
-    " first_index BIGINT NOT NULL,"
-    " n INTEGER NOT NULL,"
-    " deltas BYTEA NOT NULL,"
-    " PRIMARY KEY(stream_id, first_index));"
-    "CREATE INDEX streams_owner ON streams(owner, id);"
-    "CREATE INDEX streams_streaming ON streams(up_id) WHERE state = 0;"
-    "CREATE INDEX streams_finished ON streams(updated_ms) WHERE state <> 0;"
-    "INSERT INTO meta(key, value) VALUES('schema', '5');";
+static const char s_schema[] = "CREATE TABLE streams("
+                               " id TEXT COLLATE \"C\" PRIMARY KEY,"
+                               " model TEXT NOT NULL,"
+                               " state INTEGER NOT NULL,"
+                               " finish_reason TEXT NOT NULL,"
+                               " tokens BIGINT NOT NULL,"
+                               " prompt_tokens BIGINT NOT NULL,"
+                               " completion_tokens BIGINT NOT NULL,"
+                               " error TEXT NOT NULL,"
+                               " created_ms BIGINT NOT NULL,"
+                               " updated_ms BIGINT NOT NULL,"
+                               " attempts BIGINT NOT NULL DEFAULT 1,"
+                               " api INTEGER NOT NULL DEFAULT 0,"
+                               " owner TEXT NOT NULL DEFAULT '',"
+                               " flags BIGINT NOT NULL DEFAULT 0,"
+                               " up_id TEXT NOT NULL DEFAULT '') WITH (fillfactor = 70);"
+                               "CREATE TABLE batches("
+                               " stream_id TEXT COLLATE \"C\" NOT NULL,"
+                               " first_index BIGINT NOT NULL,"
+                               " n INTEGER NOT NULL,"
+                               " deltas BYTEA NOT NULL,"
+                               " PRIMARY KEY(stream_id, first_index));"
+                               "CREATE INDEX streams_owner ON streams(owner, id);"
+                               "CREATE INDEX streams_streaming ON streams(up_id) WHERE state = 0;"
+                               "INSERT INTO meta(key, value) VALUES('schema', '5');";
 
-// The statements, prepared by name on every new connection. select_tokens locks the stream's
-// row to the end of the transaction: a second writer of the same stream (another persist)
-// waits, then reads the tokens the first committed.
+// The statements, prepared by name on every new connection. lock_streams (or select_tokens)
+// locks the streams' rows to the end of the transaction, in id order: a second writer of one
+// of them (another persist) waits, then reads the tokens the first committed. A batch's row and
+// the stream's new tokens are one statement, so a group of batches takes about one trip to the
+// server per batch (plus BEGIN, the lock and COMMIT).
 #define PG_STATEMENTS(X)                                                                          \
     X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens,"  \
                    " completion_tokens, error, created_ms, updated_ms, api, owner, flags, up_id)" \
                    " VALUES($1, $2, 0, '', 0, 0, 0, '', $3, $3, $4, $5, $6, $7)"                  \
                    " ON CONFLICT(id) DO NOTHING")                                                 \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = $1 FOR UPDATE")                       \
-    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, deltas)"                      \
-                    " VALUES($1, $2, $3, $4)")                                                    \
-    X(set_tokens, "UPDATE streams SET tokens = $2, updated_ms = $3 WHERE id = $1")                \
+    X(store_row, "WITH stored AS (INSERT INTO batches(stream_id, first_index, n, deltas)"         \
+                 " VALUES($1, $2, $3, $4))"                                                       \
+                 " UPDATE streams SET tokens = $5, updated_ms = $6 WHERE id = $1")                \
     X(finish, "UPDATE streams SET state = $2, finish_reason = $3, prompt_tokens = $4,"            \
               " completion_tokens = $5, error = $6, updated_ms = $7, attempts = $8"               \
               " WHERE id = $1 AND state = 0")                                                     \
@@ -84,12 +85,19 @@ static const char s_schema[] =
                      " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"   \
                      " flags FROM streams WHERE id = $1")                                         \
     X(select_batches, "SELECT first_index, n::bigint, deltas FROM batches"                        \
-                      " WHERE stream_id = $1 AND first_index > $2 ORDER BY first_index")          \
-    X(list_asc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"         \
-                " WHERE ($1::text IS NULL OR owner = $1) AND id > $2 ORDER BY id LIMIT $3")       \
-    X(list_desc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"        \
-                 " WHERE ($1::text IS NULL OR owner = $1) AND ($2 = '' OR id < $2)"               \
-                 " ORDER BY id DESC LIMIT $3")
+                      " WHERE stream_id = $1 AND first_index > $2 ORDER BY first_index")
+
+// Statements planned at each run, with their values, rather than prepared once: a generic plan
+// of `id = ANY($1)` or of an optional owner, made while the tables were small, could scan them
+// whole for the rest of the connection.
+static const char s_lock_sql[] = "SELECT id, tokens FROM streams WHERE id = ANY($1::text[])"
+                                 " ORDER BY id FOR UPDATE";
+static const char s_list_asc_sql[] =
+    "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"
+    " WHERE ($1::text IS NULL OR owner = $1) AND id > $2 ORDER BY id LIMIT $3";
+static const char s_list_desc_sql[] =
+    "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"
+    " WHERE ($1::text IS NULL OR owner = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3";
 
 typedef enum {
 #define X(name, sql) S_##name,
@@ -109,6 +117,13 @@ static const char *const s_sql[] = {
 #undef X
 };
 
+// A stream this transaction locked: its id and tokens (found false: no row yet).
+typedef struct {
+    char id[40];
+    uint64_t tokens;
+    bool found;
+} s_locked_t;
+
 typedef struct {
     persist_store_t *store; // borrowed: where errors are told
     PGconn *conn;           // owned; NULL while there is none
@@ -117,6 +132,9 @@ typedef struct {
     char up_id[64];    // the `sluice up` instance, set on the streams opened (recover)
     char host_key[96]; // meta key of this host's last instance: "up_id:<host name>"
     bool in_tx;        // between begin and commit or rollback
+    // The streams the transaction locked, with their tokens as the transaction left them.
+    s_locked_t *locked; // owned; n_locked of them
+    size_t n_locked;
 } s_db_t;
 
 // The parameters of one statement, as text (binary for BYTEA), and what they own.
@@ -299,6 +317,21 @@ s_run(s_db_t *self, s_statement_t st, s_params_t *p, bool binary, PGresult **res
     return rc;
 }
 
+// Run sql with params, not prepared: planned with the values (see s_lock_sql), or run once in
+// a while (the upkeep).
+static int
+s_once(s_db_t *self, const char *sql, const char *what, s_params_t *p, PGresult **res_p)
+{
+    int rc = self->conn ? 0 : s_reconnect(self);
+    if (rc == 0
+        && !PQsendQueryParams(self->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 0))
+        rc = s_fail(self, what, PQerrorMessage(self->conn));
+    if (rc == 0)
+        rc = s_collect(self, what, res_p);
+    s_params_free(p);
+    return rc;
+}
+
 // The first row's column col as an integer (text results).
 static int64_t
 s_int(const PGresult *res, int row, int col)
@@ -417,6 +450,25 @@ fail:
     return SL_EIO;
 }
 
+// The stream's entry among those this transaction locked, or NULL.
+static s_locked_t *
+s_locked(s_db_t *self, sl_str_t id)
+{
+    for (size_t i = 0; i < self->n_locked; i++)
+        if (strlen(self->locked[i].id) == id.len && memcmp(self->locked[i].id, id.ptr, id.len) == 0)
+            return &self->locked[i];
+    return NULL;
+}
+
+// Forget what the transaction locked: it ended.
+static void
+s_unlock(s_db_t *self)
+{
+    free(self->locked);
+    self->locked = NULL;
+    self->n_locked = 0;
+}
+
 static void
 s_close(void *db)
 {
@@ -424,6 +476,7 @@ s_close(void *db)
     if (!self)
         return;
     s_drop(self);
+    s_unlock(self);
     free(self->conninfo);
     free(self);
 }
@@ -461,6 +514,7 @@ s_commit(void *db)
 {
     s_db_t *self = db;
     self->in_tx = false;
+    s_unlock(self);
     return s_exec(self, "COMMIT", "commit", NULL);
 }
 
@@ -469,6 +523,7 @@ s_rollback(void *db)
 {
     s_db_t *self = db;
     self->in_tx = false;
+    s_unlock(self);
     if (self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE
         && s_exec(self, "ROLLBACK", "rollback", NULL) != 0)
         sl_log_error("store: rollback: %s", persist_store_errmsg(self->store));
@@ -486,48 +541,109 @@ s_open_stream(void *db, const sl_msg_t *b, int64_t now_ms)
     s_param_text(&p, b->owner);
     s_param_int(&p, b->flags);
     s_param_str(&p, self->up_id);
-    return s_run(self, S_open_stream, &p, false, NULL);
+    if (s_run(self, S_open_stream, &p, false, NULL) != 0)
+        return SL_EIO;
+    s_locked_t *l = s_locked(self, b->req_id);
+    if (l && !l->found) { // opened now, by this transaction (or by another, which it waited for)
+        l->found = true;
+        l->tokens = 0;
+    }
+    return 0;
+}
+
+static int
+s_lock(void *db, const sl_str_t *ids, size_t n)
+{
+    s_db_t *self = db;
+    // The ids passed persist_store_check (lowercase UUIDs): an array literal needs no quoting.
+    size_t size = n * (SL_ID_LEN + 1) + 3;
+    char *array = sl_xcalloc(1, size);
+    size_t at = 0;
+    array[at++] = '{';
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(array + at, size - at, "%s%.*s", i ? "," : "", (int)ids[i].len,
+                               ids[i].ptr);
+    array[at++] = '}';
+    s_params_t p = {0};
+    s_param_str(&p, array);
+    PGresult *res = NULL;
+    int rc = s_once(self, s_lock_sql, "lock streams", &p, &res);
+    free(array);
+    if (rc != 0)
+        return SL_EIO;
+    free(self->locked);
+    self->locked = sl_xcalloc(n, sizeof *self->locked);
+    self->n_locked = n;
+    for (size_t i = 0; i < n; i++)
+        snprintf(self->locked[i].id, sizeof self->locked[i].id, "%.*s", (int)ids[i].len,
+                 ids[i].ptr);
+    for (int r = 0; r < PQntuples(res); r++) {
+        s_locked_t *l =
+            s_locked(self, (sl_str_t){PQgetvalue(res, r, 0), (size_t)PQgetlength(res, r, 0)});
+        int64_t tokens = s_int(res, r, 1);
+        if (l && tokens >= 0) {
+            l->found = true;
+            l->tokens = (uint64_t)tokens;
+        }
+    }
+    PQclear(res);
+    return 0;
 }
 
 static int
 s_tokens(void *db, sl_str_t id, uint64_t *tokens_p, bool *found_p)
 {
+    s_db_t *self = db;
+    s_locked_t *l = s_locked(self, id);
+    if (l) {
+        *tokens_p = l->tokens;
+        *found_p = l->found;
+        return 0;
+    }
     s_params_t p = {0};
     s_param_text(&p, id);
     PGresult *res = NULL;
     *tokens_p = 0;
     *found_p = false;
-    if (s_run(db, S_select_tokens, &p, false, &res) != 0)
+    if (s_run(self, S_select_tokens, &p, false, &res) != 0)
         return SL_EIO;
     int64_t tokens = PQntuples(res) ? s_int(res, 0, 0) : 0;
     *found_p = PQntuples(res) > 0;
     PQclear(res);
     if (tokens < 0)
-        return persist_db_fail(((s_db_t *)db)->store, "stream tokens %" PRId64 " < 0", tokens);
+        return persist_db_fail(self->store, "stream tokens %" PRId64 " < 0", tokens);
     *tokens_p = (uint64_t)tokens;
     return 0;
 }
 
 static int
-s_insert_row(
-    void *db, sl_str_t id, uint64_t first_index, uint32_t n, const void *deltas, size_t len)
+s_store_row(void *db,
+            sl_str_t id,
+            uint64_t first_index,
+            uint32_t n,
+            const void *deltas,
+            size_t len,
+            int64_t now_ms,
+            uint64_t *tokens_p)
 {
+    s_db_t *self = db;
+    uint64_t tokens = first_index + n;
     s_params_t p = {0};
     s_param_text(&p, id);
     s_param_int(&p, (int64_t)first_index);
     s_param_int(&p, n);
     s_param_bytes(&p, deltas, len);
-    return s_run(db, S_insert_batch, &p, false, NULL);
-}
-
-static int
-s_set_tokens(void *db, sl_str_t id, uint64_t tokens, int64_t now_ms)
-{
-    s_params_t p = {0};
-    s_param_text(&p, id);
     s_param_int(&p, (int64_t)tokens);
     s_param_int(&p, now_ms);
-    return s_run(db, S_set_tokens, &p, false, NULL);
+    if (s_run(self, S_store_row, &p, false, NULL) != 0)
+        return SL_EIO;
+    s_locked_t *l = s_locked(self, id);
+    if (l) {
+        l->found = true;
+        l->tokens = tokens;
+    }
+    *tokens_p = tokens;
+    return 0;
 }
 
 static int
@@ -613,7 +729,7 @@ s_list(void *db,
     s_param_text(&p, (sl_str_t){after ? after : "", after ? strlen(after) : 0});
     s_param_int(&p, limit);
     PGresult *res = NULL;
-    if (s_run(db, descending ? S_list_desc : S_list_asc, &p, false, &res) != 0)
+    if (s_once(db, descending ? s_list_desc_sql : s_list_asc_sql, "list", &p, &res) != 0)
         return SL_EIO;
     int rc = 0;
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
@@ -628,20 +744,6 @@ s_list(void *db,
         rc = fn(arg, &s);
     }
     PQclear(res);
-    return rc;
-}
-
-// Run sql with params, not prepared (the upkeep's statements run once in a while).
-static int
-s_once(s_db_t *self, const char *sql, const char *what, s_params_t *p, PGresult **res_p)
-{
-    int rc = self->conn ? 0 : s_reconnect(self);
-    if (rc == 0
-        && !PQsendQueryParams(self->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 0))
-        rc = s_fail(self, what, PQerrorMessage(self->conn));
-    if (rc == 0)
-        rc = s_collect(self, what, res_p);
-    s_params_free(p);
     return rc;
 }
 
@@ -735,9 +837,8 @@ const persist_db_ops_t persist_db_postgres = {
     .rollback = s_rollback,
     .open_stream = s_open_stream,
     .tokens = s_tokens,
-    .insert_row = s_insert_row,
-    .absorb = NULL, // no file from schema version 1
-    .set_tokens = s_set_tokens,
+    .lock = s_lock,
+    .store_row = s_store_row,
     .finish = s_finish,
     .head = s_head,
     .rows = s_rows,

@@ -147,28 +147,47 @@ s_replay_row(persist_store_t *self, void *arg, const s_row_t *row)
 }
 
 // Store deltas[0..n) of batch b as the row at first_index (the stream's tokens, where the
-// invariant says no row starts), and raise tokens to first_index + n (or past it, over rows
-// of a version 1 file that follow without a gap).
+// invariant says no row starts); the backend raises tokens past it.
 static int
-s_insert_row(persist_store_t *self,
-             const sl_msg_t *b,
-             uint64_t first_index,
-             const sl_delta_t *deltas,
-             uint32_t n,
-             int64_t now_ms)
+s_store_row(persist_store_t *self,
+            const sl_msg_t *b,
+            uint64_t first_index,
+            const sl_delta_t *deltas,
+            uint32_t n,
+            int64_t now_ms)
 {
     uint8_t *blob = NULL;
     size_t blob_len = 0;
     int rc = sl_wire_encode_deltas(deltas, n, &blob, &blob_len);
     if (rc != 0) // persist_store_check passed, so only a batch near the frame cap gets here
         return persist_db_fail(self, "encode deltas: %s", sl_strerror(rc));
-    rc = self->ops->insert_row(self->db, b->req_id, first_index, n, blob, blob_len);
+    uint64_t tokens = 0;
+    rc = self->ops->store_row(self->db, b->req_id, first_index, n, blob, blob_len, now_ms, &tokens);
     free(blob);
-    uint64_t tokens = first_index + n;
-    if (rc != 0
-        || (self->ops->absorb && self->ops->absorb(self->db, b->req_id, first_index, &tokens) != 0))
-        return SL_EIO;
-    return self->ops->set_tokens(self->db, b->req_id, tokens, now_ms);
+    return rc;
+}
+
+// Lock the streams of the group's batches that carry an index (the others only open a row),
+// each once, so that their tokens are read in one trip to the database.
+static int
+s_lock_group(persist_store_t *self, const sl_msg_t *const *batches, size_t n)
+{
+    if (!self->ops->lock)
+        return 0;
+    sl_str_t *ids = sl_xcalloc(n, sizeof *ids);
+    size_t n_ids = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sl_msg_t *b = batches[i];
+        bool seen = b->n_deltas == 0 && !b->final;
+        for (size_t k = 0; !seen && k < n_ids; k++)
+            seen =
+                ids[k].len == b->req_id.len && memcmp(ids[k].ptr, b->req_id.ptr, ids[k].len) == 0;
+        if (!seen)
+            ids[n_ids++] = b->req_id;
+    }
+    int rc = n_ids ? self->ops->lock(self->db, ids, n_ids) : 0;
+    free(ids);
+    return rc;
 }
 
 // Write one checked batch inside the open transaction, by the rules in store.h. Sets *result
@@ -201,7 +220,7 @@ s_write_one(persist_store_t *self,
     if (end > tokens) {
         // Only what is new: a re-cut batch may start before tokens.
         uint32_t skip = (uint32_t)(tokens - b->first_index);
-        if (s_insert_row(self, b, tokens, &b->deltas[skip], b->n_deltas - skip, now_ms) != 0)
+        if (s_store_row(self, b, tokens, &b->deltas[skip], b->n_deltas - skip, now_ms) != 0)
             return SL_EIO;
         stats->batches_written++;
     } else if (b->n_deltas > 0) {
@@ -310,7 +329,7 @@ persist_store_write(persist_store_t *self, const sl_msg_t *const *batches, size_
         return 0;
     int64_t now_ms = sl_clock_now_wall_ms(self->clock);
     persist_store_stats_t counted = {0};
-    if (self->ops->begin(self->db) != 0)
+    if (self->ops->begin(self->db) != 0 || s_lock_group(self, batches, n) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (s_write_one(self, batches[i], now_ms, &counted, &results[i]) != 0)
