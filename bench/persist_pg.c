@@ -7,15 +7,7 @@
 
 #include <libpq-fe.h>
 
-// The length of libpq's message without its trailing newline, for "%.*s".
-static int
-s_trimmed(const char *text)
-{
-    size_t n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-        n--;
-    return (int)n;
-}
+#include "pg.h"
 
 // Run sql, which returns one row of one column, and copy that value into out (size bytes), a
 // control byte, '"' or backslash as '?'. 0, or -1 (printed).
@@ -26,7 +18,8 @@ s_scalar(PGconn *conn, const char *sql, char *out, size_t size)
     int rc = -1;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         const char *msg = PQerrorMessage(conn);
-        fprintf(stderr, "sluice-bench-persist: postgres: %s: %.*s\n", sql, s_trimmed(msg), msg);
+        fprintf(stderr, "sluice-bench-persist: postgres: %s: %.*s\n", sql, test_pg_trimmed(msg),
+                msg);
     } else if (PQntuples(res) != 1 || PQnfields(res) != 1) {
         fprintf(stderr, "sluice-bench-persist: postgres: %s: not one value\n", sql);
     } else {
@@ -57,8 +50,8 @@ persist_pg_describe(const char *conninfo, persist_pg_t *out)
     int rc = -1;
     if (PQstatus(conn) != CONNECTION_OK) {
         const char *msg = PQerrorMessage(conn);
-        fprintf(stderr, "sluice-bench-persist: postgres: cannot connect: %.*s\n", s_trimmed(msg),
-                msg);
+        fprintf(stderr, "sluice-bench-persist: postgres: cannot connect: %.*s\n",
+                test_pg_trimmed(msg), msg);
         goto done;
     }
     char exists[8], count[32];

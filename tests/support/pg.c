@@ -19,10 +19,8 @@
 
 static unsigned s_counter; // databases made by this process, names them
 
-// The length of text without trailing white space: libpq's messages end in a newline, and
-// ours add their own. Printed with "%.*s".
-static int
-s_trimmed(const char *text)
+int
+test_pg_trimmed(const char *text)
 {
     size_t n = strlen(text);
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
@@ -34,7 +32,7 @@ s_trimmed(const char *text)
 static void
 s_report(const char *sql, const char *msg)
 {
-    fprintf(stderr, "test_pg: %.*s: %.*s\n", SQL_SHOWN_MAX, sql, s_trimmed(msg), msg);
+    fprintf(stderr, "test_pg: %.*s: %.*s\n", SQL_SHOWN_MAX, sql, test_pg_trimmed(msg), msg);
 }
 
 // The admin connection string from $SLUICE_TEST_PG_DIR/conninfo into out; 0 or -1.
@@ -58,7 +56,7 @@ s_admin_conninfo(char *out, size_t size)
     bool got = fgets(out, (int)size, f) != NULL;
     fclose(f);
     if (got)
-        out[s_trimmed(out)] = '\0';
+        out[test_pg_trimmed(out)] = '\0';
     if (!got || !*out) {
         fprintf(stderr, "test_pg: %s is empty\n", path);
         return -1;
@@ -84,7 +82,7 @@ s_connect(const char *conninfo)
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         const char *msg = PQerrorMessage(conn);
-        fprintf(stderr, "test_pg: connect to '%s': %.*s\n", conninfo, s_trimmed(msg), msg);
+        fprintf(stderr, "test_pg: connect to '%s': %.*s\n", conninfo, test_pg_trimmed(msg), msg);
         PQfinish(conn);
         return NULL;
     }
@@ -143,7 +141,7 @@ s_with_dbname(const char *admin, const char *dbname, char *out, size_t size)
     PQconninfoOption *opts = PQconninfoParse(admin, &err);
     if (!opts) {
         const char *msg = err ? err : "out of memory";
-        fprintf(stderr, "test_pg: cannot parse '%s': %.*s\n", admin, s_trimmed(msg), msg);
+        fprintf(stderr, "test_pg: cannot parse '%s': %.*s\n", admin, test_pg_trimmed(msg), msg);
         PQfreemem(err);
         return -1;
     }

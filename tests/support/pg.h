@@ -26,4 +26,8 @@ int test_pg_exec(const char *conninfo, const char *sql);
 // error, and when there is no row, the value is NULL or not an integer.
 long long test_pg_scalar(const char *conninfo, const char *sql);
 
+// The length of text without trailing white space (libpq's messages end in a newline), for
+// printing with "%.*s".
+int test_pg_trimmed(const char *text);
+
 #endif
