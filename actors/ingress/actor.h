@@ -64,6 +64,7 @@ typedef struct {
     bool want_room;                     // its next page waits for its client to read
     const sl_key_cfg_t *key_cfg;        // its gateway key (from a config kept until exit) or NULL
     bool counted;                       // admitted under its key's limits: ingress_quota_done
+    struct ingress_ds *ds;              // owned; a Durable Streams request (dstream.h), or NULL
     struct ingress *owner;              // borrowed: the actor, for MHD's callbacks
 } ingress_conn_t;
 
@@ -90,6 +91,7 @@ struct ingress {
     zhashx_t *clients;       // req_id -> ingress_conn_t, borrowed (MHD's con_cls owns)
     zhashx_t *queries;       // "<seq>" -> ingress_conn_t, borrowed
     zhashx_t *followers;     // req_id -> zlistx_t of ingress_conn_t (borrowed): follow.c
+    zhashx_t *ds_pending;    // "<seq>" -> ingress_conn_t (borrowed): a DS awaiting its reply
     uint64_t next_query_seq; // the last QUERY's seq
     ingress_link_t broker;   // on frontend
     ingress_link_t builder;  // on deliver

@@ -5,6 +5,7 @@
 
 #include "actor.h"
 #include "admin.h"
+#include "dstream.h"
 #include "openai.h"
 #include "response.h"
 #include "sl/clock.h"
@@ -348,6 +349,10 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (ingress_admin_owns(url))
         return s_admin(self, k, url, method);
+    // A browser's CORS preflight carries no key.
+    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0
+        && strncmp(url, INGRESS_DS_PREFIX, strlen(INGRESS_DS_PREFIX)) == 0)
+        return ingress_ds_request(self, k, url, method);
     const char *given = ingress_keys_given(ingress_conn_header(k, "Authorization"),
                                            ingress_conn_header(k, "x-api-key"));
     if (self->keys && strcmp(url, "/healthz") != 0
@@ -361,6 +366,8 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
         ingress_client_set_owner(k->client, ingress_keys_name(self->keys, k->key));
         k->key_cfg = ingress_keys_cfg(self->keys, k->key);
     }
+    if (strncmp(url, INGRESS_DS_PREFIX, strlen(INGRESS_DS_PREFIX)) == 0)
+        return ingress_ds_request(self, k, url, method);
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
@@ -433,6 +440,8 @@ ingress_on_request(void *cls,
     }
     if (k->closing)
         return MHD_NO;
+    if (k->ds)
+        return ingress_ds_resumed(self, k);
     if (k->queued)
         return MHD_YES;
     switch (ingress_client_state(k->client)) {
@@ -479,6 +488,7 @@ ingress_on_completed(void *cls,
     if (k->counted)
         ingress_quota_done(self->quota, k->key_cfg->name);
     ingress_forget(self, k);
+    ingress_ds_free(&k->ds);
     ingress_client_destroy(&k->client);
     free(k);
     *con_cls = NULL;

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "actor.h"
+#include "dstream.h"
 #include "listen.h"
 #include "sl/clock.h"
 #include "sl/err.h"
@@ -52,6 +53,7 @@ ingress_forget(ingress_t *self, ingress_conn_t *k)
         k->query_seq = 0;
     }
     ingress_follow_forget(self, k);
+    ingress_ds_forget(self, k);
 }
 
 // The client's state changed: queue its response or let MHD take the new output.
@@ -179,6 +181,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     zlist_t *due = zlist_new();
     s_tick_table(self, self->clients, due);
     s_tick_table(self, self->queries, due);
+    if (zhashx_size(self->ds_pending))
+        ingress_ds_tick(self);
     for (ingress_conn_t *k = zlist_first(due); k; k = zlist_next(due)) {
         if (k->act & INGRESS_CLIENT_CANCEL)
             ingress_send_cancel(self, k->client, SL_ERRCLASS_TIMEOUT);
@@ -284,6 +288,7 @@ s_requery(ingress_t *self)
             sent++;
     if (sent)
         sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
+    ingress_ds_requery(self);
 }
 
 // frontend: REJECT for our requests, BEAT from the broker.
@@ -391,6 +396,9 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
                                               ? "cannot write: new streams are refused"
                                               : "writes again: new streams are taken");
         self->store_failing = msg->state == SL_HOST_FAILING;
+        break;
+    case SL_MSG_DS_REPLY:
+        ingress_ds_on_reply(self, msg);
         break;
     case SL_MSG_RECORD: {
         char key[24];
@@ -539,6 +547,7 @@ ingress_new(const sl_config_t *cfg)
     self->clients = zhashx_new();
     self->queries = zhashx_new();
     self->followers = ingress_follow_table_new();
+    self->ds_pending = zhashx_new();
     self->frontend = sl_sock_connect(ZMQ_DEALER, cfg->ep_frontend, SL_SOCK_HWM, self->name);
     self->deliver = sl_sock_connect(ZMQ_DEALER, cfg->ep_deliver, SL_SOCK_HWM, self->name);
     self->query = sl_sock_connect(ZMQ_DEALER, cfg->ep_query, SL_SOCK_HWM, self->name);
@@ -617,6 +626,7 @@ ingress_destroy(ingress_t **self_p)
     if (self->http) {
         s_close_all(self->clients);
         s_close_all(self->queries);
+        s_close_all(self->ds_pending);
         MHD_stop_daemon(self->http);
     }
     zsock_destroy(&self->events);
@@ -630,6 +640,7 @@ ingress_destroy(ingress_t **self_p)
     zsock_destroy(&self->deliver);
     zsock_destroy(&self->frontend);
     zhashx_destroy(&self->followers);
+    zhashx_destroy(&self->ds_pending);
     zhashx_destroy(&self->queries);
     zhashx_destroy(&self->clients);
     free(self);

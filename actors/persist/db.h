@@ -78,6 +78,7 @@ typedef struct {
                   uint32_t max_streams,
                   uint64_t *deleted_p);
     int (*cap)(void *db, int64_t max_bytes);
+    const struct persist_ds_db *ds; // the durable streams' tables (ds_db.h)
 } persist_db_ops_t;
 
 extern const persist_db_ops_t persist_db_sqlite;

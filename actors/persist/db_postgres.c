@@ -27,6 +27,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "ds_db.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -35,7 +36,7 @@
 #include "sl/text.h"
 #include "upkeep.h"
 
-#define S_PARAMS_MAX 8
+#define S_PARAMS_MAX 12
 #define S_LOCK_KEY   "7376851190" // pg_advisory_xact_lock key of the schema's creation
 
 static const char s_schema[] = "CREATE TABLE streams("
@@ -63,6 +64,33 @@ static const char s_schema[] = "CREATE TABLE streams("
                                "CREATE INDEX streams_owner ON streams(owner, id);"
                                "CREATE INDEX streams_streaming ON streams(up_id) WHERE state = 0;"
                                "INSERT INTO meta(key, value) VALUES('schema', '5');";
+
+// Version 5 -> 6: the durable streams (ds_db.h). A new database gets version 5, then this.
+static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
+                                   " path TEXT COLLATE \"C\" PRIMARY KEY,"
+                                   " content_type TEXT NOT NULL,"
+                                   " closed BOOLEAN NOT NULL,"
+                                   " tail BIGINT NOT NULL,"
+                                   " ttl_s BIGINT,"
+                                   " expires_ms BIGINT,"
+                                   " touched_ms BIGINT NOT NULL,"
+                                   " created_ms BIGINT NOT NULL,"
+                                   " owner TEXT NOT NULL,"
+                                   " stream_seq TEXT NOT NULL,"
+                                   " closer TEXT NOT NULL);"
+                                   "CREATE TABLE ds_data("
+                                   " path TEXT COLLATE \"C\" NOT NULL,"
+                                   " first BIGINT NOT NULL,"
+                                   " n BIGINT NOT NULL,"
+                                   " data BYTEA NOT NULL,"
+                                   " PRIMARY KEY(path, first));"
+                                   "CREATE TABLE ds_producers("
+                                   " path TEXT COLLATE \"C\" NOT NULL,"
+                                   " producer TEXT NOT NULL,"
+                                   " epoch BIGINT NOT NULL,"
+                                   " seq BIGINT NOT NULL,"
+                                   " PRIMARY KEY(path, producer));"
+                                   "UPDATE meta SET value = '6' WHERE key = 'schema';";
 
 // The statements, prepared by name on every new connection. lock_streams (or select_tokens)
 // locks the streams' rows to the end of the transaction, in id order: a second writer of one
@@ -394,6 +422,8 @@ s_migrate(s_db_t *self)
                != 0)
         goto fail;
     if (version == 0 && s_exec(self, s_schema, "create schema", NULL) != 0)
+        goto fail;
+    if (version <= 5 && s_exec(self, s_migrate_v5, "migrate schema 5 to 6", NULL) != 0)
         goto fail;
     if (s_exec(self, "COMMIT", "commit schema", NULL) != 0)
         goto fail;
@@ -829,6 +859,25 @@ s_cap(void *db, int64_t max_bytes)
     return persist_db_fail(self->store, "persist.max_bytes: no size cap on postgres");
 }
 
+int
+persist_db_postgres_query(void *db,
+                          const char *what,
+                          const char *sql,
+                          int n,
+                          const char *const *values,
+                          const int *lengths,
+                          const int *formats,
+                          PGresult **res_p)
+{
+    s_params_t p = {.n = n};
+    for (int i = 0; i < n && i < S_PARAMS_MAX; i++) {
+        p.values[i] = values[i];
+        p.lengths[i] = lengths ? lengths[i] : 0;
+        p.formats[i] = formats ? formats[i] : 0;
+    }
+    return s_once(db, sql, what, &p, res_p);
+}
+
 const persist_db_ops_t persist_db_postgres = {
     .name = "postgres",
     .close = s_close,
@@ -846,4 +895,5 @@ const persist_db_ops_t persist_db_postgres = {
     .recover = s_recover,
     .expire = s_expire,
     .cap = s_cap,
+    .ds = &persist_ds_postgres,
 };

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "ds_db.h"
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
@@ -39,6 +40,33 @@ static const char s_schema_v5[] = "CREATE TABLE streams("
                                   " deltas BLOB NOT NULL,"
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
                                   "PRAGMA user_version = 5;";
+
+// Version 5 -> 6: the durable streams (ds_db.h). A new file gets version 5, then this.
+static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
+                                   " path TEXT PRIMARY KEY,"
+                                   " content_type TEXT NOT NULL,"
+                                   " closed INTEGER NOT NULL,"
+                                   " tail INTEGER NOT NULL,"
+                                   " ttl_s INTEGER,"
+                                   " expires_ms INTEGER,"
+                                   " touched_ms INTEGER NOT NULL,"
+                                   " created_ms INTEGER NOT NULL,"
+                                   " owner TEXT NOT NULL,"
+                                   " stream_seq TEXT NOT NULL,"
+                                   " closer TEXT NOT NULL);"
+                                   "CREATE TABLE ds_data("
+                                   " path TEXT NOT NULL,"
+                                   " first INTEGER NOT NULL,"
+                                   " n INTEGER NOT NULL,"
+                                   " data BLOB NOT NULL,"
+                                   " PRIMARY KEY(path, first)) WITHOUT ROWID;"
+                                   "CREATE TABLE ds_producers("
+                                   " path TEXT NOT NULL,"
+                                   " producer TEXT NOT NULL,"
+                                   " epoch INTEGER NOT NULL,"
+                                   " seq INTEGER NOT NULL,"
+                                   " PRIMARY KEY(path, producer)) WITHOUT ROWID;"
+                                   "PRAGMA user_version = 6;";
 
 // Version 4 -> 5: a stream's text is stored once, inside its deltas; the text column, a second
 // copy of every text delta, goes.
@@ -208,6 +236,8 @@ s_migrate(s_db_t *self)
         goto fail;
     if (version >= 1 && version <= 4 && s_exec(self, s_migrate_v4, "migrate schema 4 to 5") != 0)
         goto fail;
+    if (version <= 5 && s_exec(self, s_migrate_v5, "migrate schema 5 to 6") != 0)
+        goto fail;
     // meta: what the store remembers about itself (the `sluice up` that last opened it).
     if (s_exec(self, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                "create meta")
@@ -229,6 +259,8 @@ s_migrate(s_db_t *self)
         sl_log_info("store: migrated schema 3 to 4: streams.api, owner and flags added");
     if (version >= 1 && version <= 4)
         sl_log_info("store: migrated schema 4 to 5: each stream's text stored once");
+    if (version >= 1 && version <= 5)
+        sl_log_info("store: migrated schema 5 to 6: durable streams");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
@@ -711,6 +743,12 @@ s_cap(void *db, int64_t max_bytes)
     return s_exec(db, sql, "max_page_count");
 }
 
+sqlite3 *
+persist_db_sqlite_handle(void *db)
+{
+    return ((s_db_t *)db)->db;
+}
+
 const persist_db_ops_t persist_db_sqlite = {
     .name = "sqlite",
     .close = s_close,
@@ -728,4 +766,5 @@ const persist_db_ops_t persist_db_sqlite = {
     .recover = s_recover,
     .expire = s_expire,
     .cap = s_cap,
+    .ds = &persist_ds_sqlite,
 };

@@ -11,6 +11,7 @@
 
 #include <czmq.h>
 
+#include "ds.h"
 #include "page.h"
 #include "sl/err.h"
 #include "sl/fs.h"
@@ -22,6 +23,7 @@
 #include "sl/sock.h"
 #include "store.h"
 #include "upkeep.h"
+#include "waits.h"
 
 // One received BATCH waiting for the group's transaction.
 typedef struct {
@@ -48,7 +50,41 @@ struct persist {
     const sl_msg_t *group_msgs[PERSIST_GROUP_MAX]; // borrowed from group, for the store
     int group_results[PERSIST_GROUP_MAX];          // the store's verdict on each of group
     sl_deltas_t page;                              // owned; the page a READ is answered with
+    persist_waits_t *waits;                        // owned; durable stream reads that wait
+    sl_buf_t ds_out;                               // owned; a DS_REPLY's body
 };
+
+static void s_answer_ds(persist_t *self, zframe_t **from_p, zframe_t **frame_p, bool timed_out);
+
+// A parked read's turn: its stream changed, or its time is up (timed_out).
+static void
+s_wait_again(persist_t *self, zframe_t **from_p, zframe_t **frame_p, bool timed_out)
+{
+    s_answer_ds(self, from_p, frame_p, timed_out);
+}
+
+static void
+s_on_wake(void *arg, zframe_t **from_p, zframe_t **frame_p)
+{
+    s_wait_again(arg, from_p, frame_p, false);
+}
+
+static void
+s_on_wait_expired(void *arg, zframe_t **from_p, zframe_t **frame_p)
+{
+    s_wait_again(arg, from_p, frame_p, true);
+}
+
+// Wake the reads waiting on an LLM stream that a batch just made durable.
+static void
+s_wake_llm(persist_t *self, sl_str_t req_id)
+{
+    if (persist_waits_count(self->waits) == 0)
+        return;
+    char path[sizeof PERSIST_DS_LLM + SL_ID_LEN];
+    snprintf(path, sizeof path, "%s%.*s", PERSIST_DS_LLM, (int)req_id.len, req_id.ptr);
+    persist_waits_wake(self->waits, sl_str(path), s_on_wake, self);
+}
 
 static void
 s_pending_clear(s_pending_t *p)
@@ -135,6 +171,8 @@ s_on_store(zloop_t *loop, zsock_t *reader, void *arg)
                                (int)b->req_id.len, b->req_id.ptr, b->first_index, self->gaps);
             }
             s_send_ack(self, &self->group[i], gap ? 409 : 200);
+            if (!gap && (b->n_deltas || b->final))
+                s_wake_llm(self, b->req_id);
         }
     } else {
         // Not acked, so nothing is lost: the builder resends after its timeout.
@@ -297,11 +335,64 @@ s_answer_list(persist_t *self, zframe_t *from, const sl_msg_t *q)
     sl_buf_free(&out);
 }
 
+// DS: a durable stream request (ds.h), decoded again from its frame (a parked read comes back
+// here as it came). A read that may wait is parked (waits.h) when it finds nothing; one that
+// timed out, or finds the table full, is answered as it stands, flagged timed out. A change
+// to a stream wakes the reads parked on it.
+static void
+s_answer_ds(persist_t *self, zframe_t **from_p, zframe_t **frame_p, bool timed_out)
+{
+    sl_msg_t q, reply;
+    char err[160];
+    if (sl_wire_decode(zframe_data(*frame_p), zframe_size(*frame_p), &q, err, sizeof err) != 0) {
+        sl_log_warn_rl("ds: dropped: %s", err);
+        return;
+    }
+    if (timed_out)
+        q.wait_ms = 0;
+    int rc = persist_ds_handle(self->db, &q, sl_clock_wall_ms(), &self->ds_out, &reply);
+    if (rc == PERSIST_DS_WAIT && (q.flags & SL_DS_NOW)) {
+        // offset=now waits for what comes after the tail it found: keep that, not "now".
+        q.flags &= ~(uint32_t)SL_DS_NOW;
+        q.first_index = reply.first_index;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (sl_wire_encode(&q, &data, &len) == 0) {
+            zframe_t *again = zframe_new(data, len);
+            free(data);
+            zframe_destroy(frame_p);
+            *frame_p = again; // q's strings point into it from here
+            (void)sl_wire_decode(zframe_data(again), zframe_size(again), &q, err, sizeof err);
+        }
+    }
+    if (rc == PERSIST_DS_WAIT) {
+        uint64_t wait = q.wait_ms < PERSIST_DS_WAIT_MAX_MS ? q.wait_ms : PERSIST_DS_WAIT_MAX_MS;
+        if (persist_waits_add(self->waits, q.path, from_p, frame_p,
+                              sl_clock_mono_ms() + (int64_t)wait)
+            == 0)
+            return;
+        q.wait_ms = 0; // the table is full: the reader asks again
+        timed_out = true;
+        (void)persist_ds_handle(self->db, &q, sl_clock_wall_ms(), &self->ds_out, &reply);
+    }
+    if (timed_out)
+        reply.flags |= SL_DS_TIMED_OUT;
+    if (sl_sock_send(self->query, *from_p, &reply) == SL_EAGAIN)
+        self->records_dropped++;
+    bool changed = q.op != SL_DS_READ && q.op != SL_DS_HEAD && reply.status >= 200
+                   && reply.status < 300 && !(reply.flags & SL_DS_DUPLICATE);
+    if (changed)
+        persist_waits_wake(self->waits, q.path, s_on_wake, self);
+}
+
 static int
 s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
 {
-    (void)frame_p;
     persist_t *self = arg;
+    if (q->type == SL_MSG_DS) {
+        s_answer_ds(self, from_p, frame_p, false);
+        return 0;
+    }
     if (q->type == SL_MSG_BEAT) {
         sl_sock_beat(self->query, *from_p, self->name); // the ingress learns we are here
         // ... and whether the store takes writes: it refuses new streams while it does not.
@@ -311,7 +402,8 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *q)
     } else if (q->type == SL_MSG_LIST)
         s_answer_list(self, *from_p, q);
     else if (q->type != SL_MSG_QUERY && q->type != SL_MSG_READ)
-        sl_log_warn_rl("query: %s dropped: not a QUERY, READ or LIST", sl_wire_type_name(q->type));
+        sl_log_warn_rl("query: %s dropped: not a QUERY, READ, LIST or DS",
+                       sl_wire_type_name(q->type));
     else if (!sl_id_is_valid(q->req_id.ptr, q->req_id.len))
         sl_log_warn_rl("query: %s dropped: req_id: not a lowercase UUID",
                        sl_wire_type_name(q->type));
@@ -356,6 +448,17 @@ s_on_expire(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+// Reads whose wait is over are answered as they stand.
+static int
+s_on_waits(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    persist_t *self = arg;
+    persist_waits_expire(self->waits, sl_clock_mono_ms(), s_on_wait_expired, self);
+    return 0;
+}
+
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -396,6 +499,8 @@ persist_new(const sl_config_t *cfg)
     snprintf(self->name, sizeof self->name, "persist-%d", (int)getpid());
     self->group = sl_xcalloc(PERSIST_GROUP_MAX, sizeof *self->group);
     sl_deltas_init(&self->page, PERSIST_PAGE_BYTES);
+    self->waits = persist_waits_new(PERSIST_DS_WAITS_MAX);
+    sl_buf_init(&self->ds_out, PERSIST_TEXT_MAX);
     bool sqlite = strcmp(cfg->persist_backend, "sqlite") == 0;
     // The store and the sockets are this user's alone; sl_sock_bind makes the ipc dirs.
     if (sl_fs_mkdir_p(cfg->data_dir, 0700) != 0
@@ -430,6 +535,7 @@ persist_new(const sl_config_t *cfg)
     if (zloop_reader(self->loop, self->store, s_on_store, self) != 0
         || zloop_reader(self->loop, self->query, s_on_query, self) != 0
         || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0
+        || zloop_timer(self->loop, PERSIST_DS_WAIT_TICK_MS, 0, s_on_waits, self) < 0
         || ((cfg->retention_max_age_s || cfg->retention_max_bytes)
             && zloop_timer(self->loop, PERSIST_EXPIRE_BUSY_MS, 1, s_on_expire, self) < 0)
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {
@@ -459,6 +565,8 @@ persist_destroy(persist_t **self_p)
     persist_store_destroy(&self->db);
     free(self->group);
     sl_deltas_free(&self->page);
+    persist_waits_destroy(&self->waits);
+    sl_buf_free(&self->ds_out);
     free(self);
     *self_p = NULL;
 }

@@ -24,10 +24,13 @@
 
 // Grouping batches is what makes the store fast: SQLite in WAL mode writes 52k rows/s with a
 // transaction per row, 346k rows/s with 64 rows per transaction (docs/benchmarks.md).
-#define PERSIST_GROUP_MAX      64  // batches per transaction
-#define PERSIST_QUERY_BURST    64  // queries answered per wakeup before the loop polls again
-#define PERSIST_EXPIRE_STEP    256 // streams one retention step deletes at most
-#define PERSIST_EXPIRE_BUSY_MS 10  // the next step, while a step deleted all it could
+#define PERSIST_GROUP_MAX       64     // batches per transaction
+#define PERSIST_QUERY_BURST     64     // queries answered per wakeup before the loop polls again
+#define PERSIST_EXPIRE_STEP     256    // streams one retention step deletes at most
+#define PERSIST_EXPIRE_BUSY_MS  10     // the next step, while a step deleted all it could
+#define PERSIST_DS_WAITS_MAX    100000 // durable stream reads parked at once (then: asked again)
+#define PERSIST_DS_WAIT_MAX_MS  60000  // longest a read waits, whatever it asks
+#define PERSIST_DS_WAIT_TICK_MS 50     // how often waits that are due are answered
 // Largest RECORD text: the frame cap less room for the other fields.
 #define PERSIST_TEXT_MAX (SL_WIRE_MAX_FRAME - 64 * 1024)
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "ds_db.h"
 #include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/log.h"
@@ -420,6 +421,12 @@ persist_store_list(persist_store_t *self,
                    void *arg)
 {
     return self->ops->list(self->db, owner, after, descending, limit, fn, arg);
+}
+
+const persist_ds_db_t *
+persist_store_ds(persist_store_t *self)
+{
+    return self->ops->ds;
 }
 
 const persist_db_ops_t *

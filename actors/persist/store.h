@@ -10,7 +10,7 @@
 // synchronous_commit on (a commit waits for the server's WAL flush); `normal` is
 // synchronous_commit off: a committed batch survives a crash of any sluice process, and a crash
 // of the server or its host may lose the last commits (at most about 3 x wal_writer_delay),
-// never a part of one. Schema version 5 (SQLite: PRAGMA user_version; PostgreSQL: the meta
+// never a part of one. Schema version 6 (SQLite: PRAGMA user_version; PostgreSQL: the meta
 // row 'schema'):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms, attempts, api, owner, flags)
@@ -33,6 +33,7 @@
 // Version 4 adds streams.api (sl_api_t), owner (the gateway key's name, '' without keys) and
 // flags (SL_FLAG_*), set when the row is opened (0, '' and 0 for streams stored before it).
 // Version 5 drops batches.text: each stream's text is stored once, inside its deltas.
+// Version 6 adds the durable streams' tables (ds_db.h).
 // A file newer than this build is refused; an older build refuses a newer file.
 //
 // Writes are idempotent by index, because the builder resends every unacknowledged batch after
@@ -66,7 +67,7 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 5
+#define PERSIST_STORE_SCHEMA_VERSION 6
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque

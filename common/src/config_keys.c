@@ -67,6 +67,7 @@ const sl_config_field_t sl_config_fields[] = {
      .def_str = "normal", .choices = s_synchronous},
     S_INTF("persist", "max_bytes", persist_max_bytes, 0, 1LL << 50, 0),
     S_INTF("retention", "max_age_s", retention_max_age_s, 0, 100LL * 365 * 86400, 0),
+    S_INTF("durable_streams", "long_poll_ms", ds_long_poll_ms, 100, 300000, 20000),
     S_INTF("retention", "max_bytes", retention_max_bytes, 0, 1LL << 50, 0),
     S_INTF("retention", "interval_ms", retention_interval_ms, 10, 86400000, 60000),
     S_INTF("processes", "provider", processes_provider, 1, 64, 2),

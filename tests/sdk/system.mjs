@@ -101,6 +101,8 @@ export class System {
     //   route:    fields every m-<kind> route gets, e.g. {retries: 3, retry_base_ms: 50}
     //   routes:   more routes, each {model, targets: [{provider, model}], ...route fields}
     //   sections: top-level config sections, e.g. {timeouts: {idle_ms: 1000}, circuit: {...}}
+    //   watchdogMs: how long the whole run may take before the watchdog stops everything
+    //             (default WATCHDOG_MS; multiplied by SL_TEST_TIMEOUT_MULTIPLIER like the rest)
     constructor(opts = {}) {
         this.opts = opts;
         this.dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sdk-'));
@@ -114,13 +116,14 @@ export class System {
         const sluiceBin = need('SLUICE_BIN');
         // A hung sluice must not hang the run until CTest's TIMEOUT (300 s) kills node and
         // leaves the processes behind: stop everything ourselves first, with the logs.
+        const watchdog = ms(this.opts.watchdogMs ?? WATCHDOG_MS);
         this.watchdog = setTimeout(() => {
-            process.stderr.write(`sdk tests: still running after ${ms(WATCHDOG_MS) / 1000} s, giving up\n`);
+            process.stderr.write(`sluice tests: still running after ${watchdog / 1000} s, giving up\n`);
             this.failed = true;
             this.dumpLogs();
             for (const child of live) child.kill('SIGKILL');
             process.exit(1);
-        }, ms(WATCHDOG_MS)).unref();
+        }, watchdog).unref();
         try {
             await this.#startMock(mockBin);
             await this.#startSluice(sluiceBin);

@@ -140,6 +140,7 @@ typedef struct {
     uint32_t queue_max;               // broker's waiting requests, 0..1000000
     uint32_t max_unacked_batches;     // builder's batches awaiting persistence, 1..1000000
     uint32_t max_connections;         // ingress: open client connections, 16..1000000
+    uint32_t ds_long_poll_ms;         // a durable stream's live read waits this long for data
     char *persist_backend;            // owned; "sqlite" or "postgres"
     char *persist_path;               // owned; SQLite file
     char *persist_conninfo;           // owned; postgres: libpq connection string; else NULL

@@ -73,6 +73,26 @@ typedef enum {
 #define SL_LIST_ASC 2u
 #define SL_LIST_MAX 100u // streams one LIST answers at most
 
+// Durable Streams (DS, DS_REPLY; docs/protocol.md): what the ingress asks of persist (OP) ...
+typedef enum {
+    SL_DS_CREATE = 1, // PUT: create, or confirm one with the same configuration
+    SL_DS_APPEND = 2, // POST: append (and close with SL_DS_CLOSE), or close alone
+    SL_DS_DELETE = 3, // DELETE
+    SL_DS_HEAD = 4,   // HEAD: the stream's metadata
+    SL_DS_READ = 5,   // GET: units from FIRST_INDEX; waits up to WAIT_MS when there are none
+} sl_ds_op_t;
+// ... and the flags of DS and DS_REPLY, one set for both.
+#define SL_DS_CLOSE      1u   // DS: Stream-Closed: true; DS_REPLY: the stream is closed
+#define SL_DS_JSON       2u   // application/json: BODY holds COUNT messages (DS: one a line)
+#define SL_DS_HAS_TTL    4u   // TTL_S is set (0 is a TTL)
+#define SL_DS_HAS_EXP    8u   // EXPIRES_MS is set
+#define SL_DS_PRODUCE    16u  // DS: Producer-Id, -Epoch and -Seq were given
+#define SL_DS_NOW        32u  // DS READ: from the tail (offset=now)
+#define SL_DS_READ_ALL   64u  // DS: the caller may use every owner's streams (no keys)
+#define SL_DS_UP_TO_DATE 128u // DS_REPLY: a read reached the tail
+#define SL_DS_DUPLICATE  256u // DS_REPLY: an idempotent producer's append already applied
+#define SL_DS_TIMED_OUT  512u // DS_REPLY: a read waited WAIT_MS and found nothing
+
 // Kinds of delta a token can carry.
 typedef enum {
     SL_DELTA_TEXT = 0,      // visible text
@@ -121,42 +141,56 @@ typedef struct {
     X(OWNER, owner, STR)                         \
     X(FLAGS, flags, U32)                         \
     X(AUTH, auth, STR)                           \
+    X(OP, op, U32)                               \
+    X(PATH, path, STR)                           \
+    X(CONTENT_TYPE, content_type, STR)           \
+    X(TTL_S, ttl_s, U64)                         \
+    X(EXPIRES_MS, expires_ms, U64)               \
+    X(STREAM_SEQ, stream_seq, STR)               \
+    X(PRODUCER, producer, STR)                   \
+    X(EPOCH, epoch, U64)                         \
+    X(PRODUCER_SEQ, producer_seq, U64)           \
+    X(WAIT_MS, wait_ms, U64)                     \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
 // docs/protocol.md.
-#define SL_WIRE_MESSAGES(X)                                                                      \
-    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY, OWNER, FLAGS)                        \
-    X(CANCEL, 2, REQ_ID, ERR_CLASS)                                                              \
-    X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                            \
-    X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                   \
-    X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY, \
-      OWNER, FLAGS)                                                                              \
-    X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT,           \
-      RETRY_AFTER_MS)                                                                            \
-    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX, API,     \
-      OWNER, FLAGS)                                                                              \
-    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                  \
-    X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,         \
-      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                             \
-    X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,       \
-      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS)                     \
-    X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                 \
-    X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                       \
-    X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,        \
-      COMPLETION_TOKENS, TEXT, ATTEMPT, API, OWNER, FLAGS, MESSAGE, FIRST_INDEX, DELTAS)         \
-    X(UP, 14, NAME)                                                                              \
-    X(STATE, 15, STATE, COUNT)                                                                   \
-    X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                \
-    X(BEAT, 17, NAME)                                                                            \
-    X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)                                                       \
-    X(CIRCUIT, 19, NAME, STATE, RETRY_AFTER_MS)                                                  \
-    X(STATS, 20, NAME, TEXT)                                                                     \
-    X(CTL, 21, SEQ, NAME, TEXT, AUTH)                                                            \
-    X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                          \
-    X(BUNDLE, 23, COUNT, BODY)                                                                   \
-    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)                                                 \
-    X(LIST, 25, SEQ, OWNER, REQ_ID, COUNT, FLAGS)
+#define SL_WIRE_MESSAGES(X)                                                                       \
+    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY, OWNER, FLAGS)                         \
+    X(CANCEL, 2, REQ_ID, ERR_CLASS)                                                               \
+    X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                             \
+    X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                    \
+    X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY,  \
+      OWNER, FLAGS)                                                                               \
+    X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT,            \
+      RETRY_AFTER_MS)                                                                             \
+    X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX, API,      \
+      OWNER, FLAGS)                                                                               \
+    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                   \
+    X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,          \
+      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                              \
+    X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,        \
+      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS)                      \
+    X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                  \
+    X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                        \
+    X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,         \
+      COMPLETION_TOKENS, TEXT, ATTEMPT, API, OWNER, FLAGS, MESSAGE, FIRST_INDEX, DELTAS)          \
+    X(UP, 14, NAME)                                                                               \
+    X(STATE, 15, STATE, COUNT)                                                                    \
+    X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                 \
+    X(BEAT, 17, NAME)                                                                             \
+    X(VERDICT, 18, REQ_ID, ATTEMPT, FINAL)                                                        \
+    X(CIRCUIT, 19, NAME, STATE, RETRY_AFTER_MS)                                                   \
+    X(STATS, 20, NAME, TEXT)                                                                      \
+    X(CTL, 21, SEQ, NAME, TEXT, AUTH)                                                             \
+    X(CTL_REPLY, 22, SEQ, STATUS, TEXT)                                                           \
+    X(BUNDLE, 23, COUNT, BODY)                                                                    \
+    X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)                                                  \
+    X(LIST, 25, SEQ, OWNER, REQ_ID, COUNT, FLAGS)                                                 \
+    X(DS, 26, SEQ, OP, PATH, OWNER, FLAGS, CONTENT_TYPE, TTL_S, EXPIRES_MS, STREAM_SEQ, PRODUCER, \
+      EPOCH, PRODUCER_SEQ, FIRST_INDEX, WAIT_MS, COUNT, BODY)                                     \
+    X(DS_REPLY, 27, SEQ, STATUS, MESSAGE, FLAGS, CONTENT_TYPE, TTL_S, EXPIRES_MS, FIRST_INDEX,    \
+      COUNT, EPOCH, PRODUCER_SEQ, BODY)
 
 typedef enum {
     SL_MSG_NONE_ = 0,
@@ -201,6 +235,16 @@ typedef struct {
     sl_str_t owner;          // name of the gateway key that started the stream; "" without keys
     uint32_t flags;          // SL_FLAG_* bits of the request, kept with its stream
     sl_str_t auth;           // CTL: the admin key, which a control socket on tcp requires
+    uint32_t op;             // DS: sl_ds_op_t
+    sl_str_t path;           // DS: the durable stream's name (the URL after /v1/stream/)
+    sl_str_t content_type;   // DS, DS_REPLY: the stream's content type
+    uint64_t ttl_s;          // DS, DS_REPLY: Stream-TTL (with SL_DS_HAS_TTL)
+    uint64_t expires_ms;     // DS, DS_REPLY: Stream-Expires-At, wall ms (with SL_DS_HAS_EXP)
+    sl_str_t stream_seq;     // DS: Stream-Seq, "" when none
+    sl_str_t producer;       // DS: Producer-Id (with SL_DS_PRODUCE)
+    uint64_t epoch;          // DS: Producer-Epoch; DS_REPLY: the epoch accepted, or the current
+    uint64_t producer_seq;   // DS: Producer-Seq; DS_REPLY: the highest accepted, or expected
+    uint64_t wait_ms;        // DS READ: wait this long for data at FIRST_INDEX (0: answer now)
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;

@@ -382,7 +382,7 @@ s_test_bad_frames(void)
         {B("\x90"), SL_EPROTO, "message: expected [type, fields...], got an empty array"},
         {B("\x91\x63"), SL_EPROTO, "unknown message type 99"},
         {B("\x91\x00"), SL_EPROTO, "unknown message type 0"},
-        {B("\x91\x1a"), SL_EPROTO, "unknown message type 26"},
+        {B("\x91\x1c"), SL_EPROTO, "unknown message type 28"},
         {B("\x91\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), SL_EPROTO,
          "unknown message type 18446744073709551615"},
         {B("\x91\xff"), SL_EPROTO, "message.type: expected uint, got negative int"},

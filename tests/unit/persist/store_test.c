@@ -763,7 +763,7 @@ test_migrate_v2(const char *path, sl_clock_t *clock)
     s_sql_v1_row(path, ID1, 0, 16, 'a');
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    CHECK_INT(test_db_int(path, "PRAGMA user_version"), ==, 5);
+    CHECK_INT(test_db_int(path, "PRAGMA user_version"), ==, PERSIST_STORE_SCHEMA_VERSION);
     persist_record_t rec;
     CHECK_INT(persist_store_read(store, sl_str(ID1), 0, BIG, &rec), ==, 0);
     CHECK_INT(rec.state, ==, SL_STREAM_COMPLETE);
@@ -793,7 +793,7 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
 
     persist_store_t *store = persist_store_new(path, clock, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
-    CHECK_INT(test_db_int(path, "PRAGMA user_version"), ==, 5);
+    CHECK_INT(test_db_int(path, "PRAGMA user_version"), ==, PERSIST_STORE_SCHEMA_VERSION);
     CHECK_INT(
         test_db_int(path, "SELECT count(*) FROM pragma_table_info('batches') WHERE name = 'text'"),
         ==, 0);
@@ -902,8 +902,12 @@ main(void)
     store = test_db_open(newer, NULL, PERSIST_STORE_SYNC_NORMAL);
     CHECK(store != NULL);
     persist_store_destroy(&store);
-    test_db_sql(newer, test_db_pg() ? "UPDATE meta SET value = '6' WHERE key = 'schema'"
-                                    : "PRAGMA user_version = 6;");
+    char bump[96];
+    snprintf(bump, sizeof bump,
+             test_db_pg() ? "UPDATE meta SET value = '%d' WHERE key = 'schema'"
+                          : "PRAGMA user_version = %d;",
+             PERSIST_STORE_SCHEMA_VERSION + 1);
+    test_db_sql(newer, bump);
     CHECK(test_db_open(newer, NULL, PERSIST_STORE_SYNC_NORMAL) == NULL);
     CHECK(test_db_open(missing, NULL, PERSIST_STORE_SYNC_FULL) == NULL);
 

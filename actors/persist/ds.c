@@ -1,0 +1,579 @@
+// ds.c - Durable Streams in the store (see ds.h).
+#include "ds.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "ds_db.h"
+#include "sl/err.h"
+#include "sl/ids.h"
+#include "sl/log.h"
+#include "sl/mem.h"
+
+#define S_STOP 1 // a row callback's "the read has enough": not an error code
+
+// One request's work: the request, the reply being built, its body.
+typedef struct {
+    persist_store_t *store;
+    const persist_ds_db_t *db;
+    const sl_msg_t *q;
+    int64_t now_ms;
+    sl_buf_t *out;
+    sl_msg_t *reply;
+} s_req_t;
+
+// Answer status with a message (errors) and no data.
+static int
+s_status(s_req_t *r, uint32_t status, const char *message)
+{
+    r->reply->status = status;
+    r->reply->message = sl_str(message);
+    return 0;
+}
+
+// The store failed: 503, so the client tries again; logged.
+static int
+s_failed(s_req_t *r)
+{
+    sl_log_error_rl("ds: %.*s: %s", (int)r->q->path.len, r->q->path.ptr,
+                    persist_store_errmsg(r->store));
+    return s_status(r, 503, "the store cannot be read or written now");
+}
+
+// The media type of a content type, for comparing: what comes before ';', blanks trimmed,
+// case ignored.
+static bool
+s_media_eq(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    const char *ae = memchr(a, ';', a_len), *be = memchr(b, ';', b_len);
+    a_len = ae ? (size_t)(ae - a) : a_len;
+    b_len = be ? (size_t)(be - b) : b_len;
+    while (a_len && isspace((unsigned char)a[a_len - 1]))
+        a_len--;
+    while (b_len && isspace((unsigned char)b[b_len - 1]))
+        b_len--;
+    if (a_len != b_len)
+        return false;
+    for (size_t i = 0; i < a_len; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+static bool
+s_expired(const persist_ds_meta_t *m, int64_t now_ms)
+{
+    return (m->has_exp && now_ms >= m->expires_ms)
+           || (m->has_ttl && now_ms >= m->touched_ms + (int64_t)m->ttl_s * 1000);
+}
+
+// The caller's view of a stream: absent when it is not there, has expired (then it goes), or
+// is another key's. 0 with *meta set, SL_ENOTFOUND, or SL_EIO.
+static int
+s_find(s_req_t *r, persist_ds_meta_t *meta)
+{
+    int rc = r->db->get(r->store, r->q->path, meta);
+    if (rc != 0)
+        return rc;
+    if (s_expired(meta, r->now_ms)) {
+        persist_ds_meta_free(meta);
+        return r->db->drop(r->store, r->q->path) == 0 ? SL_ENOTFOUND : SL_EIO;
+    }
+    if (!(r->q->flags & SL_DS_READ_ALL) && !sl_str_eq(r->q->owner, meta->owner)) {
+        persist_ds_meta_free(meta);
+        return SL_ENOTFOUND;
+    }
+    return 0;
+}
+
+// The content type a reply names: the stream's row goes before the reply is sent.
+static char s_type[PERSIST_DS_TYPE_MAX];
+
+// The reply's view of a stream's configuration and tail.
+static void
+s_describe(s_req_t *r, const persist_ds_meta_t *m)
+{
+    sl_msg_t *reply = r->reply;
+    snprintf(s_type, sizeof s_type, "%s", m->content_type);
+    reply->content_type = sl_str(s_type);
+    reply->first_index = m->tail;
+    reply->flags |= m->closed ? SL_DS_CLOSE : 0;
+    reply->flags |= m->has_ttl ? SL_DS_HAS_TTL : 0;
+    reply->flags |= m->has_exp ? SL_DS_HAS_EXP : 0;
+    reply->ttl_s = m->ttl_s;
+    reply->expires_ms = m->has_exp ? (uint64_t)m->expires_ms : 0;
+}
+
+// Store BODY as the stream's next units: one row for bytes, one row per message (a line of
+// BODY) in JSON mode. Raises m->tail.
+static int
+s_store_body(s_req_t *r, persist_ds_meta_t *m)
+{
+    const sl_msg_t *q = r->q;
+    if (q->body.len == 0)
+        return 0;
+    if (!(q->flags & SL_DS_JSON)) {
+        if (r->db->add(r->store, q->path, m->tail, q->body.len, q->body.ptr, q->body.len) != 0)
+            return SL_EIO;
+        m->tail += q->body.len;
+        return 0;
+    }
+    const char *p = q->body.ptr, *end = p + q->body.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (len && r->db->add(r->store, q->path, m->tail, 1, p, len) != 0)
+            return SL_EIO;
+        m->tail += len ? 1 : 0;
+        p += len + 1;
+    }
+    return 0;
+}
+
+// "<epoch> <seq> <producer>": the producer append that closed a stream.
+static void
+s_closer(const sl_msg_t *q, char *out, size_t size)
+{
+    if (q->flags & SL_DS_PRODUCE)
+        snprintf(out, size, "%" PRIu64 " %" PRIu64 " %.*s", q->epoch, q->producer_seq,
+                 (int)q->producer.len, q->producer.ptr);
+    else
+        out[0] = '\0';
+}
+
+static int
+s_create(s_req_t *r)
+{
+    const sl_msg_t *q = r->q;
+    persist_ds_meta_t m;
+    int rc = r->db->get(r->store, q->path, &m);
+    if (rc == 0 && s_expired(&m, r->now_ms)) {
+        persist_ds_meta_free(&m);
+        rc = r->db->drop(r->store, q->path) == 0 ? SL_ENOTFOUND : SL_EIO;
+    }
+    if (rc == 0) {
+        bool mine = (q->flags & SL_DS_READ_ALL) || sl_str_eq(q->owner, m.owner);
+        bool same = mine
+                    && s_media_eq(m.content_type, strlen(m.content_type), q->content_type.ptr,
+                                  q->content_type.len)
+                    && m.has_ttl == !!(q->flags & SL_DS_HAS_TTL)
+                    && (!m.has_ttl || m.ttl_s == q->ttl_s)
+                    && m.has_exp == !!(q->flags & SL_DS_HAS_EXP)
+                    && (!m.has_exp || (uint64_t)m.expires_ms == q->expires_ms)
+                    && m.closed == !!(q->flags & SL_DS_CLOSE);
+        if (same) {
+            s_describe(r, &m);
+            rc = s_status(r, 200, "");
+        } else {
+            rc = s_status(r, 409, "a stream with another configuration is at this path");
+        }
+        persist_ds_meta_free(&m);
+        return rc;
+    }
+    persist_ds_meta_free(&m);
+    if (rc != SL_ENOTFOUND)
+        return SL_EIO;
+    char closer[160];
+    s_closer(q, closer, sizeof closer);
+    char *owner = sl_str_dup(q->owner), *type = sl_str_dup(q->content_type);
+    m = (persist_ds_meta_t){
+        .content_type = type,
+        .closed = q->flags & SL_DS_CLOSE,
+        .has_ttl = q->flags & SL_DS_HAS_TTL,
+        .ttl_s = q->ttl_s,
+        .has_exp = q->flags & SL_DS_HAS_EXP,
+        .expires_ms = (int64_t)q->expires_ms,
+        .touched_ms = r->now_ms,
+        .created_ms = r->now_ms,
+        .owner = owner,
+        .stream_seq = (char *)"",
+        .closer = (q->flags & SL_DS_CLOSE) ? closer : (char *)"",
+    };
+    rc = s_store_body(r, &m);
+    if (rc == 0)
+        rc = r->db->put(r->store, q->path, &m);
+    if (rc == 0) {
+        s_describe(r, &m);
+        s_status(r, 201, "");
+    }
+    free(owner);
+    free(type);
+    return rc;
+}
+
+// Idempotent producer: 0 to append (state updated), or the reply's status set (duplicate,
+// stale epoch, gap, bad epoch start) and *answered true.
+static int
+s_producer(s_req_t *r, bool *answered)
+{
+    const sl_msg_t *q = r->q;
+    uint64_t epoch = 0, seq = 0;
+    bool found = false;
+    if (r->db->producer(r->store, q->path, q->producer, &epoch, &seq, &found) != 0)
+        return SL_EIO;
+    *answered = true;
+    if (found && q->epoch < epoch) {
+        r->reply->epoch = epoch;
+        return s_status(r, 403, "stale producer epoch");
+    }
+    if (!found || q->epoch > epoch) {
+        if (q->producer_seq != 0) {
+            if (!found) {
+                r->reply->producer_seq = 0; // expected
+                return s_status(r, 409, "producer sequence gap");
+            }
+            return s_status(r, 400, "a new producer epoch starts at sequence 0");
+        }
+    } else if (q->producer_seq <= seq) {
+        r->reply->epoch = epoch;
+        r->reply->producer_seq = seq;
+        r->reply->flags |= SL_DS_DUPLICATE;
+        return s_status(r, 204, "");
+    } else if (q->producer_seq > seq + 1) {
+        r->reply->producer_seq = seq + 1; // expected
+        return s_status(r, 409, "producer sequence gap");
+    }
+    *answered = false;
+    r->reply->epoch = q->epoch;
+    r->reply->producer_seq = q->producer_seq;
+    return r->db->set_producer(r->store, q->path, q->producer, q->epoch, q->producer_seq);
+}
+
+static int
+s_append(s_req_t *r)
+{
+    const sl_msg_t *q = r->q;
+    persist_ds_meta_t m;
+    int rc = s_find(r, &m);
+    if (rc != 0) {
+        persist_ds_meta_free(&m);
+        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream") : SL_EIO;
+    }
+    if (m.closed) {
+        char closer[160];
+        s_closer(q, closer, sizeof closer);
+        s_describe(r, &m);
+        if ((q->flags & SL_DS_PRODUCE) && strcmp(closer, m.closer) == 0) {
+            r->reply->epoch = q->epoch;
+            r->reply->producer_seq = q->producer_seq;
+            r->reply->flags |= SL_DS_DUPLICATE;
+            rc = s_status(r, 204, "");
+        } else if ((q->flags & SL_DS_CLOSE) && q->body.len == 0) {
+            rc = s_status(r, 204, "");
+        } else {
+            rc = s_status(r, 409, "the stream is closed");
+        }
+        persist_ds_meta_free(&m);
+        return rc;
+    }
+    if (q->body.len
+        && !s_media_eq(m.content_type, strlen(m.content_type), q->content_type.ptr,
+                       q->content_type.len)) {
+        persist_ds_meta_free(&m);
+        return s_status(r, 409, "Content-Type differs from the stream's");
+    }
+    bool answered = false;
+    if ((q->flags & SL_DS_PRODUCE) && (rc = s_producer(r, &answered)) != 0) {
+        persist_ds_meta_free(&m);
+        return rc;
+    }
+    if (answered) {
+        s_describe(r, &m);
+        r->reply->flags &= ~(uint32_t)SL_DS_HAS_TTL & ~(uint32_t)SL_DS_HAS_EXP;
+        persist_ds_meta_free(&m);
+        return 0;
+    }
+    if (q->stream_seq.len) {
+        size_t last = strlen(m.stream_seq), n = q->stream_seq.len < last ? q->stream_seq.len : last;
+        int cmp = memcmp(q->stream_seq.ptr, m.stream_seq, n);
+        if (last && (cmp < 0 || (cmp == 0 && q->stream_seq.len <= last))) {
+            persist_ds_meta_free(&m);
+            return s_status(r, 409, "Stream-Seq is not above the last one");
+        }
+        free(m.stream_seq);
+        m.stream_seq = sl_str_dup(q->stream_seq);
+    }
+    char closer[160];
+    s_closer(q, closer, sizeof closer);
+    if (q->flags & SL_DS_CLOSE) {
+        m.closed = true;
+        free(m.closer);
+        m.closer = sl_xstrdup(closer);
+    }
+    m.touched_ms = r->now_ms;
+    rc = s_store_body(r, &m);
+    if (rc == 0)
+        rc = r->db->put(r->store, q->path, &m);
+    if (rc == 0) {
+        s_describe(r, &m);
+        r->reply->flags &= ~(uint32_t)SL_DS_HAS_TTL & ~(uint32_t)SL_DS_HAS_EXP;
+        s_status(r, (q->flags & SL_DS_PRODUCE) && q->body.len ? 200 : 204, "");
+    }
+    persist_ds_meta_free(&m);
+    return rc;
+}
+
+static int
+s_delete(s_req_t *r)
+{
+    persist_ds_meta_t m;
+    int rc = s_find(r, &m);
+    persist_ds_meta_free(&m);
+    if (rc == SL_ENOTFOUND)
+        return s_status(r, 404, "no such stream");
+    if (rc != 0 || r->db->drop(r->store, r->q->path) != 0)
+        return SL_EIO;
+    return s_status(r, 204, "");
+}
+
+static int
+s_head(s_req_t *r)
+{
+    persist_ds_meta_t m;
+    int rc = s_find(r, &m);
+    if (rc == 0) {
+        s_describe(r, &m);
+        s_status(r, 200, "");
+    } else if (rc == SL_ENOTFOUND) {
+        rc = s_status(r, 404, "no such stream");
+    }
+    persist_ds_meta_free(&m);
+    return rc;
+}
+
+// A read's walk over the rows: units from `from` on, until the budget is spent.
+typedef struct {
+    s_req_t *r;
+    bool json;
+    uint64_t from, next; // next: the first unit not taken
+    uint64_t count;      // units taken
+} s_read_t;
+
+static int
+s_read_row(void *arg, const persist_db_row_t *row)
+{
+    s_read_t *rd = arg;
+    sl_buf_t *out = rd->r->out;
+    if (row->first_index < 0 || row->n <= 0
+        || (uint64_t)row->first_index + (uint64_t)row->n <= rd->next)
+        return 0;
+    if ((uint64_t)row->first_index > rd->next)
+        return S_STOP; // not a row this module wrote: stop at the gap
+    if (rd->count && out->len + row->deltas_len > PERSIST_DS_READ_BYTES)
+        return S_STOP;
+    uint64_t skip = rd->next - (uint64_t)row->first_index; // bytes only: a row is one message
+    if (rd->json && skip)
+        return S_STOP;
+    const char *data = row->deltas;
+    size_t len = row->deltas_len - (size_t)skip;
+    if ((rd->json && rd->count && sl_buf_append(out, ",", 1) != 0)
+        || sl_buf_append(out, data + skip, len) != 0)
+        return S_STOP;
+    uint64_t units = rd->json ? 1 : len;
+    rd->count += units;
+    rd->next += units;
+    return 0;
+}
+
+static int
+s_read(s_req_t *r)
+{
+    const sl_msg_t *q = r->q;
+    persist_ds_meta_t m;
+    int rc = s_find(r, &m);
+    if (rc != 0) {
+        persist_ds_meta_free(&m);
+        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream") : SL_EIO;
+    }
+    uint64_t from = (q->flags & SL_DS_NOW) ? m.tail : q->first_index;
+    if (from > m.tail) {
+        persist_ds_meta_free(&m);
+        return s_status(r, 400, "the offset is past the stream's tail");
+    }
+    if (m.has_ttl) { // a read keeps a stream with a TTL alive
+        m.touched_ms = r->now_ms;
+        if (r->db->put(r->store, q->path, &m) != 0) {
+            persist_ds_meta_free(&m);
+            return SL_EIO;
+        }
+    }
+    bool json = s_media_eq(m.content_type, strlen(m.content_type), "application/json", 16);
+    s_read_t rd = {r, json, from, from, 0};
+    if (!(q->flags & SL_DS_NOW) && from < m.tail) {
+        rc = r->db->rows(r->store, q->path, from, s_read_row, &rd);
+        if (rc != 0 && rc != S_STOP) {
+            persist_ds_meta_free(&m);
+            return SL_EIO;
+        }
+    }
+    if (rd.count == 0 && !m.closed && q->wait_ms > 0) {
+        r->reply->first_index = from; // where the wait is (offset=now: the tail now)
+        persist_ds_meta_free(&m);
+        return PERSIST_DS_WAIT;
+    }
+    s_describe(r, &m);
+    r->reply->first_index = from;
+    r->reply->count = rd.count;
+    r->reply->body = sl_strn(r->out->data, r->out->len);
+    r->reply->flags |= json ? SL_DS_JSON : 0;
+    if (rd.next == m.tail)
+        r->reply->flags |= SL_DS_UP_TO_DATE;
+    else
+        r->reply->flags &= ~(uint32_t)SL_DS_CLOSE; // closed only for a reader at the end
+    persist_ds_meta_free(&m);
+    return s_status(r, 200, "");
+}
+
+// An LLM stream as a durable stream ("llm/<id>"): one JSON message per delta, and one that
+// says how it ended once it has.
+typedef struct {
+    sl_buf_t *out;
+    uint64_t count;
+} s_llm_t;
+
+static int
+s_llm_delta(void *arg, uint64_t index, const sl_delta_t *d)
+{
+    (void)index;
+    s_llm_t *llm = arg;
+    sl_buf_t *out = llm->out;
+    if (llm->count && out->len > PERSIST_DS_READ_BYTES)
+        return S_STOP;
+    static const char *const kinds[] = {"text", "reasoning", "tool"};
+    SL_BUF_TRY(sl_buf_printf(out, "%s{\"type\":\"%s\",\"text\":\"", llm->count ? "," : "",
+                             kinds[d->kind < SL_DELTA_MAX_ ? d->kind : 0]));
+    SL_BUF_TRY(sl_buf_append_json_str(out, d->text.ptr, d->text.len));
+    SL_BUF_TRY(sl_buf_append_str(out, "\""));
+    if (d->kind == SL_DELTA_TOOL) {
+        SL_BUF_TRY(sl_buf_printf(out, ",\"tool_index\":%" PRIu32, d->tool_index));
+        if (d->tool_id.len) {
+            SL_BUF_TRY(sl_buf_append_str(out, ",\"tool_id\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, d->tool_id.ptr, d->tool_id.len));
+            SL_BUF_TRY(sl_buf_append_str(out, "\",\"tool_name\":\""));
+            SL_BUF_TRY(sl_buf_append_json_str(out, d->tool_name.ptr, d->tool_name.len));
+            SL_BUF_TRY(sl_buf_append_str(out, "\""));
+        }
+    }
+    SL_BUF_TRY(sl_buf_append_str(out, "}"));
+    llm->count++;
+    return 0;
+toobig:
+    return S_STOP;
+}
+
+static int
+s_llm_end(sl_buf_t *out, bool comma, const persist_record_t *rec)
+{
+    SL_BUF_TRY(sl_buf_printf(out, "%s{\"type\":\"end\",\"status\":\"%s\",\"finish_reason\":\"",
+                             comma ? "," : "", sl_stream_state_name(rec->state)));
+    SL_BUF_TRY(sl_buf_append_json_str(out, rec->finish_reason, rec->finish_reason_len));
+    SL_BUF_TRY(sl_buf_printf(out,
+                             "\",\"tokens\":%" PRIu64 ",\"usage\":{\"prompt_tokens\":%" PRIu32
+                             ",\"completion_tokens\":%" PRIu32 "}",
+                             rec->tokens, rec->prompt_tokens, rec->completion_tokens));
+    if (rec->error_len) {
+        SL_BUF_TRY(sl_buf_append_str(out, ",\"error\":\""));
+        SL_BUF_TRY(sl_buf_append_json_str(out, rec->error, rec->error_len));
+        SL_BUF_TRY(sl_buf_append_str(out, "\""));
+    }
+    SL_BUF_TRY(sl_buf_append_str(out, "}"));
+    return 0;
+toobig:
+    return SL_ETOOBIG;
+}
+
+static int
+s_llm(s_req_t *r, sl_str_t id)
+{
+    const sl_msg_t *q = r->q;
+    if (q->op != SL_DS_READ && q->op != SL_DS_HEAD)
+        return s_status(r, 405, "an LLM stream is read-only");
+    persist_record_t rec;
+    int rc = sl_id_is_valid(id.ptr, id.len) ? persist_store_head(r->store, id, &rec) : SL_ENOTFOUND;
+    if (rc == 0 && !(q->flags & SL_DS_READ_ALL) && !sl_str_eq(q->owner, rec.owner))
+        rc = SL_ENOTFOUND;
+    if (rc != 0) {
+        persist_record_free(&rec);
+        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream") : SL_EIO;
+    }
+    bool ended = rec.state != SL_STREAM_STREAMING;
+    uint64_t tail = rec.tokens + (ended ? 1 : 0);
+    sl_msg_t *reply = r->reply;
+    reply->content_type = sl_str("application/json");
+    reply->flags |= SL_DS_JSON | (ended ? SL_DS_CLOSE : 0);
+    reply->first_index = tail;
+    if (q->op == SL_DS_HEAD) {
+        persist_record_free(&rec);
+        return s_status(r, 200, "");
+    }
+    uint64_t from = (q->flags & SL_DS_NOW) ? tail : q->first_index;
+    if (from > tail) {
+        persist_record_free(&rec);
+        return s_status(r, 400, "the offset is past the stream's tail");
+    }
+    s_llm_t llm = {r->out, 0};
+    if (from < rec.tokens) {
+        rc = persist_store_replay(r->store, id, from, s_llm_delta, &llm);
+        if (rc != 0 && rc != S_STOP) {
+            persist_record_free(&rec);
+            return SL_EIO;
+        }
+    }
+    if (ended && from + llm.count == rec.tokens && s_llm_end(r->out, llm.count, &rec) == 0)
+        llm.count++;
+    persist_record_free(&rec);
+    if (llm.count == 0 && !ended && q->wait_ms > 0) {
+        reply->first_index = from; // where the wait is (offset=now: the tail now)
+        return PERSIST_DS_WAIT;
+    }
+    reply->first_index = from;
+    reply->count = llm.count;
+    reply->body = sl_strn(r->out->data, r->out->len);
+    if (from + llm.count == tail)
+        reply->flags |= SL_DS_UP_TO_DATE;
+    else
+        reply->flags &= ~(uint32_t)SL_DS_CLOSE;
+    return s_status(r, 200, "");
+}
+
+int
+persist_ds_handle(
+    persist_store_t *store, const sl_msg_t *q, int64_t now_ms, sl_buf_t *out, sl_msg_t *reply)
+{
+    sl_buf_reset(out);
+    *reply = (sl_msg_t){.type = SL_MSG_DS_REPLY, .seq = q->seq};
+    s_req_t r = {store, persist_store_ds(store), q, now_ms, out, reply};
+    if (q->path.len == 0 || q->path.len > PERSIST_DS_PATH_MAX)
+        return s_status(&r, 400, "the stream's path is empty or too long");
+    if (q->content_type.len >= PERSIST_DS_TYPE_MAX)
+        return s_status(&r, 400, "Content-Type is too long");
+    size_t pre = strlen(PERSIST_DS_LLM);
+    if (q->path.len > pre && memcmp(q->path.ptr, PERSIST_DS_LLM, pre) == 0) {
+        int rc = s_llm(&r, sl_strn(q->path.ptr + pre, q->path.len - pre));
+        return rc == SL_EIO ? s_failed(&r) : rc;
+    }
+    if (q->op == SL_DS_READ || q->op == SL_DS_HEAD) {
+        // Reads write only a TTL's touch: no transaction of their own needed for the rest.
+        int rc = q->op == SL_DS_READ ? s_read(&r) : s_head(&r);
+        return rc == SL_EIO ? s_failed(&r) : rc;
+    }
+    void *db = NULL;
+    const persist_db_ops_t *ops = persist_store_ops(store, &db);
+    if (ops->begin(db) != 0)
+        return s_failed(&r);
+    int rc = q->op == SL_DS_CREATE   ? s_create(&r)
+             : q->op == SL_DS_APPEND ? s_append(&r)
+             : q->op == SL_DS_DELETE ? s_delete(&r)
+                                     : s_status(&r, 400, "unknown operation");
+    if (rc == 0 && ops->commit(db) == 0)
+        return 0;
+    ops->rollback(db);
+    sl_buf_reset(out);
+    *reply = (sl_msg_t){.type = SL_MSG_DS_REPLY, .seq = q->seq};
+    return s_failed(&r);
+}
