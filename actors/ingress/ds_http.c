@@ -24,15 +24,16 @@ ingress_ds_offset_parse(const char *s, uint64_t *offset, bool *now)
         *now = true;
         return 0;
     }
-    if (strlen(s) != INGRESS_DS_OFFSET_LEN)
+    if (strlen(s) != INGRESS_DS_OFFSET_LEN || s[16] != '_')
         return -1;
     uint64_t v = 0;
     for (size_t i = 0; i < INGRESS_DS_OFFSET_LEN; i++) {
-        char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0)
+        if (i == 16)
+            continue;
+        if (!isdigit((unsigned char)s[i]))
             return -1;
-        v = v << 4 | (uint64_t)d;
+        if (i > 16)
+            v = v * 10 + (uint64_t)(s[i] - '0');
     }
     *offset = v;
     return 0;
@@ -41,7 +42,7 @@ ingress_ds_offset_parse(const char *s, uint64_t *offset, bool *now)
 void
 ingress_ds_offset_format(uint64_t v, char out[INGRESS_DS_OFFSET_LEN + 1])
 {
-    snprintf(out, INGRESS_DS_OFFSET_LEN + 1, "%016" PRIx64, v);
+    snprintf(out, INGRESS_DS_OFFSET_LEN + 1, "0000000000000000_%016" PRIu64, v);
 }
 
 // A decimal integer of at most max_digits digits, no sign, no leading zero but "0".

@@ -10,11 +10,12 @@
 
 #include "sl/buf.h"
 
-#define INGRESS_DS_OFFSET_LEN 16 // an offset: the unit count in 16 lowercase hex digits
+#define INGRESS_DS_OFFSET_LEN 33 // an offset: "0000000000000000_" and the unit count in 16 digits
 #define INGRESS_DS_UINT53_MAX 9007199254740991ull // 2^53 - 1: a producer's epoch and seq
 
 // An offset query value: absent or "-1" is the start (0), "now" the tail (*now true), else
-// exactly INGRESS_DS_OFFSET_LEN lowercase hex digits. 0, or -1 for anything else.
+// 16 decimal digits, '_', 16 decimal digits (the unit count; the first part, 0 in every offset
+// sluice gives, is read and ignored). 0, or -1 for anything else.
 int ingress_ds_offset_parse(const char *s, uint64_t *offset, bool *now);
 // The offset of unit count v, NUL-terminated.
 void ingress_ds_offset_format(uint64_t v, char out[INGRESS_DS_OFFSET_LEN + 1]);
@@ -26,7 +27,8 @@ int ingress_ds_ttl_parse(const char *s, uint64_t *ttl_s);
 int ingress_ds_time_parse(const char *s, int64_t *ms);
 // Wall ms as RFC 3339 in UTC with milliseconds ("2025-01-02T03:04:05.000Z").
 void ingress_ds_time_format(int64_t ms, char *out, size_t size);
-// A producer's epoch or sequence number: decimal, no sign, at most 2^53 - 1. 0 or -1.
+// A producer's epoch or sequence number, a fork's sub-offset: decimal, no sign, no leading
+// zero, at most 2^53 - 1. 0 or -1.
 int ingress_ds_uint53_parse(const char *s, uint64_t *v);
 // Stream-Closed: present only when its value is "true", in any case.
 bool ingress_ds_closed(const char *value);

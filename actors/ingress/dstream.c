@@ -41,6 +41,7 @@ struct ingress_ds {
     sl_buf_t body;         // owned; what BODY sends (JSON mode: messages, one a line)
     char producer[256];
     char stream_seq[256];
+    char forked_from[1100];
     uint64_t seq;        // the pending DS's seq, 0 when none is pending
     int64_t deadline_ms; // monotonic: persist must have answered by then
     bool head;           // HEAD: no body
@@ -539,6 +540,39 @@ s_producer(ingress_conn_t *k, sl_msg_t *q)
     return NULL;
 }
 
+// Stream-Forked-From, Stream-Fork-Offset, Stream-Fork-Sub-Offset of a PUT; NULL, or why refused.
+static const char *
+s_fork(ingress_conn_t *k, sl_msg_t *q)
+{
+    ingress_ds_t *ds = k->ds;
+    const char *from = ingress_conn_header(k, "Stream-Forked-From");
+    const char *at = ingress_conn_header(k, "Stream-Fork-Offset");
+    const char *sub = ingress_conn_header(k, "Stream-Fork-Sub-Offset");
+    if (!from)
+        return at || sub ? "Stream-Fork-Offset and -Sub-Offset need Stream-Forked-From" : NULL;
+    if (strncmp(from, INGRESS_DS_PREFIX, strlen(INGRESS_DS_PREFIX)) == 0)
+        from += strlen(INGRESS_DS_PREFIX);
+    if (!*from || strlen(from) >= sizeof ds->forked_from)
+        return "Stream-Forked-From: not a stream's path";
+    snprintf(ds->forked_from, sizeof ds->forked_from, "%s", from);
+    q->forked_from = sl_str(ds->forked_from);
+    q->flags |= SL_DS_FORK;
+    bool now = false;
+    if (at) {
+        if (ingress_ds_offset_parse(at, &q->fork_offset, &now) != 0 || now || strcmp(at, "-1") == 0)
+            return "Stream-Fork-Offset: not an offset this server gave";
+        q->flags |= SL_DS_FORK_AT;
+    }
+    if (sub) {
+        if (ingress_ds_uint53_parse(sub, &q->fork_sub) != 0)
+            return "Stream-Fork-Sub-Offset: not a whole number";
+        if (q->fork_sub && !at)
+            return "Stream-Fork-Sub-Offset needs Stream-Fork-Offset";
+        q->flags |= SL_DS_FORK_SUB;
+    }
+    return NULL;
+}
+
 static const char *
 s_get(ingress_conn_t *k, sl_msg_t *q)
 {
@@ -603,10 +637,14 @@ ingress_ds_request(ingress_t *self, ingress_conn_t *k, const char *url, const ch
     const char *why = NULL;
     size_t body_len = ingress_client_body(k->client)->len;
     if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0) {
-        if (!type) // the protocol's default
-            snprintf(ds->type, sizeof ds->type, "application/octet-stream");
         q->op = SL_DS_CREATE;
-        why = s_expiry(k, q);
+        why = s_fork(k, q);
+        if (type)
+            q->flags |= SL_DS_HAS_TYPE;
+        else if (!(q->flags & SL_DS_FORK)) // the protocol's default; a fork takes its source's
+            snprintf(ds->type, sizeof ds->type, "application/octet-stream");
+        if (!why)
+            why = s_expiry(k, q);
         if (!why)
             why = s_body(k, ingress_ds_is_json(ds->type), true, true);
     } else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
@@ -670,7 +708,7 @@ ingress_ds_tick(ingress_t *self)
 }
 
 void
-ingress_ds_requery(ingress_t *self)
+ingress_ds_requery(ingress_t *self, bool replaced)
 {
     zlist_t *all = zlist_new();
     for (ingress_conn_t *k = zhashx_first(self->ds_pending); k; k = zhashx_next(self->ds_pending))
@@ -678,7 +716,7 @@ ingress_ds_requery(ingress_t *self)
     for (ingress_conn_t *k = zlist_first(all); k; k = zlist_next(all)) {
         ingress_ds_t *ds = k->ds;
         bool read = ds->q.op == SL_DS_READ || ds->q.op == SL_DS_HEAD;
-        if (read && s_send(self, k) == 0)
+        if ((read || !replaced) && s_send(self, k) == 0)
             continue;
         ingress_ds_forget(self, k);
         if (ds->sse_started)

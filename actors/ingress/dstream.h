@@ -28,9 +28,10 @@ enum MHD_Result ingress_ds_resumed(ingress_t *self, ingress_conn_t *k);
 void ingress_ds_on_reply(ingress_t *self, const sl_msg_t *reply);
 // Requests persist did not answer in time get 503; SSE responses past their time end.
 void ingress_ds_tick(ingress_t *self);
-// Persist restarted: reads are asked again, writes answered 503 (they may or may not have
-// happened; a producer's retry is safe).
-void ingress_ds_requery(ingress_t *self);
+// Persist was heard anew: reads are asked again; writes too when it is the first persist heard
+// (replaced false), else answered 503 (they may or may not have happened; a producer's retry
+// is safe).
+void ingress_ds_requery(ingress_t *self, bool replaced);
 // The connection is done: forget its request.
 void ingress_ds_forget(ingress_t *self, ingress_conn_t *k);
 void ingress_ds_free(ingress_ds_t **self_p);

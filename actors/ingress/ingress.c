@@ -276,9 +276,11 @@ s_resubmit(ingress_t *self)
                        failed);
 }
 
-// The store lost the queries it had not answered: ask again.
+// The store lost the queries it had not answered: ask again. Durable stream writes are
+// answered 503 when persist was replaced (they may or may not have happened), and sent again
+// to a persist heard for the first time (nothing could have happened to them).
 static void
-s_requery(ingress_t *self)
+s_requery(ingress_t *self, bool replaced)
 {
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
@@ -288,7 +290,7 @@ s_requery(ingress_t *self)
             sent++;
     if (sent)
         sl_log_warn_rl("persistence is new: %zu pending queries sent again", sent);
-    ingress_ds_requery(self);
+    ingress_ds_requery(self, replaced);
 }
 
 // frontend: REJECT for our requests, BEAT from the broker.
@@ -386,10 +388,13 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
     (void)frame_p;
     ingress_t *self = arg;
     switch (msg->type) {
-    case SL_MSG_BEAT:
+    case SL_MSG_BEAT: {
+        // A persist heard for the first time lost nothing; one that replaced another may have.
+        bool replaced = self->persist.peer.name[0] != '\0';
         if (ingress_link_heard(&self->persist, msg->name))
-            s_requery(self);
+            s_requery(self, replaced);
         break;
+    }
     case SL_MSG_STATE: // persistence's word on its writes, with each beat
         if ((msg->state == SL_HOST_FAILING) != self->store_failing)
             sl_log_warn("persistence %s", msg->state == SL_HOST_FAILING

@@ -36,7 +36,7 @@
 #include "sl/text.h"
 #include "upkeep.h"
 
-#define S_PARAMS_MAX 12
+#define S_PARAMS_MAX 16
 #define S_LOCK_KEY   "7376851190" // pg_advisory_xact_lock key of the schema's creation
 
 static const char s_schema[] = "CREATE TABLE streams("
@@ -77,7 +77,12 @@ static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
                                    " created_ms BIGINT NOT NULL,"
                                    " owner TEXT NOT NULL,"
                                    " stream_seq TEXT NOT NULL,"
-                                   " closer TEXT NOT NULL);"
+                                   " closer TEXT NOT NULL,"
+                                   " forked_from TEXT NOT NULL,"
+                                   " fork_offset BIGINT NOT NULL,"
+                                   " fork_sub BIGINT NOT NULL,"
+                                   " refs BIGINT NOT NULL,"
+                                   " deleted BOOLEAN NOT NULL);"
                                    "CREATE TABLE ds_data("
                                    " path TEXT COLLATE \"C\" NOT NULL,"
                                    " first BIGINT NOT NULL,"

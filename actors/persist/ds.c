@@ -72,23 +72,79 @@ s_expired(const persist_ds_meta_t *m, int64_t now_ms)
            || (m->has_ttl && now_ms >= m->touched_ms + (int64_t)m->ttl_s * 1000);
 }
 
+// Delete the stream at path for good, and take it off its source's forks: a source that was
+// deleted while it had forks goes too once its last fork goes, and so on up the chain.
+static int
+s_drop(s_req_t *r, sl_str_t path, const char *forked_from)
+{
+    if (r->db->drop(r->store, path) != 0)
+        return SL_EIO;
+    char *up = forked_from && *forked_from ? sl_xstrdup(forked_from) : NULL;
+    int rc = 0;
+    while (rc == 0 && up) {
+        persist_ds_meta_t src;
+        rc = r->db->get(r->store, sl_str(up), &src);
+        if (rc == SL_ENOTFOUND) {
+            rc = 0;
+            persist_ds_meta_free(&src);
+            break;
+        }
+        if (rc == 0 && src.refs)
+            src.refs--;
+        if (rc == 0 && src.deleted && src.refs == 0) {
+            rc = r->db->drop(r->store, sl_str(up));
+            free(up);
+            up = *src.forked_from ? sl_xstrdup(src.forked_from) : NULL;
+        } else if (rc == 0) {
+            rc = r->db->put(r->store, sl_str(up), &src);
+            free(up);
+            up = NULL;
+        }
+        persist_ds_meta_free(&src);
+    }
+    free(up);
+    return rc == 0 ? 0 : SL_EIO;
+}
+
 // The caller's view of a stream: absent when it is not there, has expired (then it goes), or
-// is another key's. 0 with *meta set, SL_ENOTFOUND, or SL_EIO.
+// is another key's (SL_ENOTFOUND); gone when it was deleted while forks of it live
+// (SL_ECLOSED: 410). 0 with *meta set, or SL_EIO.
 static int
 s_find(s_req_t *r, persist_ds_meta_t *meta)
 {
     int rc = r->db->get(r->store, r->q->path, meta);
     if (rc != 0)
         return rc;
-    if (s_expired(meta, r->now_ms)) {
-        persist_ds_meta_free(meta);
-        return r->db->drop(r->store, r->q->path) == 0 ? SL_ENOTFOUND : SL_EIO;
-    }
     if (!(r->q->flags & SL_DS_READ_ALL) && !sl_str_eq(r->q->owner, meta->owner)) {
         persist_ds_meta_free(meta);
         return SL_ENOTFOUND;
     }
-    return 0;
+    if (!meta->deleted && s_expired(meta, r->now_ms)) {
+        if (meta->refs) { // its forks still read it
+            meta->deleted = true;
+            rc = r->db->put(r->store, r->q->path, meta);
+        } else {
+            rc = s_drop(r, r->q->path, meta->forked_from);
+            persist_ds_meta_free(meta);
+            return rc == 0 ? SL_ENOTFOUND : SL_EIO;
+        }
+    }
+    if (rc == 0 && meta->deleted)
+        rc = SL_ECLOSED;
+    if (rc != 0)
+        persist_ds_meta_free(meta);
+    return rc;
+}
+
+// The answer to an s_find that found no stream to work on.
+static int
+s_not_there(s_req_t *r, int rc)
+{
+    if (rc == SL_ENOTFOUND)
+        return s_status(r, 404, "no such stream");
+    if (rc == SL_ECLOSED)
+        return s_status(r, 410, "the stream was deleted (forks of it still read its data)");
+    return SL_EIO;
 }
 
 // The content type a reply names: the stream's row goes before the reply is sent.
@@ -109,8 +165,8 @@ s_describe(s_req_t *r, const persist_ds_meta_t *m)
     reply->expires_ms = m->has_exp ? (uint64_t)m->expires_ms : 0;
 }
 
-// Store BODY as the stream's next units: one row for bytes, one row per message (a line of
-// BODY) in JSON mode. Raises m->tail.
+// Store BODY as the stream's next units, one row: bytes, or in JSON mode COUNT messages, one a
+// line. Raises m->tail.
 static int
 s_store_body(s_req_t *r, persist_ds_meta_t *m)
 {
@@ -123,15 +179,11 @@ s_store_body(s_req_t *r, persist_ds_meta_t *m)
         m->tail += q->body.len;
         return 0;
     }
-    const char *p = q->body.ptr, *end = p + q->body.len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (len && r->db->add(r->store, q->path, m->tail, 1, p, len) != 0)
-            return SL_EIO;
-        m->tail += len ? 1 : 0;
-        p += len + 1;
-    }
+    if (q->count == 0)
+        return 0;
+    if (r->db->add(r->store, q->path, m->tail, q->count, q->body.ptr, q->body.len) != 0)
+        return SL_EIO;
+    m->tail += q->count;
     return 0;
 }
 
@@ -146,31 +198,165 @@ s_closer(const sl_msg_t *q, char *out, size_t size)
         out[0] = '\0';
 }
 
+// The byte length of the first k lines of a JSON row (k <= its messages), without the newline
+// after them.
+static size_t
+s_lines(const char *data, size_t len, uint64_t k)
+{
+    size_t at = 0;
+    for (uint64_t i = 0; i < k && at <= len; i++) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        at = nl ? (size_t)(nl - data) + 1 : len + 1;
+    }
+    return at ? at - 1 : 0;
+}
+
+// A fork's copy of its source: the rows before the fork point, and of the row there the first
+// `sub` units (bytes, or messages of a JSON row).
+typedef struct {
+    s_req_t *r;
+    bool json;
+    uint64_t at, sub;
+    uint64_t boundary_n; // units of the source's row at `at`; 0 when none starts there
+    bool copying;        // false: only look for the row at `at`
+    int rc;
+} s_fork_t;
+
+static int
+s_fork_row(void *arg, const persist_db_row_t *row)
+{
+    s_fork_t *f = arg;
+    uint64_t first = (uint64_t)row->first_index, n = (uint64_t)row->n, end = f->at + f->sub;
+    if (first == f->at)
+        f->boundary_n = n;
+    if (!f->copying)
+        return first >= f->at ? S_STOP : 0;
+    if (first >= end)
+        return S_STOP;
+    size_t len = row->deltas_len;
+    if (first + n > end) { // the row the fork point falls in: its first units only
+        n = end - first;
+        len = f->json ? s_lines(row->deltas, row->deltas_len, n) : (size_t)n;
+    }
+    if (f->r->db->add(f->r->store, f->r->q->path, first, n, row->deltas, len) != 0) {
+        f->rc = SL_EIO;
+        return S_STOP;
+    }
+    return 0;
+}
+
+// Create a fork of q's FORKED_FROM into *m (made by the caller, tail 0): check the source,
+// copy its units before the fork point, count the fork on it. 0, an answer set (404, 400,
+// 409: *answered), or SL_EIO.
+static int
+s_fork(s_req_t *r, persist_ds_meta_t *m, bool *answered)
+{
+    const sl_msg_t *q = r->q;
+    *answered = true;
+    persist_ds_meta_t src;
+    int rc = r->db->get(r->store, q->forked_from, &src);
+    if (rc == 0 && !(q->flags & SL_DS_READ_ALL) && !sl_str_eq(q->owner, src.owner))
+        rc = SL_ENOTFOUND;
+    if (rc == 0 && !src.deleted && s_expired(&src, r->now_ms))
+        rc = SL_ENOTFOUND; // its own next request decides what becomes of it
+    if (rc != 0) {
+        persist_ds_meta_free(&src);
+        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream to fork") : SL_EIO;
+    }
+    uint64_t at = (q->flags & SL_DS_FORK_AT) ? q->fork_offset : src.tail;
+    if (src.deleted)
+        rc = s_status(r, 409, "the stream to fork was deleted");
+    else if ((q->flags & SL_DS_HAS_TYPE)
+             && !s_media_eq(src.content_type, strlen(src.content_type), q->content_type.ptr,
+                            q->content_type.len))
+        rc = s_status(r, 409, "Content-Type differs from the forked stream's");
+    else if (at > src.tail)
+        rc = s_status(r, 400, "Stream-Fork-Offset is past the forked stream's tail");
+    if (r->reply->status) {
+        persist_ds_meta_free(&src);
+        return rc;
+    }
+    bool json = s_media_eq(src.content_type, strlen(src.content_type), "application/json", 16);
+    s_fork_t f = {r, json, at, q->fork_sub, 0, false, 0};
+    if (q->fork_sub) { // it must fall inside the append that starts at the fork point
+        rc = r->db->rows(r->store, q->forked_from, at, s_fork_row, &f);
+        if (rc != 0 && rc != S_STOP) {
+            persist_ds_meta_free(&src);
+            return SL_EIO;
+        }
+        if (f.boundary_n == 0 || q->fork_sub > f.boundary_n) {
+            persist_ds_meta_free(&src);
+            return s_status(r, 400, "Stream-Fork-Sub-Offset is past the append at the fork point");
+        }
+    }
+    f.copying = true;
+    rc = r->db->rows(r->store, q->forked_from, 0, s_fork_row, &f);
+    if ((rc != 0 && rc != S_STOP) || f.rc != 0) {
+        persist_ds_meta_free(&src);
+        return SL_EIO;
+    }
+    free(m->content_type);
+    m->content_type =
+        sl_xstrdup((q->flags & SL_DS_HAS_TYPE) ? m->content_type_given : src.content_type);
+    if (!(q->flags & (SL_DS_HAS_TTL | SL_DS_HAS_EXP))) { // the source's expiry, if any
+        m->has_ttl = src.has_ttl;
+        m->ttl_s = src.ttl_s;
+        m->has_exp = src.has_exp;
+        m->expires_ms = src.expires_ms;
+    }
+    m->tail = at + q->fork_sub;
+    m->forked_from = sl_str_dup(q->forked_from);
+    m->fork_offset = at;
+    m->fork_sub = q->fork_sub;
+    src.refs++;
+    rc = r->db->put(r->store, q->forked_from, &src);
+    persist_ds_meta_free(&src);
+    *answered = false;
+    return rc == 0 ? 0 : SL_EIO;
+}
+
+// The configuration a PUT gives is the stream's.
+static bool
+s_same(const sl_msg_t *q, const persist_ds_meta_t *m)
+{
+    bool fork = q->flags & SL_DS_FORK;
+    return (!(q->flags & SL_DS_HAS_TYPE) && fork
+                ? true
+                : s_media_eq(m->content_type, strlen(m->content_type), q->content_type.ptr,
+                             q->content_type.len))
+           && m->has_ttl == !!(q->flags & SL_DS_HAS_TTL) && (!m->has_ttl || m->ttl_s == q->ttl_s)
+           && m->has_exp == !!(q->flags & SL_DS_HAS_EXP)
+           && (!m->has_exp || (uint64_t)m->expires_ms == q->expires_ms)
+           && m->closed == !!(q->flags & SL_DS_CLOSE) && fork == (*m->forked_from != '\0')
+           && (!fork
+               || (sl_str_eq(q->forked_from, m->forked_from)
+                   && (!(q->flags & SL_DS_FORK_AT) || q->fork_offset == m->fork_offset)
+                   && q->fork_sub == m->fork_sub));
+}
+
 static int
 s_create(s_req_t *r)
 {
     const sl_msg_t *q = r->q;
     persist_ds_meta_t m;
     int rc = r->db->get(r->store, q->path, &m);
-    if (rc == 0 && s_expired(&m, r->now_ms)) {
-        persist_ds_meta_free(&m);
-        rc = r->db->drop(r->store, q->path) == 0 ? SL_ENOTFOUND : SL_EIO;
+    if (rc == 0 && !m.deleted && s_expired(&m, r->now_ms)) {
+        if (m.refs) {
+            m.deleted = true;
+            rc = r->db->put(r->store, q->path, &m);
+        } else {
+            rc = s_drop(r, q->path, m.forked_from) == 0 ? SL_ENOTFOUND : SL_EIO;
+        }
     }
     if (rc == 0) {
         bool mine = (q->flags & SL_DS_READ_ALL) || sl_str_eq(q->owner, m.owner);
-        bool same = mine
-                    && s_media_eq(m.content_type, strlen(m.content_type), q->content_type.ptr,
-                                  q->content_type.len)
-                    && m.has_ttl == !!(q->flags & SL_DS_HAS_TTL)
-                    && (!m.has_ttl || m.ttl_s == q->ttl_s)
-                    && m.has_exp == !!(q->flags & SL_DS_HAS_EXP)
-                    && (!m.has_exp || (uint64_t)m.expires_ms == q->expires_ms)
-                    && m.closed == !!(q->flags & SL_DS_CLOSE);
-        if (same) {
+        if (mine && !m.deleted && s_same(q, &m)) {
             s_describe(r, &m);
             rc = s_status(r, 200, "");
         } else {
-            rc = s_status(r, 409, "a stream with another configuration is at this path");
+            rc = s_status(r, 409,
+                          m.deleted ? "a deleted stream keeps this path for its forks"
+                                    : "a stream with another configuration is at this path");
         }
         persist_ds_meta_free(&m);
         return rc;
@@ -178,11 +364,13 @@ s_create(s_req_t *r)
     persist_ds_meta_free(&m);
     if (rc != SL_ENOTFOUND)
         return SL_EIO;
+    rc = 0;
     char closer[160];
     s_closer(q, closer, sizeof closer);
     char *owner = sl_str_dup(q->owner), *type = sl_str_dup(q->content_type);
     m = (persist_ds_meta_t){
-        .content_type = type,
+        .content_type = sl_xstrdup(type),
+        .content_type_given = type,
         .closed = q->flags & SL_DS_CLOSE,
         .has_ttl = q->flags & SL_DS_HAS_TTL,
         .ttl_s = q->ttl_s,
@@ -191,18 +379,29 @@ s_create(s_req_t *r)
         .touched_ms = r->now_ms,
         .created_ms = r->now_ms,
         .owner = owner,
-        .stream_seq = (char *)"",
-        .closer = (q->flags & SL_DS_CLOSE) ? closer : (char *)"",
+        .stream_seq = sl_xstrdup(""),
+        .closer = sl_xstrdup((q->flags & SL_DS_CLOSE) ? closer : ""),
+        .forked_from = sl_xstrdup(""),
     };
-    rc = s_store_body(r, &m);
-    if (rc == 0)
+    bool answered = false;
+    if (q->flags & SL_DS_FORK) {
+        free(m.forked_from);
+        m.forked_from = NULL;
+        rc = s_fork(r, &m, &answered);
+        if (!m.forked_from)
+            m.forked_from = sl_xstrdup("");
+    }
+    if (rc == 0 && !answered)
+        rc = s_store_body(r, &m);
+    if (rc == 0 && !answered)
         rc = r->db->put(r->store, q->path, &m);
-    if (rc == 0) {
+    if (rc == 0 && !answered) {
         s_describe(r, &m);
         s_status(r, 201, "");
     }
-    free(owner);
     free(type);
+    m.content_type_given = NULL;
+    persist_ds_meta_free(&m);
     return rc;
 }
 
@@ -252,7 +451,7 @@ s_append(s_req_t *r)
     int rc = s_find(r, &m);
     if (rc != 0) {
         persist_ds_meta_free(&m);
-        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream") : SL_EIO;
+        return s_not_there(r, rc);
     }
     if (m.closed) {
         char closer[160];
@@ -318,17 +517,25 @@ s_append(s_req_t *r)
     return rc;
 }
 
+// DELETE: the stream goes, unless forks of it live: then it is kept for them, and answers
+// 410 to everyone until its last fork goes (s_drop).
 static int
 s_delete(s_req_t *r)
 {
     persist_ds_meta_t m;
     int rc = s_find(r, &m);
+    if (rc != 0) {
+        persist_ds_meta_free(&m);
+        return s_not_there(r, rc);
+    }
+    if (m.refs) {
+        m.deleted = true;
+        rc = r->db->put(r->store, r->q->path, &m);
+    } else {
+        rc = s_drop(r, r->q->path, m.forked_from);
+    }
     persist_ds_meta_free(&m);
-    if (rc == SL_ENOTFOUND)
-        return s_status(r, 404, "no such stream");
-    if (rc != 0 || r->db->drop(r->store, r->q->path) != 0)
-        return SL_EIO;
-    return s_status(r, 204, "");
+    return rc == 0 ? s_status(r, 204, "") : SL_EIO;
 }
 
 static int
@@ -339,8 +546,8 @@ s_head(s_req_t *r)
     if (rc == 0) {
         s_describe(r, &m);
         s_status(r, 200, "");
-    } else if (rc == SL_ENOTFOUND) {
-        rc = s_status(r, 404, "no such stream");
+    } else {
+        rc = s_not_there(r, rc);
     }
     persist_ds_meta_free(&m);
     return rc;
@@ -366,15 +573,26 @@ s_read_row(void *arg, const persist_db_row_t *row)
         return S_STOP; // not a row this module wrote: stop at the gap
     if (rd->count && out->len + row->deltas_len > PERSIST_DS_READ_BYTES)
         return S_STOP;
-    uint64_t skip = rd->next - (uint64_t)row->first_index; // bytes only: a row is one message
-    if (rd->json && skip)
-        return S_STOP;
+    uint64_t skip = rd->next - (uint64_t)row->first_index; // units of the row already read
     const char *data = row->deltas;
-    size_t len = row->deltas_len - (size_t)skip;
-    if ((rd->json && rd->count && sl_buf_append(out, ",", 1) != 0)
-        || sl_buf_append(out, data + skip, len) != 0)
+    size_t from = 0, len = row->deltas_len;
+    if (rd->json && skip) {
+        from = s_lines(data, len, skip) + 1;
+        len -= from;
+    } else if (!rd->json) {
+        from = (size_t)skip;
+        len -= from;
+    }
+    uint64_t units = (uint64_t)row->n - skip;
+    if (rd->json) { // messages one a line in the row, joined by commas in the answer
+        if (rd->count && sl_buf_append(out, ",", 1) != 0)
+            return S_STOP;
+        for (size_t i = 0; i < len; i++)
+            if (sl_buf_append(out, data[from + i] == '\n' ? "," : &data[from + i], 1) != 0)
+                return S_STOP;
+    } else if (sl_buf_append(out, data + from, len) != 0) {
         return S_STOP;
-    uint64_t units = rd->json ? 1 : len;
+    }
     rd->count += units;
     rd->next += units;
     return 0;
@@ -388,7 +606,7 @@ s_read(s_req_t *r)
     int rc = s_find(r, &m);
     if (rc != 0) {
         persist_ds_meta_free(&m);
-        return rc == SL_ENOTFOUND ? s_status(r, 404, "no such stream") : SL_EIO;
+        return s_not_there(r, rc);
     }
     uint64_t from = (q->flags & SL_DS_NOW) ? m.tail : q->first_index;
     if (from > m.tail) {

@@ -3,11 +3,14 @@
 // ds.c keeps the Durable Streams protocol's rules and calls these inside the store's
 // transactions (db.h's begin, commit, rollback). Three tables, in both backends:
 //   ds_streams(path PRIMARY KEY, content_type, closed, tail, ttl_s (NULL: none), expires_ms
-//              (NULL: none), touched_ms, created_ms, owner, stream_seq, closer)
+//              (NULL: none), touched_ms, created_ms, owner, stream_seq, closer, forked_from,
+//              fork_offset, fork_sub, refs, deleted)
 //   ds_data(path, first, n, data, PRIMARY KEY(path, first))
 //   ds_producers(path, producer, epoch, seq, PRIMARY KEY(path, producer))
 // A stream's units (bytes; messages in JSON mode) 0 .. tail-1 are in ds_data, rows disjoint
-// and contiguous: a byte stream's row is one append, a JSON stream's row one message. closer
+// and contiguous: a byte stream's row is one append, a JSON stream's row one append's
+// messages, one a line (n of them). A fork holds a copy of its source's units before its fork
+// point, made when it is created. closer
 // is the idempotent producer append that closed the stream ("<epoch> <seq> <producer>"), ""
 // when none. Private to persist. Not thread-safe.
 #ifndef PERSIST_DS_DB_H
@@ -29,8 +32,14 @@ typedef struct {
     int64_t touched_ms; // last read or write (the TTL counts from it)
     int64_t created_ms;
     char *owner;
-    char *stream_seq; // the last Stream-Seq, "" when none
-    char *closer;     // see above
+    char *stream_seq;     // the last Stream-Seq, "" when none
+    char *closer;         // see above
+    char *forked_from;    // the source's path, "" for a stream that is no fork
+    uint64_t fork_offset; // where it left its source, and how far into the append there
+    uint64_t fork_sub;
+    uint64_t refs; // forks of it that live (a deleted stream with forks is kept for them)
+    bool deleted;  // deleted while forks of it live: 410 to everyone
+    const char *content_type_given; // ds.c's, while it creates: the request's (borrowed)
 } persist_ds_meta_t;
 
 void persist_ds_meta_free(persist_ds_meta_t *meta);
@@ -62,9 +71,14 @@ typedef struct persist_ds_db {
                     bool *found_p);
     int (*set_producer)(
         persist_store_t *store, sl_str_t path, sl_str_t producer, uint64_t epoch, uint64_t seq);
-    // Streams past their expiry (Stream-Expires-At, or TTL since touched) at now: delete at
-    // most max of them; *deleted_p how many.
-    int (*expire)(persist_store_t *store, int64_t now_ms, uint32_t max, uint64_t *deleted_p);
+    // Streams past their expiry at now (Stream-Expires-At, or TTL since touched), or, when
+    // before_ms is set, untouched since before it (retention): delete at most max of them (no
+    // fork, and none a fork reads); *deleted_p how many.
+    int (*expire)(persist_store_t *store,
+                  int64_t now_ms,
+                  int64_t before_ms,
+                  uint32_t max,
+                  uint64_t *deleted_p);
 } persist_ds_db_t;
 
 extern const persist_ds_db_t persist_ds_sqlite;

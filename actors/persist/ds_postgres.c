@@ -51,7 +51,8 @@ s_get(persist_store_t *store, sl_str_t path, persist_ds_meta_t *meta)
     PGresult *res = NULL;
     int rc = s_query(store, "ds get",
                      "SELECT content_type, closed, tail, ttl_s, expires_ms, touched_ms, created_ms,"
-                     " owner, stream_seq, closer FROM ds_streams WHERE path = $1",
+                     " owner, stream_seq, closer, forked_from, fork_offset, fork_sub, refs, deleted"
+                     " FROM ds_streams WHERE path = $1",
                      1, v, NULL, NULL, &res);
     free(p);
     if (rc != 0)
@@ -72,6 +73,11 @@ s_get(persist_store_t *store, sl_str_t path, persist_ds_meta_t *meta)
     meta->owner = s_dup(res, 0, 7);
     meta->stream_seq = s_dup(res, 0, 8);
     meta->closer = s_dup(res, 0, 9);
+    meta->forked_from = s_dup(res, 0, 10);
+    meta->fork_offset = strtoull(PQgetvalue(res, 0, 11), NULL, 10);
+    meta->fork_sub = strtoull(PQgetvalue(res, 0, 12), NULL, 10);
+    meta->refs = strtoull(PQgetvalue(res, 0, 13), NULL, 10);
+    meta->deleted = strcmp(PQgetvalue(res, 0, 14), "t") == 0;
     PQclear(res);
     return 0;
 }
@@ -81,7 +87,10 @@ s_put(persist_store_t *store, sl_str_t path, const persist_ds_meta_t *m)
 {
     char *p = s_path(path);
     char tail[S_INT_SIZE], ttl[S_INT_SIZE], exp[S_INT_SIZE], touched[S_INT_SIZE],
-        created[S_INT_SIZE];
+        created[S_INT_SIZE], fo[S_INT_SIZE], fs[S_INT_SIZE], refs[S_INT_SIZE];
+    snprintf(fo, sizeof fo, "%" PRIu64, m->fork_offset);
+    snprintf(fs, sizeof fs, "%" PRIu64, m->fork_sub);
+    snprintf(refs, sizeof refs, "%" PRIu64, m->refs);
     snprintf(tail, sizeof tail, "%" PRIu64, m->tail);
     snprintf(ttl, sizeof ttl, "%" PRIu64, m->ttl_s);
     snprintf(exp, sizeof exp, "%" PRId64, m->expires_ms);
@@ -97,15 +106,23 @@ s_put(persist_store_t *store, sl_str_t path, const persist_ds_meta_t *m)
                        created,
                        m->owner,
                        m->stream_seq,
-                       m->closer};
-    int rc = s_query(store, "ds put",
-                     "INSERT INTO ds_streams(path, content_type, closed, tail, ttl_s, expires_ms,"
-                     " touched_ms, created_ms, owner, stream_seq, closer)"
-                     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                     " ON CONFLICT(path) DO UPDATE SET content_type = $2, closed = $3, tail = $4,"
-                     " ttl_s = $5, expires_ms = $6, touched_ms = $7, created_ms = $8, owner = $9,"
-                     " stream_seq = $10, closer = $11",
-                     11, v, NULL, NULL, NULL);
+                       m->closer,
+                       m->forked_from ? m->forked_from : "",
+                       fo,
+                       fs,
+                       refs,
+                       m->deleted ? "t" : "f"};
+    int rc =
+        s_query(store, "ds put",
+                "INSERT INTO ds_streams(path, content_type, closed, tail, ttl_s, expires_ms,"
+                " touched_ms, created_ms, owner, stream_seq, closer, forked_from, fork_offset,"
+                " fork_sub, refs, deleted)"
+                " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                " ON CONFLICT(path) DO UPDATE SET content_type = $2, closed = $3, tail = $4,"
+                " ttl_s = $5, expires_ms = $6, touched_ms = $7, created_ms = $8, owner = $9,"
+                " stream_seq = $10, closer = $11, forked_from = $12, fork_offset = $13,"
+                " fork_sub = $14, refs = $15, deleted = $16",
+                16, v, NULL, NULL, NULL);
     free(p);
     return rc;
 }
@@ -226,21 +243,25 @@ s_set_producer(
 }
 
 static int
-s_expire(persist_store_t *store, int64_t now_ms, uint32_t max, uint64_t *deleted_p)
+s_expire(
+    persist_store_t *store, int64_t now_ms, int64_t before_ms, uint32_t max, uint64_t *deleted_p)
 {
     *deleted_p = 0;
-    char now[S_INT_SIZE], lim[S_INT_SIZE];
+    char now[S_INT_SIZE], lim[S_INT_SIZE], before[S_INT_SIZE];
     snprintf(now, sizeof now, "%" PRId64, now_ms);
     snprintf(lim, sizeof lim, "%" PRIu32, max);
-    const char *v[] = {now, lim};
+    snprintf(before, sizeof before, "%" PRId64, before_ms);
+    const char *v[] = {now, lim, before};
     PGresult *res = NULL;
-    int rc = s_query(store, "ds expire",
-                     "WITH gone AS (SELECT path FROM ds_streams WHERE expires_ms <= $1"
-                     "  OR touched_ms + ttl_s * 1000 <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED),"
-                     " a AS (DELETE FROM ds_data WHERE path IN (SELECT path FROM gone)),"
-                     " b AS (DELETE FROM ds_producers WHERE path IN (SELECT path FROM gone))"
-                     " DELETE FROM ds_streams WHERE path IN (SELECT path FROM gone)",
-                     2, v, NULL, NULL, &res);
+    int rc =
+        s_query(store, "ds expire",
+                "WITH gone AS (SELECT path FROM ds_streams WHERE refs = 0 AND forked_from = ''"
+                "  AND (expires_ms <= $1 OR touched_ms + ttl_s * 1000 <= $1 OR touched_ms < $3)"
+                "  LIMIT $2 FOR UPDATE SKIP LOCKED),"
+                " a AS (DELETE FROM ds_data WHERE path IN (SELECT path FROM gone)),"
+                " b AS (DELETE FROM ds_producers WHERE path IN (SELECT path FROM gone))"
+                " DELETE FROM ds_streams WHERE path IN (SELECT path FROM gone)",
+                3, v, NULL, NULL, &res);
     if (rc != 0)
         return SL_EIO;
     *deleted_p = strtoull(PQcmdTuples(res), NULL, 10);

@@ -66,6 +66,7 @@ persist_ds_meta_free(persist_ds_meta_t *meta)
     free(meta->owner);
     free(meta->stream_seq);
     free(meta->closer);
+    free(meta->forked_from);
     memset(meta, 0, sizeof *meta);
 }
 
@@ -76,7 +77,8 @@ s_get(persist_store_t *store, sl_str_t path, persist_ds_meta_t *meta)
     sqlite3_stmt *st =
         s_prepare(store,
                   "SELECT content_type, closed, tail, ttl_s, expires_ms, touched_ms, created_ms,"
-                  " owner, stream_seq, closer FROM ds_streams WHERE path = ?1",
+                  " owner, stream_seq, closer, forked_from, fork_offset, fork_sub, refs, deleted"
+                  " FROM ds_streams WHERE path = ?1",
                   "ds get");
     if (!st)
         return SL_EIO;
@@ -95,6 +97,11 @@ s_get(persist_store_t *store, sl_str_t path, persist_ds_meta_t *meta)
         meta->owner = s_text(st, 7);
         meta->stream_seq = s_text(st, 8);
         meta->closer = s_text(st, 9);
+        meta->forked_from = s_text(st, 10);
+        meta->fork_offset = (uint64_t)sqlite3_column_int64(st, 11);
+        meta->fork_sub = (uint64_t)sqlite3_column_int64(st, 12);
+        meta->refs = (uint64_t)sqlite3_column_int64(st, 13);
+        meta->deleted = sqlite3_column_int(st, 14) != 0;
     } else if (rc == SQLITE_DONE) {
         err = SL_ENOTFOUND;
     } else {
@@ -110,8 +117,9 @@ s_put(persist_store_t *store, sl_str_t path, const persist_ds_meta_t *m)
     sqlite3_stmt *st = s_prepare(store,
                                  "INSERT OR REPLACE INTO ds_streams(path, content_type, closed,"
                                  " tail, ttl_s, expires_ms, touched_ms, created_ms, owner,"
-                                 " stream_seq, closer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                                 " ?9, ?10, ?11)",
+                                 " stream_seq, closer, forked_from, fork_offset, fork_sub, refs,"
+                                 " deleted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                                 " ?12, ?13, ?14, ?15, ?16)",
                                  "ds put");
     if (!st)
         return SL_EIO;
@@ -130,6 +138,13 @@ s_put(persist_store_t *store, sl_str_t path, const persist_ds_meta_t *m)
     b = b != SQLITE_OK ? b : sqlite3_bind_text(st, 9, m->owner, -1, SQLITE_STATIC);
     b = b != SQLITE_OK ? b : sqlite3_bind_text(st, 10, m->stream_seq, -1, SQLITE_STATIC);
     b = b != SQLITE_OK ? b : sqlite3_bind_text(st, 11, m->closer, -1, SQLITE_STATIC);
+    b = b != SQLITE_OK
+            ? b
+            : sqlite3_bind_text(st, 12, m->forked_from ? m->forked_from : "", -1, SQLITE_STATIC);
+    b = b != SQLITE_OK ? b : sqlite3_bind_int64(st, 13, (int64_t)m->fork_offset);
+    b = b != SQLITE_OK ? b : sqlite3_bind_int64(st, 14, (int64_t)m->fork_sub);
+    b = b != SQLITE_OK ? b : sqlite3_bind_int64(st, 15, (int64_t)m->refs);
+    b = b != SQLITE_OK ? b : sqlite3_bind_int(st, 16, m->deleted);
     return s_done(store, st, b, "ds put");
 }
 
@@ -241,19 +256,22 @@ s_set_producer(
 }
 
 static int
-s_expire(persist_store_t *store, int64_t now_ms, uint32_t max, uint64_t *deleted_p)
+s_expire(
+    persist_store_t *store, int64_t now_ms, int64_t before_ms, uint32_t max, uint64_t *deleted_p)
 {
     *deleted_p = 0;
     sqlite3_stmt *st = s_prepare(store,
-                                 "SELECT path FROM ds_streams WHERE expires_ms <= ?1"
-                                 " OR touched_ms + ttl_s * 1000 <= ?1 LIMIT ?2",
+                                 "SELECT path FROM ds_streams WHERE refs = 0 AND forked_from = ''"
+                                 " AND (expires_ms <= ?1 OR touched_ms + ttl_s * 1000 <= ?1"
+                                 " OR touched_ms < ?3) LIMIT ?2",
                                  "ds expire");
     if (!st)
         return SL_EIO;
     char *paths[256];
     size_t n = 0;
     if (sqlite3_bind_int64(st, 1, now_ms) == SQLITE_OK
-        && sqlite3_bind_int64(st, 2, max < 256 ? max : 256) == SQLITE_OK)
+        && sqlite3_bind_int64(st, 2, max < 256 ? max : 256) == SQLITE_OK
+        && sqlite3_bind_int64(st, 3, before_ms) == SQLITE_OK)
         while (n < 256 && sqlite3_step(st) == SQLITE_ROW)
             paths[n++] = s_text(st, 0);
     sqlite3_finalize(st);

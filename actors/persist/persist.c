@@ -12,6 +12,7 @@
 #include <czmq.h>
 
 #include "ds.h"
+#include "ds_db.h"
 #include "page.h"
 #include "sl/err.h"
 #include "sl/fs.h"
@@ -448,6 +449,26 @@ s_on_expire(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+// Durable streams past their expiry (or, with retention.max_age_s, untouched that long) go,
+// a step at a time; a request that touches one first finds it gone anyway (ds.c).
+static int
+s_on_ds_expire(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    persist_t *self = arg;
+    const sl_config_t *cfg = self->cfg;
+    int64_t now = sl_clock_wall_ms();
+    int64_t before = cfg->retention_max_age_s ? now - cfg->retention_max_age_s * 1000 : 0;
+    uint64_t deleted = 0;
+    if (persist_store_ds(self->db)->expire(self->db, now, before, PERSIST_EXPIRE_STEP, &deleted)
+        != 0)
+        sl_log_error_rl("durable streams: expiry: %s", persist_store_errmsg(self->db));
+    else if (deleted)
+        sl_log_info("durable streams: %llu expired streams deleted", (unsigned long long)deleted);
+    return 0;
+}
+
 // Reads whose wait is over are answered as they stand.
 static int
 s_on_waits(zloop_t *loop, int timer_id, void *arg)
@@ -536,6 +557,7 @@ persist_new(const sl_config_t *cfg)
         || zloop_reader(self->loop, self->query, s_on_query, self) != 0
         || zloop_timer(self->loop, 1000, 0, s_on_tick, self) < 0
         || zloop_timer(self->loop, PERSIST_DS_WAIT_TICK_MS, 0, s_on_waits, self) < 0
+        || zloop_timer(self->loop, (size_t)cfg->retention_interval_ms, 0, s_on_ds_expire, self) < 0
         || ((cfg->retention_max_age_s || cfg->retention_max_bytes)
             && zloop_timer(self->loop, PERSIST_EXPIRE_BUSY_MS, 1, s_on_expire, self) < 0)
         || zloop_timer(self->loop, (size_t)cfg->heartbeat_ms, 0, s_on_beat, self) < 0) {

@@ -134,7 +134,7 @@ main(int argc, char **argv)
     test_http_t *r = s_ds("GET", path, "offset=-1", NULL, NULL);
     CHECK(test_http_run(r, test_ms(10000)));
     CHECK_INT(r->status, ==, 200);
-    char next[32], v[64];
+    char next[48], v[64];
     CHECK(test_http_header(r, "Stream-Next-Offset", next, sizeof next));
     CHECK(!test_http_header(r, "Stream-Closed", v, sizeof v));
     CHECK(test_http_header(r, "Content-Type", v, sizeof v));
@@ -190,8 +190,8 @@ main(int argc, char **argv)
     CHECK_INT(r->status, ==, 201);
     test_http_destroy(&r);
     // A long-poll at its tail wakes when the append lands.
-    test_http_t *poll =
-        s_ds("GET", "notes/a", "offset=0000000000000005&live=long-poll", NULL, NULL);
+    test_http_t *poll = s_ds("GET", "notes/a",
+                             "offset=0000000000000000_0000000000000005&live=long-poll", NULL, NULL);
     m = test_http_multi_new();
     test_http_multi_add(m, poll);
     test_http_multi_wait(m, NULL, NULL, 200); // it is parked now
@@ -212,8 +212,8 @@ main(int argc, char **argv)
     test_system_restart(&s_sys);
     s_read_t tail = {0};
     sl_buf_init(&tail.text, 1 << 20);
-    char offset[32], mid_query[64];
-    snprintf(offset, sizeof offset, "%016x", TOKENS / 2);
+    char offset[48], mid_query[80];
+    snprintf(offset, sizeof offset, "0000000000000000_%016d", TOKENS / 2);
     snprintf(mid_query, sizeof mid_query, "offset=%s", offset);
     r = s_ds("GET", path, mid_query, NULL, NULL);
     CHECK(test_http_run(r, test_ms(10000)));

@@ -82,16 +82,20 @@ typedef enum {
     SL_DS_READ = 5,   // GET: units from FIRST_INDEX; waits up to WAIT_MS when there are none
 } sl_ds_op_t;
 // ... and the flags of DS and DS_REPLY, one set for both.
-#define SL_DS_CLOSE      1u   // DS: Stream-Closed: true; DS_REPLY: the stream is closed
-#define SL_DS_JSON       2u   // application/json: BODY holds COUNT messages (DS: one a line)
-#define SL_DS_HAS_TTL    4u   // TTL_S is set (0 is a TTL)
-#define SL_DS_HAS_EXP    8u   // EXPIRES_MS is set
-#define SL_DS_PRODUCE    16u  // DS: Producer-Id, -Epoch and -Seq were given
-#define SL_DS_NOW        32u  // DS READ: from the tail (offset=now)
-#define SL_DS_READ_ALL   64u  // DS: the caller may use every owner's streams (no keys)
-#define SL_DS_UP_TO_DATE 128u // DS_REPLY: a read reached the tail
-#define SL_DS_DUPLICATE  256u // DS_REPLY: an idempotent producer's append already applied
-#define SL_DS_TIMED_OUT  512u // DS_REPLY: a read waited WAIT_MS and found nothing
+#define SL_DS_CLOSE      1u    // DS: Stream-Closed: true; DS_REPLY: the stream is closed
+#define SL_DS_JSON       2u    // application/json: BODY holds COUNT messages (DS: one a line)
+#define SL_DS_HAS_TTL    4u    // TTL_S is set (0 is a TTL)
+#define SL_DS_HAS_EXP    8u    // EXPIRES_MS is set
+#define SL_DS_PRODUCE    16u   // DS: Producer-Id, -Epoch and -Seq were given
+#define SL_DS_NOW        32u   // DS READ: from the tail (offset=now)
+#define SL_DS_READ_ALL   64u   // DS: the caller may use every owner's streams (no keys)
+#define SL_DS_UP_TO_DATE 128u  // DS_REPLY: a read reached the tail
+#define SL_DS_DUPLICATE  256u  // DS_REPLY: an idempotent producer's append already applied
+#define SL_DS_TIMED_OUT  512u  // DS_REPLY: a read waited WAIT_MS and found nothing
+#define SL_DS_FORK       1024u // DS create: a fork of FORKED_FROM
+#define SL_DS_FORK_AT    2048u // DS create: FORK_OFFSET was given (else the source's tail)
+#define SL_DS_FORK_SUB   4096u // DS create: FORK_SUB was given
+#define SL_DS_HAS_TYPE   8192u // DS create: Content-Type was given (a fork inherits it else)
 
 // Kinds of delta a token can carry.
 typedef enum {
@@ -151,6 +155,9 @@ typedef struct {
     X(EPOCH, epoch, U64)                         \
     X(PRODUCER_SEQ, producer_seq, U64)           \
     X(WAIT_MS, wait_ms, U64)                     \
+    X(FORKED_FROM, forked_from, STR)             \
+    X(FORK_OFFSET, fork_offset, U64)             \
+    X(FORK_SUB, fork_sub, U64)                   \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
@@ -188,7 +195,7 @@ typedef struct {
     X(READ, 24, SEQ, REQ_ID, FIRST_INDEX, FLAGS)                                                  \
     X(LIST, 25, SEQ, OWNER, REQ_ID, COUNT, FLAGS)                                                 \
     X(DS, 26, SEQ, OP, PATH, OWNER, FLAGS, CONTENT_TYPE, TTL_S, EXPIRES_MS, STREAM_SEQ, PRODUCER, \
-      EPOCH, PRODUCER_SEQ, FIRST_INDEX, WAIT_MS, COUNT, BODY)                                     \
+      EPOCH, PRODUCER_SEQ, FIRST_INDEX, WAIT_MS, COUNT, BODY, FORKED_FROM, FORK_OFFSET, FORK_SUB) \
     X(DS_REPLY, 27, SEQ, STATUS, MESSAGE, FLAGS, CONTENT_TYPE, TTL_S, EXPIRES_MS, FIRST_INDEX,    \
       COUNT, EPOCH, PRODUCER_SEQ, BODY)
 
@@ -245,6 +252,9 @@ typedef struct {
     uint64_t epoch;          // DS: Producer-Epoch; DS_REPLY: the epoch accepted, or the current
     uint64_t producer_seq;   // DS: Producer-Seq; DS_REPLY: the highest accepted, or expected
     uint64_t wait_ms;        // DS READ: wait this long for data at FIRST_INDEX (0: answer now)
+    sl_str_t forked_from;    // DS create: the source stream's path (with SL_DS_FORK)
+    uint64_t fork_offset;    // DS create: where the fork leaves its source (units)
+    uint64_t fork_sub;       // DS create: units past fork_offset, within the append there
     uint32_t n_deltas;
     sl_delta_t deltas[SL_WIRE_MAX_DELTAS];
 } sl_msg_t;

@@ -18,24 +18,25 @@ test_offsets(void)
     CHECK(v == 0 && !now);
     CHECK_INT(ingress_ds_offset_parse("now", &v, &now), ==, 0);
     CHECK(now);
-    CHECK_INT(ingress_ds_offset_parse("00000000000000ff", &v, &now), ==, 0);
+    CHECK_INT(ingress_ds_offset_parse("0000000000000000_0000000000000255", &v, &now), ==, 0);
     CHECK(v == 255 && !now);
+    CHECK_INT(ingress_ds_offset_parse("9999999999999999_9999999999999999", &v, &now), ==, 0);
+    CHECK(v == 9999999999999999ull);
     static const char *const bad[] = {"",
                                       "0",
-                                      "ff",
-                                      "00000000000000FF",
-                                      "0000000000000,ff",
-                                      "000000000000 0ff",
+                                      "255",
+                                      "0000000000000000-0000000000000255",
+                                      "0000000000000000_000000000000,255",
+                                      "0000000000000000_000000000000 255",
                                       "-2",
                                       "NOW",
-                                      "00000000000000ff0"};
+                                      "0000000000000000_00000000000002550",
+                                      "000000000000000a_0000000000000255"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_INT(ingress_ds_offset_parse(bad[i], &v, &now), ==, -1);
     char out[INGRESS_DS_OFFSET_LEN + 1];
-    ingress_ds_offset_format(0x1234, out);
-    CHECK_STR(out, "0000000000001234");
-    ingress_ds_offset_format(UINT64_MAX, out);
-    CHECK_STR(out, "ffffffffffffffff");
+    ingress_ds_offset_format(1234, out);
+    CHECK_STR(out, "0000000000000000_0000000000001234");
     // Lexicographic order is numeric order.
     char a[INGRESS_DS_OFFSET_LEN + 1], b[INGRESS_DS_OFFSET_LEN + 1];
     ingress_ds_offset_format(9, a);
