@@ -38,6 +38,61 @@ s_run(const char *path, const char *body, const char *header)
     return r;
 }
 
+// s_run with another method (the body, if any, is JSON).
+static test_http_t *
+s_method(const char *method, const char *path, const char *body, const char *header)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
+    test_http_t *r = test_http_new(url, body);
+    curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+    if (header) {
+        r->req_headers = curl_slist_append(r->req_headers, header);
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->req_headers);
+    }
+    CHECK(test_http_run(r, test_ms(15000)));
+    return r;
+}
+
+// Durable streams under keys: an LLM stream is its key's there too, only a key creates a
+// stream of its own, and a stream is its creator's.
+static void
+test_durable(const char *llm_id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/stream/llm/%s", llm_id);
+    test_http_t *r = s_run(path, NULL, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(r->body.len > 2 && r->body.data[0] == '[');
+    test_http_destroy(&r);
+    r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    CHECK_INT(r->status, ==, 404);
+    test_http_destroy(&r);
+    r = s_run(path, NULL, NULL);
+    CHECK_INT(r->status, ==, 401);
+    test_http_destroy(&r);
+    r = s_method("PUT", "/v1/stream/notes/k", "[\"hello\"]", NULL);
+    CHECK_INT(r->status, ==, 401);
+    test_http_destroy(&r);
+    r = s_method("PUT", "/v1/stream/notes/k", "[\"hello\"]", "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 201);
+    test_http_destroy(&r);
+    r = s_run("/v1/stream/notes/k", NULL, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK_STR(sl_buf_str(&r->body), "[\"hello\"]");
+    test_http_destroy(&r);
+    r = s_run("/v1/stream/notes/k", NULL, "Authorization: Bearer " ENV_KEY);
+    CHECK_INT(r->status, ==, 404);
+    test_http_destroy(&r);
+    r = s_method("POST", "/v1/stream/notes/k", "[1]", "x-api-key: " ENV_KEY);
+    CHECK_INT(r->status, ==, 404);
+    test_http_destroy(&r);
+    r = s_method("PUT", "/v1/stream/notes/k", "[\"hello\"]", "Authorization: Bearer " ENV_KEY);
+    CHECK_INT(r->status, ==, 409); // the path is taken, by a stream this key cannot see
+    test_http_destroy(&r);
+    printf("durable streams: each key reads its own, only keys create\n");
+}
+
 // The body is an error of the OpenAI API's shape with this type.
 static void
 s_expect_openai_error(const test_http_t *r, long status, const char *type)
@@ -157,6 +212,7 @@ test_served(void)
     r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
     s_expect_openai_error(r, 404, "invalid_request_error");
     test_http_destroy(&r);
+    test_durable(id);
     // Each key lists its own streams only: the app key's one stream, not the env key's.
     r = s_run("/v1/streams", NULL, "Authorization: Bearer " APP_KEY);
     CHECK_INT(r->status, ==, 200);
