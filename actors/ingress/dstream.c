@@ -48,6 +48,7 @@ struct ingress_ds {
     bool long_poll, sse; // GET's live mode
     bool sse_started;    // the SSE response is queued
     bool sse_ended;      // the SSE response ends once its output is read
+    bool sse_paused;     // the next read waits for the client to read what is queued
     int64_t sse_until_ms;
     uint64_t cursor_in; // the client's cursor=, 0 for none
     bool has_cursor;
@@ -240,7 +241,14 @@ s_sse_reply(ingress_t *self, ingress_conn_t *k, const sl_msg_t *r)
         } else {
             (void)ingress_ds_base64(r->body.ptr, r->body.len, &data);
         }
+        size_t before = ds->out.len;
         s_sse_event(&ds->out, "data", data.data, data.len);
+        if (ds->out.len < before + data.len) { // past the queue's cap: end, never drop data
+            ds->out.len = before;
+            ds->sse_ended = true;
+            sl_buf_free(&data);
+            return;
+        }
         sl_buf_free(&data);
     }
     bool closed = r->flags & SL_DS_CLOSE;
@@ -262,11 +270,14 @@ s_sse_reply(ingress_t *self, ingress_conn_t *k, const sl_msg_t *r)
         ds->sse_ended = true;
         return;
     }
-    // The next read starts where this one ended and waits for data.
+    // The next read starts where this one ended and waits for data; a client that has not
+    // read what is queued gets it when it has (s_sse_read): its memory stays bounded.
     ds->q.flags &= ~(uint32_t)SL_DS_NOW;
     ds->q.first_index = next;
     ds->q.wait_ms = (uint64_t)self->cfg->ds_long_poll_ms;
-    if (s_send(self, k) != 0)
+    if (ds->out.len > INGRESS_DS_SSE_QUEUE)
+        ds->sse_paused = true;
+    else if (s_send(self, k) != 0)
         ds->sse_ended = true;
 }
 
@@ -423,6 +434,11 @@ s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         memcpy(buf, ds->out.data, n);
         memmove(ds->out.data, ds->out.data + n, ds->out.len - n);
         ds->out.len -= n;
+        if (ds->sse_paused && ds->out.len <= INGRESS_DS_SSE_QUEUE / 2) {
+            ds->sse_paused = false; // it read: the next read now
+            if (s_send(k->owner, k) != 0)
+                ds->sse_ended = true;
+        }
         return (ssize_t)n;
     }
     if (ds->sse_ended || k->closing)

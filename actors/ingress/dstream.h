@@ -13,8 +13,9 @@
 #define INGRESS_DS_PREFIX       "/v1/stream/"
 #define INGRESS_DS_ANSWER_MS    10000 // persist answers a request in this (plus its wait)
 #define INGRESS_DS_SSE_MS       60000 // an SSE response ends after this (the client goes on)
-#define INGRESS_DS_CURSOR_EPOCH 1728432000000LL // 2024-10-09T00:00:00Z: cursors count from it
-#define INGRESS_DS_CURSOR_MS    20000           // a cursor's interval
+#define INGRESS_DS_SSE_QUEUE    (2u * 1024 * 1024) // an SSE client's unread output, about
+#define INGRESS_DS_CURSOR_EPOCH 1728432000000LL    // 2024-10-09T00:00:00Z: cursors count from it
+#define INGRESS_DS_CURSOR_MS    20000              // a cursor's interval
 
 typedef struct ingress_ds ingress_ds_t; // one request's state, owned by its connection
 
