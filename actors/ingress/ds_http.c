@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "sl/err.h"
+#include "sl/text.h"
 
 int
 ingress_ds_offset_parse(const char *s, uint64_t *offset, bool *now)
@@ -160,20 +161,15 @@ ingress_ds_closed(const char *value)
     return value && strcasecmp(value, "true") == 0;
 }
 
-// The media type of content_type (before ';', blanks trimmed) is type, in any case.
+// The media type of content_type is type (prefix: begins with it), in any case.
 static bool
 s_media_is(const char *content_type, const char *type, bool prefix)
 {
     if (!content_type)
         return false;
-    while (*content_type == ' ')
-        content_type++;
-    size_t n = strcspn(content_type, ";");
-    while (n && content_type[n - 1] == ' ')
-        n--;
-    size_t t = strlen(type);
-    return prefix ? n >= t && strncasecmp(content_type, type, t) == 0
-                  : n == t && strncasecmp(content_type, type, t) == 0;
+    size_t n = 0, t = strlen(type);
+    const char *m = sl_text_media_type(content_type, strlen(content_type), &n);
+    return (prefix ? n >= t : n == t) && strncasecmp(m, type, t) == 0;
 }
 
 bool

@@ -1,7 +1,6 @@
 // ds.c - Durable Streams in the store (see ds.h).
 #include "ds.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "sl/text.h"
 
 #define S_STOP 1 // a row callback's "the read has enough": not an error code
 
@@ -43,26 +43,6 @@ s_failed(s_req_t *r)
     sl_log_error_rl("ds: %.*s: %s", (int)r->q->path.len, r->q->path.ptr,
                     persist_store_errmsg(r->store));
     return s_status(r, 503, "the store cannot be read or written now");
-}
-
-// The media type of a content type, for comparing: what comes before ';', blanks trimmed,
-// case ignored.
-static bool
-s_media_eq(const char *a, size_t a_len, const char *b, size_t b_len)
-{
-    const char *ae = memchr(a, ';', a_len), *be = memchr(b, ';', b_len);
-    a_len = ae ? (size_t)(ae - a) : a_len;
-    b_len = be ? (size_t)(be - b) : b_len;
-    while (a_len && isspace((unsigned char)a[a_len - 1]))
-        a_len--;
-    while (b_len && isspace((unsigned char)b[b_len - 1]))
-        b_len--;
-    if (a_len != b_len)
-        return false;
-    for (size_t i = 0; i < a_len; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
-            return false;
-    return true;
 }
 
 static bool
@@ -267,8 +247,8 @@ s_fork(s_req_t *r, persist_ds_meta_t *m, bool *answered)
     if (src.deleted)
         rc = s_status(r, 409, "the stream to fork was deleted");
     else if ((q->flags & SL_DS_HAS_TYPE)
-             && !s_media_eq(src.content_type, strlen(src.content_type), q->content_type.ptr,
-                            q->content_type.len))
+             && !sl_text_media_eq(src.content_type, strlen(src.content_type), q->content_type.ptr,
+                                  q->content_type.len))
         rc = s_status(r, 409, "Content-Type differs from the forked stream's");
     else if (at > src.tail)
         rc = s_status(r, 400, "Stream-Fork-Offset is past the forked stream's tail");
@@ -276,7 +256,8 @@ s_fork(s_req_t *r, persist_ds_meta_t *m, bool *answered)
         persist_ds_meta_free(&src);
         return rc;
     }
-    bool json = s_media_eq(src.content_type, strlen(src.content_type), "application/json", 16);
+    bool json =
+        sl_text_media_eq(src.content_type, strlen(src.content_type), "application/json", 16);
     s_fork_t f = {r, json, at, q->fork_sub, 0, false, 0};
     if (q->fork_sub) { // it must fall inside the append that starts at the fork point
         rc = r->db->rows(r->store, q->forked_from, at, s_fork_row, &f);
@@ -322,8 +303,8 @@ s_same(const sl_msg_t *q, const persist_ds_meta_t *m)
     bool fork = q->flags & SL_DS_FORK;
     return (!(q->flags & SL_DS_HAS_TYPE) && fork
                 ? true
-                : s_media_eq(m->content_type, strlen(m->content_type), q->content_type.ptr,
-                             q->content_type.len))
+                : sl_text_media_eq(m->content_type, strlen(m->content_type), q->content_type.ptr,
+                                   q->content_type.len))
            && m->has_ttl == !!(q->flags & SL_DS_HAS_TTL) && (!m->has_ttl || m->ttl_s == q->ttl_s)
            && m->has_exp == !!(q->flags & SL_DS_HAS_EXP)
            && (!m->has_exp || (uint64_t)m->expires_ms == q->expires_ms)
@@ -449,10 +430,8 @@ s_append(s_req_t *r)
     const sl_msg_t *q = r->q;
     persist_ds_meta_t m;
     int rc = s_find(r, &m);
-    if (rc != 0) {
-        persist_ds_meta_free(&m);
-        return s_not_there(r, rc);
-    }
+    if (rc != 0)
+        return s_not_there(r, rc); // s_find freed m
     if (m.closed) {
         char closer[160];
         s_closer(q, closer, sizeof closer);
@@ -471,8 +450,8 @@ s_append(s_req_t *r)
         return rc;
     }
     if (q->body.len
-        && !s_media_eq(m.content_type, strlen(m.content_type), q->content_type.ptr,
-                       q->content_type.len)) {
+        && !sl_text_media_eq(m.content_type, strlen(m.content_type), q->content_type.ptr,
+                             q->content_type.len)) {
         persist_ds_meta_free(&m);
         return s_status(r, 409, "Content-Type differs from the stream's");
     }
@@ -524,10 +503,8 @@ s_delete(s_req_t *r)
 {
     persist_ds_meta_t m;
     int rc = s_find(r, &m);
-    if (rc != 0) {
-        persist_ds_meta_free(&m);
-        return s_not_there(r, rc);
-    }
+    if (rc != 0)
+        return s_not_there(r, rc); // s_find freed m
     if (m.refs) {
         m.deleted = true;
         rc = r->db->put(r->store, r->q->path, &m);
@@ -587,9 +564,13 @@ s_read_row(void *arg, const persist_db_row_t *row)
     if (rd->json) { // messages one a line in the row, joined by commas in the answer
         if (rd->count && sl_buf_append(out, ",", 1) != 0)
             return S_STOP;
-        for (size_t i = 0; i < len; i++)
-            if (sl_buf_append(out, data[from + i] == '\n' ? "," : &data[from + i], 1) != 0)
+        for (const char *p = data + from, *end = p + len; p < end;) { // a line at a time
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (sl_buf_append(out, p, n) != 0 || (nl && sl_buf_append(out, ",", 1) != 0))
                 return S_STOP;
+            p += n + (nl ? 1 : 0);
+        }
     } else if (sl_buf_append(out, data + from, len) != 0) {
         return S_STOP;
     }
@@ -604,10 +585,8 @@ s_read(s_req_t *r)
     const sl_msg_t *q = r->q;
     persist_ds_meta_t m;
     int rc = s_find(r, &m);
-    if (rc != 0) {
-        persist_ds_meta_free(&m);
-        return s_not_there(r, rc);
-    }
+    if (rc != 0)
+        return s_not_there(r, rc); // s_find freed m
     uint64_t from = (q->flags & SL_DS_NOW) ? m.tail : q->first_index;
     if (from > m.tail) {
         persist_ds_meta_free(&m);
@@ -620,7 +599,7 @@ s_read(s_req_t *r)
             return SL_EIO;
         }
     }
-    bool json = s_media_eq(m.content_type, strlen(m.content_type), "application/json", 16);
+    bool json = sl_text_media_eq(m.content_type, strlen(m.content_type), "application/json", 16);
     s_read_t rd = {r, json, from, from, 0};
     if (!(q->flags & SL_DS_NOW) && from < m.tail) {
         rc = r->db->rows(r->store, q->path, from, s_read_row, &rd);

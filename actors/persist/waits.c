@@ -1,6 +1,6 @@
 // waits.c - reads that wait for their stream to change (see waits.h). A hash of path to a
-// list of waits; the expiry walks them all, which at the table's size is a few microseconds a
-// tick.
+// list of waits; the expiry walks them all, and only when the earliest deadline has come (a
+// wake takes waits out without walking, so the earliest may be gone: the walk finds out).
 #include "waits.h"
 
 #include <stdlib.h>
@@ -18,6 +18,7 @@ typedef struct s_wait {
 struct persist_waits {
     zhashx_t *by_path; // path -> s_wait_t * (a list); keys are the paths, copied
     size_t count, max;
+    int64_t first_due_ms; // no wait is due before this (INT64_MAX: none)
 };
 
 persist_waits_t *
@@ -26,6 +27,7 @@ persist_waits_new(size_t max)
     persist_waits_t *self = sl_xcalloc(1, sizeof *self);
     self->by_path = zhashx_new();
     self->max = max;
+    self->first_due_ms = INT64_MAX;
     return self;
 }
 
@@ -69,6 +71,8 @@ persist_waits_add(persist_waits_t *self,
     w->frame = *frame_p;
     *from_p = *frame_p = NULL;
     w->deadline_ms = deadline_ms;
+    if (deadline_ms < self->first_due_ms)
+        self->first_due_ms = deadline_ms;
     w->next = zhashx_lookup(self->by_path, key);
     if (w->next)
         zhashx_update(self->by_path, key, w);
@@ -109,10 +113,11 @@ persist_waits_wake(persist_waits_t *self, sl_str_t path, persist_wait_fn *fn, vo
 void
 persist_waits_expire(persist_waits_t *self, int64_t now_ms, persist_wait_fn *fn, void *arg)
 {
-    if (self->count == 0)
-        return;
+    if (self->count == 0 || now_ms < self->first_due_ms)
+        return; // nothing is due yet: no walk
     // Take the due ones out first: fn may park new waits, which must not be walked now.
     s_wait_t *due = NULL;
+    int64_t next_due = INT64_MAX;
     zlistx_t *keys = zhashx_keys(self->by_path);
     for (const char *key = zlistx_first(keys); key; key = zlistx_next(keys)) {
         s_wait_t *head = zhashx_lookup(self->by_path, key), **link = &head;
@@ -123,6 +128,8 @@ persist_waits_expire(persist_waits_t *self, int64_t now_ms, persist_wait_fn *fn,
                 w->next = due;
                 due = w;
             } else {
+                if (w->deadline_ms < next_due)
+                    next_due = w->deadline_ms;
                 link = &w->next;
             }
         }
@@ -132,6 +139,7 @@ persist_waits_expire(persist_waits_t *self, int64_t now_ms, persist_wait_fn *fn,
             zhashx_delete(self->by_path, key);
     }
     zlistx_destroy(&keys);
+    self->first_due_ms = next_due; // waits fn parks below lower it again
     while (due) {
         s_wait_t *next = due->next;
         s_hand(self, due, fn, arg);

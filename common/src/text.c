@@ -2,6 +2,7 @@
 #include "sl/text.h"
 
 #include <string.h>
+#include <strings.h>
 
 // True when every byte of s is printable ASCII or UTF-8 (> 0x20, != 0x7f), or, when
 // extra is not NULL, a letter, a digit or one of extra.
@@ -115,6 +116,30 @@ sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p)
         i += n;
     }
     return 0;
+}
+
+const char *
+sl_text_media_type(const char *s, size_t len, size_t *type_len_p)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    const char *semi = memchr(s, ';', len);
+    size_t n = semi ? (size_t)(semi - s) : len;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *type_len_p = n;
+    return s;
+}
+
+bool
+sl_text_media_eq(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    size_t an = 0, bn = 0;
+    a = sl_text_media_type(a, a_len, &an);
+    b = sl_text_media_type(b, b_len, &bn);
+    return an == bn && strncasecmp(a, b, an) == 0;
 }
 
 const char *

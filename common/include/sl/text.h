@@ -26,6 +26,12 @@ size_t sl_text_utf8_len(const void *data, size_t n);
 // 0 when the text is clean. Overlong forms, surrogates and code points past U+10FFFF are
 // refused (RFC 3629).
 int sl_text_utf8_bad_line(const char *text, size_t len, unsigned *byte_p);
+// The media type of a Content-Type value s (len bytes): what comes before ';', blanks around
+// it trimmed. Returns its start; *type_len_p gets its length.
+const char *sl_text_media_type(const char *s, size_t len, size_t *type_len_p);
+// True when the Content-Type values a and b name the same media type (case and parameters
+// ignored).
+bool sl_text_media_eq(const char *a, size_t a_len, const char *b, size_t b_len);
 // Bytes a peer chose (a routing id, an alias) made safe for a log line: as they are when all
 // printable ASCII, else in hex (CZMQ's generated routing ids start with a zero byte); cut to
 // fit out (out_size >= 1, always NUL-terminated). Returns out.

@@ -89,6 +89,13 @@ main(void)
                                           : -1;
         CHECK_INT(sl_text_hex_value((char)c), ==, want);
     }
+    // Media types: what comes before ';', blanks trimmed, case ignored.
+    size_t n = 0;
+    const char *m = sl_text_media_type(" text/plain ; charset=utf-8", 27, &n);
+    CHECK_MEM(m, n, "text/plain", 10);
+    CHECK(sl_text_media_eq("Application/JSON", 16, "application/json; charset=utf-8", 31));
+    CHECK(!sl_text_media_eq("application/json", 16, "application/jsonl", 17));
+    CHECK(!sl_text_media_eq("text/plain", 10, "", 0));
     printf("text_test: ok\n");
     return 0;
 }
