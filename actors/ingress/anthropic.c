@@ -61,7 +61,9 @@ s_event_head(sl_buf_t *out, const char *name)
 }
 
 int
-ingress_anthropic_message_start(sl_buf_t *out, const ingress_anthropic_ctx_t *ctx)
+ingress_anthropic_message_start(sl_buf_t *out,
+                                const ingress_anthropic_ctx_t *ctx,
+                                uint32_t input_tokens)
 {
     size_t mark = out->len;
     SL_BUF_TRY(s_event_head(out, "message_start"));
@@ -71,8 +73,10 @@ ingress_anthropic_message_start(sl_buf_t *out, const ingress_anthropic_ctx_t *ct
                       "\"model\":",
                       ctx->id));
     SL_BUF_TRY(s_model(out, ctx->model));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
-                                      "\"usage\":{\"input_tokens\":0,\"output_tokens\":0}}}\n\n"));
+    SL_BUF_TRY(sl_buf_printf(out,
+                             ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,"
+                             "\"usage\":{\"input_tokens\":%u,\"output_tokens\":0}}}\n\n",
+                             input_tokens));
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
@@ -387,9 +391,9 @@ s_state_destroy(void **state_p)
 }
 
 static int
-s_begin(void *state, sl_buf_t *out)
+s_begin(void *state, sl_buf_t *out, uint32_t prompt_tokens)
 {
-    return ingress_anthropic_message_start(out, state);
+    return ingress_anthropic_message_start(out, state, prompt_tokens);
 }
 
 static int

@@ -59,7 +59,10 @@ void ingress_anthropic_ctx_free(ingress_anthropic_ctx_t *ctx);
 
 // Streaming output. Each appends complete events to out and updates ctx, or returns
 // SL_ETOOBIG when out's cap is reached (out and ctx as they were).
-int ingress_anthropic_message_start(sl_buf_t *out, const ingress_anthropic_ctx_t *ctx);
+// input_tokens: the upstream's input count when it came before the first delta, else 0.
+int ingress_anthropic_message_start(sl_buf_t *out,
+                                    const ingress_anthropic_ctx_t *ctx,
+                                    uint32_t input_tokens);
 // One delta: closes the open block and starts one of the delta's kind when needed. Empty text
 // and reasoning write nothing; a tool call's first fragment always starts its block. The
 // content_block_delta event carries `id: <index>`, the delta's index in the stream, so a client

@@ -53,7 +53,9 @@ typedef struct {
     // as the event's SSE `id:` so a client can resume after it); at a clean end (with usage when
     // include_usage); or an error event that ends the stream. status is the HTTP status the
     // failure would have had before the first byte (APIs that type errors by status use it).
-    int (*begin)(void *state, sl_buf_t *out);
+    // begin's prompt_tokens is the upstream's input count when it was known before the first
+    // delta, else 0.
+    int (*begin)(void *state, sl_buf_t *out, uint32_t prompt_tokens);
     int (*delta)(void *state, sl_buf_t *out, uint64_t index, const sl_delta_t *delta);
     int (*end)(void *state, sl_buf_t *out, const ingress_end_t *end, bool include_usage);
     int (*error_event)(

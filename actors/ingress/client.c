@@ -354,12 +354,12 @@ s_end_in_error(ingress_client_t *self, unsigned status, const char *type, const 
 }
 
 static void
-s_begin_stream(ingress_client_t *self)
+s_begin_stream(ingress_client_t *self, uint32_t prompt_tokens)
 {
     self->state = INGRESS_CLIENT_STREAMING;
     self->status = 200;
     self->last_out_ms = s_now_ms(self);
-    if (self->api->begin(self->writer, &self->out) != 0)
+    if (self->api->begin(self->writer, &self->out, prompt_tokens) != 0)
         s_overflow(self);
 }
 
@@ -412,7 +412,7 @@ ingress_client_on_tokens(ingress_client_t *self, const sl_msg_t *tokens)
     s_heard(self);
     if (self->state == INGRESS_CLIENT_WAITING) {
         if (self->stream)
-            s_begin_stream(self);
+            s_begin_stream(self, tokens->prompt_tokens);
         else
             self->state = INGRESS_CLIENT_COLLECTING;
     }
@@ -510,7 +510,7 @@ ingress_client_on_end(ingress_client_t *self, const sl_msg_t *end)
     ingress_end_t how = {finish, end->prompt_tokens, end->completion_tokens};
     if (self->stream) {
         if (self->state == INGRESS_CLIENT_WAITING)
-            s_begin_stream(self);
+            s_begin_stream(self, end->prompt_tokens);
         if (!self->ended && self->api->end(self->writer, &self->out, &how, self->req.include_usage))
             s_overflow(self);
         self->ended = true;
@@ -769,7 +769,7 @@ s_follow_begin(ingress_client_t *self, const sl_msg_t *record)
     self->writer =
         self->api->state_new(self->req_id, self->req.model, sl_id_time_ms(self->req_id) / 1000);
     self->tokens = self->follow_from;
-    s_begin_stream(self);
+    s_begin_stream(self, record->prompt_tokens);
     self->last_msg_ms = s_now_ms(self);
 }
 

@@ -430,10 +430,11 @@ s_state_destroy(void **state_p)
 // text, null before a tool call (docs/providers.md §OpenAI); a stream without deltas gets it at
 // the end, because openai-node's ChatCompletionStream needs a role for every choice.
 static int
-s_begin(void *state, sl_buf_t *out)
+s_begin(void *state, sl_buf_t *out, uint32_t prompt_tokens)
 {
     (void)state;
     (void)out;
+    (void)prompt_tokens;
     return 0;
 }
 

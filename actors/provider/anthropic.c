@@ -20,6 +20,7 @@
 #include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
+#include "surrogates.h"
 #include "toolcalls.h"
 
 // Anthropic requires max_tokens; a client that gave none gets this many.
@@ -650,7 +651,7 @@ s_is_complete(const void *state)
 static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     s_emit_error(sink, cJSON_IsObject(error) ? error : NULL, status);
     cJSON_Delete(root);

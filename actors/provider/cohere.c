@@ -20,6 +20,7 @@
 #include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
+#include "surrogates.h"
 
 // Cohere's p must lie in [0.01, 0.99]; OpenAI's top_p may be 0 to 1 and is often sent as 1
 // (the default). The nearest value Cohere takes keeps the client's intent.
@@ -485,7 +486,7 @@ s_is_complete(const void *state)
 static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     char fallback[64];
     const char *message = provider_kit_message(provider_normalized_string(root, "message"), status,
                                                fallback, sizeof fallback);

@@ -8,6 +8,7 @@
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "sl/sse.h"
+#include "surrogates.h"
 
 struct provider_events {
     sl_sse_parser_t *sse;          // owned
@@ -39,7 +40,7 @@ s_on_event(void *arg, const sl_sse_event_t *event)
     const provider_event_t *handler = unnamed ? NULL : s_find(self, event->event, event->event_len);
     if (!unnamed && (!handler || !handler->fn))
         return 0;
-    cJSON *data = cJSON_ParseWithLength(event->data, event->data_len);
+    cJSON *data = provider_json_parse(event->data, event->data_len);
     if (!cJSON_IsObject(data)) {
         cJSON_Delete(data);
         return SL_EPROTO;

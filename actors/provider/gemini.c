@@ -26,6 +26,7 @@
 #include "sl/jsonseq.h"
 #include "sl/mem.h"
 #include "sl/sse.h"
+#include "surrogates.h"
 
 #define S_MAX_TOOL_RESULT (16u * 1024 * 1024) // one tool result's text; the body cap is larger
 
@@ -183,7 +184,7 @@ s_result_part(const cJSON *messages,
         sl_buf_free(&text);
         return rc;
     }
-    cJSON *response = cJSON_ParseWithLength(sl_buf_str(&text), text.len);
+    cJSON *response = provider_json_parse(sl_buf_str(&text), text.len);
     if (!cJSON_IsObject(response)) {
         cJSON_Delete(response);
         response = cJSON_CreateObject();
@@ -540,7 +541,7 @@ s_on_chunk(s_state_t *st, const char *json, size_t len)
     const provider_sink_t *sink = st->sink;
     if (st->stopped)
         return 0; // nothing counts after an error
-    cJSON *chunk = cJSON_ParseWithLength(json, len);
+    cJSON *chunk = provider_json_parse(json, len);
     if (!cJSON_IsObject(chunk)) {
         cJSON_Delete(chunk);
         return SL_EPROTO;
@@ -685,7 +686,7 @@ s_is_complete(const void *state)
 static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     // Without alt=sse an error may come wrapped in the array: [{"error": {...}}].
     const cJSON *obj = cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : root;
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(obj, "error");

@@ -20,6 +20,7 @@
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "sl/ndjson.h"
+#include "surrogates.h"
 
 #define S_MAX_CONTENT (16u * 1024 * 1024) // one message's text; the body cap is larger
 
@@ -240,7 +241,7 @@ s_on_line(void *arg, const char *line, size_t len)
     const provider_sink_t *sink = st->sink;
     if (st->stopped)
         return 0; // nothing counts after done or an error
-    cJSON *chunk = cJSON_ParseWithLength(line, len);
+    cJSON *chunk = provider_json_parse(line, len);
     if (!cJSON_IsObject(chunk)) {
         cJSON_Delete(chunk);
         // A tail cut off by the end of the body is truncation (no done), not a bad line.
@@ -307,7 +308,7 @@ s_is_complete(const void *state)
 static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     // Native errors are {"error": "text"}; a proxy in front may use OpenAI's object form.
     const char *message =

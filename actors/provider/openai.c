@@ -19,6 +19,7 @@
 #include "sl/err.h"
 #include "sl/mem.h"
 #include "sl/sse.h"
+#include "surrogates.h"
 
 typedef struct {
     sl_sse_parser_t *sse;        // owned
@@ -37,7 +38,7 @@ s_request(const sl_provider_cfg_t *provider,
           char *err,
           size_t err_size)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     if (!cJSON_IsObject(root)) {
         snprintf(err, err_size, "request body is not a JSON object");
         cJSON_Delete(root);
@@ -131,7 +132,7 @@ s_on_event(void *arg, const sl_sse_event_t *event)
         st->done = 1;
         return 0;
     }
-    cJSON *chunk = cJSON_ParseWithLength(event->data, event->data_len);
+    cJSON *chunk = provider_json_parse(event->data, event->data_len);
     if (!cJSON_IsObject(chunk)) {
         cJSON_Delete(chunk);
         return SL_EPROTO;
@@ -203,7 +204,7 @@ s_is_complete(const void *state)
 static void
 s_http_error(uint32_t status, const char *body, size_t len, const provider_sink_t *sink)
 {
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    cJSON *root = provider_json_parse(body, len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     if (cJSON_IsObject(error)) {
         s_emit_error(sink, error, status);

@@ -15,6 +15,7 @@
 #include "sl/err.h"
 #include "sl/log.h"
 #include "sl/mem.h"
+#include "surrogates.h"
 
 #define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
 #define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
@@ -43,16 +44,17 @@ struct provider_transfer {
     uint32_t attempt;
     uint32_t api, flags; // the client's API and SL_FLAG_*, for START (kept with the stream)
     // Parsed, not yet sent:
-    sl_deltas_t parsed;        // owned; deltas parsed and not yet packed into TOKENS
-    uint64_t count;            // deltas produced: the index the next one gets
-    provider_retain_t *retain; // owned; TOKENS and END for the builder, kept until durable
-    bool start_pending;        // START must go (again) before the kept frames
-    zlistx_t *broker_queue;    // s_frame_t, owned; OUTCOME waiting for the broker's socket
-    int64_t active_ms;         // monotonic time of the last send or DURABLE
-    int64_t content_ms;        // monotonic time of the start, the last delta or a resume
-    sl_timeouts_t limits;      // the route's upstream timeouts, else timeouts.*
-    int64_t retry_after_ms;    // the wait the upstream asked for before another request; 0: none
-    uint8_t *held_end;         // owned; a retryable failure's END, waiting for the verdict
+    sl_deltas_t parsed;           // owned; deltas parsed and not yet packed into TOKENS
+    provider_surrogates_t halves; // owned; UTF-16 halves split between deltas (surrogates.h)
+    uint64_t count;               // deltas produced: the index the next one gets
+    provider_retain_t *retain;    // owned; TOKENS and END for the builder, kept until durable
+    bool start_pending;           // START must go (again) before the kept frames
+    zlistx_t *broker_queue;       // s_frame_t, owned; OUTCOME waiting for the broker's socket
+    int64_t active_ms;            // monotonic time of the last send or DURABLE
+    int64_t content_ms;           // monotonic time of the start, the last delta or a resume
+    sl_timeouts_t limits;         // the route's upstream timeouts, else timeouts.*
+    int64_t retry_after_ms;       // the wait the upstream asked for before another request; 0: none
+    uint8_t *held_end;            // owned; a retryable failure's END, waiting for the verdict
     size_t held_end_len;
     int64_t finished_ms; // monotonic time the attempt ended
     bool dropped;        // the broker tries again elsewhere: this attempt is done
@@ -137,21 +139,35 @@ s_pack_tokens(provider_transfer_t *self)
     msg.ingress = sl_str(self->ingress);
     msg.attempt = self->attempt;
     msg.first_index = self->count - self->parsed.count; // indices are given where tokens are born
+    msg.prompt_tokens = self->prompt_tokens;            // known this early only from some upstreams
     sl_deltas_fill(&self->parsed, &msg);
     s_keep(self, &msg, msg.first_index, self->count);
     sl_deltas_reset(&self->parsed);
 }
 
 static void
-s_sink_delta(void *arg, const sl_delta_t *delta)
+s_push_delta(provider_transfer_t *self, const sl_delta_t *delta)
 {
-    provider_transfer_t *self = arg;
     if (!sl_deltas_push(&self->parsed, delta)) {
         s_pack_tokens(self); // full: send what is held, then it fits
         (void)sl_deltas_push(&self->parsed, delta);
     }
     self->count++;
     self->content_ms = sl_clock_mono_ms(); // a content event: pings and comments never get here
+}
+
+static void
+s_sink_delta(void *arg, const sl_delta_t *delta)
+{
+    provider_transfer_t *self = arg;
+    sl_delta_t d = *delta, orphan;
+    bool has_orphan = false;
+    provider_surrogates_join(&self->halves, &d, &orphan, &has_orphan);
+    if (has_orphan)
+        s_push_delta(self, &orphan);
+    // A delta that was only a high half waits for its partner; a call's first one still goes.
+    if (d.text.len || d.tool_id.len || d.tool_name.len || !delta->text.len)
+        s_push_delta(self, &d);
 }
 
 static void
@@ -344,6 +360,7 @@ s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
     self->api = dispatch->api;
     self->flags = dispatch->flags;
     sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
+    provider_surrogates_init(&self->halves);
     sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
     provider_request_init(&self->request);
     self->retain = provider_retain_new();
@@ -434,6 +451,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     free(self->held_end);
     zlistx_destroy(&self->broker_queue);
     sl_deltas_free(&self->parsed);
+    provider_surrogates_free(&self->halves);
     sl_buf_free(&self->error_body);
     free(self->req_id);
     free(self->ingress);
@@ -611,6 +629,9 @@ s_class_for_curl(CURLcode result)
 static void
 s_finish(provider_transfer_t *self)
 {
+    sl_delta_t orphan;
+    if (provider_surrogates_end(&self->halves, &orphan))
+        s_push_delta(self, &orphan);
     s_pack_tokens(self);
     const char *finish = self->has_error       ? "error"
                          : self->finish_reason ? self->finish_reason

@@ -40,6 +40,7 @@ static const kind_t s_kinds[] = {
     {"m-anthropic", "anthropic", "/v1/messages"},
     {"m-cohere", "cohere", "/v2/chat"},
 };
+static const kind_t s_openai = {"m1", "openai", "/v1/chat/completions"};
 
 static cJSON *
 s_message(const char *role, const char *content)
@@ -252,11 +253,15 @@ s_test_text(const kind_t *k)
     printf("%s text: ok\n", k->format);
 }
 
-// Two calls after some text (Cohere sends that text as its tool plan: reasoning).
+// Two calls after some text (Cohere sends that text as its tool plan: reasoning). With utf16,
+// each call's arguments reach sluice with a character cut between its UTF-16 halves, one
+// "\ud83d" ending a fragment and "\ude80" starting the next: the client's arguments are still
+// exactly the upstream's.
 static void
-s_test_tools(const kind_t *k)
+s_test_tools(const kind_t *k, bool utf16)
 {
-    const char *content = "Weather and time? [mock tools=2 text_before=1 tokens=6 split=1]";
+    const char *content = utf16 ? "Weather and time? [mock tools=2 text_before=1 tokens=6 utf16=1]"
+                                : "Weather and time? [mock tools=2 text_before=1 tokens=6 split=1]";
     mockllm_script_t script;
     s_plan(k, content, 2, 0, &script);
     CHECK_INT(script.n_calls, ==, 2);
@@ -278,6 +283,8 @@ s_test_tools(const kind_t *k)
         CHECK_STR(c.ids[i], script.calls[i].id);
         CHECK_STR(c.names[i], script.calls[i].name);
         CHECK_STR(sl_buf_str(&c.args[i]), script.calls[i].arguments);
+        if (utf16)
+            CHECK(strstr(script.calls[i].arguments, "\xf0\x9f\x9a\x80") != NULL);
     }
     CHECK_STR(p.finish, "tool_calls");
     CHECK(p.done_last);
@@ -288,7 +295,7 @@ s_test_tools(const kind_t *k)
     test_http_destroy(&r);
     free(body);
     mockllm_script_destroy(&script);
-    printf("%s tools: ok\n", k->format);
+    printf("%s tools%s: ok\n", k->format, utf16 ? " (UTF-16 halves)" : "");
 }
 
 // The client's max_tokens reaches the upstream and the cut comes back as length.
@@ -316,6 +323,54 @@ s_test_length(const kind_t *k)
     free(body);
     mockllm_script_destroy(&script);
     printf("%s length: ok\n", k->format);
+}
+
+// Anthropic in, Anthropic upstream: the upstream's message_start gives the input tokens before
+// any content, and the client's message_start carries them (LangChain's ChatAnthropic reads
+// them there); message_delta has them again at the end.
+static void
+s_test_input_tokens(void)
+{
+    const kind_t *k = &s_kinds[0];
+    const char *content = "Count my words. [mock tokens=5]";
+    mockllm_script_t script;
+    s_plan(k, content, 0, 0, &script);
+    CHECK_INT(script.prompt_tokens, >, 0);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", k->model);
+    cJSON_AddNumberToObject(root, "max_tokens", 4096);
+    cJSON_AddStringToObject(root, "system", SYSTEM);
+    cJSON_AddBoolToObject(root, "stream", 1);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "messages"), s_message("user", content));
+    char *body = s_print(root);
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/messages", s_sys.base);
+    test_http_t *r = test_http_new(url, body);
+    CHECK(test_http_run(r, test_ms(60000)));
+    CHECK_INT(r->status, ==, 200);
+    CHECK_INT(r->n_events, >=, 2);
+    cJSON *start = cJSON_Parse(r->events[0]);
+    CHECK_STR(cJSON_GetObjectItem(start, "type")->valuestring, "message_start");
+    cJSON *usage = cJSON_GetObjectItem(cJSON_GetObjectItem(start, "message"), "usage");
+    CHECK_INT(cJSON_GetObjectItem(usage, "input_tokens")->valueint, ==, script.prompt_tokens);
+    CHECK_INT(cJSON_GetObjectItem(usage, "output_tokens")->valueint, ==, 0);
+    cJSON_Delete(start);
+    bool delta_seen = false;
+    for (size_t e = 0; e < r->n_events; e++) {
+        cJSON *ev = cJSON_Parse(r->events[e]);
+        if (strcmp(cJSON_GetObjectItem(ev, "type")->valuestring, "message_delta") == 0) {
+            usage = cJSON_GetObjectItem(ev, "usage");
+            CHECK_INT(cJSON_GetObjectItem(usage, "input_tokens")->valueint, ==,
+                      script.prompt_tokens);
+            delta_seen = true;
+        }
+        cJSON_Delete(ev);
+    }
+    CHECK(delta_seen);
+    test_http_destroy(&r);
+    free(body);
+    mockllm_script_destroy(&script);
+    printf("anthropic message_start input_tokens: ok\n");
 }
 
 // An upstream error response reaches the client with its status and message.
@@ -366,9 +421,12 @@ main(int argc, char **argv)
     test_system_start(&s_sys, argv[1], argv[2], NULL);
     for (size_t i = 0; i < sizeof s_kinds / sizeof s_kinds[0]; i++) {
         s_test_text(&s_kinds[i]);
-        s_test_tools(&s_kinds[i]);
+        s_test_tools(&s_kinds[i], false);
+        s_test_tools(&s_kinds[i], true);
         s_test_length(&s_kinds[i]);
     }
+    s_test_tools(&s_openai, true);
+    s_test_input_tokens();
     s_test_error(&s_kinds[0], 529, "overloaded_error");
     s_test_error(&s_kinds[0], 429, "rate_limit_error");
     s_test_error(&s_kinds[1], 429, "too_many_requests");

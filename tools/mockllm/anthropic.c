@@ -192,7 +192,6 @@ s_event_json(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev, 
 {
     const mockllm_toolcall_t *call = ev->call < s->n_calls ? &s->calls[ev->call] : NULL;
     unsigned block = (unsigned)ev->call + (s_has_text_block(s) ? 1 : 0);
-    size_t len;
     switch (ev->kind) {
     case S_MESSAGE_START:
         *name = "message_start";
@@ -230,15 +229,13 @@ s_event_json(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev, 
     case S_TOOL_JSON: {
         *name = "content_block_delta";
         // The first delta of a tool_use block is "", as the API sends it.
-        const char *frag = "";
-        len = 0;
-        if (ev->kind == S_TOOL_JSON)
-            frag = mockllm_toolcall_frag(call, ev->index, &len);
         return sl_buf_printf(b,
                              "{\"type\":\"content_block_delta\",\"index\":%u,\"delta\":{\"type\":"
                              "\"input_json_delta\",\"partial_json\":",
                              block)
-               || mockllm_render_strn(b, frag, len) || sl_buf_append_str(b, "}}");
+               || (ev->kind == S_TOOL_JSON ? mockllm_toolcall_frag_json(call, ev->index, b)
+                                           : sl_buf_append_str(b, "\"\""))
+               || sl_buf_append_str(b, "}}");
     }
     case S_TOOL_STOP:
         *name = "content_block_stop";

@@ -150,8 +150,6 @@ s_event_json(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev, 
 {
     const mockllm_toolcall_t *call = ev->call < s->n_calls ? &s->calls[ev->call] : NULL;
     char uuid[MOCKLLM_RENDER_UUID_SIZE];
-    size_t len;
-    const char *frag;
     switch (ev->kind) {
     case S_MESSAGE_START:
         *name = "message-start";
@@ -187,12 +185,11 @@ s_event_json(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev, 
                || s_call_json(b, call) || sl_buf_append_str(b, "\"\"}}}}}");
     case S_CALL_DELTA:
         *name = "tool-call-delta";
-        frag = mockllm_toolcall_frag(call, ev->index, &len);
         return sl_buf_printf(b,
                              "{\"type\":\"tool-call-delta\",\"index\":%u,\"delta\":{\"message\":"
                              "{\"tool_calls\":{\"function\":{\"arguments\":",
                              (unsigned)ev->call)
-               || mockllm_render_strn(b, frag, len) || sl_buf_append_str(b, "}}}}}");
+               || mockllm_toolcall_frag_json(call, ev->index, b) || sl_buf_append_str(b, "}}}}}");
     case S_CALL_END:
         *name = "tool-call-end";
         return sl_buf_printf(b, "{\"type\":\"tool-call-end\",\"index\":%u}", (unsigned)ev->call);

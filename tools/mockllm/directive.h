@@ -18,6 +18,9 @@
 //     tools=N        answer with N tool calls, 0..MOCKLLM_DIRECTIVE_MAX_TOOLS
 //     text_before=0|1  with tools=N: send text before the calls
 //     pings=0|1      keepalives between events (formats that have them)
+//     utf16=0|1      with tools=N: cut argument fragments as UTF-16 counts, so a character
+//                    outside the BMP (every call's note then ends in one) is split between
+//                    two fragments, "\ud83d" ending one and "\ude80" starting the next
 //     status=NNN     answer HTTP error NNN (400..599) in the format's error shape
 // Faults, for testing a client's retries, fallbacks and timeouts (script.h says what each does
 // on the wire; K counts content units, 0..MOCKLLM_DIRECTIVE_MAX_TOKENS):
@@ -81,6 +84,7 @@ typedef struct {
     uint32_t tools;         // tool calls to make; 0 = a text answer
     bool text_before;       // tool-call answers start with text
     bool pings;             // keepalives between events
+    bool utf16;             // split characters outside the BMP between argument fragments
     int status;             // HTTP error to answer with; 0 = none
     bool has_tokens;        // tokens= was given
     bool has_seed;          // seed= was given

@@ -199,7 +199,6 @@ static int
 s_delta(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev)
 {
     const mockllm_toolcall_t *call = ev->call < s->n_calls ? &s->calls[ev->call] : NULL;
-    size_t len;
     switch (ev->kind) {
     case S_ROLE:
         // A tool-call answer without text starts with "content": null, as recorded.
@@ -216,10 +215,9 @@ s_delta(sl_buf_t *b, const mockllm_script_t *s, const mockllm_event_t *ev)
                || mockllm_render_str(b, call->name)
                || sl_buf_append_str(b, ",\"arguments\":\"\"}}]}");
     case S_ARGS: {
-        const char *frag = mockllm_toolcall_frag(call, ev->index, &len);
         return sl_buf_printf(b, "{\"tool_calls\":[{\"index\":%u,\"function\":{\"arguments\":",
                              (unsigned)ev->call)
-               || mockllm_render_strn(b, frag, len) || sl_buf_append_str(b, "}}]}");
+               || mockllm_toolcall_frag_json(call, ev->index, b) || sl_buf_append_str(b, "}}]}");
     }
     default:
         return sl_buf_append_str(b, "{}");

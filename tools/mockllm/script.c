@@ -128,7 +128,7 @@ mockllm_script_plan(const mockllm_script_req_t *req,
         out->calls = sl_xcalloc(opts.tools, sizeof *out->calls);
         for (size_t i = 0; i < opts.tools; i++)
             mockllm_toolcall_plan(opts.seed, i, req->tool_names[i % req->n_tools], req->ids,
-                                  &out->calls[i]);
+                                  opts.utf16, &out->calls[i]);
         out->n_calls = opts.tools;
         out->finish = MOCKLLM_FINISH_TOOL_CALLS;
     }
@@ -193,9 +193,7 @@ s_json_call(sl_buf_t *b, const mockllm_toolcall_t *c)
          || s_json_str(b, c->arguments, strlen(c->arguments))
          || sl_buf_append_str(b, ",\"fragments\":[");
     for (size_t f = 0; !rc && f < c->n_frags; f++) {
-        size_t len;
-        const char *frag = mockllm_toolcall_frag(c, f, &len);
-        rc = (f && sl_buf_append_str(b, ",")) || s_json_str(b, frag, len);
+        rc = (f && sl_buf_append_str(b, ",")) || mockllm_toolcall_frag_json(c, f, b);
     }
     return rc || sl_buf_append_str(b, "]}");
 }

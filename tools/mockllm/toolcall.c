@@ -72,7 +72,7 @@ s_make_id(mockllm_rng_t *rng, const char *name, mockllm_toolcall_ids_t ids)
 }
 
 static char *
-s_make_arguments(mockllm_rng_t *rng)
+s_make_arguments(mockllm_rng_t *rng, bool utf16)
 {
     sl_buf_t b, note;
     sl_buf_init(&b, (size_t)-1 / 2);
@@ -83,6 +83,8 @@ s_make_arguments(mockllm_rng_t *rng)
             (void)sl_buf_append_str(&note, " ");
         (void)sl_buf_append_str(&note, s_notes[mockllm_rng_below(rng, S_N_NOTES)]);
     }
+    if (utf16)
+        (void)sl_buf_append_str(&note, " \xf0\x9f\x9a\x80"); // a character to cut in two
     const char *place = s_places[mockllm_rng_below(rng, S_N_PLACES)];
     unsigned days = 1 + (unsigned)mockllm_rng_below(rng, 30);
     // Unbounded buffers: none of these appends can fail.
@@ -102,6 +104,7 @@ mockllm_toolcall_plan(uint64_t seed,
                       size_t index,
                       const char *name,
                       mockllm_toolcall_ids_t ids,
+                      bool utf16,
                       mockllm_toolcall_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -112,18 +115,25 @@ mockllm_toolcall_plan(uint64_t seed,
     mockllm_rng_seed(&id_rng, mockllm_rng_next(&rng));
     out->name = sl_xstrdup(name);
     out->id = s_make_id(&id_rng, name, ids);
-    out->arguments = s_make_arguments(&rng);
+    out->arguments = s_make_arguments(&rng, utf16);
     size_t len = strlen(out->arguments);
-    // At most one fragment per S_FRAG_LO bytes, plus one.
-    out->frag_ends = sl_xcalloc(len / S_FRAG_LO + 1, sizeof *out->frag_ends);
+    // At most one fragment per S_FRAG_LO bytes, plus one; with utf16 one more per character cut.
+    out->frag_ends = sl_xcalloc(len + 1, sizeof *out->frag_ends);
+    const unsigned char *a = (const unsigned char *)out->arguments;
     size_t at = 0;
     while (at < len) {
         size_t end = at + S_FRAG_LO + (size_t)mockllm_rng_below(&rng, S_FRAG_HI - S_FRAG_LO + 1);
         if (end > len)
             end = len;
         // Fragments are JSON strings on the wire, so each must be whole UTF-8.
-        while (end < len && ((unsigned char)out->arguments[end] & 0xc0) == 0x80)
+        while (end < len && (a[end] & 0xc0) == 0x80)
             end++;
+        // utf16: a fragment reaching into a four-byte character ends between its halves.
+        for (size_t p = at; utf16 && p < end; p++)
+            if (a[p] >= 0xf0 && p + 2 > at && p + 2 < end) {
+                end = p + 2;
+                break;
+            }
         out->frag_ends[out->n_frags++] = end;
         at = end;
     }
@@ -135,6 +145,49 @@ mockllm_toolcall_frag(const mockllm_toolcall_t *self, size_t f, size_t *len)
     size_t start = f ? self->frag_ends[f - 1] : 0;
     *len = self->frag_ends[f] - start;
     return self->arguments + start;
+}
+
+// The code point of the four-byte UTF-8 sequence at p.
+static uint32_t
+s_decode4(const unsigned char *p)
+{
+    return ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12)
+           | ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+}
+
+int
+mockllm_toolcall_frag_json(const mockllm_toolcall_t *self, size_t f, sl_buf_t *out)
+{
+    const unsigned char *a = (const unsigned char *)self->arguments;
+    size_t start = f ? self->frag_ends[f - 1] : 0, end = self->frag_ends[f];
+    size_t mark = out->len;
+    SL_BUF_TRY(sl_buf_append_str(out, "\""));
+    if (start < end && (a[start] & 0xc0) == 0x80) { // starts inside a character: its low half
+        size_t lead = start;
+        while (lead > 0 && (a[lead] & 0xc0) == 0x80)
+            lead--;
+        SL_BUF_TRY(
+            sl_buf_printf(out, "\\u%04x", 0xdc00 + ((s_decode4(a + lead) - 0x10000) & 0x3ff)));
+        start = lead + 4;
+    }
+    size_t tail = end;
+    uint32_t high = 0;
+    for (size_t p = end; p > start && end - p < 4; p--)
+        if (a[p - 1] >= 0xf0) { // a four-byte character's lead: cut when it does not fit
+            if (p - 1 + 4 > end) {
+                tail = p - 1;
+                high = 0xd800 + ((s_decode4(a + p - 1) - 0x10000) >> 10);
+            }
+            break;
+        }
+    SL_BUF_TRY(
+        sl_buf_append_json_str(out, (const char *)a + start, tail > start ? tail - start : 0));
+    if (high)
+        SL_BUF_TRY(sl_buf_printf(out, "\\u%04x", high));
+    SL_BUF_TRY(sl_buf_append_str(out, "\""));
+    return 0;
+toobig:
+    return sl_buf_rollback(out, mark);
 }
 
 void

@@ -173,7 +173,7 @@ typedef struct {
       RETRY_AFTER_MS)                                                                             \
     X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX, API,      \
       OWNER, FLAGS)                                                                               \
-    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, DELTAS)                                   \
+    X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, PROMPT_TOKENS, DELTAS)                    \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,          \
       ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                              \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,        \

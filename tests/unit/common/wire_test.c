@@ -317,8 +317,9 @@ s_test_golden(void)
                       .text = {NULL, 0},
                       .tool_index = 4,
                       .tool_id = {"c", 1},
-                      .tool_name = {"f", 1}}}},
-         B("\x96\x08\xa1r\xa1i\x01\xce\x00\x01\x11\x70\x92\x92\x00\xa1"
+                      .tool_name = {"f", 1}}},
+          .prompt_tokens = 13},
+         B("\x97\x08\xa1r\xa1i\x01\xce\x00\x01\x11\x70\x0d\x92\x92\x00\xa1"
            "a"
            "\x95\x02\xa0\x04\xa1"
            "c"
@@ -369,7 +370,7 @@ static void
 s_test_bad_frames(void)
 {
     // TOKENS up to its deltas: [8, "", "", 1, 0, 0, ...].
-#define TOK "\x96\x08\xa0\xa0\x01\x00"
+#define TOK "\x97\x08\xa0\xa0\x01\x00\x00"
     static const struct {
         const char *in;
         size_t len;

@@ -104,7 +104,7 @@ s_stream(const sl_delta_t *deltas, size_t n, const ingress_end_t *end, const cha
     void *st = api->state_new(ID, "m1", 1700000000);
     sl_buf_t out;
     sl_buf_init(&out, 1 << 20);
-    CHECK_INT(api->begin(st, &out), ==, 0);
+    CHECK_INT(api->begin(st, &out, 0), ==, 0);
     for (size_t i = 0; i < n; i++)
         CHECK_INT(api->delta(st, &out, i, &deltas[i]), ==, 0);
     if (end)
@@ -336,7 +336,7 @@ s_test_cap(void)
     ingress_anthropic_ctx_init(&ctx, ID, "m1");
     sl_buf_t out;
     sl_buf_init(&out, 300);
-    CHECK_INT(ingress_anthropic_message_start(&out, &ctx), ==, 0);
+    CHECK_INT(ingress_anthropic_message_start(&out, &ctx, 0), ==, 0);
     size_t used = out.len;
     sl_delta_t t = s_text("a long enough text to pass what is left of the cap, surely, yes");
     CHECK_INT(ingress_anthropic_delta(&out, &ctx, 0, &t), ==, SL_ETOOBIG);

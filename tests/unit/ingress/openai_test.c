@@ -363,7 +363,7 @@ s_test_api_streams(void)
     void *st = api->state_new("id-1", "m1", 5);
     sl_buf_t out;
     sl_buf_init(&out, 1 << 20);
-    CHECK_INT(api->begin(st, &out), ==, 0);
+    CHECK_INT(api->begin(st, &out, 0), ==, 0);
     CHECK_INT(out.len, ==, 0);
     sl_delta_t call = {.kind = SL_DELTA_TOOL,
                        .tool_index = 0,
