@@ -1,0 +1,162 @@
+// responses_request_test.c - Responses requests normalized: input as a string and as items,
+// instructions, a tool round trip through function_call and function_call_output items,
+// tools, tool_choice, text.format, the stateful options, and errors that name the field.
+#include <string.h>
+
+#include "check.h"
+#include "responses_request.h"
+#include "sl/err.h"
+
+static int
+s_parse(const char *body,
+        ingress_request_t *out,
+        ingress_responses_opts_t *opts,
+        char *err,
+        const char **param)
+{
+    return ingress_responses_parse(body, strlen(body), out, opts, err, 256, param);
+}
+
+// Parse body, which must be valid, and compare its normalized body with want.
+static void
+s_ok(const char *body, const char *want)
+{
+    ingress_request_t out;
+    ingress_responses_opts_t opts;
+    char err[256] = "";
+    const char *param = NULL;
+    int rc = s_parse(body, &out, &opts, err, &param);
+    if (rc != 0)
+        fprintf(stderr, "unexpected error: %s\n", err);
+    CHECK_INT(rc, ==, 0);
+    CHECK_STR(out.body, want);
+    CHECK_STR(out.model, "m1");
+    CHECK(out.include_usage);
+    ingress_request_free(&out);
+    ingress_responses_opts_free(&opts);
+}
+
+// Parse body, which must be refused with a message containing want and param.
+static void
+s_bad(const char *body, const char *want_param, const char *want)
+{
+    ingress_request_t out;
+    ingress_responses_opts_t opts;
+    char err[256] = "";
+    const char *param = NULL;
+    CHECK_INT(s_parse(body, &out, &opts, err, &param), ==, SL_EINVAL);
+    if (!strstr(err, want))
+        fprintf(stderr, "error '%s' lacks '%s'\n", err, want);
+    CHECK(strstr(err, want) != NULL);
+    if (want_param)
+        CHECK_STR(param, want_param);
+    else
+        CHECK(param == NULL);
+    CHECK(out.body == NULL && opts.metadata == NULL && opts.previous_response_id == NULL);
+}
+
+int
+main(void)
+{
+    s_ok("{\"model\":\"m1\",\"input\":\"Hi\"}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+    s_ok(
+        "{\"model\":\"m1\",\"instructions\":\"Be brief.\",\"input\":[{\"role\":\"developer\","
+        "\"content\":\"No lists.\"},{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":"
+        "\"input_text\",\"text\":\"Hi\"}]}],\"max_output_tokens\":50,\"temperature\":0.5,"
+        "\"top_p\":1,\"parallel_tool_calls\":false}",
+        "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"system\","
+        "\"content\":\"No lists.\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+        "\"Hi\"}]}],\"max_completion_tokens\":50,\"temperature\":0.5,\"top_p\":1,"
+        "\"parallel_tool_calls\":false}");
+    // A second turn: the model's text and two calls become one assistant message; each output
+    // a tool message; reasoning items are dropped.
+    s_ok(
+        "{\"model\":\"m1\",\"input\":[{\"role\":\"user\",\"content\":\"Weather?\"},{\"type\":"
+        "\"reasoning\",\"summary\":[]},{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{"
+        "\"type\":\"output_text\",\"text\":\"Checking.\"}]},{\"type\":\"function_call\","
+        "\"call_id\":\"c1\",\"name\":\"w\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"},{"
+        "\"type\":"
+        "\"function_call\",\"call_id\":\"c2\",\"name\":\"t\",\"arguments\":\"{}\"},{\"type\":"
+        "\"function_call_output\",\"call_id\":\"c1\",\"output\":\"rain\"},{\"type\":"
+        "\"function_call_output\",\"call_id\":\"c2\",\"output\":[{\"type\":\"input_text\","
+        "\"text\":\"noon\"}]}],\"tools\":[{\"type\":\"function\",\"name\":\"w\",\"description\":"
+        "\"weather\",\"parameters\":{\"type\":\"object\"},\"strict\":true}],\"tool_choice\":{"
+        "\"type\":\"function\",\"name\":\"w\"}}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},{\"role\":\"assistant\","
+        "\"content\":[{\"type\":\"text\",\"text\":\"Checking.\"}],\"tool_calls\":[{\"id\":\"c1\","
+        "\"type\":\"function\",\"function\":{\"name\":\"w\",\"arguments\":\"{\\\"city\\\":"
+        "\\\"Oslo\\\"}\"}},{\"id\":\"c2\",\"type\":\"function\",\"function\":{\"name\":\"t\","
+        "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"rain\"},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"c2\",\"content\":[{\"type\":\"text\",\"text\":"
+        "\"noon\"}]}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"w\","
+        "\"description\":\"weather\",\"parameters\":{\"type\":\"object\"},\"strict\":true}}],"
+        "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"w\"}}}");
+    // A call with no assistant text before it gets an assistant message of its own.
+    s_ok(
+        "{\"model\":\"m1\",\"input\":[{\"type\":\"function_call\",\"call_id\":\"c\",\"name\":\"f\","
+        "\"arguments\":\"{}\"}],\"tool_choice\":\"required\"}",
+        "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c\","
+        "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}],"
+        "\"tool_choice\":\"required\"}");
+    // text.format.
+    s_ok("{\"model\":\"m1\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"text\"}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    s_ok("{\"model\":\"m1\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\","
+         "\"name\":\"r\",\"schema\":{\"type\":\"object\"},\"strict\":true}}}",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":"
+         "\"json_schema\",\"json_schema\":{\"name\":\"r\",\"schema\":{\"type\":\"object\"},"
+         "\"strict\":true}}}");
+
+    // The stateful options.
+    ingress_request_t out;
+    ingress_responses_opts_t opts;
+    char err[256];
+    const char *param;
+    CHECK_INT(
+        s_parse("{\"model\":\"m1\",\"input\":\"x\",\"stream\":true}", &out, &opts, err, &param), ==,
+        0);
+    CHECK(out.stream && opts.store && !opts.background && !opts.previous_response_id);
+    ingress_request_free(&out);
+    ingress_responses_opts_free(&opts);
+    CHECK_INT(s_parse("{\"model\":\"m1\",\"previous_response_id\":\"resp_1\",\"store\":false,"
+                      "\"background\":true,\"metadata\":{\"a\":\"b\"},\"instructions\":\"I\"}",
+                      &out, &opts, err, &param),
+              ==, 0);
+    CHECK(!out.stream && !opts.store && opts.background);
+    CHECK_STR(opts.previous_response_id, "resp_1");
+    CHECK_STR(opts.metadata, "{\"a\":\"b\"}");
+    CHECK_STR(opts.instructions, "I");
+    ingress_request_free(&out);
+    ingress_responses_opts_free(&opts);
+
+    // Errors name what is wrong.
+    s_bad("[1]", NULL, "must be a JSON object");
+    s_bad("{\"model\":", NULL, "not valid JSON");
+    s_bad("{\"input\":\"x\"}", "model", "model: expected a non-empty string");
+    s_bad("{\"model\":\"m1\"}", "input", "input: Field required");
+    s_bad("{\"model\":\"m1\",\"input\":5}", "input", "input: expected a string or an array");
+    s_bad("{\"model\":\"m1\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\","
+          "\"image_url\":\"http://x\"}]}]}",
+          "input", "input[0].content[0].type: 'input_image' is not supported");
+    s_bad("{\"model\":\"m1\",\"input\":[{\"type\":\"item_reference\",\"id\":\"x\"}]}", "input",
+          "input[0].type: 'item_reference' is not supported");
+    s_bad("{\"model\":\"m1\",\"input\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "input",
+          "input[0].role");
+    s_bad("{\"model\":\"m1\",\"input\":[{\"type\":\"function_call\",\"name\":\"f\"}]}", "input",
+          "input[0]: a function_call needs call_id");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"tools\":[{\"type\":\"web_search\"}]}", "tools",
+          "tools[0].type: 'web_search' is not supported");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"tool_choice\":\"any\"}", "tool_choice",
+          "tool_choice: expected");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\"}}}",
+          "text", "text.format");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"max_output_tokens\":\"9\"}", "max_output_tokens",
+          "max_output_tokens: expected a number");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"metadata\":{\"a\":1}}", "metadata",
+          "metadata.a: expected a string");
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"store\":\"yes\"}", "store", "expected a boolean");
+    s_bad("{\"model\":\"m1\",\"input\":\"\xff\"}", NULL, "UTF-8");
+    printf("responses_request_test: ok\n");
+    return 0;
+}
