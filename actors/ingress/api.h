@@ -74,5 +74,6 @@ typedef struct {
 
 extern const ingress_api_t ingress_openai_api;    // POST /v1/chat/completions (openai.c)
 extern const ingress_api_t ingress_anthropic_api; // POST /v1/messages (anthropic.c)
+extern const ingress_api_t ingress_responses_api; // POST /v1/responses (responses.c)
 
 #endif

@@ -760,7 +760,9 @@ ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_inde
 static void
 s_follow_begin(ingress_client_t *self, const sl_msg_t *record)
 {
-    self->api = record->api == SL_API_ANTHROPIC ? &ingress_anthropic_api : &ingress_openai_api;
+    self->api = record->api == SL_API_ANTHROPIC   ? &ingress_anthropic_api
+                : record->api == SL_API_RESPONSES ? &ingress_responses_api
+                                                  : &ingress_openai_api;
     self->req.model = sl_str_dup(record->model);
     self->req.stream = true;
     self->req.include_usage = record->flags & SL_FLAG_USAGE;

@@ -368,7 +368,8 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
     }
     if (strncmp(url, INGRESS_DS_PREFIX, strlen(INGRESS_DS_PREFIX)) == 0)
         return ingress_ds_request(self, k, url, method);
-    if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0) {
+    if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/v1/messages") == 0
+        || strcmp(url, "/v1/responses") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
     } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
@@ -404,6 +405,8 @@ s_api_for(const char *url)
 {
     if (strcmp(url, "/v1/messages") == 0)
         return &ingress_anthropic_api;
+    if (strcmp(url, "/v1/responses") == 0)
+        return &ingress_responses_api;
     return &ingress_openai_api;
 }
 

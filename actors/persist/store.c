@@ -298,7 +298,7 @@ persist_store_check(const sl_msg_t *batch, const char **why)
         bad = "first_index: out of range";
     else if (batch->err_class >= SL_ERRCLASS_MAX_)
         bad = "err_class: unknown";
-    else if (batch->api > SL_API_NATIVE)
+    else if (batch->api > SL_API_RESPONSES)
         bad = "api: unknown";
     else if (batch->owner.len > SL_OWNER_MAX)
         bad = "owner: longer than a key name";

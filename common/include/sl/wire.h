@@ -33,7 +33,12 @@ typedef struct {
 } sl_str_t;
 
 // Which client API a request came in on; decides the ingress's output format.
-typedef enum { SL_API_OPENAI = 0, SL_API_ANTHROPIC = 1, SL_API_NATIVE = 2 } sl_api_t;
+typedef enum {
+    SL_API_OPENAI = 0,
+    SL_API_ANTHROPIC = 1,
+    SL_API_NATIVE = 2,
+    SL_API_RESPONSES = 3, // OpenAI's Responses API (POST /v1/responses)
+} sl_api_t;
 
 // What went wrong with an attempt, as the error-class table in docs/architecture.md classifies it.
 typedef enum {

@@ -557,7 +557,7 @@ test_check(persist_store_t *store)
             m->deltas[0].kind = SL_DELTA_MAX_;
             break;
         case 7:
-            m->api = SL_API_NATIVE + 1;
+            m->api = SL_API_RESPONSES + 1;
             break;
         case 8:
             m->owner = sl_strn("0123456789012345678901234567890123456789012345678901234567890123"
