@@ -7,8 +7,10 @@ FUZZ_SECONDS ?= 20
 
 all: build
 
+# scripts/bpe-deps: js-tiktoken, the tokenizer's vocabulary source (the build runs it too).
 deps:
 	@./scripts/deps
+	@./scripts/bpe-deps
 
 build: deps
 	@cmake --preset release >/dev/null
