@@ -5,8 +5,9 @@
 // For each encoding: the time sl_bpe_open takes (map, check, compile and JIT the pattern), the
 // encoding rate on CORPUS (tests/unit/common/bpe/corpus.txt when run from the source tree),
 // and the worst shapes of input we know, 1 MiB each: one run of spaces, of newlines, of
-// digits, one word of one letter, of varied letters, of capitals, words of 128 varied letters, of CJK, of emoji, random
-// bytes (invalid UTF-8), short words. VOCAB_DIR defaults to where sl_bpe_path looks.
+// digits, one word of one letter, of varied letters, of capitals, words of 128 varied letters, of
+// CJK, of emoji, random bytes (invalid UTF-8), short words. VOCAB_DIR defaults to where sl_bpe_path
+// looks.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,10 @@ s_shape(const char *shape, char *text)
 int
 main(int argc, char **argv)
 {
-    static const char *const shapes[] = {
-        "spaces",        "newlines", "digits",    "one-letter word", "varied word", "128-letter words",
-        "capitals word", "cjk",      "emoji zwj", "random bytes",    "short words"};
+    static const char *const shapes[] = {"spaces",          "newlines",    "digits",
+                                         "one-letter word", "varied word", "128-letter words",
+                                         "capitals word",   "cjk",         "emoji zwj",
+                                         "random bytes",    "short words"};
     static const char *const encodings[] = {"cl100k_base", "o200k_base"};
     const char *dir = argc > 1 ? argv[1] : NULL;
     const char *corpus_path = argc > 2 ? argv[2] : "tests/unit/common/bpe/corpus.txt";

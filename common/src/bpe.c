@@ -91,8 +91,8 @@ s_merge_small(const sl_bpe_vocab_t *v, const uint8_t *p, uint32_t n, s_sink_t *s
         memmove(&start[at + 1], &start[at + 2], (parts - at - 1) * sizeof start[0]);
         memmove(&rank[at + 1], &rank[at + 2], (parts - at - 2) * sizeof rank[0]);
         parts--;
-        rank[at] = at + 1 < parts ? sl_bpe_vocab_rank(v, p + start[at], start[at + 2] - start[at])
-                                  : NONE;
+        rank[at] =
+            at + 1 < parts ? sl_bpe_vocab_rank(v, p + start[at], start[at + 2] - start[at]) : NONE;
         if (at > 0)
             rank[at - 1] = sl_bpe_vocab_rank(v, p + start[at - 1], start[at + 1] - start[at - 1]);
     }
@@ -168,11 +168,8 @@ s_heap_set(s_merge_t *m, uint32_t part, uint32_t rank)
 
 // Merge a piece of more than SMALL_PIECE bytes that is not a token itself.
 static void
-s_merge_long(const sl_bpe_vocab_t *v,
-             const uint8_t *p,
-             uint32_t n,
-             s_sink_t *sink,
-             s_scratch_t *scratch)
+s_merge_long(
+    const sl_bpe_vocab_t *v, const uint8_t *p, uint32_t n, s_sink_t *sink, s_scratch_t *scratch)
 {
     if (scratch->cap < n) {
         free(scratch->mem);
@@ -224,7 +221,8 @@ s_piece(const sl_bpe_vocab_t *v, const uint8_t *p, size_t n, s_sink_t *sink, s_s
     if (rank != NONE)
         s_emit(sink, rank);
     else if (n == 1)
-        ; // a byte that is no token: js-tiktoken's ids would hold undefined; both encodings have all 256
+        ; // a byte that is no token: js-tiktoken's ids would hold undefined; both encodings have
+          // all 256
     else if (n <= SMALL_PIECE)
         s_merge_small(v, p, (uint32_t)n, sink);
     else
@@ -412,12 +410,8 @@ sl_bpe_count(const sl_bpe_t *self, const char *text, size_t len)
 }
 
 int
-sl_bpe_encode(const sl_bpe_t *self,
-              const char *text,
-              size_t len,
-              uint32_t *out,
-              size_t max,
-              size_t *n_out)
+sl_bpe_encode(
+    const sl_bpe_t *self, const char *text, size_t len, uint32_t *out, size_t max, size_t *n_out)
 {
     s_sink_t sink = {out, max, 0};
     s_encode(self, text, len, &sink);

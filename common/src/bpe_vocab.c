@@ -56,15 +56,15 @@ typedef struct {
 } s_slot_t;
 
 struct sl_bpe_vocab {
-    const uint8_t *map;     // owned: the whole file, mapped PROT_READ, MAP_SHARED
-    size_t map_len;         // bytes mapped
-    const s_slot_t *slots;  // borrowed from map
-    uint32_t slot_mask;     // n_slots - 1
-    const uint32_t *offsets; // borrowed from map: n_ranks + 1 entries
-    const uint8_t *blob;    // borrowed from map
-    uint32_t n_ranks;       // from the header
-    uint32_t max_token_len; // from the header
-    const char *pattern;    // borrowed from map, NUL-terminated (checked at open)
+    const uint8_t *map;                 // owned: the whole file, mapped PROT_READ, MAP_SHARED
+    size_t map_len;                     // bytes mapped
+    const s_slot_t *slots;              // borrowed from map
+    uint32_t slot_mask;                 // n_slots - 1
+    const uint32_t *offsets;            // borrowed from map: n_ranks + 1 entries
+    const uint8_t *blob;                // borrowed from map
+    uint32_t n_ranks;                   // from the header
+    uint32_t max_token_len;             // from the header
+    const char *pattern;                // borrowed from map, NUL-terminated (checked at open)
     char name[SL_BPE_MAX_NAME_LEN + 1]; // copied from the header, NUL-terminated
 };
 
@@ -90,7 +90,10 @@ s_align(uint64_t off, uint64_t to)
 // Header, rank table, blob and pattern into file; the caller fills the slots, checking for
 // duplicates as it goes.
 static void
-s_fill(uint8_t *file, const s_header_t *h, const uint8_t *const *tokens, const uint32_t *lens,
+s_fill(uint8_t *file,
+       const s_header_t *h,
+       const uint8_t *const *tokens,
+       const uint32_t *lens,
        const char *pattern)
 {
     memcpy(file, h, sizeof *h);
@@ -224,8 +227,8 @@ s_check(const uint8_t *map, size_t size)
     if (h.file_size != size)
         return "size differs from its header (cut off?)";
     if (h.n_ranks == 0 || h.n_ranks >= SL_BPE_MAX_RANKS || h.n_slots < 16
-        || (h.n_slots & (h.n_slots - 1)) != 0
-        || h.max_token_len > SL_BPE_MAX_TOKEN_LEN || h.pattern_len > SL_BPE_MAX_PATTERN_LEN)
+        || (h.n_slots & (h.n_slots - 1)) != 0 || h.max_token_len > SL_BPE_MAX_TOKEN_LEN
+        || h.pattern_len > SL_BPE_MAX_PATTERN_LEN)
         return "header out of range";
     if (h.slots_off % 8 || h.offsets_off % 4
         || !s_inside(h.slots_off, (uint64_t)h.n_slots * sizeof(s_slot_t), size)

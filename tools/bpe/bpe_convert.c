@@ -25,8 +25,9 @@
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <cjson/cJSON.h>
 #include <pcre2.h>
+
+#include <cjson/cJSON.h>
 
 #include "sl/bpe_vocab.h"
 #include "sl/buf.h"
@@ -432,8 +433,8 @@ s_verify(const char *pattern, const s_class_t *classes, size_t n_classes)
             if (s_is_surrogate(cp) || s_matches(re, md, cp) == s_node_has(&classes[k], cp))
                 continue;
             if (wrong++ < 5)
-                fprintf(stderr, "sluice-bpe-convert: class %zu: U+%04X: PCRE2 %s, node %s\n", k,
-                        cp, s_matches(re, md, cp) ? "in" : "out",
+                fprintf(stderr, "sluice-bpe-convert: class %zu: U+%04X: PCRE2 %s, node %s\n", k, cp,
+                        s_matches(re, md, cp) ? "in" : "out",
                         s_node_has(&classes[k], cp) ? "in" : "out");
         }
         if (wrong)
@@ -470,7 +471,8 @@ s_b64_decode(const char *text, size_t len, uint8_t *out, size_t max)
             if (v[k] < 0 || (pad && text[i + k] != '='))
                 return -1;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
         if (n + 3 - (size_t)pad > max)
             return -1;

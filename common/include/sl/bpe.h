@@ -39,12 +39,8 @@ size_t sl_bpe_count(const sl_bpe_t *self, const char *text, size_t len);
 // The token ids of text (len bytes, any bytes) into out, at most max of them; *n_out is set to
 // the number of tokens. Returns 0; SL_ETOOBIG when there are more than max (out holds the
 // first max, *n_out the full count).
-int sl_bpe_encode(const sl_bpe_t *self,
-                  const char *text,
-                  size_t len,
-                  uint32_t *out,
-                  size_t max,
-                  size_t *n_out);
+int sl_bpe_encode(
+    const sl_bpe_t *self, const char *text, size_t len, uint32_t *out, size_t max, size_t *n_out);
 // The encoding OpenAI's models of that name use, as tiktoken's tables say: "o200k_base" for
 // gpt-4o*, gpt-4.1*, gpt-4.5*, gpt-5*, o1*, o3*, o4*, chatgpt-4o*; "cl100k_base" for the other
 // gpt-4*, gpt-3.5*, gpt-35-turbo*, text-embedding-3*, text-embedding-ada-002; fine-tuned

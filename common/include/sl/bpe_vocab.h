@@ -18,11 +18,11 @@
 
 typedef struct sl_bpe_vocab sl_bpe_vocab_t; // opaque
 
-#define SL_BPE_NO_RANK        UINT32_MAX // sl_bpe_vocab_rank: the bytes are no token
-#define SL_BPE_MAX_TOKEN_LEN  255        // longest token the format holds, in bytes
-#define SL_BPE_MAX_RANKS      (1u << 24) // ranks are below this
-#define SL_BPE_MAX_NAME_LEN   31         // an encoding's name, e.g. "cl100k_base"
-#define SL_BPE_MAX_PATTERN_LEN 65536     // the split pattern, in bytes
+#define SL_BPE_NO_RANK         UINT32_MAX // sl_bpe_vocab_rank: the bytes are no token
+#define SL_BPE_MAX_TOKEN_LEN   255        // longest token the format holds, in bytes
+#define SL_BPE_MAX_RANKS       (1u << 24) // ranks are below this
+#define SL_BPE_MAX_NAME_LEN    31         // an encoding's name, e.g. "cl100k_base"
+#define SL_BPE_MAX_PATTERN_LEN 65536      // the split pattern, in bytes
 
 // Write a vocabulary file. Rank r is the lens[r] bytes at tokens[r]; lens[r] == 0 leaves rank
 // r out (a gap). name is the encoding's name; pattern is a PCRE2 pattern, used as is with

@@ -37,7 +37,7 @@ typedef struct {
     size_t n_units;
     struct {
         size_t off, len;
-    } *units; // owned
+    } * units; // owned
 } s_file_t;
 
 static s_file_t s_files[MAX_FILES];
@@ -139,9 +139,12 @@ s_make_long(const char *path)
         const char *s;
         size_t times;
     } runs[] = {
-        {" ", 300},  {" ", 1500}, {"a", 1000},       {"ab", 500},  {"1", 999},    {"\xf0\x9f\x99\x82", 300},
-        {"\r", 400}, {"\t", 700}, {"\xc3\xbf", 400}, {"的", 400},  {"x ", 300},   {"A", 700},
-        {".,;", 300}, {"Ab", 400}, {"!?", 500},       {"\xd8\xa7", 500}, {" \n", 1}, {"zZ", 450},
+        {" ", 300},        {" ", 1500}, {"a", 1000},
+        {"ab", 500},       {"1", 999},  {"\xf0\x9f\x99\x82", 300},
+        {"\r", 400},       {"\t", 700}, {"\xc3\xbf", 400},
+        {"的", 400},       {"x ", 300}, {"A", 700},
+        {".,;", 300},      {"Ab", 400}, {"!?", 500},
+        {"\xd8\xa7", 500}, {" \n", 1},  {"zZ", 450},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         s_repeat(&b, runs[i].s, runs[i].times);
@@ -251,7 +254,10 @@ s_run_node(char *const argv[], size_t *len)
 
 // Compare every unit of every file for one encoding; returns the number of tokens compared.
 static size_t
-s_compare(const char *node, const char *script, const char *modules, const char *vocab_dir,
+s_compare(const char *node,
+          const char *script,
+          const char *modules,
+          const char *vocab_dir,
           const char *encoding)
 {
     char path[4096], err[512];
@@ -297,9 +303,10 @@ s_compare(const char *node, const char *script, const char *modules, const char 
         while (at < n && at < got && js[at] == c[at])
             at++;
         if (rc != 0 || got != n || at < n) {
-            fprintf(stderr, "bpe_js_test: %s: %s, unit %zu: js-tiktoken gives %zu tokens, we give %zu;"
-                            " first difference at token %zu\n  text   \"", encoding,
-                    s_files[f].arg, u, n, got, at);
+            fprintf(stderr,
+                    "bpe_js_test: %s: %s, unit %zu: js-tiktoken gives %zu tokens, we give %zu;"
+                    " first difference at token %zu\n  text   \"",
+                    encoding, s_files[f].arg, u, n, got, at);
             s_print_escaped(text, len, 300);
             fprintf(stderr, "\"\n");
             s_print_tokens(vocab, "js", js, n, at);
@@ -329,22 +336,63 @@ s_compare(const char *node, const char *script, const char *modules, const char 
 static void
 s_compare_models(const char *node, const char *script, const char *modules)
 {
-    static const char *const models[] = {
-        "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13", "gpt-4o-2024-11-20", "gpt-4o-search-preview",
-        "gpt-4o-audio-preview-2024-12-17", "gpt-4o-realtime-preview-2024-10-01",
-        "gpt-4o-mini-realtime-preview", "chatgpt-4o-latest", "gpt-4.1", "gpt-4.1-mini",
-        "gpt-4.1-nano-2025-04-14", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-5",
-        "gpt-5-mini", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "o1", "o1-mini",
-        "o1-preview-2024-09-12", "o1-pro", "o3", "o3-mini", "o3-2025-04-16", "o4-mini",
-        "o4-mini-2025-04-16", "gpt-4", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-turbo",
-        "gpt-4-turbo-2024-04-09", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-3.5-turbo",
-        "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-instruct", "gpt-35-turbo",
-        "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large",
-        "text-davinci-003", "davinci", "code-davinci-002", "text-davinci-edit-001", "gpt2",
-        "claude-sonnet-4-5", "gemini-2.5-pro", "llama3", "mistral-large", "command-r", ""};
+    static const char *const models[] = {"gpt-4o",
+                                         "gpt-4o-mini",
+                                         "gpt-4o-2024-05-13",
+                                         "gpt-4o-2024-11-20",
+                                         "gpt-4o-search-preview",
+                                         "gpt-4o-audio-preview-2024-12-17",
+                                         "gpt-4o-realtime-preview-2024-10-01",
+                                         "gpt-4o-mini-realtime-preview",
+                                         "chatgpt-4o-latest",
+                                         "gpt-4.1",
+                                         "gpt-4.1-mini",
+                                         "gpt-4.1-nano-2025-04-14",
+                                         "gpt-4.5-preview",
+                                         "gpt-4.5-preview-2025-02-27",
+                                         "gpt-5",
+                                         "gpt-5-mini",
+                                         "gpt-5-nano-2025-08-07",
+                                         "gpt-5-chat-latest",
+                                         "o1",
+                                         "o1-mini",
+                                         "o1-preview-2024-09-12",
+                                         "o1-pro",
+                                         "o3",
+                                         "o3-mini",
+                                         "o3-2025-04-16",
+                                         "o4-mini",
+                                         "o4-mini-2025-04-16",
+                                         "gpt-4",
+                                         "gpt-4-0613",
+                                         "gpt-4-32k",
+                                         "gpt-4-32k-0314",
+                                         "gpt-4-turbo",
+                                         "gpt-4-turbo-2024-04-09",
+                                         "gpt-4-1106-preview",
+                                         "gpt-4-vision-preview",
+                                         "gpt-3.5-turbo",
+                                         "gpt-3.5-turbo-16k",
+                                         "gpt-3.5-turbo-0125",
+                                         "gpt-3.5-turbo-instruct",
+                                         "gpt-35-turbo",
+                                         "text-embedding-ada-002",
+                                         "text-embedding-3-small",
+                                         "text-embedding-3-large",
+                                         "text-davinci-003",
+                                         "davinci",
+                                         "code-davinci-002",
+                                         "text-davinci-edit-001",
+                                         "gpt2",
+                                         "claude-sonnet-4-5",
+                                         "gemini-2.5-pro",
+                                         "llama3",
+                                         "mistral-large",
+                                         "command-r",
+                                         ""};
     size_t n = sizeof models / sizeof models[0];
     char *argv[3 + sizeof models / sizeof models[0] + 2] = {(char *)node, (char *)script,
-                                                              (char *)modules, "models"};
+                                                            (char *)modules, "models"};
     for (size_t i = 0; i < n; i++)
         argv[4 + i] = (char *)models[i];
     size_t len;
