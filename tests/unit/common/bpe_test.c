@@ -356,7 +356,8 @@ s_touch(const sl_bpe_vocab_t *v)
     return sum;
 }
 
-// The fields of this process's smaps entry for the mapping that starts at addr, in kB.
+// The fields of this process's smaps entry for the mapping that starts at addr, in kB: Rss,
+// Shared_* (pages other processes map too), Private_* and Anonymous (pages copied for us).
 static void
 s_smaps(const void *addr, char *perms, long *rss, long *shared, long *private_kb, long *anon)
 {
@@ -365,7 +366,7 @@ s_smaps(const void *addr, char *perms, long *rss, long *shared, long *private_kb
     char line[512], want[32];
     snprintf(want, sizeof want, "%lx-", (unsigned long)addr);
     bool in = false, found = false;
-    long private_clean = -1, private_dirty = -1;
+    long private_clean = -1, private_dirty = -1, shared_clean = -1, shared_dirty = -1;
     while (fgets(line, sizeof line, f)) {
         if (strchr(line, '-') && strchr(line, ' ') && strchr(line, '-') < strchr(line, ' ')) {
             in = strncmp(line, want, strlen(want)) == 0;
@@ -378,13 +379,16 @@ s_smaps(const void *addr, char *perms, long *rss, long *shared, long *private_kb
         if (!in)
             continue;
         sscanf(line, "Rss: %ld", rss);
-        sscanf(line, "Shared_Clean: %ld", shared);
+        sscanf(line, "Shared_Clean: %ld", &shared_clean);
+        sscanf(line, "Shared_Dirty: %ld", &shared_dirty);
         sscanf(line, "Private_Clean: %ld", &private_clean);
         sscanf(line, "Private_Dirty: %ld", &private_dirty);
         sscanf(line, "Anonymous: %ld", anon);
     }
     fclose(f);
     CHECK(found);
+    // Dirty here is the page cache's: a file written a moment ago is not on disk yet.
+    *shared = shared_clean + shared_dirty;
     *private_kb = private_clean + private_dirty;
 }
 
@@ -411,7 +415,7 @@ test_shared(const char *vocab_dir)
         char perms[8] = "";
         long rss = -1, shared = -1, private_kb = -1, anon = -1;
         s_smaps(map, perms, &rss, &shared, &private_kb, &anon);
-        printf("bpe_test: child's mapping of %s: %s, Rss %ld kB, Shared_Clean %ld kB,"
+        printf("bpe_test: child's mapping of %s: %s, Rss %ld kB, Shared %ld kB,"
                " Private %ld kB, Anonymous %ld kB\n",
                path, perms, rss, shared, private_kb, anon);
         CHECK_STR(perms, "r--s");
