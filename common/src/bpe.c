@@ -10,7 +10,6 @@
 #include "sl/bpe.h"
 
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +59,13 @@ typedef struct {
     uint32_t len;   // entries in heap
 } s_merge_t;
 
+// A part that is no token is dropped, as js-tiktoken filters it out; it cannot happen with
+// cl100k_base and o200k_base, which have every single byte.
 static inline void
 s_emit(s_sink_t *sink, uint32_t rank)
 {
+    if (rank == NONE)
+        return;
     if (sink->n < sink->max)
         sink->out[sink->n] = rank;
     sink->n++;
@@ -220,13 +223,10 @@ s_piece(const sl_bpe_vocab_t *v, const uint8_t *p, size_t n, s_sink_t *sink, s_s
     uint32_t rank = sl_bpe_vocab_rank(v, p, n);
     if (rank != NONE)
         s_emit(sink, rank);
-    else if (n == 1)
-        ; // a byte that is no token: js-tiktoken's ids would hold undefined; both encodings have
-          // all 256
-    else if (n <= SMALL_PIECE)
-        s_merge_small(v, p, (uint32_t)n, sink);
-    else
+    else if (n > SMALL_PIECE)
         s_merge_long(v, p, (uint32_t)n, sink, scratch);
+    else if (n > 1)
+        s_merge_small(v, p, (uint32_t)n, sink);
 }
 
 // Length of the well-formed UTF-8 sequence at s (avail bytes there), or 0 when there is none;

@@ -1,7 +1,7 @@
 // Write unicode-node.txt: the code points node's RegExp puts in \s and in each Unicode property
 // that js-tiktoken's patterns use, as ranges. bpe_convert reads it at build time and adds to each
 // \p{..} of a pattern the code points that PCRE2's older Unicode tables leave out, so PCRE2
-// splits text as node does (tools/bpe/README.md). Run it again with the node that the tests
+// splits text as node does (docs/tokenizer.md). Run it again with the node that the tests
 // use after a node upgrade changes its Unicode version: node tools/bpe/gen-unicode.mjs
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
