@@ -14,6 +14,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [nodeModules, what, ...args] = process.argv.slice(2);
+// The tokenizer's classes are node's as tools/bpe/unicode-node.txt lists them: a node with
+// another Unicode version splits some text otherwise, and the comparison would say so for
+// reasons that are not the tokenizer's. Say that instead.
+const table = process.env.BPE_UNICODE_TXT;
+if (table) {
+    const made = /\(Unicode ([0-9.]+)\)/.exec(readFileSync(table, 'utf8'))?.[1];
+    if (made !== process.versions.unicode) {
+        console.error(`bpe_js.mjs: node ${process.version} has Unicode ${process.versions.unicode}, ` +
+            `${table} was made with Unicode ${made}: run node tools/bpe/gen-unicode.mjs and rebuild`);
+        process.exit(3);
+    }
+}
 const lite = await import(pathToFileURL(join(nodeModules, 'js-tiktoken/dist/lite.js')));
 const out = [];
 if (what === 'models') {
