@@ -7,8 +7,10 @@ FUZZ_SECONDS ?= 20
 
 all: build
 
+# scripts/bpe-deps: js-tiktoken, the tokenizer's vocabulary source (the build runs it too).
 deps:
 	@./scripts/deps
+	@./scripts/bpe-deps
 
 build: deps
 	@cmake --preset release >/dev/null
@@ -75,9 +77,11 @@ bench: build
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its seed corpus.
 # FUZZ_TARGETS narrows the set (default: every *_fuzz target).
 FUZZ_TARGETS ?=
-# What CI runs: every parser of bytes from outside (upstream streams, the wire, SSE/NDJSON).
+# What CI runs: every parser of bytes from outside (upstream streams, the wire, SSE/NDJSON,
+# prompt text through the tokenizer).
 CI_FUZZ_TARGETS = wire_fuzz sse_fuzz ndjson_fuzz jsonseq_fuzz provider_openai_fuzz \
-	provider_anthropic_fuzz provider_gemini_fuzz provider_cohere_fuzz provider_ollama_fuzz
+	provider_anthropic_fuzz provider_gemini_fuzz provider_cohere_fuzz provider_ollama_fuzz \
+	bpe_fuzz
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"
