@@ -100,6 +100,39 @@ toobig:
     return sl_buf_rollback(out, mark);
 }
 
+// The events that close an item before its response.output_item.done, per kind: each is the
+// event's type, the fields before the item's whole text, and those after it.
+typedef struct {
+    const char *type, *before, *after;
+} s_done_t;
+
+static const s_done_t s_done[][2] = {
+    [INGRESS_RESPONSES_MESSAGE] =
+        {{"response.output_text.done", ",\"content_index\":0,\"text\":", ",\"logprobs\":[]"},
+         {"response.content_part.done",
+          ",\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":",
+          ",\"annotations\":[]}"}},
+    [INGRESS_RESPONSES_REASONING] =
+        {{"response.reasoning_summary_text.done", ",\"summary_index\":0,\"text\":", ""},
+         {"response.reasoning_summary_part.done",
+          ",\"summary_index\":0,\"part\":{\"type\":\"summary_text\",\"text\":", "}"}},
+    [INGRESS_RESPONSES_CALL] = {{"response.function_call_arguments.done", ",\"arguments\":", ""},
+                                {NULL, NULL, NULL}},
+};
+
+// The part an item opens with, after response.output_item.added (none for a call).
+static const struct {
+    const char *type, *fields;
+} s_part_added[] = {
+    [INGRESS_RESPONSES_MESSAGE] = {"response.content_part.added",
+                                   ",\"content_index\":0,\"part\":{\"type\":\"output_text\","
+                                   "\"text\":\"\",\"annotations\":[]}"},
+    [INGRESS_RESPONSES_REASONING] = {"response.reasoning_summary_part.added",
+                                     ",\"summary_index\":0,\"part\":{\"type\":\"summary_text\","
+                                     "\"text\":\"\"}"},
+    [INGRESS_RESPONSES_CALL] = {NULL, NULL},
+};
+
 // The .done events of item i.
 static int
 s_close(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *seq)
@@ -107,43 +140,14 @@ s_close(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *s
     const ingress_responses_item_t *it = &ctx->items[i];
     const char *text = it->text.len ? it->text.data : "";
     size_t mark = out->len;
-    switch (it->kind) {
-    case INGRESS_RESPONSES_MESSAGE:
-        SL_BUF_TRY(s_event(out, "response.output_text.done", seq));
+    for (size_t e = 0; e < 2 && s_done[it->kind][e].type; e++) {
+        const s_done_t *d = &s_done[it->kind][e];
+        SL_BUF_TRY(s_event(out, d->type, seq));
         SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"content_index\":0,\"text\":"));
+        SL_BUF_TRY(sl_buf_append_str(out, d->before));
         SL_BUF_TRY(s_str(out, text, it->text.len));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"logprobs\":[]"));
+        SL_BUF_TRY(sl_buf_append_str(out, d->after));
         SL_BUF_TRY(s_event_end(out));
-        SL_BUF_TRY(s_event(out, "response.content_part.done", seq));
-        SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(
-            out, ",\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":"));
-        SL_BUF_TRY(s_str(out, text, it->text.len));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"annotations\":[]}"));
-        SL_BUF_TRY(s_event_end(out));
-        break;
-    case INGRESS_RESPONSES_REASONING:
-        SL_BUF_TRY(s_event(out, "response.reasoning_summary_text.done", seq));
-        SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"summary_index\":0,\"text\":"));
-        SL_BUF_TRY(s_str(out, text, it->text.len));
-        SL_BUF_TRY(s_event_end(out));
-        SL_BUF_TRY(s_event(out, "response.reasoning_summary_part.done", seq));
-        SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(
-            out, ",\"summary_index\":0,\"part\":{\"type\":\"summary_text\",\"text\":"));
-        SL_BUF_TRY(s_str(out, text, it->text.len));
-        SL_BUF_TRY(sl_buf_append_str(out, "}"));
-        SL_BUF_TRY(s_event_end(out));
-        break;
-    case INGRESS_RESPONSES_CALL:
-        SL_BUF_TRY(s_event(out, "response.function_call_arguments.done", seq));
-        SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"arguments\":"));
-        SL_BUF_TRY(s_str(out, text, it->text.len));
-        SL_BUF_TRY(s_event_end(out));
-        break;
     }
     SL_BUF_TRY(s_event(out, "response.output_item.done", seq));
     SL_BUF_TRY(sl_buf_printf(out, ",\"output_index\":%zu,\"item\":", i));
@@ -164,17 +168,10 @@ s_open(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *se
     SL_BUF_TRY(sl_buf_printf(out, ",\"output_index\":%zu,\"item\":", i));
     SL_BUF_TRY(s_item(out, ctx, i, false));
     SL_BUF_TRY(s_event_end(out));
-    if (it->kind == INGRESS_RESPONSES_MESSAGE) {
-        SL_BUF_TRY(s_event(out, "response.content_part.added", seq));
+    if (s_part_added[it->kind].type) {
+        SL_BUF_TRY(s_event(out, s_part_added[it->kind].type, seq));
         SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(out, ",\"content_index\":0,\"part\":{\"type\":\"output_text\","
-                                          "\"text\":\"\",\"annotations\":[]}"));
-        SL_BUF_TRY(s_event_end(out));
-    } else if (it->kind == INGRESS_RESPONSES_REASONING) {
-        SL_BUF_TRY(s_event(out, "response.reasoning_summary_part.added", seq));
-        SL_BUF_TRY(s_where(out, ctx, i, it->kind));
-        SL_BUF_TRY(sl_buf_append_str(
-            out, ",\"summary_index\":0,\"part\":{\"type\":\"summary_text\",\"text\":\"\"}"));
+        SL_BUF_TRY(sl_buf_append_str(out, s_part_added[it->kind].fields));
         SL_BUF_TRY(s_event_end(out));
     }
     return 0;
