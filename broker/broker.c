@@ -63,6 +63,7 @@ typedef struct {
     sl_str_t model;               // borrowed from submit: the alias the client asked for
     sl_str_t body;                // borrowed from submit: the normalized request
     sl_str_t owner;               // borrowed from submit: the gateway key's name, passed through
+    sl_str_t context;             // borrowed from submit: a stored response's request, passed through
     uint32_t flags;               // SL_FLAG_*, passed through
     uint32_t api;                 // sl_api_t, passed through
     bool stream;                  // passed through
@@ -271,7 +272,8 @@ s_dispatch(broker_t *self, request_t *req, const broker_credit_worker_t *worker)
                     .stream = req->stream,
                     .body = req->body,
                     .owner = req->owner,
-                    .flags = req->flags};
+                    .flags = req->flags,
+                    .context = req->context};
     int rc = sl_sock_send(self->backend, to, &msg);
     char who[BROKER_LOG_TEXT];
     if (rc == SL_EAGAIN) {
@@ -457,6 +459,7 @@ s_take_submit(request_t *req, zframe_t **from_p, zframe_t **frame_p, const sl_ms
     req->model = msg->model;
     req->body = msg->body;
     req->owner = msg->owner;
+    req->context = msg->context;
     req->flags = msg->flags;
     req->api = msg->api;
     req->stream = msg->stream;

@@ -26,6 +26,9 @@ struct builder_stream {
     char *worker;             // owned; routing id of the worker of the current attempt
     char *owner;              // owned; the gateway key's name from START, kept with the stream
     uint32_t api, flags;      // the client's API and SL_FLAG_* from START, kept with it
+    char *context;            // owned; a stored response's request from START, or NULL
+    size_t context_len;
+    bool context_cut;         // a batch carrying the context has been cut
     uint32_t attempt;         // latest attempt seen
     uint32_t batch_max;       // deltas per batch
     uint64_t next_index;      // index the next delta gets
@@ -61,6 +64,10 @@ builder_stream_new(const sl_msg_t *start, const char *worker, uint32_t batch_max
     self->owner = s_dup(start->owner);
     self->api = start->api;
     self->flags = start->flags;
+    if (start->context.len) {
+        self->context = s_dup(start->context);
+        self->context_len = start->context.len;
+    }
     self->attempt = start->attempt;
     self->next_index = start->first_index;
     self->durable = start->first_index; // the worker keeps only what is not durable
@@ -82,6 +89,7 @@ builder_stream_destroy(builder_stream_t **self_p)
     free(self->req_id);
     free(self->ingress);
     free(self->owner);
+    free(self->context);
     free(self->model);
     free(self->worker);
     free(self->finish_reason);
@@ -220,6 +228,8 @@ builder_stream_cut(
     msg.api = self->api;
     msg.owner = sl_str(self->owner);
     msg.flags = self->flags;
+    if (!self->context_cut) // the stream's first batch from this builder
+        msg.context = sl_strn(self->context, self->context_len);
     if (final) {
         msg.finish_reason = sl_str(self->finish_reason);
         msg.message = sl_str(self->message);
@@ -232,6 +242,10 @@ builder_stream_cut(
     if (rc < 0)
         return rc;
     sl_deltas_reset(&self->open);
+    self->context_cut = true; // the frame holds it now: this copy is not needed again
+    free(self->context);
+    self->context = NULL;
+    self->context_len = 0;
     if (self->n_pending == self->cap_pending) {
         self->cap_pending = self->cap_pending ? self->cap_pending * 2 : 4;
         self->pending = sl_xrealloc(self->pending, self->cap_pending * sizeof *self->pending);

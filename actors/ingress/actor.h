@@ -26,6 +26,7 @@
 #define INGRESS_BLOCK_BYTES    (8 * 1024)
 #define INGRESS_IDLE_TIMEOUT   600 // s; an idle keep-alive connection is closed after this
 #define INGRESS_STREAMS_PATH   "/v1/streams/"
+#define INGRESS_RESPONSES_PATH "/v1/responses/"
 #define INGRESS_KEEPALIVE_MS   15000 // idle streams get a comment this often (proxies, dead peers)
 #define INGRESS_TICK_MAX_MS    1000  // deadlines and keepalives are checked at least this often
 #define INGRESS_DRAIN_MAX      512   // messages handled per wake, so timers and HTTP still run
@@ -65,6 +66,7 @@ typedef struct {
     const sl_key_cfg_t *key_cfg;        // its gateway key (from a config kept until exit) or NULL
     bool counted;                       // admitted under its key's limits: ingress_quota_done
     struct ingress_ds *ds;              // owned; a Durable Streams request (dstream.h), or NULL
+    struct ingress_stored *stored;      // owned; a stored response being read (stored.h), or NULL
     struct ingress *owner;              // borrowed: the actor, for MHD's callbacks
 } ingress_conn_t;
 
@@ -155,6 +157,11 @@ int ingress_send_read(ingress_t *self, const ingress_conn_t *k);
 // endpoints.c: the RECORD that answers a DELETE's READ: cancel the stream if it runs and the
 // caller owns it, and answer.
 void ingress_stream_cancel(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);
+
+// endpoints.c: submit k's accepted request and register k for its stream. 0: k waits for
+// it (suspend k); 1: k's response is decided already (a background response, answered at
+// once); SL_EAGAIN: not sent (a 503 decided). Either of the last two: queue or wake k.
+int ingress_submit_send(ingress_t *self, ingress_conn_t *k);
 
 // endpoints.c: the RECORD that answers a GET /v1/streams's LIST.
 void ingress_streams_listed(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record);

@@ -23,6 +23,12 @@ typedef struct {
     bool include_usage; // usage in the stream (OpenAI asks; Anthropic always has it)
     char *body;         // owned (malloc); normalized request JSON (docs/protocol.md)
     size_t body_len;
+    // The Responses API only (responses_request.h), else NULL/false:
+    char *context; // owned (malloc); what a stored response keeps of its request, or NULL
+    size_t context_len;
+    char *previous_id; // owned; the stream id of previous_response_id, or NULL
+    bool background;   // runs on without its client; answered at once when not streamed
+    bool store;        // the context is stored with the stream (GET, previous_response_id)
 } ingress_request_t;
 
 void ingress_request_free(ingress_request_t *self);
@@ -48,6 +54,10 @@ typedef struct {
                  const char **param);
     // Per-response state for request req_id asking for model. Caller owns the result.
     void *(*state_new)(const char *req_id, const char *model, int64_t created_s);
+    // Optional (NULL): give the state its stored request (context, JSON; empty for none) and
+    // the last event number a resuming client has (its events up to it are not written again;
+    // -1 for none).
+    void (*resume)(void *state, sl_str_t context, int64_t starting_after);
     void (*state_destroy)(void **state_p);
     // Streams: once before the first delta; per delta (index is its index in the stream, sent
     // as the event's SSE `id:` so a client can resume after it); at a clean end (with usage when

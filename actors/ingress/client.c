@@ -1,6 +1,8 @@
 // client.c - one request's state machine and output in the ingress (see client.h).
 #include "client.h"
 
+#include "responses_request.h"
+
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "answer.h"
+#include "responses_request.h"
 #include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/log.h"
@@ -59,6 +62,7 @@ struct ingress_client {
     bool behind;          // a live message skipped past what it has: read the store
     bool fell_behind;     // a submitted stream that became a follower when it fell behind
     uint64_t follow_from; // the first index it asked for
+    int64_t starting_after; // Responses: the last event number the follower has, -1 for none
 };
 
 // The invariants client.h promises, checked after every change.
@@ -182,6 +186,8 @@ ingress_client_accept(ingress_client_t *self, const char *req_id, int64_t now_wa
     snprintf(self->req_id, sizeof self->req_id, "%s", req_id);
     self->stream = self->req.stream;
     self->writer = self->api->state_new(req_id, self->req.model, now_wall_ms / 1000);
+    if (self->api->resume)
+        self->api->resume(self->writer, sl_strn(self->req.context, self->req.context_len), -1);
     sl_buf_free(&self->body); // parsed: req holds the normalized body for (re)submits
     self->state = INGRESS_CLIENT_WAITING;
     self->since_ms = s_now_ms(self);
@@ -204,7 +210,21 @@ ingress_client_submit(const ingress_client_t *self, const char *ingress, sl_msg_
     msg->body = sl_strn(self->req.body, self->req.body_len);
     msg->owner = sl_str(self->owner);
     msg->flags = (self->req.include_usage ? SL_FLAG_USAGE : 0) | (self->keep ? SL_FLAG_KEEP : 0);
+    if (self->req.store)
+        msg->context = sl_strn(self->req.context, self->req.context_len);
     return true;
+}
+
+int
+ingress_client_continue(ingress_client_t *self,
+                        sl_str_t prev_context,
+                        const ingress_answer_t *prev_output,
+                        size_t max_context,
+                        char *err,
+                        size_t err_size)
+{
+    return ingress_responses_continue(&self->req, prev_context, prev_output, max_context, err,
+                                      err_size);
 }
 
 void
@@ -752,7 +772,14 @@ ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_inde
         return SL_EINVAL;
     self->follower = true;
     self->follow_from = from_index;
+    self->starting_after = -1;
     return 0;
+}
+
+void
+ingress_client_set_starting_after(ingress_client_t *self, int64_t starting_after)
+{
+    self->starting_after = starting_after;
 }
 
 // The first page: the stream exists and the caller may read it, so the stream's own API
@@ -770,6 +797,8 @@ s_follow_begin(ingress_client_t *self, const sl_msg_t *record)
     self->attempts = record->attempt;
     self->writer =
         self->api->state_new(self->req_id, self->req.model, sl_id_time_ms(self->req_id) / 1000);
+    if (self->api->resume)
+        self->api->resume(self->writer, record->context, self->starting_after);
     self->tokens = self->follow_from;
     s_begin_stream(self, record->prompt_tokens);
     self->last_msg_ms = s_now_ms(self);

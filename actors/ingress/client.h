@@ -110,6 +110,14 @@ bool ingress_client_submit(const ingress_client_t *self, const char *ingress, sl
 // when sluice has no keys. A submitted request's stream belongs to it, and with a key a caller
 // reads only the streams its key started (another's get 404, as unknown ones do).
 void ingress_client_set_owner(ingress_client_t *self, const char *owner);
+// A Responses request that continues a stored one: its body and context get the stored
+// conversation (ingress_responses_continue). 0, or SL_EINVAL with err saying why.
+int ingress_client_continue(ingress_client_t *self,
+                            sl_str_t prev_context,
+                            const ingress_answer_t *prev_output,
+                            size_t max_context,
+                            char *err,
+                            size_t err_size);
 // True when a RECORD answers this caller as if the stream did not exist (404): it does not, or
 // it is another key's (without keys every stream is the caller's).
 bool ingress_client_hidden(const ingress_client_t *self, const sl_msg_t *record);
@@ -136,6 +144,9 @@ int ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_
 // and the stored end ends the response once every token is out. True when the actor must
 // act (queue or resume).
 bool ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record);
+// A Responses follower resuming after event number starting_after (its stream is read from
+// index 0 and the events up to it are not written again).
+void ingress_client_set_starting_after(ingress_client_t *self, int64_t starting_after);
 // True while a follower's response goes on: it wants the next page (or the live tail).
 bool ingress_client_following(const ingress_client_t *self);
 // True when a live message skipped past what the follower has: the store has what came between.

@@ -8,7 +8,10 @@
 #include "dstream.h"
 #include "openai.h"
 #include "response.h"
+#include "responses.h"
+#include "stored.h"
 #include "sl/clock.h"
+#include "sl/err.h"
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
@@ -69,7 +72,8 @@ s_submit(ingress_t *self, ingress_conn_t *k)
     }
     k->counted = !k->report && ingress_quota_applies(k->key_cfg);
     bool bad = false;
-    ingress_client_set_keep(c, s_keeps(self, k, model, &bad));
+    bool keep = s_keeps(self, k, model, &bad);
+    ingress_client_set_keep(c, keep || ingress_client_request(c)->background);
     if (bad) {
         ingress_client_fail(c, 400, "invalid_request_error",
                             "x-sluice-on-disconnect takes keep or cancel",
@@ -80,16 +84,42 @@ s_submit(ingress_t *self, ingress_conn_t *k)
         ingress_client_fail(c, 503, "overloaded", "sluice is draining: no new requests", NULL);
         return ingress_conn_queue(k);
     }
+    if (ingress_client_request(c)->previous_id)
+        return ingress_stored_continue(self, k); // submitted once the conversation is joined
+    if (ingress_submit_send(self, k) != 0)
+        return ingress_conn_queue(k);
+    ingress_conn_suspend(k);
+    return MHD_YES;
+}
+
+int
+ingress_submit_send(ingress_t *self, ingress_conn_t *k)
+{
+    ingress_client_t *c = k->client;
+    const ingress_request_t *req = ingress_client_request(c);
     if (ingress_send_submit(self, c) < 0) {
         ingress_client_fail(c, 503, "overloaded", "the broker is not accepting requests", NULL);
-        return ingress_conn_queue(k);
+        return SL_EAGAIN;
     }
     zhashx_insert(self->clients, ingress_client_req_id(c), k);
     k->registered = true;
-    ingress_conn_suspend(k);
-    const ingress_request_t *req = ingress_client_request(c);
-    sl_log_debug("submit req=%s model=%s stream=%d", id, req->model, req->stream);
-    return MHD_YES;
+    sl_log_debug("submit req=%s model=%s stream=%d", ingress_client_req_id(c), req->model,
+                 req->stream);
+    if (!req->background || req->stream)
+        return 0;
+    // A background response not streamed is answered at once, queued; its stream runs on
+    // (kept) and GET /v1/responses/{id} reads it.
+    sl_buf_t out;
+    sl_buf_init(&out, 64 + req->context_len * 2);
+    if (ingress_responses_queued(&out, ingress_client_req_id(c), req->model,
+                                 sl_id_time_ms(ingress_client_req_id(c)) / 1000,
+                                 sl_strn(req->context, req->context_len))
+        == 0)
+        (void)ingress_client_respond(c, 200, out.data, out.len);
+    else
+        ingress_client_fail(c, 500, "server_error", "the response is too large", NULL);
+    sl_buf_free(&out);
+    return 1;
 }
 
 // k waits for the answer to its query_seq: on the table that finds it, its connection parked.
@@ -372,6 +402,8 @@ s_route(ingress_t *self, ingress_conn_t *k, const char *url, const char *method)
         || strcmp(url, "/v1/responses") == 0) {
         if (post)
             return s_submit(self, k); // the client's api was picked by URL (s_api_for)
+    } else if (strncmp(url, INGRESS_RESPONSES_PATH, strlen(INGRESS_RESPONSES_PATH)) == 0) {
+        return ingress_stored_request(self, k, url + strlen(INGRESS_RESPONSES_PATH), method);
     } else if (strncmp(url, INGRESS_STREAMS_PATH, strlen(INGRESS_STREAMS_PATH)) == 0) {
         if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0
             && !strchr(url + strlen(INGRESS_STREAMS_PATH), '/'))
@@ -405,7 +437,8 @@ s_api_for(const char *url)
 {
     if (strcmp(url, "/v1/messages") == 0)
         return &ingress_anthropic_api;
-    if (strcmp(url, "/v1/responses") == 0)
+    if (strcmp(url, "/v1/responses") == 0
+        || strncmp(url, INGRESS_RESPONSES_PATH, strlen(INGRESS_RESPONSES_PATH)) == 0)
         return &ingress_responses_api;
     return &ingress_openai_api;
 }
@@ -492,6 +525,7 @@ ingress_on_completed(void *cls,
         ingress_quota_done(self->quota, k->key_cfg->name);
     ingress_forget(self, k);
     ingress_ds_free(&k->ds);
+    ingress_stored_free(&k->stored);
     ingress_client_destroy(&k->client);
     free(k);
     *con_cls = NULL;

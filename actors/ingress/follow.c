@@ -45,7 +45,7 @@ ingress_send_read(ingress_t *self, const ingress_conn_t *k)
                     .seq = k->query_seq,
                     .req_id = sl_str(ingress_client_req_id(k->client)),
                     .first_index = ingress_client_tokens(k->client),
-                    .flags = k->paged ? 0 : SL_READ_CONTEXT};
+                    .flags = k->paged ? 0 : SL_READ_CONTEXT | SL_READ_REQUEST};
     if (ingress_client_state(k->client) == INGRESS_CLIENT_QUERYING)
         msg.first_index = k->follow_from;
     int rc = sl_sock_send(self->query, NULL, &msg);

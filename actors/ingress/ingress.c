@@ -23,6 +23,7 @@
 #include "actor.h"
 #include "dstream.h"
 #include "listen.h"
+#include "stored.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -285,7 +286,9 @@ s_requery(ingress_t *self, bool replaced)
     size_t sent = 0;
     for (ingress_conn_t *k = zhashx_first(self->queries); k; k = zhashx_next(self->queries))
         if (!k->admin && !k->list
-            && (k->follow || k->cancel ? ingress_send_read(self, k) : ingress_send_query(self, k))
+            && (k->stored                ? ingress_stored_send(self, k)
+                : k->follow || k->cancel ? ingress_send_read(self, k)
+                                         : ingress_send_query(self, k))
                    == 0)
             sent++;
     if (sent)
@@ -417,6 +420,10 @@ s_query_msg(void *arg, zframe_t **from_p, zframe_t **frame_p, sl_msg_t *msg)
             zhashx_delete(self->queries, key);
             k->query_seq = 0;
             ingress_stream_cancel(self, k, msg);
+        } else if (k && k->stored) {
+            zhashx_delete(self->queries, key); // answered: the next READ gets a new seq
+            k->query_seq = 0;
+            ingress_stored_on_record(self, k, msg);
         } else if (k && k->follow) {
             zhashx_delete(self->queries, key); // answered: the next READ gets a new seq
             k->query_seq = 0;

@@ -153,8 +153,12 @@ ingress_request_free(ingress_request_t *self)
 {
     free(self->model);
     free(self->body); // cJSON_PrintUnformatted uses malloc by default
+    free(self->context);
+    free(self->previous_id);
     self->model = NULL;
     self->body = NULL;
+    self->context = NULL;
+    self->previous_id = NULL;
 }
 
 void

@@ -6,12 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "openai.h"
 #include "responses_request.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 
 #define S_MAX_TEXT (64u << 20) // one item's text: the ingress's response cap is far below
+
+// The request's fields a response object repeats, for a request that kept none.
+#define S_ECHO                                                                                  \
+    "\"background\":false,\"instructions\":null,\"max_output_tokens\":null,\"metadata\":{},"      \
+    "\"parallel_tool_calls\":true,\"previous_response_id\":null,\"store\":false,"                 \
+    "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\","       \
+    "\"tools\":[],\"top_p\":null"
 
 static const char *const s_prefix[] = {"msg", "rs", "fc"}; // item ids, by kind
 
@@ -30,18 +39,39 @@ s_str(sl_buf_t *out, const char *s, size_t len)
     return 0;
 }
 
-// `event: type` and the data's start, with the next sequence_number (*seq counts on).
-static int
-s_event(sl_buf_t *out, const char *type, uint64_t *seq)
+// Event numbering while events are written: the next sequence_number, the last one a
+// resuming client already has (its events are written and taken back), and where the event
+// being written began.
+typedef struct {
+    uint64_t next;
+    int64_t skip;
+    size_t mark;
+} s_seq_t;
+
+static s_seq_t
+s_seq(const ingress_responses_ctx_t *ctx)
 {
-    return sl_buf_printf(out, "event: %s\ndata: {\"type\":\"%s\",\"sequence_number\":%" PRIu64,
-                         type, type, (*seq)++);
+    return (s_seq_t){ctx->seq, ctx->skip_through, 0};
 }
 
+// `event: type` and the data's start, with the next sequence_number (seq counts on).
 static int
-s_event_end(sl_buf_t *out)
+s_event(sl_buf_t *out, const char *type, s_seq_t *seq)
 {
-    return sl_buf_append_str(out, "}\n\n");
+    seq->mark = out->len;
+    return sl_buf_printf(out, "event: %s\ndata: {\"type\":\"%s\",\"sequence_number\":%" PRIu64,
+                         type, type, seq->next++);
+}
+
+// The event's end; an event the client already has is taken back whole.
+static int
+s_event_end(sl_buf_t *out, const s_seq_t *seq)
+{
+    if (sl_buf_append_str(out, "}\n\n") != 0)
+        return SL_ETOOBIG;
+    if ((int64_t)(seq->next - 1) <= seq->skip)
+        (void)sl_buf_rollback(out, seq->mark);
+    return 0;
 }
 
 // `"item_id":...,"output_index":i`
@@ -135,7 +165,7 @@ static const struct {
 
 // The .done events of item i.
 static int
-s_close(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *seq)
+s_close(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, s_seq_t *seq)
 {
     const ingress_responses_item_t *it = &ctx->items[i];
     const char *text = it->text.len ? it->text.data : "";
@@ -147,12 +177,12 @@ s_close(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *s
         SL_BUF_TRY(sl_buf_append_str(out, d->before));
         SL_BUF_TRY(s_str(out, text, it->text.len));
         SL_BUF_TRY(sl_buf_append_str(out, d->after));
-        SL_BUF_TRY(s_event_end(out));
+        SL_BUF_TRY(s_event_end(out, seq));
     }
     SL_BUF_TRY(s_event(out, "response.output_item.done", seq));
     SL_BUF_TRY(sl_buf_printf(out, ",\"output_index\":%zu,\"item\":", i));
     SL_BUF_TRY(s_item(out, ctx, i, true));
-    SL_BUF_TRY(s_event_end(out));
+    SL_BUF_TRY(s_event_end(out, seq));
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
@@ -160,19 +190,19 @@ toobig:
 
 // The events that open item i (already filled in ctx).
 static int
-s_open(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, uint64_t *seq)
+s_open(sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, s_seq_t *seq)
 {
     const ingress_responses_item_t *it = &ctx->items[i];
     size_t mark = out->len;
     SL_BUF_TRY(s_event(out, "response.output_item.added", seq));
     SL_BUF_TRY(sl_buf_printf(out, ",\"output_index\":%zu,\"item\":", i));
     SL_BUF_TRY(s_item(out, ctx, i, false));
-    SL_BUF_TRY(s_event_end(out));
+    SL_BUF_TRY(s_event_end(out, seq));
     if (s_part_added[it->kind].type) {
         SL_BUF_TRY(s_event(out, s_part_added[it->kind].type, seq));
         SL_BUF_TRY(s_where(out, ctx, i, it->kind));
         SL_BUF_TRY(sl_buf_append_str(out, s_part_added[it->kind].fields));
-        SL_BUF_TRY(s_event_end(out));
+        SL_BUF_TRY(s_event_end(out, seq));
     }
     return 0;
 toobig:
@@ -185,7 +215,7 @@ static const char *const s_delta_type[] = {"response.output_text.delta",
 
 static int
 s_delta_event(
-    sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, sl_str_t text, uint64_t *seq)
+    sl_buf_t *out, const ingress_responses_ctx_t *ctx, size_t i, sl_str_t text, s_seq_t *seq)
 {
     ingress_responses_kind_t k = ctx->items[i].kind;
     size_t mark = out->len;
@@ -199,7 +229,7 @@ s_delta_event(
     SL_BUF_TRY(s_str(out, text.ptr, text.len));
     if (k == INGRESS_RESPONSES_MESSAGE)
         SL_BUF_TRY(sl_buf_append_str(out, ",\"logprobs\":[]"));
-    SL_BUF_TRY(s_event_end(out));
+    SL_BUF_TRY(s_event_end(out, seq));
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
@@ -217,7 +247,7 @@ s_object(sl_buf_t *out,
     size_t mark = out->len;
     SL_BUF_TRY(sl_buf_printf(out,
                              "{\"id\":\"%s\",\"object\":\"response\",\"created_at\":%" PRId64
-                             ",\"status\":\"%s\",\"background\":false,\"error\":",
+                             ",\"status\":\"%s\",\"error\":",
                              ctx->id, ctx->created, status));
     if (error_code) {
         SL_BUF_TRY(sl_buf_append_str(out, "{\"code\":"));
@@ -235,7 +265,7 @@ s_object(sl_buf_t *out,
     SL_BUF_TRY(sl_buf_append_str(out, ",\"incomplete_details\":"));
     SL_BUF_TRY(reason ? sl_buf_printf(out, "{\"reason\":\"%s\"}", reason)
                       : sl_buf_append_str(out, "null"));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"instructions\":null,\"metadata\":{},\"model\":"));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"model\":"));
     SL_BUF_TRY(s_str(out, ctx->model, strlen(ctx->model)));
     SL_BUF_TRY(sl_buf_append_str(out, ",\"output\":["));
     for (size_t i = 0; i < ctx->n_items; i++) {
@@ -243,10 +273,9 @@ s_object(sl_buf_t *out,
             SL_BUF_TRY(sl_buf_append_str(out, ","));
         SL_BUF_TRY(s_item(out, ctx, i, true));
     }
-    SL_BUF_TRY(sl_buf_append_str(out, "],\"parallel_tool_calls\":true,\"temperature\":null,"
-                                      "\"text\":{\"format\":{\"type\":\"text\"}},"
-                                      "\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":null,"
-                                      "\"usage\":"));
+    SL_BUF_TRY(sl_buf_append_str(out, "],"));
+    SL_BUF_TRY(sl_buf_append_str(out, ctx->echo ? ctx->echo : S_ECHO));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"usage\":"));
     if (end) {
         uint64_t in = end->prompt_tokens, outt = end->completion_tokens;
         SL_BUF_TRY(sl_buf_printf(
@@ -276,6 +305,24 @@ ingress_responses_ctx_init(ingress_responses_ctx_t *ctx,
     ctx->created = created;
     ctx->open = -1;
     ctx->max_text = S_MAX_TEXT;
+    ctx->skip_through = -1;
+}
+
+void
+ingress_responses_ctx_resume(ingress_responses_ctx_t *ctx, sl_str_t context, int64_t starting_after)
+{
+    ctx->skip_through = starting_after;
+    cJSON *root = context.len ? cJSON_ParseWithLength(context.ptr, context.len) : NULL;
+    const cJSON *echo = cJSON_GetObjectItemCaseSensitive(root, "echo");
+    char *text = cJSON_IsObject(echo) && echo->child ? cJSON_PrintUnformatted(echo) : NULL;
+    if (text) { // "{members}": the members alone
+        size_t len = strlen(text);
+        memmove(text, text + 1, len - 2);
+        text[len - 2] = '\0';
+        free(ctx->echo);
+        ctx->echo = text;
+    }
+    cJSON_Delete(root);
 }
 
 static void
@@ -294,23 +341,25 @@ ingress_responses_ctx_free(ingress_responses_ctx_t *ctx)
         s_item_free(&ctx->items[i]);
     ctx->n_items = 0;
     free(ctx->model);
+    free(ctx->echo);
     ctx->model = NULL;
+    ctx->echo = NULL;
 }
 
 int
 ingress_responses_begin(sl_buf_t *out, ingress_responses_ctx_t *ctx)
 {
     size_t mark = out->len;
-    uint64_t seq = ctx->seq;
+    s_seq_t seq = s_seq(ctx);
     SL_BUF_TRY(s_event(out, "response.created", &seq));
     SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
     SL_BUF_TRY(s_object(out, ctx, "in_progress", NULL, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out));
+    SL_BUF_TRY(s_event_end(out, &seq));
     SL_BUF_TRY(s_event(out, "response.in_progress", &seq));
     SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
     SL_BUF_TRY(s_object(out, ctx, "in_progress", NULL, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out));
-    ctx->seq = seq;
+    SL_BUF_TRY(s_event_end(out, &seq));
+    ctx->seq = seq.next;
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
@@ -359,7 +408,7 @@ ingress_responses_delta(sl_buf_t *out, ingress_responses_ctx_t *ctx, const sl_de
     if (target >= 0 && ctx->items[target].text.len + d->text.len > ctx->max_text)
         return SL_ETOOBIG;
     size_t mark = out->len;
-    uint64_t seq = ctx->seq;
+    s_seq_t seq = s_seq(ctx);
     bool created = target < 0;
     int closing =
         ctx->open >= 0 && !ctx->items[ctx->open].done && ctx->open != target ? ctx->open : -1;
@@ -376,7 +425,7 @@ ingress_responses_delta(sl_buf_t *out, ingress_responses_ctx_t *ctx, const sl_de
     if (closing >= 0)
         ctx->items[closing].done = true;
     ctx->open = target;
-    ctx->seq = seq;
+    ctx->seq = seq.next;
     return 0;
 toobig:
     if (created && target >= 0) // the item this call added goes again
@@ -388,7 +437,7 @@ int
 ingress_responses_end(sl_buf_t *out, ingress_responses_ctx_t *ctx, const ingress_end_t *end)
 {
     size_t mark = out->len;
-    uint64_t seq = ctx->seq;
+    s_seq_t seq = s_seq(ctx);
     int closing = ctx->open >= 0 && !ctx->items[ctx->open].done ? ctx->open : -1;
     if (closing >= 0)
         SL_BUF_TRY(s_close(out, ctx, (size_t)closing, &seq));
@@ -399,10 +448,10 @@ ingress_responses_end(sl_buf_t *out, ingress_responses_ctx_t *ctx, const ingress
     SL_BUF_TRY(s_event(out, type, &seq));
     SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
     SL_BUF_TRY(s_object(out, ctx, incomplete ? "incomplete" : "completed", end, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out));
+    SL_BUF_TRY(s_event_end(out, &seq));
     if (closing >= 0)
         ctx->items[closing].done = true;
-    ctx->seq = seq;
+    ctx->seq = seq.next;
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
@@ -415,26 +464,30 @@ ingress_responses_failed(sl_buf_t *out,
                          const char *message)
 {
     size_t mark = out->len;
-    uint64_t seq = ctx->seq;
+    s_seq_t seq = s_seq(ctx);
     SL_BUF_TRY(s_event(out, "response.failed", &seq));
     SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
     SL_BUF_TRY(s_object(out, ctx, "failed", NULL, code, message));
-    SL_BUF_TRY(s_event_end(out));
-    ctx->seq = seq;
+    SL_BUF_TRY(s_event_end(out, &seq));
+    ctx->seq = seq.next;
     return 0;
 toobig:
     return sl_buf_rollback(out, mark);
 }
 
 int
-ingress_responses_object(sl_buf_t *out,
+ingress_responses_stored(sl_buf_t *out,
                          const ingress_responses_ctx_t *ctx,
                          const ingress_answer_t *answer,
-                         const ingress_end_t *end)
+                         const char *status,
+                         const ingress_end_t *end,
+                         const char *error_code,
+                         const char *error_message)
 {
     // The answer's parts as items of a scratch context: reasoning, text, then the calls.
     ingress_responses_ctx_t whole;
     ingress_responses_ctx_init(&whole, ctx->id + 5, ctx->model, ctx->created);
+    whole.echo = ctx->echo; // borrowed, given back before the free
     int rc = 0;
     if (answer->reasoning.len) {
         size_t i = s_add_item(&whole, INGRESS_RESPONSES_REASONING, 0, sl_str(""), sl_str(""));
@@ -452,13 +505,36 @@ ingress_responses_object(sl_buf_t *out,
         const char *args = call->args.len ? call->args.data : "{}";
         rc |= sl_buf_append(&whole.items[i].text, args, call->args.len ? call->args.len : 2);
     }
+    if (rc == 0)
+        rc = s_object(out, &whole, status, end, error_code, error_message);
+    whole.echo = NULL;
+    ingress_responses_ctx_free(&whole);
+    return rc ? SL_ETOOBIG : 0;
+}
+
+int
+ingress_responses_queued(
+    sl_buf_t *out, const char *req_id, const char *model, int64_t created, sl_str_t context)
+{
+    ingress_responses_ctx_t ctx;
+    ingress_responses_ctx_init(&ctx, req_id, model, created);
+    ingress_responses_ctx_resume(&ctx, context, -1);
+    int rc = s_object(out, &ctx, "queued", NULL, NULL, NULL);
+    ingress_responses_ctx_free(&ctx);
+    return rc;
+}
+
+int
+ingress_responses_object(sl_buf_t *out,
+                         const ingress_responses_ctx_t *ctx,
+                         const ingress_answer_t *answer,
+                         const ingress_end_t *end)
+{
     bool incomplete =
         end->finish_reason
         && (!strcmp(end->finish_reason, "length") || !strcmp(end->finish_reason, "content_filter"));
-    if (rc == 0)
-        rc = s_object(out, &whole, incomplete ? "incomplete" : "completed", end, NULL, NULL);
-    ingress_responses_ctx_free(&whole);
-    return rc ? SL_ETOOBIG : 0;
+    return ingress_responses_stored(out, ctx, answer, incomplete ? "incomplete" : "completed", end,
+                                    NULL, NULL);
 }
 
 // The API table: the request comes from responses_request.c, errors in OpenAI's shape.
@@ -473,13 +549,6 @@ s_parse(const char *body,
 {
     ingress_responses_opts_t opts;
     int rc = ingress_responses_parse(body, len, out, &opts, err, err_size, param);
-    if (rc == 0 && (opts.previous_response_id || opts.background)) {
-        snprintf(err, err_size, "%s is not served yet: sluice does not store responses",
-                 opts.background ? "background" : "previous_response_id");
-        *param = opts.background ? "background" : "previous_response_id";
-        ingress_request_free(out);
-        rc = SL_EINVAL;
-    }
     ingress_responses_opts_free(&opts);
     return rc;
 }
@@ -490,6 +559,12 @@ s_state_new(const char *req_id, const char *model, int64_t created_s)
     ingress_responses_ctx_t *ctx = sl_xcalloc(1, sizeof *ctx);
     ingress_responses_ctx_init(ctx, req_id, model, created_s);
     return ctx;
+}
+
+static void
+s_resume(void *state, sl_str_t context, int64_t starting_after)
+{
+    ingress_responses_ctx_resume(state, context, starting_after);
 }
 
 static void
@@ -550,6 +625,7 @@ const ingress_api_t ingress_responses_api = {
     .parse = s_parse,
     .state_new = s_state_new,
     .state_destroy = s_state_destroy,
+    .resume = s_resume,
     .begin = s_begin,
     .delta = s_delta,
     .end = s_end,

@@ -51,6 +51,8 @@ typedef struct {
     size_t n_items;
     int open;        // the item deltas go to, -1 when none
     size_t max_text; // cap on one item's text
+    char *echo;      // owned; the request's fields the object repeats (JSON members), or NULL
+    int64_t skip_through; // events up to this number are not written (a resume); -1: none
 } ingress_responses_ctx_t;
 
 void ingress_responses_ctx_init(ingress_responses_ctx_t *ctx,
@@ -58,6 +60,11 @@ void ingress_responses_ctx_init(ingress_responses_ctx_t *ctx,
                                 const char *model,
                                 int64_t created);
 void ingress_responses_ctx_free(ingress_responses_ctx_t *ctx);
+// Take the echo from a stored request (context: the JSON responses_request.c keeps; ignored
+// when it cannot be read) and skip the events up to starting_after (-1: none).
+void ingress_responses_ctx_resume(ingress_responses_ctx_t *ctx,
+                                  sl_str_t context,
+                                  int64_t starting_after);
 
 // Streaming output: each appends complete events to out and updates ctx, or returns
 // SL_ETOOBIG (out and ctx as they were).
@@ -69,6 +76,20 @@ int ingress_responses_failed(sl_buf_t *out,
                              const char *code,
                              const char *message);
 // The whole response object of a finished answer.
+// A stored response as an object: the answer's items, status as given ("completed",
+// "incomplete", "in_progress", "failed", "cancelled"), usage when end is given, an error when
+// error_code is.
+int ingress_responses_stored(sl_buf_t *out,
+                             const ingress_responses_ctx_t *ctx,
+                             const ingress_answer_t *answer,
+                             const char *status,
+                             const ingress_end_t *end,
+                             const char *error_code,
+                             const char *error_message);
+// A background response's object the moment it is submitted: status "queued", no output,
+// the request's fields from context (its stored request).
+int ingress_responses_queued(
+    sl_buf_t *out, const char *req_id, const char *model, int64_t created, sl_str_t context);
 int ingress_responses_object(sl_buf_t *out,
                              const ingress_responses_ctx_t *ctx,
                              const ingress_answer_t *answer,

@@ -10,6 +10,7 @@
 
 #include "openai.h"
 #include "sl/err.h"
+#include "sl/ids.h"
 #include "sl/mem.h"
 
 #define S_METADATA_MAX 16 // keys in metadata, as OpenAI allows
@@ -308,6 +309,136 @@ s_opts(s_ctx_t *c, const cJSON *root, ingress_responses_opts_t *opts)
     return 0;
 }
 
+// A member of the echo: the request's value, or dflt (JSON) when it gave none.
+static void
+s_echo(cJSON *echo, const cJSON *root, const char *name, const char *dflt)
+{
+    const cJSON *v = s_get(root, name);
+    cJSON_AddItemToObject(echo, name,
+                          v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : cJSON_Parse(dflt));
+}
+
+// What a stored response keeps of its request: the conversation so far (the messages without
+// the instructions, which a continuation does not inherit) and the fields its response
+// object repeats. NULL when it cannot be printed.
+static char *
+s_context(const cJSON *root,
+          const cJSON *messages,
+          bool instructions,
+          const ingress_responses_opts_t *opts)
+{
+    cJSON *ctx = cJSON_CreateObject();
+    cJSON *input = cJSON_Duplicate(messages, 1);
+    if (instructions)
+        cJSON_DeleteItemFromArray(input, 0);
+    cJSON_AddItemToObject(ctx, "input", input);
+    cJSON *echo = cJSON_AddObjectToObject(ctx, "echo");
+    cJSON_AddBoolToObject(echo, "background", opts->background);
+    s_echo(echo, root, "instructions", "null");
+    s_echo(echo, root, "max_output_tokens", "null");
+    s_echo(echo, root, "metadata", "{}");
+    s_echo(echo, root, "parallel_tool_calls", "true");
+    s_echo(echo, root, "previous_response_id", "null");
+    cJSON_AddBoolToObject(echo, "store", opts->store);
+    s_echo(echo, root, "temperature", "null");
+    s_echo(echo, root, "text", "{\"format\":{\"type\":\"text\"}}");
+    s_echo(echo, root, "tool_choice", "\"auto\"");
+    s_echo(echo, root, "tools", "[]");
+    s_echo(echo, root, "top_p", "null");
+    char *text = cJSON_PrintUnformatted(ctx);
+    cJSON_Delete(ctx);
+    return text;
+}
+
+// The assistant message a stored output was: its text, and its calls as tool_calls.
+static cJSON *
+s_assistant(const ingress_answer_t *output)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "role", "assistant");
+    if (output->text.len || !output->n_calls)
+        cJSON_AddStringToObject(msg, "content", output->text.len ? output->text.data : "");
+    else
+        cJSON_AddNullToObject(msg, "content");
+    cJSON *calls = output->n_calls ? cJSON_AddArrayToObject(msg, "tool_calls") : NULL;
+    for (size_t i = 0; i < output->n_calls; i++) {
+        const ingress_tool_call_t *tc = &output->calls[i];
+        cJSON *call = cJSON_CreateObject();
+        cJSON_AddStringToObject(call, "id", tc->id);
+        cJSON_AddStringToObject(call, "type", "function");
+        cJSON *fn = cJSON_AddObjectToObject(call, "function");
+        cJSON_AddStringToObject(fn, "name", tc->name);
+        cJSON_AddStringToObject(fn, "arguments", tc->args.len ? tc->args.data : "{}");
+        cJSON_AddItemToArray(calls, call);
+    }
+    return msg;
+}
+
+int
+ingress_responses_continue(ingress_request_t *req,
+                           sl_str_t prev_context,
+                           const ingress_answer_t *prev_output,
+                           size_t max_context,
+                           char *err,
+                           size_t err_size)
+{
+    cJSON *norm = cJSON_ParseWithLength(req->body, req->body_len);
+    cJSON *ctx = req->context ? cJSON_ParseWithLength(req->context, req->context_len) : NULL;
+    cJSON *prev = cJSON_ParseWithLength(prev_context.ptr ? prev_context.ptr : "", prev_context.len);
+    const cJSON *prev_input = cJSON_GetObjectItemCaseSensitive(prev, "input");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(ctx, "input");
+    const cJSON *echo = cJSON_GetObjectItemCaseSensitive(ctx, "echo");
+    int rc = SL_EINVAL;
+    char *body = NULL, *context = NULL;
+    if (!cJSON_IsArray(prev_input) || !cJSON_IsArray(input) || !norm) {
+        snprintf(err, err_size, "the previous response's stored request cannot be read");
+        goto done;
+    }
+    // The conversation: the stored one, its output, then this request's input.
+    cJSON *all = cJSON_Duplicate(prev_input, 1);
+    cJSON_AddItemToArray(all, s_assistant(prev_output));
+    for (const cJSON *m = input->child; m; m = m->next)
+        cJSON_AddItemToArray(all, cJSON_Duplicate(m, 1));
+    cJSON *messages = cJSON_Duplicate(all, 1);
+    const cJSON *instructions = cJSON_GetObjectItemCaseSensitive(echo, "instructions");
+    if (cJSON_IsString(instructions)) {
+        cJSON *sys = cJSON_CreateObject();
+        cJSON_AddStringToObject(sys, "role", "system");
+        cJSON_AddStringToObject(sys, "content", instructions->valuestring);
+        cJSON_InsertItemInArray(messages, 0, sys);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(norm, "messages", messages);
+    cJSON_ReplaceItemInObjectCaseSensitive(ctx, "input", all);
+    body = cJSON_PrintUnformatted(norm);
+    context = cJSON_PrintUnformatted(ctx);
+    if (!body || !context) {
+        snprintf(err, err_size, "could not join the previous response's conversation");
+        goto done;
+    }
+    if (strlen(context) > max_context) {
+        snprintf(err, err_size,
+                 "the conversation is too long to store: %zu bytes, at most %zu (start a new "
+                 "one without previous_response_id)",
+                 strlen(context), max_context);
+        goto done;
+    }
+    free(req->body);
+    free(req->context);
+    req->body = body;
+    req->body_len = strlen(body);
+    req->context = context;
+    req->context_len = strlen(context);
+    body = context = NULL;
+    rc = 0;
+done:
+    free(body);
+    free(context);
+    cJSON_Delete(norm);
+    cJSON_Delete(ctx);
+    cJSON_Delete(prev);
+    return rc;
+}
+
 void
 ingress_responses_opts_free(ingress_responses_opts_t *self)
 {
@@ -393,6 +524,20 @@ ingress_responses_parse(const char *body,
         goto done;
     }
     out->body_len = strlen(out->body);
+    out->context = s_context(root, c.messages, cJSON_IsString(instructions), opts);
+    out->context_len = out->context ? strlen(out->context) : 0;
+    out->store = opts->store;
+    if (opts->previous_response_id) {
+        const char *prev = opts->previous_response_id;
+        if (strncmp(prev, "resp_", 5) != 0 || !sl_id_is_valid(prev + 5, strlen(prev + 5))) {
+            s_bad(&c, "previous_response_id",
+                  "previous_response_id: '%.80s' is not a response id (resp_...)", prev);
+            ingress_request_free(out);
+            goto done;
+        }
+        out->previous_id = sl_xstrdup(prev + 5);
+    }
+    out->background = opts->background;
     out->model = sl_xstrdup(model);
     out->stream = cJSON_IsTrue(s_get(root, "stream"));
     out->include_usage = true; // response.completed always carries usage

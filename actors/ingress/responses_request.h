@@ -49,4 +49,18 @@ int ingress_responses_parse(const char *body,
                             size_t err_size,
                             const char **param);
 
+// Continue a stored response (previous_response_id): req (parsed, with its context) gets the
+// stored conversation (prev_context, the previous response's stored request) and the
+// previous output (as an assistant message, its calls as tool_calls) before its own input,
+// in its body and its context; the instructions stay this request's own. 0, or SL_EINVAL
+// with err saying why (a stored request that cannot be read, a context past max_context
+// bytes); req is unchanged on failure. A request stored without store has no context:
+// continuing it is the caller's 404.
+int ingress_responses_continue(ingress_request_t *req,
+                               sl_str_t prev_context,
+                               const ingress_answer_t *prev_output,
+                               size_t max_context,
+                               char *err,
+                               size_t err_size);
+
 #endif

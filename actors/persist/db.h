@@ -34,7 +34,8 @@ typedef struct {
     int (*begin)(void *db);
     int (*commit)(void *db);
     void (*rollback)(void *db);
-    // Open the stream row of batch b (state streaming, tokens 0) unless it exists.
+    // Open the stream row of batch b (state streaming, tokens 0) unless it exists, and store
+    // b's context (a stored response's request) unless one is stored.
     int (*open_stream)(void *db, const sl_msg_t *b, int64_t now_ms);
     // Lock, for this write transaction, the rows of the n streams ids names (n <= the group's
     // batches), so that tokens needs no further trip to the database; a second writer of one of
@@ -59,6 +60,9 @@ typedef struct {
     int (*finish)(void *db, const sl_msg_t *b, uint32_t state, int64_t now_ms);
     // The stream's fields into *rec (zeroed by the caller), text left alone; SL_ENOTFOUND.
     int (*head)(void *db, sl_str_t id, persist_record_t *rec);
+    // The stream's stored request (a Responses context) appended to out; nothing when it has
+    // none. SL_ETOOBIG past out's cap.
+    int (*request)(void *db, sl_str_t id, sl_buf_t *out);
     // The rows of id with first_index > after, in first_index order.
     int (*rows)(void *db, sl_str_t id, int64_t after, persist_db_row_fn *fn, void *arg);
     // persist_store_list; fn's non-zero value is returned as it is.

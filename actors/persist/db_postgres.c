@@ -97,6 +97,13 @@ static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
                                    " PRIMARY KEY(path, producer));"
                                    "UPDATE meta SET value = '6' WHERE key = 'schema';";
 
+// Version 6 -> 7: a stored response's request (the Responses API's context), one row per
+// stream that has one.
+static const char s_migrate_v6[] = "CREATE TABLE requests("
+                                   " stream_id TEXT PRIMARY KEY,"
+                                   " body TEXT NOT NULL);"
+                                   "UPDATE meta SET value = '7' WHERE key = 'schema';";
+
 // The statements, prepared by name on every new connection. lock_streams (or select_tokens)
 // locks the streams' rows to the end of the transaction, in id order: a second writer of one
 // of them (another persist) waits, then reads the tokens the first committed. A batch's row and
@@ -107,6 +114,9 @@ static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
                    " completion_tokens, error, created_ms, updated_ms, api, owner, flags, up_id)" \
                    " VALUES($1, $2, 0, '', 0, 0, 0, '', $3, $3, $4, $5, $6, $7)"                  \
                    " ON CONFLICT(id) DO NOTHING")                                                 \
+    X(open_request, "INSERT INTO requests(stream_id, body) VALUES($1, $2)"                       \
+                    " ON CONFLICT(stream_id) DO NOTHING")                                         \
+    X(select_request, "SELECT body FROM requests WHERE stream_id = $1")                           \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = $1 FOR UPDATE")                       \
     X(store_row, "WITH stored AS (INSERT INTO batches(stream_id, first_index, n, deltas)"         \
                  " VALUES($1, $2, $3, $4))"                                                       \
@@ -430,6 +440,8 @@ s_migrate(s_db_t *self)
         goto fail;
     if (version <= 5 && s_exec(self, s_migrate_v5, "migrate schema 5 to 6", NULL) != 0)
         goto fail;
+    if (version <= 6 && s_exec(self, s_migrate_v6, "migrate schema 6 to 7", NULL) != 0)
+        goto fail;
     if (s_exec(self, "COMMIT", "commit schema", NULL) != 0)
         goto fail;
     return 0;
@@ -583,7 +595,29 @@ s_open_stream(void *db, const sl_msg_t *b, int64_t now_ms)
         l->found = true;
         l->tokens = 0;
     }
-    return 0;
+    if (!b->context.len)
+        return 0;
+    s_params_t q = {0};
+    s_param_text(&q, b->req_id);
+    s_param_text(&q, b->context);
+    return s_run(self, S_open_request, &q, false, NULL) != 0 ? SL_EIO : 0;
+}
+
+static int
+s_request(void *db, sl_str_t id, sl_buf_t *out)
+{
+    s_params_t p = {0};
+    s_param_text(&p, id);
+    PGresult *res = NULL;
+    if (s_run(db, S_select_request, &p, false, &res) != 0)
+        return SL_EIO;
+    int rc = 0;
+    if (PQntuples(res))
+        rc = sl_buf_append(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)) == 0
+                 ? 0
+                 : SL_ETOOBIG;
+    PQclear(res);
+    return rc;
 }
 
 static int
@@ -846,7 +880,8 @@ s_expire(
     if (s_once(self,
                "WITH picked AS (SELECT id FROM streams WHERE state <> 0 AND updated_ms < $1"
                "  ORDER BY updated_ms LIMIT $2 FOR UPDATE SKIP LOCKED),"
-               " gone AS (DELETE FROM batches WHERE stream_id IN (SELECT id FROM picked))"
+               " gone AS (DELETE FROM batches WHERE stream_id IN (SELECT id FROM picked)),"
+               " unasked AS (DELETE FROM requests WHERE stream_id IN (SELECT id FROM picked))"
                " DELETE FROM streams WHERE id IN (SELECT id FROM picked)",
                "delete expired", &p, &res)
         != 0)
@@ -895,6 +930,7 @@ const persist_db_ops_t persist_db_postgres = {
     .store_row = s_store_row,
     .finish = s_finish,
     .head = s_head,
+    .request = s_request,
     .rows = s_rows,
     .list = s_list,
     .recover = s_recover,

@@ -41,6 +41,13 @@ static const char s_schema_v5[] = "CREATE TABLE streams("
                                   " PRIMARY KEY(stream_id, first_index)) WITHOUT ROWID;"
                                   "PRAGMA user_version = 5;";
 
+// Version 6 -> 7: a stored response's request (the Responses API's context: its conversation
+// and the fields its response object repeats), one row per stream that has one.
+static const char s_migrate_v6[] = "CREATE TABLE requests("
+                                   " stream_id TEXT PRIMARY KEY,"
+                                   " body BLOB NOT NULL) WITHOUT ROWID;"
+                                   "PRAGMA user_version = 7;";
+
 // Version 5 -> 6: the durable streams (ds_db.h). A new file gets version 5, then this.
 static const char s_migrate_v5[] = "CREATE TABLE ds_streams("
                                    " path TEXT PRIMARY KEY,"
@@ -119,6 +126,9 @@ static const char s_migrate_v1[] =
                    " completion_tokens, error, created_ms, updated_ms, api, owner, flags)"       \
                    " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3, ?4, ?5, ?6)"                     \
                    " ON CONFLICT(id) DO NOTHING")                                                \
+    X(open_request, "INSERT INTO requests(stream_id, body) VALUES(?1, ?2)"                      \
+                    " ON CONFLICT(stream_id) DO NOTHING")                                        \
+    X(select_request, "SELECT body FROM requests WHERE stream_id = ?1")                          \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                 \
     X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, deltas)"                     \
                     " VALUES(?1, ?2, ?3, ?4)")                                                   \
@@ -243,6 +253,8 @@ s_migrate(s_db_t *self)
         goto fail;
     if (version <= 5 && s_exec(self, s_migrate_v5, "migrate schema 5 to 6") != 0)
         goto fail;
+    if (version <= 6 && s_exec(self, s_migrate_v6, "migrate schema 6 to 7") != 0)
+        goto fail;
     // meta: what the store remembers about itself (the `sluice up` that last opened it).
     if (s_exec(self, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                "create meta")
@@ -266,6 +278,8 @@ s_migrate(s_db_t *self)
         sl_log_info("store: migrated schema 4 to 5: each stream's text stored once");
     if (version >= 1 && version <= 5)
         sl_log_info("store: migrated schema 5 to 6: durable streams");
+    if (version >= 1 && version <= 6)
+        sl_log_info("store: migrated schema 6 to 7: stored responses' requests");
     return 0;
 fail:
     (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL); // keeps the first error's text
@@ -402,7 +416,40 @@ s_open_stream(void *db, const sl_msg_t *b, int64_t now_ms)
         s_reset(st);
         return s_fail(self, "bind open_stream");
     }
-    return s_step(self, st, "open stream");
+    if (s_step(self, st, "open stream") != 0)
+        return SL_EIO;
+    if (!b->context.len)
+        return 0;
+    st = self->open_request;
+    if (s_bind_str(st, 1, b->req_id) != SQLITE_OK
+        || sqlite3_bind_blob(st, 2, b->context.ptr, (int)b->context.len, SQLITE_STATIC)
+               != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind open_request");
+    }
+    return s_step(self, st, "store request");
+}
+
+static int
+s_request(void *db, sl_str_t id, sl_buf_t *out)
+{
+    s_db_t *self = db;
+    sqlite3_stmt *st = self->select_request;
+    if (s_bind_str(st, 1, id) != SQLITE_OK) {
+        s_reset(st);
+        return s_fail(self, "bind select_request");
+    }
+    int rc = sqlite3_step(st);
+    int err = 0;
+    if (rc == SQLITE_ROW) {
+        const void *data = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        err = sl_buf_append(out, data ? data : "", len) == 0 ? 0 : SL_ETOOBIG;
+    } else if (rc != SQLITE_DONE) {
+        err = s_fail(self, "read request");
+    }
+    s_reset(st);
+    return err;
 }
 
 static int
@@ -725,6 +772,7 @@ s_expire(
     if (rc == 0
         && s_exec(self,
                   "DELETE FROM batches WHERE stream_id IN (SELECT id FROM expired);"
+                  "DELETE FROM requests WHERE stream_id IN (SELECT id FROM expired);"
                   "DELETE FROM streams WHERE id IN (SELECT id FROM expired);",
                   "delete expired")
                != 0)
@@ -766,6 +814,7 @@ const persist_db_ops_t persist_db_sqlite = {
     .store_row = s_store_row,
     .finish = s_finish,
     .head = s_head,
+    .request = s_request,
     .rows = s_rows,
     .list = s_list,
     .recover = s_recover,

@@ -249,12 +249,17 @@ s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
     if (rc == 0)
         rc = persist_page_read(self->db, q->req_id, q->first_index, q->flags & SL_READ_CONTEXT,
                                &self->page);
+    sl_buf_t request;
+    sl_buf_init(&request, PERSIST_REQUEST_MAX);
+    if (rc == 0 && (q->flags & SL_READ_REQUEST))
+        rc = persist_store_request(self->db, q->req_id, &request);
     sl_msg_t record = {
         .type = SL_MSG_RECORD, .seq = q->seq, .req_id = q->req_id, .first_index = q->first_index};
     if (rc == 0) {
         record.status = 200;
         s_record_fields(&record, &rec);
         sl_deltas_fill(&self->page, &record);
+        record.context = sl_strn(request.data, request.len);
     } else if (rc == SL_ENOTFOUND) {
         record.status = 404;
     } else {
@@ -269,6 +274,7 @@ s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
                        sl_strerror(sent));
     if (sent == SL_EAGAIN)
         self->records_dropped++;
+    sl_buf_free(&request);
     persist_record_free(&rec);
 }
 

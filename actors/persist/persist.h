@@ -33,6 +33,8 @@
 #define PERSIST_DS_WAIT_TICK_MS 50     // how often waits that are due are answered
 // Largest RECORD text: the frame cap less room for the other fields.
 #define PERSIST_TEXT_MAX (SL_WIRE_MAX_FRAME - 64 * 1024)
+// A stored request a READ carries: beside a page of deltas (PERSIST_PAGE_BYTES) in one frame.
+#define PERSIST_REQUEST_MAX (SL_WIRE_MAX_FRAME / 2)
 
 typedef struct persist persist_t; // opaque
 

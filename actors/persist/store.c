@@ -372,6 +372,12 @@ persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec)
     return self->ops->head(self->db, id, rec);
 }
 
+int
+persist_store_request(persist_store_t *self, sl_str_t id, sl_buf_t *out)
+{
+    return self->ops->request(self->db, id, out);
+}
+
 void
 persist_record_free(persist_record_t *rec)
 {

@@ -67,7 +67,7 @@
 #include "sl/clock.h"
 #include "sl/wire.h"
 
-#define PERSIST_STORE_SCHEMA_VERSION 6
+#define PERSIST_STORE_SCHEMA_VERSION 7
 #define PERSIST_STORE_BUSY_MS        5000 // wait this long for another writer's lock
 
 typedef struct persist_store persist_store_t; // opaque
@@ -160,6 +160,9 @@ int persist_store_read(persist_store_t *self,
 // Read stream id's fields into *rec as persist_store_read does, without its text (rec->text
 // stays empty). Same results and same duty to call persist_record_free.
 int persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec);
+// Append stream id's stored request (a Responses context, sent with its first batch) to out;
+// nothing when it has none. SL_EIO (persist_store_errmsg), SL_ETOOBIG past out's cap.
+int persist_store_request(persist_store_t *self, sl_str_t id, sl_buf_t *out);
 // Release what persist_store_read put in rec. Safe on a zeroed or already freed record.
 void persist_record_free(persist_record_t *rec);
 

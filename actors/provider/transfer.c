@@ -41,6 +41,7 @@ struct provider_transfer {
     void *send_arg;
     // From the DISPATCH, owned copies:
     char *req_id, *ingress, *model, *upstream_model, *provider_name, *owner;
+    sl_str_t context; // owned bytes: a stored response's request, for START (may be empty)
     uint32_t attempt;
     uint32_t api, flags; // the client's API and SL_FLAG_*, for START (kept with the stream)
     // Parsed, not yet sent:
@@ -357,6 +358,8 @@ s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
     self->attempt = dispatch->attempt;
     self->provider_name = sl_str_dup(dispatch->provider);
     self->owner = sl_str_dup(dispatch->owner);
+    self->context = sl_strn(dispatch->context.len ? sl_str_dup(dispatch->context) : NULL,
+                            dispatch->context.len);
     self->api = dispatch->api;
     self->flags = dispatch->flags;
     sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
@@ -456,6 +459,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     free(self->req_id);
     free(self->ingress);
     free(self->owner);
+    free((char *)self->context.ptr);
     free(self->model);
     free(self->upstream_model);
     free(self->provider_name);
@@ -505,7 +509,8 @@ s_send_start(provider_transfer_t *self)
                       .first_index = provider_retain_durable_count(self->retain),
                       .api = self->api,
                       .owner = sl_str(self->owner),
-                      .flags = self->flags};
+                      .flags = self->flags,
+                      .context = self->context};
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = sl_wire_encode(&start, &data, &len);

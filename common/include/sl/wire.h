@@ -73,6 +73,8 @@ typedef enum {
 #define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
 // READ's flags: the first page of a resume, which looks back for the tool calls it joins.
 #define SL_READ_CONTEXT 1u
+// READ's flags: the answer carries the stream's stored request (CONTEXT).
+#define SL_READ_REQUEST 2u
 // LIST's flags: every owner's streams (no keys), and in ascending id order (else descending).
 #define SL_LIST_ALL 1u
 #define SL_LIST_ASC 2u
@@ -163,30 +165,31 @@ typedef struct {
     X(FORKED_FROM, forked_from, STR)             \
     X(FORK_OFFSET, fork_offset, U64)             \
     X(FORK_SUB, fork_sub, U64)                   \
+    X(CONTEXT, context, STR)                     \
     X(DELTAS, deltas, DELTAS)
 
 // Messages: X(TYPE, code, FIELD...), fields in wire order. Who sends what to whom is in
 // docs/protocol.md.
 #define SL_WIRE_MESSAGES(X)                                                                       \
-    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY, OWNER, FLAGS)                         \
+    X(SUBMIT, 1, REQ_ID, INGRESS, MODEL, API, STREAM, BODY, OWNER, FLAGS, CONTEXT)                \
     X(CANCEL, 2, REQ_ID, ERR_CLASS)                                                               \
     X(REJECT, 3, REQ_ID, STATUS, ERROR_TYPE, MESSAGE, RETRY_AFTER_MS)                             \
     X(READY, 4, NAME, CREDITS, COUNT, REQ_IDS)                                                    \
     X(DISPATCH, 5, REQ_ID, INGRESS, MODEL, PROVIDER, UPSTREAM_MODEL, ATTEMPT, API, STREAM, BODY,  \
-      OWNER, FLAGS)                                                                               \
+      OWNER, FLAGS, CONTEXT)                                                                      \
     X(OUTCOME, 6, REQ_ID, ATTEMPT, PROVIDER, UPSTREAM_MODEL, ERR_CLASS, STATUS, COUNT,            \
       RETRY_AFTER_MS)                                                                             \
     X(START, 7, REQ_ID, INGRESS, MODEL, ATTEMPT, PROVIDER, UPSTREAM_MODEL, FIRST_INDEX, API,      \
-      OWNER, FLAGS)                                                                               \
+      OWNER, FLAGS, CONTEXT)                                                                      \
     X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, PROMPT_TOKENS, DELTAS)                    \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,          \
       ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                              \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,        \
-      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS)                      \
+      PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS, CONTEXT)             \
     X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                  \
     X(QUERY, 12, SEQ, REQ_ID, FIRST_INDEX)                                                        \
     X(RECORD, 13, SEQ, REQ_ID, STATUS, MODEL, STATE, FINISH_REASON, COUNT, PROMPT_TOKENS,         \
-      COMPLETION_TOKENS, TEXT, ATTEMPT, API, OWNER, FLAGS, MESSAGE, FIRST_INDEX, DELTAS)          \
+      COMPLETION_TOKENS, TEXT, ATTEMPT, API, OWNER, FLAGS, MESSAGE, FIRST_INDEX, DELTAS, CONTEXT) \
     X(UP, 14, NAME)                                                                               \
     X(STATE, 15, STATE, COUNT)                                                                    \
     X(DURABLE, 16, REQ_ID, ATTEMPT, COUNT, FINAL)                                                 \
@@ -257,6 +260,7 @@ typedef struct {
     uint64_t epoch;          // DS: Producer-Epoch; DS_REPLY: the epoch accepted, or the current
     uint64_t producer_seq;   // DS: Producer-Seq; DS_REPLY: the highest accepted, or expected
     uint64_t wait_ms;        // DS READ: wait this long for data at FIRST_INDEX (0: answer now)
+    sl_str_t context;        // SUBMIT .. BATCH, RECORD: a stored response's request (Responses API)
     sl_str_t forked_from;    // DS create: the source stream's path (with SL_DS_FORK)
     uint64_t fork_offset;    // DS create: where the fork leaves its source (units)
     uint64_t fork_sub;       // DS create: units past fork_offset, within the append there

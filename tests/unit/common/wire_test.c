@@ -302,8 +302,10 @@ s_test_golden(void)
           .stream = true,
           .body = {"{}", 2},
           .owner = {"k", 1},
-          .flags = SL_FLAG_USAGE | SL_FLAG_KEEP},
-         B("\x99\x01\xa1r\xa1i\xa1m\x02\xc3\xa2{}\xa1k\x03")},
+          .flags = SL_FLAG_USAGE | SL_FLAG_KEEP,
+          .context = {"c", 1}},
+         B("\x9a\x01\xa1r\xa1i\xa1m\x02\xc3\xa2{}\xa1k\x03\xa1"
+           "c")},
         {{.type = SL_MSG_STATE, .state = 1, .count = UINT64_MAX},
          B("\x93\x0f\x01\xcf\xff\xff\xff\xff\xff\xff\xff\xff")},
         {{.type = SL_MSG_TOKENS,
@@ -406,7 +408,7 @@ s_test_bad_frames(void)
         {B(TOK "\xdd\xff\xff\xff\xff"), SL_EPROTO,
          "TOKENS.deltas: truncated: array of 4294967295 elements, 0 bytes left"},
         // Counts and types.
-        {B("\x95\x01\xa0\xa0\xa0\x00"), SL_EPROTO, "SUBMIT: expected 9 elements, got 5"},
+        {B("\x95\x01\xa0\xa0\xa0\x00"), SL_EPROTO, "SUBMIT: expected 10 elements, got 5"},
         {B("\x93\x0e\xa1x\xc0"), SL_EPROTO, "UP: expected 2 elements, got 3"},
         {B("\x92\x0e\xa1x\xc0"), SL_EPROTO, "UP: 1 trailing bytes"},
         {B("\x92\x0e\x01"), SL_EPROTO, "UP.name: expected str, got int"},
@@ -422,7 +424,7 @@ s_test_bad_frames(void)
         {B("\x95\x04\xa0\xc3\x00\xa0"), SL_EPROTO, "READY.credits: expected uint32, got bool"},
         {B("\x93\x0f\x00\xd3\x80\x00\x00\x00\x00\x00\x00\x00"), SL_EPROTO,
          "STATE.count: expected uint64, got negative int"},
-        {B("\x99\x01\xa0\xa0\xa0\x00\x01\xa0\xa0\x00"), SL_EPROTO,
+        {B("\x9a\x01\xa0\xa0\xa0\x00\x01\xa0\xa0\x00\xa0"), SL_EPROTO,
          "SUBMIT.stream: expected bool, got int"},
         // Deltas.
         {B(TOK "\xa0"), SL_EPROTO, "TOKENS.deltas: expected array, got str"},

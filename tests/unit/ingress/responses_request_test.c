@@ -1,11 +1,14 @@
 // responses_request_test.c - Responses requests normalized: input as a string and as items,
 // instructions, a tool round trip through function_call and function_call_output items,
 // tools, tool_choice, text.format, the stateful options, and errors that name the field.
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "answer.h"
 #include "responses_request.h"
 #include "sl/err.h"
+#include "sl/mem.h"
 
 static int
 s_parse(const char *body,
@@ -119,16 +122,62 @@ main(void)
     CHECK(out.stream && opts.store && !opts.background && !opts.previous_response_id);
     ingress_request_free(&out);
     ingress_responses_opts_free(&opts);
-    CHECK_INT(s_parse("{\"model\":\"m1\",\"previous_response_id\":\"resp_1\",\"store\":false,"
+    CHECK_INT(s_parse("{\"model\":\"m1\",\"previous_response_id\":"
+                      "\"resp_01a24333-8e69-799b-9b95-a4b693e69f5c\",\"store\":false,"
                       "\"background\":true,\"metadata\":{\"a\":\"b\"},\"instructions\":\"I\"}",
                       &out, &opts, err, &param),
               ==, 0);
     CHECK(!out.stream && !opts.store && opts.background);
-    CHECK_STR(opts.previous_response_id, "resp_1");
+    CHECK(!out.store && out.background);
+    CHECK_STR(opts.previous_response_id, "resp_01a24333-8e69-799b-9b95-a4b693e69f5c");
+    CHECK_STR(out.previous_id, "01a24333-8e69-799b-9b95-a4b693e69f5c");
     CHECK_STR(opts.metadata, "{\"a\":\"b\"}");
     CHECK_STR(opts.instructions, "I");
+    // The context: the input without the instructions, and the fields the object repeats.
+    CHECK_STR(out.context,
+              "{\"input\":[],\"echo\":{\"background\":true,\"instructions\":\"I\","
+              "\"max_output_tokens\":null,\"metadata\":{\"a\":\"b\"},\"parallel_tool_calls\":true,"
+              "\"previous_response_id\":\"resp_01a24333-8e69-799b-9b95-a4b693e69f5c\",\"store\":false,"
+              "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},"
+              "\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":null}}");
+
+    // Continuing: the stored conversation and output come before this input, the
+    // instructions stay this request's own.
+    ingress_answer_t prev;
+    ingress_answer_init(&prev, 1024);
+    sl_delta_t d1 = {.kind = SL_DELTA_TEXT, .text = sl_str("Hi.")};
+    sl_delta_t d2 = {.kind = SL_DELTA_TOOL,
+                     .text = sl_str("{}"),
+                     .tool_index = 0,
+                     .tool_id = sl_str("c1"),
+                     .tool_name = sl_str("f")};
+    CHECK_INT(ingress_answer_add(&prev, &d1), ==, 0);
+    CHECK_INT(ingress_answer_add(&prev, &d2), ==, 0);
+    const char *stored = "{\"input\":[{\"role\":\"user\",\"content\":\"one\"}],\"echo\":{}}";
+    CHECK_INT(ingress_responses_continue(&out, sl_str(stored), &prev, 1 << 20, err, sizeof err), ==,
+              0);
+    CHECK_STR(out.body, "{\"messages\":[{\"role\":\"system\",\"content\":\"I\"},"
+                        "{\"role\":\"user\",\"content\":\"one\"},{\"role\":\"assistant\","
+                        "\"content\":\"Hi.\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                        "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}");
+    CHECK(strstr(out.context, "\"input\":[{\"role\":\"user\",\"content\":\"one\"},"
+                              "{\"role\":\"assistant\"") != NULL);
+    CHECK(strstr(out.context, "\"role\":\"system\"") == NULL);
+    // Past the cap, or a stored request that cannot be read: an error, req unchanged.
+    char *before = sl_xstrdup(out.body);
+    CHECK_INT(ingress_responses_continue(&out, sl_str(stored), &prev, 10, err, sizeof err), ==,
+              SL_EINVAL);
+    CHECK(strstr(err, "too long to store") != NULL);
+    CHECK_INT(ingress_responses_continue(&out, sl_str("{"), &prev, 1 << 20, err, sizeof err), ==,
+              SL_EINVAL);
+    CHECK(strstr(err, "cannot be read") != NULL);
+    CHECK_STR(out.body, before);
+    free(before);
+    ingress_answer_free(&prev);
     ingress_request_free(&out);
     ingress_responses_opts_free(&opts);
+    s_bad("{\"model\":\"m1\",\"input\":\"x\",\"previous_response_id\":\"resp_1\"}",
+          "previous_response_id", "is not a response id");
 
     // Errors name what is wrong.
     s_bad("[1]", NULL, "must be a JSON object");
