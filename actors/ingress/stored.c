@@ -7,6 +7,7 @@
 #include "answer.h"
 #include "responses.h"
 #include "responses_request.h"
+#include "sl/clock.h"
 #include "sl/ids.h"
 #include "sl/log.h"
 #include "sl/mem.h"
@@ -15,6 +16,7 @@
 
 #define S_ANSWER_MAX  (16u << 20) // bytes of one stored response's text or call arguments
 #define S_CONTEXT_MAX (6u << 20)  // a stored request: it travels in one frame with its batch
+#define S_AGAIN_MS    50          // a young response not stored yet is read again after this
 
 typedef enum {
     S_GET,      // GET /v1/responses/{id}
@@ -30,6 +32,8 @@ struct ingress_stored {
     char *context;          // owned; the stored request from the first page
     size_t context_len;
     ingress_answer_t answer; // the deltas read so far
+    zloop_t *loop;           // borrowed; the loop of timer
+    int timer;               // the timer that reads again, -1 for none
 };
 
 static ingress_stored_t *
@@ -39,6 +43,7 @@ s_new(s_purpose_t purpose, const char *id)
     self->purpose = purpose;
     snprintf(self->id, sizeof self->id, "%s", id);
     ingress_answer_init(&self->answer, S_ANSWER_MAX);
+    self->timer = -1;
     return self;
 }
 
@@ -48,6 +53,8 @@ ingress_stored_free(ingress_stored_t **self_p)
     if (!self_p || !*self_p)
         return;
     ingress_stored_t *self = *self_p;
+    if (self->timer >= 0)
+        zloop_timer_end(self->loop, self->timer);
     ingress_answer_free(&self->answer);
     free(self->context);
     free(self);
@@ -251,10 +258,36 @@ s_done(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
     ingress_wake(self, k);
 }
 
+static int
+s_again(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    ingress_conn_t *k = arg;
+    k->stored->timer = -1;
+    if (!s_read(k->owner, k))
+        ingress_wake(k->owner, k);
+    return 0;
+}
+
+// A response is stored from its stream's START on: one whose id is younger than the
+// first-token deadline may still be on its way there (a background response read at once).
+static bool
+s_young(const ingress_t *self, const char *id)
+{
+    return sl_clock_wall_ms() - sl_id_time_ms(id) < self->client_cfg.first_token_ms;
+}
+
 void
 ingress_stored_on_record(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
 {
     ingress_stored_t *st = k->stored;
+    if (record->status == 404 && !st->paged && st->purpose != S_CONTINUE && s_young(self, st->id)) {
+        st->loop = self->loop;
+        st->timer = zloop_timer(self->loop, S_AGAIN_MS, 1, s_again, k);
+        if (st->timer >= 0)
+            return; // parked until then
+    }
     bool first = !st->paged;
     st->paged = true;
     bool cont = st->purpose == S_CONTINUE;

@@ -110,3 +110,83 @@ KINDS.forEach((kind, k) => {
         });
     });
 });
+
+// Stored responses: retrieve, previous_response_id, background with a resume, cancel.
+KINDS.forEach((kind, k) => {
+    describe(`stored responses x ${kind} upstream`, () => {
+        const seed = 5000 + 100 * k;
+        test('retrieve, then previous_response_id carries the conversation', { timeout: ms(30000) }, async () => {
+            const req = { text: `Weather in Oslo and the MSFT price? [mock tools=2 text_before=1 tokens=6 seed=${seed}]`, tools: true };
+            const first = await client.responses.create({ ...request(kind, req), instructions: 'Be brief.', metadata: { run: 'a' } });
+            const exp = await expected(kind, req); // the calls follow the directive alone
+            assert.deepEqual(parts(first).calls.map((c) => ({ name: c.name, arguments: c.arguments })), exp.toolCalls);
+            assert.equal(first.instructions, 'Be brief.');
+            assert.deepEqual(first.metadata, { run: 'a' });
+            assert.equal(first.store, true);
+            // The stored object is the one the client got.
+            const got = await client.responses.retrieve(first.id);
+            assert.deepEqual(got, first);
+            // The second turn names the first; only the calls' outputs are sent. The upstream
+            // must get what an explicit replay of the whole conversation sends: the same
+            // answer and the same input tokens.
+            const outputs = parts(first).calls.map((c) => ({ type: 'function_call_output', call_id: c.call_id, output: `result of ${c.name}` }));
+            const cont = await client.responses.create({ model: `m-${kind}`, previous_response_id: first.id, input: outputs, tools, instructions: 'Be brief.' });
+            const replay = await client.responses.create({
+                model: `m-${kind}`, tools, instructions: 'Be brief.',
+                input: [{ role: 'user', content: req.text }, ...first.output, ...outputs],
+            });
+            assert.equal(cont.status, 'completed');
+            assert.equal(cont.previous_response_id, first.id);
+            assert.equal(parts(cont).text, parts(replay).text);
+            assert.deepEqual(parts(cont).calls.map((c) => c.arguments), parts(replay).calls.map((c) => c.arguments));
+            assert.equal(cont.usage.input_tokens, replay.usage.input_tokens, 'the continuation sent the whole conversation');
+            assert.ok(cont.usage.input_tokens > first.usage.input_tokens);
+        });
+        test('background, resumed from a middle sequence_number', { timeout: ms(30000) }, async () => {
+            const req = { text: `Tell me more. [mock tokens=40 seed=${seed + 1}]` };
+            const live = await client.responses.create({ ...request(kind, req), background: true, stream: true });
+            const events = [];
+            for await (const ev of live)
+                events.push(ev);
+            assert.equal(events.at(-1).type, 'response.completed');
+            assert.equal(events.at(-1).response.background, true);
+            const id = events[0].response.id;
+            const mid = Math.floor(events.length / 2);
+            const resumed = [];
+            for await (const ev of await client.responses.retrieve(id, { stream: true, starting_after: mid }))
+                resumed.push(ev);
+            assert.deepEqual(resumed, events.slice(mid + 1), 'the resumed events are the rest, exactly');
+            const text = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
+            assert.equal(text, (await expected(kind, req)).text);
+        });
+    });
+});
+
+test('a background response is queued at once, and cancel stops it', { timeout: ms(30000) }, async () => {
+    const req = { text: `Count slowly. [mock tokens=60 hold=5 seed=6100]` };
+    const queued = await client.responses.create({ ...request('openai', req), background: true });
+    assert.equal(queued.status, 'queued');
+    assert.equal(queued.background, true);
+    assert.deepEqual(queued.output, []);
+    let seen;
+    for (let i = 0; i < 100; i++) { // until the held stream's first tokens are stored
+        seen = await client.responses.retrieve(queued.id);
+        if (seen.output_text.length > 0)
+            break;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen.status, 'in_progress');
+    const cancelled = await client.responses.cancel(queued.id);
+    assert.equal(cancelled.status, 'cancelled');
+    let after;
+    for (let i = 0; i < 100; i++) { // until the store has the stream's end
+        after = await client.responses.retrieve(queued.id);
+        if (after.status !== 'in_progress')
+            break;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(after.status, 'cancelled');
+    assert.ok(after.output_text.length > 0 && after.output_text.length < (await expected('openai', req)).text.length);
+    await sys.post(`${sys.mock}/mock/release`, {});
+    await assert.rejects(client.responses.retrieve('resp_01a24333-8e69-799b-9b95-a4b693e69f5c'), (e) => e.status === 404);
+});
