@@ -10,12 +10,14 @@
 // synchronous_commit on (a commit waits for the server's WAL flush); `normal` is
 // synchronous_commit off: a committed batch survives a crash of any sluice process, and a crash
 // of the server or its host may lose the last commits (at most about 3 x wal_writer_delay),
-// never a part of one. Schema version 6 (SQLite: PRAGMA user_version; PostgreSQL: the meta
-// row 'schema'):
+// never a part of one. Schema version 7 (SQLite: PRAGMA user_version; PostgreSQL: the meta
+// row 'schema'; 6 added the durable streams' tables, 7 requests):
 //   streams(id TEXT PRIMARY KEY, model, state, finish_reason, tokens, prompt_tokens,
 //           completion_tokens, error, created_ms, updated_ms, attempts, api, owner, flags)
 //   batches(stream_id, first_index, n, deltas, PRIMARY KEY(stream_id, first_index))
 //           WITHOUT ROWID
+//   requests(stream_id TEXT PRIMARY KEY, body): a stored response's request (the CONTEXT of
+//           its first batch), deleted with its stream
 // batches.deltas holds a row's deltas exactly as sl_wire_encode_deltas writes them (the DELTAS
 // field of a message: a msgpack array of [kind, text], or [kind, text, tool_index, tool_id,
 // tool_name] for SL_DELTA_TOOL), so a replay rebuilds every delta kind, and a stream's text
