@@ -56,17 +56,17 @@ typedef enum {
 typedef struct {
     char req_id[BROKER_MAX_REQ_ID + 1]; // NUL-terminated; the key in self->requests
     request_state_t state;
-    zframe_t *submit;             // owned: SUBMIT payload that ingress, model, body borrow from;
-                                  // NULL for an adopted request not re-submitted yet
-    zframe_t *ingress_rid;        // owned: routing id of the ingress that sent the SUBMIT, or NULL
-    sl_str_t ingress;             // borrowed from submit: the ingress's name, for DISPATCH
-    sl_str_t model;               // borrowed from submit: the alias the client asked for
-    sl_str_t body;                // borrowed from submit: the normalized request
-    sl_str_t owner;               // borrowed from submit: the gateway key's name, passed through
-    sl_str_t context;             // borrowed from submit: a stored response's request, passed through
-    uint32_t flags;               // SL_FLAG_*, passed through
-    uint32_t api;                 // sl_api_t, passed through
-    bool stream;                  // passed through
+    zframe_t *submit;      // owned: SUBMIT payload that ingress, model, body borrow from;
+                           // NULL for an adopted request not re-submitted yet
+    zframe_t *ingress_rid; // owned: routing id of the ingress that sent the SUBMIT, or NULL
+    sl_str_t ingress;      // borrowed from submit: the ingress's name, for DISPATCH
+    sl_str_t model;        // borrowed from submit: the alias the client asked for
+    sl_str_t body;         // borrowed from submit: the normalized request
+    sl_str_t owner;        // borrowed from submit: the gateway key's name, passed through
+    sl_str_t context;      // borrowed from submit: a stored response's request, passed through
+    uint32_t flags;        // SL_FLAG_*, passed through
+    uint32_t api;          // sl_api_t, passed through
+    bool stream;           // passed through
     const sl_route_cfg_t *route;  // borrowed from the config: the alias's targets
     broker_retry_t retry;         // target of the current or next attempt, retries of it
     int retry_timer;              // RETRY_WAIT: zloop timer of the next attempt; else -1

@@ -20,13 +20,13 @@ typedef struct {
 } s_pending_t;
 
 struct builder_stream {
-    char *req_id;             // owned
-    char *ingress;            // owned
-    char *model;              // owned
-    char *worker;             // owned; routing id of the worker of the current attempt
-    char *owner;              // owned; the gateway key's name from START, kept with the stream
-    uint32_t api, flags;      // the client's API and SL_FLAG_* from START, kept with it
-    char *context;            // owned; a stored response's request from START, or NULL
+    char *req_id;        // owned
+    char *ingress;       // owned
+    char *model;         // owned
+    char *worker;        // owned; routing id of the worker of the current attempt
+    char *owner;         // owned; the gateway key's name from START, kept with the stream
+    uint32_t api, flags; // the client's API and SL_FLAG_* from START, kept with it
+    char *context;       // owned; a stored response's request from START, or NULL
     size_t context_len;
     bool context_cut;         // a batch carrying the context has been cut
     uint32_t attempt;         // latest attempt seen

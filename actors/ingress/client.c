@@ -1,8 +1,6 @@
 // client.c - one request's state machine and output in the ingress (see client.h).
 #include "client.h"
 
-#include "responses_request.h"
-
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +57,9 @@ struct ingress_client {
     // A follower reads a stored stream (ingress_client_follow): pages from persistence, then
     // its live tail. It never cancels the stream, and a gap only means it must read the store.
     bool follower;
-    bool behind;          // a live message skipped past what it has: read the store
-    bool fell_behind;     // a submitted stream that became a follower when it fell behind
-    uint64_t follow_from; // the first index it asked for
+    bool behind;            // a live message skipped past what it has: read the store
+    bool fell_behind;       // a submitted stream that became a follower when it fell behind
+    uint64_t follow_from;   // the first index it asked for
     int64_t starting_after; // Responses: the last event number the follower has, -1 for none
 };
 
@@ -255,7 +253,7 @@ ingress_client_keeps(const ingress_client_t *self)
 bool
 ingress_client_hidden(const ingress_client_t *self, const sl_msg_t *record)
 {
-    return record->status == 404
+    return record->status == 404 || (record->status == 200 && (record->flags & SL_FLAG_DELETED))
            || (record->status == 200 && self->owned && !sl_str_eq(record->owner, self->owner));
 }
 

@@ -16,6 +16,8 @@ ingress_conn_resume(ingress_conn_t *k)
 void
 ingress_conn_suspend(ingress_conn_t *k)
 {
+    if (k->suspended)
+        return; // MHD must not be asked twice: its lists would break
     k->suspended = true;
     MHD_suspend_connection(k->conn);
 }

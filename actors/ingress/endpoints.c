@@ -9,7 +9,6 @@
 #include "openai.h"
 #include "response.h"
 #include "responses.h"
-#include "stored.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -17,6 +16,7 @@
 #include "sl/mem.h"
 #include "sl/sock.h"
 #include "sl/text.h"
+#include "stored.h"
 
 // Whether k's stream runs on when its client leaves: the request's x-sluice-on-disconnect,
 // else its key's on_disconnect, else its route's (cancel by default). False with *bad set

@@ -23,7 +23,6 @@
 #include "actor.h"
 #include "dstream.h"
 #include "listen.h"
-#include "stored.h"
 #include "sl/clock.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -33,6 +32,7 @@
 #include "sl/reader.h"
 #include "sl/reload.h"
 #include "sl/sock.h"
+#include "stored.h"
 
 void
 ingress_query_key(uint64_t seq, char key[24])

@@ -16,10 +16,10 @@
 #define S_MAX_TEXT (64u << 20) // one item's text: the ingress's response cap is far below
 
 // The request's fields a response object repeats, for a request that kept none.
-#define S_ECHO                                                                                  \
-    "\"background\":false,\"instructions\":null,\"max_output_tokens\":null,\"metadata\":{},"      \
-    "\"parallel_tool_calls\":true,\"previous_response_id\":null,\"store\":false,"                 \
-    "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\","       \
+#define S_ECHO                                                                                 \
+    "\"background\":false,\"instructions\":null,\"max_output_tokens\":null,\"metadata\":{},"   \
+    "\"parallel_tool_calls\":true,\"previous_response_id\":null,\"store\":false,"              \
+    "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\"," \
     "\"tools\":[],\"top_p\":null"
 
 static const char *const s_prefix[] = {"msg", "rs", "fc"}; // item ids, by kind

@@ -49,9 +49,9 @@ typedef struct {
     uint64_t seq;    // the next event's sequence_number
     ingress_responses_item_t items[INGRESS_RESPONSES_MAX_ITEMS];
     size_t n_items;
-    int open;        // the item deltas go to, -1 when none
-    size_t max_text; // cap on one item's text
-    char *echo;      // owned; the request's fields the object repeats (JSON members), or NULL
+    int open;             // the item deltas go to, -1 when none
+    size_t max_text;      // cap on one item's text
+    char *echo;           // owned; the request's fields the object repeats (JSON members), or NULL
     int64_t skip_through; // events up to this number are not written (a resume); -1: none
 } ingress_responses_ctx_t;
 

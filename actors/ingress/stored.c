@@ -16,12 +16,15 @@
 
 #define S_ANSWER_MAX  (16u << 20) // bytes of one stored response's text or call arguments
 #define S_CONTEXT_MAX (6u << 20)  // a stored request: it travels in one frame with its batch
-#define S_AGAIN_MS    50          // a young response not stored yet is read again after this
+#define S_PAST_ALL    (UINT64_C(1) << 62) // a READ's first index past any stream's (no page)
+#define S_AGAIN_MS    50 // a young response not stored yet is read again after this
 
 typedef enum {
     S_GET,      // GET /v1/responses/{id}
     S_CANCEL,   // POST /v1/responses/{id}/cancel
     S_CONTINUE, // POST /v1/responses with previous_response_id
+    S_DELETE,   // DELETE /v1/responses/{id}: its head first, then
+    S_DELETING, // the READ that deletes it
 } s_purpose_t;
 
 struct ingress_stored {
@@ -68,8 +71,10 @@ ingress_stored_send(ingress_t *self, const ingress_conn_t *k)
     sl_msg_t msg = {.type = SL_MSG_READ,
                     .seq = k->query_seq,
                     .req_id = sl_str(st->id),
-                    .first_index = st->next,
-                    .flags = st->paged ? 0 : SL_READ_REQUEST};
+                    .first_index = st->purpose == S_DELETING ? S_PAST_ALL : st->next,
+                    .flags = st->purpose == S_DELETING ? SL_READ_DELETE
+                             : st->paged               ? 0
+                                                       : SL_READ_REQUEST};
     int rc = sl_sock_send(self->query, NULL, &msg);
     sl_reader_kick(self->r_query);
     return rc;
@@ -128,13 +133,13 @@ ingress_stored_request(ingress_t *self, ingress_conn_t *k, const char *rest, con
     size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *id = s_stream_id(rest, len);
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    bool cancel = slash && strcmp(slash, "/cancel") == 0
-                  && strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    if ((!get || slash) && !cancel) {
-        ingress_client_fail(k->client, slash && !cancel ? 404 : 405, "invalid_request_error",
-                            slash && !cancel ? "Unknown request URL"
-                                             : "Method not allowed for this URL",
-                            NULL);
+    bool del = !slash && strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
+    bool cancel =
+        slash && strcmp(slash, "/cancel") == 0 && strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if ((!get || slash) && !cancel && !del) {
+        ingress_client_fail(
+            k->client, slash && !cancel ? 404 : 405, "invalid_request_error",
+            slash && !cancel ? "Unknown request URL" : "Method not allowed for this URL", NULL);
         return ingress_conn_queue(k);
     }
     char copy[SL_ID_LEN + 1];
@@ -161,7 +166,7 @@ ingress_stored_request(ingress_t *self, ingress_conn_t *k, const char *rest, con
         ingress_client_set_starting_after(k->client, n);
         return r;
     }
-    return s_start(self, k, get ? S_GET : S_CANCEL, copy);
+    return s_start(self, k, get ? S_GET : del ? S_DELETE : S_CANCEL, copy);
 }
 
 enum MHD_Result
@@ -192,7 +197,9 @@ s_status(const sl_msg_t *record)
 
 // The whole response object of what was read, with status (NULL: the stream's own).
 static void
-s_answer_object(ingress_conn_t *k, const ingress_stored_t *st, const sl_msg_t *record,
+s_answer_object(ingress_conn_t *k,
+                const ingress_stored_t *st,
+                const sl_msg_t *record,
                 const char *status)
 {
     ingress_responses_ctx_t ctx;
@@ -278,10 +285,34 @@ s_young(const ingress_t *self, const char *id)
     return sl_clock_wall_ms() - sl_id_time_ms(id) < self->client_cfg.first_token_ms;
 }
 
+// The answer to the READ that deletes: the head it had, or 404 when it went meanwhile.
+static void
+s_deleted(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
+{
+    ingress_stored_t *st = k->stored;
+    if (record->status == 200) {
+        char body[128];
+        int n = snprintf(body, sizeof body,
+                         "{\"id\":\"resp_%s\",\"object\":\"response.deleted\",\"deleted\":true}",
+                         st->id);
+        (void)ingress_client_respond(k->client, 200, body, (size_t)n);
+        sl_log_info("response=resp_%s deleted", st->id);
+    } else if (record->status == 404) {
+        s_not_found(k, st->id, NULL);
+    } else {
+        ingress_client_fail(k->client, 500, "server_error", "the response cannot be deleted", NULL);
+    }
+    ingress_wake(self, k);
+}
+
 void
 ingress_stored_on_record(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
 {
     ingress_stored_t *st = k->stored;
+    if (st->purpose == S_DELETING) {
+        s_deleted(self, k, record);
+        return;
+    }
     if (record->status == 404 && !st->paged && st->purpose != S_CONTINUE && s_young(self, st->id)) {
         st->loop = self->loop;
         st->timer = zloop_timer(self->loop, S_AGAIN_MS, 1, s_again, k);
@@ -306,10 +337,21 @@ ingress_stored_on_record(ingress_t *self, ingress_conn_t *k, const sl_msg_t *rec
         ingress_wake(self, k);
         return;
     }
+    if (st->purpose == S_DELETE) {
+        if (record->state == SL_STREAM_STREAMING) {
+            ingress_client_fail(k->client, 400, "invalid_request_error",
+                                "the response is still in progress: cancel it first", NULL);
+            ingress_wake(self, k);
+        } else {
+            st->purpose = S_DELETING;
+            if (!s_read(self, k))
+                ingress_wake(self, k);
+        }
+        return;
+    }
     for (uint32_t i = 0; i < record->n_deltas; i++)
         if (ingress_answer_add(&st->answer, &record->deltas[i]) != 0) {
-            ingress_client_fail(k->client, 500, "server_error", "the response is too large",
-                                NULL);
+            ingress_client_fail(k->client, 500, "server_error", "the response is too large", NULL);
             ingress_wake(self, k);
             return;
         }

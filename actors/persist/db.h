@@ -63,6 +63,10 @@ typedef struct {
     // The stream's stored request (a Responses context) appended to out; nothing when it has
     // none. SL_ETOOBIG past out's cap.
     int (*request)(void *db, sl_str_t id, sl_buf_t *out);
+    // Delete stream id's rows and request in one transaction and leave its row as a tombstone
+    // (flags | SL_FLAG_DELETED, tokens 0; lists skip it), unless it is still streaming or
+    // already deleted; *deleted_p says whether it was deleted now.
+    int (*remove)(void *db, sl_str_t id, bool *deleted_p);
     // The rows of id with first_index > after, in first_index order.
     int (*rows)(void *db, sl_str_t id, int64_t after, persist_db_row_fn *fn, void *arg);
     // persist_store_list; fn's non-zero value is returned as it is.

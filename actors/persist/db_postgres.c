@@ -114,7 +114,7 @@ static const char s_migrate_v6[] = "CREATE TABLE requests("
                    " completion_tokens, error, created_ms, updated_ms, api, owner, flags, up_id)" \
                    " VALUES($1, $2, 0, '', 0, 0, 0, '', $3, $3, $4, $5, $6, $7)"                  \
                    " ON CONFLICT(id) DO NOTHING")                                                 \
-    X(open_request, "INSERT INTO requests(stream_id, body) VALUES($1, $2)"                       \
+    X(open_request, "INSERT INTO requests(stream_id, body) VALUES($1, $2)"                        \
                     " ON CONFLICT(stream_id) DO NOTHING")                                         \
     X(select_request, "SELECT body FROM requests WHERE stream_id = $1")                           \
     X(select_tokens, "SELECT tokens FROM streams WHERE id = $1 FOR UPDATE")                       \
@@ -137,10 +137,11 @@ static const char s_lock_sql[] = "SELECT id, tokens FROM streams WHERE id = ANY(
                                  " ORDER BY id FOR UPDATE";
 static const char s_list_asc_sql[] =
     "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"
-    " WHERE ($1::text IS NULL OR owner = $1) AND id > $2 ORDER BY id LIMIT $3";
+    " WHERE ($1::text IS NULL OR owner = $1) AND id > $2 AND (flags & 64) = 0 ORDER BY id LIMIT $3";
 static const char s_list_desc_sql[] =
     "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"
-    " WHERE ($1::text IS NULL OR owner = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3";
+    " WHERE ($1::text IS NULL OR owner = $1) AND ($2 = '' OR id < $2) AND (flags & 64) = 0"
+    " ORDER BY id DESC LIMIT $3";
 
 typedef enum {
 #define X(name, sql) S_##name,
@@ -892,6 +893,29 @@ s_expire(
 }
 
 static int
+s_remove(void *db, sl_str_t id, bool *deleted_p)
+{
+    s_db_t *self = db;
+    *deleted_p = false;
+    s_params_t p = {0};
+    s_param_text(&p, id);
+    PGresult *res = NULL;
+    // One statement, so one transaction; a stream still streaming is left alone.
+    if (s_once(self,
+               "WITH gone AS (UPDATE streams SET flags = flags | 64, tokens = 0"
+               "  WHERE id = $1 AND state <> 0 AND (flags & 64) = 0 RETURNING id),"
+               " rows AS (DELETE FROM batches WHERE stream_id IN (SELECT id FROM gone)),"
+               " asked AS (DELETE FROM requests WHERE stream_id IN (SELECT id FROM gone))"
+               " SELECT count(*) FROM gone",
+               "delete stream", &p, &res)
+        != 0)
+        return SL_EIO;
+    *deleted_p = PQntuples(res) && strtoll(PQgetvalue(res, 0, 0), NULL, 10) > 0;
+    PQclear(res);
+    return 0;
+}
+
+static int
 s_cap(void *db, int64_t max_bytes)
 {
     s_db_t *self = db;
@@ -931,6 +955,7 @@ const persist_db_ops_t persist_db_postgres = {
     .finish = s_finish,
     .head = s_head,
     .request = s_request,
+    .remove = s_remove,
     .rows = s_rows,
     .list = s_list,
     .recover = s_recover,

@@ -118,36 +118,37 @@ static const char s_migrate_v1[] =
 // The statements, prepared once at open and reused for every write and read. insert_batch has
 // no ON CONFLICT: a row only ever starts at tokens, where the invariant says no row is, so a
 // conflict is a broken file and fails the transaction loudly.
-#define STORE_STATEMENTS(X)                                                                      \
-    X(begin, "BEGIN IMMEDIATE")                                                                  \
-    X(commit, "COMMIT")                                                                          \
-    X(rollback, "ROLLBACK")                                                                      \
-    X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens," \
-                   " completion_tokens, error, created_ms, updated_ms, api, owner, flags)"       \
-                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3, ?4, ?5, ?6)"                     \
-                   " ON CONFLICT(id) DO NOTHING")                                                \
-    X(open_request, "INSERT INTO requests(stream_id, body) VALUES(?1, ?2)"                      \
-                    " ON CONFLICT(stream_id) DO NOTHING")                                        \
-    X(select_request, "SELECT body FROM requests WHERE stream_id = ?1")                          \
-    X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                 \
-    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, deltas)"                     \
-                    " VALUES(?1, ?2, ?3, ?4)")                                                   \
-    X(select_after, "SELECT first_index, n FROM batches"                                         \
-                    " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")           \
-    X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")               \
-    X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"           \
-              " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8"              \
-              " WHERE id = ?1 AND state = 0")                                                    \
-    X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                \
-                     " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"  \
-                     " flags"                                                                    \
-                     " FROM streams WHERE id = ?1")                                              \
-    X(select_batches, "SELECT first_index, n, deltas FROM batches"                               \
-                      " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")         \
-    X(list_asc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"        \
-                " WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 ORDER BY id LIMIT ?3")            \
-    X(list_desc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"       \
-                 " WHERE (?1 IS NULL OR owner = ?1) AND (?2 = '' OR id < ?2)"                    \
+#define STORE_STATEMENTS(X)                                                                        \
+    X(begin, "BEGIN IMMEDIATE")                                                                    \
+    X(commit, "COMMIT")                                                                            \
+    X(rollback, "ROLLBACK")                                                                        \
+    X(open_stream, "INSERT INTO streams(id, model, state, finish_reason, tokens, prompt_tokens,"   \
+                   " completion_tokens, error, created_ms, updated_ms, api, owner, flags)"         \
+                   " VALUES(?1, ?2, 0, '', 0, 0, 0, '', ?3, ?3, ?4, ?5, ?6)"                       \
+                   " ON CONFLICT(id) DO NOTHING")                                                  \
+    X(open_request, "INSERT INTO requests(stream_id, body) VALUES(?1, ?2)"                         \
+                    " ON CONFLICT(stream_id) DO NOTHING")                                          \
+    X(select_request, "SELECT body FROM requests WHERE stream_id = ?1")                            \
+    X(select_tokens, "SELECT tokens FROM streams WHERE id = ?1")                                   \
+    X(insert_batch, "INSERT INTO batches(stream_id, first_index, n, deltas)"                       \
+                    " VALUES(?1, ?2, ?3, ?4)")                                                     \
+    X(select_after, "SELECT first_index, n FROM batches"                                           \
+                    " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")             \
+    X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")                 \
+    X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"             \
+              " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8"                \
+              " WHERE id = ?1 AND state = 0")                                                      \
+    X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                  \
+                     " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"    \
+                     " flags"                                                                      \
+                     " FROM streams WHERE id = ?1")                                                \
+    X(select_batches, "SELECT first_index, n, deltas FROM batches"                                 \
+                      " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")           \
+    X(list_asc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"          \
+                " WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 AND (flags & 64) = 0"               \
+                " ORDER BY id LIMIT ?3")                                                           \
+    X(list_desc, "SELECT id, model, state, finish_reason, tokens, created_ms FROM streams"         \
+                 " WHERE (?1 IS NULL OR owner = ?1) AND (?2 = '' OR id < ?2) AND (flags & 64) = 0" \
                  " ORDER BY id DESC LIMIT ?3")
 
 typedef struct {
@@ -787,6 +788,40 @@ s_expire(
 }
 
 static int
+s_remove(void *db, sl_str_t id, bool *deleted_p)
+{
+    s_db_t *self = db;
+    *deleted_p = false;
+    static const char *const sql[] = {
+        "UPDATE streams SET flags = flags | 64, tokens = 0"
+        " WHERE id = ?1 AND state != 0 AND (flags & 64) = 0",
+        "DELETE FROM batches WHERE stream_id = ?1",
+        "DELETE FROM requests WHERE stream_id = ?1",
+    };
+    if (s_exec(self, "BEGIN IMMEDIATE", "begin delete") != 0)
+        return SL_EIO;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(self->db, sql[i], -1, &st, NULL) != SQLITE_OK
+            || s_bind_str(st, 1, id) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+            rc = s_fail(self, "delete stream");
+        else if (i == 0 && sqlite3_changes(self->db) == 0)
+            i = sizeof sql / sizeof sql[0]; // streaming or gone: nothing else goes
+        else if (i == 0)
+            *deleted_p = true;
+        sqlite3_finalize(st);
+    }
+    if (rc == 0 && s_exec(self, "COMMIT", "commit delete") != 0)
+        rc = SL_EIO;
+    if (rc != 0) {
+        (void)sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        *deleted_p = false;
+    }
+    return rc;
+}
+
+static int
 s_cap(void *db, int64_t max_bytes)
 {
     char sql[96];
@@ -815,6 +850,7 @@ const persist_db_ops_t persist_db_sqlite = {
     .finish = s_finish,
     .head = s_head,
     .request = s_request,
+    .remove = s_remove,
     .rows = s_rows,
     .list = s_list,
     .recover = s_recover,

@@ -253,6 +253,14 @@ s_answer_read(persist_t *self, zframe_t *from, const sl_msg_t *q)
     sl_buf_init(&request, PERSIST_REQUEST_MAX);
     if (rc == 0 && (q->flags & SL_READ_REQUEST))
         rc = persist_store_request(self->db, q->req_id, &request);
+    bool deleted = false;
+    if (rc == 0 && (q->flags & SL_READ_DELETE)) {
+        rc = persist_store_remove(self->db, q->req_id, &deleted);
+        if (rc == 0 && !deleted)
+            rc = SL_ENOTFOUND; // it runs still (the ingress checked it had ended) or went
+        if (deleted)
+            sl_log_info("read: req=%.*s deleted", (int)q->req_id.len, q->req_id.ptr);
+    }
     sl_msg_t record = {
         .type = SL_MSG_RECORD, .seq = q->seq, .req_id = q->req_id, .first_index = q->first_index};
     if (rc == 0) {

@@ -378,6 +378,12 @@ persist_store_request(persist_store_t *self, sl_str_t id, sl_buf_t *out)
     return self->ops->request(self->db, id, out);
 }
 
+int
+persist_store_remove(persist_store_t *self, sl_str_t id, bool *deleted_p)
+{
+    return self->ops->remove(self->db, id, deleted_p);
+}
+
 void
 persist_record_free(persist_record_t *rec)
 {

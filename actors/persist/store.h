@@ -165,6 +165,10 @@ int persist_store_head(persist_store_t *self, sl_str_t id, persist_record_t *rec
 // Append stream id's stored request (a Responses context, sent with its first batch) to out;
 // nothing when it has none. SL_EIO (persist_store_errmsg), SL_ETOOBIG past out's cap.
 int persist_store_request(persist_store_t *self, sl_str_t id, sl_buf_t *out);
+// Delete stream id (its batches and its request; its row stays as a tombstone with
+// SL_FLAG_DELETED and no tokens, which readers answer 404 and lists skip, until retention
+// takes it) unless it is still streaming; *deleted_p says whether it went now. SL_EIO.
+int persist_store_remove(persist_store_t *self, sl_str_t id, bool *deleted_p);
 // Release what persist_store_read put in rec. Safe on a zeroed or already freed record.
 void persist_record_free(persist_record_t *rec);
 

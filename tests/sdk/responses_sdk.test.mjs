@@ -143,7 +143,7 @@ KINDS.forEach((kind, k) => {
             assert.ok(cont.usage.input_tokens > first.usage.input_tokens);
         });
         test('background, resumed from a middle sequence_number', { timeout: ms(30000) }, async () => {
-            const req = { text: `Tell me more. [mock tokens=40 seed=${seed + 1}]` };
+            const req = { text: `Tell me more. [mock tokens=150 seed=${seed + 1}]` };
             const live = await client.responses.create({ ...request(kind, req), background: true, stream: true });
             const events = [];
             for await (const ev of live)
@@ -158,11 +158,15 @@ KINDS.forEach((kind, k) => {
             assert.deepEqual(resumed, events.slice(mid + 1), 'the resumed events are the rest, exactly');
             const text = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
             assert.equal(text, (await expected(kind, req)).text);
+            // Whole: read from the store in pages of 64 tokens.
+            const { output_text: wholeText, ...whole } = await client.responses.retrieve(id);
+            assert.equal(wholeText, text);
+            assert.deepEqual(whole, events.at(-1).response); // the SDK adds output_text to the first
         });
     });
 });
 
-test('a background response is queued at once, and cancel stops it', { timeout: ms(30000) }, async () => {
+test('a background response is queued at once, cancel stops it, delete removes it', { timeout: ms(30000) }, async () => {
     const req = { text: `Count slowly. [mock tokens=60 hold=5 seed=6100]` };
     const queued = await client.responses.create({ ...request('openai', req), background: true });
     assert.equal(queued.status, 'queued');
@@ -189,4 +193,10 @@ test('a background response is queued at once, and cancel stops it', { timeout: 
     assert.ok(after.output_text.length > 0 && after.output_text.length < (await expected('openai', req)).text.length);
     await sys.post(`${sys.mock}/mock/release`, {});
     await assert.rejects(client.responses.retrieve('resp_01a24333-8e69-799b-9b95-a4b693e69f5c'), (e) => e.status === 404);
+    // Deleted: gone for retrieve, for a continuation and for a second delete.
+    await client.responses.delete(queued.id);
+    await assert.rejects(client.responses.retrieve(queued.id), (e) => e.status === 404);
+    await assert.rejects(client.responses.create({ model: 'm-openai', input: 'more', previous_response_id: queued.id }),
+        (e) => e.status === 404 && e.param === 'previous_response_id');
+    await assert.rejects(client.responses.delete(queued.id), (e) => e.status === 404);
 });

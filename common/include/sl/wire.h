@@ -71,10 +71,16 @@ typedef enum {
 // Flags of a request, kept with its stream (FLAGS field).
 #define SL_FLAG_USAGE 1u // OpenAI: the client asked for the usage chunk (stream_options)
 #define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
+// Kept with a stream by persist only: it was deleted (DELETE /v1/responses/{id}); its row stays
+// as a tombstone (no tokens, no rows) until retention takes it, and every reader answers 404.
+#define SL_FLAG_DELETED 64u
 // READ's flags: the first page of a resume, which looks back for the tool calls it joins.
 #define SL_READ_CONTEXT 1u
 // READ's flags: the answer carries the stream's stored request (CONTEXT).
 #define SL_READ_REQUEST 2u
+// READ's flags: delete the stream (a stored response's DELETE, which the ingress decided on:
+// the caller owns it and it has ended); the answer is its head before, 404 when it was not.
+#define SL_READ_DELETE 4u
 // LIST's flags: every owner's streams (no keys), and in ascending id order (else descending).
 #define SL_LIST_ALL 1u
 #define SL_LIST_ASC 2u

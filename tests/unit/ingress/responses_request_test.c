@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "answer.h"
+#include "check.h"
 #include "responses_request.h"
 #include "sl/err.h"
 #include "sl/mem.h"
@@ -134,12 +134,13 @@ main(void)
     CHECK_STR(opts.metadata, "{\"a\":\"b\"}");
     CHECK_STR(opts.instructions, "I");
     // The context: the input without the instructions, and the fields the object repeats.
-    CHECK_STR(out.context,
-              "{\"input\":[],\"echo\":{\"background\":true,\"instructions\":\"I\","
-              "\"max_output_tokens\":null,\"metadata\":{\"a\":\"b\"},\"parallel_tool_calls\":true,"
-              "\"previous_response_id\":\"resp_01a24333-8e69-799b-9b95-a4b693e69f5c\",\"store\":false,"
-              "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},"
-              "\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":null}}");
+    CHECK_STR(
+        out.context,
+        "{\"input\":[],\"echo\":{\"background\":true,\"instructions\":\"I\","
+        "\"max_output_tokens\":null,\"metadata\":{\"a\":\"b\"},\"parallel_tool_calls\":true,"
+        "\"previous_response_id\":\"resp_01a24333-8e69-799b-9b95-a4b693e69f5c\",\"store\":false,"
+        "\"temperature\":null,\"text\":{\"format\":{\"type\":\"text\"}},"
+        "\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":null}}");
 
     // Continuing: the stored conversation and output come before this input, the
     // instructions stay this request's own.
@@ -161,7 +162,8 @@ main(void)
                         "\"content\":\"Hi.\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
                         "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}");
     CHECK(strstr(out.context, "\"input\":[{\"role\":\"user\",\"content\":\"one\"},"
-                              "{\"role\":\"assistant\"") != NULL);
+                              "{\"role\":\"assistant\"")
+          != NULL);
     CHECK(strstr(out.context, "\"role\":\"system\"") == NULL);
     // Past the cap, or a stored request that cannot be read: an error, req unchanged.
     char *before = sl_xstrdup(out.body);

@@ -837,6 +837,57 @@ test_migrate_v1(const char *path, sl_clock_t *clock)
     persist_store_destroy(&store);
 }
 
+// A stored response's request, kept beside its stream from the batch that carries it; a
+// delete waits for the end, then takes the rows and the request and leaves a tombstone that
+// lists skip.
+static void
+test_request(persist_store_t *store)
+{
+    const char *id = "0190b3e0-7a1c-7cc1-9f3e-5b2a1c0d9ea1";
+    sl_msg_t *open = test_batch(70, id, 0);
+    open->context = sl_str("{\"input\":[1]}");
+    CHECK_INT(test_write1(store, open), ==, 0);
+    sl_buf_t got;
+    sl_buf_init(&got, 1024);
+    CHECK_INT(persist_store_request(store, sl_str(id), &got), ==, 0);
+    CHECK_STR(sl_buf_str(&got), "{\"input\":[1]}");
+    sl_msg_t *b = test_batch(71, id, 0); // a resent first batch's context changes nothing
+    test_batch_text(b, "Hi");
+    b->context = sl_str("{\"input\":[2]}");
+    CHECK_INT(test_write1(store, b), ==, 0);
+    sl_buf_reset(&got);
+    CHECK_INT(persist_store_request(store, sl_str(id), &got), ==, 0);
+    CHECK_STR(sl_buf_str(&got), "{\"input\":[1]}");
+    sl_buf_reset(&got);
+    CHECK_INT(persist_store_request(store, sl_str(ID2), &got), ==, 0); // none: nothing
+    CHECK_INT(got.len, ==, 0);
+    bool deleted = true;
+    CHECK_INT(persist_store_remove(store, sl_str(id), &deleted), ==, 0);
+    CHECK(!deleted); // still streaming
+    test_expect_text(store, id, 0, "Hi");
+    sl_msg_t *fin = test_batch(72, id, 1);
+    test_batch_final(fin, SL_ERRCLASS_NONE, "stop", "");
+    CHECK_INT(test_write1(store, fin), ==, 0);
+    CHECK_INT(persist_store_remove(store, sl_str(id), &deleted), ==, 0);
+    CHECK(deleted);
+    persist_record_t rec;
+    CHECK_INT(persist_store_read(store, sl_str(id), 0, BIG, &rec), ==, 0);
+    CHECK_INT(rec.flags & SL_FLAG_DELETED, ==, SL_FLAG_DELETED);
+    CHECK_INT(rec.tokens, ==, 0);
+    CHECK_INT(rec.text.len, ==, 0);
+    persist_record_free(&rec);
+    sl_buf_reset(&got);
+    CHECK_INT(persist_store_request(store, sl_str(id), &got), ==, 0);
+    CHECK_INT(got.len, ==, 0);
+    CHECK_INT(persist_store_remove(store, sl_str(id), &deleted), ==, 0);
+    CHECK(!deleted); // once
+    s_listed_n = 0;
+    CHECK_INT(persist_store_list(store, NULL, "", true, 255, s_listed, NULL), ==, 0);
+    for (int i = 0; i < s_listed_n; i++)
+        CHECK(strcmp(s_listed_ids[i], id) != 0);
+    sl_buf_free(&got);
+}
+
 int
 main(void)
 {
@@ -868,6 +919,7 @@ main(void)
     test_group(store, path);
     test_blob_format(store, path);
     test_list(store);
+    test_request(store);
     persist_store_destroy(&store);
     CHECK(store == NULL);
     persist_store_destroy(&store); // a second destroy is a no-op
@@ -885,7 +937,7 @@ main(void)
     test_corrupt(store, path);
     persist_store_destroy(&store);
     CHECK_INT(test_db_schema(path), ==, PERSIST_STORE_SCHEMA_VERSION);
-    CHECK_INT(test_db_int(path, "SELECT count(*) FROM streams"), ==, 9 + 64);
+    CHECK_INT(test_db_int(path, "SELECT count(*) FROM streams"), ==, 9 + 64 + 1);
     // Rows are disjoint: no row starts inside another of its stream.
     CHECK_INT(test_db_int(path, "SELECT count(*) FROM batches a JOIN batches b"
                                 " ON a.stream_id = b.stream_id AND b.first_index > a.first_index"
