@@ -253,7 +253,8 @@ s_tool_choice(const cJSON *choice, cJSON *body, char *err, size_t err_size)
                   "tool_choice: cohere takes auto, none or required, not a named function");
 }
 
-// max_tokens, temperature, top_p and stop.
+// max_tokens, temperature, top_p and stop; a JSON response_format as Cohere's (json_object,
+// with the schema as json_schema).
 static int
 s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
 {
@@ -278,7 +279,18 @@ s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
         p = p < COHERE_MIN_P ? COHERE_MIN_P : p > COHERE_MAX_P ? COHERE_MAX_P : p;
         cJSON_AddNumberToObject(body, "p", p);
     }
-    return provider_normalized_copy_stop(root, body, "stop_sequences", err, err_size);
+    int rc = provider_normalized_copy_stop(root, body, "stop_sequences", err, err_size);
+    provider_format_t format;
+    const cJSON *schema;
+    if (rc == 0)
+        rc = provider_normalized_format(root, &format, &schema, err, err_size);
+    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        return rc;
+    cJSON *rf = cJSON_AddObjectToObject(body, "response_format");
+    cJSON_AddStringToObject(rf, "type", "json_object");
+    if (schema)
+        cJSON_AddItemToObject(rf, "json_schema", cJSON_Duplicate(schema, 1));
+    return 0;
 }
 
 // Build the Cohere body; NULL with err set when root cannot be expressed.

@@ -330,13 +330,28 @@ s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
     return s_tool_config(in, req, err, err_size);
 }
 
-// temperature, top_p, max_tokens, stop -> generationConfig (left out when empty).
+// temperature, top_p, max_tokens, stop -> generationConfig (left out when empty); a JSON
+// response_format -> its responseMimeType and responseJsonSchema.
 static int
 s_generation_config(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
     static const provider_sampling_keys_t keys = {"temperature", "topP", "maxOutputTokens",
                                                   "stopSequences"};
-    return provider_normalized_copy_sampling(in, req, "generationConfig", &keys, err, err_size);
+    int rc = provider_normalized_copy_sampling(in, req, "generationConfig", &keys, err, err_size);
+    provider_format_t format;
+    const cJSON *schema;
+    if (rc == 0)
+        rc = provider_normalized_format(in, &format, &schema, err, err_size);
+    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        return rc;
+    // JSON output: the MIME type, and the schema as JSON Schema.
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(req, "generationConfig");
+    if (!config)
+        config = cJSON_AddObjectToObject(req, "generationConfig");
+    cJSON_AddStringToObject(config, "responseMimeType", "application/json");
+    if (schema)
+        cJSON_AddItemToObject(config, "responseJsonSchema", cJSON_Duplicate(schema, 1));
+    return 0;
 }
 
 // <base_url>/models/<model>:streamGenerateContent?alt=sse. A model already given as a resource

@@ -136,12 +136,23 @@ s_tools(const cJSON *in, cJSON *req, char *err, size_t err_size)
     return 0;
 }
 
-// temperature, top_p, max_tokens, stop -> options (left out when empty).
+// temperature, top_p, max_tokens, stop -> options (left out when empty); a JSON
+// response_format -> format ("json" or the schema).
 static int
 s_options(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
     static const provider_sampling_keys_t keys = {"temperature", "top_p", "num_predict", "stop"};
-    return provider_normalized_copy_sampling(in, req, "options", &keys, err, err_size);
+    int rc = provider_normalized_copy_sampling(in, req, "options", &keys, err, err_size);
+    provider_format_t format;
+    const cJSON *schema;
+    if (rc == 0)
+        rc = provider_normalized_format(in, &format, &schema, err, err_size);
+    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        return rc;
+    // JSON output: "json", or the schema itself.
+    cJSON_AddItemToObject(req, "format",
+                          schema ? cJSON_Duplicate(schema, 1) : cJSON_CreateString("json"));
+    return 0;
 }
 
 static int

@@ -410,9 +410,33 @@ s_test_http_errors(void)
         heard_http_error("anthropic", cases[i].status, cases[i].body, cases[i].heard);
 }
 
+// A JSON output format cannot be asked of Anthropic: refused, naming the field; text is fine.
+static void
+s_test_format(void)
+{
+    const char *want = "response_format (text.format): an anthropic upstream cannot be held to a "
+                       "JSON format; ask for text, or route the model to another provider";
+    translate_check_refused(&s_target,
+                            "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                            "format\":{\"type\":\"json_object\"}}",
+                            want);
+    translate_check_refused(
+        &s_target,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_format\":{\"type\":"
+        "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\","
+        "\"properties\":{\"a\":{\"type\":\"string\"}}}}}}",
+        want);
+    translate_check_body(&s_target,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                         "format\":{\"type\":\"text\"}}",
+                         "{\"model\":\"claude-x\",\"max_tokens\":4096,\"messages\":[{\"role\":"
+                         "\"user\",\"content\":\"q\"}],\"stream\":true}");
+}
+
 int
 main(void)
 {
+    s_test_format();
     s_test_request();
     s_test_streams();
     s_test_http_errors();

@@ -275,9 +275,29 @@ s_test_http_errors(void)
         heard_http_error("cohere", cases[i].status, cases[i].body, cases[i].heard);
 }
 
+// A JSON output format: Cohere's response_format, the schema as its json_schema.
+static void
+s_test_format(void)
+{
+    translate_check_body(&s_target,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                         "format\":{\"type\":\"json_object\"}}",
+                         "{\"model\":\"command-a\",\"messages\":[{\"role\":\"user\",\"content\":"
+                         "\"q\"}],\"response_format\":{\"type\":\"json_object\"},\"stream\":true}");
+    translate_check_body(
+        &s_target,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_format\":{\"type\":"
+        "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\","
+        "\"properties\":{\"a\":{\"type\":\"string\"}}}}}}",
+        "{\"model\":\"command-a\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"q\"}],\"response_format\":{\"type\":\"json_object\",\"json_schema\":"
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}},\"stream\":true}");
+}
+
 int
 main(void)
 {
+    s_test_format();
     s_test_request();
     s_test_streams();
     s_test_http_errors();

@@ -629,9 +629,36 @@ s_test_retry_delay(void)
     heard_free(&h);
 }
 
+// A JSON output format: generationConfig's MIME type, and the schema as JSON Schema.
+static void
+s_test_format(void)
+{
+    translate_check_body(&s_flash,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                         "format\":{\"type\":\"json_object\"}}",
+                         "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"q\"}]}],"
+                         "\"generationConfig\":{\"responseMimeType\":\"application/json\"}}");
+    translate_check_body(
+        &s_flash,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"max_tokens\":5,\"response_"
+        "format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":"
+        "\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}}}}",
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"q\"}]}],"
+        "\"generationConfig\":{\"maxOutputTokens\":5,\"responseMimeType\":"
+        "\"application/"
+        "json\",\"responseJsonSchema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
+        "\"string\"}}}}}");
+    translate_check_refused(&s_flash,
+                            "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                            "format\":{\"type\":\"json_schema\"}}",
+                            "response_format: expected type text, json_object, or json_schema with "
+                            "json_schema.schema an object");
+}
+
 int
 main(void)
 {
+    s_test_format();
     s_test_made_up_ids();
     s_test_request();
     s_test_http_errors();

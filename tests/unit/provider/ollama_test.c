@@ -239,9 +239,29 @@ s_test_http_errors(void)
         heard_http_error("ollama", cases[i].status, cases[i].body, cases[i].heard);
 }
 
+// A JSON output format: Ollama's format, "json" or the schema itself.
+static void
+s_test_format(void)
+{
+    translate_check_body(&s_local,
+                         "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_"
+                         "format\":{\"type\":\"json_object\"}}",
+                         "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":"
+                         "\"q\"}],\"format\":\"json\",\"stream\":true}");
+    translate_check_body(
+        &s_local,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"response_format\":{\"type\":"
+        "\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\","
+        "\"properties\":{\"a\":{\"type\":\"string\"}}}}}}",
+        "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"q\"}],\"format\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}},"
+        "\"stream\":true}");
+}
+
 int
 main(void)
 {
+    s_test_format();
     s_test_request();
     s_test_streams();
     s_test_cap();
