@@ -20,16 +20,21 @@ struct provider_usage {
     uint8_t kind;        // sl_delta_kind_t of pending
     uint32_t tool_index; // SL_DELTA_TOOL: the call pending belongs to
     uint64_t completion; // tokens of the text counted so far
+    const sl_bpe_t *bpe; // borrowed from tokenizer: the model's encoding, once looked up
+    bool looked_up;      // bpe was asked for (the tokenizer opens a file once, so it stays)
     bool no_vocabulary;  // the vocabulary could not be opened: nothing is counted
 };
 
 // The encoding for the stream's model; NULL when its vocabulary cannot be opened.
 static const sl_bpe_t *
-s_bpe(provider_usage_t *self, bool *exact_p)
+s_bpe(provider_usage_t *self)
 {
-    const sl_bpe_t *bpe = sl_tokenizer_for_model(self->tokenizer, self->model, exact_p);
-    self->no_vocabulary = bpe == NULL;
-    return bpe;
+    if (!self->looked_up) {
+        self->looked_up = true;
+        self->bpe = sl_tokenizer_for_model(self->tokenizer, self->model, NULL);
+        self->no_vocabulary = self->bpe == NULL;
+    }
+    return self->bpe;
 }
 
 // Count the pending text and empty it.
@@ -38,7 +43,7 @@ s_count_pending(provider_usage_t *self)
 {
     if (self->pending.len == 0)
         return;
-    const sl_bpe_t *bpe = s_bpe(self, NULL);
+    const sl_bpe_t *bpe = s_bpe(self);
     if (bpe)
         self->completion += sl_bpe_count(bpe, sl_buf_str(&self->pending), self->pending.len);
     sl_buf_reset(&self->pending);
@@ -74,7 +79,7 @@ provider_usage_prompt(provider_usage_t *self, uint32_t *tokens_p)
 {
     if (!self->prompt_done) {
         self->prompt_done = true;
-        const sl_bpe_t *bpe = s_bpe(self, NULL);
+        const sl_bpe_t *bpe = s_bpe(self);
         self->prompt_ok =
             bpe && sl_prompt_count(bpe, self->body, self->body_len, &self->prompt) == 0;
         free(self->body);
@@ -98,14 +103,14 @@ provider_usage_delta(provider_usage_t *self, const sl_delta_t *delta)
         self->tool_index = delta->tool_index;
     }
     if (delta->kind == SL_DELTA_TOOL && delta->tool_name.len) {
-        const sl_bpe_t *bpe = s_bpe(self, NULL);
+        const sl_bpe_t *bpe = s_bpe(self);
         if (bpe)
             self->completion += sl_bpe_count(bpe, delta->tool_name.ptr, delta->tool_name.len);
     }
     if (delta->text.len > PROVIDER_USAGE_CHUNK - self->pending.len)
         s_count_pending(self);
     if (delta->text.len > PROVIDER_USAGE_CHUNK) { // one delta bigger than a piece: alone
-        const sl_bpe_t *bpe = s_bpe(self, NULL);
+        const sl_bpe_t *bpe = s_bpe(self);
         if (bpe)
             self->completion += sl_bpe_count(bpe, delta->text.ptr, delta->text.len);
         return;
@@ -117,8 +122,7 @@ bool
 provider_usage_completion(provider_usage_t *self, uint32_t *tokens_p)
 {
     s_count_pending(self);
-    if (!self->no_vocabulary && !s_bpe(self, NULL))
-        self->no_vocabulary = true;
+    (void)s_bpe(self); // sets no_vocabulary, also for a stream that had no text
     *tokens_p = self->no_vocabulary             ? 0
                 : self->completion > UINT32_MAX ? UINT32_MAX
                                                 : (uint32_t)self->completion;
