@@ -203,6 +203,8 @@ builder_stream_end(builder_stream_t *self, const sl_msg_t *end)
     self->err_class = end->err_class;
     self->prompt_tokens = end->prompt_tokens;
     self->completion_tokens = end->completion_tokens;
+    // Whether that usage is sluice's own count is kept with the stream, as its flags are.
+    self->flags |= end->flags & SL_FLAG_USAGE_ESTIMATE;
     self->ended = true;
 }
 

@@ -62,7 +62,8 @@ bool builder_stream_is_due(const builder_stream_t *self, int64_t now_ms, int64_t
 // Deltas in the open batch.
 uint32_t builder_stream_open_count(const builder_stream_t *self);
 
-// Remember how the stream ended (copies the END message's finish and error fields).
+// Remember how the stream ended (copies the END message's finish, usage and error fields;
+// its SL_FLAG_USAGE_ESTIMATE joins the stream's flags, which the final batch carries).
 void builder_stream_end(builder_stream_t *self, const sl_msg_t *end);
 bool builder_stream_is_ended(const builder_stream_t *self);
 

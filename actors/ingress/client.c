@@ -597,6 +597,8 @@ ingress_client_on_record(ingress_client_t *self, const sl_msg_t *record)
     cJSON *usage = cJSON_AddObjectToObject(root, "usage");
     cJSON_AddNumberToObject(usage, "prompt_tokens", record->prompt_tokens);
     cJSON_AddNumberToObject(usage, "completion_tokens", record->completion_tokens);
+    // true: the upstream reported no usage and sluice counted it (docs/tokenizer.md).
+    cJSON_AddBoolToObject(root, "usage_estimated", (record->flags & SL_FLAG_USAGE_ESTIMATE) != 0);
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!json) {

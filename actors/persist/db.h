@@ -56,7 +56,8 @@ typedef struct {
                      size_t len,
                      int64_t now_ms,
                      uint64_t *tokens_p);
-    // Close a streaming stream (state) by final batch b; a closed one is left alone.
+    // Close a streaming stream (state) by final batch b, whose flags join the stream's; a
+    // closed one is left alone.
     int (*finish)(void *db, const sl_msg_t *b, uint32_t state, int64_t now_ms);
     // The stream's fields into *rec (zeroed by the caller), text left alone; SL_ENOTFOUND.
     int (*head)(void *db, sl_str_t id, persist_record_t *rec);

@@ -122,8 +122,8 @@ static const char s_migrate_v6[] = "CREATE TABLE requests("
                  " VALUES($1, $2, $3, $4))"                                                       \
                  " UPDATE streams SET tokens = $5, updated_ms = $6 WHERE id = $1")                \
     X(finish, "UPDATE streams SET state = $2, finish_reason = $3, prompt_tokens = $4,"            \
-              " completion_tokens = $5, error = $6, updated_ms = $7, attempts = $8"               \
-              " WHERE id = $1 AND state = 0")                                                     \
+              " completion_tokens = $5, error = $6, updated_ms = $7, attempts = $8,"              \
+              " flags = flags | $9 WHERE id = $1 AND state = 0")                                  \
     X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                 \
                      " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"   \
                      " flags FROM streams WHERE id = $1")                                         \
@@ -728,6 +728,7 @@ s_finish(void *db, const sl_msg_t *b, uint32_t state, int64_t now_ms)
     s_param_text(&p, b->message);
     s_param_int(&p, now_ms);
     s_param_int(&p, b->attempt > 0 ? b->attempt : 1);
+    s_param_int(&p, b->flags);
     return s_run(db, S_finish, &p, false, NULL);
 }
 

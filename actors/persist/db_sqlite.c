@@ -136,8 +136,8 @@ static const char s_migrate_v1[] =
                     " WHERE stream_id = ?1 AND first_index > ?2 ORDER BY first_index")             \
     X(set_tokens, "UPDATE streams SET tokens = ?2, updated_ms = ?3 WHERE id = ?1")                 \
     X(finish, "UPDATE streams SET state = ?2, finish_reason = ?3, prompt_tokens = ?4,"             \
-              " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8"                \
-              " WHERE id = ?1 AND state = 0")                                                      \
+              " completion_tokens = ?5, error = ?6, updated_ms = ?7, attempts = ?8,"               \
+              " flags = flags | ?9 WHERE id = ?1 AND state = 0")                                   \
     X(select_stream, "SELECT model, state, finish_reason, tokens, prompt_tokens,"                  \
                      " completion_tokens, error, created_ms, updated_ms, attempts, api, owner,"    \
                      " flags"                                                                      \
@@ -554,7 +554,8 @@ s_finish(void *db, const sl_msg_t *b, uint32_t state, int64_t now_ms)
         || sqlite3_bind_int64(st, 5, b->completion_tokens) != SQLITE_OK
         || s_bind_str(st, 6, b->message) != SQLITE_OK
         || sqlite3_bind_int64(st, 7, now_ms) != SQLITE_OK
-        || sqlite3_bind_int64(st, 8, b->attempt > 0 ? b->attempt : 1) != SQLITE_OK) {
+        || sqlite3_bind_int64(st, 8, b->attempt > 0 ? b->attempt : 1) != SQLITE_OK
+        || sqlite3_bind_int64(st, 9, b->flags) != SQLITE_OK) {
         s_reset(st);
         return s_fail(self, "bind finish");
     }

@@ -21,6 +21,7 @@
 #include "sl/reload.h"
 #include "sl/sock.h"
 #include "sl/tally.h"
+#include "sl/tokenizer.h"
 #include "transfer.h"
 
 #define PROVIDER_FLUSH_MS       10     // how soon paused transfers retry their sends
@@ -60,6 +61,9 @@ struct provider {
     uint64_t abandoned;  // ended transfers dropped before the builder said durable
     // The upstream sockets, read in passes paced to batch.coalesce_ms while busy (poller.h).
     provider_poller_t *poller;
+    // The vocabularies (tokenizer.dir) that count what an upstream does not report; mapped at
+    // their first use. Transfers borrow it, so it goes after them.
+    sl_tokenizer_t *tokenizer; // owned
 };
 
 static int s_flush_out(provider_t *self);
@@ -332,8 +336,8 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
         s_reject_dispatch(self, d, 503, err);
     } else {
         uint32_t status = 500;
-        provider_transfer_t *t =
-            provider_transfer_new(self->cfg, provider, d, s_send, self, err, sizeof err, &status);
+        provider_transfer_t *t = provider_transfer_new(self->cfg, provider, self->tokenizer, d,
+                                                       s_send, self, err, sizeof err, &status);
         if (!t) {
             s_reject_dispatch(self, d, status, err);
         } else if (curl_multi_add_handle(self->multi, provider_transfer_easy(t)) != CURLM_OK) {
@@ -617,6 +621,7 @@ provider_new(const sl_config_t *cfg)
     self->transfers = zhashx_new();
     zhashx_set_destructor(self->transfers, s_transfer_free);
     self->active = sl_tally_new();
+    self->tokenizer = sl_tokenizer_new(cfg->tokenizer_dir);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         goto fail;
     self->multi = curl_multi_init();
@@ -662,6 +667,7 @@ provider_destroy(provider_t **self_p)
              t = zhashx_next(self->transfers))
             curl_multi_remove_handle(self->multi, provider_transfer_easy(t));
     zhashx_destroy(&self->transfers);
+    sl_tokenizer_destroy(&self->tokenizer);
     if (self->multi)
         curl_multi_cleanup(self->multi); // may still tell the poller and the loop of sockets
     provider_poller_destroy(&self->poller);

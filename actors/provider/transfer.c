@@ -16,6 +16,7 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 #include "surrogates.h"
+#include "usage.h"
 
 #define TRANSFER_MAX_ERROR_BODY (64u * 1024)       // kept of a non-200 response body
 #define TRANSFER_MAX_ARENA      (8u * 1024 * 1024) // text of one TOKENS: well inside a frame
@@ -43,7 +44,9 @@ struct provider_transfer {
     char *req_id, *ingress, *model, *upstream_model, *provider_name, *owner;
     sl_str_t context; // owned bytes: a stored response's request, for START (may be empty)
     uint32_t attempt;
-    uint32_t api, flags; // the client's API and SL_FLAG_*, for START (kept with the stream)
+    uint32_t api, flags;     // the client's API and SL_FLAG_*, for START (kept with the stream)
+    bool stream;             // the client asked for a stream
+    provider_usage_t *usage; // owned; sluice's own count, for what the upstream does not say
     // Parsed, not yet sent:
     sl_deltas_t parsed;           // owned; deltas parsed and not yet packed into TOKENS
     provider_surrogates_t halves; // owned; UTF-16 halves split between deltas (surrogates.h)
@@ -64,6 +67,7 @@ struct provider_transfer {
     sl_buf_t error_body; // owned; body of a non-200 response
     char *finish_reason; // owned
     uint32_t prompt_tokens, completion_tokens;
+    bool usage_seen; // the upstream reported usage (the fields above are its)
     bool has_error;
     sl_errclass_t err_class;
     sl_errclass_t end_class; // when set, the END's class instead (a cancel's reason)
@@ -127,6 +131,18 @@ s_backlogged(const provider_transfer_t *self)
            || zlistx_size(self->broker_queue) > 0;
 }
 
+// The prompt's tokens for a TOKENS message: the upstream's when it has said them (some say
+// them before their content), else, for an Anthropic client's stream, whose message_start
+// reports them before the first delta, sluice's own count; else 0.
+static uint32_t
+s_early_prompt(provider_transfer_t *self)
+{
+    uint32_t n = self->prompt_tokens;
+    if (!self->usage_seen && self->usage && self->api == SL_API_ANTHROPIC && self->stream)
+        (void)provider_usage_prompt(self->usage, &n); // 0 when it cannot be counted
+    return n;
+}
+
 // Move the parsed deltas into one TOKENS message.
 static void
 s_pack_tokens(provider_transfer_t *self)
@@ -140,7 +156,7 @@ s_pack_tokens(provider_transfer_t *self)
     msg.ingress = sl_str(self->ingress);
     msg.attempt = self->attempt;
     msg.first_index = self->count - self->parsed.count; // indices are given where tokens are born
-    msg.prompt_tokens = self->prompt_tokens;            // known this early only from some upstreams
+    msg.prompt_tokens = s_early_prompt(self);
     sl_deltas_fill(&self->parsed, &msg);
     s_keep(self, &msg, msg.first_index, self->count);
     sl_deltas_reset(&self->parsed);
@@ -155,6 +171,8 @@ s_push_delta(provider_transfer_t *self, const sl_delta_t *delta)
     }
     self->count++;
     self->content_ms = sl_clock_mono_ms(); // a content event: pings and comments never get here
+    if (self->usage && !self->usage_seen)  // once the upstream reported usage, it is the count
+        provider_usage_delta(self->usage, delta);
 }
 
 static void
@@ -185,6 +203,7 @@ s_sink_usage(void *arg, uint32_t prompt_tokens, uint32_t completion_tokens)
     provider_transfer_t *self = arg;
     self->prompt_tokens = prompt_tokens;
     self->completion_tokens = completion_tokens;
+    self->usage_seen = true;
 }
 
 static void
@@ -362,6 +381,7 @@ s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
                             dispatch->context.len);
     self->api = dispatch->api;
     self->flags = dispatch->flags;
+    self->stream = dispatch->stream;
     sl_deltas_init(&self->parsed, TRANSFER_MAX_ARENA);
     provider_surrogates_init(&self->halves);
     sl_buf_init(&self->error_body, TRANSFER_MAX_ERROR_BODY);
@@ -394,6 +414,7 @@ provider_transfer_failed(const sl_msg_t *dispatch,
 provider_transfer_t *
 provider_transfer_new(const sl_config_t *cfg,
                       const sl_provider_cfg_t *provider,
+                      sl_tokenizer_t *tokenizer,
                       const sl_msg_t *dispatch,
                       provider_send_fn *send,
                       void *send_arg,
@@ -416,6 +437,9 @@ provider_transfer_new(const sl_config_t *cfg,
     self->provider = provider;
     self->adapter = adapter;
     self->state = adapter->state_new(cfg->max_event_bytes, self->req_id);
+    if (tokenizer)
+        self->usage = provider_usage_new(tokenizer, self->upstream_model, dispatch->body.ptr,
+                                         dispatch->body.len);
     self->easy = curl_easy_init();
     if (!self->easy) {
         snprintf(err, err_size, "cannot create a curl handle");
@@ -451,6 +475,7 @@ provider_transfer_destroy(provider_transfer_t **self_p)
     if (self->adapter && self->state)
         self->adapter->state_destroy(&self->state);
     provider_retain_destroy(&self->retain);
+    provider_usage_destroy(&self->usage);
     free(self->held_end);
     zlistx_destroy(&self->broker_queue);
     sl_deltas_free(&self->parsed);
@@ -631,6 +656,26 @@ s_class_for_curl(CURLcode result)
     }
 }
 
+// A clean end without usage from the upstream: count prompt and completion here and say so
+// (SL_FLAG_USAGE_ESTIMATE, kept with the stream). Returns the END's flags. Without a
+// vocabulary nothing is counted and the usage stays as the upstream gave it.
+static uint32_t
+s_local_usage(provider_transfer_t *self)
+{
+    uint32_t prompt = 0, completion = 0;
+    if (self->has_error || self->usage_seen || !self->usage
+        || !provider_usage_completion(self->usage, &completion))
+        return 0;
+    (void)provider_usage_prompt(self->usage, &prompt); // 0 for a body it cannot read
+    self->prompt_tokens = prompt;
+    self->completion_tokens = completion;
+    sl_log_debug("transfer: req=%s no usage from %s: counted prompt=%u completion=%u (%s)",
+                 self->req_id, self->provider_name, prompt, completion,
+                 provider_usage_is_exact(self->usage) ? "its model's encoding"
+                                                      : "an estimate for its model");
+    return SL_FLAG_USAGE_ESTIMATE;
+}
+
 static void
 s_finish(provider_transfer_t *self)
 {
@@ -638,6 +683,7 @@ s_finish(provider_transfer_t *self)
     if (provider_surrogates_end(&self->halves, &orphan))
         s_push_delta(self, &orphan);
     s_pack_tokens(self);
+    uint32_t end_flags = s_local_usage(self);
     const char *finish = self->has_error       ? "error"
                          : self->finish_reason ? self->finish_reason
                                                : "stop";
@@ -654,7 +700,8 @@ s_finish(provider_transfer_t *self)
                     .status = self->has_error ? self->status : 200,
                     .error_type = sl_str(self->error_type),
                     .message = sl_str(self->message),
-                    .count = self->count};
+                    .count = self->count,
+                    .flags = end_flags};
     end.retry_after_ms = (uint64_t)self->retry_after_ms;
     if (s_is_retryable(self->err_class) && self->count == 0) {
         // Nothing reached anyone yet: the broker may try again, here or elsewhere. The END

@@ -17,6 +17,7 @@
 
 #include "adapter.h"
 #include "sl/config.h"
+#include "sl/tokenizer.h"
 #include "sl/wire.h"
 
 typedef struct provider_transfer provider_transfer_t; // opaque
@@ -26,12 +27,14 @@ typedef struct provider_transfer provider_transfer_t; // opaque
 // later), another SL_E* when it can never be sent (the frame is dropped).
 typedef int(provider_send_fn)(void *arg, bool to_broker, const uint8_t *data, size_t len);
 
-// New transfer for a DISPATCH message (copied). provider must outlive the transfer. On
+// New transfer for a DISPATCH message (copied). provider must outlive the transfer, and so
+// must tokenizer, which counts what the upstream does not report (NULL: nothing is). On
 // failure (bad body, no adapter) returns NULL, writes why into err and sets *status_p: 400
 // when the body cannot be expressed for this provider (the adapter's SL_EINVAL, err names the
 // field), 413 when it is too large, 500 when sluice failed.
 provider_transfer_t *provider_transfer_new(const sl_config_t *cfg,
                                            const sl_provider_cfg_t *provider,
+                                           sl_tokenizer_t *tokenizer,
                                            const sl_msg_t *dispatch,
                                            provider_send_fn *send,
                                            void *send_arg,

@@ -90,6 +90,7 @@ const sl_config_field_t sl_config_fields[] = {
     {.section = "demo", .key = "enabled", .kind = SL_CK_DEMO},
     S_INTF("demo", "port", demo_port, 1, 65535, 8081),
     S_INTF("demo", "tokens_per_s", demo_tokens_per_s, 0, 100000, 40),
+    S_STRF("tokenizer", "dir", SL_CK_STR, tokenizer_dir, NULL),
 };
 
 #define S_PROVIDER(k, kd, m) S_FIELD(sl_provider_cfg_t, NULL, k, kd, m)

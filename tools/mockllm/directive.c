@@ -37,12 +37,13 @@ static const s_option_t s_options[] = {
     {"first_byte_ms", 0, MOCKLLM_DIRECTIVE_MAX_WAIT_MS, false},
     {"fail_model", 1, MOCKLLM_DIRECTIVE_MAX_NAME, true},
     {"utf16", 0, 1, false},
+    {"usage", 0, 1, false},
 };
 // The option index of the first fault in s_options: reset, stall, malformed, error_event follow
 // in mockllm_fault_t's order.
 #define S_FIRST_FAULT 13
 #define S_N_OPTIONS   (sizeof s_options / sizeof s_options[0])
-_Static_assert(S_N_OPTIONS == 20, "s_set has a case for every option");
+_Static_assert(S_N_OPTIONS == 21, "s_set has a case for every option");
 
 static void s_set_err(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -153,6 +154,9 @@ s_set(size_t k, uint64_t v, mockllm_directive_t *opts, char *err, size_t err_siz
         break;
     case 19:
         opts->utf16 = v != 0;
+        break;
+    case 20:
+        opts->no_usage = v == 0;
         break;
     default: {
         mockllm_fault_t fault = (mockllm_fault_t)(MOCKLLM_FAULT_RESET + (k - S_FIRST_FAULT));

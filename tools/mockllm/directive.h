@@ -21,6 +21,9 @@
 //     utf16=0|1      with tools=N: cut argument fragments as UTF-16 counts, so a character
 //                    outside the BMP (every call's note then ends in one) is split between
 //                    two fragments, "\ud83d" ending one and "\ude80" starting the next
+//     usage=0|1      OpenAI format: 0 sends no usage at all (no usage chunk however the
+//                    request asks for it, no "usage" in a whole response), as some
+//                    OpenAI-compatible servers do; 1 (the default) sends it
 //     status=NNN     answer HTTP error NNN (400..599) in the format's error shape
 // Faults, for testing a client's retries, fallbacks and timeouts (script.h says what each does
 // on the wire; K counts content units, 0..MOCKLLM_DIRECTIVE_MAX_TOKENS):
@@ -85,6 +88,7 @@ typedef struct {
     bool text_before;       // tool-call answers start with text
     bool pings;             // keepalives between events
     bool utf16;             // split characters outside the BMP between argument fragments
+    bool no_usage;          // usage=0: the OpenAI format reports no usage
     int status;             // HTTP error to answer with; 0 = none
     bool has_tokens;        // tokens= was given
     bool has_seed;          // seed= was given

@@ -165,7 +165,7 @@ s_layout(const mockllm_script_t *s, mockllm_events_t *ev)
             rc = mockllm_events_add(ev, S_ARGS, (uint16_t)c, (uint32_t)f, 1);
     }
     rc = rc || mockllm_events_add(ev, S_FINISH, 0, 0, 0);
-    if (s->include_usage)
+    if (s->include_usage && !s->opts.no_usage)
         rc = rc || mockllm_events_add(ev, S_USAGE, 0, 0, 0);
     rc = rc || mockllm_events_add(ev, S_DONE, 0, 0, 0);
     return rc ? SL_ETOOBIG : 0;
@@ -288,8 +288,10 @@ s_response(const mockllm_script_t *s, int64_t created_s, sl_buf_t *out)
     if (s->n_calls)
         rc = rc || sl_buf_append_str(&b, "]");
     rc = rc || sl_buf_append_str(&b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":")
-         || mockllm_render_str(&b, s->finish_reason) || sl_buf_append_str(&b, "}],")
-         || s_usage(&b, s) || sl_buf_append_str(&b, "}");
+         || mockllm_render_str(&b, s->finish_reason) || sl_buf_append_str(&b, "}]");
+    if (!s->opts.no_usage)
+        rc = rc || sl_buf_append_str(&b, ",") || s_usage(&b, s);
+    rc = rc || sl_buf_append_str(&b, "}");
     return mockllm_render_commit(out, &b, rc);
 }
 

@@ -39,6 +39,7 @@
 //               cooldown_ms: 30000, cooldown_max_ms: 300000, probes: 1}
 //   admin:     {key_env: null}
 //   demo:      {enabled: auto, port: 8081, tokens_per_s: 40}
+//   tokenizer: {dir: <bin>/../share/sluice/bpe}   # the vocabulary files (sl/bpe.h)
 //
 // With no file, or a file without providers and routes, and demo.enabled auto (the default),
 // the config holds a provider "demo" (kind openai, base_url http://127.0.0.1:<demo.port>/v1)
@@ -172,6 +173,8 @@ typedef struct {
     bool demo_enabled;          // resolved from auto/true/false
     uint16_t demo_port;         // mock's port on 127.0.0.1
     uint32_t demo_tokens_per_s; // mock's pacing for the demo, 0 = no pacing
+    char *tokenizer_dir;        // owned; the vocabulary files' directory, or NULL: the default
+                                // place beside the binaries (sl_bpe_path)
 } sl_config_t;
 
 // Load path (NULL: defaults only). On success *cfg_p is set (caller owns) and 0 is returned;

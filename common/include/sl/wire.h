@@ -71,6 +71,9 @@ typedef enum {
 // Flags of a request, kept with its stream (FLAGS field).
 #define SL_FLAG_USAGE 1u // OpenAI: the client asked for the usage chunk (stream_options)
 #define SL_FLAG_KEEP  2u // the stream runs on when its client disconnects
+// END's flags, ORed into the stream's by the builder: the usage is sluice's own count (the
+// upstream reported none), not the upstream's (docs/tokenizer.md).
+#define SL_FLAG_USAGE_ESTIMATE 4u
 // Kept with a stream by persist only: it was deleted (DELETE /v1/responses/{id}); its row stays
 // as a tombstone (no tokens, no rows) until retention takes it, and every reader answers 404.
 #define SL_FLAG_DELETED 64u
@@ -189,7 +192,7 @@ typedef struct {
       OWNER, FLAGS, CONTEXT)                                                                      \
     X(TOKENS, 8, REQ_ID, INGRESS, ATTEMPT, FIRST_INDEX, PROMPT_TOKENS, DELTAS)                    \
     X(END, 9, REQ_ID, INGRESS, ATTEMPT, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS,          \
-      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS)                              \
+      ERR_CLASS, STATUS, ERROR_TYPE, MESSAGE, COUNT, RETRY_AFTER_MS, FLAGS)                       \
     X(BATCH, 10, SEQ, REQ_ID, MODEL, FIRST_INDEX, DELTAS, FINAL, FINISH_REASON, ERR_CLASS,        \
       PROMPT_TOKENS, COMPLETION_TOKENS, MESSAGE, ATTEMPT, API, OWNER, FLAGS, CONTEXT)             \
     X(ACK, 11, SEQ, REQ_ID, FIRST_INDEX, STATUS)                                                  \

@@ -56,6 +56,7 @@ s_check_defaults(const sl_config_t *cfg)
     CHECK(cfg->persist_conninfo == NULL);
     CHECK_INT(cfg->demo_port, ==, 8081);
     CHECK_INT(cfg->demo_tokens_per_s, ==, 40);
+    CHECK(cfg->tokenizer_dir == NULL); // the default place beside the binaries (sl_bpe_path)
 }
 
 static void
@@ -390,6 +391,12 @@ static const struct {
     {"routes:\n  - {model: m, targets: []}\n",
      "sluice.yaml:2: routes[0].targets: must list at least one target"},
     {"batch: {max_tokens: 3\n", "sluice.yaml:2: YAML syntax error: missing comma in flow mapping"},
+
+    // The tokenizer's vocabulary directory.
+    {"tokenizer: {dirr: /opt/bpe}\n", "sluice.yaml:1: tokenizer.dirr: unknown key"},
+    {"tokenizer: {dir: [a, b]}\n", "sluice.yaml:1: tokenizer.dir: must be a single value"},
+    {"tokenizer: {dir: \"\"}\n", "sluice.yaml:1: tokenizer.dir: must be a non-empty string"},
+    {"tokenizer: /opt/bpe\n", "sluice.yaml:1: tokenizer: must be a mapping"},
 
     // Gateway keys, and who may be served without them.
     {"keys:\n  - {name: a, key_env: A_KEY, sha256: " S_DIGEST "}\n",
@@ -925,12 +932,14 @@ s_test_diff(void)
 {
     sl_config_t *a = s_load_ok("listen: {http: \"127.0.0.1:8080\"}\n");
     sl_config_t *b = s_load_ok("listen: {http: \"127.0.0.1:8081\"}\nbatch: {max_tokens: 8}\n"
-                               "processes: {provider: 3}\nadmin: {key_env: ADMIN_KEY}\n");
+                               "processes: {provider: 3}\nadmin: {key_env: ADMIN_KEY}\n"
+                               "tokenizer: {dir: /opt/sluice/bpe}\n");
+    CHECK_STR(b->tokenizer_dir, "/opt/sluice/bpe");
     char out[512] = "";
     sl_config_diff(a, a, s_diff_add, out);
     CHECK_STR(out, "");
     sl_config_diff(a, b, s_diff_add, out);
-    CHECK_STR(out, "listen.http;batch.max_tokens;processes.provider;admin.key_env;");
+    CHECK_STR(out, "listen.http;batch.max_tokens;processes.provider;admin.key_env;tokenizer.dir;");
     sl_config_destroy(&a);
     sl_config_destroy(&b);
 }

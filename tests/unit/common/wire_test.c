@@ -327,6 +327,17 @@ s_test_golden(void)
            "c"
            "\xa1"
            "f")},
+        {{.type = SL_MSG_END,
+          .req_id = {"r", 1},
+          .ingress = {"i", 1},
+          .attempt = 1,
+          .finish_reason = {"stop", 4},
+          .prompt_tokens = 12,
+          .completion_tokens = 34,
+          .status = 200,
+          .count = 34,
+          .flags = SL_FLAG_USAGE_ESTIMATE},
+         B("\x9e\x09\xa1r\xa1i\x01\xa4stop\x0c\x22\x00\xcc\xc8\xa0\xa0\x22\x00\x04")},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *data = NULL;

@@ -111,6 +111,7 @@ s_test_bad(void)
         {"[mock retry_after_ms=5", "missing ']'"},
         {"[mock fail_model]", "option 'fail_model' needs a value (fail_model=NAME)"},
         {"[mock fail_model=]", "option 'fail_model': a name of 1 to 256 bytes"},
+        {"[mock usage=2]", "option 'usage': 2 is above 1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mockllm_directive_t d = {0};
@@ -134,6 +135,12 @@ s_test_edges(void)
     CHECK_INT(d.tokens, ==, 9);
     CHECK_INT(d.rate, ==, 3);
     CHECK_INT(d.hold, ==, 2);
+    // usage=0 turns usage off, usage=1 (the default) leaves it on.
+    CHECK(!d.no_usage);
+    CHECK_INT(mockllm_directive_parse("[mock usage=0]", 14, &d, err, sizeof err), ==, 0);
+    CHECK(d.no_usage);
+    CHECK_INT(mockllm_directive_parse("[mock usage=1]", 14, &d, err, sizeof err), ==, 0);
+    CHECK(!d.no_usage);
     CHECK_INT(mockllm_directive_parse(NULL, 0, &d, err, sizeof err), ==, 0);
     // Not NUL-terminated: only len bytes count, so a directive cut by len lacks its "]".
     CHECK_INT(mockllm_directive_parse("[mock tokens=1]", 14, &d, err, sizeof err), ==, SL_EINVAL);

@@ -1,7 +1,7 @@
 // openai_test.c - OpenAI rendering, byte for byte: a text stream (LF, CRLF, with and without
 // the usage chunk, with keepalives), tool calls single and parallel (with and without text),
-// one-shot responses, error bodies, the cap, the request reader's tool names, and the
-// malformed= and error_event= faults.
+// one-shot responses, error bodies, the cap, the request reader's tool names, usage=0 (no
+// usage chunk, no usage in a response), and the malformed= and error_event= faults.
 #include "check.h"
 #include "fixture.h"
 #include "openai.h"
@@ -57,6 +57,13 @@ s_test_text(void)
     s.opts.crlf = true;
     fixture_check_stream(&mockllm_openai_format, &s, want);
 
+    // usage=0: no usage chunk although the request asked for it.
+    s = fixture_text(MOCKLLM_FINISH_LENGTH, "length", false);
+    s.include_usage = true;
+    s.opts.no_usage = true;
+    fixture_check_stream(&mockllm_openai_format, &s,
+                         ROLE TEXT0 TEXT1 TEXT2 CHUNK("{}", "\"length\"") DONE);
+
     // Without include_usage: [DONE] right after the finish chunk.
     s = fixture_text(MOCKLLM_FINISH_STOP, "stop", false);
     fixture_check_stream(&mockllm_openai_format, &s,
@@ -106,6 +113,15 @@ s_test_response(void)
                                       "\xf0\x9f\x98\x80\",\"refusal\":null},\"logprobs\":null,"
                                       "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,"
                                       "\"completion_tokens\":3,\"total_tokens\":12}}");
+    // usage=0: the same response without "usage".
+    sl_buf_reset(&b);
+    s.opts.no_usage = true;
+    CHECK_INT(mockllm_openai_format.response(&s, 1714564800, &b), ==, 0);
+    CHECK_STR(sl_buf_str(&b),
+              HEAD("chat.completion") "\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                      "\"assistant\",\"content\":\"Hi \\\"x\\\"\\n\\t\\\\\xc3\xa9"
+                                      "\xf0\x9f\x98\x80\",\"refusal\":null},\"logprobs\":null,"
+                                      "\"finish_reason\":\"stop\"}]}");
     sl_buf_reset(&b);
     s = fixture_calls(2, false, "tool_calls", "call_A", "call_B");
     CHECK_INT(mockllm_openai_format.response(&s, 1714564800, &b), ==, 0);
