@@ -527,6 +527,14 @@ ingress_responses_parse(const char *body,
     out->context = s_context(root, c.messages, cJSON_IsString(instructions), opts);
     out->context_len = out->context ? strlen(out->context) : 0;
     out->store = opts->store;
+    if (out->store && out->context_len > INGRESS_RESPONSES_CONTEXT_MAX) {
+        s_bad(&c, "store",
+              "the request is too large to store: %zu bytes of conversation, at most %u (send "
+              "store: false)",
+              out->context_len, INGRESS_RESPONSES_CONTEXT_MAX);
+        ingress_request_free(out);
+        goto done;
+    }
     if (opts->previous_response_id) {
         const char *prev = opts->previous_response_id;
         if (strncmp(prev, "resp_", 5) != 0 || !sl_id_is_valid(prev + 5, strlen(prev + 5))) {

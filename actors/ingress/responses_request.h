@@ -27,6 +27,10 @@
 
 #include "api.h"
 
+// The largest context a stored response keeps (its conversation and echo): it travels in one
+// frame with its stream's first batch, and back with a page of deltas.
+#define INGRESS_RESPONSES_CONTEXT_MAX (6u << 20)
+
 // What makes a response stateful, as the client asked.
 typedef struct {
     bool store;                 // keep the response (GET /v1/responses/{id}); default true

@@ -14,10 +14,9 @@
 #include "sl/sock.h"
 #include "sl/text.h"
 
-#define S_ANSWER_MAX  (16u << 20) // bytes of one stored response's text or call arguments
-#define S_CONTEXT_MAX (6u << 20)  // a stored request: it travels in one frame with its batch
-#define S_PAST_ALL    (UINT64_C(1) << 62) // a READ's first index past any stream's (no page)
-#define S_AGAIN_MS    50 // a young response not stored yet is read again after this
+#define S_ANSWER_MAX (16u << 20)         // bytes of one stored response's text or call arguments
+#define S_PAST_ALL   (UINT64_C(1) << 62) // a READ's first index past any stream's (no page)
+#define S_AGAIN_MS   50                  // a young response not stored yet is read again after this
 
 typedef enum {
     S_GET,      // GET /v1/responses/{id}
@@ -252,7 +251,8 @@ s_done(ingress_t *self, ingress_conn_t *k, const sl_msg_t *record)
                                 "the previous response is still in progress",
                                 "previous_response_id");
         } else if (ingress_client_continue(k->client, sl_strn(st->context, st->context_len),
-                                           &st->answer, S_CONTEXT_MAX, err, sizeof err)
+                                           &st->answer, INGRESS_RESPONSES_CONTEXT_MAX, err,
+                                           sizeof err)
                    != 0) {
             ingress_client_fail(k->client, 400, "invalid_request_error", err,
                                 "previous_response_id");

@@ -180,6 +180,19 @@ main(void)
     ingress_responses_opts_free(&opts);
     s_bad("{\"model\":\"m1\",\"input\":\"x\",\"previous_response_id\":\"resp_1\"}",
           "previous_response_id", "is not a response id");
+    // A conversation too large to keep: refused when stored, taken with store: false.
+    size_t big = INGRESS_RESPONSES_CONTEXT_MAX + 16;
+    char *huge = sl_xcalloc(1, big + 64);
+    int n = snprintf(huge, 64, "{\"model\":\"m1\",\"input\":\"");
+    memset(huge + n, 'a', big);
+    strcpy(huge + n + big, "\"}");
+    s_bad(huge, "store", "too large to store");
+    strcpy(huge + n + big, "\",\"store\":false}");
+    CHECK_INT(s_parse(huge, &out, &opts, err, &param), ==, 0);
+    CHECK(!out.store);
+    ingress_request_free(&out);
+    ingress_responses_opts_free(&opts);
+    free(huge);
 
     // Errors name what is wrong.
     s_bad("[1]", NULL, "must be a JSON object");
