@@ -240,6 +240,47 @@ test_served(void)
            "owner only: ok\n");
 }
 
+// A stored response is its key's: another key gets 404 for it everywhere (retrieve, a
+// continuation, cancel, delete), as for a response that does not exist.
+static void
+test_responses(void)
+{
+    const char *body = "{\"model\":\"m1\",\"input\":\"keys [mock tokens=5]\"}";
+    test_http_t *r = s_run("/v1/responses", body, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+    char id[64], path[160], cont[256];
+    snprintf(id, sizeof id, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(json, "id")));
+    cJSON_Delete(json);
+    test_http_destroy(&r);
+    snprintf(path, sizeof path, "/v1/responses/%s", id);
+    r = s_run(path, NULL, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    test_http_destroy(&r);
+    r = s_run(path, NULL, "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 404, "invalid_request_error");
+    test_http_destroy(&r);
+    snprintf(cont, sizeof cont,
+             "{\"model\":\"m1\",\"input\":\"x\",\"previous_response_id\":\"%s\"}", id);
+    r = s_run("/v1/responses", cont, "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 404, "invalid_request_error");
+    CHECK(strstr(sl_buf_str(&r->body), "\"param\":\"previous_response_id\"") != NULL);
+    test_http_destroy(&r);
+    char cancel[192];
+    snprintf(cancel, sizeof cancel, "%s/cancel", path);
+    r = s_run(cancel, "{}", "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 404, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_method("DELETE", path, NULL, "Authorization: Bearer " ENV_KEY);
+    s_expect_openai_error(r, 404, "invalid_request_error");
+    test_http_destroy(&r);
+    r = s_method("DELETE", path, NULL, "Authorization: Bearer " APP_KEY);
+    CHECK_INT(r->status, ==, 200);
+    CHECK(strstr(sl_buf_str(&r->body), "\"deleted\":true") != NULL);
+    test_http_destroy(&r);
+    printf("a stored response is its key's only: ok\n");
+}
+
 // A key's limits: past requests_per_minute, or with concurrent_streams open, 429 with
 // Retry-After in the API's shape; the stream that holds the slot frees it when it ends.
 static void
@@ -347,6 +388,7 @@ main(int argc, char **argv)
     test_system_start_with(&s_sys, argv[1], argv[2], NULL, NULL, yaml);
     test_refused();
     test_served();
+    test_responses();
     test_limits();
     test_control_tcp(argv[1]);
     CHECK(test_system_stop(&s_sys));
