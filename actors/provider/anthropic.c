@@ -397,11 +397,8 @@ s_sampling(s_req_t *r, const cJSON *root, cJSON *body)
     int rc = provider_normalized_copy_number(root, "top_p", body, "top_p", r->err, r->err_size);
     if (rc == 0)
         rc = provider_normalized_copy_stop(root, body, "stop_sequences", r->err, r->err_size);
-    provider_format_t format;
     const cJSON *schema;
-    if (rc == 0)
-        rc = provider_normalized_format(root, &format, &schema, r->err, r->err_size);
-    if (rc == 0 && format != PROVIDER_FORMAT_TEXT)
+    if (rc == 0 && (rc = provider_normalized_json_format(root, &schema, r->err, r->err_size)) > 0)
         return s_fail(r, "response_format (text.format): an anthropic upstream cannot be held to a "
                          "JSON format; ask for text, or route the model to another provider");
     return rc;

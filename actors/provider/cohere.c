@@ -280,11 +280,10 @@ s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
         cJSON_AddNumberToObject(body, "p", p);
     }
     int rc = provider_normalized_copy_stop(root, body, "stop_sequences", err, err_size);
-    provider_format_t format;
     const cJSON *schema;
     if (rc == 0)
-        rc = provider_normalized_format(root, &format, &schema, err, err_size);
-    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        rc = provider_normalized_json_format(root, &schema, err, err_size);
+    if (rc <= 0)
         return rc;
     cJSON *rf = cJSON_AddObjectToObject(body, "response_format");
     cJSON_AddStringToObject(rf, "type", "json_object");

@@ -338,11 +338,10 @@ s_generation_config(const cJSON *in, cJSON *req, char *err, size_t err_size)
     static const provider_sampling_keys_t keys = {"temperature", "topP", "maxOutputTokens",
                                                   "stopSequences"};
     int rc = provider_normalized_copy_sampling(in, req, "generationConfig", &keys, err, err_size);
-    provider_format_t format;
     const cJSON *schema;
     if (rc == 0)
-        rc = provider_normalized_format(in, &format, &schema, err, err_size);
-    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        rc = provider_normalized_json_format(in, &schema, err, err_size);
+    if (rc <= 0)
         return rc;
     // JSON output: the MIME type, and the schema as JSON Schema.
     cJSON *config = cJSON_GetObjectItemCaseSensitive(req, "generationConfig");

@@ -278,30 +278,23 @@ provider_normalized_call(const cJSON *call,
 }
 
 int
-provider_normalized_format(
-    const cJSON *in, provider_format_t *format, const cJSON **schema_p, char *err, size_t err_size)
+provider_normalized_json_format(const cJSON *in, const cJSON **schema_p, char *err, size_t err_size)
 {
-    *format = PROVIDER_FORMAT_TEXT;
     *schema_p = NULL;
     const cJSON *rf = provider_normalized_get(in, "response_format");
-    if (!rf)
-        return 0;
     const char *type = provider_normalized_string(rf, "type");
-    if (type && strcmp(type, "text") == 0)
+    if (!rf || (type && strcmp(type, "text") == 0))
         return 0;
-    if (type && strcmp(type, "json_object") == 0) {
-        *format = PROVIDER_FORMAT_JSON;
-        return 0;
-    }
-    const cJSON *js = provider_normalized_get(rf, "json_schema");
-    const cJSON *schema = provider_normalized_get(js, "schema");
+    if (type && strcmp(type, "json_object") == 0)
+        return 1;
+    const cJSON *schema =
+        provider_normalized_get(provider_normalized_get(rf, "json_schema"), "schema");
     if (!type || strcmp(type, "json_schema") != 0 || !cJSON_IsObject(schema)) {
         snprintf(err, err_size,
                  "response_format: expected type text, json_object, or json_schema with "
                  "json_schema.schema an object");
         return SL_EINVAL;
     }
-    *format = PROVIDER_FORMAT_SCHEMA;
     *schema_p = schema;
-    return 0;
+    return 1;
 }

@@ -100,17 +100,14 @@ int provider_normalized_copy_sampling(const cJSON *in,
                                       char *err,
                                       size_t err_size);
 
-// The output format a request asks for (response_format: Chat Completions' own, or the
-// Responses API's text.format).
-typedef enum {
-    PROVIDER_FORMAT_TEXT = 0,   // none, or {type: text}
-    PROVIDER_FORMAT_JSON = 1,   // {type: json_object}: any JSON object
-    PROVIDER_FORMAT_SCHEMA = 2, // {type: json_schema, json_schema: {name, schema, strict?}}
-} provider_format_t;
-
-// Read in's response_format into *format and, for a schema, *schema_p (borrowed from in).
-// SL_EINVAL with err naming the field when it is neither of the three shapes.
-int provider_normalized_format(
-    const cJSON *in, provider_format_t *format, const cJSON **schema_p, char *err, size_t err_size);
+// The JSON output format a request asks for (response_format: Chat Completions' own, or the
+// Responses API's text.format): 1 for JSON, with *schema_p the JSON Schema of a json_schema
+// format (borrowed from in) or NULL for json_object; 0 for none or {type: text}; SL_EINVAL with
+// err naming the field for any other shape. An adapter that cannot hold an answer to JSON
+// refuses it.
+int provider_normalized_json_format(const cJSON *in,
+                                    const cJSON **schema_p,
+                                    char *err,
+                                    size_t err_size);
 
 #endif

@@ -143,11 +143,10 @@ s_options(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
     static const provider_sampling_keys_t keys = {"temperature", "top_p", "num_predict", "stop"};
     int rc = provider_normalized_copy_sampling(in, req, "options", &keys, err, err_size);
-    provider_format_t format;
     const cJSON *schema;
     if (rc == 0)
-        rc = provider_normalized_format(in, &format, &schema, err, err_size);
-    if (rc != 0 || format == PROVIDER_FORMAT_TEXT)
+        rc = provider_normalized_json_format(in, &schema, err, err_size);
+    if (rc <= 0)
         return rc;
     // JSON output: "json", or the schema itself.
     cJSON_AddItemToObject(req, "format",
