@@ -60,7 +60,8 @@ struct ingress_client {
     bool behind;            // a live message skipped past what it has: read the store
     bool fell_behind;       // a submitted stream that became a follower when it fell behind
     uint64_t follow_from;   // the first index it asked for
-    int64_t starting_after; // Responses: the last event number the follower has, -1 for none
+    int64_t starting_after; // GET /v1/responses/{id}?stream=true: the last event number the
+                            // follower has (-1: none); INT64_MIN for a stream's follower
 };
 
 // The invariants client.h promises, checked after every change.
@@ -772,7 +773,7 @@ ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_inde
         return SL_EINVAL;
     self->follower = true;
     self->follow_from = from_index;
-    self->starting_after = -1;
+    self->starting_after = INT64_MIN; // not a stored response's events
     return 0;
 }
 
@@ -798,7 +799,8 @@ s_follow_begin(ingress_client_t *self, const sl_msg_t *record)
     self->writer =
         self->api->state_new(self->req_id, self->req.model, sl_id_time_ms(self->req_id) / 1000);
     if (self->api->resume)
-        self->api->resume(self->writer, record->context, self->starting_after);
+        self->api->resume(self->writer, record->context,
+                          self->starting_after == INT64_MIN ? -1 : self->starting_after);
     self->tokens = self->follow_from;
     s_begin_stream(self, record->prompt_tokens);
     self->last_msg_ms = s_now_ms(self);
@@ -832,6 +834,13 @@ ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record)
     if (self->state == INGRESS_CLIENT_QUERYING) {
         if (ingress_client_hidden(self, record)) {
             ingress_client_fail(self, 404, "invalid_request_error", "No stream with that id", NULL);
+            return true;
+        }
+        if (self->starting_after != INT64_MIN && record->status == 200
+            && (record->api != SL_API_RESPONSES || !record->context.len)) {
+            // GET /v1/responses/{id}?stream=true reads stored responses only.
+            ingress_client_fail(self, 404, "invalid_request_error", "No response with that id",
+                                NULL);
             return true;
         }
         if (record->status != 200) {

@@ -144,8 +144,9 @@ int ingress_client_follow(ingress_client_t *self, const char *id, uint64_t from_
 // and the stored end ends the response once every token is out. True when the actor must
 // act (queue or resume).
 bool ingress_client_on_page(ingress_client_t *self, const sl_msg_t *record);
-// A Responses follower resuming after event number starting_after (its stream is read from
-// index 0 and the events up to it are not written again).
+// A follower of a stored response (GET /v1/responses/{id}?stream=true), resuming after event
+// number starting_after (-1: from the first; its stream is read from index 0 and the events up
+// to it are not written again): a stream that is no stored response is 404.
 void ingress_client_set_starting_after(ingress_client_t *self, int64_t starting_after);
 // True while a follower's response goes on: it wants the next page (or the live tail).
 bool ingress_client_following(const ingress_client_t *self);

@@ -170,6 +170,40 @@ s_kill_mid_response(const char *name, bool early)
            early ? "before the response's first byte" : "mid-response");
 }
 
+// A Chat Completions stream is no stored response: 404 as an object and as events.
+static void
+s_chat_is_no_response(void)
+{
+    char *chat = test_chat_body("m1", "plain [mock tokens=3]", true);
+    char url[256], id[64], path[160];
+    snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
+    test_http_t *r = test_http_new(url, chat);
+    CHECK(test_http_run(r, test_ms(10000)));
+    CHECK_INT(r->status, ==, 200);
+    CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
+    test_http_destroy(&r);
+    free(chat);
+    snprintf(url, sizeof url, "%s/v1/streams/%s", s_sys.base, id);
+    long status = 0;
+    for (int i = 0; i < 100 && status != 200; i++) { // until the store has it
+        test_http_t *g = test_http_new(url, NULL);
+        status = test_http_run(g, 2000) ? g->status : 0;
+        test_http_destroy(&g);
+        if (status != 200)
+            test_sleep_ms(50);
+    }
+    CHECK_INT(status, ==, 200);
+    snprintf(path, sizeof path, "resp_%s", id);
+    CHECK(s_get(path, &status) == NULL);
+    CHECK_INT(status, ==, 404);
+    snprintf(url, sizeof url, "%s/v1/responses/%s?stream=true", s_sys.base, path);
+    test_http_t *g = test_http_new(url, NULL);
+    CHECK(test_http_run(g, 5000));
+    CHECK_INT(g->status, ==, 404);
+    test_http_destroy(&g);
+    printf("a chat stream is no stored response: 404\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -180,6 +214,7 @@ main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_system_start(&s_sys, argv[1], argv[2], NULL);
+    s_chat_is_no_response();
     s_kill_mid_response("builder", false);
     s_kill_mid_response("persist", false);
     s_kill_mid_response("builder", true);
