@@ -96,10 +96,13 @@ main(int argc, char **argv)
     test_system_start(&s_sys, argv[1], argv[2],
                       pg ? "timeouts: {stream_idle_ms: 3000}\n"
                          : "persist: {max_bytes: 65536}\ntimeouts: {stream_idle_ms: 3000}\n");
-    // A stream under way while the store fills (20 s of tokens).
+    // A stream under way while the store fills (20 s of tokens). Its batches must need new pages
+    // once the store is full, not fit in the room left in the pages its rows are in: 4000 tokens
+    // are about 250 batches, some 45 KB, far past a leaf page's room (400 tokens fitted there
+    // now and then, and the stream ran on to its end).
     char url[128];
     snprintf(url, sizeof url, "%s/v1/chat/completions", s_sys.base);
-    char *slow_body = test_chat_body("m1", "slow one [mock tokens=400 rate=20]", true);
+    char *slow_body = test_chat_body("m1", "slow one [mock tokens=4000 rate=200]", true);
     test_http_t *slow = test_http_new(url, slow_body);
     test_http_multi_t *m = test_http_multi_new();
     test_http_multi_add(m, slow);
@@ -135,7 +138,7 @@ main(int argc, char **argv)
     test_chat_parse(slow, &p);
     CHECK(p.error_last);
     CHECK_STR(p.error_type, "store_unavailable");
-    CHECK(p.content_chunks < 400);
+    CHECK(p.content_chunks < 4000);
     CHECK_INT(p.finish_chunks, ==, 0);
     printf("the stream under way ended with one error event after %d tokens\n", p.content_chunks);
     sl_buf_free(&p.text);
