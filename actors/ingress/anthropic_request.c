@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "image.h"
 #include "openai.h"
 #include "sl/err.h"
 #include "sl/mem.h"
@@ -74,6 +75,11 @@ s_text_block(s_diag_t *d, const char *param, const char *path, const cJSON *bloc
 {
     if (!cJSON_IsObject(block))
         return s_bad(d, param, "%s: Input should be an object", path);
+    if (s_is_type(block, "image"))
+        return s_bad(d, param,
+                     "%s.type: image blocks are only allowed in a user message's content, not "
+                     "here",
+                     path);
     if (!s_is_type(block, "text"))
         return s_bad(d, param, "%s.type: Input should be 'text'", path);
     const cJSON *text = s_get(block, "text");
@@ -134,6 +140,60 @@ s_block_type(s_diag_t *d, const char *path, const cJSON *block)
     return NULL;
 }
 
+// The media types Anthropic takes an image in: a client of its API gets its rule.
+static const char *const s_media_types[] = {"image/jpeg", "image/png", "image/gif", "image/webp"};
+
+// An image block at path as a normalized image part, appended to parts: a base64 source
+// ({"type":"base64","media_type","data"}) becomes a data URL, a url source ({"type":"url",
+// "url"}) its URL.
+static int
+s_image_block(s_diag_t *d, const char *path, const cJSON *block, cJSON *parts)
+{
+    char where[PATH_MAX_LEN + PATH_STEP_LEN];
+    char field[PATH_MAX_LEN + 2 * PATH_STEP_LEN];
+    snprintf(where, sizeof where, "%s.source", path);
+    const cJSON *source = s_get(block, "source");
+    if (!cJSON_IsObject(source))
+        return s_bad(d, "messages", "%s: Field required (an object)", where);
+    cJSON *part = NULL;
+    int rc;
+    if (s_is_type(source, "url")) {
+        const char *url = s_str_field(d, where, source, "url");
+        if (!url)
+            return SL_EINVAL;
+        snprintf(field, sizeof field, "%s.url", where);
+        rc = ingress_image_part(url, field, NULL, NULL, &part, d->err, d->err_size);
+    } else if (s_is_type(source, "base64")) {
+        const char *type = s_str_field(d, where, source, "media_type");
+        const char *data = type ? s_str_field(d, where, source, "data") : NULL;
+        if (!data)
+            return SL_EINVAL;
+        bool known = false;
+        for (size_t i = 0; !known && i < sizeof s_media_types / sizeof s_media_types[0]; i++)
+            known = strcmp(type, s_media_types[i]) == 0;
+        if (!known)
+            return s_bad(d, "messages",
+                         "%s.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' "
+                         "or 'image/webp'",
+                         where);
+        // One copy of the payload, as long as the body that held it (the body cap bounds it).
+        size_t n = strlen("data:;base64,") + strlen(type) + strlen(data) + 1;
+        char *url = sl_xcalloc(n, 1);
+        snprintf(url, n, "data:%s;base64,%s", type, data);
+        snprintf(field, sizeof field, "%s.data", where);
+        rc = ingress_image_part(url, field, NULL, NULL, &part, d->err, d->err_size);
+        free(url);
+    } else {
+        return s_bad(d, "messages", "%s.type: Input should be 'base64' or 'url'", where);
+    }
+    if (rc < 0) {
+        *d->param = "messages";
+        return rc;
+    }
+    cJSON_AddItemToArray(parts, part);
+    return 0;
+}
+
 // Thinking blocks are dropped (true); any other type is refused (false, error set).
 static bool
 s_skippable(s_diag_t *d, const char *path, const char *type)
@@ -141,8 +201,8 @@ s_skippable(s_diag_t *d, const char *path, const char *type)
     if (strcmp(type, "thinking") == 0 || strcmp(type, "redacted_thinking") == 0)
         return true;
     s_bad(d, "messages",
-          "%s.type: unsupported content block type '%.64s' (sluice accepts text, tool_use, "
-          "tool_result and thinking)",
+          "%s.type: unsupported content block type '%.64s' (sluice accepts text, image, "
+          "tool_use, tool_result and thinking)",
           path, type);
     return false;
 }
@@ -188,6 +248,9 @@ s_user_blocks(s_diag_t *d, int i, const cJSON *content, cJSON *messages)
             goto fail;
         if (strcmp(type, "text") == 0) {
             if (s_text_block(d, "messages", path, block, parts) != 0)
+                goto fail;
+        } else if (strcmp(type, "image") == 0) {
+            if (s_image_block(d, path, block, parts) != 0)
                 goto fail;
         } else if (strcmp(type, "tool_result") == 0) {
             if (s_tool_result(d, path, block, messages) != 0)
@@ -260,9 +323,9 @@ s_assistant_blocks(s_diag_t *d, int i, const cJSON *content, cJSON *messages)
             cJSON_AddStringToObject(fn, "arguments", args);
             free(args);
             cJSON_AddItemToArray(calls, call);
-        } else if (strcmp(type, "tool_result") == 0) {
-            s_bad(d, "messages", "%s.type: tool_result blocks are only allowed in user messages",
-                  path);
+        } else if (strcmp(type, "tool_result") == 0 || strcmp(type, "image") == 0) {
+            s_bad(d, "messages", "%s.type: %s blocks are only allowed in user messages", path,
+                  type);
             goto fail;
         } else if (!s_skippable(d, path, type)) {
             goto fail;

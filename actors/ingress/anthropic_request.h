@@ -2,13 +2,14 @@
 // into the normalized request every provider adapter reads (docs/protocol.md).
 //
 // Accepted (docs/providers.md §Anthropic): model, max_tokens (both required), messages
-// (non-empty; roles user and assistant; content a string or blocks: text, tool_use in
-// assistant turns, tool_result in user turns, thinking and redacted_thinking, which are
-// dropped), system (a string or text blocks), tools [{name, description, input_schema}],
+// (non-empty; roles user and assistant; content a string or blocks: text, image and
+// tool_result in user turns, tool_use in assistant turns, thinking and redacted_thinking, which
+// are dropped), system (a string or text blocks), tools [{name, description, input_schema}],
 // tool_choice {type: auto|any|tool|none, name, disable_parallel_tool_use}, temperature, top_p,
 // stop_sequences, stream. Other fields (metadata, top_k, thinking ...) are ignored: they have
-// no place in the normalized request. Anything else in a content block (images, documents,
-// server tools) is refused with a message naming it, rather than silently dropped.
+// no place in the normalized request. Anything else in a content block (documents, server
+// tools; an image in an assistant turn, a tool_result or system) is refused with a message
+// naming it, rather than silently dropped.
 //
 // Normalized: system -> a first `system` message; a user turn's tool_result blocks -> one
 // `tool` message each (tool_call_id, content), in order and before the turn's text, which
@@ -18,8 +19,10 @@
 // -> content (null when there are only calls); stop_sequences -> stop; tools ->
 // [{type:function, function:{name, description, parameters}}]; tool_choice any -> "required",
 // tool -> {type:function, function:{name}}, disable_parallel_tool_use -> parallel_tool_calls
-// false. Text given as blocks stays a list of text parts; a string stays a string. A
-// tool_result's is_error has no equivalent and is dropped.
+// false; an image block -> an image part in the turn's content, in order with its text: a
+// base64 source (media_type image/jpeg, png, gif or webp, as Anthropic allows) as a data URL,
+// a url source as its URL (image.h). Text given as blocks stays a list of text parts; a string
+// stays a string. A tool_result's is_error has no equivalent and is dropped.
 //
 // A body that is not UTF-8 is refused first, naming the offset of the first bad byte
 // (ingress_openai_utf8_check). Errors name the field the way Anthropic does:

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "image.h"
 #include "sl/err.h"
 #include "sl/mem.h"
 
@@ -116,6 +117,10 @@ ingress_openai_parse(const char *body,
             goto done;
         }
         i++;
+    }
+    if (ingress_image_check_chat(messages, err, err_size) != 0) {
+        *param = "messages";
+        goto done;
     }
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream)) {

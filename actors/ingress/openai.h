@@ -29,8 +29,9 @@ typedef struct {
 // Validate a Chat Completions body. Returns 0 and fills out (caller frees with
 // ingress_request_free), or SL_EINVAL with err describing the problem and *param naming the
 // offending field (for OpenAI's error "param"), or NULL. Refused besides a body that is not a
-// JSON object with a model and messages: bytes that are not UTF-8 (ingress_openai_utf8_check)
-// and `n` other than 1 (one choice is all sluice streams). The normalized body keeps
+// JSON object with a model and messages: bytes that are not UTF-8 (ingress_openai_utf8_check),
+// `n` other than 1 (one choice is all sluice streams) and image_url parts that are malformed or
+// outside a user message (ingress_image_check_chat). The normalized body keeps
 // max_tokens and max_completion_tokens as the client sent them (docs/protocol.md).
 int ingress_openai_parse(const char *body,
                          size_t len,

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "image.h"
 #include "openai.h"
 #include "sl/err.h"
 #include "sl/ids.h"
@@ -46,10 +47,42 @@ s_str(const cJSON *obj, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-// A message's content: a string as it is, parts as normalized text parts. Text parts only:
-// images and files are refused by name.
+// An input_image part ({"type":"input_image","image_url":"<URL>","detail"?}) as a normalized
+// image part, appended to parts. Only a user message may hold one (allowed), and only by URL:
+// sluice has no Files API for a file_id to name.
 static int
-s_content(s_ctx_t *c, const cJSON *content, int item, cJSON **out)
+s_image(s_ctx_t *c, const cJSON *p, int item, int j, bool allowed, cJSON *parts)
+{
+    if (!allowed)
+        return s_bad(c, "input",
+                     "input[%d].content[%d]: input_image is only allowed in user messages", item,
+                     j);
+    const cJSON *file_id = s_get(p, "file_id");
+    if (file_id && !cJSON_IsNull(file_id))
+        return s_bad(c, "input",
+                     "input[%d].content[%d].file_id: sluice has no Files API; send the image as "
+                     "image_url (an http(s) URL or a data: URL)",
+                     item, j);
+    char field[64], detail_field[64];
+    snprintf(field, sizeof field, "input[%d].content[%d].image_url", item, j);
+    snprintf(detail_field, sizeof detail_field, "input[%d].content[%d].detail", item, j);
+    const char *url = s_str(p, "image_url");
+    if (!url)
+        return s_bad(c, "input", "%s: expected a string (an http(s) URL or a data: URL)", field);
+    cJSON *part;
+    if (ingress_image_part(url, field, s_get(p, "detail"), detail_field, &part, c->err, c->err_size)
+        != 0) {
+        *c->param = "input";
+        return SL_EINVAL;
+    }
+    cJSON_AddItemToArray(parts, part);
+    return 0;
+}
+
+// A message's content: a string as it is, parts as normalized text parts and, when images is
+// set (a user message), image parts. Files are refused by name.
+static int
+s_content(s_ctx_t *c, const cJSON *content, int item, bool images, cJSON **out)
 {
     if (cJSON_IsString(content)) {
         *out = cJSON_CreateString(content->valuestring);
@@ -62,6 +95,13 @@ s_content(s_ctx_t *c, const cJSON *content, int item, cJSON **out)
     for (const cJSON *p = content->child; p; p = p->next, j++) {
         const char *type = s_str(p, "type");
         const char *text = NULL;
+        if (type && !strcmp(type, "input_image")) {
+            if (s_image(c, p, item, j, images, parts) != 0) {
+                cJSON_Delete(parts);
+                return SL_EINVAL;
+            }
+            continue;
+        }
         if (type && (!strcmp(type, "input_text") || !strcmp(type, "output_text")))
             text = s_str(p, "text");
         else if (type && !strcmp(type, "refusal"))
@@ -70,7 +110,7 @@ s_content(s_ctx_t *c, const cJSON *content, int item, cJSON **out)
             cJSON_Delete(parts);
             return s_bad(c, "input",
                          "input[%d].content[%d].type: '%s' is not supported; sluice takes "
-                         "input_text, output_text and refusal parts",
+                         "input_text, input_image, output_text and refusal parts",
                          item, j, type ? type : "(missing)");
         }
         if (!text) {
@@ -96,7 +136,7 @@ s_message(s_ctx_t *c, const cJSON *m, int item)
         return s_bad(c, "input",
                      "input[%d].role: expected 'user', 'assistant', 'system' or 'developer'", item);
     cJSON *content = NULL;
-    if (s_content(c, s_get(m, "content"), item, &content) != 0)
+    if (s_content(c, s_get(m, "content"), item, !strcmp(role, "user"), &content) != 0)
         return SL_EINVAL;
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "role", strcmp(role, "developer") ? role : "system");
@@ -146,7 +186,7 @@ s_function_output(s_ctx_t *c, const cJSON *fo, int item)
     cJSON *content = NULL;
     if (cJSON_IsString(output))
         content = cJSON_CreateString(output->valuestring);
-    else if (cJSON_IsArray(output) && s_content(c, output, item, &content) != 0)
+    else if (cJSON_IsArray(output) && s_content(c, output, item, false, &content) != 0)
         return SL_EINVAL;
     if (!content)
         return s_bad(c, "input", "input[%d].output: expected a string or text parts", item);

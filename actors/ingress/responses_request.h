@@ -4,21 +4,23 @@
 //
 // Accepted: model (required); input, a string (one user message) or a list of items: messages
 // ({role: user|assistant|system|developer, content: a string or parts input_text, output_text,
-// refusal}; `type: "message"` optional), function_call ({call_id, name, arguments}),
+// refusal, and in user messages input_image {image_url: an http(s) or data: URL, detail}};
+// `type: "message"` optional), function_call ({call_id, name, arguments}),
 // function_call_output ({call_id, output: a string or text parts}) and reasoning (dropped: no
 // upstream takes another's reasoning back); instructions (a first system message); tools
 // (function tools {type: function, name, description, parameters, strict}); tool_choice
 // (auto|none|required or {type: function, name}); parallel_tool_calls; max_output_tokens (->
 // max_completion_tokens); temperature; top_p; text.format (text, json_object, json_schema ->
 // response_format); stream; store (default true); background; previous_response_id;
-// metadata (an object of up to 16 string values). Other fields are ignored. Images, files,
-// hosted tools and item references are refused with a message naming the item, rather than
-// dropped.
+// metadata (an object of up to 16 string values). Other fields are ignored. Images by file_id
+// (sluice has no Files API), images outside user messages, files, hosted tools and item
+// references are refused with a message naming the item, rather than dropped.
 //
 // Normalized: a developer message is a system message; an assistant message's text and the
 // function_call items right after it are one assistant message with tool_calls (a
 // function_call with no assistant message before it gets one with content null); each
-// function_call_output is a `tool` message. Errors name the field as OpenAI does
+// function_call_output is a `tool` message; an input_image is a normalized image part (image.h).
+// Errors name the field as OpenAI does
 // ("input[1].content[0].type"). Pure; not thread-safe (cJSON's error pointer is global).
 #ifndef INGRESS_RESPONSES_REQUEST_H
 #define INGRESS_RESPONSES_REQUEST_H

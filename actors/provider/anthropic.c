@@ -90,10 +90,47 @@ s_add_text_block(cJSON *blocks, const char *text)
     cJSON_AddItemToArray(blocks, block);
 }
 
-// Append content (a string or an array of text parts) to blocks as text blocks. Empty texts
-// are dropped: Anthropic rejects empty text blocks, and they carry nothing.
+// The media types Anthropic takes an image in (its vision guide); it refuses the others.
+static const char *const s_image_types[] = {"image/jpeg", "image/png", "image/gif", "image/webp"};
+
+// An image part as an image block: a data URL's payload as a base64 source, an http(s) URL as
+// a url source, which Anthropic fetches itself. detail has no equivalent and is dropped.
 static int
-s_text_blocks(s_req_t *r, const cJSON *content, const char *where, cJSON *blocks)
+s_image_block(s_req_t *r, const cJSON *part, const char *where, cJSON *blocks)
+{
+    sl_image_url_t img;
+    const char *detail;
+    int rc = provider_normalized_image(part, where, &img, &detail, r->err, r->err_size);
+    if (rc < 0)
+        return rc;
+    bool known = img.kind == SL_IMAGE_URL_HTTP;
+    for (size_t i = 0; !known && i < sizeof s_image_types / sizeof s_image_types[0]; i++)
+        known = strcmp(img.mime, s_image_types[i]) == 0;
+    if (!known)
+        return s_fail(r,
+                      "%s: anthropic takes image/jpeg, image/png, image/gif and image/webp "
+                      "images, not '%s'",
+                      where, img.mime);
+    cJSON *block = cJSON_CreateObject();
+    cJSON_AddStringToObject(block, "type", "image");
+    cJSON *source = cJSON_AddObjectToObject(block, "source");
+    if (img.kind == SL_IMAGE_URL_DATA) {
+        cJSON_AddStringToObject(source, "type", "base64");
+        cJSON_AddStringToObject(source, "media_type", img.mime);
+        cJSON_AddStringToObject(source, "data", img.data);
+    } else {
+        cJSON_AddStringToObject(source, "type", "url");
+        cJSON_AddStringToObject(source, "url", img.url);
+    }
+    cJSON_AddItemToArray(blocks, block);
+    return 0;
+}
+
+// Append content (a string or an array of parts) to blocks: text parts as text blocks, image
+// parts as image blocks when images is set (a user turn), else refused. Empty texts are
+// dropped: Anthropic rejects empty text blocks, and they carry nothing.
+static int
+s_blocks(s_req_t *r, const cJSON *content, const char *where, bool images, cJSON *blocks)
 {
     if (!content)
         return 0;
@@ -110,6 +147,12 @@ s_text_blocks(s_req_t *r, const cJSON *content, const char *where, cJSON *blocks
     {
         char part_where[64];
         snprintf(part_where, sizeof part_where, "%s.content[%d]", where, i++);
+        if (images && provider_normalized_is_image(part)) {
+            int rc = s_image_block(r, part, part_where, blocks);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         const char *text;
         int rc = provider_normalized_part_text(part, part_where, &text, r->err, r->err_size);
         if (rc < 0)
@@ -120,16 +163,16 @@ s_text_blocks(s_req_t *r, const cJSON *content, const char *where, cJSON *blocks
     return 0;
 }
 
-// A message's content for Anthropic: a string stays a string, text parts become text blocks.
-// Caller owns *out_p.
+// A message's content for Anthropic: a string stays a string, parts become blocks (images only
+// when images is set). Caller owns *out_p.
 static int
-s_content(s_req_t *r, const cJSON *content, const char *where, cJSON **out_p)
+s_content(s_req_t *r, const cJSON *content, const char *where, bool images, cJSON **out_p)
 {
     *out_p = cJSON_IsString(content) ? cJSON_CreateString(content->valuestring) : NULL;
     if (*out_p || !content)
         return *out_p ? 0 : s_fail(r, "%s.content: missing", where);
     *out_p = cJSON_CreateArray();
-    int rc = s_text_blocks(r, content, where, *out_p);
+    int rc = s_blocks(r, content, where, images, *out_p);
     if (rc < 0) {
         cJSON_Delete(*out_p);
         *out_p = NULL;
@@ -153,7 +196,7 @@ s_system_message(s_req_t *r, const cJSON *msg, const char *where)
     const cJSON *content = provider_normalized_get(msg, "content");
     if (r->n_system++ == 0 && cJSON_IsString(content))
         r->system_text = content->valuestring;
-    return s_text_blocks(r, content, where, r->system);
+    return s_blocks(r, content, where, false, r->system);
 }
 
 static int
@@ -167,10 +210,10 @@ s_user_message(s_req_t *r, const cJSON *msg, const char *where)
         r->tool_turn = NULL;
         if (!content)
             return s_fail(r, "%s.content: missing", where);
-        return s_text_blocks(r, content, where, turn);
+        return s_blocks(r, content, where, true, turn);
     }
     cJSON *out;
-    int rc = s_content(r, content, where, &out);
+    int rc = s_content(r, content, where, true, &out);
     if (rc == 0)
         s_add_message(r, "user", out);
     return rc;
@@ -212,13 +255,13 @@ s_assistant_message(s_req_t *r, const cJSON *msg, const char *where)
         return s_fail(r, "%s.tool_calls: expected an array", where);
     if (cJSON_GetArraySize(calls) == 0) {
         cJSON *out = NULL;
-        int rc = content ? s_content(r, content, where, &out) : 0;
+        int rc = content ? s_content(r, content, where, false, &out) : 0;
         if (rc == 0) // a turn with neither content nor calls is empty text
             s_add_message(r, "assistant", out ? out : cJSON_CreateString(""));
         return rc;
     }
     cJSON *blocks = cJSON_CreateArray();
-    int rc = s_text_blocks(r, content, where, blocks);
+    int rc = s_blocks(r, content, where, false, blocks);
     int i = 0;
     const cJSON *call;
     cJSON_ArrayForEach(call, calls)
@@ -249,7 +292,7 @@ s_tool_message(s_req_t *r, const cJSON *msg, const char *where)
     cJSON_AddStringToObject(block, "tool_use_id", id);
     if (content && !(cJSON_IsString(content) && !*content->valuestring)) {
         cJSON *out; // an empty result is sent as no content
-        int rc = s_content(r, content, where, &out);
+        int rc = s_content(r, content, where, false, &out);
         if (rc < 0) {
             cJSON_Delete(block);
             return rc;

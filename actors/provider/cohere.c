@@ -69,10 +69,33 @@ s_fail(char *err, size_t err_size, const char *fmt, ...)
     return SL_EINVAL;
 }
 
-// A message's content for Cohere: a string stays a string, text parts stay text parts (only
-// type and text are kept). NULL content is NULL. Caller owns *out_p.
+// An image part for Cohere, whose v2 content parts have OpenAI's shape: {"type":"image_url",
+// "image_url":{"url", "detail"?}}, the URL a data URL or an http(s) one. Checked, then rebuilt
+// with only the fields Cohere knows.
 static int
-s_content(const cJSON *content, const char *where, cJSON **out_p, char *err, size_t err_size)
+s_image(const cJSON *part, const char *where, cJSON *parts, char *err, size_t err_size)
+{
+    sl_image_url_t img;
+    const char *detail;
+    int rc = provider_normalized_image(part, where, &img, &detail, err, err_size);
+    if (rc < 0)
+        return rc;
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "type", "image_url");
+    cJSON *image_url = cJSON_AddObjectToObject(out, "image_url");
+    cJSON_AddStringToObject(image_url, "url", img.url);
+    if (detail)
+        cJSON_AddStringToObject(image_url, "detail", detail);
+    cJSON_AddItemToArray(parts, out);
+    return 0;
+}
+
+// A message's content for Cohere: a string stays a string, text parts stay text parts (only
+// type and text are kept), image parts stay image parts when images is set (a user message;
+// elsewhere they are refused). NULL content is NULL. Caller owns *out_p.
+static int
+s_content(
+    const cJSON *content, const char *where, bool images, cJSON **out_p, char *err, size_t err_size)
 {
     *out_p = NULL;
     if (!content)
@@ -90,16 +113,20 @@ s_content(const cJSON *content, const char *where, cJSON **out_p, char *err, siz
     {
         char part_where[64];
         snprintf(part_where, sizeof part_where, "%s.content[%d]", where, i++);
-        const char *text;
-        int rc = provider_normalized_part_text(part, part_where, &text, err, err_size);
+        bool image = images && provider_normalized_is_image(part);
+        const char *text = NULL;
+        int rc = image ? s_image(part, part_where, parts, err, err_size)
+                       : provider_normalized_part_text(part, part_where, &text, err, err_size);
         if (rc < 0) {
             cJSON_Delete(parts);
             return rc;
         }
-        cJSON *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(out, "type", "text");
-        cJSON_AddStringToObject(out, "text", text);
-        cJSON_AddItemToArray(parts, out);
+        if (!image) {
+            cJSON *out = cJSON_CreateObject();
+            cJSON_AddStringToObject(out, "type", "text");
+            cJSON_AddStringToObject(out, "text", text);
+            cJSON_AddItemToArray(parts, out);
+        }
     }
     *out_p = parts;
     return 0;
@@ -150,7 +177,7 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
         return rc;
     const cJSON *content = provider_normalized_get(msg, "content");
     cJSON *text;
-    rc = s_content(content, where, &text, err, err_size);
+    rc = s_content(content, where, strcmp(role, "user") == 0, &text, err, err_size);
     if (rc < 0)
         return rc;
     cJSON *out = cJSON_CreateObject();

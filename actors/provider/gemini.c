@@ -90,10 +90,42 @@ s_push(cJSON *array)
     return obj;
 }
 
-// Append text parts {"text": ...} for a message's content; empty texts are left out, because
-// Gemini rejects a part without data.
+// An image part as a Gemini part: a data URL as {"inlineData": {mimeType, data}}, an http(s)
+// URL as {"fileData": {mimeType, fileUri}}, which needs the media type: it is read from the
+// URL's extension, and a URL without a known one is refused. detail is dropped.
 static int
-s_text_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_size)
+s_image_part(const cJSON *part, const char *where, cJSON *parts, char *err, size_t err_size)
+{
+    sl_image_url_t img;
+    const char *detail;
+    int rc = provider_normalized_image(part, where, &img, &detail, err, err_size);
+    if (rc < 0)
+        return rc;
+    if (img.kind == SL_IMAGE_URL_DATA) {
+        cJSON *inline_data = cJSON_AddObjectToObject(s_push(parts), "inlineData");
+        cJSON_AddStringToObject(inline_data, "mimeType", img.mime);
+        cJSON_AddStringToObject(inline_data, "data", img.data);
+        return 0;
+    }
+    const char *mime = sl_image_url_ext_mime(img.url);
+    if (!mime) {
+        snprintf(err, err_size,
+                 "%s.image_url.url: gemini needs a data: URL for this image (an http(s) URL "
+                 "must end in .jpg, .jpeg, .png, .webp, .gif, .heic or .heif)",
+                 where);
+        return SL_EINVAL;
+    }
+    cJSON *file_data = cJSON_AddObjectToObject(s_push(parts), "fileData");
+    cJSON_AddStringToObject(file_data, "mimeType", mime);
+    cJSON_AddStringToObject(file_data, "fileUri", img.url);
+    return 0;
+}
+
+// Append parts for a message's content: text as {"text": ...}, image parts when images is set
+// (a user message; elsewhere they are refused). Empty texts are left out, because Gemini
+// rejects a part without data.
+static int
+s_content_parts(const cJSON *msg, int index, bool images, cJSON *parts, char *err, size_t err_size)
 {
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     if (!content || cJSON_IsNull(content))
@@ -113,6 +145,12 @@ s_text_parts(const cJSON *msg, int index, cJSON *parts, char *err, size_t err_si
     {
         char where[64];
         snprintf(where, sizeof where, "messages[%d].content[%d]", index, i++);
+        if (images && provider_normalized_is_image(part)) {
+            int rc = s_image_part(part, where, parts, err, err_size);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         const char *text;
         int rc = provider_normalized_part_text(part, where, &text, err, err_size);
         if (rc < 0)
@@ -238,11 +276,11 @@ s_contents(const cJSON *in, cJSON *req, char *err, size_t err_size)
             if (!system)
                 system = cJSON_AddArrayToObject(cJSON_AddObjectToObject(req, "systemInstruction"),
                                                 "parts");
-            rc = s_text_parts(msg, index, system, err, err_size);
+            rc = s_content_parts(msg, index, false, system, err, err_size);
         } else {
             results = NULL;
             cJSON *parts = cJSON_CreateArray();
-            rc = s_text_parts(msg, index, parts, err, err_size);
+            rc = s_content_parts(msg, index, strcmp(role, "user") == 0, parts, err, err_size);
             if (rc == 0 && strcmp(role, "assistant") == 0)
                 rc = s_call_parts(msg, index, parts, err, err_size);
             s_add_content(contents, strcmp(role, "assistant") == 0 ? "model" : "user", parts);

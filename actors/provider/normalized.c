@@ -63,12 +63,48 @@ provider_normalized_part_text(
 {
     const char *type = provider_normalized_string(part, "type");
     const char *text = provider_normalized_string(part, "text");
+    if (provider_normalized_is_image(part))
+        return s_fail(err, err_size, "%s: an image part is only taken in a user message", where);
     if (!type || strcmp(type, "text") != 0)
         return s_fail(err, err_size, "%s: part type '%s' is not supported", where,
                       type ? type : "(none)");
     if (!text)
         return s_fail(err, err_size, "%s.text: missing or not a string", where);
     *text_p = text;
+    return 0;
+}
+
+bool
+provider_normalized_is_image(const cJSON *part)
+{
+    const char *type = provider_normalized_string(part, "type");
+    return type && strcmp(type, "image_url") == 0;
+}
+
+int
+provider_normalized_image(const cJSON *part,
+                          const char *where,
+                          sl_image_url_t *image,
+                          const char **detail_p,
+                          char *err,
+                          size_t err_size)
+{
+    const cJSON *image_url = provider_normalized_get(part, "image_url");
+    const char *url = provider_normalized_string(image_url, "url");
+    const cJSON *detail = provider_normalized_get(image_url, "detail");
+    *detail_p = NULL;
+    if (!url)
+        return s_fail(err, err_size, "%s.image_url.url: missing or not a string", where);
+    if (detail
+        && (!cJSON_IsString(detail)
+            || (strcmp(detail->valuestring, "auto") != 0 && strcmp(detail->valuestring, "low") != 0
+                && strcmp(detail->valuestring, "high") != 0)))
+        return s_fail(err, err_size, "%s.image_url.detail: expected 'auto', 'low' or 'high'",
+                      where);
+    char why[128];
+    if (sl_image_url_parse(url, image, why, sizeof why) != 0)
+        return s_fail(err, err_size, "%s.image_url.url: %s", where, why);
+    *detail_p = detail ? detail->valuestring : NULL;
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "sl/buf.h"
+#include "sl/image_url.h"
 
 // Parse body as a JSON object whose "messages" is an array. Caller owns the result (free with
 // cJSON_Delete); NULL when the body is not such an object.
@@ -25,9 +26,25 @@ int provider_normalized_role(
     const cJSON *msg, int index, const char **role_p, char *err, size_t err_size);
 
 // The text of one content part ({"type":"text","text":...}), borrowed from part; SL_EINVAL for
-// another part type. where names the part in err ("messages[1].content[0]").
+// another part type. where names the part in err ("messages[1].content[0]"). Callers that take
+// only text call it: an image part there is refused as "<where>: an image part is only taken in
+// a user message".
 int provider_normalized_part_text(
     const cJSON *part, const char *where, const char **text_p, char *err, size_t err_size);
+
+// True when part is an image part: {"type":"image_url", ...}.
+bool provider_normalized_is_image(const cJSON *part);
+
+// One image part, {"type":"image_url","image_url":{"url":..., "detail"?:...}}: its URL parsed
+// into *image (a data URL's payload borrowed from part), and its detail ("auto", "low" or
+// "high"; NULL when not given) in *detail_p, borrowed. SL_EINVAL with err naming the field
+// ("messages[1].content[0].image_url.url: the data is empty") when the part is not that shape.
+int provider_normalized_image(const cJSON *part,
+                              const char *where,
+                              sl_image_url_t *image,
+                              const char **detail_p,
+                              char *err,
+                              size_t err_size);
 
 // Append a message's whole content to out: a string as is, an array's text parts one after the
 // other, null or missing as nothing. SL_EINVAL for another content or part type, or when out's

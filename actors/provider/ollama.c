@@ -74,8 +74,57 @@ s_tool_calls(const cJSON *msg, int index, cJSON *out, char *err, size_t err_size
     return 0;
 }
 
-// messages -> messages: content flattened to one string, tool calls with object arguments,
-// tool results named by the call they answer.
+// A user message's content: the text of its parts into text (as provider_normalized_text
+// reads it), the base64 payload of its image parts into *images_p (a new array; caller owns,
+// NULL when there are none). Ollama takes an image's bytes only, so an http(s) URL is refused.
+static int
+s_user_content(
+    const cJSON *msg, int index, sl_buf_t *text, cJSON **images_p, char *err, size_t err_size)
+{
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    *images_p = NULL;
+    if (!cJSON_IsArray(content))
+        return provider_normalized_text(msg, index, text, err, err_size);
+    const cJSON *part;
+    int i = 0;
+    cJSON_ArrayForEach(part, content)
+    {
+        char where[64];
+        snprintf(where, sizeof where, "messages[%d].content[%d]", index, i++);
+        int rc;
+        if (!provider_normalized_is_image(part)) {
+            const char *t;
+            rc = provider_normalized_part_text(part, where, &t, err, err_size);
+            if (rc == 0 && sl_buf_append_str(text, t) != 0) {
+                snprintf(err, err_size, "messages[%d].content: too large", index);
+                rc = SL_EINVAL;
+            }
+        } else {
+            sl_image_url_t img;
+            const char *detail; // Ollama has no detail setting: dropped
+            rc = provider_normalized_image(part, where, &img, &detail, err, err_size);
+            if (rc == 0 && img.kind != SL_IMAGE_URL_DATA) {
+                snprintf(err, err_size,
+                         "%s.image_url.url: ollama takes images as base64 data: URLs", where);
+                rc = SL_EINVAL;
+            }
+            if (rc == 0) {
+                if (!*images_p)
+                    *images_p = cJSON_CreateArray();
+                cJSON_AddItemToArray(*images_p, cJSON_CreateString(img.data));
+            }
+        }
+        if (rc < 0) {
+            cJSON_Delete(*images_p);
+            *images_p = NULL;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+// messages -> messages: content flattened to one string, a user message's images in its
+// images array, tool calls with object arguments, tool results named by the call they answer.
 static int
 s_messages(const cJSON *in, cJSON *req, char *err, size_t err_size)
 {
@@ -89,16 +138,21 @@ s_messages(const cJSON *in, cJSON *req, char *err, size_t err_size)
     cJSON_ArrayForEach(msg, messages)
     {
         const char *role;
+        cJSON *images = NULL; // owned until added to m
         rc = provider_normalized_role(msg, index, &role, err, err_size);
         if (rc == 0) {
             sl_buf_reset(&text);
-            rc = provider_normalized_text(msg, index, &text, err, err_size);
+            rc = strcmp(role, "user") == 0
+                     ? s_user_content(msg, index, &text, &images, err, err_size)
+                     : provider_normalized_text(msg, index, &text, err, err_size);
         }
         if (rc < 0)
             break;
         cJSON *m = s_push(out);
         cJSON_AddStringToObject(m, "role", role);
         cJSON_AddStringToObject(m, "content", sl_buf_str(&text));
+        if (images)
+            cJSON_AddItemToObject(m, "images", images);
         if (strcmp(role, "assistant") == 0) {
             rc = s_tool_calls(msg, index, m, err, err_size);
         } else if (strcmp(role, "tool") == 0) {

@@ -343,8 +343,12 @@ s_test_errors(void)
     s_check_error("{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400,
                   "invalid_request_error", "max_tokens: Field required");
     s_check_error("{\"model\":\"m1\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":"
-                  "[{\"type\":\"image\"}]}]}",
+                  "[{\"type\":\"document\"}]}]}",
                   400, "invalid_request_error", "messages.0.content.0.type");
+    s_check_error("{\"model\":\"m1\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":"
+                  "[{\"type\":\"image\"}]}]}",
+                  400, "invalid_request_error",
+                  "messages.0.content.0.source: Field required (an object)");
     s_check_error(NULL, 405, "invalid_request_error", "Method not allowed"); // GET
     printf("errors: ok\n");
 }

@@ -99,6 +99,25 @@ static const struct {
      "{'messages':[{'role':'user','content':'a'}],'max_tokens':5,'tools':[{'type':'function',"
      "'function':{'name':'f','parameters':{}}}],'tool_choice':'none'}",
      false},
+    // Images: a base64 source becomes a data URL, a url source its URL, in order with the text;
+    // an image after tool results stays in the turn's user message, after the tool messages.
+    {"{'model':'m1','max_tokens':8,'messages':[{'role':'user','content':[{'type':'text','text':"
+     "'What is this?'},{'type':'image','source':{'type':'base64','media_type':'image/png',"
+     "'data':'iVBORw0KGgo='}},{'type':'image','source':{'type':'url','url':"
+     "'https://x.com/a.jpg'}}]}]}",
+     "{'messages':[{'role':'user','content':[{'type':'text','text':'What is this?'},{'type':"
+     "'image_url','image_url':{'url':'data:image/png;base64,iVBORw0KGgo='}},{'type':"
+     "'image_url','image_url':{'url':'https://x.com/a.jpg'}}]}],'max_tokens':8}",
+     false},
+    {"{'model':'m1','max_tokens':8,'messages':[{'role':'user','content':'q'},{'role':"
+     "'assistant','content':[{'type':'tool_use','id':'t','name':'f','input':{}}]},{'role':"
+     "'user','content':[{'type':'tool_result','tool_use_id':'t','content':'r'},{'type':'image',"
+     "'source':{'type':'base64','media_type':'image/gif','data':'R0lG'}}]}]}",
+     "{'messages':[{'role':'user','content':'q'},{'role':'assistant','content':null,"
+     "'tool_calls':[{'id':'t','type':'function','function':{'name':'f','arguments':'{}'}}]},"
+     "{'role':'tool','tool_call_id':'t','content':'r'},{'role':'user','content':[{'type':"
+     "'image_url','image_url':{'url':'data:image/gif;base64,R0lG'}}]}],'max_tokens':8}",
+     false},
     {"{'model':'m1','max_tokens':5,'tool_choice':{'type':'auto'},'messages':[{'role':'user',"
      "'content':'a'},{'role':'assistant','content':[{'type':'redacted_thinking','data':'x'}]}]}",
      "{'messages':[{'role':'user','content':'a'},{'role':'assistant','content':''}],"
@@ -142,8 +161,8 @@ static const struct {
     {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'text':'x'}]}]}",
      "messages", "messages.0.content.0: Input should be an object with a string 'type'"},
     {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':'x'},{'role':'user',"
-     "'content':[{'type':'image','source':{}}]}]}",
-     "messages", "messages.1.content.0.type: unsupported content block type 'image'"},
+     "'content':[{'type':'document','source':{}}]}]}",
+     "messages", "messages.1.content.0.type: unsupported content block type 'document'"},
     {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'text'}]}]}",
      "messages", "messages.0.content.0.text: Field required"},
     {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'tool_use',"
@@ -163,12 +182,18 @@ static const struct {
      "messages", "messages.0.content.0.tool_use_id: Field required"},
     {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'tool_result',"
      "'tool_use_id':'a','content':[{'type':'image'}]}]}]}",
+     "messages",
+     "messages.0.content.0.content.0.type: image blocks are only allowed in a user message's "
+     "content, not here"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'tool_result',"
+     "'tool_use_id':'a','content':[{'type':'document'}]}]}]}",
      "messages", "messages.0.content.0.content.0.type: Input should be 'text'"},
     {"{'model':'m','max_tokens':1,'system':5,'messages':[{'role':'user','content':'x'}]}", "system",
      "system: Input should be a string or a list of text blocks"},
     {"{'model':'m','max_tokens':1,'system':[{'type':'image'}],'messages':[{'role':'user',"
      "'content':'x'}]}",
-     "system", "system.0.type: Input should be 'text'"},
+     "system",
+     "system.0.type: image blocks are only allowed in a user message's content, not here"},
     {"{'model':'m','max_tokens':1,'tools':{},'messages':[{'role':'user','content':'x'}]}", "tools",
      "tools: Input should be a list"},
     {"{'model':'m','max_tokens':1,'tools':[{'input_schema':{}}],'messages':[{'role':'user',"
@@ -202,9 +227,53 @@ static const struct {
      "stream", "stream: Input should be a boolean"},
 };
 
+// Malformed images, each refused with exactly this message (param "messages").
+static const struct {
+    const char *in;
+    const char *err;
+} bad_images[] = {
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image'}]}]}",
+     "messages.0.content.0.source: Field required (an object)"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'file','file_id':'f'}}]}]}",
+     "messages.0.content.0.source.type: Input should be 'base64' or 'url'"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'base64','data':'QQ=='}}]}]}",
+     "messages.0.content.0.source.media_type: Field required (a non-empty string)"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'base64','media_type':'image/png'}}]}]}",
+     "messages.0.content.0.source.data: Field required (a non-empty string)"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'base64','media_type':'image/bmp','data':'Qk0='}}]}]}",
+     "messages.0.content.0.source.media_type: Input should be 'image/jpeg', 'image/png', "
+     "'image/gif' or 'image/webp'"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'text','text':"
+     "'a'},{'type':'image','source':{'type':'base64','media_type':'image/png','data':'ab-d'}}]}]}",
+     "messages.0.content.1.source.data: the data is not base64 (byte 2)"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'url','url':'file:///etc/passwd'}}]}]}",
+     "messages.0.content.0.source.url: expected an http(s) URL or a data: URL"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':[{'type':'image',"
+     "'source':{'type':'url','url':7}}]}]}",
+     "messages.0.content.0.source.url: Field required (a non-empty string)"},
+    {"{'model':'m','max_tokens':1,'messages':[{'role':'user','content':'q'},{'role':"
+     "'assistant','content':[{'type':'image','source':{'type':'url','url':'https://x/a.png'}}]}]}",
+     "messages.1.content.0.type: image blocks are only allowed in user messages"},
+};
+
 int
 main(void)
 {
+    for (size_t i = 0; i < sizeof bad_images / sizeof bad_images[0]; i++) {
+        char *in = s_json(bad_images[i].in);
+        ingress_request_t r;
+        char e[256];
+        const char *p = "unset";
+        CHECK_INT(ingress_anthropic_parse(in, strlen(in), &r, e, sizeof e, &p), ==, SL_EINVAL);
+        CHECK_STR(e, bad_images[i].err);
+        CHECK_STR(p, "messages");
+        free(in);
+    }
     ingress_request_t req;
     char err[256];
     const char *param;

@@ -83,6 +83,10 @@ s_test_parse(void)
          "n: expected an integer"},
         {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],\"n\":1e300}", "n",
          "n: expected an integer"},
+        // Image parts are checked (image_test.c has the cases): the error names the part.
+        {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+         "\"image_url\":{\"url\":\"data:image/png;base64,\"}}]}]}",
+         "messages", "messages[0].content[0].image_url.url: the data is empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         param = "unset";

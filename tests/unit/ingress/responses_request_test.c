@@ -58,9 +58,89 @@ s_bad(const char *body, const char *want_param, const char *want)
     CHECK(out.body == NULL && opts.metadata == NULL && opts.previous_response_id == NULL);
 }
 
+// A copy of s with single quotes as double quotes, to keep the JSON below readable. Caller
+// frees.
+static char *
+s_q(const char *s)
+{
+    char *out = sl_xstrdup(s);
+    for (char *p = out; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return out;
+}
+
+// input_image parts: normalized to image parts in user messages; the exact error, naming the
+// part, for each way one can be wrong.
+static void
+s_test_images(void)
+{
+    char *in = s_q("{'model':'m1','input':[{'role':'user','content':[{'type':'input_text',"
+                   "'text':'What is this?'},{'type':'input_image','image_url':"
+                   "'data:image/png;base64,iVBORw0KGgo=','detail':'low'},{'type':'input_image',"
+                   "'image_url':'https://x.com/a.jpg','detail':'auto','file_id':null}]}]}");
+    char *want = s_q("{'messages':[{'role':'user','content':[{'type':'text','text':"
+                     "'What is this?'},{'type':'image_url','image_url':{'url':"
+                     "'data:image/png;base64,iVBORw0KGgo=','detail':'low'}},{'type':'image_url',"
+                     "'image_url':{'url':'https://x.com/a.jpg','detail':'auto'}}]}]}");
+    s_ok(in, want);
+    free(in);
+    free(want);
+
+    static const struct {
+        const char *body;
+        const char *err;
+    } bad[] = {
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image','file_id':"
+         "'file-1'}]}]}",
+         "input[0].content[0].file_id: sluice has no Files API; send the image as image_url (an "
+         "http(s) URL or a data: URL)"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image'}]}]}",
+         "input[0].content[0].image_url: expected a string (an http(s) URL or a data: URL)"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image','image_url':"
+         "{'url':'https://x.com/a.png'}}]}]}",
+         "input[0].content[0].image_url: expected a string (an http(s) URL or a data: URL)"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_text','text':'a'},"
+         "{'type':'input_image','image_url':'data:image/png;base64,'}]}]}",
+         "input[0].content[1].image_url: the data is empty"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image','image_url':"
+         "'data:application/pdf;base64,JVBE'}]}]}",
+         "input[0].content[0].image_url: media type 'application/pdf' is not an image type"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image','image_url':"
+         "'x.png'}]}]}",
+         "input[0].content[0].image_url: expected an http(s) URL or a data: URL"},
+        {"{'model':'m1','input':[{'role':'user','content':[{'type':'input_image','image_url':"
+         "'https://x.com/a.png','detail':'ultra'}]}]}",
+         "input[0].content[0].detail: expected 'auto', 'low' or 'high'"},
+        {"{'model':'m1','input':[{'role':'system','content':[{'type':'input_image','image_url':"
+         "'https://x.com/a.png'}]}]}",
+         "input[0].content[0]: input_image is only allowed in user messages"},
+        {"{'model':'m1','input':[{'role':'assistant','content':[{'type':'input_image',"
+         "'image_url':'https://x.com/a.png'}]}]}",
+         "input[0].content[0]: input_image is only allowed in user messages"},
+        {"{'model':'m1','input':[{'type':'function_call','call_id':'c','name':'f','arguments':"
+         "'{}'},{'type':'function_call_output','call_id':'c','output':[{'type':'input_image',"
+         "'image_url':'https://x.com/a.png'}]}]}",
+         "input[1].content[0]: input_image is only allowed in user messages"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *body = s_q(bad[i].body);
+        ingress_request_t out;
+        ingress_responses_opts_t opts;
+        char err[256] = "";
+        const char *param = NULL;
+        CHECK_INT(s_parse(body, &out, &opts, err, &param), ==, SL_EINVAL);
+        CHECK_STR(err, bad[i].err);
+        CHECK_STR(param, "input");
+        CHECK(out.body == NULL);
+        free(body);
+    }
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_ok("{\"model\":\"m1\",\"input\":\"Hi\"}",
          "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
     s_ok(
@@ -200,9 +280,11 @@ main(void)
     s_bad("{\"input\":\"x\"}", "model", "model: expected a non-empty string");
     s_bad("{\"model\":\"m1\"}", "input", "input: Field required");
     s_bad("{\"model\":\"m1\",\"input\":5}", "input", "input: expected a string or an array");
-    s_bad("{\"model\":\"m1\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\","
-          "\"image_url\":\"http://x\"}]}]}",
-          "input", "input[0].content[0].type: 'input_image' is not supported");
+    s_bad("{\"model\":\"m1\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_file\","
+          "\"file_id\":\"f\"}]}]}",
+          "input",
+          "input[0].content[0].type: 'input_file' is not supported; sluice takes input_text, "
+          "input_image, output_text and refusal parts");
     s_bad("{\"model\":\"m1\",\"input\":[{\"type\":\"item_reference\",\"id\":\"x\"}]}", "input",
           "input[0].type: 'item_reference' is not supported");
     s_bad("{\"model\":\"m1\",\"input\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "input",

@@ -350,9 +350,39 @@ s_test_faults(void)
 #undef ERROR_JSON
 }
 
+// The images sluice sends (inlineData and fileData parts) carry no text: a request with them plans
+// the same script as the same request without them.
+static void
+s_test_images(void)
+{
+    const char *with =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Look [mock tokens=4 seed=9]\"},"
+        "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}},{\"fileData\":"
+        "{\"mimeType\":\"image/jpeg\",\"fileUri\":\"https://x.com/a.jpg\"}}]}]}";
+    const char *without =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Look [mock tokens=4 "
+        "seed=9]\"}]}]}";
+    mockllm_script_t a, b;
+    char err[256] = "";
+    CHECK_INT(mockllm_format_plan(&mockllm_gemini_format, "/v1beta/models/g:generateContent", with,
+                                  strlen(with), &a, err, sizeof err),
+              ==, 0);
+    CHECK_INT(mockllm_format_plan(&mockllm_gemini_format, "/v1beta/models/g:generateContent",
+                                  without, strlen(without), &b, err, sizeof err),
+              ==, 0);
+    CHECK_INT(a.n_tokens, ==, 4);
+    CHECK_INT(a.n_tokens, ==, b.n_tokens);
+    CHECK_INT(a.prompt_tokens, ==, b.prompt_tokens);
+    for (size_t i = 0; i < a.n_tokens; i++)
+        CHECK_STR(a.tokens[i], b.tokens[i]);
+    mockllm_script_destroy(&a);
+    mockllm_script_destroy(&b);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_sse();
     s_test_calls();
     s_test_array();

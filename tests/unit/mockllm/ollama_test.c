@@ -170,9 +170,38 @@ s_test_faults(void)
 #undef ERROR_LINE
 }
 
+// The images sluice sends (a message's images array) carry no text: a request with them plans the
+// same script as the same request without them.
+static void
+s_test_images(void)
+{
+    const char *with =
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Look [mock tokens=4 "
+        "seed=9]\",\"images\":[\"iVBORw0KGgo=\",\"/9j/\"]}]}";
+    const char *without =
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Look [mock tokens=4 "
+        "seed=9]\"}]}";
+    mockllm_script_t a, b;
+    char err[256] = "";
+    CHECK_INT(mockllm_format_plan(&mockllm_ollama_format, "/api/chat", with, strlen(with), &a, err,
+                                  sizeof err),
+              ==, 0);
+    CHECK_INT(mockllm_format_plan(&mockllm_ollama_format, "/api/chat", without, strlen(without), &b,
+                                  err, sizeof err),
+              ==, 0);
+    CHECK_INT(a.n_tokens, ==, 4);
+    CHECK_INT(a.n_tokens, ==, b.n_tokens);
+    CHECK_INT(a.prompt_tokens, ==, b.prompt_tokens);
+    for (size_t i = 0; i < a.n_tokens; i++)
+        CHECK_STR(a.tokens[i], b.tokens[i]);
+    mockllm_script_destroy(&a);
+    mockllm_script_destroy(&b);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_stream();
     s_test_response_and_errors();
     s_test_reader();

@@ -251,9 +251,8 @@ s_test_request(void)
         {"{\"messages\":[{\"content\":\"x\"}]}", "messages[0].role: missing or not a string"},
         {"{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}",
          "messages[0].role: 'function' is not supported"},
-        {"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
-         "{\"url\":\"http://x/a.png\"}}]}]}",
-         "messages[0].content[0]: part type \'image_url\' is not supported"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
+         "messages[0].content[0]: part type \'input_audio\' is not supported"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"tool\",\"content\":"
          "\"r\"}]}",
          "messages[1].tool_call_id: missing"},
@@ -433,9 +432,79 @@ s_test_format(void)
                          "\"user\",\"content\":\"q\"}],\"stream\":true}");
 }
 
+// Image parts: a data URL as a base64 source, an http(s) URL as a url source, in a user turn
+// (also one that joins tool results); the media types Anthropic does not take, images outside a
+// user turn and malformed parts are refused, naming the part.
+static void
+s_test_images(void)
+{
+    translate_check_body_q(
+        &s_target,
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What is this?'},"
+        "{'type':'image_url','image_url':{'url':'data:image/png;base64,iVBORw0KGgo=',"
+        "'detail':'low'}},{'type':'image_url','image_url':{'url':'https://x.com/a.jpg'}}]}]}",
+        "{'model':'claude-x','max_tokens':4096,'messages':[{'role':'user','content':["
+        "{'type':'text','text':'What is this?'},{'type':'image','source':{'type':'base64',"
+        "'media_type':'image/png','data':'iVBORw0KGgo='}},{'type':'image','source':{'type':"
+        "'url','url':'https://x.com/a.jpg'}}]}],'stream':true}");
+    // The media type is sent in lower case, as Anthropic lists them.
+    translate_check_body_q(
+        &s_target,
+        "{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+        "'data:Image/WEBP;base64,UklGRg=='}}]}]}",
+        "{'model':'claude-x','max_tokens':4096,'messages':[{'role':'user','content':["
+        "{'type':'image','source':{'type':'base64','media_type':'image/webp','data':"
+        "'UklGRg=='}}]}],'stream':true}");
+    // An image after tool results joins their user turn.
+    translate_check_body_q(
+        &s_target,
+        "{'messages':[{'role':'assistant','tool_calls':[{'id':'t1','function':{'name':'f'}}]},"
+        "{'role':'tool','tool_call_id':'t1','content':'r'},{'role':'user','content':[{'type':"
+        "'image_url','image_url':{'url':'data:image/gif;base64,R0lG'}}]}]}",
+        "{'model':'claude-x','max_tokens':4096,'messages':[{'role':'assistant','content':["
+        "{'type':'tool_use','id':'t1','name':'f','input':{}}]},{'role':'user','content':["
+        "{'type':'tool_result','tool_use_id':'t1','content':'r'},{'type':'image','source':"
+        "{'type':'base64','media_type':'image/gif','data':'R0lG'}}]}],'stream':true}");
+
+    static const struct {
+        const char *body;
+        const char *err;
+    } bad[] = {
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/bmp;base64,Qk0='}}]}]}",
+         "messages[0].content[0]: anthropic takes image/jpeg, image/png, image/gif and "
+         "image/webp images, not 'image/bmp'"},
+        {"{'messages':[{'role':'user','content':[{'type':'text','text':'a'},{'type':'image_url',"
+         "'image_url':{'url':'data:image/png;base64,!!!'}}]}]}",
+         "messages[0].content[1].image_url.url: the data is not base64 (byte 0)"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'ftp://x/a.png'}}]}]}",
+         "messages[0].content[0].image_url.url: expected an http(s) URL or a data: URL"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':'https://x/a."
+         "png'}]}]}",
+         "messages[0].content[0].image_url.url: missing or not a string"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x/a.png','detail':'max'}}]}]}",
+         "messages[0].content[0].image_url.detail: expected 'auto', 'low' or 'high'"},
+        {"{'messages':[{'role':'system','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x/a.png'}}]}]}",
+         "messages[0].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'user','content':'q'},{'role':'assistant','content':[{'type':"
+         "'image_url','image_url':{'url':'https://x/a.png'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'assistant','tool_calls':[{'id':'t1','function':{'name':'f'}}]},"
+         "{'role':'tool','tool_call_id':'t1','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x/a.png'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused_q(&s_target, bad[i].body, bad[i].err);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_format();
     s_test_request();
     s_test_streams();

@@ -294,9 +294,50 @@ s_test_format(void)
         "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}},\"stream\":true}");
 }
 
+// Image parts keep OpenAI's shape in a user message (url and detail only, data and http(s)
+// URLs alike); elsewhere and malformed they are refused, naming the part.
+static void
+s_test_images(void)
+{
+    translate_check_body_q(
+        &s_target,
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What is this?'},"
+        "{'type':'image_url','image_url':{'url':'data:image/png;base64,iVBORw0KGgo=',"
+        "'detail':'low','extra':1}},{'type':'image_url','image_url':{'url':"
+        "'https://x.com/a'}}]}]}",
+        "{'model':'command-a','messages':[{'role':'user','content':[{'type':'text','text':"
+        "'What is this?'},{'type':'image_url','image_url':{'url':"
+        "'data:image/png;base64,iVBORw0KGgo=','detail':'low'}},{'type':'image_url',"
+        "'image_url':{'url':'https://x.com/a'}}]}],'stream':true}");
+    static const struct {
+        const char *body;
+        const char *err;
+    } bad[] = {
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'data:text/plain;base64,aGk='}}]}]}",
+         "messages[0].content[0].image_url.url: media type 'text/plain' is not an image type"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':7}}]}]}",
+         "messages[0].content[0].image_url.url: missing or not a string"},
+        {"{'messages':[{'role':'system','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x.com/a.png'}}]}]}",
+         "messages[0].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'user','content':'q'},{'role':'assistant','content':[{'type':"
+         "'image_url','image_url':{'url':'https://x.com/a.png'}}],'tool_calls':[{'id':'c',"
+         "'function':{'name':'f'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'assistant','tool_calls':[{'id':'c','function':{'name':'f'}}]},"
+         "{'role':'tool','tool_call_id':'c','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x.com/a.png'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused_q(&s_target, bad[i].body, bad[i].err);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_format();
     s_test_request();
     s_test_streams();

@@ -238,10 +238,8 @@ s_test_request(void)
     translate_check_refused(&s_model_m, "{\"messages\":[{\"content\":\"x\"}]}",
                             "messages[0].role: missing or not a string");
     translate_check_refused(
-        &s_model_m,
-        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
-        "\"image_url\":{\"url\":\"data:,\"}}]}]}",
-        "messages[0].content[0]: part type 'image_url' is not supported");
+        &s_model_m, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
+        "messages[0].content[0]: part type 'input_audio' is not supported");
     translate_check_refused(&s_model_m, "{\"messages\":[{\"role\":\"user\",\"content\":7}]}",
                             "messages[0].content: not a string or an array of parts");
     translate_check_refused(&s_model_m,
@@ -655,9 +653,57 @@ s_test_format(void)
                             "json_schema.schema an object");
 }
 
+// Image parts: a data URL as inlineData, an http(s) URL as fileData with the media type its
+// extension names; a URL without one, images outside a user message and malformed parts are
+// refused, naming the part.
+static void
+s_test_images(void)
+{
+    translate_check_body_q(
+        &s_model_m,
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What is this?'},"
+        "{'type':'image_url','image_url':{'url':'data:image/png;base64,iVBORw0KGgo=',"
+        "'detail':'high'}},{'type':'image_url','image_url':{'url':'https://x.com/b/c.JPG?s=1'}},"
+        "{'type':'image_url','image_url':{'url':'http://x.com/d.heic'}}]}]}",
+        "{'contents':[{'role':'user','parts':[{'text':'What is this?'},{'inlineData':{"
+        "'mimeType':'image/png','data':'iVBORw0KGgo='}},{'fileData':{'mimeType':'image/jpeg',"
+        "'fileUri':'https://x.com/b/c.JPG?s=1'}},{'fileData':{'mimeType':'image/heic',"
+        "'fileUri':'http://x.com/d.heic'}}]}]}");
+    static const struct {
+        const char *body;
+        const char *err;
+    } bad[] = {
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x.com/image?id=7'}}]}]}",
+         "messages[0].content[0].image_url.url: gemini needs a data: URL for this image (an "
+         "http(s) URL must end in .jpg, .jpeg, .png, .webp, .gif, .heic or .heif)"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'data:,'}}]}]}",
+         "messages[0].content[0].image_url.url: expected data:<media type>;base64,<data>"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/png;base64,'}}]}]}",
+         "messages[0].content[0].image_url.url: the data is empty"},
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{}}]}]}",
+         "messages[0].content[0].image_url.url: missing or not a string"},
+        {"{'messages':[{'role':'system','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/png;base64,iVBO'}}]}]}",
+         "messages[0].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'user','content':'q'},{'role':'assistant','content':[{'type':"
+         "'image_url','image_url':{'url':'data:image/png;base64,iVBO'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'assistant','tool_calls':[{'id':'c','function':{'name':'f'}}]},"
+         "{'role':'tool','tool_call_id':'c','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/png;base64,iVBO'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused_q(&s_model_m, bad[i].body, bad[i].err);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_format();
     s_test_made_up_ids();
     s_test_request();

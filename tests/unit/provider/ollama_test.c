@@ -258,9 +258,53 @@ s_test_format(void)
         "\"stream\":true}");
 }
 
+// Image parts: a data URL's payload in the message's images array, its text parts joined as
+// content; an http(s) URL, images outside a user message and malformed parts are refused,
+// naming the part.
+static void
+s_test_images(void)
+{
+    translate_check_body_q(
+        &s_local,
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What is '},"
+        "{'type':'image_url','image_url':{'url':'data:image/png;base64,iVBORw0KGgo=',"
+        "'detail':'low'}},{'type':'text','text':'this?'},{'type':'image_url','image_url':{"
+        "'url':'data:image/jpeg;base64,/9j/'}}]},{'role':'user','content':[{'type':'text',"
+        "'text':'no image'}]}]}",
+        "{'model':'llama3.2','messages':[{'role':'user','content':'What is this?','images':["
+        "'iVBORw0KGgo=','/9j/']},{'role':'user','content':'no image'}],'stream':true}");
+    static const struct {
+        const char *body;
+        const char *err;
+    } bad[] = {
+        {"{'messages':[{'role':'user','content':[{'type':'image_url','image_url':{'url':"
+         "'https://x.com/a.png'}}]}]}",
+         "messages[0].content[0].image_url.url: ollama takes images as base64 data: URLs"},
+        {"{'messages':[{'role':'user','content':[{'type':'text','text':'a'},{'type':'image_url',"
+         "'image_url':{'url':'data:image/png;base64,abcde'}}]}]}",
+         "messages[0].content[1].image_url.url: the data is not base64 (5 bytes is not a base64 "
+         "length)"},
+        {"{'messages':[{'role':'user','content':[{'type':'refusal'}]}]}",
+         "messages[0].content[0]: part type 'refusal' is not supported"},
+        {"{'messages':[{'role':'system','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/png;base64,iVBO'}}]}]}",
+         "messages[0].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'user','content':'q'},{'role':'assistant','content':[{'type':"
+         "'image_url','image_url':{'url':'data:image/png;base64,iVBO'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+        {"{'messages':[{'role':'assistant','tool_calls':[{'id':'c','function':{'name':'f'}}]},"
+         "{'role':'tool','tool_call_id':'c','content':[{'type':'image_url','image_url':{'url':"
+         "'data:image/png;base64,iVBO'}}]}]}",
+         "messages[1].content[0]: an image part is only taken in a user message"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        translate_check_refused_q(&s_local, bad[i].body, bad[i].err);
+}
+
 int
 main(void)
 {
+    s_test_images();
     s_test_format();
     s_test_request();
     s_test_streams();

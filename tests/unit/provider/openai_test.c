@@ -149,6 +149,16 @@ s_test_caps_as_sent(void)
                          "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,"
                          "\"max_completion_tokens\":64,\"model\":\"o4-mini\",\"stream\":true,"
                          "\"stream_options\":{\"include_usage\":true}}");
+    // Image parts are OpenAI's own shape: they go as they are, data and http(s) URLs alike.
+    translate_check_body_q(
+        &t,
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What?'},{'type':"
+        "'image_url','image_url':{'url':'data:image/png;base64,iVBO','detail':'low'}},{'type':"
+        "'image_url','image_url':{'url':'https://x.com/a'}}]}]}",
+        "{'messages':[{'role':'user','content':[{'type':'text','text':'What?'},{'type':"
+        "'image_url','image_url':{'url':'data:image/png;base64,iVBO','detail':'low'}},{'type':"
+        "'image_url','image_url':{'url':'https://x.com/a'}}]}],'model':'o4-mini','stream':"
+        "true,'stream_options':{'include_usage':true}}");
 }
 
 int

@@ -2,6 +2,7 @@
 #include "translate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -50,4 +51,33 @@ translate_check_refused(const translate_target_t *t, const char *body, const cha
     CHECK(err[0] != '\0'); // a refusal always says why
     CHECK_STR(err, want_err);
     provider_request_free(&req);
+}
+
+// A copy of s with every single quote a double quote. Caller frees.
+static char *
+s_unquote(const char *s)
+{
+    char *out = strdup(s);
+    CHECK(out != NULL);
+    for (char *p = out; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return out;
+}
+
+void
+translate_check_body_q(const translate_target_t *t, const char *body, const char *want)
+{
+    char *b = s_unquote(body), *w = s_unquote(want);
+    translate_check_body(t, b, w);
+    free(b);
+    free(w);
+}
+
+void
+translate_check_refused_q(const translate_target_t *t, const char *body, const char *want_err)
+{
+    char *b = s_unquote(body);
+    translate_check_refused(t, b, want_err);
+    free(b);
 }

@@ -29,5 +29,9 @@ int translate_run(const translate_target_t *t,
 void translate_check_body(const translate_target_t *t, const char *body, const char *want);
 // Check that body is refused for t with SL_EINVAL, and an error that is exactly want_err.
 void translate_check_refused(const translate_target_t *t, const char *body, const char *want_err);
+// The same two checks with the JSON written in single quotes, which stand for double quotes
+// (body and want; the error is compared as it is), to keep tables of bodies readable.
+void translate_check_body_q(const translate_target_t *t, const char *body, const char *want);
+void translate_check_refused_q(const translate_target_t *t, const char *body, const char *want_err);
 
 #endif
