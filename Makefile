@@ -78,10 +78,10 @@ bench: build
 # FUZZ_TARGETS narrows the set (default: every *_fuzz target).
 FUZZ_TARGETS ?=
 # What CI runs: every parser of bytes from outside (upstream streams, the wire, SSE/NDJSON,
-# prompt text through the tokenizer).
+# prompt text through the tokenizer, image URLs).
 CI_FUZZ_TARGETS = wire_fuzz sse_fuzz ndjson_fuzz jsonseq_fuzz provider_openai_fuzz \
 	provider_anthropic_fuzz provider_gemini_fuzz provider_cohere_fuzz provider_ollama_fuzz \
-	bpe_fuzz
+	bpe_fuzz image_url_fuzz
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"
