@@ -80,8 +80,10 @@ provider_usage_prompt(provider_usage_t *self, uint32_t *tokens_p)
     if (!self->prompt_done) {
         self->prompt_done = true;
         const sl_bpe_t *bpe = s_bpe(self);
-        self->prompt_ok =
-            bpe && sl_prompt_count(bpe, self->body, self->body_len, &self->prompt) == 0;
+        self->prompt_ok = bpe
+                          && sl_prompt_estimate(bpe, self->body, self->body_len,
+                                                PROVIDER_USAGE_PROMPT_EXACT, &self->prompt, NULL)
+                                 == 0;
         free(self->body);
         self->body = NULL;
     }

@@ -19,6 +19,9 @@
 #include "sl/wire.h"
 
 #define PROVIDER_USAGE_CHUNK (64u * 1024) // bytes of a channel's text held before they count
+// Bytes of a prompt's text counted exactly; past them the rest is scaled (sl_prompt_estimate),
+// so counting a prompt of megabytes holds the worker's loop no longer than 256 KiB of text do.
+#define PROVIDER_USAGE_PROMPT_EXACT (256u * 1024)
 
 typedef struct provider_usage provider_usage_t; // opaque
 

@@ -10,6 +10,7 @@
 // Each text is counted on its own (sl_bpe_count). Thread-safe: no state.
 #ifndef SL_PROMPT_H
 #define SL_PROMPT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,15 @@
 // UINT32_MAX. Returns 0; SL_EINVAL when body is not a JSON object whose "messages" is an array
 // (*tokens_p is then 0).
 int sl_prompt_count(const sl_bpe_t *bpe, const char *body, size_t len, uint32_t *tokens_p);
+// The same, counting at most max_exact bytes of text exactly (0: all of it): past them each
+// text is scaled at the tokens per byte counted so far, so a prompt of megabytes costs what
+// max_exact bytes cost. *estimated_p (may be NULL) says whether any text was scaled; a prompt
+// whose texts are within max_exact bytes counts as sl_prompt_count does.
+int sl_prompt_estimate(const sl_bpe_t *bpe,
+                       const char *body,
+                       size_t len,
+                       size_t max_exact,
+                       uint32_t *tokens_p,
+                       bool *estimated_p);
 
 #endif

@@ -6,6 +6,7 @@
 //   prompt_test NODE PROMPT_JS NODE_MODULES BPE_DIR CORPUS
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,45 @@ s_test_invalid(const sl_bpe_t *bpe)
                       "\"tool_calls\":{}}],\"tools\":{}}";
     CHECK_INT(sl_prompt_count(bpe, odd, strlen(odd), &n), ==, 0);
     CHECK_INT(n, ==, 3 + 3 + 3);
+}
+
+// Past max_exact bytes of text the rest is scaled: a prompt within them counts exactly and
+// says so; a large one of the same kind of text lands within 2 % of its exact count, and says
+// it was estimated; a budget of 0 counts everything.
+static void
+s_test_estimate(const sl_bpe_t *bpe)
+{
+    const char *small = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}";
+    uint32_t exact = 0, n = 0;
+    bool estimated = true;
+    CHECK_INT(sl_prompt_count(bpe, small, strlen(small), &exact), ==, 0);
+    CHECK_INT(sl_prompt_estimate(bpe, small, strlen(small), 1024, &n, &estimated), ==, 0);
+    CHECK_INT(n, ==, exact);
+    CHECK(!estimated);
+    // 1 MiB of prose in two messages (the second past the budget altogether).
+    static const char line[] = "The quick brown fox jumps over the lazy dog; 42 ducks drift by. ";
+    size_t half = 512 * 1024, body_len = 2 * half + 256;
+    char *body = sl_xcalloc(1, body_len);
+    size_t at = (size_t)sprintf(body, "{\"messages\":[{\"role\":\"user\",\"content\":\"");
+    for (size_t i = 0; i < half; i++)
+        body[at++] = line[i % (sizeof line - 1)];
+    at += (size_t)sprintf(body + at, "\"},{\"role\":\"user\",\"content\":\"");
+    for (size_t i = 0; i < half; i++)
+        body[at++] = line[i % (sizeof line - 1)];
+    at += (size_t)sprintf(body + at, "\"}]}");
+    CHECK_INT(sl_prompt_count(bpe, body, at, &exact), ==, 0);
+    CHECK_INT(sl_prompt_estimate(bpe, body, at, 64 * 1024, &n, &estimated), ==, 0);
+    CHECK(estimated);
+    CHECK(n > exact - exact / 50 && n < exact + exact / 50);
+    CHECK_INT(sl_prompt_estimate(bpe, body, at, 0, &n, &estimated), ==, 0);
+    CHECK_INT(n, ==, exact);
+    CHECK(!estimated);
+    // A cut inside a character leaves it whole for the scaled part: é is 2 bytes.
+    const char *accents = "{\"messages\":[{\"role\":\"user\",\"content\":\"éééééééé\"}]}";
+    CHECK_INT(sl_prompt_estimate(bpe, accents, strlen(accents), 9, &n, &estimated), ==, 0);
+    CHECK(estimated);
+    CHECK(n > 3 + 3);
+    free(body);
 }
 
 static char *
@@ -256,6 +296,8 @@ main(int argc, char **argv)
     sl_bpe_t *cl100k = s_open(argv[4], "cl100k_base"), *o200k = s_open(argv[4], "o200k_base");
     s_test_fixed(cl100k, o200k);
     s_test_invalid(cl100k);
+    s_test_estimate(cl100k);
+    s_test_estimate(o200k);
     s_compare((const char *const *)argv, cl100k, "cl100k_base");
     s_compare((const char *const *)argv, o200k, "o200k_base");
     sl_bpe_close(&cl100k);
