@@ -258,10 +258,7 @@ s_object(sl_buf_t *out,
     } else {
         SL_BUF_TRY(sl_buf_append_str(out, "null"));
     }
-    const char *reason = !end || !end->finish_reason                     ? NULL
-                         : !strcmp(end->finish_reason, "length")         ? "max_output_tokens"
-                         : !strcmp(end->finish_reason, "content_filter") ? "content_filter"
-                                                                         : NULL;
+    const char *reason = end ? ingress_responses_incomplete(end->finish_reason) : NULL;
     SL_BUF_TRY(sl_buf_append_str(out, ",\"incomplete_details\":"));
     SL_BUF_TRY(reason ? sl_buf_printf(out, "{\"reason\":\"%s\"}", reason)
                       : sl_buf_append_str(out, "null"));
@@ -346,19 +343,46 @@ ingress_responses_ctx_free(ingress_responses_ctx_t *ctx)
     ctx->echo = NULL;
 }
 
+const char *
+ingress_responses_incomplete(const char *finish_reason)
+{
+    if (finish_reason && !strcmp(finish_reason, "length"))
+        return "max_output_tokens";
+    if (finish_reason && !strcmp(finish_reason, "content_filter"))
+        return "content_filter";
+    return NULL;
+}
+
+// An event that carries the whole response object (created, in_progress and the end).
+static int
+s_response_event(sl_buf_t *out,
+                 const ingress_responses_ctx_t *ctx,
+                 const char *type,
+                 const char *status,
+                 const ingress_end_t *end,
+                 const char *error_code,
+                 const char *error_message,
+                 s_seq_t *seq)
+{
+    size_t mark = out->len;
+    SL_BUF_TRY(s_event(out, type, seq));
+    SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
+    SL_BUF_TRY(s_object(out, ctx, status, end, error_code, error_message));
+    SL_BUF_TRY(s_event_end(out, seq));
+    return 0;
+toobig:
+    return sl_buf_rollback(out, mark);
+}
+
 int
 ingress_responses_begin(sl_buf_t *out, ingress_responses_ctx_t *ctx)
 {
     size_t mark = out->len;
     s_seq_t seq = s_seq(ctx);
-    SL_BUF_TRY(s_event(out, "response.created", &seq));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
-    SL_BUF_TRY(s_object(out, ctx, "in_progress", NULL, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out, &seq));
-    SL_BUF_TRY(s_event(out, "response.in_progress", &seq));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
-    SL_BUF_TRY(s_object(out, ctx, "in_progress", NULL, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out, &seq));
+    SL_BUF_TRY(
+        s_response_event(out, ctx, "response.created", "in_progress", NULL, NULL, NULL, &seq));
+    SL_BUF_TRY(
+        s_response_event(out, ctx, "response.in_progress", "in_progress", NULL, NULL, NULL, &seq));
     ctx->seq = seq.next;
     return 0;
 toobig:
@@ -441,14 +465,9 @@ ingress_responses_end(sl_buf_t *out, ingress_responses_ctx_t *ctx, const ingress
     int closing = ctx->open >= 0 && !ctx->items[ctx->open].done ? ctx->open : -1;
     if (closing >= 0)
         SL_BUF_TRY(s_close(out, ctx, (size_t)closing, &seq));
-    bool incomplete =
-        end->finish_reason
-        && (!strcmp(end->finish_reason, "length") || !strcmp(end->finish_reason, "content_filter"));
-    const char *type = incomplete ? "response.incomplete" : "response.completed";
-    SL_BUF_TRY(s_event(out, type, &seq));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
-    SL_BUF_TRY(s_object(out, ctx, incomplete ? "incomplete" : "completed", end, NULL, NULL));
-    SL_BUF_TRY(s_event_end(out, &seq));
+    bool incomplete = ingress_responses_incomplete(end->finish_reason) != NULL;
+    SL_BUF_TRY(s_response_event(out, ctx, incomplete ? "response.incomplete" : "response.completed",
+                                incomplete ? "incomplete" : "completed", end, NULL, NULL, &seq));
     if (closing >= 0)
         ctx->items[closing].done = true;
     ctx->seq = seq.next;
@@ -463,16 +482,11 @@ ingress_responses_failed(sl_buf_t *out,
                          const char *code,
                          const char *message)
 {
-    size_t mark = out->len;
     s_seq_t seq = s_seq(ctx);
-    SL_BUF_TRY(s_event(out, "response.failed", &seq));
-    SL_BUF_TRY(sl_buf_append_str(out, ",\"response\":"));
-    SL_BUF_TRY(s_object(out, ctx, "failed", NULL, code, message));
-    SL_BUF_TRY(s_event_end(out, &seq));
-    ctx->seq = seq.next;
-    return 0;
-toobig:
-    return sl_buf_rollback(out, mark);
+    int rc = s_response_event(out, ctx, "response.failed", "failed", NULL, code, message, &seq);
+    if (rc == 0)
+        ctx->seq = seq.next;
+    return rc;
 }
 
 int
@@ -530,11 +544,9 @@ ingress_responses_object(sl_buf_t *out,
                          const ingress_answer_t *answer,
                          const ingress_end_t *end)
 {
-    bool incomplete =
-        end->finish_reason
-        && (!strcmp(end->finish_reason, "length") || !strcmp(end->finish_reason, "content_filter"));
-    return ingress_responses_stored(out, ctx, answer, incomplete ? "incomplete" : "completed", end,
-                                    NULL, NULL);
+    const char *status =
+        ingress_responses_incomplete(end->finish_reason) ? "incomplete" : "completed";
+    return ingress_responses_stored(out, ctx, answer, status, end, NULL, NULL);
 }
 
 // The API table: the request comes from responses_request.c, errors in OpenAI's shape.

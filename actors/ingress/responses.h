@@ -76,6 +76,9 @@ int ingress_responses_failed(sl_buf_t *out,
                              const char *code,
                              const char *message);
 // The whole response object of a finished answer.
+// The reason a response is incomplete for sluice's finish_reason ("length": max_output_tokens,
+// "content_filter"), or NULL when it is not (NULL too for no reason).
+const char *ingress_responses_incomplete(const char *finish_reason);
 // A stored response as an object: the answer's items, status as given ("completed",
 // "incomplete", "in_progress", "failed", "cancelled"), usage when end is given, an error when
 // error_code is.

@@ -177,16 +177,13 @@ ingress_stored_continue(ingress_t *self, ingress_conn_t *k)
 
 // The status a stored response has by its stream's state and end.
 static const char *
-s_status(const sl_msg_t *record)
+s_status(const sl_msg_t *record, const char *finish_reason)
 {
     switch (record->state) {
     case SL_STREAM_STREAMING:
         return "in_progress";
     case SL_STREAM_COMPLETE:
-        return sl_str_eq(record->finish_reason, "length")
-                       || sl_str_eq(record->finish_reason, "content_filter")
-                   ? "incomplete"
-                   : "completed";
+        return ingress_responses_incomplete(finish_reason) ? "incomplete" : "completed";
     case SL_STREAM_ABORTED:
         return "cancelled";
     default:
@@ -219,9 +216,9 @@ s_answer_object(ingress_conn_t *k,
     bool failed = record->state == SL_STREAM_ERROR;
     sl_buf_t out;
     sl_buf_init(&out, S_ANSWER_MAX * 2);
-    int rc = ingress_responses_stored(&out, &ctx, &st->answer, status ? status : s_status(record),
-                                      ended ? &end : NULL, failed ? "server_error" : NULL,
-                                      message[0] ? message : "the stream ended in an error");
+    int rc = ingress_responses_stored(
+        &out, &ctx, &st->answer, status ? status : s_status(record, finish), ended ? &end : NULL,
+        failed ? "server_error" : NULL, message[0] ? message : "the stream ended in an error");
     if (rc == 0)
         (void)ingress_client_respond(k->client, 200, out.data, out.len);
     else
