@@ -13,10 +13,10 @@
 //           clock_nanosleep to the next due write.
 // reader    counted. C/W upstream sockets in one epoll set, read in paced passes copied from
 //           actors/provider/poller.c: while the reader saw >= 2000 ready sockets a second over the
-//           last whole 100 ms period, a pass sleeps to the next whole window of CLOCK_MONOTONIC;
-//           then epoll_wait(0) and one recv() of up to 16 KiB per ready socket; every chunk read
-//           in the pass (stream id + the bytes) goes into ONE zmq message, sent at the pass's end
-//           on a DEALER.
+//           last whole 100 ms period, a pass woken sooner than a window after the last one sleeps
+//           out the rest; then epoll_wait(0) and one recv() of up to 16 KiB per ready socket; every
+//           chunk read in the pass (stream id + the bytes) goes into ONE zmq message, sent at the
+//           pass's end on a DEALER.
 // relay     counted. A ROUTER bound on ipc (the readers' DEALERs connect) and a DEALER connected
 //           to the writer's ROUTER; zmq_poll as a zloop would, and each wake-up drains the ROUTER
 //           until EAGAIN, moving each body frame to the DEALER as received (zmq_msg_send, no copy).
@@ -293,13 +293,12 @@ s_busy(pacer_t *self, int64_t now_us)
     return self->ready_last * (1000000 / BUSY_PERIOD_US) >= BUSY_RATE;
 }
 
-// Sleep until the next whole window of the monotonic clock (a busy reader only): poller.c s_pace.
+// Sleep out the rest of the window since the last pass (a busy reader only), as poller.c does.
 static void
 s_pace(pacer_t *self)
 {
     int64_t now_us = s_mono_ns() / 1000;
-    int64_t due_us =
-        self->window_us > 0 ? (self->last_pass_us / self->window_us + 1) * self->window_us : 0;
+    int64_t due_us = self->last_pass_us + self->window_us;
     if (self->window_us > 0 && !self->more && now_us < due_us && s_busy(self, now_us)) {
         s_sleep_until_ns(due_us * 1000);
         now_us = due_us;
