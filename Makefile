@@ -57,7 +57,8 @@ chaos: build
 # one token per upstream write, through direct, sluice, HAProxy and Portkey with the same
 # requests (scripts/bench-deps installs the peers). Each configuration prints its table and
 # writes build/bench/c<C>-r<rate>.json, in under a minute; 3 measured rounds at 100 tokens/s or
-# more, 2 below. BENCH_ARGS go to every run (e.g. --throughput).
+# more, 2 below. BENCH_ARGS go to every run (e.g. --throughput). Then the floor: the same process
+# shape with no sluice code in it (bench/floor.c) at 50 and 200 streams.
 BENCH_CONCURRENCY ?= 1 50 200
 BENCH_RATES ?= 250 50
 BENCH_TOKENS ?= 200
@@ -72,7 +73,11 @@ bench: build
 	    $(BENCH_BIN) --peers --paced-concurrency $$c --paced-tokens $(BENCH_TOKENS) --rate $$r \
 	        --paced-rounds $$rounds --json-out build/bench/c$$c-r$$r.json $(BENCH_ARGS) || fail=1; \
 	    echo; \
-	done; done; exit $$fail
+	done; done; \
+	for c in 50 200; do \
+	    echo "== bench: the floor of sluice's process shape, $$c streams at 250 tokens/s (sluice-bench-floor)"; \
+	    build/bin/sluice-bench-floor -c $$c -r 250 -t 3000 || fail=1; echo; \
+	done; exit $$fail
 
 # Build the libFuzzer targets with clang and run each for FUZZ_SECONDS on its seed corpus.
 # FUZZ_TARGETS narrows the set (default: every *_fuzz target).

@@ -12,8 +12,9 @@
 #include "sl/log.h"
 #include "sl/mem.h"
 
-#define POLLER_EVENTS    256    // ready sockets taken in one pass; the rest go in the next
-#define POLLER_PERIOD_US 100000 // the busy rate is counted over periods of this length
+#define POLLER_EVENTS    256     // ready sockets taken in one pass; the rest go in the next
+#define POLLER_PERIOD_US 100000  // the busy rate is counted over periods of this length
+#define POLLER_FDS_MAX   1048576 // sockets past this descriptor are never paced
 
 struct provider_poller_t {
     zloop_t *loop; // borrowed
@@ -27,6 +28,9 @@ struct provider_poller_t {
     uint64_t ready_now;   // ready sockets since period_us
     uint64_t ready_last;  // the same over the period before
     int64_t period_us;    // monotonic start of the current period
+    uint8_t *settled;     // owned; by descriptor: 1 once its stream had its first delta
+    size_t settled_size;  // entries in settled
+    provider_poller_stats_t stats;
 };
 
 // Busy: the last whole period saw more ready sockets than PROVIDER_POLLER_BUSY_RATE a second.
@@ -42,19 +46,26 @@ s_busy(provider_poller_t *self, int64_t now_us)
     return self->ready_last * (1000000 / POLLER_PERIOD_US) >= PROVIDER_POLLER_BUSY_RATE;
 }
 
-// Sleep until the window since the last pass is over (a busy worker only).
-static void
-s_pace(provider_poller_t *self)
+// True when the pass may wait for the window: a busy worker, a window, nothing left over from
+// the last pass, and the window not over yet.
+static bool
+s_may_wait(provider_poller_t *self, int64_t now_us, int64_t due_us)
 {
-    int64_t now_us = sl_clock_mono_us();
-    int64_t due_us = self->last_pass_us + self->window_us;
-    if (self->window_us > 0 && !self->more && now_us < due_us && s_busy(self, now_us)) {
-        struct timespec due = {.tv_sec = due_us / 1000000, .tv_nsec = (due_us % 1000000) * 1000};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
-            ;
-        now_us = due_us;
+    return self->window_us > 0 && !self->more && now_us < due_us && s_busy(self, now_us);
+}
+
+// True when one of the ready sockets belongs to a stream still waiting for its first delta
+// (a new connection, a request being sent, a response head or first token coming): it is
+// read at once, and the pass with it.
+static bool
+s_any_fresh(const provider_poller_t *self, const struct epoll_event *events, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t fd = (size_t)events[i].data.fd;
+        if (fd >= self->settled_size || !self->settled[fd])
+            return true;
     }
-    self->last_pass_us = now_us;
+    return false;
 }
 
 static int
@@ -63,16 +74,30 @@ s_on_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)loop;
     (void)item;
     provider_poller_t *self = arg;
-    s_pace(self);
     struct epoll_event events[POLLER_EVENTS];
+    int64_t now_us = sl_clock_mono_us();
     int n = epoll_wait(self->epfd, events, POLLER_EVENTS, 0);
+    // A pass woken sooner than a window after the last one sleeps out the rest, then takes
+    // every socket that became ready meanwhile.
+    int64_t due_us = self->last_pass_us + self->window_us;
+    if (n > 0 && s_may_wait(self, now_us, due_us) && !s_any_fresh(self, events, n)) {
+        struct timespec due = {.tv_sec = due_us / 1000000, .tv_nsec = (due_us % 1000000) * 1000};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+            ;
+        now_us = due_us;
+        self->stats.waits++;
+        n = epoll_wait(self->epfd, events, POLLER_EVENTS, 0);
+    }
     if (n < 0) {
         if (errno != EINTR)
             sl_log_warn_rl("upstream sockets: epoll_wait failed: %s", strerror(errno));
         return 0;
     }
+    self->last_pass_us = now_us;
     self->more = n == POLLER_EVENTS;
     self->ready_now += (uint64_t)n;
+    if (n > 0)
+        self->stats.passes++;
     for (int i = 0; i < n; i++) {
         uint32_t ev = events[i].events;
         int flags = ((ev & EPOLLIN) ? CURL_CSELECT_IN : 0)
@@ -122,8 +147,42 @@ provider_poller_destroy(provider_poller_t **self_p)
     zmq_pollitem_t item = {NULL, self->epfd, 0, 0};
     zloop_poller_end(self->loop, &item);
     close(self->epfd);
+    free(self->settled);
     free(self);
     *self_p = NULL;
+}
+
+// Mark fd settled or fresh; the table grows to the highest descriptor settled, up to
+// POLLER_FDS_MAX (past it a socket stays fresh: read at once, never paced).
+static void
+s_set_settled(provider_poller_t *self, curl_socket_t fd, bool settled)
+{
+    if (fd < 0 || (size_t)fd >= POLLER_FDS_MAX)
+        return;
+    size_t at = (size_t)fd;
+    if (at >= self->settled_size) {
+        if (!settled)
+            return; // beyond the table is fresh already
+        size_t size = self->settled_size ? self->settled_size : 64;
+        while (size <= at)
+            size *= 2;
+        self->settled = sl_xrealloc(self->settled, size);
+        memset(self->settled + self->settled_size, 0, size - self->settled_size);
+        self->settled_size = size;
+    }
+    self->settled[at] = settled;
+}
+
+void
+provider_poller_settle(provider_poller_t *self, curl_socket_t fd)
+{
+    s_set_settled(self, fd, true);
+}
+
+provider_poller_stats_t
+provider_poller_stats(const provider_poller_t *self)
+{
+    return self->stats;
 }
 
 int
@@ -132,6 +191,7 @@ provider_poller_watch(provider_poller_t *self, curl_socket_t fd, int what)
     if (what == CURL_POLL_REMOVE) {
         // curl may have closed it already, which took it out of the set.
         (void)epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
+        s_set_settled(self, fd, false);
         return 0;
     }
     struct epoll_event ev = {.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0)
@@ -139,8 +199,10 @@ provider_poller_watch(provider_poller_t *self, curl_socket_t fd, int what)
                              .data.fd = fd};
     if (epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
         return 0;
-    if (errno == ENOENT && epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+    if (errno == ENOENT && epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        s_set_settled(self, fd, false); // a new socket, or a kept one for another transfer
         return 0;
+    }
     sl_log_error("upstream socket fd=%d: epoll_ctl failed: %s", (int)fd, strerror(errno));
     return -1;
 }

@@ -9,8 +9,13 @@
 // a second), a pass starts at most once per window. A pass woken sooner first sleeps out the
 // rest of the window, so one wake-up reads every stream's token that arrived meanwhile and the
 // worker's one bundle to the builder carries them all. Below that rate, or with a window of 0,
-// every read happens at once. A token waits at most one window, its first token too
-// (docs/benchmarks.md has the measured trade-off).
+// every read happens at once. A token waits at most one window (docs/benchmarks.md has the
+// measured trade-off), except a stream's first: a socket is fresh until the worker settles it
+// at its stream's first delta, and a pass that finds a fresh socket ready does not wait, so
+// connecting, sending the request, the response head and the first token are never held. A
+// stream's end cannot be told from its other tokens before it is read: it waits like them.
+// A socket curl adds (a new connection, or a kept one for the next transfer) is fresh; with
+// HTTP/2 one socket carries several streams, and it is settled by the first of them.
 #ifndef PROVIDER_POLLER_H
 #define PROVIDER_POLLER_H
 
@@ -34,6 +39,16 @@ void provider_poller_destroy(provider_poller_t **self_p);
 // CURLMOPT_SOCKETFUNCTION's work: watch fd for what (CURL_POLL_IN, _OUT, _INOUT) or stop
 // watching it (CURL_POLL_REMOVE). Returns 0, or -1 when the set refuses the socket.
 int provider_poller_watch(provider_poller_t *self, curl_socket_t fd, int what);
+
+// fd's stream had its first delta: from now on its reads are paced like the others'.
+void provider_poller_settle(provider_poller_t *self, curl_socket_t fd);
+
+// Counts since the poller was made, for tests and benchmarks.
+typedef struct {
+    uint64_t passes; // passes that found ready sockets
+    uint64_t waits;  // passes that first slept out the rest of a window
+} provider_poller_stats_t;
+provider_poller_stats_t provider_poller_stats(const provider_poller_t *self);
 
 // A new window (a reloaded config), from the next pass on.
 void provider_poller_set_window(provider_poller_t *self, int window_ms);

@@ -257,6 +257,17 @@ s_after_pass(void *arg)
     s_flush_out(arg);
 }
 
+// A stream's first delta: its socket's reads are paced from now on (poller.h).
+static void
+s_on_first_delta(void *arg, CURL *easy)
+{
+    provider_t *self = arg;
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (self->poller && curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK
+        && fd != CURL_SOCKET_BAD)
+        provider_poller_settle(self->poller, fd);
+}
+
 static int
 s_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
@@ -344,6 +355,7 @@ s_handle_dispatch(provider_t *self, const sl_msg_t *d)
             provider_transfer_destroy(&t);
             s_reject_dispatch(self, d, 500, "cannot start the upstream request");
         } else {
+            provider_transfer_on_first(t, s_on_first_delta, self);
             zhashx_insert(self->transfers, id, t);
             sl_tally_add(self->active, provider->name, 1);
             provider_transfer_flush(t);

@@ -40,6 +40,8 @@ struct provider_transfer {
     provider_request_t request;        // owned; url and body must live as long as easy
     provider_send_fn *send;            // where frames go
     void *send_arg;
+    provider_transfer_first_fn *on_first; // told of the first delta (may be NULL)
+    void *on_first_arg;
     // From the DISPATCH, owned copies:
     char *req_id, *ingress, *model, *upstream_model, *provider_name, *owner;
     sl_str_t context; // owned bytes: a stored response's request, for START (may be empty)
@@ -169,7 +171,8 @@ s_push_delta(provider_transfer_t *self, const sl_delta_t *delta)
         s_pack_tokens(self); // full: send what is held, then it fits
         (void)sl_deltas_push(&self->parsed, delta);
     }
-    self->count++;
+    if (self->count++ == 0 && self->on_first)
+        self->on_first(self->on_first_arg, self->easy);
     self->content_ms = sl_clock_mono_ms(); // a content event: pings and comments never get here
     if (self->usage && !self->usage_seen)  // once the upstream reported usage, it is the count
         provider_usage_delta(self->usage, delta);
@@ -511,6 +514,13 @@ const char *
 provider_transfer_provider(const provider_transfer_t *self)
 {
     return self->provider_name;
+}
+
+void
+provider_transfer_on_first(provider_transfer_t *self, provider_transfer_first_fn *fn, void *arg)
+{
+    self->on_first = fn;
+    self->on_first_arg = arg;
 }
 
 CURL *

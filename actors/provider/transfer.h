@@ -60,6 +60,12 @@ const char *provider_transfer_provider(const provider_transfer_t *self);
 // The easy handle, to add to a multi handle. Borrowed.
 CURL *provider_transfer_easy(const provider_transfer_t *self);
 
+// Called once, from inside curl's write callback, when the transfer parses its first delta
+// (the worker then paces its socket's reads like the others', poller.h).
+typedef void(provider_transfer_first_fn)(void *arg, CURL *easy);
+void
+provider_transfer_on_first(provider_transfer_t *self, provider_transfer_first_fn *fn, void *arg);
+
 // Offer waiting messages to the send function: START when due, the kept frames not sent yet,
 // then OUTCOME. Returns true when nothing is left waiting.
 bool provider_transfer_flush(provider_transfer_t *self);
