@@ -14,6 +14,7 @@
 
 #include "adapter.h"
 #include "callsig.h"
+#include "chunk.h"
 #include "kit.h"
 #include "normalized.h"
 #include "sl/err.h"
@@ -26,6 +27,7 @@ typedef struct {
     const provider_sink_t *sink; // borrowed during a feed
     int done;                    // saw [DONE]
     int finished;                // saw a finish_reason
+    provider_chunk_t chunk;      // owned scratch: the common chunk read without cJSON
 } s_state_t;
 
 static int
@@ -69,6 +71,7 @@ s_state_new(size_t max_event_bytes, const char *req_id)
     (void)req_id; // the provider names its own tool calls
     s_state_t *st = sl_xcalloc(1, sizeof *st);
     st->sse = sl_sse_parser_new(max_event_bytes);
+    provider_chunk_init(&st->chunk, max_event_bytes);
     return st;
 }
 
@@ -79,6 +82,7 @@ s_state_destroy(void **state_p)
     if (!st)
         return;
     sl_sse_parser_destroy(&st->sse);
+    provider_chunk_free(&st->chunk);
     free(st);
     *state_p = NULL;
 }
@@ -130,6 +134,19 @@ s_on_event(void *arg, const sl_sse_event_t *event)
         return 0; // nothing counts after [DONE]
     if (event->data_len >= 6 && memcmp(event->data, "[DONE]", 6) == 0) {
         st->done = 1;
+        return 0;
+    }
+    // The common chunk without a cJSON tree (chunk.h): when the scanner is sure, these are the
+    // calls the tree below would make, in its order.
+    const provider_chunk_t *simple = &st->chunk;
+    if (provider_chunk_scan(event->data, event->data_len, &st->chunk)) {
+        provider_kit_text(sink, SL_DELTA_REASONING, simple->reasoning_content.ptr);
+        provider_kit_text(sink, SL_DELTA_REASONING, simple->reasoning.ptr);
+        provider_kit_text(sink, SL_DELTA_TEXT, simple->content.ptr);
+        if (simple->finish_reason.ptr && *simple->finish_reason.ptr) {
+            st->finished = 1;
+            sink->finish(sink->arg, simple->finish_reason.ptr);
+        }
         return 0;
     }
     cJSON *chunk = provider_json_parse(event->data, event->data_len);

@@ -1,12 +1,14 @@
 // provider_adapter.c - a provider adapter on arbitrary bytes: the stream parser never crashes and
 // gives the same events whether the bytes come whole or split where the first byte says; the
 // same bytes as a request body translate or fail with a message; as an error body they give
-// exactly one error. Built once per provider kind (FUZZ_KIND, set by tests/fuzz/CMakeLists.txt)
-// as provider_<kind>_fuzz.
+// exactly one error. For OpenAI the stream also gives the same events with the chunk scanner off
+// (chunk.h): the scanner may only ever take a chunk cJSON would read the same way. Built once per
+// provider kind (FUZZ_KIND, set by tests/fuzz/CMakeLists.txt) as provider_<kind>_fuzz.
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
+#include "chunk.h"
 #include "sl/buf.h"
 #include "sl/err.h"
 
@@ -102,6 +104,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc1 != rc2 || whole.len != split.len
         || memcmp(sl_buf_str(&whole), sl_buf_str(&split), whole.len) != 0)
         abort();
+    if (strcmp(FUZZ_KIND, "openai") == 0) {
+        sl_buf_t plain; // the same stream through cJSON alone
+        sl_buf_init(&plain, 1 << 24);
+        provider_chunk_disable(true);
+        int rc3 = s_run(input, len, cut, &plain);
+        provider_chunk_disable(false);
+        if (rc3 != rc1 || plain.len != whole.len
+            || memcmp(sl_buf_str(&plain), sl_buf_str(&whole), whole.len) != 0)
+            abort();
+        sl_buf_free(&plain);
+    }
     sl_buf_free(&whole);
     sl_buf_free(&split);
     s_request(input, len);
