@@ -80,7 +80,12 @@ s_on_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     // A pass woken sooner than a window after the last one sleeps out the rest, then takes
     // every socket that became ready meanwhile.
     int64_t due_us = self->last_pass_us + self->window_us;
-    if (n > 0 && s_may_wait(self, now_us, due_us) && !s_any_fresh(self, events, n)) {
+    bool wait = n > 0 && s_may_wait(self, now_us, due_us);
+    if (wait && s_any_fresh(self, events, n)) {
+        wait = false;
+        self->stats.fresh++;
+    }
+    if (wait) {
         struct timespec due = {.tv_sec = due_us / 1000000, .tv_nsec = (due_us % 1000000) * 1000};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
             ;

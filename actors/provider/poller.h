@@ -47,6 +47,7 @@ void provider_poller_settle(provider_poller_t *self, curl_socket_t fd);
 typedef struct {
     uint64_t passes; // passes that found ready sockets
     uint64_t waits;  // passes that first slept out the rest of a window
+    uint64_t fresh;  // passes that would have waited but ran at once for a fresh socket
 } provider_poller_stats_t;
 provider_poller_stats_t provider_poller_stats(const provider_poller_t *self);
 

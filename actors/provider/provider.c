@@ -259,22 +259,28 @@ s_after_pass(void *arg)
 
 // A stream's first delta: its socket's reads are paced from now on (poller.h).
 static void
-s_on_first_delta(void *arg, CURL *easy)
+s_on_first_delta(void *arg, curl_socket_t fd)
 {
     provider_t *self = arg;
-    curl_socket_t fd = CURL_SOCKET_BAD;
-    if (self->poller && curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK
-        && fd != CURL_SOCKET_BAD)
+    if (self->poller && fd != CURL_SOCKET_BAD)
         provider_poller_settle(self->poller, fd);
 }
 
 static int
 s_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    (void)easy;
     (void)socketp;
     provider_t *self = userp;
-    return self->poller ? provider_poller_watch(self->poller, fd, what) : 0;
+    provider_transfer_t *t = NULL;
+    if (easy && curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t) == CURLE_OK && t)
+        provider_transfer_socket(t, fd, what);
+    if (!self->poller)
+        return 0;
+    int rc = provider_poller_watch(self->poller, fd, what);
+    // A socket curl watches again for a stream already under way (after a pause) stays paced.
+    if (rc == 0 && what != CURL_POLL_REMOVE && t && provider_transfer_has_delta(t))
+        provider_poller_settle(self->poller, fd);
+    return rc;
 }
 
 static int
@@ -495,7 +501,15 @@ s_send_stats(provider_t *self)
     for (provider_transfer_t *t = zhashx_first(self->transfers); t;
          t = zhashx_next(self->transfers))
         upstream += !provider_transfer_is_ended(t);
+    provider_poller_stats_t passes = {0};
+    if (self->poller)
+        passes = provider_poller_stats(self->poller);
     if (sl_metrics_sample(&out, "sluice_upstream_transfers", NULL, (double)upstream) == 0
+        && sl_metrics_sample(&out, "sluice_upstream_passes_total", NULL, (double)passes.passes) == 0
+        && sl_metrics_sample(&out, "sluice_upstream_pass_waits_total", NULL, (double)passes.waits)
+               == 0
+        && sl_metrics_sample(&out, "sluice_upstream_fresh_passes_total", NULL, (double)passes.fresh)
+               == 0
         && sl_metrics_sample(&out, "sluice_messages_dropped_total",
                              "process=\"provider\",message=\"OUTCOME\"",
                              (double)self->outcomes_dropped)

@@ -42,6 +42,7 @@ struct provider_transfer {
     void *send_arg;
     provider_transfer_first_fn *on_first; // told of the first delta (may be NULL)
     void *on_first_arg;
+    curl_socket_t socket; // the socket curl reads the stream from, or CURL_SOCKET_BAD
     // From the DISPATCH, owned copies:
     char *req_id, *ingress, *model, *upstream_model, *provider_name, *owner;
     sl_str_t context; // owned bytes: a stored response's request, for START (may be empty)
@@ -172,7 +173,7 @@ s_push_delta(provider_transfer_t *self, const sl_delta_t *delta)
         (void)sl_deltas_push(&self->parsed, delta);
     }
     if (self->count++ == 0 && self->on_first)
-        self->on_first(self->on_first_arg, self->easy);
+        self->on_first(self->on_first_arg, self->socket);
     self->content_ms = sl_clock_mono_ms(); // a content event: pings and comments never get here
     if (self->usage && !self->usage_seen)  // once the upstream reported usage, it is the count
         provider_usage_delta(self->usage, delta);
@@ -373,6 +374,7 @@ s_new(const sl_msg_t *dispatch, provider_send_fn *send, void *send_arg)
     provider_transfer_t *self = sl_xcalloc(1, sizeof *self);
     self->send = send;
     self->send_arg = send_arg;
+    self->socket = CURL_SOCKET_BAD;
     self->req_id = sl_str_dup(dispatch->req_id);
     self->ingress = sl_str_dup(dispatch->ingress);
     self->model = sl_str_dup(dispatch->model);
@@ -521,6 +523,21 @@ provider_transfer_on_first(provider_transfer_t *self, provider_transfer_first_fn
 {
     self->on_first = fn;
     self->on_first_arg = arg;
+}
+
+void
+provider_transfer_socket(provider_transfer_t *self, curl_socket_t fd, int what)
+{
+    if (what != CURL_POLL_REMOVE)
+        self->socket = fd;
+    else if (self->socket == fd)
+        self->socket = CURL_SOCKET_BAD;
+}
+
+bool
+provider_transfer_has_delta(const provider_transfer_t *self)
+{
+    return self->count > 0;
 }
 
 CURL *

@@ -60,11 +60,19 @@ const char *provider_transfer_provider(const provider_transfer_t *self);
 // The easy handle, to add to a multi handle. Borrowed.
 CURL *provider_transfer_easy(const provider_transfer_t *self);
 
-// Called once, from inside curl's write callback, when the transfer parses its first delta
-// (the worker then paces its socket's reads like the others', poller.h).
-typedef void(provider_transfer_first_fn)(void *arg, CURL *easy);
+// Called once, from inside curl's write callback, when the transfer parses its first delta,
+// with the socket curl reads it from (the worker then paces that socket's reads like the
+// others', poller.h), or CURL_SOCKET_BAD when the transfer was never told its socket.
+typedef void(provider_transfer_first_fn)(void *arg, curl_socket_t fd);
 void
 provider_transfer_on_first(provider_transfer_t *self, provider_transfer_first_fn *fn, void *arg);
+// CURLMOPT_SOCKETFUNCTION's news for this transfer's easy handle: fd is watched (what is not
+// CURL_POLL_REMOVE) or no longer. The last socket watched is the transfer's; one removed that
+// is not it (the loser of a dual-stack connect) changes nothing. curl asks for no socket it
+// shares with another transfer's (HTTP/2), so such a transfer may never learn its socket.
+void provider_transfer_socket(provider_transfer_t *self, curl_socket_t fd, int what);
+// True once the transfer parsed its first delta.
+bool provider_transfer_has_delta(const provider_transfer_t *self);
 
 // Offer waiting messages to the send function: START when due, the kept frames not sent yet,
 // then OUTCOME. Returns true when nothing is left waiting.

@@ -54,7 +54,13 @@
       "Messages a process could not send or had to drop, by process kind and message")           \
     X(sluice_process_up, GAUGE, "1 while a process is up, by process")                           \
     X(sluice_process_restarts_total, COUNTER, "Restarts of a process, by process")               \
-    X(sluice_upstream_transfers, GAUGE, "Upstream HTTP transfers open in the provider workers")
+    X(sluice_upstream_transfers, GAUGE, "Upstream HTTP transfers open in the provider workers")  \
+    X(sluice_upstream_passes_total, COUNTER,                                                     \
+      "Passes of the provider workers over their ready upstream sockets")                        \
+    X(sluice_upstream_pass_waits_total, COUNTER,                                                 \
+      "Passes that first slept out the rest of batch.coalesce_ms")                               \
+    X(sluice_upstream_fresh_passes_total, COUNTER,                                               \
+      "Passes run at once, without the wait, for a stream's first bytes")
 
 typedef enum {
     SL_METRIC_COUNTER,

@@ -125,17 +125,20 @@ main(void)
     provider_poller_stats_t s = s_run_until_timed(-1, 7, -1, false);
     CHECK_INT(s.passes, ==, 2);
     CHECK_INT(s.waits, ==, 1);
+    CHECK_INT(s.fresh, ==, 0);
 
     // The same, with a fresh socket ready too (a stream's first token): read at once, with
     // the settled one beside it.
     s = s_run_until_timed(3, 7, 3, false);
     CHECK_INT(s.passes, ==, 2);
     CHECK_INT(s.waits, ==, 0);
+    CHECK_INT(s.fresh, ==, 1);
 
     // A settled socket removed and added again (a kept connection, the next transfer) is fresh.
     s = s_run_until_timed(-1, 7, -1, true);
     CHECK_INT(s.passes, ==, 2);
     CHECK_INT(s.waits, ==, 0);
+    CHECK_INT(s.fresh, ==, 1);
 
     // Not busy (a first pass of one socket): never a wait, settled or not.
     provider_poller_stats_t quiet;
@@ -166,6 +169,7 @@ main(void)
     }
     CHECK_INT(quiet.passes, ==, 2);
     CHECK_INT(quiet.waits, ==, 0);
+    CHECK_INT(quiet.fresh, ==, 0);
 
     curl_global_cleanup();
     return 0;
