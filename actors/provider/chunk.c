@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sl/mem.h"
+#include "sl/text.h"
 
 #define S_MAX_KEYS    32  // members of one object checked for duplicates; more is not simple
 #define S_MAX_NUMBER  63  // cJSON copies at most this many bytes of a number; a longer one fails
@@ -105,20 +106,7 @@ s_number(s_scan_t *s, bool *zero)
 static int
 s_hex4(const s_scan_t *s, const char *p)
 {
-    if (s->end - p < 4)
-        return -1;
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
+    return s->end - p < 4 ? -1 : sl_text_hex4(p);
 }
 
 // The byte an escape's letter stands for, or -1 for \u and anything that is no escape.

@@ -3,31 +3,16 @@
 
 #include <string.h>
 
+#include "sl/text.h"
+
 #define S_REPLACEMENT "\xEF\xBF\xBD" // U+FFFD
 #define S_MAX_TEXT    (64u << 20)    // one delta's text, joined; events are capped far below
-
-static int
-s_hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
 
 // The \uXXXX escape at text[i] ('\\' there), or -1 when there is none.
 static int
 s_escape_at(const char *text, size_t len, size_t i)
 {
-    return i + 6 <= len && text[i] == '\\' && text[i + 1] == 'u' ? s_hex4(text + i + 2) : -1;
+    return i + 6 <= len && text[i] == '\\' && text[i + 1] == 'u' ? sl_text_hex4(text + i + 2) : -1;
 }
 
 cJSON *

@@ -175,3 +175,16 @@ sl_text_hex_value(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+int
+sl_text_hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = sl_text_hex_value(p[i]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}

@@ -17,6 +17,8 @@ bool sl_text_has_control(const char *s, size_t len);
 bool sl_text_parse_int(const char *s, size_t len, int64_t *out);
 // The value of hex digit c (either case), or -1 when c is none.
 int sl_text_hex_value(char c);
+// The value of the 4 hex digits at p (a \uXXXX escape's), or -1 when one of them is none.
+int sl_text_hex4(const char *p);
 // True for host:port with port 1..65535; an IPv6 host is bracketed: [::1]:8080.
 bool sl_text_is_host_port(const char *s, size_t len);
 // Length of the valid UTF-8 sequence at data (n bytes available), or 0 when there is none (or

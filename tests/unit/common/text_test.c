@@ -89,6 +89,11 @@ main(void)
                                           : -1;
         CHECK_INT(sl_text_hex_value((char)c), ==, want);
     }
+    CHECK_INT(sl_text_hex4("00e9"), ==, 0xe9);
+    CHECK_INT(sl_text_hex4("D83D"), ==, 0xd83d);
+    CHECK_INT(sl_text_hex4("FfFf"), ==, 0xffff);
+    CHECK_INT(sl_text_hex4("12g4"), ==, -1);
+    CHECK_INT(sl_text_hex4("123\0"), ==, -1);
     // Media types: what comes before ';', blanks trimmed, case ignored.
     size_t n = 0;
     const char *m = sl_text_media_type(" text/plain ; charset=utf-8", 27, &n);
