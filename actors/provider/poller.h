@@ -14,8 +14,10 @@
 // at its stream's first delta, and a pass that finds a fresh socket ready does not wait, so
 // connecting, sending the request, the response head and the first token are never held. A
 // stream's end cannot be told from its other tokens before it is read: it waits like them.
-// A socket curl adds (a new connection, or a kept one for the next transfer) is fresh; with
-// HTTP/2 one socket carries several streams, and it is settled by the first of them.
+// A socket curl adds (a new connection, or a kept one for the next transfer) is fresh, unless
+// the worker settles it again at once because its stream is under way (curl watches a paused
+// stream's socket again); with HTTP/2 one socket carries several streams, and it is settled by
+// the first of them.
 #ifndef PROVIDER_POLLER_H
 #define PROVIDER_POLLER_H
 
