@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chat.h"
 #include "check.h"
 #include "http_client.h"
 #include "script.h"
@@ -84,14 +85,6 @@ s_expect(const char *content, int max_tokens, expected_t *e)
     free(body);
 }
 
-static char *
-s_url(const char *path)
-{
-    static char url[256];
-    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
-    return url;
-}
-
 // The stream as the SDKs see it: each event's name and its parsed data.
 typedef struct {
     char *names[MAX_EVENTS]; // owned
@@ -129,22 +122,6 @@ s_events_free(events_t *evs)
     }
 }
 
-static const char *
-s_str(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(obj, name);
-    CHECK(cJSON_IsString(v));
-    return v->valuestring;
-}
-
-static long
-s_num(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(obj, name);
-    CHECK(cJSON_IsNumber(v));
-    return (long)v->valuedouble;
-}
-
 // The stream is exactly: message_start, one text block (start, deltas, stop), message_delta,
 // message_stop, with pings allowed between; every data's type is its event's name.
 static void
@@ -158,7 +135,7 @@ s_check_stream(const events_t *evs, const expected_t *e, const char *id, const c
         const char *name = evs->names[i];
         const cJSON *d = evs->data[i];
         CHECK(cJSON_IsObject(d));
-        CHECK_STR(s_str(d, "type"), name);
+        CHECK_STR(test_json_str(d, "type"), name);
         if (strcmp(name, "ping") == 0)
             continue;
         switch (at) {
@@ -171,10 +148,10 @@ s_check_stream(const events_t *evs, const expected_t *e, const char *id, const c
                 if (*p != '-')
                     want[n++] = *p;
             want[n] = '\0';
-            CHECK_STR(s_str(m, "id"), want);
-            CHECK_STR(s_str(m, "type"), "message");
-            CHECK_STR(s_str(m, "role"), "assistant");
-            CHECK_STR(s_str(m, "model"), "m1");
+            CHECK_STR(test_json_str(m, "id"), want);
+            CHECK_STR(test_json_str(m, "type"), "message");
+            CHECK_STR(test_json_str(m, "role"), "assistant");
+            CHECK_STR(test_json_str(m, "model"), "m1");
             CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m, "content")), ==, 0);
             CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "stop_reason")));
             CHECK(cJSON_IsObject(cJSON_GetObjectItem(m, "usage")));
@@ -183,29 +160,29 @@ s_check_stream(const events_t *evs, const expected_t *e, const char *id, const c
         }
         case BLOCK_START:
             CHECK_STR(name, "content_block_start");
-            CHECK_INT(s_num(d, "index"), ==, 0);
-            CHECK_STR(s_str(cJSON_GetObjectItem(d, "content_block"), "type"), "text");
+            CHECK_INT(test_json_num(d, "index"), ==, 0);
+            CHECK_STR(test_json_str(cJSON_GetObjectItem(d, "content_block"), "type"), "text");
             at = DELTAS;
             break;
         case DELTAS:
             if (strcmp(name, "content_block_delta") == 0) {
-                CHECK_INT(s_num(d, "index"), ==, 0);
+                CHECK_INT(test_json_num(d, "index"), ==, 0);
                 const cJSON *delta = cJSON_GetObjectItem(d, "delta");
-                CHECK_STR(s_str(delta, "type"), "text_delta");
-                sl_buf_append_str(&text, s_str(delta, "text"));
+                CHECK_STR(test_json_str(delta, "type"), "text_delta");
+                sl_buf_append_str(&text, test_json_str(delta, "text"));
                 deltas++;
                 break;
             }
             CHECK_STR(name, "content_block_stop");
-            CHECK_INT(s_num(d, "index"), ==, 0);
+            CHECK_INT(test_json_num(d, "index"), ==, 0);
             at = MESSAGE_DELTA;
             break;
         case MESSAGE_DELTA: {
             CHECK_STR(name, "message_delta");
-            CHECK_STR(s_str(cJSON_GetObjectItem(d, "delta"), "stop_reason"), stop_reason);
+            CHECK_STR(test_json_str(cJSON_GetObjectItem(d, "delta"), "stop_reason"), stop_reason);
             const cJSON *usage = cJSON_GetObjectItem(d, "usage");
-            CHECK_INT(s_num(usage, "input_tokens"), ==, e->prompt_tokens);
-            CHECK_INT(s_num(usage, "output_tokens"), ==, e->tokens);
+            CHECK_INT(test_json_num(usage, "input_tokens"), ==, e->prompt_tokens);
+            CHECK_INT(test_json_num(usage, "output_tokens"), ==, e->tokens);
             at = MESSAGE_STOP;
             break;
         }
@@ -230,14 +207,14 @@ s_check_stored(const char *id, const expected_t *e)
     char path[128];
     snprintf(path, sizeof path, "/v1/streams/%s", id);
     for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(s_url(path), NULL);
+        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
         CHECK(test_http_run(r, test_ms(5000)));
         CHECK_INT(r->status, ==, 200);
         cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
         test_http_destroy(&r);
-        if (strcmp(s_str(json, "status"), "streaming") != 0) {
-            CHECK_STR(s_str(json, "status"), "complete");
-            CHECK_STR(s_str(json, "text"), sl_buf_str(&e->text));
+        if (strcmp(test_json_str(json, "status"), "streaming") != 0) {
+            CHECK_STR(test_json_str(json, "status"), "complete");
+            CHECK_STR(test_json_str(json, "text"), sl_buf_str(&e->text));
             cJSON_Delete(json);
             return;
         }
@@ -254,7 +231,7 @@ s_test_stream(const char *content, int max_tokens, const char *stop_reason, long
     expected_t e;
     s_expect(content, max_tokens, &e);
     CHECK_INT(e.tokens, ==, tokens);
-    test_http_t *r = test_http_new(s_url("/v1/messages"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/messages"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->result, ==, CURLE_OK);
     CHECK_INT(r->status, ==, 200);
@@ -282,7 +259,7 @@ s_test_whole(void)
     char *body = s_body("m1", content, 4096, false);
     expected_t e;
     s_expect(content, 4096, &e);
-    test_http_t *r = test_http_new(s_url("/v1/messages"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/messages"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     char value[256];
@@ -290,20 +267,20 @@ s_test_whole(void)
     CHECK_STR(value, "application/json");
     cJSON *m = cJSON_Parse(sl_buf_str(&r->body));
     CHECK(cJSON_IsObject(m));
-    CHECK(strncmp(s_str(m, "id"), "msg_", 4) == 0);
-    CHECK_STR(s_str(m, "type"), "message");
-    CHECK_STR(s_str(m, "role"), "assistant");
-    CHECK_STR(s_str(m, "model"), "m1");
+    CHECK(strncmp(test_json_str(m, "id"), "msg_", 4) == 0);
+    CHECK_STR(test_json_str(m, "type"), "message");
+    CHECK_STR(test_json_str(m, "role"), "assistant");
+    CHECK_STR(test_json_str(m, "model"), "m1");
     const cJSON *content_blocks = cJSON_GetObjectItem(m, "content");
     CHECK_INT(cJSON_GetArraySize(content_blocks), ==, 1);
     const cJSON *block = cJSON_GetArrayItem(content_blocks, 0);
-    CHECK_STR(s_str(block, "type"), "text");
-    CHECK_STR(s_str(block, "text"), sl_buf_str(&e.text));
-    CHECK_STR(s_str(m, "stop_reason"), "end_turn");
+    CHECK_STR(test_json_str(block, "type"), "text");
+    CHECK_STR(test_json_str(block, "text"), sl_buf_str(&e.text));
+    CHECK_STR(test_json_str(m, "stop_reason"), "end_turn");
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "stop_sequence")));
     const cJSON *usage = cJSON_GetObjectItem(m, "usage");
-    CHECK_INT(s_num(usage, "input_tokens"), ==, e.prompt_tokens);
-    CHECK_INT(s_num(usage, "output_tokens"), ==, 150);
+    CHECK_INT(test_json_num(usage, "input_tokens"), ==, e.prompt_tokens);
+    CHECK_INT(test_json_num(usage, "output_tokens"), ==, 150);
     cJSON_Delete(m);
     sl_buf_free(&e.text);
     test_http_destroy(&r);
@@ -314,18 +291,19 @@ s_test_whole(void)
 static void
 s_check_error(const char *body, long status, const char *type, const char *message_part)
 {
-    test_http_t *r = test_http_new(s_url("/v1/messages"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/messages"), body);
     CHECK(test_http_run(r, test_ms(10000)));
     CHECK_INT(r->status, ==, status);
     char value[256];
     CHECK(test_http_header(r, "content-type", value, sizeof value));
     CHECK_STR(value, "application/json");
     cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
-    CHECK_STR(s_str(json, "type"), "error");
+    CHECK_STR(test_json_str(json, "type"), "error");
     const cJSON *error = cJSON_GetObjectItem(json, "error");
-    CHECK_STR(s_str(error, "type"), type);
-    if (!strstr(s_str(error, "message"), message_part)) {
-        fprintf(stderr, "error message '%s' lacks '%s'\n", s_str(error, "message"), message_part);
+    CHECK_STR(test_json_str(error, "type"), type);
+    if (!strstr(test_json_str(error, "message"), message_part)) {
+        fprintf(stderr, "error message '%s' lacks '%s'\n", test_json_str(error, "message"),
+                message_part);
         exit(1);
     }
     cJSON_Delete(json);

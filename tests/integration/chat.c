@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "check.h"
 #include "script.h"
 
 // Generous: the largest stream a test or the benchmark reads is a few MiB of text.
@@ -117,4 +118,20 @@ test_chat_expect(const char *body, test_chat_expected_t *e)
     snprintf(e->finish, sizeof e->finish, "%s", script.finish_reason);
     mockllm_script_destroy(&script);
     return rc;
+}
+
+const char *
+test_json_str(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(obj, name);
+    CHECK(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+long
+test_json_num(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(obj, name);
+    CHECK(cJSON_IsNumber(v));
+    return (long)v->valuedouble;
 }

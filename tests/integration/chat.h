@@ -7,6 +7,8 @@
 #define SL_TEST_CHAT_H
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+
 #include "http_client.h"
 #include "sl/buf.h"
 
@@ -46,5 +48,9 @@ void test_chat_parse(const test_http_t *r, test_chat_parsed_t *p);
 // What the mock upstream will stream for body, into e (overwritten). Returns 0, or the error of
 // mockllm_script_from_request (e is then empty). Free e->text with sl_buf_free.
 int test_chat_expect(const char *body, test_chat_expected_t *e);
+
+// obj's member name, which must be a string (a number): the test fails otherwise.
+const char *test_json_str(const cJSON *obj, const char *name);
+long test_json_num(const cJSON *obj, const char *name);
 
 #endif

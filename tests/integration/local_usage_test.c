@@ -58,30 +58,6 @@ static const char *ROUTES = "  - model: m-gpt4o\n"
                             "  - model: m-gpt4\n"
                             "    targets: [{provider: mock, model: gpt-4}]\n";
 
-static char *
-s_url(const char *path)
-{
-    static char url[256];
-    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
-    return url;
-}
-
-static const char *
-s_str(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(obj, name);
-    CHECK(cJSON_IsString(v));
-    return v->valuestring;
-}
-
-static long
-s_num(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(obj, name);
-    CHECK(cJSON_IsNumber(v));
-    return (long)v->valuedouble;
-}
-
 static size_t
 s_count(const sl_bpe_t *bpe, const char *text)
 {
@@ -97,6 +73,27 @@ s_message(const char *role, const char *content)
     return m;
 }
 
+// The two function tools the tool-call requests offer, as the request's "tools" array.
+static cJSON *
+s_tools(void)
+{
+    cJSON *tools = cJSON_CreateArray();
+    static const char *const names[] = {"get_weather", "get_time"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *tool = cJSON_CreateObject();
+        cJSON_AddStringToObject(tool, "type", "function");
+        cJSON *fn = cJSON_AddObjectToObject(tool, "function");
+        cJSON_AddStringToObject(fn, "name", names[i]);
+        cJSON *params = cJSON_AddObjectToObject(fn, "parameters");
+        cJSON_AddStringToObject(params, "type", "object");
+        cJSON_AddStringToObject(
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(params, "properties"), "location"),
+            "type", "string");
+        cJSON_AddItemToArray(tools, tool);
+    }
+    return tools;
+}
+
 // The normalized request of a system prompt and one user message (what either client API's
 // request below becomes), its prompt counted with bpe.
 static uint32_t
@@ -106,22 +103,8 @@ s_local_prompt(const sl_bpe_t *bpe, const char *content, bool with_tools)
     cJSON *messages = cJSON_AddArrayToObject(root, "messages");
     cJSON_AddItemToArray(messages, s_message("system", SYSTEM));
     cJSON_AddItemToArray(messages, s_message("user", content));
-    if (with_tools) {
-        cJSON *tools = cJSON_AddArrayToObject(root, "tools");
-        static const char *const names[] = {"get_weather", "get_time"};
-        for (int i = 0; i < 2; i++) {
-            cJSON *tool = cJSON_CreateObject();
-            cJSON_AddStringToObject(tool, "type", "function");
-            cJSON *fn = cJSON_AddObjectToObject(tool, "function");
-            cJSON_AddStringToObject(fn, "name", names[i]);
-            cJSON *params = cJSON_AddObjectToObject(fn, "parameters");
-            cJSON_AddStringToObject(params, "type", "object");
-            cJSON_AddStringToObject(
-                cJSON_AddObjectToObject(cJSON_AddObjectToObject(params, "properties"), "location"),
-                "type", "string");
-            cJSON_AddItemToArray(tools, tool);
-        }
-    }
+    if (with_tools)
+        cJSON_AddItemToObject(root, "tools", s_tools());
     char *body = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     uint32_t n = 0;
@@ -183,27 +166,27 @@ s_anthropic(const char *model, const char *content, anthropic_t *a)
     a->start_input = a->delta_input = a->delta_output = -1;
     sl_buf_init(&a->text, 1u << 20);
     char *body = s_anthropic_body(model, content);
-    test_http_t *r = test_http_new(s_url("/v1/messages"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/messages"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     CHECK(test_http_header(r, "x-sluice-stream-id", a->id, sizeof a->id));
     for (size_t i = 0; i < r->n_events; i++) {
         cJSON *d = cJSON_Parse(r->events[i]);
         CHECK(cJSON_IsObject(d));
-        const char *type = s_str(d, "type");
+        const char *type = test_json_str(d, "type");
         if (strcmp(type, "message_start") == 0) {
             CHECK_INT(a->start_input, ==, -1); // one message_start
             const cJSON *usage = cJSON_GetObjectItem(cJSON_GetObjectItem(d, "message"), "usage");
-            a->start_input = s_num(usage, "input_tokens");
-            CHECK_INT(s_num(usage, "output_tokens"), ==, 0);
+            a->start_input = test_json_num(usage, "input_tokens");
+            CHECK_INT(test_json_num(usage, "output_tokens"), ==, 0);
         } else if (strcmp(type, "content_block_delta") == 0) {
             const cJSON *delta = cJSON_GetObjectItem(d, "delta");
-            CHECK_STR(s_str(delta, "type"), "text_delta");
-            CHECK_INT(sl_buf_append_str(&a->text, s_str(delta, "text")), ==, 0);
+            CHECK_STR(test_json_str(delta, "type"), "text_delta");
+            CHECK_INT(sl_buf_append_str(&a->text, test_json_str(delta, "text")), ==, 0);
         } else if (strcmp(type, "message_delta") == 0) {
             const cJSON *usage = cJSON_GetObjectItem(d, "usage");
-            a->delta_input = s_num(usage, "input_tokens");
-            a->delta_output = s_num(usage, "output_tokens");
+            a->delta_input = test_json_num(usage, "input_tokens");
+            a->delta_output = test_json_num(usage, "output_tokens");
         } else if (strcmp(type, "message_stop") == 0) {
             a->message_stops++;
         }
@@ -221,21 +204,21 @@ s_check_stored(const char *id, long prompt, long completion, bool estimated, con
     char path[128];
     snprintf(path, sizeof path, "/v1/streams/%s", id);
     for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(s_url(path), NULL);
+        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
         CHECK(test_http_run(r, test_ms(5000)));
         CHECK_INT(r->status, ==, 200);
         cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
         test_http_destroy(&r);
-        if (strcmp(s_str(json, "status"), "streaming") != 0) {
-            CHECK_STR(s_str(json, "status"), "complete");
+        if (strcmp(test_json_str(json, "status"), "streaming") != 0) {
+            CHECK_STR(test_json_str(json, "status"), "complete");
             const cJSON *usage = cJSON_GetObjectItem(json, "usage");
-            CHECK_INT(s_num(usage, "prompt_tokens"), ==, prompt);
-            CHECK_INT(s_num(usage, "completion_tokens"), ==, completion);
+            CHECK_INT(test_json_num(usage, "prompt_tokens"), ==, prompt);
+            CHECK_INT(test_json_num(usage, "completion_tokens"), ==, completion);
             const cJSON *est = cJSON_GetObjectItem(json, "usage_estimated");
             CHECK(cJSON_IsBool(est));
             CHECK_INT(cJSON_IsTrue(est), ==, estimated);
             if (text)
-                CHECK_STR(s_str(json, "text"), text);
+                CHECK_STR(test_json_str(json, "text"), text);
             cJSON_Delete(json);
             return;
         }
@@ -290,7 +273,7 @@ s_test_no_usage(void)
 {
     // An OpenAI client's stream through gpt-4o: the usage chunk has the local counts.
     char *body = test_chat_body("m-gpt4o", CONTENT_NO_USAGE, true);
-    test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     char id[64];
@@ -319,30 +302,17 @@ s_test_no_usage(void)
     cJSON *messages = cJSON_AddArrayToObject(root, "messages");
     cJSON_AddItemToArray(messages, s_message("system", SYSTEM));
     cJSON_AddItemToArray(messages, s_message("user", CONTENT_TOOLS));
-    cJSON *tools = cJSON_AddArrayToObject(root, "tools");
-    static const char *const names[] = {"get_weather", "get_time"};
-    for (int i = 0; i < 2; i++) {
-        cJSON *tool = cJSON_CreateObject();
-        cJSON_AddStringToObject(tool, "type", "function");
-        cJSON *fn = cJSON_AddObjectToObject(tool, "function");
-        cJSON_AddStringToObject(fn, "name", names[i]);
-        cJSON *params = cJSON_AddObjectToObject(fn, "parameters");
-        cJSON_AddStringToObject(params, "type", "object");
-        cJSON_AddStringToObject(
-            cJSON_AddObjectToObject(cJSON_AddObjectToObject(params, "properties"), "location"),
-            "type", "string");
-        cJSON_AddItemToArray(tools, tool);
-    }
+    cJSON_AddItemToObject(root, "tools", s_tools());
     body = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    r = test_http_new(s_url("/v1/chat/completions"), body);
+    r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     CHECK(test_http_header(r, "x-sluice-stream-id", id, sizeof id));
     cJSON *resp = cJSON_Parse(sl_buf_str(&r->body));
     const cJSON *msg =
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "choices"), 0), "message");
-    const char *text = s_str(msg, "content");
+    const char *text = test_json_str(msg, "content");
     size_t want = s_count(s_cl100k, text);
     const cJSON *calls = cJSON_GetObjectItem(msg, "tool_calls");
     CHECK_INT(cJSON_GetArraySize(calls), ==, 2);
@@ -350,13 +320,14 @@ s_test_no_usage(void)
     cJSON_ArrayForEach(call, calls)
     {
         const cJSON *fn = cJSON_GetObjectItem(call, "function");
-        want += s_count(s_cl100k, s_str(fn, "name")) + s_count(s_cl100k, s_str(fn, "arguments"));
+        want += s_count(s_cl100k, test_json_str(fn, "name"))
+                + s_count(s_cl100k, test_json_str(fn, "arguments"));
     }
     prompt = s_local_prompt(s_cl100k, CONTENT_TOOLS, true);
     CHECK_INT(prompt, ==, 100);
     const cJSON *usage = cJSON_GetObjectItem(resp, "usage");
-    CHECK_INT(s_num(usage, "prompt_tokens"), ==, prompt);
-    CHECK_INT(s_num(usage, "completion_tokens"), ==, want);
+    CHECK_INT(test_json_num(usage, "prompt_tokens"), ==, prompt);
+    CHECK_INT(test_json_num(usage, "completion_tokens"), ==, want);
     s_check_stored(id, prompt, (long)want, true, text);
     printf("no usage, OpenAI whole with tool calls via gpt-4: prompt %u, completion %zu: ok\n",
            prompt, want);
@@ -393,7 +364,7 @@ s_test_no_vocabulary(const char *sluice, const char *mock)
     CHECK_INT(a.delta_output, ==, 12);
     sl_buf_free(&a.text);
     char *body = test_chat_body("m-gpt4o", CONTENT_NO_USAGE, true);
-    test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     char id[64];

@@ -18,14 +18,6 @@
 
 static test_system_t s_sys;
 
-static char *
-s_url(const char *path)
-{
-    static char url[256];
-    snprintf(url, sizeof url, "%s%s", s_sys.base, path);
-    return url;
-}
-
 // GET /v1/streams/<id> until the stream is no longer streaming; returns the JSON (owned).
 static cJSON *
 s_stored(const char *id)
@@ -33,7 +25,7 @@ s_stored(const char *id)
     char path[128];
     snprintf(path, sizeof path, "/v1/streams/%s", id);
     for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(s_url(path), NULL);
+        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
         CHECK(test_http_run(r, test_ms(5000)));
         CHECK_INT(r->status, ==, 200);
         cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
@@ -70,7 +62,7 @@ s_test_long_stream(void)
     test_chat_expected_t e;
     CHECK_INT(test_chat_expect(body, &e), ==, 0);
     CHECK_INT(e.tokens, ==, 200);
-    test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->result, ==, CURLE_OK);
     CHECK_INT(r->status, ==, 200);
@@ -121,7 +113,7 @@ s_test_live_delivery(void)
     char *body = test_chat_body("m1", "Live please. [mock tokens=40 hold=10]", true);
     test_chat_expected_t e;
     CHECK_INT(test_chat_expect(body, &e), ==, 0);
-    test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     test_http_multi_t *m = test_http_multi_new();
     test_http_multi_add(m, r);
     events_cond_t cond = {r, 1 + 10}; // role chunk + 10 tokens
@@ -168,7 +160,7 @@ s_test_concurrent(void)
                  30 + i);
         bodies[i] = test_chat_body("m1", content, true);
         CHECK_INT(test_chat_expect(bodies[i], &e[i]), ==, 0);
-        r[i] = test_http_new(s_url("/v1/chat/completions"), bodies[i]);
+        r[i] = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), bodies[i]);
         test_http_multi_add(m, r[i]);
     }
     CHECK(test_http_multi_wait(m, NULL, NULL, test_ms(60000)));
@@ -201,7 +193,7 @@ s_test_non_streaming(void)
     char *body = test_chat_body("m1", "Tell me a long story. [mock tokens=200 split=1]", false);
     test_chat_expected_t e;
     CHECK_INT(test_chat_expect(body, &e), ==, 0);
-    test_http_t *r = test_http_new(s_url("/v1/chat/completions"), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, "/v1/chat/completions"), body);
     CHECK(test_http_run(r, test_ms(30000)));
     CHECK_INT(r->status, ==, 200);
     char value[256];
@@ -234,7 +226,7 @@ static void
 s_check_error(
     const char *path, const char *body, long status, const char *type, const char *message_part)
 {
-    test_http_t *r = test_http_new(s_url(path), body);
+    test_http_t *r = test_http_new(test_system_url(&s_sys, path), body);
     CHECK(test_http_run(r, test_ms(10000)));
     CHECK_INT(r->status, ==, status);
     cJSON *json = cJSON_Parse(sl_buf_str(&r->body));

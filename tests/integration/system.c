@@ -12,6 +12,14 @@
 #include "http_client.h"
 #include "pg.h"
 
+const char *
+test_system_url(const test_system_t *sys, const char *path)
+{
+    static char url[sizeof sys->base + 512];
+    snprintf(url, sizeof url, "%s%s", sys->base, path);
+    return url;
+}
+
 bool
 test_system_healthy(const test_system_t *sys)
 {

@@ -50,6 +50,8 @@ bool test_system_stop(test_system_t *sys);
 void test_system_restart(test_system_t *sys);
 // True when GET /healthz answers 200.
 bool test_system_healthy(const test_system_t *sys);
+// sluice's URL for path ("/v1/..."): in a buffer of its own, valid until the next call.
+const char *test_system_url(const test_system_t *sys, const char *path);
 // The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.
 pid_t test_system_pid(const test_system_t *sys, const char *name);
 // True when a sluice-<name> of this system runs whose pid is none of the n in old: the process

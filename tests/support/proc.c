@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "sl/buf.h"
+#include "sl/mem.h"
+
 #define MAX_PROCS 64
 #define MAX_DIRS  16
 
@@ -245,4 +249,22 @@ test_sleep_ms(int64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+char *
+test_read_fd(int fd, size_t cap, size_t *len)
+{
+    sl_buf_t b;
+    sl_buf_init(&b, cap);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        CHECK(n > 0);
+        CHECK_INT(sl_buf_append(&b, chunk, (size_t)n), ==, 0);
+    }
+    if (len)
+        *len = b.len;
+    return b.data ? b.data : sl_xstrdup("");
 }

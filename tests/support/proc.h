@@ -21,6 +21,9 @@ void test_tmpdir(const char *prefix, char *dir, size_t size);
 void test_tmpdir_remove(const char *dir);
 // Write text to path; aborts the test on failure.
 void test_write_file(const char *path, const char *text);
+// Read fd to its end, up to cap bytes (more fails the test): the bytes, NUL-terminated, which
+// the caller frees; *len (may be NULL) gets how many. Aborts the test on a read error.
+char *test_read_fd(int fd, size_t cap, size_t *len);
 
 // Start argv[0] with argv. With capture_stdout the child's stdout comes to out_fd; its
 // stderr goes to log_path when not NULL (appending), else to ours. Every started process

@@ -43,23 +43,6 @@ typedef struct {
 static s_file_t s_files[MAX_FILES];
 static size_t s_n_files;
 
-static char *
-s_read_all(int fd, size_t *len)
-{
-    sl_buf_t b;
-    sl_buf_init(&b, 512u << 20);
-    char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        CHECK(n > 0);
-        CHECK_INT(sl_buf_append(&b, chunk, (size_t)n), ==, 0);
-    }
-    *len = b.len;
-    return b.data ? b.data : sl_xstrdup("");
-}
-
 static void
 s_add_unit(s_file_t *f, size_t off, size_t len)
 {
@@ -78,7 +61,7 @@ s_add_file(const char *mode, const char *path)
     snprintf(f->arg, sizeof f->arg, "%s:%s", mode, path);
     FILE *fp = fopen(path, "rb");
     CHECK(fp != NULL);
-    f->data = s_read_all(fileno(fp), &f->len);
+    f->data = test_read_fd(fileno(fp), 512u << 20, &f->len);
     fclose(fp);
     if (strcmp(mode, "lines") != 0)
         s_add_unit(f, 0, f->len);
@@ -243,7 +226,7 @@ s_run_node(char *const argv[], size_t *len)
 {
     test_proc_t p = test_proc_start(argv, true, NULL);
     CHECK(p.pid > 0);
-    char *out = s_read_all(p.out_fd, len);
+    char *out = test_read_fd(p.out_fd, 512u << 20, len);
     int status = test_proc_stop(&p, 0, test_ms(120000));
     if (status != 0) {
         fprintf(stderr, "bpe_js_test: node exited with status %d\n", status);

@@ -153,22 +153,6 @@ s_test_estimate(const sl_bpe_t *bpe)
     free(body);
 }
 
-static char *
-s_read_all(int fd)
-{
-    sl_buf_t b;
-    sl_buf_init(&b, 64u << 20);
-    char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        CHECK(n > 0);
-        CHECK_INT(sl_buf_append(&b, chunk, (size_t)n), ==, 0);
-    }
-    return b.data ? b.data : sl_xstrdup("");
-}
-
 // One request that holds line in every place a prompt has text: a system message, a user
 // message, a named user's text parts, an assistant's tool call (its arguments a JSON string
 // holding line), the tool's answer, and a tool's description. Caller frees the result.
@@ -260,7 +244,7 @@ s_compare(const char *const argv[], const sl_bpe_t *bpe, const char *encoding)
     char *args[] = {(char *)node, (char *)script, (char *)modules, (char *)encoding, path, NULL};
     test_proc_t p = test_proc_start(args, true, NULL);
     CHECK(p.pid > 0);
-    char *js = s_read_all(p.out_fd);
+    char *js = test_read_fd(p.out_fd, 64u << 20, NULL);
     CHECK_INT(test_proc_stop(&p, 0, test_ms(120000)), ==, 0);
     char *save = NULL, *cursor = js;
     uint64_t total = 0;
