@@ -204,24 +204,10 @@ s_check_stream(const events_t *evs, const expected_t *e, const char *id, const c
 static void
 s_check_stored(const char *id, const expected_t *e)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/v1/streams/%s", id);
-    for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
-        CHECK(test_http_run(r, test_ms(5000)));
-        CHECK_INT(r->status, ==, 200);
-        cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
-        test_http_destroy(&r);
-        if (strcmp(test_json_str(json, "status"), "streaming") != 0) {
-            CHECK_STR(test_json_str(json, "status"), "complete");
-            CHECK_STR(test_json_str(json, "text"), sl_buf_str(&e->text));
-            cJSON_Delete(json);
-            return;
-        }
-        cJSON_Delete(json);
-        test_sleep_ms(50);
-    }
-    CHECK(!"stream never left the streaming state");
+    cJSON *json = test_system_stored(&s_sys, id);
+    CHECK_STR(test_json_str(json, "status"), "complete");
+    CHECK_STR(test_json_str(json, "text"), sl_buf_str(&e->text));
+    cJSON_Delete(json);
 }
 
 static void

@@ -201,31 +201,17 @@ s_anthropic(const char *model, const char *content, anthropic_t *a)
 static void
 s_check_stored(const char *id, long prompt, long completion, bool estimated, const char *text)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/v1/streams/%s", id);
-    for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
-        CHECK(test_http_run(r, test_ms(5000)));
-        CHECK_INT(r->status, ==, 200);
-        cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
-        test_http_destroy(&r);
-        if (strcmp(test_json_str(json, "status"), "streaming") != 0) {
-            CHECK_STR(test_json_str(json, "status"), "complete");
-            const cJSON *usage = cJSON_GetObjectItem(json, "usage");
-            CHECK_INT(test_json_num(usage, "prompt_tokens"), ==, prompt);
-            CHECK_INT(test_json_num(usage, "completion_tokens"), ==, completion);
-            const cJSON *est = cJSON_GetObjectItem(json, "usage_estimated");
-            CHECK(cJSON_IsBool(est));
-            CHECK_INT(cJSON_IsTrue(est), ==, estimated);
-            if (text)
-                CHECK_STR(test_json_str(json, "text"), text);
-            cJSON_Delete(json);
-            return;
-        }
-        cJSON_Delete(json);
-        test_sleep_ms(50);
-    }
-    CHECK(!"stream never left the streaming state");
+    cJSON *json = test_system_stored(&s_sys, id);
+    CHECK_STR(test_json_str(json, "status"), "complete");
+    const cJSON *usage = cJSON_GetObjectItem(json, "usage");
+    CHECK_INT(test_json_num(usage, "prompt_tokens"), ==, prompt);
+    CHECK_INT(test_json_num(usage, "completion_tokens"), ==, completion);
+    const cJSON *est = cJSON_GetObjectItem(json, "usage_estimated");
+    CHECK(cJSON_IsBool(est));
+    CHECK_INT(cJSON_IsTrue(est), ==, estimated);
+    if (text)
+        CHECK_STR(test_json_str(json, "text"), text);
+    cJSON_Delete(json);
 }
 
 // An Anthropic client through an OpenAI-format upstream that reports usage at its end.

@@ -18,33 +18,10 @@
 
 static test_system_t s_sys;
 
-// GET /v1/streams/<id> until the stream is no longer streaming; returns the JSON (owned).
-static cJSON *
-s_stored(const char *id)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/v1/streams/%s", id);
-    for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
-        test_http_t *r = test_http_new(test_system_url(&s_sys, path), NULL);
-        CHECK(test_http_run(r, test_ms(5000)));
-        CHECK_INT(r->status, ==, 200);
-        cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
-        test_http_destroy(&r);
-        CHECK(cJSON_IsObject(json));
-        const char *status = cJSON_GetObjectItem(json, "status")->valuestring;
-        if (strcmp(status, "streaming") != 0)
-            return json;
-        cJSON_Delete(json);
-        test_sleep_ms(50);
-    }
-    CHECK(!"stream never left the streaming state");
-    return NULL;
-}
-
 static void
 s_check_stored(const char *id, const test_chat_expected_t *e, long tokens)
 {
-    cJSON *json = s_stored(id);
+    cJSON *json = test_system_stored(&s_sys, id);
     CHECK_STR(cJSON_GetObjectItem(json, "id")->valuestring, id);
     CHECK_STR(cJSON_GetObjectItem(json, "model")->valuestring, "m1");
     CHECK_STR(cJSON_GetObjectItem(json, "status")->valuestring, "complete");

@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "check.h"
 #include "http_client.h"
 #include "pg.h"
 
@@ -18,6 +21,29 @@ test_system_url(const test_system_t *sys, const char *path)
     static char url[sizeof sys->base + 512];
     snprintf(url, sizeof url, "%s%s", sys->base, path);
     return url;
+}
+
+cJSON *
+test_system_stored(const test_system_t *sys, const char *id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/streams/%s", id);
+    for (int64_t waited = 0; waited < test_ms(10000); waited += 50) {
+        test_http_t *r = test_http_new(test_system_url(sys, path), NULL);
+        CHECK(test_http_run(r, test_ms(5000)));
+        CHECK_INT(r->status, ==, 200);
+        cJSON *json = cJSON_Parse(sl_buf_str(&r->body));
+        test_http_destroy(&r);
+        CHECK(cJSON_IsObject(json));
+        const cJSON *status = cJSON_GetObjectItem(json, "status");
+        CHECK(cJSON_IsString(status));
+        if (strcmp(status->valuestring, "streaming") != 0)
+            return json;
+        cJSON_Delete(json);
+        test_sleep_ms(50);
+    }
+    CHECK(!"stream never left the streaming state");
+    return NULL;
 }
 
 bool

@@ -52,6 +52,9 @@ void test_system_restart(test_system_t *sys);
 bool test_system_healthy(const test_system_t *sys);
 // sluice's URL for path ("/v1/..."): in a buffer of its own, valid until the next call.
 const char *test_system_url(const test_system_t *sys, const char *path);
+// GET /v1/streams/<id> until the stream is no longer streaming: its JSON (the caller deletes
+// it). The test fails on an answer that is not 200 or after 10 s.
+struct cJSON *test_system_stored(const test_system_t *sys, const char *id);
 // The pid of the running sluice-<name> (persist, builder ...) of this system, or -1.
 pid_t test_system_pid(const test_system_t *sys, const char *name);
 // True when a sluice-<name> of this system runs whose pid is none of the n in old: the process
