@@ -1,22 +1,11 @@
 // image.c - image input from the client APIs (see image.h).
 #include "image.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sl/err.h"
 #include "sl/image_url.h"
-
-__attribute__((format(printf, 3, 4))) static int
-s_fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return SL_EINVAL;
-}
 
 int
 ingress_image_check(const char *url,
@@ -29,12 +18,12 @@ ingress_image_check(const char *url,
     char why[128];
     sl_image_url_t img;
     if (sl_image_url_parse(url, &img, why, sizeof why) != 0)
-        return s_fail(err, err_size, "%s: %s", url_field, why);
+        return sl_err_invalid(err, err_size, "%s: %s", url_field, why);
     if (detail && !cJSON_IsNull(detail)
         && (!cJSON_IsString(detail)
             || (strcmp(detail->valuestring, "auto") != 0 && strcmp(detail->valuestring, "low") != 0
                 && strcmp(detail->valuestring, "high") != 0)))
-        return s_fail(err, err_size, "%s: expected 'auto', 'low' or 'high'", detail_field);
+        return sl_err_invalid(err, err_size, "%s: expected 'auto', 'low' or 'high'", detail_field);
     return 0;
 }
 
@@ -77,10 +66,11 @@ ingress_image_check_chat(const cJSON *messages, char *err, size_t err_size)
             if (!cJSON_IsString(type) || strcmp(type->valuestring, "image_url") != 0)
                 continue;
             if (!cJSON_IsString(role) || strcmp(role->valuestring, "user") != 0)
-                return s_fail(err, err_size,
-                              "messages[%d].content[%d]: image_url parts are only allowed in user "
-                              "messages",
-                              i, j);
+                return sl_err_invalid(
+                    err, err_size,
+                    "messages[%d].content[%d]: image_url parts are only allowed in user "
+                    "messages",
+                    i, j);
             const cJSON *image_url = cJSON_GetObjectItemCaseSensitive(part, "image_url");
             const cJSON *url = cJSON_GetObjectItemCaseSensitive(image_url, "url");
             char url_field[64], detail_field[64];
@@ -88,8 +78,9 @@ ingress_image_check_chat(const cJSON *messages, char *err, size_t err_size)
             snprintf(detail_field, sizeof detail_field, "messages[%d].content[%d].image_url.detail",
                      i, j);
             if (!cJSON_IsString(url))
-                return s_fail(err, err_size,
-                              "%s: expected a string (an http(s) URL or a data: URL)", url_field);
+                return sl_err_invalid(err, err_size,
+                                      "%s: expected a string (an http(s) URL or a data: URL)",
+                                      url_field);
             int rc = ingress_image_check(url->valuestring, url_field,
                                          cJSON_GetObjectItemCaseSensitive(image_url, "detail"),
                                          detail_field, err, err_size);

@@ -6,7 +6,6 @@
 // or thinking), a tool plan, tool calls (start, argument deltas, end, keyed by `index`), and
 // `message-end` with the finish reason, usage and an in-stream error; fixtures then send
 // `data: [DONE]`, which adds nothing. message-end is the terminal event.
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,19 +55,6 @@ static const struct {
     {501, "not_implemented"}, {503, "service_unavailable"},   {504, "gateway_timeout"},
 };
 
-static int s_fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-s_fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return SL_EINVAL;
-}
-
 // An image part for Cohere, whose v2 content parts have OpenAI's shape: {"type":"image_url",
 // "image_url":{"url", "detail"?}}, the URL a data URL or an http(s) one. Checked, then rebuilt
 // with only the fields Cohere knows.
@@ -105,7 +91,8 @@ s_content(
         return 0;
     }
     if (!cJSON_IsArray(content))
-        return s_fail(err, err_size, "%s.content: not a string or an array of parts", where);
+        return sl_err_invalid(err, err_size, "%s.content: not a string or an array of parts",
+                              where);
     cJSON *parts = cJSON_CreateArray();
     int i = 0;
     const cJSON *part;
@@ -146,12 +133,14 @@ s_tool_calls(const cJSON *calls, const char *where, cJSON *msg, char *err, size_
         const char *name = provider_normalized_string(fn, "name");
         const cJSON *args = provider_normalized_get(fn, "arguments");
         if (!id || !*id)
-            return s_fail(err, err_size, "%s.tool_calls[%d].id: missing", where, i);
+            return sl_err_invalid(err, err_size, "%s.tool_calls[%d].id: missing", where, i);
         if (!name || !*name)
-            return s_fail(err, err_size, "%s.tool_calls[%d].function.name: missing", where, i);
+            return sl_err_invalid(err, err_size, "%s.tool_calls[%d].function.name: missing", where,
+                                  i);
         if (args && !cJSON_IsString(args))
-            return s_fail(err, err_size,
-                          "%s.tool_calls[%d].function.arguments: expected a JSON string", where, i);
+            return sl_err_invalid(err, err_size,
+                                  "%s.tool_calls[%d].function.arguments: expected a JSON string",
+                                  where, i);
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "id", id);
         cJSON_AddStringToObject(c, "type", "function");
@@ -187,7 +176,7 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
         const char *id = provider_normalized_string(msg, "tool_call_id");
         if (!id || !*id) {
             cJSON_Delete(text);
-            return s_fail(err, err_size, "%s.tool_call_id: missing", where);
+            return sl_err_invalid(err, err_size, "%s.tool_call_id: missing", where);
         }
         cJSON_AddStringToObject(out, "tool_call_id", id);
     }
@@ -195,7 +184,7 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
         strcmp(role, "assistant") == 0 ? provider_normalized_get(msg, "tool_calls") : NULL;
     if (calls && !cJSON_IsArray(calls)) {
         cJSON_Delete(text);
-        return s_fail(err, err_size, "%s.tool_calls: expected an array", where);
+        return sl_err_invalid(err, err_size, "%s.tool_calls: expected an array", where);
     }
     if (cJSON_GetArraySize(calls) > 0) {
         // Cohere calls an assistant's text before its tool calls the tool plan.
@@ -209,7 +198,7 @@ s_message(const cJSON *msg, int index, cJSON *messages, char *err, size_t err_si
         return rc < 0 ? rc : s_tool_calls(calls, where, out, err, err_size);
     }
     if (!text && strcmp(role, "assistant") != 0)
-        return s_fail(err, err_size, "%s.content: missing", where);
+        return sl_err_invalid(err, err_size, "%s.content: missing", where);
     cJSON_AddItemToObject(out, "content", text ? text : cJSON_CreateString(""));
     return 0;
 }
@@ -220,7 +209,7 @@ s_tools(const cJSON *tools, cJSON *body, char *err, size_t err_size)
     if (!tools)
         return 0;
     if (!cJSON_IsArray(tools))
-        return s_fail(err, err_size, "tools: expected an array");
+        return sl_err_invalid(err, err_size, "tools: expected an array");
     if (cJSON_GetArraySize(tools) == 0)
         return 0;
     cJSON *list = cJSON_AddArrayToObject(body, "tools");
@@ -231,14 +220,15 @@ s_tools(const cJSON *tools, cJSON *body, char *err, size_t err_size)
         const char *type = provider_normalized_string(tool, "type");
         const cJSON *fn = provider_normalized_get(tool, "function");
         if (!type || strcmp(type, "function") != 0 || !cJSON_IsObject(fn))
-            return s_fail(err, err_size, "tools[%d]: only function tools can go to cohere", i);
+            return sl_err_invalid(err, err_size, "tools[%d]: only function tools can go to cohere",
+                                  i);
         const char *name = provider_normalized_string(fn, "name");
         if (!name || !*name)
-            return s_fail(err, err_size, "tools[%d].function.name: missing", i);
+            return sl_err_invalid(err, err_size, "tools[%d].function.name: missing", i);
         const cJSON *params = provider_normalized_get(fn, "parameters");
         if (params && !cJSON_IsObject(params))
-            return s_fail(err, err_size,
-                          "tools[%d].function.parameters: expected a JSON Schema object", i);
+            return sl_err_invalid(
+                err, err_size, "tools[%d].function.parameters: expected a JSON Schema object", i);
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "type", "function");
         cJSON *f = cJSON_AddObjectToObject(out, "function");
@@ -276,8 +266,8 @@ s_tool_choice(const cJSON *choice, cJSON *body, char *err, size_t err_size)
         cJSON_AddStringToObject(body, "tool_choice", "NONE");
         return 0;
     }
-    return s_fail(err, err_size,
-                  "tool_choice: cohere takes auto, none or required, not a named function");
+    return sl_err_invalid(err, err_size,
+                          "tool_choice: cohere takes auto, none or required, not a named function");
 }
 
 // max_tokens, temperature, top_p and stop; a JSON response_format as Cohere's (json_object,
@@ -289,19 +279,19 @@ s_sampling(const cJSON *root, cJSON *body, char *err, size_t err_size)
     if (max) {
         if (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 1e9
             || max->valuedouble != (double)(int64_t)max->valuedouble)
-            return s_fail(err, err_size, "max_tokens: expected a positive integer");
+            return sl_err_invalid(err, err_size, "max_tokens: expected a positive integer");
         cJSON_AddNumberToObject(body, "max_tokens", max->valuedouble);
     }
     const cJSON *temperature = provider_normalized_get(root, "temperature");
     if (temperature) {
         if (!cJSON_IsNumber(temperature) || !(temperature->valuedouble >= 0))
-            return s_fail(err, err_size, "temperature: expected a non-negative number");
+            return sl_err_invalid(err, err_size, "temperature: expected a non-negative number");
         cJSON_AddNumberToObject(body, "temperature", temperature->valuedouble);
     }
     const cJSON *top_p = provider_normalized_get(root, "top_p");
     if (top_p) {
         if (!cJSON_IsNumber(top_p) || !(top_p->valuedouble >= 0) || top_p->valuedouble > 1)
-            return s_fail(err, err_size, "top_p: expected a number from 0 to 1");
+            return sl_err_invalid(err, err_size, "top_p: expected a number from 0 to 1");
         double p = top_p->valuedouble;
         p = p < COHERE_MIN_P ? COHERE_MIN_P : p > COHERE_MAX_P ? COHERE_MAX_P : p;
         cJSON_AddNumberToObject(body, "p", p);

@@ -1,25 +1,10 @@
 // normalized.c - reading the normalized request (see normalized.h).
 #include "normalized.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sl/err.h"
-
-// Write the message into err; returns SL_EINVAL.
-static int s_fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-s_fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return SL_EINVAL;
-}
 
 cJSON *
 provider_normalized_parse(const char *body, size_t len, char *err, size_t err_size)
@@ -53,8 +38,8 @@ provider_normalized_role(
         }
     }
     if (!role)
-        return s_fail(err, err_size, "messages[%d].role: missing or not a string", index);
-    return s_fail(err, err_size, "messages[%d].role: '%s' is not supported", index, role);
+        return sl_err_invalid(err, err_size, "messages[%d].role: missing or not a string", index);
+    return sl_err_invalid(err, err_size, "messages[%d].role: '%s' is not supported", index, role);
 }
 
 int
@@ -64,12 +49,13 @@ provider_normalized_part_text(
     const char *type = provider_normalized_string(part, "type");
     const char *text = provider_normalized_string(part, "text");
     if (provider_normalized_is_image(part))
-        return s_fail(err, err_size, "%s: an image part is only taken in a user message", where);
+        return sl_err_invalid(err, err_size, "%s: an image part is only taken in a user message",
+                              where);
     if (!type || strcmp(type, "text") != 0)
-        return s_fail(err, err_size, "%s: part type '%s' is not supported", where,
-                      type ? type : "(none)");
+        return sl_err_invalid(err, err_size, "%s: part type '%s' is not supported", where,
+                              type ? type : "(none)");
     if (!text)
-        return s_fail(err, err_size, "%s.text: missing or not a string", where);
+        return sl_err_invalid(err, err_size, "%s.text: missing or not a string", where);
     *text_p = text;
     return 0;
 }
@@ -94,16 +80,16 @@ provider_normalized_image(const cJSON *part,
     const cJSON *detail = provider_normalized_get(image_url, "detail");
     *detail_p = NULL;
     if (!url)
-        return s_fail(err, err_size, "%s.image_url.url: missing or not a string", where);
+        return sl_err_invalid(err, err_size, "%s.image_url.url: missing or not a string", where);
     if (detail
         && (!cJSON_IsString(detail)
             || (strcmp(detail->valuestring, "auto") != 0 && strcmp(detail->valuestring, "low") != 0
                 && strcmp(detail->valuestring, "high") != 0)))
-        return s_fail(err, err_size, "%s.image_url.detail: expected 'auto', 'low' or 'high'",
-                      where);
+        return sl_err_invalid(err, err_size,
+                              "%s.image_url.detail: expected 'auto', 'low' or 'high'", where);
     char why[128];
     if (sl_image_url_parse(url, image, why, sizeof why) != 0)
-        return s_fail(err, err_size, "%s.image_url.url: %s", where, why);
+        return sl_err_invalid(err, err_size, "%s.image_url.url: %s", where, why);
     *detail_p = detail ? detail->valuestring : NULL;
     return 0;
 }
@@ -118,11 +104,11 @@ provider_normalized_text(const cJSON *msg, int index, sl_buf_t *out, char *err, 
         return 0;
     if (cJSON_IsString(content)) {
         if (sl_buf_append_str(out, content->valuestring) != 0)
-            return s_fail(err, err_size, "%s: too large", where);
+            return sl_err_invalid(err, err_size, "%s: too large", where);
         return 0;
     }
     if (!cJSON_IsArray(content))
-        return s_fail(err, err_size, "%s: not a string or an array of parts", where);
+        return sl_err_invalid(err, err_size, "%s: not a string or an array of parts", where);
     const cJSON *part;
     int i = 0;
     cJSON_ArrayForEach(part, content)
@@ -134,7 +120,7 @@ provider_normalized_text(const cJSON *msg, int index, sl_buf_t *out, char *err, 
         if (rc < 0)
             return rc;
         if (sl_buf_append_str(out, text) != 0)
-            return s_fail(err, err_size, "%s: too large", where);
+            return sl_err_invalid(err, err_size, "%s: too large", where);
     }
     return 0;
 }
@@ -182,7 +168,7 @@ provider_normalized_arguments(
     cJSON *args = cJSON_IsString(arguments) ? cJSON_Parse(arguments->valuestring) : NULL;
     if (!cJSON_IsObject(args)) {
         cJSON_Delete(args);
-        return s_fail(err, err_size, "%s.function.arguments: not a JSON object", where);
+        return sl_err_invalid(err, err_size, "%s.function.arguments: not a JSON object", where);
     }
     *args_p = args;
     return 0;
@@ -196,7 +182,7 @@ provider_normalized_copy_number(
     if (!item || cJSON_IsNull(item))
         return 0;
     if (!cJSON_IsNumber(item))
-        return s_fail(err, err_size, "%s: not a number", key);
+        return sl_err_invalid(err, err_size, "%s: not a number", key);
     cJSON_AddItemToObject(to, to_key, cJSON_Duplicate(item, 0));
     return 0;
 }
@@ -214,12 +200,12 @@ provider_normalized_copy_stop(
         return 0;
     }
     if (!cJSON_IsArray(stop))
-        return s_fail(err, err_size, "stop: not a string or an array of strings");
+        return sl_err_invalid(err, err_size, "stop: not a string or an array of strings");
     const cJSON *item;
     cJSON_ArrayForEach(item, stop)
     {
         if (!cJSON_IsString(item))
-            return s_fail(err, err_size, "stop: not a string or an array of strings");
+            return sl_err_invalid(err, err_size, "stop: not a string or an array of strings");
     }
     cJSON_AddItemToObject(to, to_key, cJSON_Duplicate(stop, 1));
     return 0;

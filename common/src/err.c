@@ -1,6 +1,9 @@
 // err.c - text and names for the codes in sl/err.h.
 #include "sl/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *
 sl_strerror(int err)
 {
@@ -29,4 +32,14 @@ sl_errname(int err)
 #undef X
     }
     return "SL_E?";
+}
+
+int
+sl_err_invalid(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return SL_EINVAL;
 }

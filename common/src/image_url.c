@@ -2,8 +2,6 @@
 #include "sl/image_url.h"
 
 #include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,16 +15,6 @@ static const struct {
     {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"png", "image/png"},   {"webp", "image/webp"},
     {"gif", "image/gif"},  {"heic", "image/heic"}, {"heif", "image/heif"},
 };
-
-__attribute__((format(printf, 3, 4))) static int
-s_fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return SL_EINVAL;
-}
 
 // A character of an RFC 6838 restricted name (a media type's type or subtype).
 static bool
@@ -47,17 +35,17 @@ static int
 s_check_base64(const char *data, size_t len, char *err, size_t err_size)
 {
     if (len == 0)
-        return s_fail(err, err_size, "the data is empty");
+        return sl_err_invalid(err, err_size, "the data is empty");
     size_t pad = 0;
     for (size_t i = 0; i < len; i++) {
         if (data[i] == '=' && pad < 2)
             pad++;
         else if (pad > 0 || !s_is_base64_char(data[i]))
-            return s_fail(err, err_size, "the data is not base64 (byte %zu)", i);
+            return sl_err_invalid(err, err_size, "the data is not base64 (byte %zu)", i);
     }
     if ((pad > 0 && len % 4 != 0) || len % 4 == 1)
-        return s_fail(err, err_size, "the data is not base64 (%zu bytes is not a base64 length)",
-                      len);
+        return sl_err_invalid(err, err_size,
+                              "the data is not base64 (%zu bytes is not a base64 length)", len);
     return 0;
 }
 
@@ -70,30 +58,31 @@ s_parse_data(const char *url, sl_image_url_t *out, char *err, size_t err_size)
     const char *comma = strchr(head, ',');
     const char *mime_end = head + strcspn(head, ";,");
     if (!comma || *mime_end != ';')
-        return s_fail(err, err_size, "%s", shape);
+        return sl_err_invalid(err, err_size, "%s", shape);
     // The flag is the last thing before the comma; what is between are parameters, dropped.
     const char *flag = comma;
     while (flag > mime_end && flag[-1] != ';')
         flag--;
     if (comma - flag != 6 || strncasecmp(flag, "base64", 6) != 0)
-        return s_fail(err, err_size, "%s", shape);
+        return sl_err_invalid(err, err_size, "%s", shape);
     size_t mime_len = (size_t)(mime_end - head);
     const char *slash = memchr(head, '/', mime_len);
     if (mime_len == 0)
-        return s_fail(err, err_size, "%s", shape);
+        return sl_err_invalid(err, err_size, "%s", shape);
     if (mime_len >= sizeof out->mime)
-        return s_fail(err, err_size, "the media type is longer than %zu bytes",
-                      sizeof out->mime - 1);
+        return sl_err_invalid(err, err_size, "the media type is longer than %zu bytes",
+                              sizeof out->mime - 1);
     for (size_t i = 0; i < mime_len; i++) {
         if (head + i != slash && !s_is_name_char(head[i]))
-            return s_fail(err, err_size, "media type '%.*s' is not a type/subtype", (int)mime_len,
-                          head);
+            return sl_err_invalid(err, err_size, "media type '%.*s' is not a type/subtype",
+                                  (int)mime_len, head);
     }
     if (!slash || slash == head || slash == mime_end - 1)
-        return s_fail(err, err_size, "media type '%.*s' is not a type/subtype", (int)mime_len,
-                      head);
+        return sl_err_invalid(err, err_size, "media type '%.*s' is not a type/subtype",
+                              (int)mime_len, head);
     if (slash - head != 5 || strncasecmp(head, "image", 5) != 0)
-        return s_fail(err, err_size, "media type '%.*s' is not an image type", (int)mime_len, head);
+        return sl_err_invalid(err, err_size, "media type '%.*s' is not an image type",
+                              (int)mime_len, head);
     int rc = s_check_base64(comma + 1, strlen(comma + 1), err, err_size);
     if (rc < 0)
         return rc;
@@ -124,16 +113,16 @@ sl_image_url_parse(const char *url, sl_image_url_t *out, char *err, size_t err_s
     memset(out, 0, sizeof *out);
     for (size_t i = 0; url[i]; i++) {
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-            return s_fail(err, err_size, "the URL holds a space or a control character (byte %zu)",
-                          i);
+            return sl_err_invalid(err, err_size,
+                                  "the URL holds a space or a control character (byte %zu)", i);
     }
     if (strncasecmp(url, "data:", 5) == 0)
         return s_parse_data(url, out, err, err_size);
     size_t prefix = s_http_prefix(url);
     if (prefix == 0)
-        return s_fail(err, err_size, "expected an http(s) URL or a data: URL");
+        return sl_err_invalid(err, err_size, "expected an http(s) URL or a data: URL");
     if (!url[prefix] || strchr("/?#", url[prefix]))
-        return s_fail(err, err_size, "the URL has no host");
+        return sl_err_invalid(err, err_size, "the URL has no host");
     out->kind = SL_IMAGE_URL_HTTP;
     out->url = url;
     return 0;

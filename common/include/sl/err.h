@@ -3,6 +3,7 @@
 // Functions that can fail return 0 or a negative SL_E* code. Thread-safe.
 #ifndef SL_ERR_H
 #define SL_ERR_H
+#include <stddef.h>
 
 #define SL_ERRNO_MAP(X)                              \
     X(EINVAL, -1, "invalid argument")                \
@@ -26,5 +27,9 @@ typedef enum {
 const char *sl_strerror(int err);
 // Name of an error code, e.g. "SL_EPROTO"; never NULL.
 const char *sl_errname(int err);
+// Write why into err (err_size bytes, cut to fit) and return SL_EINVAL: the refusal of input
+// that names what is wrong.
+__attribute__((format(printf, 3, 4))) int
+sl_err_invalid(char *err, size_t err_size, const char *fmt, ...);
 
 #endif
